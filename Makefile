@@ -1,0 +1,71 @@
+# The two commands of the README:
+#   make book   set up .venv if needed, then build the book into _build/html
+#   make test   set up .venv if needed, then lint, unit tests, every notebook (nbmake), strict book build
+# Everything else here is a convenience.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+JOBS   ?= 2
+
+.PHONY: setup book book-clean test lint unit notebooks book-strict lab emulator bench clean help
+
+help:
+	@echo "make book   build the book (creates .venv from requirements.txt if missing)"
+	@echo "make test   lint + unit tests + every notebook with nbmake + strict book build"
+	@echo "make lab    open the notebooks in JupyterLab"
+	@echo "make emulator   run the Revenium-compatible emulator on 127.0.0.1:8787"
+	@echo "make bench  print the measured figures of benchmarks/"
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), f"Python >= 3.10 needed, this is {sys.version.split()[0]}"'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+# jupyter-cache only sees notebook code cells; clear it when the library changes.
+_build/.lib-hash: FORCE
+	@mkdir -p _build
+	@h=$$(find showcase_lib -type f \( -name '*.py' -o -name '*.j2' -o -name '*.html' -o -name '*.css' -o -name '*.csv' \) | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16); \
+	 if [ "$$(cat $@ 2>/dev/null)" != "$$h" ]; then \
+	   echo "showcase_lib changed: clearing the notebook execution cache"; \
+	   rm -rf _build/.jupyter_cache; echo "$$h" > $@; fi
+
+FORCE:
+
+book: $(STAMP) _build/.lib-hash
+	$(BIN)/jupyter-book build . --warningiserror --keep-going
+	@echo "Book built: open _build/html/index.html"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+unit: $(STAMP)
+	$(BIN)/pytest -n $(JOBS) tests
+
+notebooks: $(STAMP)
+	$(BIN)/pytest -n $(JOBS) --nbmake --nbmake-timeout=300 notebooks
+
+# A clean, strict build: every notebook executed afresh, any warning fails.
+book-strict: $(STAMP)
+	rm -rf _build/html _build/.jupyter_cache _build/.lib-hash
+	$(BIN)/jupyter-book build . --warningiserror --keep-going
+	@echo "Book built: open _build/html/index.html"
+
+test: lint unit notebooks book-strict
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+emulator: $(STAMP)
+	$(BIN)/python -m showcase_lib.emulator --host 127.0.0.1 --port 8787 --api-key $${EMULATOR_API_KEY:-hak_local_workshop_key}
+
+bench: $(STAMP)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf _build .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Revenium FinOps Showcase helper library."""
