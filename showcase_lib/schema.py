@@ -99,6 +99,50 @@ STOP_REASONS: Final[tuple[str, ...]] = (
 )
 
 
+#: What each column means (shown as a table in the book).
+DESCRIPTIONS: Final[dict[str, str]] = {
+    "timestamp": "when the AI call started (UTC)",
+    "call_id": "the call's own unique id; Revenium's transactionId",
+    "provider": "provider slug: openai, anthropic, google, mistral, cohere, aws-bedrock, azure-openai",
+    "model": "model name as the provider bills it",
+    "input_tokens": "prompt tokens billed",
+    "output_tokens": "completion tokens billed",
+    "cost_usd": "cost of the call in US dollars, from the price catalog",
+    "latency_ms": "time from request to full response, milliseconds",
+    "customer_id": "the paying customer (Revenium's subscriber id)",
+    "subscription_tier": "the customer's plan: starter, pro or enterprise",
+    "organization_id": "the customer's organization",
+    "product_id": "your product that made the call",
+    "feature_id": "the product feature that made the call",
+    "task_type": "what the call did: chat, summarization, code_generation, ...",
+    "environment": "production, staging or development",
+    "request_id": "the user request that caused the call (one request may make several calls)",
+    "trace_id": "the distributed trace the call belongs to",
+    "user_agent": "the client app and version",
+    "session_id": "the end user's session or conversation",
+    "status": "extra: success, error or timeout",
+    "stop_reason": "extra: Revenium's stopReason (END, ERROR, TIMEOUT, TOKEN_LIMIT, ...)",
+    "region": "extra: the provider region that served the call",
+}
+
+
+def schema_table() -> pd.DataFrame:
+    """Return the record's columns with dtype and meaning, in order (for the book).
+
+    Example:
+        >>> schema_table().loc[0, "column"]
+        'timestamp'
+    """
+    return pd.DataFrame(
+        {
+            "column": list(ALL_COLUMNS),
+            "dtype": [DTYPES[c] for c in ALL_COLUMNS],
+            "in plan's CSV": [c in RECORD_COLUMNS for c in ALL_COLUMNS],
+            "meaning": [DESCRIPTIONS[c] for c in ALL_COLUMNS],
+        }
+    )
+
+
 def empty_calls() -> pd.DataFrame:
     """Return an empty frame with every column of the record, in order, with its dtype.
 
