@@ -1,0 +1,236 @@
+"""The emulator's durable store: SQLite in WAL mode, group commits, idempotency keys on disk.
+
+One writer connection (used from a single thread) takes *batches* of pending records and
+commits each batch in one transaction: the idempotency check (one ``SELECT ... IN``) and the
+inserts (``executemany``) cost one round trip per batch instead of one per record, which is
+what keeps throughput high. Readers open their own connections (WAL lets them read while the
+writer writes), from another thread or another process.
+
+Example:
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "emu.sqlite")
+    >>> store = Store(path)
+    >>> item = Pending("completion", "key-1", "h1", '{"transactionId":"t1"}', "t1",
+    ...                '{"id":"r1"}', "r1", 0.0)
+    >>> [o.outcome for o in store.write_batch([item, item._replace(key="key-2")])]
+    ['stored', 'stored']
+    >>> store.write_batch([item])[0].outcome
+    'duplicate'
+    >>> read_bodies(path)[0]["transactionId"], store.count()
+    ('t1', 2)
+    >>> store.close()
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+IDEMPOTENCY_WINDOW_S: float = 24 * 3600.0
+_CHUNK = 500  # parameters per SELECT ... IN (...)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    transaction_id TEXT,
+    idem_key TEXT,
+    response_id TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY,
+    body_hash TEXT NOT NULL,
+    response TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    seq INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+"""
+
+
+class Pending(NamedTuple):
+    """A record waiting to be written (built by the server from a validated request)."""
+
+    kind: str  # "completion", "audio", ... (the endpoint)
+    key: str | None  # Idempotency-Key, or None
+    body_hash: str  # hash of the body bytes, to spot "same key, different body"
+    body: str  # JSON text of the body, as received
+    transaction_id: str | None
+    response: str  # JSON text of the 201 answer, kept for repeats of the key
+    response_id: str  # the answer's "id"
+    now: float  # epoch seconds
+
+
+class Outcome(NamedTuple):
+    """What happened to one pending record: stored, duplicate (with the first answer), mismatch."""
+
+    outcome: str
+    response: str | None = None
+
+
+def _connect(path: str | os.PathLike[str], *, readonly: bool = False) -> sqlite3.Connection:
+    if readonly:
+        conn = sqlite3.connect(f"file:{os.fspath(path)}?mode=ro", uri=True, timeout=30)
+    else:
+        conn = sqlite3.connect(os.fspath(path), timeout=30, isolation_level=None,
+                               check_same_thread=False)  # fmt: skip
+        conn.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: a commit survives a crash of the process (the WAL is written
+        # before the commit returns); only an OS crash or power loss can lose the last commits.
+        conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+class Store:
+    """Writer side of the store. Use from one thread at a time (the server's writer thread)."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = os.fspath(path)
+        self._conn = _connect(self.path)
+        self._conn.executescript(_SCHEMA)
+        row = self._conn.execute("SELECT value FROM meta WHERE name='secret'").fetchone()
+        if row is None:
+            secret = secrets.token_bytes(32)
+            self._conn.execute("INSERT INTO meta VALUES ('secret', ?)", (secret,))
+        else:
+            secret = bytes(row[0])
+        #: Per-store signing secret for the ``signature`` of answers (never the API key).
+        self.secret: bytes = secret
+        self._count = self._conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        self._last_seq = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+
+    def count(self) -> int:
+        """Rows in the events table (all kinds, all runs)."""
+        return self._count
+
+    def write_batch(self, items: Sequence[Pending]) -> list[Outcome]:
+        """Store a batch in one transaction; answer each item in order.
+
+        A key seen within 24 h with the same body is a ``duplicate`` (answered with the first
+        response, stored once); with a different body it is a ``mismatch``. Bodies are
+        compared by hash first and, when the hashes differ, as parsed JSON (so a replay that
+        only reorders keys or spacing is still a duplicate). Keys older than the window count
+        as new. Two items of one batch never share a key (the server answers the second with
+        409 ``idempotency_key_in_progress``).
+        """
+        conn = self._conn
+        keys = [it.key for it in items if it.key is not None]
+        known: dict[str, tuple[str, str, float, int]] = {}
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for i in range(0, len(keys), _CHUNK):
+                chunk = keys[i : i + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                for key, h, resp, created, seq in conn.execute(
+                    "SELECT key, body_hash, response, created_at, seq FROM idempotency "
+                    f"WHERE key IN ({marks})",
+                    chunk,
+                ):
+                    known[key] = (h, resp, created, seq)
+            outcomes: list[Outcome] = []
+            events: list[tuple[Any, ...]] = []
+            idem: list[tuple[Any, ...]] = []
+            seq = self._last_seq
+            for it in items:
+                seen = known.get(it.key) if it.key is not None else None
+                if seen is not None and it.now - seen[2] < IDEMPOTENCY_WINDOW_S:
+                    if seen[0] == it.body_hash or self._same_body(seen[3], it.body):
+                        outcomes.append(Outcome("duplicate", seen[1]))
+                    else:
+                        outcomes.append(Outcome("mismatch"))
+                    continue
+                seq += 1
+                events.append(
+                    (seq, it.kind, it.transaction_id, it.key, it.response_id, it.now, it.body)
+                )
+                if it.key is not None:
+                    idem.append((it.key, it.body_hash, it.response, it.now, seq))
+                outcomes.append(Outcome("stored", it.response))
+            if events:
+                conn.executemany(
+                    "INSERT INTO events (seq, kind, transaction_id, idem_key, response_id, "
+                    "received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    events,
+                )
+            if idem:
+                conn.executemany("INSERT OR REPLACE INTO idempotency VALUES (?, ?, ?, ?, ?)", idem)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self._last_seq = seq
+        self._count += len(events)
+        return outcomes
+
+    def _same_body(self, seq: int, body: str) -> bool:
+        row = self._conn.execute("SELECT body FROM events WHERE seq = ?", (seq,)).fetchone()
+        if row is None:  # cleared since
+            return False
+        try:
+            return json.loads(row[0]) == json.loads(body)
+        except ValueError:
+            return False
+
+    def clear(self) -> None:
+        """Delete every stored event and idempotency key (the signing secret stays)."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        self._conn.execute("DELETE FROM events")
+        self._conn.execute("DELETE FROM idempotency")
+        self._conn.execute("COMMIT")
+        self._count = 0
+
+    def bodies_json(self, *, kind: str | None = "completion", limit: int | None = None,
+                    offset: int = 0) -> str:  # fmt: skip
+        """A JSON array of stored bodies (text, not parsed), in arrival order."""
+        rows = _select_bodies(self._conn, kind, limit, offset)
+        return "[" + ",".join(r[0] for r in rows) + "]"
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _select_bodies(conn: sqlite3.Connection, kind: str | None, limit: int | None,
+                   offset: int) -> list[tuple[str]]:  # fmt: skip
+    where = "WHERE kind = ?" if kind is not None else ""
+    params: list[Any] = [kind] if kind is not None else []
+    params += [-1 if limit is None else int(limit), int(offset)]
+    return conn.execute(
+        f"SELECT body FROM events {where} ORDER BY seq LIMIT ? OFFSET ?",
+        params,
+    ).fetchall()
+
+
+def read_bodies(path: str | os.PathLike[str], *, kind: str | None = "completion",
+                limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:  # fmt: skip
+    """Read stored bodies (wire form) from a store file, with a read-only connection.
+
+    Safe while a server (in this or another process) is writing.
+    """
+    if not os.path.exists(path):
+        return []
+    conn = _connect(path, readonly=True)
+    try:
+        rows = _select_bodies(conn, kind, limit, offset)
+    finally:
+        conn.close()
+    loads = json.loads
+    return [loads(r[0]) for r in rows]
+
+
+def count_events(path: str | os.PathLike[str], *, kind: str | None = "completion") -> int:
+    """How many events of ``kind`` (None: all) a store file holds; 0 if it does not exist."""
+    if not os.path.exists(path):
+        return 0
+    conn = _connect(path, readonly=True)
+    try:
+        if kind is None:
+            return conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        return conn.execute("SELECT COUNT(*) FROM events WHERE kind = ?", (kind,)).fetchone()[0]
+    finally:
+        conn.close()

@@ -1,0 +1,397 @@
+"""Model price catalog and vectorised cost of AI calls.
+
+Prices come from the maintained, offline price package ``genai-prices`` (pinned in
+``requirements.txt``). Its per-call API is slow, so the catalog is resolved **once** into a small
+table (cached) and a whole DataFrame is priced with array arithmetic. Only retired models the
+package no longer lists get a hand-written, cited row (see ``RETIRED_PRICES``).
+
+Example:
+    >>> from showcase_lib.pricing import price, cost_usd
+    >>> price("openai", "gpt-4o-mini").input_usd_per_mtok
+    0.15
+    >>> import pandas as pd
+    >>> calls = pd.DataFrame({"provider": ["openai"], "model": ["gpt-4"],
+    ...                       "input_tokens": [1_000], "output_tokens": [500]})
+    >>> round(float(cost_usd(calls).iloc[0]), 4)  # 1000 * 30/1e6 + 500 * 60/1e6
+    0.06
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CATALOG",
+    "PRICE_AS_OF",
+    "PROVIDERS",
+    "RETIRED_PRICES",
+    "ModelPrice",
+    "UnknownModelError",
+    "cost_usd",
+    "genai_prices_version",
+    "normalize_provider",
+    "price",
+    "price_table",
+]
+
+#: Provider slugs used in the record (lower case).
+PROVIDERS: Final[tuple[str, ...]] = (
+    "openai",
+    "anthropic",
+    "google",
+    "mistral",
+    "cohere",
+    "aws-bedrock",
+    "azure-openai",
+)
+
+#: Our provider slug -> the provider id inside ``genai-prices``.
+_GENAI_PROVIDER: Final[dict[str, str]] = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "google": "google",
+    "mistral": "mistral",
+    "cohere": "cohere",
+    "aws-bedrock": "aws",
+    "azure-openai": "azure",
+}
+
+#: Spellings accepted on input and mapped to the slugs above.
+_PROVIDER_ALIASES: Final[dict[str, str]] = {
+    "aws": "aws-bedrock",
+    "bedrock": "aws-bedrock",
+    "amazon-bedrock": "aws-bedrock",
+    "azure": "azure-openai",
+    "gemini": "google",
+    "google-ai": "google",
+    "vertex": "google",
+    "mistralai": "mistral",
+}
+
+#: Prices are resolved as of this instant (``genai-prices`` keeps dated price histories), so the
+#: catalog does not drift with the wall clock.
+PRICE_AS_OF: Final[datetime] = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+#: The models the simulation uses: (provider, model as written in the record, reference that
+#: ``genai-prices`` resolves, or None for a retired model priced from ``RETIRED_PRICES``).
+CATALOG: Final[tuple[tuple[str, str, str | None], ...]] = (
+    ("openai", "gpt-4", "gpt-4"),
+    ("openai", "gpt-4-turbo", "gpt-4-turbo"),
+    ("openai", "gpt-4o", "gpt-4o"),
+    ("openai", "gpt-4o-mini", "gpt-4o-mini"),
+    ("openai", "gpt-3.5-turbo", "gpt-3.5-turbo"),
+    ("anthropic", "claude-sonnet-4", "claude-sonnet-4"),
+    ("anthropic", "claude-3-5-sonnet", "claude-3-5-sonnet"),
+    ("anthropic", "claude-3-5-haiku", "claude-3-5-haiku"),
+    ("anthropic", "claude-3-haiku", "claude-3-haiku"),
+    ("anthropic", "claude-instant-1.2", None),
+    ("google", "gemini-1.5-pro", "gemini-1.5-pro"),
+    ("google", "gemini-1.5-flash", "gemini-1.5-flash"),
+    ("google", "gemini-2.0-flash", "gemini-2.0-flash"),
+    ("mistral", "mistral-large", "mistral-large"),
+    ("mistral", "mistral-small", "mistral-small-latest"),
+    ("cohere", "command-r", "command-r"),
+    ("cohere", "command-r-plus", "command-r-plus"),
+    ("aws-bedrock", "anthropic.claude-3-haiku", "anthropic.claude-3-haiku-20240307-v1:0"),
+    ("aws-bedrock", "anthropic.claude-3-5-sonnet", "anthropic.claude-3-5-sonnet-20240620-v1:0"),
+    ("aws-bedrock", "amazon.nova-lite", "amazon.nova-lite-v1:0"),
+    ("aws-bedrock", "meta.llama3-1-70b-instruct", "meta.llama3-1-70b-instruct-v1:0"),
+    ("azure-openai", "gpt-4o", "gpt-4o"),
+    ("azure-openai", "gpt-4o-mini", "gpt-4o-mini"),
+)
+
+#: Retired models ``genai-prices`` no longer lists: (provider, model) -> (input, output USD per
+#: million tokens, citation). Keep this table tiny and cited.
+RETIRED_PRICES: Final[dict[tuple[str, str], tuple[float, float, str]]] = {
+    ("anthropic", "claude-instant-1.2"): (
+        0.80,
+        2.40,
+        "retired-model table: Anthropic API pricing for Claude Instant 1.2, $0.80/$2.40 per MTok "
+        "(anthropic.com/pricing, archived 2024); retired 2024-11-06 per "
+        "docs.anthropic.com/en/docs/resources/model-deprecations",
+    ),
+}
+
+_CHUNK: Final[int] = 1 << 20
+
+_TABLE_COLUMNS: Final[tuple[str, ...]] = (
+    "provider",
+    "model",
+    "input_usd_per_mtok",
+    "output_usd_per_mtok",
+    "source",
+    "long_context_threshold_tokens",
+    "long_context_input_usd_per_mtok",
+    "long_context_output_usd_per_mtok",
+)
+
+
+class UnknownModelError(LookupError):
+    """No price is known for a (provider, model) pair; the message names both."""
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    """Price of one model in USD per million tokens, and where it came from.
+
+    ``long_context_*`` are set for models whose whole call is billed at a higher rate once the
+    prompt exceeds ``long_context_threshold_tokens`` (e.g. Gemini 1.5 above 128k tokens).
+
+    Example:
+        >>> p = ModelPrice(30.0, 60.0, "genai-prices 0.2.3")
+        >>> p.call_cost(1_000_000, 0)
+        30.0
+    """
+
+    input_usd_per_mtok: float
+    output_usd_per_mtok: float
+    source: str
+    long_context_threshold_tokens: int | None = None
+    long_context_input_usd_per_mtok: float | None = None
+    long_context_output_usd_per_mtok: float | None = None
+
+    def call_cost(self, input_tokens: int, output_tokens: int) -> float:
+        """Cost in USD of one call with these token counts."""
+        pin, pout = self.input_usd_per_mtok, self.output_usd_per_mtok
+        if (
+            self.long_context_threshold_tokens is not None
+            and input_tokens > self.long_context_threshold_tokens
+        ):
+            pin = self.long_context_input_usd_per_mtok or pin
+            pout = self.long_context_output_usd_per_mtok or pout
+        return (input_tokens * pin + output_tokens * pout) / 1e6
+
+
+def genai_prices_version() -> str:
+    """Installed version of ``genai-prices`` (e.g. ``"0.2.3"``)."""
+    import genai_prices
+
+    return str(genai_prices.__version__)
+
+
+def normalize_provider(provider: str) -> str:
+    """Map a provider spelling to the record's slug (``"OpenAI"`` -> ``"openai"``).
+
+    Example:
+        >>> normalize_provider("Bedrock")
+        'aws-bedrock'
+    """
+    slug = str(provider).strip().lower().replace("_", "-").replace(" ", "-")
+    return _PROVIDER_ALIASES.get(slug, slug)
+
+
+def _as_float(value: Any) -> tuple[float | None, int | None, float | None]:
+    """(base price, tier threshold, tier price) of a genai-prices price value."""
+    if value is None:
+        return None, None, None
+    tiers = getattr(value, "tiers", None)
+    if tiers is not None:  # TieredPrices: one long-context tier is all our models use
+        first = tiers[0] if tiers else None
+        return (
+            float(value.base),
+            int(first.start) if first else None,
+            float(first.price) if first else None,
+        )
+    return float(value), None, None
+
+
+@functools.lru_cache(maxsize=1024)
+def _lookup_genai(provider: str, model_ref: str) -> ModelPrice | None:
+    """Resolve one model with ``genai-prices`` (slow: cached, called once per pair)."""
+    from genai_prices import data_snapshot
+
+    genai_provider = _GENAI_PROVIDER.get(provider, provider)
+    try:
+        _, info = data_snapshot.get_snapshot().find_provider_model(
+            model_ref, None, genai_provider, None
+        )
+    except LookupError:
+        return None
+    prices = info.get_prices(PRICE_AS_OF)
+    pin, threshold, pin_long = _as_float(prices.input_mtok)
+    pout, threshold_out, pout_long = _as_float(prices.output_mtok)
+    if pin is None or pout is None:
+        return None
+    return ModelPrice(
+        input_usd_per_mtok=pin,
+        output_usd_per_mtok=pout,
+        source=f"genai-prices {genai_prices_version()} ({genai_provider}/{info.id}, "
+        f"as of {PRICE_AS_OF.date().isoformat()})",
+        long_context_threshold_tokens=threshold if threshold is not None else threshold_out,
+        long_context_input_usd_per_mtok=pin_long,
+        long_context_output_usd_per_mtok=pout_long,
+    )
+
+
+def _resolve(provider: str, model: str, model_ref: str | None = None) -> ModelPrice | None:
+    if (provider, model) in RETIRED_PRICES:
+        pin, pout, source = RETIRED_PRICES[(provider, model)]
+        return ModelPrice(pin, pout, source)
+    return _lookup_genai(provider, model_ref or model)
+
+
+@functools.lru_cache(maxsize=1)
+def _price_table_cached() -> pd.DataFrame:
+    rows = []
+    for provider, model, ref in CATALOG:
+        p = _resolve(provider, model, ref)
+        if p is None:  # a catalog entry the package lost: fail loudly, never guess
+            raise UnknownModelError(
+                f"genai-prices {genai_prices_version()} has no price for "
+                f"provider={provider!r}, model={model!r} (reference {ref!r})"
+            )
+        rows.append((provider, model, *_price_row(p)))
+    return pd.DataFrame(rows, columns=list(_TABLE_COLUMNS))
+
+
+def _price_row(p: ModelPrice) -> tuple[Any, ...]:
+    return (
+        p.input_usd_per_mtok,
+        p.output_usd_per_mtok,
+        p.source,
+        p.long_context_threshold_tokens if p.long_context_threshold_tokens is not None else np.nan,
+        p.long_context_input_usd_per_mtok
+        if p.long_context_input_usd_per_mtok is not None
+        else np.nan,
+        p.long_context_output_usd_per_mtok
+        if p.long_context_output_usd_per_mtok is not None
+        else np.nan,
+    )
+
+
+def price_table() -> pd.DataFrame:
+    """One row per catalog model: provider, model, input/output USD per Mtok, source.
+
+    Built once from ``genai-prices`` (cached); a fresh copy is returned on each call. The
+    ``long_context_*`` columns are NaN unless the model bills long prompts at a higher rate.
+
+    Example:
+        >>> t = price_table()
+        >>> t.loc[t.model == "gpt-4", ["input_usd_per_mtok", "output_usd_per_mtok"]].values.tolist()
+        [[30.0, 60.0]]
+    """
+    return _price_table_cached().copy()
+
+
+@functools.lru_cache(maxsize=1)
+def _catalog_index() -> dict[tuple[str, str], ModelPrice]:
+    out: dict[tuple[str, str], ModelPrice] = {}
+    for row in _price_table_cached().itertuples(index=False):
+        out[(row.provider, row.model)] = ModelPrice(
+            float(row.input_usd_per_mtok),
+            float(row.output_usd_per_mtok),
+            str(row.source),
+            None
+            if pd.isna(row.long_context_threshold_tokens)
+            else int(row.long_context_threshold_tokens),
+            None
+            if pd.isna(row.long_context_input_usd_per_mtok)
+            else float(row.long_context_input_usd_per_mtok),
+            None
+            if pd.isna(row.long_context_output_usd_per_mtok)
+            else float(row.long_context_output_usd_per_mtok),
+        )
+    return out
+
+
+def price(provider: str, model: str) -> ModelPrice:
+    """Price of one model. Catalog models first, then any model ``genai-prices`` knows.
+
+    Raises ``UnknownModelError`` naming the provider and model when no price is known.
+
+    Example:
+        >>> price("anthropic", "claude-3-haiku").output_usd_per_mtok
+        1.25
+    """
+    slug = normalize_provider(provider)
+    key = (slug, str(model))
+    hit = _catalog_index().get(key)
+    if hit is not None:
+        return hit
+    found = _resolve(slug, str(model)) if slug in _GENAI_PROVIDER else None
+    if found is None:
+        raise UnknownModelError(
+            f"no price for provider={provider!r}, model={model!r}: not in genai-prices "
+            f"{genai_prices_version()} nor in the retired-model table "
+            f"(known providers: {', '.join(PROVIDERS)})"
+        )
+    return found
+
+
+def _as_categorical(values: Any) -> pd.Categorical:
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        return values.array  # type: ignore[return-value]
+    if isinstance(values, pd.Categorical):
+        return values
+    return pd.Categorical(np.asarray(values, dtype=object))
+
+
+def cost_usd(calls: pd.DataFrame | Mapping[str, Any]) -> pd.Series:
+    """Vectorised cost in USD of every call (columns provider, model, input_tokens, output_tokens).
+
+    Each distinct (provider, model) pair is priced once; the rows are then priced with array
+    arithmetic through the pair's integer code, so 10M rows cost a few numpy passes.
+    Raises ``UnknownModelError`` naming the first unpriced provider and model.
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"provider": ["openai", "anthropic"],
+        ...                    "model": ["gpt-4o-mini", "claude-3-haiku"],
+        ...                    "input_tokens": [1_000_000, 0], "output_tokens": [0, 1_000_000]})
+        >>> cost_usd(df).round(2).tolist()
+        [0.15, 1.25]
+    """
+    missing = [c for c in ("provider", "model", "input_tokens", "output_tokens") if c not in calls]
+    if missing:
+        raise KeyError(f"cost_usd needs columns {missing}")
+    index = calls.index if isinstance(calls, pd.DataFrame) else None
+    prov = _as_categorical(calls["provider"])
+    mod = _as_categorical(calls["model"])
+    pc = np.asarray(prov.codes)
+    mc = np.asarray(mod.codes)
+    n_models = max(len(mod.categories), 1)
+    if len(pc) and (pc.min() < 0 or mc.min() < 0):
+        bad = int(np.flatnonzero((pc < 0) | (mc < 0))[0])
+        raise UnknownModelError(f"row {bad + 1}: provider or model is missing, cannot price it")
+    n_pairs = max(len(prov.categories), 1) * n_models
+    pair = pc.astype(np.int32 if n_pairs < 2**31 else np.int64)
+    pair *= n_models
+    pair += mc
+    present = np.flatnonzero(np.bincount(pair, minlength=n_pairs)) if len(pair) else []
+
+    pin = np.zeros(n_pairs)
+    pout = np.zeros(n_pairs)
+    thr = np.full(n_pairs, np.inf)
+    pin_long = np.zeros(n_pairs)
+    pout_long = np.zeros(n_pairs)
+    for code in present:
+        p = price(str(prov.categories[code // n_models]), str(mod.categories[code % n_models]))
+        pin[code], pout[code] = p.input_usd_per_mtok, p.output_usd_per_mtok
+        if p.long_context_threshold_tokens is not None:
+            thr[code] = p.long_context_threshold_tokens
+            pin_long[code] = p.long_context_input_usd_per_mtok or p.input_usd_per_mtok
+            pout_long[code] = p.long_context_output_usd_per_mtok or p.output_usd_per_mtok
+
+    tin_all = np.asarray(calls["input_tokens"])
+    tout_all = np.asarray(calls["output_tokens"])
+    has_tiers = bool(np.isfinite(thr[present]).any()) if len(present) else False
+    cost = np.empty(len(pair), dtype=np.float64)
+    for lo in range(0, len(pair), _CHUNK):  # chunks bound the temporaries at any size
+        hi = min(len(pair), lo + _CHUNK)
+        pr = pair[lo:hi]
+        tin = tin_all[lo:hi].astype(np.float64)
+        tout = tout_all[lo:hi].astype(np.float64)
+        rate_in, rate_out = pin[pr], pout[pr]
+        if has_tiers:
+            long = tin > thr[pr]
+            rate_in = np.where(long, pin_long[pr], rate_in)
+            rate_out = np.where(long, pout_long[pr], rate_out)
+        cost[lo:hi] = (tin * rate_in + tout * rate_out) / 1e6
+    return pd.Series(cost, index=index, name="cost_usd", dtype="float64", copy=False)

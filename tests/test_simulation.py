@@ -1,0 +1,319 @@
+"""Simulation: schema, reproducibility, realistic distributions, and each scenario's incident."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from showcase_lib import pricing
+from showcase_lib.schema import (
+    ALL_COLUMNS,
+    DTYPES,
+    ENVIRONMENTS,
+    STATUSES,
+    STOP_REASONS,
+    SUBSCRIPTION_TIERS,
+)
+from showcase_lib.simulation import INCIDENT_COLUMNS, SCENARIOS, Simulation, simulate
+
+PREMIUM = {"gpt-4", "gpt-4o", "claude-sonnet-4", "claude-3-5-sonnet", "gemini-1.5-pro"}
+
+
+@pytest.fixture(scope="module")
+def base() -> Simulation:
+    return simulate("steady_growth", seed=7)
+
+
+@pytest.fixture(scope="module")
+def small() -> dict[str, Simulation]:
+    return {s: simulate(s, days=28, customers=60, seed=11) for s in SCENARIOS}
+
+
+def _daily(calls: pd.DataFrame, customer: str, what: str = "calls") -> pd.Series:
+    mine = calls[calls["customer_id"] == customer]
+    day = mine["timestamp"].dt.floor("D")
+    if what == "calls":
+        return mine.groupby(day).size()
+    return mine.groupby(day)[what].sum()
+
+
+# --- schema and reproducibility ------------------------------------------------------------
+
+
+def test_columns_and_dtypes_are_exactly_the_schema(base):
+    calls = base.calls
+    assert list(calls.columns) == list(ALL_COLUMNS)
+    for col in ALL_COLUMNS:
+        assert calls[col].dtype == DTYPES[col], col
+    assert calls["timestamp"].is_monotonic_increasing
+    assert isinstance(calls.index, pd.RangeIndex)
+
+
+def test_default_size_is_notebook_friendly(base):
+    assert 100_000 <= len(base.calls) <= 300_000
+    assert base.calls["customer_id"].nunique() >= 90
+
+
+def test_same_seed_same_frame_other_seed_other_frame():
+    a = simulate("viral_spike", days=6, customers=15, seed=3)
+    b = simulate("viral_spike", days=6, customers=15, seed=3)
+    c = simulate("viral_spike", days=6, customers=15, seed=4)
+    pd.testing.assert_frame_equal(a.calls, b.calls)
+    pd.testing.assert_frame_equal(a.incidents, b.incidents)
+    pd.testing.assert_frame_equal(a.customers, b.customers)
+    assert len(a.calls) != len(c.calls) or not a.calls["call_id"].equals(c.calls["call_id"])
+
+
+def test_timestamps_fall_inside_the_period(base):
+    ts = base.calls["timestamp"]
+    assert ts.min() >= pd.Timestamp("2026-01-01", tz="UTC")
+    assert ts.max() < pd.Timestamp("2026-01-31", tz="UTC")
+    other = simulate(days=2, customers=5, seed=1, start="2025-06-10")
+    assert other.calls["timestamp"].dt.strftime("%Y-%m-%d").isin(["2025-06-10", "2025-06-11"]).all()
+
+
+# --- distributions -----------------------------------------------------------------------------
+
+
+def test_values_are_in_range(base):
+    c = base.calls
+    assert (c["input_tokens"] > 0).all()
+    assert (c["output_tokens"] >= 0).all()
+    assert (c.loc[c["status"] == "success", "output_tokens"] > 0).all()
+    assert (c.loc[c["status"] == "error", "output_tokens"] == 0).all()
+    assert (c["latency_ms"] > 0).all() and (c["latency_ms"] <= 60_000).all()
+    assert (c["cost_usd"] >= 0).all() and c["cost_usd"].sum() > 0
+    assert set(c["subscription_tier"].unique()) <= set(SUBSCRIPTION_TIERS)
+    assert set(c["environment"].unique()) <= set(ENVIRONMENTS)
+    assert set(c["status"].unique()) == set(STATUSES)
+    assert set(c["stop_reason"].dropna().unique()) <= set(STOP_REASONS)
+
+
+def test_error_and_timeout_shares_are_plausible(base):
+    share = base.calls["status"].value_counts(normalize=True)
+    assert 0.003 < share["error"] < 0.05
+    assert 0.0005 < share["timeout"] < 0.03
+    stop = base.calls.groupby("status", observed=True)["stop_reason"].agg(lambda s: set(s))
+    assert stop["timeout"] == {"TIMEOUT"}
+    assert stop["error"] <= {"ERROR", "CANCELLED"}
+
+
+def test_cost_is_priced_by_the_catalog(base):
+    again = pricing.cost_usd(base.calls)
+    np.testing.assert_allclose(base.calls["cost_usd"].to_numpy(), again.to_numpy(), rtol=1e-12)
+
+
+def test_environment_is_mostly_production(base):
+    share = base.calls["environment"].value_counts(normalize=True)
+    assert share["production"] > 0.85 and share["staging"] > 0 and share["development"] > 0
+
+
+def test_token_shapes_depend_on_task(base):
+    med = base.calls.groupby("task_type", observed=True)[["input_tokens", "output_tokens"]].median()
+    assert med.loc["classification", "output_tokens"] < 30
+    assert med.loc["summarization", "input_tokens"] > 3 * med.loc["chat", "input_tokens"]
+    assert med.loc["code_generation", "output_tokens"] > med.loc["extraction", "output_tokens"]
+
+
+def test_model_choice_depends_on_task_and_tier(base):
+    c = base.calls
+    premium = c["model"].isin(PREMIUM)
+    by_task = premium.groupby(c["task_type"], observed=True).mean()
+    assert by_task["code_generation"] > by_task["classification"] + 0.2
+    by_tier = premium.groupby(c["subscription_tier"], observed=True).mean()
+    assert by_tier["enterprise"] > by_tier["starter"] + 0.1
+
+
+def test_providers_include_cloud_hosted_variants(base):
+    assert set(base.calls["provider"].unique()) == set(pricing.PROVIDERS)
+
+
+def test_ids_look_right_and_are_unique(base):
+    c = base.calls
+    assert c["call_id"].is_unique and c["request_id"].is_unique
+    assert c["call_id"].str.fullmatch(r"call_[0-9a-f]{11}").all()
+    assert c["trace_id"].str.fullmatch(r"trace_[0-9a-f]{10}").all()
+    assert c["session_id"].str.fullmatch(r"sess_[0-9a-f]{11}").all()
+    assert c["request_id"].str.fullmatch(r"req_[0-9a-f]{12}").all()
+    assert c["customer_id"].astype(str).str.fullmatch(r"cust_\d{4}").all()
+    assert c["organization_id"].astype(str).str.fullmatch(r"org_\d{3}").all()
+    assert c["user_agent"].astype(str).str.fullmatch(r"[a-z_]+_v\d+\.\d+").all()
+
+
+def test_traces_chain_several_calls_of_one_customer(base):
+    c = base.calls
+    per_trace = c.groupby("trace_id", observed=True).agg(
+        n=("call_id", "size"), customers=("customer_id", "nunique"), task=("task_type", "first")
+    )
+    assert (per_trace["customers"] == 1).all()
+    assert per_trace["n"].max() > 3
+    multi = per_trace.groupby("task", observed=True)["n"].mean()
+    assert multi["agent_step"] > 2 > multi["classification"]
+    assert c["session_id"].nunique() < c["trace_id"].nunique()
+
+
+def test_customers_table_matches_the_calls(base):
+    cust = base.customers.set_index("customer_id")
+    assert {"organization_id", "archetype", "subscription_tier", "monthly_fee_usd"} <= set(
+        cust.columns
+    )
+    assert set(cust["archetype"]) == {"light", "power", "heavy"}
+    assert cust.groupby("organization_id").size().max() > 1
+    first = base.calls.groupby("customer_id", observed=True)[
+        ["subscription_tier", "organization_id"]
+    ].first()
+    joined = first.join(cust, rsuffix="_c")
+    assert (joined["subscription_tier"].astype(str) == joined["subscription_tier_c"]).all()
+    assert (joined["organization_id"].astype(str) == joined["organization_id_c"]).all()
+    fees = cust.groupby("subscription_tier")["monthly_fee_usd"].first()
+    assert fees["starter"] < fees["pro"] < fees["enterprise"]
+
+
+def test_daily_and_weekly_rhythm(base):
+    c = base.calls
+    us_east = c[c["region"] == "us-east-1"]
+    hour = us_east["timestamp"].dt.hour
+    # 15:00-20:00 UTC is the US-east working day, 06:00-09:00 UTC its night
+    assert (hour.between(15, 19)).sum() > 3 * (hour.between(6, 8)).sum()
+    daily = c.groupby(c["timestamp"].dt.floor("D")).size()
+    weekend = daily.index.dayofweek >= 5
+    assert daily[weekend].mean() < 0.85 * daily[~weekend].mean()
+
+
+def test_size_knob_hits_the_target():
+    sim = simulate("steady_growth", days=5, customers=20, seed=2, calls_per_day=20_000)
+    assert 0.9 * 100_000 < len(sim.calls) < 1.1 * 100_000
+    bigger = simulate("steady_growth", days=5, customers=20, seed=2, volume=3.0)
+    smaller = simulate("steady_growth", days=5, customers=20, seed=2)
+    assert len(bigger.calls) > 2.5 * len(smaller.calls)
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="scenario='nope'"):
+        simulate("nope")
+    with pytest.raises(ValueError, match="spike_factr"):
+        simulate("viral_spike", spike_factr=3)
+    with pytest.raises(ValueError, match="onset_day"):
+        simulate("viral_spike", days=10, onset_day=12)
+    with pytest.raises(ValueError, match="gpt-17"):
+        simulate("model_migration", days=4, customers=5, to_model="gpt-17")
+
+
+def test_repr_is_short(base):
+    text = repr(base)
+    assert text.startswith("Simulation(scenario='steady_growth'") and len(text) < 200
+
+
+# --- scenarios ---------------------------------------------------------------------------------
+
+
+def test_every_scenario_records_its_incidents(small):
+    for name, sim in small.items():
+        assert list(sim.incidents.columns) == list(INCIDENT_COLUMNS), name
+        assert len(sim.incidents) >= 1, name
+        assert sim.incidents["start"].dt.tz is not None
+        assert (sim.incidents["end"] >= sim.incidents["start"]).all()
+        assert list(sim.calls.columns) == list(ALL_COLUMNS)
+
+
+def test_steady_growth_grows(small):
+    inc = small["steady_growth"].incidents.iloc[0]
+    assert inc["kind"] == "growth" and inc["observed_effect"] > 1.1
+    assert (small["steady_growth"].customers["signup_day"] > 0).any()
+
+
+def test_viral_spike_is_tenfold_from_onset(small):
+    sim = small["viral_spike"]
+    inc = sim.incidents.iloc[0]
+    daily = _daily(sim.calls, inc["customer_id"])
+    before = daily[daily.index < inc["start"]].mean()
+    after = daily[daily.index >= inc["start"]].mean()
+    assert after >= 8 * before
+    assert inc["effect"] == 10.0 and 8 <= inc["observed_effect"] <= 12.5
+    assert inc["extra_cost_usd"] > 0
+
+
+def test_bigger_spike_costs_more():
+    kw = dict(days=20, customers=30, seed=5, spike_customer="cust_0003")
+    low = simulate("viral_spike", spike_factor=3, **kw).incidents.iloc[0]
+    high = simulate("viral_spike", spike_factor=20, **kw).incidents.iloc[0]
+    assert high["extra_cost_usd"] > 3 * low["extra_cost_usd"]
+    assert low["customer_id"] == high["customer_id"] == "cust_0003"
+
+
+def test_seasonal_cycles_are_visible(small):
+    inc = small["seasonal"].incidents.set_index("kind")
+    assert inc.loc["weekly_cycle", "observed_effect"] == pytest.approx(0.45, abs=0.1)
+    assert inc.loc["monthly_cycle", "observed_effect"] > 1.3
+
+
+def test_model_migration_moves_the_share_on_the_date(small):
+    sim = small["model_migration"]
+    inc = sim.incidents.iloc[0]
+    c = sim.calls
+    before = c[c["timestamp"] < inc["start"]]
+    after = c[c["timestamp"] >= inc["start"]]
+    assert (before["model"] == "gpt-4").mean() > 0.05
+    ratio = (after["model"] == "gpt-4").mean() / (before["model"] == "gpt-4").mean()
+    assert 0.25 < ratio < 0.55  # 60% moved away
+    assert inc["observed_effect"] == pytest.approx(0.6, abs=0.05)
+    assert inc["extra_cost_usd"] < 0  # cheaper model: money saved
+    assert (after["model"] == "gpt-4o-mini").mean() > (before["model"] == "gpt-4o-mini").mean()
+
+
+def test_bigger_migration_saves_more():
+    kw = dict(days=10, customers=30, seed=8)
+    low = simulate("model_migration", share=0.2, **kw).incidents.iloc[0]
+    high = simulate("model_migration", share=0.9, **kw).incidents.iloc[0]
+    assert high["extra_cost_usd"] < 2 * low["extra_cost_usd"] < 0
+
+
+def test_runaway_agent_burns_tokens_in_its_window(small):
+    sim = small["runaway_agent"]
+    inc = sim.incidents.iloc[0]
+    c = sim.calls
+    mine = c[c["customer_id"] == inc["customer_id"]]
+    window = mine["timestamp"].between(inc["start"], inc["end"])
+    tokens = mine["input_tokens"] + mine["output_tokens"]
+    hours_in = (inc["end"] - inc["start"]) / pd.Timedelta(hours=1)
+    hours_out = 28 * 24 - hours_in
+    per_hour_in = tokens[window].sum() / hours_in
+    per_hour_out = tokens[~window].sum() / hours_out
+    assert per_hour_in > 50 * per_hour_out
+    loop = mine[window & (mine["task_type"] == "agent_step")]
+    assert loop["trace_id"].value_counts().iloc[0] >= 0.9 * inc["extra_calls"]
+    assert inc["extra_cost_usd"] > 100 and inc["observed_effect"] > 10
+
+
+def test_longer_loop_burns_more():
+    kw = dict(days=6, customers=20, seed=9)
+    short = simulate("runaway_agent", loop_hours=1, **kw).incidents.iloc[0]
+    long = simulate("runaway_agent", loop_hours=8, **kw).incidents.iloc[0]
+    assert long["extra_cost_usd"] > 5 * short["extra_cost_usd"]
+    assert long["extra_calls"] == 8 * short["extra_calls"]
+
+
+# --- building blocks ---------------------------------------------------------------------------
+
+
+def test_hex_ids_are_distinct_for_distinct_keys():
+    from showcase_lib.simulation.ids import hex_ids
+
+    keys = np.random.default_rng(0).choice(2**40, size=200_000, replace=False)
+    ids = pd.Series(hex_ids("trace_", keys, salt=99))
+    assert ids.is_unique and ids.str.len().eq(16).all()
+    again = pd.Series(hex_ids("trace_", keys[::-1].copy(), salt=99))
+    assert set(again) == set(ids)
+    with pytest.raises(ValueError, match="keys must lie"):
+        hex_ids("trace_", np.array([2**40]), salt=1)
+
+
+def test_time_sort_is_a_stable_argsort():
+    from showcase_lib.simulation.core import _sort_times
+
+    ts = np.random.default_rng(1).integers(0, 5_000, 50_000) + 10**12
+    expected = np.argsort(ts, kind="stable")
+    got_ts, order = _sort_times(ts.copy(), 10**12, 10**12 + 5_000)
+    np.testing.assert_array_equal(order, expected)
+    np.testing.assert_array_equal(got_ts, ts[expected])

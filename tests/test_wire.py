@@ -1,0 +1,339 @@
+"""Record <-> wire mapping: exact round trips, errors that name field and value."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from showcase_lib.metering import wire
+from showcase_lib.schema import ALL_COLUMNS, DTYPES, STATUSES, STOP_REASONS
+
+
+def make_frame(n: int, seed: int = 0) -> pd.DataFrame:
+    r = np.random.default_rng(seed)
+    ts = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(
+        np.sort(r.integers(0, 30 * 86_400_000, n)), unit="ms"
+    )
+    data = {
+        "timestamp": ts,
+        "call_id": [f"call_{i}" for i in range(n)],
+        "provider": r.choice(["openai", "anthropic", "google", "aws-bedrock", "azure-openai"], n),
+        "model": r.choice(["gpt-4o", "claude-3-5-haiku", "gemini-1.5-flash"], n),
+        "input_tokens": r.integers(0, 5000, n),
+        "output_tokens": r.integers(0, 2000, n),
+        "cost_usd": r.random(n) / 100,
+        "latency_ms": r.integers(50, 9000, n),
+        "customer_id": r.choice([f"cust_{i:04d}" for i in range(50)], n),
+        "subscription_tier": r.choice(["starter", "pro", "enterprise"], n),
+        "organization_id": r.choice(["org_1", "org_2"], n),
+        "product_id": r.choice(["assist", "search"], n),
+        "feature_id": r.choice(["chat", "summarise"], n),
+        "task_type": r.choice(["qa", "summarize"], n),
+        "environment": r.choice(["production", "staging"], n),
+        "request_id": [f"req_{i}" for i in range(n)],
+        "trace_id": [f"tr_{i // 3}" for i in range(n)],
+        "user_agent": r.choice(["app/1.0", "app/2.0"], n),
+        "session_id": [f"s_{i // 10}" for i in range(n)],
+        "status": r.choice(list(STATUSES), n),
+        "stop_reason": r.choice(["END", "ERROR", "TIMEOUT", "TOKEN_LIMIT"], n),
+        "region": r.choice(["us-east-1", "eu-west-1"], n),
+    }
+    return pd.DataFrame(data).astype(DTYPES)[list(ALL_COLUMNS)]
+
+
+def same(a, b) -> bool:
+    if wire._missing(a) and wire._missing(b):
+        return True
+    return a == b
+
+
+def test_mapping_covers_every_record_column():
+    mapped = " ".join(rec for rec, _, _ in wire.MAPPING)
+    for col in ALL_COLUMNS:
+        assert col in mapped, col
+    table = wire.mapping_table()
+    assert list(table.columns) == ["record field", "wire field", "note"]
+    assert set(wire.REQUIRED_WIRE_FIELDS) <= set(table["wire field"])
+
+
+def test_record_to_wire_required_fields():
+    body = wire.record_to_wire(
+        {
+            "timestamp": pd.Timestamp("2026-03-02T15:04:05Z"),
+            "call_id": "c1",
+            "provider": "openai",
+            "model": "gpt-4o-mini",
+            "input_tokens": 100,
+            "output_tokens": 20,
+            "cost_usd": 0.25,
+            "latency_ms": 2000,
+            "customer_id": "cust_1",
+            "organization_id": "acme",
+            "status": "error",
+        }
+    )
+    assert body["transactionId"] == "c1"
+    assert body["provider"] == "OpenAI"
+    assert body["requestTime"] == "2026-03-02T15:04:05Z"
+    assert body["responseTime"] == body["completionStartTime"] == "2026-03-02T15:04:07Z"
+    assert body["requestDuration"] == 2000
+    assert body["totalTokenCount"] == 120
+    assert body["stopReason"] == "ERROR" and body["stopReasonDerived"] is True
+    assert body["costType"] == "AI" and body["isStreamed"] is False
+    assert body["totalCost"] == 0.25
+    assert body["subscriber"] == {"id": "cust_1"}
+    assert body["organizationName"] == "acme"
+    assert wire.validate_wire(body) == []
+    json.dumps(body, allow_nan=False)  # serialisable as strict JSON
+
+
+def test_frame_round_trip_is_exact_including_missing_values():
+    df = make_frame(500, seed=1)
+    df.loc[3, "cost_usd"] = np.nan
+    df.loc[4, "stop_reason"] = np.nan
+    df.loc[5, ["status", "stop_reason"]] = np.nan
+    df.loc[6, "customer_id"] = np.nan
+    df.loc[7, "request_id"] = pd.NA
+    df.loc[8, "timestamp"] = pd.Timestamp("2026-01-02T03:04:05.123456789Z")
+    bodies = list(wire.frame_to_wire(df, chunk_rows=128))
+    assert len(bodies) == len(df)
+    back = wire.wire_to_frame(bodies)
+    assert list(back.columns) == list(ALL_COLUMNS)
+    for c in ALL_COLUMNS:
+        assert str(back[c].dtype) == str(pd.Series(dtype=DTYPES[c]).dtype), c
+    pd.testing.assert_frame_equal(back, df, check_categorical=False)
+    assert bodies[8]["requestTime"] == "2026-01-02T03:04:05.123456789Z"
+
+
+def test_frame_and_record_paths_agree():
+    df = make_frame(200, seed=2)
+    df.loc[10, ["cost_usd", "region", "stop_reason"]] = np.nan
+    bodies = list(wire.frame_to_wire(df))
+    records = df.to_dict("records")
+    assert [wire.record_to_wire(r) for r in records] == bodies
+    for body, rec in zip(bodies, records, strict=True):
+        back = wire.wire_to_record(body)
+        assert list(back) == list(ALL_COLUMNS)
+        assert all(same(back[c], rec[c]) for c in ALL_COLUMNS)
+
+
+text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=20)
+optional_text = st.none() | text
+record_strategy = st.fixed_dictionaries(
+    {
+        "timestamp": st.integers(946_684_800 * 10**9, 4_102_444_800 * 10**9).map(
+            lambda ns: pd.Timestamp(ns, tz="UTC")
+        ),
+        "call_id": text.filter(lambda s: s.strip() != ""),
+        "provider": st.sampled_from([*wire.PROVIDER_NAMES, "perplexity", "xai"]),
+        "model": text.filter(lambda s: s.strip() != ""),
+        "input_tokens": st.integers(0, 10**9),
+        "output_tokens": st.integers(0, 10**9),
+        "cost_usd": st.none() | st.floats(0, 1e6, allow_nan=False),
+        "latency_ms": st.integers(0, 10**7),
+        "customer_id": optional_text,
+        "subscription_tier": optional_text,
+        "organization_id": optional_text,
+        "product_id": optional_text,
+        "feature_id": optional_text,
+        "task_type": optional_text,
+        "environment": optional_text,
+        "request_id": optional_text,
+        "trace_id": optional_text,
+        "user_agent": optional_text,
+        "session_id": optional_text,
+        "status": st.none() | st.sampled_from(STATUSES),
+        "stop_reason": st.none() | st.sampled_from(STOP_REASONS),
+        "region": optional_text,
+    }
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(record_strategy)
+def test_record_round_trip_property(rec):
+    body = wire.record_to_wire(rec)
+    # through real JSON, as on the wire
+    back = wire.wire_to_record(json.loads(json.dumps(body, allow_nan=False)))
+    for col in ALL_COLUMNS:
+        assert same(back[col], rec[col]), (col, back[col], rec[col])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(record_strategy, min_size=1, max_size=15))
+def test_frame_round_trip_property(recs):
+    df = pd.DataFrame(recs, columns=list(ALL_COLUMNS)).astype(DTYPES)
+    back = wire.wire_to_frame(wire.frame_to_wire(df))
+    pd.testing.assert_frame_equal(back, df, check_categorical=False)
+
+
+@pytest.mark.parametrize(
+    ("slug", "name"),
+    [("openai", "OpenAI"), ("anthropic", "Anthropic"), ("google", "Google"),
+     ("mistral", "Mistral"), ("cohere", "Cohere"), ("aws-bedrock", "AWS"),
+     ("azure-openai", "Azure"), ("perplexity", "perplexity")],
+)  # fmt: skip
+def test_provider_mapping_both_ways(slug, name):
+    assert wire.provider_to_wire(slug) == name
+    assert wire.provider_from_wire(name) == slug
+
+
+def test_provider_aliases_from_other_clients():
+    assert wire.provider_from_wire("OPENAI") == "openai"
+    assert wire.provider_from_wire("ANTHROPIC") == "anthropic"
+    assert wire.provider_from_wire("Amazon Bedrock") == "aws-bedrock"
+    assert wire.provider_from_wire("Azure OpenAI") == "azure-openai"
+
+
+def sdk_body(**over):
+    body = {
+        "transactionId": "t1",
+        "provider": "OPENAI",
+        "model": "gpt-4o",
+        "inputTokenCount": 3,
+        "outputTokenCount": 4,
+        "totalTokenCount": 7,
+        "requestTime": "2026-01-01T00:00:00Z",
+        "responseTime": "2026-01-01T00:00:01Z",
+        "completionStartTime": "2026-01-01T00:00:01Z",
+        "requestDuration": 1000,
+        "stopReason": "TIMEOUT",
+        "costType": "AI",
+        "isStreamed": False,
+    }
+    body.update(over)
+    return body
+
+
+def test_body_without_extensions_implies_status_and_reads_deprecated_ids():
+    rec = wire.wire_to_record(
+        sdk_body(organizationId="acme", productId="p", inputTokenCost=0.5, outputTokenCost=0.25)
+    )
+    assert rec["status"] == "timeout" and rec["stop_reason"] == "TIMEOUT"
+    assert rec["organization_id"] == "acme" and rec["product_id"] == "p"
+    assert rec["cost_usd"] == 0.75
+    assert rec["timestamp"] == pd.Timestamp("2026-01-01T00:00:00Z")
+
+
+def test_validate_wire_names_every_bad_field():
+    body = sdk_body(
+        inputTokenCount=-1,
+        outputTokenCount="4",
+        requestTime="yesterday",
+        stopReason="DONE",
+        costType="API",
+        isStreamed="no",
+        agent="x" * 256,
+        totalCost=float("inf"),
+        subscriber={"id": 7},
+        unknownKey={"any": "thing"},
+    )
+    del body["model"]
+    errors = {e.field: e for e in wire.validate_wire(body)}
+    assert set(errors) == {
+        "model", "inputTokenCount", "outputTokenCount", "requestTime", "stopReason",
+        "costType", "isStreamed", "agent", "totalCost", "subscriber.id",
+    }  # fmt: skip
+    assert errors["model"].message == "model is required"
+    assert errors["inputTokenCount"].message == "inputTokenCount=-1 must be an integer >= 0"
+    assert "256" in errors["agent"].reason
+    with pytest.raises(wire.WireError) as info:
+        wire.wire_to_record(body)
+    assert len(info.value.errors) == 10
+    assert "requestTime='yesterday'" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "bad", [None, [], "x", 3, {"transactionId": True}, {"requestTime": "2026-13-01T00:00:00Z"}]
+)
+def test_validate_wire_never_raises(bad):
+    assert wire.validate_wire(bad)
+
+
+def test_validate_wire_rejects_huge_and_bool_ints():
+    errors = {e.field for e in wire.validate_wire(sdk_body(inputTokenCount=2**64, requestDuration=True))}
+    assert errors == {"inputTokenCount", "requestDuration"}
+
+
+def base_record(**over):
+    rec = {
+        "timestamp": "2026-01-01T00:00:00Z",
+        "call_id": "c1",
+        "provider": "openai",
+        "model": "gpt-4o",
+        "input_tokens": 1,
+        "output_tokens": 2,
+        "latency_ms": 3,
+    }
+    rec.update(over)
+    return rec
+
+
+@pytest.mark.parametrize(
+    ("over", "expected"),
+    [
+        ({"input_tokens": -3}, "input_tokens=-3 must be an integer >= 0"),
+        ({"input_tokens": "many"}, "input_tokens='many' must be an integer >= 0"),
+        ({"timestamp": "not a time"}, "timestamp='not a time' is not a valid time"),
+        ({"call_id": None}, "call_id=None is required"),
+        ({"stop_reason": "DONE"}, "stop_reason='DONE' must be one of END"),
+        ({"feature_id": "f" * 300}, "feature_id='fffff"),
+        ({"cost_usd": -1.0}, "cost_usd=-1.0 must be a number >= 0"),
+    ],
+)
+def test_record_errors_name_field_and_value(over, expected):
+    with pytest.raises(ValueError, match=None) as info:
+        wire.record_to_wire(base_record(**over))
+    assert expected in str(info.value)
+
+
+def test_frame_errors_name_column_row_and_value():
+    df = make_frame(10)
+    df.loc[7, "input_tokens"] = -5
+    with pytest.raises(ValueError, match=r"input_tokens=-5 at row 7 must be an integer >= 0"):
+        list(wire.frame_to_wire(df))
+    df = make_frame(10)
+    df["call_id"] = df["call_id"].astype(object)
+    df.loc[2, "call_id"] = None
+    with pytest.raises(ValueError, match=r"call_id=None at row 2 is required"):
+        list(wire.frame_to_wire(df))
+    with pytest.raises(ValueError, match=r"columns=.*'model'"):
+        list(wire.frame_to_wire(make_frame(3).drop(columns=["model"])))
+
+
+def test_frame_to_wire_accepts_plain_dtypes_and_missing_optional_columns():
+    df = pd.DataFrame(
+        {
+            "timestamp": ["2026-01-01T00:00:00Z", "2026-01-01T00:00:01.5Z"],
+            "call_id": ["a", "b"],
+            "provider": ["openai", "cohere"],
+            "model": ["m", "m"],
+            "input_tokens": [1.0, 2.0],  # integral floats are fine
+            "output_tokens": [1, 2],
+            "latency_ms": [10, 20],
+        }
+    )
+    bodies = list(wire.frame_to_wire(df))
+    assert [b["provider"] for b in bodies] == ["OpenAI", "Cohere"]
+    assert bodies[1]["requestTime"] == "2026-01-01T00:00:01.500Z"
+    assert bodies[0]["inputTokenCount"] == 1 and type(bodies[0]["inputTokenCount"]) is int
+    assert "totalCost" not in bodies[0] and "subscriber" not in bodies[0]
+    back = wire.wire_to_frame(bodies)
+    assert math.isnan(back["cost_usd"].iloc[0])
+    assert back["status"].isna().all()
+
+
+def test_format_times_uses_only_needed_precision():
+    out = wire.format_times([0, 10**6, 10**3, 1]).tolist()
+    assert out == [
+        "1970-01-01T00:00:00Z",
+        "1970-01-01T00:00:00.001Z",
+        "1970-01-01T00:00:00.000001Z",
+        "1970-01-01T00:00:00.000000001Z",
+    ]
