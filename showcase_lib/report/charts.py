@@ -9,7 +9,7 @@ Example:
     >>> from showcase_lib.report import charts
     >>> s = pd.Series([1.0, 2.5], index=pd.to_datetime(["2026-01-01", "2026-01-02"]))
     >>> ax = charts.line(s, title="Daily cost", ylabel="Cost (USD)", money=True)
-    >>> ax.get_title()
+    >>> ax.get_title(loc="left")
     'Daily cost'
 """
 
@@ -144,7 +144,7 @@ def bar(data: pd.Series, *, title: str, xlabel: str, ylabel: str, money: bool = 
 
     Example:
         >>> s = pd.Series({"a": 3.0, "b": 1.0})
-        >>> bar(s, title="t", xlabel="Cost (USD)", ylabel="Model", money=True).get_title()
+        >>> bar(s, title="t", xlabel="Cost (USD)", ylabel="Model", money=True).get_title(loc="left")
         't'
     """
     ax = new_axes(title, xlabel, ylabel, ax=ax)

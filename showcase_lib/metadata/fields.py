@@ -1,0 +1,232 @@
+"""The standard metadata fields: one table that the validator, the pydantic model, the JSON
+Schema, the audit and the book all read.
+
+Each field says whether it is required, its allowed values or identifier format, its length
+limit (Revenium stores text tags in 255-character columns; ``productName`` has 224 because
+Revenium derives a longer name from it), and the Revenium wire field and OpenTelemetry GenAI
+attribute it maps to, where one exists.
+
+Decisions documented here:
+
+* Required: ``customer_id``, ``organization_id``, ``product_id``, ``feature_id`` (the showcase
+  plan) **and** ``environment``: it is set once per process from configuration, and without it
+  staging and development spend mixes silently into production margins.
+* ``subscription_tier`` is optional but *recommended* (missing -> a warning, not an error):
+  internal chargeback and pre-sales traffic has no tier, and the tier is a customer attribute
+  that billing data can join later. When present it must be one of the allowed tiers.
+* Our own grouping keys (customer, organization, product, feature, component) are lowercase;
+  identifiers minted by other systems (user, subscription, session, request, trace ids) may
+  keep their case.
+
+Example:
+    >>> from showcase_lib.metadata.fields import FIELDS_BY_NAME, REQUIRED_FIELDS
+    >>> FIELDS_BY_NAME["customer_id"].wire
+    'subscriber.id'
+    >>> REQUIRED_FIELDS
+    ('customer_id', 'organization_id', 'product_id', 'feature_id', 'environment')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+import pandas as pd
+
+from showcase_lib.schema import ENVIRONMENTS, SUBSCRIPTION_TIERS
+
+#: Task types, shared with the simulator (``showcase_lib.simulation``).
+TASK_TYPES: Final[tuple[str, ...]] = (
+    "chat",
+    "summarization",
+    "code_generation",
+    "classification",
+    "extraction",
+    "translation",
+    "rag_qa",
+    "agent_step",
+    "embedding",
+    "moderation",
+)
+
+#: Revenium's longest text-tag column.
+MAX_LENGTH: Final[int] = 255
+
+# Building blocks of the identifier formats (anchored; RE2- and Python-compatible, so the same
+# text drives the single-record path (``re``), the vectorised path (pyarrow / RE2) and the
+# JSON Schema).
+_LOWER_SLUG = r"[a-z0-9]+(?:[_-][a-z0-9]+)*"
+_MIXED_SLUG = r"[A-Za-z0-9]+(?:[_-][A-Za-z0-9]+)*"
+#: An opaque identifier minted by another system (UUID, W3C trace id, ``req_...``).
+OPAQUE_ID: Final[str] = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
+#: Lowercase snake or kebab name starting with a letter (``product_a``, ``ai-assistant``).
+SLUG: Final[str] = r"^[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*$"
+#: Printable ASCII, no leading/trailing/double blanks (``web_app_v1.2``, ``Mozilla/5.0 (X11)``).
+PRINTABLE: Final[str] = r"^[\x21-\x7e]+(?: [\x21-\x7e]+)*$"
+#: Keys of extension fields (``experiment_id``, ``cost_center``).
+EXTENSION_KEY: Final[str] = r"^[a-z][a-z0-9_]{0,63}$"
+#: Values of extension fields: no control characters, no leading/trailing blanks.
+EXTENSION_VALUE: Final[str] = r"^[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One standard metadata field.
+
+    Example:
+        >>> FieldSpec("x", "context", False, "demo", "a").max_length
+        255
+    """
+
+    name: str
+    group: str
+    required: bool
+    description: str
+    example: str
+    allowed: tuple[str, ...] | None = None
+    pattern: str | None = None
+    format_hint: str = ""
+    prefix: str | None = None
+    max_length: int = MAX_LENGTH
+    recommended: bool = False
+    wire: str | None = None
+    otel: str | None = None
+    note: str = ""
+
+    @property
+    def regex(self) -> re.Pattern[str] | None:
+        """The compiled format (``None`` for enum fields)."""
+        return _compiled(self.pattern) if self.pattern else None
+
+
+_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+def _compiled(pattern: str) -> re.Pattern[str]:
+    if pattern not in _CACHE:
+        _CACHE[pattern] = re.compile(pattern)
+    return _CACHE[pattern]
+
+
+def _prefixed(prefix: str, body: str) -> str:
+    return rf"^{prefix}{body}$"
+
+
+FIELDS: Final[tuple[FieldSpec, ...]] = (
+    # identity
+    FieldSpec("customer_id", "identity", True, "The paying customer the call is billed to.",
+              "cust_0001", pattern=_prefixed("cust_", _LOWER_SLUG),
+              format_hint="'cust_' then lowercase letters/digits, '_' or '-' between words",
+              prefix="cust_", wire="subscriber.id",
+              note="Revenium's subscriber is the metered party; the book bills customers."),
+    FieldSpec("organization_id", "identity", True,
+              "The tenant / account that owns the customer (roll-up level).",
+              "org_001", pattern=_prefixed("org_", _LOWER_SLUG),
+              format_hint="'org_' then lowercase letters/digits", prefix="org_",
+              wire="organizationName", note="organizationId is deprecated on the wire."),
+    FieldSpec("user_id", "identity", False, "The end user inside the customer (pseudonymous).",
+              "user_123", pattern=_prefixed("user_", _MIXED_SLUG),
+              format_hint="'user_' then letters/digits (an IdP id or a salted hash, never an email)",
+              prefix="user_", wire="userId", otel="user.id",
+              note="Extension key (no Revenium field). Never an email: that is personal data."),
+    # product hierarchy
+    FieldSpec("product_id", "product", True, "The product that made the call.", "product_a",
+              pattern=SLUG, format_hint="lowercase snake/kebab name starting with a letter",
+              max_length=224, wire="productName",
+              note="224 characters: Revenium builds a longer name from it in a 255 column."),
+    FieldSpec("feature_id", "product", True, "The feature inside the product.", "chat",
+              pattern=SLUG, format_hint="lowercase snake/kebab name starting with a letter",
+              wire="agent",
+              note="Revenium's attribution dimension for the part of a product that made the call."),
+    FieldSpec("component_id", "product", False,
+              "The component inside the feature (agent, retriever, ...).", "ai_assistant",
+              pattern=SLUG, format_hint="lowercase snake/kebab name starting with a letter",
+              wire="componentId", otel="gen_ai.agent.name",
+              note="Extension key (agent carries feature_id); OTel names agents."),
+    # subscription
+    FieldSpec("subscription_tier", "subscription", False, "The customer's plan.", "pro",
+              allowed=SUBSCRIPTION_TIERS, recommended=True, wire="subscriptionTier",
+              note="Optional (internal traffic has no tier) but recommended."),
+    FieldSpec("subscription_id", "subscription", False, "The billing system's subscription id.",
+              "sub_xyz", pattern=_prefixed("sub_", _MIXED_SLUG),
+              format_hint="'sub_' then letters/digits (a Stripe-style id keeps its case)",
+              prefix="sub_", wire="subscriptionId"),
+    # context
+    FieldSpec("environment", "context", True, "Where the call ran.", "production",
+              allowed=ENVIRONMENTS, wire="environment", otel="deployment.environment.name",
+              note="Required here: non-production spend must not hide in production margins."),
+    FieldSpec("task_type", "context", False, "What kind of work the call did.", "chat",
+              allowed=TASK_TYPES, recommended=True, wire="taskType",
+              otel="gen_ai.operation.name",
+              note="OTel's operation names (chat, embeddings, ...) are coarser."),
+    FieldSpec("session_id", "context", False, "The conversation or workflow run.", "sess_abc",
+              pattern=OPAQUE_ID, format_hint="an opaque id: letters, digits, '_', '.', ':', '-'",
+              wire="sessionId", otel="gen_ai.conversation.id",
+              note="Extension key (no Revenium field)."),
+    # tracking
+    FieldSpec("request_id", "tracking", False, "Your request id (one user request).", "req_123",
+              pattern=OPAQUE_ID, format_hint="an opaque id: letters, digits, '_', '.', ':', '-'",
+              wire="requestId",
+              note="Extension key (no Revenium field); not transactionId, which is call_id."),
+    FieldSpec("trace_id", "tracking", False, "The distributed-trace id.", "trace_xyz",
+              pattern=OPAQUE_ID, format_hint="an opaque id: letters, digits, '_', '.', ':', '-'",
+              wire="traceId", otel="trace_id (W3C trace context)",
+              note="OTel carries it in the span context, not as an attribute."),
+    FieldSpec("user_agent", "tracking", False, "The client application and version.",
+              "web_app_v1.2", pattern=PRINTABLE,
+              format_hint="printable ASCII without leading, trailing or double spaces",
+              wire="userAgent", otel="user_agent.original",
+              note="Extension key; keep it low-cardinality (app and version, not a browser string)."),
+)
+
+FIELDS_BY_NAME: Final[dict[str, FieldSpec]] = {f.name: f for f in FIELDS}
+FIELD_NAMES: Final[tuple[str, ...]] = tuple(FIELDS_BY_NAME)
+REQUIRED_FIELDS: Final[tuple[str, ...]] = tuple(f.name for f in FIELDS if f.required)
+RECOMMENDED_FIELDS: Final[tuple[str, ...]] = tuple(f.name for f in FIELDS if f.recommended)
+ENUM_FIELDS: Final[tuple[str, ...]] = tuple(f.name for f in FIELDS if f.allowed)
+
+#: Extension fields used by the pattern catalog (free to add more: any snake_case key works).
+EXTENSIONS: Final[dict[str, str]] = {
+    "experiment_id": "A/B test id (one per experiment)",
+    "variant": "A/B test arm (control, treatment)",
+    "flag_key": "feature-flag name",
+    "flag_variant": "feature-flag value served (on, off, or a variant)",
+    "workflow_step": "step of an agent workflow (plan, tool, answer)",
+    "pipeline_stage": "stage of a retrieval pipeline (embed, retrieve, generate)",
+    "cost_center": "internal chargeback owner (one per call)",
+    "reseller_id": "partner that resold the product",
+    "channel": "sales or support channel",
+    "ticket_id": "support ticket",
+    "store_id": "e-commerce storefront",
+    "region": "deployment region",
+}
+
+#: Wire names for extension keys that Revenium has a field for.
+EXTENSION_WIRE: Final[dict[str, str]] = {"region": "region"}
+
+
+def fields_table() -> pd.DataFrame:
+    """The FIELDS table for the book: one row per field with its rules and mappings.
+
+    Example:
+        >>> t = fields_table()
+        >>> t.loc[t.field == "session_id", "otel"].item()
+        'gen_ai.conversation.id'
+    """
+    rows = []
+    for f in FIELDS:
+        rule = ("one of: " + ", ".join(f.allowed)) if f.allowed else f.format_hint
+        rows.append({
+            "field": f.name,
+            "group": f.group,
+            "required": "required" if f.required else ("recommended" if f.recommended
+                                                       else "optional"),
+            "example": f.example,
+            "rule": rule,
+            "max_length": f.max_length,
+            "revenium_wire": f.wire or "-",
+            "otel": f.otel or "-",
+            "note": f.note,
+        })
+    return pd.DataFrame(rows)
