@@ -1,0 +1,208 @@
+"""Usage-based revenue: cost, revenue and return per feature.
+
+Features do not have prices; customers pay a subscription. **Revenue attribution rule**
+(documented, a parameter): each customer's subscription revenue for the period is split across
+the features that customer used, in proportion to the customer's production ``calls`` per
+feature (``rule="calls"``, default: a request is what the customer experiences), or its
+``tokens`` or ``cost`` (``cost`` makes every feature of a customer equally profitable, so it
+hides differences), or ``even`` across the features used. Revenue of customers with no calls is
+left unattributed. AI cost per feature is fully loaded: production cost plus a proportional
+share of non-production cost (:mod:`.alignment`).
+
+Return on a feature = (attributed revenue - AI cost) / AI cost.
+
+Example:
+    >>> import pandas as pd
+    >>> calls = pd.DataFrame({
+    ...     "timestamp": pd.to_datetime(["2026-01-01", "2026-01-30", "2026-01-30"], utc=True),
+    ...     "customer_id": ["a", "a", "a"], "feature_id": ["f", "f", "g"],
+    ...     "cost_usd": [1.0, 1.0, 4.0]})
+    >>> customers = pd.DataFrame({"customer_id": ["a"], "monthly_fee_usd": [30.0]})
+    >>> t = feature_returns(calls, customers)
+    >>> t[["feature_id", "revenue_usd"]].values.tolist()     # lowest return first
+    [['g', 10.0], ['f', 20.0]]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .alignment import chargeback, shared_mask
+from .base import (
+    AnalysisResult,
+    Metric,
+    ReveniumValue,
+    Step,
+    Story,
+    comparison_frame,
+    monthly_factor,
+    period_days,
+    require_columns,
+    require_rows,
+)
+from .profitability import period_revenue
+
+Attribution = Literal["calls", "tokens", "cost", "even"]
+ATTRIBUTION_RULES: tuple[str, ...] = ("calls", "tokens", "cost", "even")
+
+
+def attribute_revenue(calls: pd.DataFrame, revenue: pd.Series, *, rule: Attribution = "calls"
+                      ) -> pd.Series:
+    """Split each customer's ``revenue`` across its features by ``rule``; revenue per feature.
+
+    Example:
+        >>> calls = pd.DataFrame({"customer_id": ["a", "a", "b"], "feature_id": ["f", "g", "g"],
+        ...                       "cost_usd": [1.0, 1.0, 1.0]})
+        >>> attribute_revenue(calls, pd.Series({"a": 10.0, "b": 6.0}), rule="even").to_dict()
+        {'f': 5.0, 'g': 11.0}
+    """
+    if rule not in ATTRIBUTION_RULES:
+        raise ValueError(f"rule={rule!r} is not one of {', '.join(ATTRIBUTION_RULES)}")
+    prod = calls.loc[~shared_mask(calls)]
+    if rule == "calls":
+        w = pd.Series(1.0, index=prod.index)
+    elif rule == "tokens":
+        w = (prod["input_tokens"] + prod["output_tokens"]).astype(float)
+    elif rule == "cost":
+        w = prod["cost_usd"].astype(float)
+    else:
+        w = pd.Series(1.0, index=prod.index)
+    frame = pd.DataFrame({"customer_id": prod["customer_id"].astype(str).to_numpy(),
+                          "feature_id": prod["feature_id"].astype(str).to_numpy(),
+                          "w": w.to_numpy()})
+    per = frame.groupby(["customer_id", "feature_id"])["w"].sum()
+    if rule == "even":
+        per = per.gt(0).astype(float)
+    share = per / per.groupby(level="customer_id").transform("sum")
+    rev = share * share.index.get_level_values("customer_id").map(revenue).fillna(0.0).to_numpy()
+    return rev.groupby(level="feature_id").sum().rename("revenue_usd")
+
+
+def feature_returns(calls: pd.DataFrame, customers: pd.DataFrame, *,
+                    rule: Attribution = "calls") -> pd.DataFrame:
+    """Per feature: calls, customers, AI cost (loaded), attributed revenue, margin and return.
+
+    Sorted by return, lowest first (the features to look at).
+
+    Example:
+        >>> calls = pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-01"], utc=True),
+        ...     "customer_id": ["a"], "feature_id": ["f"], "cost_usd": [2.0]})
+        >>> c = pd.DataFrame({"customer_id": ["a"], "monthly_fee_usd": [30.0]})
+        >>> feature_returns(calls, c)["roi"].round(2).tolist()
+        [-0.5]
+    """
+    require_columns(calls, ["timestamp", "customer_id", "feature_id", "cost_usd"],
+                    who="feature_returns")
+    revenue = period_revenue(customers, period_days(calls))
+    attributed = attribute_revenue(calls, revenue, rule=rule)
+    cb = chargeback(calls, "feature_id").set_index("feature_id")
+    out = cb[["calls", "showback_usd", "chargeback_usd"]].rename(
+        columns={"showback_usd": "direct_cost_usd", "chargeback_usd": "ai_cost_usd"})
+    users = calls.loc[~shared_mask(calls)].groupby(
+        calls.loc[~shared_mask(calls), "feature_id"].astype(str).to_numpy())["customer_id"].nunique()
+    out["customers"] = users.reindex(out.index).fillna(0).astype("int64")
+    out["revenue_usd"] = attributed.reindex(out.index).fillna(0.0)
+    out["margin_usd"] = out["revenue_usd"] - out["ai_cost_usd"]
+    out["roi"] = out["margin_usd"] / out["ai_cost_usd"].where(out["ai_cost_usd"] > 0)
+    out["revenue_per_call"] = out["revenue_usd"] / out["calls"]
+    out["cost_per_call"] = out["ai_cost_usd"] / out["calls"]
+    if "product_id" in calls:
+        prod = calls.drop_duplicates("feature_id").set_index(
+            calls.drop_duplicates("feature_id")["feature_id"].astype(str))["product_id"]
+        out.insert(0, "product_id", prod.reindex(out.index).astype(str))
+    out.index.name = "feature_id"
+    return out.sort_values("roi").reset_index()
+
+
+@dataclass
+class FeaturesResult(AnalysisResult):
+    """Per-feature returns and the attribution rule used."""
+
+    by_feature: pd.DataFrame = field(default_factory=pd.DataFrame)
+    by_product: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rule: str = "calls"
+
+
+def analyze_features(calls: pd.DataFrame, customers: pd.DataFrame, *,
+                     rule: Attribution = "calls") -> FeaturesResult:
+    """Cost, attributed revenue and return per feature (and per product).
+
+    Example:
+        >>> calls = pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-01", "2026-01-30"],
+        ...     utc=True), "customer_id": ["a", "a"], "feature_id": ["f", "g"],
+        ...     "cost_usd": [1.0, 20.0]})
+        >>> c = pd.DataFrame({"customer_id": ["a"], "monthly_fee_usd": [30.0]})
+        >>> analyze_features(calls, c).metric("Features losing money").value
+        1.0
+    """
+    who = "analyze_features"
+    require_columns(calls, ["timestamp", "customer_id", "feature_id", "cost_usd"], who=who)
+    require_rows(calls, who=who)
+    table = feature_returns(calls, customers, rule=rule)
+    factor = monthly_factor(calls)
+    by_product = pd.DataFrame()
+    if "product_id" in table:
+        by_product = table.groupby("product_id")[
+            ["calls", "ai_cost_usd", "revenue_usd", "margin_usd"]].sum()
+        by_product["roi"] = by_product["margin_usd"] / by_product["ai_cost_usd"]
+        by_product = by_product.sort_values("roi").reset_index()
+    losing = table[table["margin_usd"] < 0]
+    best, worst = table.iloc[-1], table.iloc[0]
+    spread = float(best["roi"] / worst["roi"]) if worst["roi"] > 0 else float("nan")
+    headline = [
+        Metric("Features", float(len(table)), "count"),
+        Metric("Features losing money", float(len(losing)), "count",
+               f"revenue attributed by {rule}"),
+        Metric("Best return", float(best["roi"]), "ratio", str(best["feature_id"])),
+        Metric("Worst return", float(worst["roi"]), "ratio", str(worst["feature_id"])),
+        Metric("Monthly AI cost of the worst feature", float(worst["ai_cost_usd"]) * factor,
+               "usd"),
+    ]
+    findings = [
+        f"{best['feature_id']} returns {best['roi']:,.1f}x its AI cost; {worst['feature_id']} "
+        f"returns {worst['roi']:,.1f}x (revenue attributed by {rule}).",
+        f"{worst['feature_id']} costs ${worst['cost_per_call']:.4f} per call and earns "
+        f"${worst['revenue_per_call']:.4f} per call.",
+    ]
+    if len(losing):
+        findings.append(f"{len(losing)} feature(s) cost more than the revenue attributed to "
+                        f"them: {', '.join(losing['feature_id'].astype(str))}.")
+    if not np.isnan(spread):
+        findings.append(f"The best feature's return is {spread:,.1f}x the worst's.")
+    comparison = comparison_frame([
+        ("AI cost per feature", "one invoice", float(len(table)), "count"),
+        ("Features losing money, identified", "unknown", float(len(losing)), "count"),
+        ("Worst feature's monthly AI cost", "unknown", float(worst["ai_cost_usd"]) * factor,
+         "usd"),
+    ])
+    value = ReveniumValue(
+        metadata=("feature_id", "product_id", "customer_id", "cost_usd", "environment"),
+        enables="AI cost per feature joined to the revenue of the customers who use it, so "
+                "each feature's return is measured instead of argued",
+        without="instrument each feature separately or estimate its share of the bill from "
+                "traffic logs, with no link to the customers who pay for it",
+    )
+    story = Story(
+        problem="Every feature calls AI models, but the roadmap is decided without knowing "
+                "which features earn more than they cost.",
+        solution="feature_id on each metered call gives AI cost per feature; customer_id links "
+                 f"it to subscription revenue, attributed to features by {rule}.",
+        steps=(
+            Step("Tag the feature", "Send feature_id and product_id with every call.",
+                 "tracker.track(..., product_id='doc_studio', feature_id='doc_summary')"),
+            Step("Attribute revenue", "Pick and state the rule (calls, tokens, cost or even).",
+                 "result = analyze_features(calls, customers, rule='calls')"),
+            Step("Review the bottom of the list", "Re-price, right-size or limit them.",
+                 "result.by_feature.head()"),
+        ),
+    )
+    return FeaturesResult(
+        name="features", title="Feature economics", headline=headline, comparison=comparison,
+        findings=findings, tables={"by_feature": table, "by_product": by_product},
+        revenium_value=value, story=story, parameters={"attribution_rule": rule},
+        by_feature=table, by_product=by_product, rule=rule,
+    )

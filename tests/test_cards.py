@@ -1,0 +1,100 @@
+"""Report cards: render what results hold, escape user data, self-contained files."""
+
+from __future__ import annotations
+
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd
+
+from showcase_lib.analysis.analyzers.base import (
+    AnalysisResult,
+    Metric,
+    ReveniumValue,
+    Step,
+    Story,
+    comparison_frame,
+)
+from showcase_lib.report import charts
+from showcase_lib.report.cards import (
+    IndexEntry,
+    ReportCards,
+    environment,
+    format_value,
+    render_index,
+)
+
+EVIL = '<script>alert("x")</script>'
+
+
+def _result() -> AnalysisResult:
+    return AnalysisResult(
+        name="profitability", title="Customer profitability",
+        headline=[Metric("Monthly loss", 1234.5, "usd"), Metric("Worst customer", EVIL, "text")],
+        comparison=comparison_frame([("Unprofitable customers", "unknown", 3.0, "count"),
+                                     ("Margin", 0.25, 0.5, "pct")]),
+        findings=[f"Customer {EVIL} loses money."],
+        tables={"by_customer": pd.DataFrame({"customer_id": [EVIL, "cust_2"],
+                                             "margin_usd": [-5.0, 10.0]})},
+        revenium_value=ReveniumValue(("customer_id",), "margin per customer", "guess"),
+        story=Story(problem=f"{EVIL} is unprofitable", solution="tag calls",
+                    steps=(Step("Tag", "send it", f"track(customer_id='{EVIL}')"),)),
+        parameters={"bands": (("strong", 0.7),)},
+    )
+
+
+def test_user_data_is_escaped_everywhere():
+    html = ReportCards(_result(), tables=["by_customer"]).to_html()
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    # in the problem text, a headline tile, a finding, a table cell and the code step
+    assert html.count("&lt;script&gt;") >= 5
+
+
+def test_the_four_cards_render_the_result_values():
+    html = ReportCards(_result()).fragment()
+    for card in ("Problem", "Solution", "Results", "Implementation"):
+        assert f'<span class="rv-badge">{card}</span>' in html
+    assert "$1.2K" in html                      # the metric, formatted not recomputed
+    assert "25.0%" in html and "50.0%" in html  # both sides of the comparison
+    assert "unknown" in html and "Without Revenium" in html and "With Revenium" in html
+    assert "customer_id" in html                # the Revenium-value metadata chip
+
+
+def test_repr_html_is_the_fragment_and_has_inline_style():
+    cards = ReportCards(_result())
+    frag = cards._repr_html_()
+    assert frag.lstrip().startswith("<style>") and "<html" not in frag
+
+
+def test_written_file_is_self_contained_with_embedded_chart(tmp_path):
+    ax = charts.bar(pd.Series({"a": 1.0, "b": 2.0}), title="Margin by customer",
+                    xlabel="USD", ylabel="Customer")
+    path = ReportCards(_result(), charts=[ax]).write(tmp_path / "sub" / "report.html")
+    html = path.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert re.search(r'src="data:image/png;base64,[A-Za-z0-9+/=]{100,}"', html)
+    assert 'alt="Margin by customer"' in html
+    assert not re.search(r'(src|href)="(https?:|//)', html)   # nothing fetched from outside
+    assert "<link" not in html and "<script" not in html
+
+
+def test_index_escapes_titles():
+    html = render_index([IndexEntry("a.html", EVIL, "x")], title="Reports")
+    assert "<script>" not in html and 'href="a.html"' in html
+
+
+def test_autoescape_is_on_and_templates_come_from_the_package():
+    env = environment()
+    assert env.autoescape("report.html") is True
+    assert {"report.html", "fragment.html", "index.html"} <= set(env.list_templates())
+
+
+def test_format_value_units():
+    assert format_value(0.5, "pct") == "50.0%"
+    assert format_value(float("nan"), "usd") == "n/a"
+    assert format_value(1500.0, "ms") == "1,500 ms"
+    assert format_value(12.0, "count") == "12"
