@@ -1,0 +1,189 @@
+"""Time of the Part B query patterns at 1M and 10M calls: pandas, DuckDB over the in-memory
+frame, and DuckDB over a Parquet file.
+
+Data comes from ``showcase_lib.simulation.simulate`` at the requested size (30 days, 1,000
+customers); the Parquet copy is written to a temporary directory and removed afterwards. Each
+query runs ``--repeat`` times per engine and the best time is kept; at the end each DuckDB
+result is checked against pandas with ``sql.compare`` (``--no-check`` skips it). The target of
+the issue is every query under 2 s on 10M rows in DuckDB.
+
+Usage:
+    python benchmarks/bench_queries.py                    # 1M and 10M calls
+    python benchmarks/bench_queries.py --sizes 1e6        # only 1M
+    python benchmarks/bench_queries.py --sizes 2e5 --repeat 2 --engines duckdb,parquet
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from showcase_lib.analysis import aggregations as agg
+from showcase_lib.analysis import anomalies as an
+from showcase_lib.analysis import sql
+from showcase_lib.analysis import timeseries as ts
+from showcase_lib.simulation import simulate
+
+ENGINES = ("pandas", "duckdb", "parquet")
+
+
+def queries(calls: pd.DataFrame) -> list[tuple[str, Callable[[], object], str, dict]]:
+    """(name, pandas thunk, SQL text, compare kwargs) for each Part B query pattern."""
+    fees = {c: 100.0 for c in calls["customer_id"].cat.categories[:50]}
+    edges = np.geomspace(max(calls["cost_usd"].min(), 1e-7), calls["cost_usd"].max(), 21)
+    edges[0] = calls["cost_usd"].min()
+    return [
+        ("daily aggregate", lambda: ts.aggregate(calls, "day"), sql.aggregate_sql("day"), {}),
+        ("weekly growth", lambda: ts.growth_rates(calls, "week"), sql.growth_rates_sql("week"), {}),
+        ("month-to-date vs last", lambda: ts.month_to_date(calls), sql.month_to_date_sql(), {}),
+        ("trend (7-day mean, OLS)", lambda: ts.trend(ts.daily(calls)["cost_usd"])[["actual", "rolling_mean", "linear"]],
+         sql.trend_sql(7), {}),
+        ("by model, p50/p95/p99", lambda: agg.by_dimension(calls, "model"), sql.by_dimension_sql("model"), {}),
+        ("by customer, p50/p95/p99", lambda: agg.by_dimension(calls, "customer_id"),
+         sql.by_dimension_sql("customer_id"), {}),
+        ("top-10 customers", lambda: agg.top_n(calls, "customer_id", 10), sql.top_n_sql("customer_id", 10), {}),
+        ("concentration (Gini)", lambda: agg.concentration(calls), sql.concentration_sql(), {}),
+        ("token efficiency model x task", lambda: agg.token_efficiency(calls, ["model", "task_type"]),
+         sql.token_efficiency_sql(["model", "task_type"]), {}),
+        ("cost histogram", lambda: agg.distribution(calls, "cost_usd", bins=list(edges)),
+         sql.distribution_sql("cost_usd", list(edges)), {"keys": ["left"]}),
+        ("plan CSV (customer, tier)", lambda: agg.plan_csv_frame(calls, "customer_id", "subscription_tier"),
+         sql.plan_csv_sql("customer_id", "subscription_tier"), {}),
+        ("robust z per customer-day", lambda: sql.to_long(an.robust_zscore(an.cost_matrix(calls)), "z"),
+         sql.robust_zscore_sql(), {}),
+        ("spike rule per customer-day", lambda: an.flag_spikes(calls), sql.spikes_sql(), {}),
+        ("budget alerts (running sums)", lambda: an.budget_alerts(calls, fees), sql.budget_alerts_sql(fees), {}),
+        ("per-call cost outliers", lambda: an.cost_outliers(calls)[["call_id", "cost_usd", "score"]],
+         sql.cost_outliers_sql(), {"keys": ["call_id"]}),
+    ]
+
+
+def best_time(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
+    """Best wall time of ``repeat`` runs, and the last result."""
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def peak_rss_mib() -> float:
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kib / 1024 if sys.platform != "darwin" else kib / 1024 / 1024
+
+
+def machine_info() -> dict[str, str]:
+    """Cores, memory, CPU and library versions."""
+    import psutil
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {
+        "cpu": cpu,
+        "cores (logical)": str(os.cpu_count()),
+        "memory": f"{psutil.virtual_memory().total / 2**30:.1f} GiB",
+        "load average (1 min)": f"{os.getloadavg()[0]:.2f}",
+        "python": platform.python_version(),
+        "pandas": pd.__version__,
+        "numpy": np.__version__,
+        "duckdb": duckdb.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def run_size(rows: int, *, engines: tuple[str, ...], repeat: int, check: bool, seed: int) -> pd.DataFrame:
+    """Generate ``rows`` calls and time every query on every engine."""
+    t0 = time.perf_counter()
+    calls = simulate("steady_growth", days=30, customers=1_000, seed=seed, calls_per_day=rows / 30).calls
+    gen_s = time.perf_counter() - t0
+    print(f"\n== {len(calls):,} calls (simulated in {gen_s:.1f} s, frame {calls.memory_usage(deep=True).sum() / 2**20:,.0f} MiB)")
+    tmp = Path(tempfile.mkdtemp(prefix="bench_queries_"))
+    try:
+        cons: dict[str, duckdb.DuckDBPyConnection] = {}
+        if "duckdb" in engines:
+            t0 = time.perf_counter()
+            cons["duckdb"] = sql.connect(calls)
+            print(f"register frame with DuckDB (Arrow, zero-copy where possible): {time.perf_counter() - t0:.2f} s")
+        if "parquet" in engines:
+            t0 = time.perf_counter()
+            path = tmp / "calls.parquet"
+            calls.to_parquet(path, index=False)
+            print(f"write Parquet: {time.perf_counter() - t0:.2f} s, {path.stat().st_size / 2**20:,.0f} MiB")
+            cons["parquet"] = sql.connect(path)
+        rows_out = []
+        for name, pandas_fn, query, cmp_kwargs in queries(calls):
+            row: dict[str, object] = {"query": name}
+            reference = None
+            if "pandas" in engines:
+                row["pandas_s"], reference = best_time(pandas_fn, repeat)
+            for engine, con in cons.items():
+                row[f"{engine}_s"], result = best_time(lambda con=con, q=query: sql.run(con, q), repeat)
+                if check:
+                    if reference is None:
+                        reference = pandas_fn()
+                    ok = sql.compare(reference, result, rtol=1e-6, **cmp_kwargs)
+                    row[f"{engine}_same"] = bool(ok)
+            rows_out.append(row)
+            print("  " + "  ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()),
+                  flush=True)
+        table = pd.DataFrame(rows_out).set_index("query")
+        table.attrs["rows"] = len(calls)
+        return table
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1e6,1e7", help="comma-separated row counts (default 1e6,1e7)")
+    parser.add_argument("--engines", default=",".join(ENGINES), help="pandas,duckdb,parquet")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per query and engine; best kept")
+    parser.add_argument("--no-check", action="store_true", help="skip the pandas == DuckDB check")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    engines = tuple(e.strip() for e in args.engines.split(",") if e.strip())
+    unknown = set(engines) - set(ENGINES)
+    if unknown:
+        parser.error(f"--engines {sorted(unknown)} not in {ENGINES}")
+
+    print("Part B query benchmark")
+    for k, v in machine_info().items():
+        print(f"  {k}: {v}")
+    warm = simulate("steady_growth", days=30, customers=50, seed=args.seed, calls_per_day=500).calls
+    for _name, pandas_fn, query, _kw in queries(warm):  # imports and first-call costs, not timed
+        pandas_fn()
+        sql.run(warm, query)
+    tables = []
+    for size in (int(float(s)) for s in args.sizes.split(",")):
+        tables.append(run_size(size, engines=engines, repeat=args.repeat, check=not args.no_check, seed=args.seed))
+    pd.set_option("display.width", 200)
+    pd.set_option("display.max_columns", 20)
+    for table in tables:
+        print(f"\nSeconds per query at {table.attrs['rows']:,} calls (best of {args.repeat}):")
+        print(table.to_string(float_format=lambda v: f"{v:.3f}"))
+        timed = [c for c in table.columns if c in ("duckdb_s", "parquet_s")]
+        if timed:
+            worst = table[timed].max().max()
+            print(f"slowest DuckDB query: {worst:.2f} s ({'within' if worst < 2 else 'over'} the 2 s target)")
+    print(f"\npeak resident memory of this process: {peak_rss_mib():,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

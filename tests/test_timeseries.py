@@ -1,0 +1,173 @@
+"""Time-series query patterns on small hand-computed frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from showcase_lib.analysis import timeseries as ts
+from showcase_lib.schema import DTYPES, empty_calls
+
+
+def make_calls(rows: list[tuple[str, float]], tokens: tuple[int, int] = (100, 50)) -> pd.DataFrame:
+    """A schema-conforming frame with one call per (timestamp, cost) row."""
+    n = len(rows)
+    df = empty_calls().reindex(range(n))
+    df["timestamp"] = pd.to_datetime([r[0] for r in rows], utc=True, format="ISO8601")
+    df["cost_usd"] = [r[1] for r in rows]
+    df["input_tokens"] = tokens[0]
+    df["output_tokens"] = tokens[1]
+    df["latency_ms"] = 100
+    df["customer_id"] = "cust_0001"
+    return df.astype({c: DTYPES[c] for c in ("timestamp", "cost_usd", "input_tokens",
+                                             "output_tokens", "latency_ms", "customer_id")})
+
+
+def daily_series(values, start="2026-01-01") -> pd.Series:
+    return pd.Series(values, index=pd.date_range(start, periods=len(values), tz="UTC"), dtype=float)
+
+
+def test_daily_fills_missing_days_and_counts_tokens():
+    calls = make_calls([("2026-01-01 08:00", 1.0), ("2026-01-01 20:00", 2.0), ("2026-01-03 12:00", 4.0)])
+    d = ts.daily(calls)
+    assert d.index.tolist() == list(pd.date_range("2026-01-01", periods=3, tz="UTC"))
+    assert d["cost_usd"].tolist() == [3.0, 0.0, 4.0]
+    assert d["calls"].tolist() == [2, 0, 1]
+    assert d["total_tokens"].tolist() == [300, 0, 150]
+
+
+def test_weeks_start_on_monday_and_months_on_the_first():
+    # 2026-01-04 is a Sunday, 2026-01-05 a Monday
+    calls = make_calls([("2026-01-04 23:59", 1.0), ("2026-01-05 00:00", 2.0), ("2026-02-10", 5.0)])
+    w = ts.weekly(calls)
+    assert w.index[0] == pd.Timestamp("2025-12-29", tz="UTC")
+    assert w.loc[pd.Timestamp("2026-01-05", tz="UTC"), "cost_usd"] == 2.0
+    m = ts.monthly(calls)
+    assert m["cost_usd"].tolist() == [3.0, 5.0]
+    assert m.index.tolist() == [pd.Timestamp("2026-01-01", tz="UTC"), pd.Timestamp("2026-02-01", tz="UTC")]
+
+
+def test_aggregate_by_dimension_fills_the_grid():
+    calls = make_calls([("2026-01-01", 1.0), ("2026-01-02", 2.0)])
+    calls["model"] = pd.Categorical(["a", "b"])
+    out = ts.aggregate(calls, "day", by="model")
+    assert len(out) == 4  # 2 days x 2 models
+    assert out.loc[(pd.Timestamp("2026-01-01", tz="UTC"), "b"), "cost_usd"] == 0.0
+
+
+def test_known_growth_rates():
+    s = daily_series([100.0, 110.0, 99.0, 0.0, 50.0])
+    g = ts.growth(s)
+    assert g.iloc[1] == pytest.approx(0.10)
+    assert g.iloc[2] == pytest.approx(-0.10)
+    assert g.iloc[3] == pytest.approx(-1.0)
+    assert np.isnan(g.iloc[4])  # from 0: undefined, never infinite
+
+
+def test_growth_rates_week_over_week_and_partial_period_dropped():
+    # two full weeks (Mon 2026-01-05 .. Sun 01-18) at 1 and 2 USD/day, and a partial third week
+    rows = [(str(d.date()), 1.0) for d in pd.date_range("2026-01-05", periods=7)]
+    rows += [(str(d.date()), 2.0) for d in pd.date_range("2026-01-12", periods=7)]
+    rows += [("2026-01-19", 100.0)]
+    g = ts.growth_rates(make_calls(rows), "week")
+    assert g["cost_usd"].tolist() == [7.0, 14.0]  # the one-day week is not compared
+    assert g["growth"].iloc[1] == pytest.approx(1.0)
+    d = ts.growth_rates(make_calls(rows), "day")
+    assert d["same_day_last_week"].iloc[7] == pytest.approx(1.0)
+
+
+def test_month_to_date_compares_same_days():
+    calls = make_calls([("2026-01-02", 1.0), ("2026-01-03", 2.0), ("2026-01-20", 50.0),
+                        ("2026-02-01", 3.0), ("2026-02-03", 3.0)])
+    t = ts.month_to_date(calls)  # as of the end of 2026-02-03: Feb 1-3 vs Jan 1-3
+    assert t.loc["cost_usd", "current"] == 6.0
+    assert t.loc["cost_usd", "previous"] == 3.0
+    assert t.loc["cost_usd", "change_pct"] == pytest.approx(1.0)
+    assert t.loc["calls", "previous"] == 2
+
+
+def test_month_to_date_caps_at_a_shorter_previous_month():
+    calls = make_calls([("2026-02-27", 1.0), ("2026-03-30", 2.0)])
+    t = ts.month_to_date(calls)  # 30 days of March vs the whole of February (28 days)
+    lo, hi = t.attrs["previous"]
+    assert (lo, hi) == (pd.Timestamp("2026-02-01", tz="UTC"), pd.Timestamp("2026-03-01", tz="UTC"))
+
+
+def test_month_over_month_whole_months():
+    calls = make_calls([("2026-01-05", 10.0), ("2026-02-05", 15.0), ("2026-03-01", 1.0)])
+    t = ts.month_over_month(calls)  # last complete month is February
+    assert t.loc["cost_usd", ["current", "previous"]].tolist() == [15.0, 10.0]
+
+
+def test_compare_periods_rejects_an_empty_window():
+    calls = make_calls([("2026-01-05", 10.0)])
+    with pytest.raises(ValueError, match="current"):
+        ts.compare_periods(calls, ("2026-01-05", "2026-01-05"), ("2026-01-01", "2026-01-02"))
+
+
+def test_linear_trend_and_rolling_mean_are_exact_on_a_line():
+    s = daily_series(5.0 + 2.0 * np.arange(21))
+    fit = ts.linear_trend(s)
+    assert fit.slope_per_day == pytest.approx(2.0)
+    assert fit.intercept == pytest.approx(5.0)
+    assert fit.r2 == pytest.approx(1.0)
+    t = ts.trend(s, window=7)
+    assert t["rolling_mean"].iloc[6] == pytest.approx(np.mean(5.0 + 2.0 * np.arange(7)))
+    assert np.isnan(t["rolling_mean"].iloc[5])
+    assert t["stl_trend"].notna().all()
+
+
+def test_forecast_interval_brackets_the_mean_and_widens():
+    rng = np.random.default_rng(1)
+    idx = pd.date_range("2026-01-01", periods=42, tz="UTC")
+    s = pd.Series(100 + 20 * (idx.dayofweek < 5) + rng.normal(0, 3, len(idx)), index=idx)
+    f = ts.forecast(s, 14, level=0.9)
+    assert len(f) == 14 and f.index[0] == pd.Timestamp("2026-02-12", tz="UTC")
+    assert ((f["lower"] < f["mean"]) & (f["mean"] < f["upper"])).all()
+    width = f["upper"] - f["lower"]
+    assert width.iloc[-1] >= width.iloc[0]
+    weekday = f.index.dayofweek < 5
+    assert f.loc[weekday, "mean"].mean() > f.loc[~weekday, "mean"].mean() + 10  # seasonality kept
+
+
+def test_month_end_projection_against_budget():
+    rng = np.random.default_rng(2)
+    s = daily_series(100 + rng.normal(0, 5, 45))  # Jan 1 .. Feb 14
+    over = ts.month_end_projection(s, budget=2_000, n_paths=500)
+    assert over.month == pd.Timestamp("2026-02-01", tz="UTC")
+    assert over.days_remaining == 14
+    assert over.spent_to_date == pytest.approx(s["2026-02"].sum())
+    assert over.lower < over.projected < over.upper
+    assert 2_600 < over.projected < 3_000  # about 28 days x 100 USD
+    assert over.prob_over_budget > 0.99
+    under = ts.month_end_projection(s, budget=5_000, n_paths=500)
+    assert under.prob_over_budget < 0.01
+    assert under.headroom > 0
+    assert list(over.path.columns) == ["actual", "mean", "lower", "upper"]
+    assert over.path["upper"].dropna().iloc[-1] == pytest.approx(over.upper)
+
+
+def test_bad_inputs_name_the_field():
+    with pytest.raises(ValueError, match="freq='fortnight'"):
+        ts.aggregate(make_calls([("2026-01-01", 1.0)]), "fortnight")
+    with pytest.raises(ValueError, match="budget"):
+        ts.month_end_projection(daily_series([1.0] * 10), budget=0)
+
+
+def test_growth_rates_drop_a_leading_partial_week():
+    # data starts on Thursday 2026-01-01: the week of Monday 2025-12-29 has only 4 days
+    rows = [(str(d.date()), 1.0) for d in pd.date_range("2026-01-01", "2026-01-18")]
+    g = ts.growth_rates(make_calls(rows), "week")
+    assert g.index.tolist() == [pd.Timestamp("2026-01-05", tz="UTC"), pd.Timestamp("2026-01-12", tz="UTC")]
+    assert g["growth"].iloc[1] == pytest.approx(0.0)
+    assert len(ts.growth_rates(make_calls(rows), "week", complete_only=False)) == 3
+
+
+def test_month_end_projection_is_reproducible():
+    rng = np.random.default_rng(5)
+    s = daily_series(50 + rng.normal(0, 4, 40))
+    a = ts.month_end_projection(s, budget=1_500, n_paths=300, seed=3)
+    b = ts.month_end_projection(s, budget=1_500, n_paths=300, seed=3)
+    assert (a.projected, a.lower, a.upper, a.prob_over_budget) == (b.projected, b.lower, b.upper, b.prob_over_budget)
+    assert a.converged
