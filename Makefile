@@ -45,7 +45,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 unit: $(STAMP)
-	$(BIN)/pytest -n $(JOBS) tests
+	$(BIN)/pytest -n $(JOBS) --doctest-modules tests showcase_lib
 
 notebooks: $(STAMP)
 	$(BIN)/pytest -n $(JOBS) --nbmake --nbmake-timeout=300 notebooks
