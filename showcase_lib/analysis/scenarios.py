@@ -35,6 +35,7 @@ from showcase_lib.analysis.analyzers.base import (
     monthly_factor,
     require_columns,
     require_rows,
+    signed_usd,
 )
 from showcase_lib.analysis.analyzers.optimization import reprice
 from showcase_lib.analysis.analyzers.pricing_models import (
@@ -624,7 +625,7 @@ def pricing_strategy(calls: pd.DataFrame, customers: pd.DataFrame, *, markup: fl
     findings = list(base.findings)
     if foc is not None:
         findings.insert(0, f"At {markup:g}x cost, {focus} changes the monthly margin by "
-                           f"${foc['margin_change_usd_per_month']:,.0f} "
+                           f"{signed_usd(foc['margin_change_usd_per_month'])}/month "
                            f"({foc['margin_change_pct']:+.1%}) vs {base.baseline}.")
     findings.append(f"{focus} reaches +{target_lift:.0%} margin at a price level of "
                     + (f"{cross:.2f}x the blended AI cost per 1K tokens." if np.isfinite(cross)

@@ -212,3 +212,14 @@ def safe_div(num: float | np.ndarray | pd.Series, den: float | np.ndarray | pd.S
         result = np.true_divide(num, den)
     return np.where(np.asarray(den) == 0, np.nan, result) if np.ndim(result) else (
         float("nan") if den == 0 else float(result))
+
+
+def signed_usd(value: float, decimals: int = 0) -> str:
+    """Format a dollar change with its sign before the currency symbol.
+
+    Example:
+        >>> signed_usd(-8224.93), signed_usd(10390.2), signed_usd(0.5, 2)
+        ('-$8,225', '+$10,390', '+$0.50')
+    """
+    sign = "-" if value < 0 else "+"
+    return f"{sign}${abs(value):,.{decimals}f}"
