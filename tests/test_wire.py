@@ -337,3 +337,127 @@ def test_format_times_uses_only_needed_precision():
         "1970-01-01T00:00:00.000001Z",
         "1970-01-01T00:00:00.000000001Z",
     ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(-(2**63) + 1, 2**63 - 1))
+def test_format_time_matches_format_times(ns):
+    assert wire.format_time(ns) == wire.format_times([ns]).tolist()[0]
+    for unit in (10**3, 10**6, 10**9):  # the shorter fractions
+        v = ns // unit * unit
+        if v > -(2**63):
+            assert wire.format_time(v) == wire.format_times([v]).tolist()[0]
+
+
+def _checked(rec):
+    try:
+        return wire._record_to_wire_checked(rec)
+    except (ValueError, TypeError) as exc:
+        return exc
+
+
+@settings(max_examples=200, deadline=None)
+@given(record_strategy)
+def test_typical_records_take_the_fast_path_with_the_same_body(rec):
+    fast = wire._typical_to_wire(rec)
+    assert fast is not None  # the tracker's records must not fall back to the slow path
+    slow = wire._record_to_wire_checked(rec)
+    assert list(fast.items()) == list(slow.items())  # same keys, order and values
+    assert wire.validate_wire(fast) == []
+
+
+# values that are valid, borderline or invalid, of every type a record may carry
+odd_int = st.integers(-5, 10**9) | st.sampled_from(
+    [2**63 - 1, 2**63, -1, True, 10**13, np.int64(7), 3.0, 2.5, None, "4"])
+odd_text = st.sampled_from(["", "  ", "x" * 255, "x" * 256, float("nan"), pd.NA, 7, None])
+odd_values = {
+    "timestamp": st.sampled_from([
+        pd.Timestamp("2026-01-01T00:00:00.5Z"), pd.Timestamp("2262-04-11T23:47:16Z"),
+        pd.Timestamp("1677-09-22", tz="UTC"), pd.Timestamp("2026-01-01 10:00"),
+        pd.Timestamp("2026-01-01 10:00", tz="Europe/Paris"), pd.Timestamp("3000-01-01"),
+        "2026-01-01T00:00:00Z", None, pd.NaT,
+    ]),
+    "call_id": odd_text, "provider": odd_text, "model": odd_text,
+    "input_tokens": odd_int, "output_tokens": odd_int, "latency_ms": odd_int,
+    "cost_usd": st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from(
+        [-0.0, 0, 3, -2, 10**16, 1e300, 1.5e300, np.float64(0.5), "1.0", float("nan")]),
+    "customer_id": odd_text, "feature_id": odd_text, "request_id": odd_text,
+    "environment": odd_text, "status": st.sampled_from(["weird", 3, float("nan"), pd.NA]),
+    "stop_reason": st.sampled_from(["DONE", 1, float("nan"), ""]),
+}  # fmt: skip
+odd_record = st.builds(
+    lambda rec, over: {**rec, **over},
+    record_strategy,
+    st.dictionaries(st.sampled_from(sorted(odd_values)), st.none(), max_size=3).flatmap(
+        lambda keys: st.fixed_dictionaries({k: odd_values[k] for k in keys})
+    ),
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(odd_record)
+def test_fast_path_never_accepts_what_the_checked_path_rejects(rec):
+    fast = wire._typical_to_wire(rec)
+    slow = _checked(rec)
+    if fast is not None:
+        assert not isinstance(slow, Exception), slow
+        assert list(fast.items()) == list(slow.items())
+        assert wire.validate_wire(fast) == []
+    # the public function is one or the other
+    try:
+        public = wire.record_to_wire(rec)
+    except (ValueError, TypeError) as exc:
+        assert isinstance(slow, Exception) and str(exc) == str(slow)
+    else:
+        assert list(public.items()) == list(slow.items())
+
+
+def test_out_of_range_times_are_named_errors():
+    with pytest.raises(ValueError, match=r"timestamp=Timestamp\('3000-01-01.*is not a valid time"):
+        wire.record_to_wire(base_record(timestamp=pd.Timestamp("3000-01-01")))
+    with pytest.raises(ValueError, match=r"latency_ms=10000000000000 puts the response time"):
+        wire.record_to_wire(base_record(latency_ms=10**13))
+
+
+ODD_WIRE_VALUES = [
+    None, "", "  ", "x", "x" * 256, -1, 0, 7, 2**63, True, False, 1.5, -0.5, float("inf"),
+    float("nan"), 1e301, [], {"id": 7}, {"id": "c"}, {"id": "c", "credential": {"name": 1}},
+    {"email": "e" * 256}, "2026-13-01T00:00:00Z", "2026-01-01T00:00:00", "2026-01-01T00:00:00Z",
+    "END", "DONE", "AI", "CHAT", "STANDARD",
+]  # fmt: skip
+odd_wire_value = st.sampled_from(ODD_WIRE_VALUES)
+wire_keys = st.sampled_from(sorted({*wire.REQUIRED_WIRE_FIELDS, *wire._OPTIONAL_KINDS, "unknownKey"}))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(record_strategy, st.dictionaries(wire_keys, odd_wire_value, max_size=3), st.booleans())
+def test_quick_body_check_agrees_with_the_detailed_one(rec, over, drop):
+    body = json.loads(json.dumps(wire.record_to_wire(rec)))
+    assert wire._valid_dict(body)  # what the tracker sends takes the quick check
+    body.update(over)
+    if drop and over:
+        del body[next(iter(over))]
+    detailed = wire._field_errors(body)
+    if wire._valid_dict(body):
+        assert detailed == []
+    assert wire.validate_wire(body) == detailed
+
+
+def test_quick_body_check_agrees_on_every_single_field_change():
+    base = json.loads(json.dumps(wire.record_to_wire(base_record(
+        customer_id="c", feature_id="f", request_id="r", status="success", cost_usd=0.5))))
+    assert wire._valid_dict(base)
+    keys = sorted({*wire.REQUIRED_WIRE_FIELDS, *wire._OPTIONAL_KINDS, "unknownKey"})
+    checked = quick = 0
+    for key in keys:
+        for value in ODD_WIRE_VALUES:
+            body = {**base, key: value}
+            detailed = wire._field_errors(body)
+            if wire._valid_dict(body):
+                quick += 1
+                assert detailed == [], (key, value, detailed)
+            assert wire.validate_wire(body) == detailed
+            checked += 1
+        body = {k: v for k, v in base.items() if k != key}
+        assert not wire._valid_dict(body) or wire._field_errors(body) == []
+    assert checked > 1000 and 100 < quick < checked  # both outcomes exercised
