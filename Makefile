@@ -43,6 +43,7 @@ book: $(STAMP) _build/.lib-hash
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 unit: $(STAMP)
 	$(BIN)/pytest -n $(JOBS) --doctest-modules tests showcase_lib

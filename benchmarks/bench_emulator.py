@@ -66,8 +66,12 @@ def make_frame(n: int, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(data).astype(DTYPES)[list(ALL_COLUMNS)]
 
 
-async def run_client(url: str, api_key: str, payloads: list[bytes], concurrency: int,
-                     ) -> tuple[float, list[float], dict[int, int]]:  # fmt: skip
+async def run_client(
+    url: str,
+    api_key: str,
+    payloads: list[bytes],
+    concurrency: int,
+) -> tuple[float, list[float], dict[int, int]]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     it = iter(payloads)
@@ -76,8 +80,11 @@ async def run_client(url: str, api_key: str, payloads: list[bytes], concurrency:
 
         async def worker() -> None:
             for payload in it:
-                headers = {"x-api-key": api_key, "Idempotency-Key": str(uuid.uuid4()),
-                           "Content-Type": "application/json"}  # fmt: skip
+                headers = {
+                    "x-api-key": api_key,
+                    "Idempotency-Key": str(uuid.uuid4()),
+                    "Content-Type": "application/json",
+                }
                 t0 = time.perf_counter()
                 async with session.post(url, data=payload, headers=headers) as resp:
                     await resp.read()
@@ -90,8 +97,12 @@ async def run_client(url: str, api_key: str, payloads: list[bytes], concurrency:
     return elapsed, latencies, statuses
 
 
-def _client_process(url: str, api_key: str, payloads: list[bytes], concurrency: int,
-                    ) -> tuple[float, list[float], dict[int, int]]:  # fmt: skip
+def _client_process(
+    url: str,
+    api_key: str,
+    payloads: list[bytes],
+    concurrency: int,
+) -> tuple[float, list[float], dict[int, int]]:
     return asyncio.run(run_client(url, api_key, payloads, concurrency))
 
 
@@ -100,10 +111,15 @@ def main() -> None:
     p.add_argument("--records", type=int, default=20_000)
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--mode", choices=["process", "thread"], default="process")
-    p.add_argument("--wire-rows", type=int, default=0,
-                   help="also time frame_to_wire / wire_to_frame on this many rows")  # fmt: skip
-    p.add_argument("--clients", type=int, default=1,
-                   help="client processes (>1 to find the server's ceiling)")  # fmt: skip
+    p.add_argument(
+        "--wire-rows",
+        type=int,
+        default=0,
+        help="also time frame_to_wire / wire_to_frame on this many rows",
+    )
+    p.add_argument(
+        "--clients", type=int, default=1, help="client processes (>1 to find the server's ceiling)"
+    )
     args = p.parse_args()
 
     if args.wire_rows:
@@ -113,9 +129,11 @@ def main() -> None:
         t1 = time.perf_counter()
         wire_to_frame(bodies, validate=False)
         t2 = time.perf_counter()
-        print(f"frame_to_wire: {args.wire_rows:,} rows in {t1 - t0:.2f} s "
-              f"({args.wire_rows / (t1 - t0):,.0f} rows/s); wire_to_frame: {t2 - t1:.2f} s "
-              f"({args.wire_rows / (t2 - t1):,.0f} rows/s)")  # fmt: skip
+        print(
+            f"frame_to_wire: {args.wire_rows:,} rows in {t1 - t0:.2f} s "
+            f"({args.wire_rows / (t1 - t0):,.0f} rows/s); wire_to_frame: {t2 - t1:.2f} s "
+            f"({args.wire_rows / (t2 - t1):,.0f} rows/s)"
+        )
         del big, bodies
 
     t0 = time.perf_counter()
@@ -133,9 +151,15 @@ def main() -> None:
             shares = [payloads[i :: args.clients] for i in range(args.clients)]
             start = time.perf_counter()
             with ProcessPoolExecutor(args.clients) as pool:
-                parts = list(pool.map(_client_process, [emu.completions_url] * args.clients,
-                                      [emu.api_key] * args.clients, shares,
-                                      [args.concurrency] * args.clients))  # fmt: skip
+                parts = list(
+                    pool.map(
+                        _client_process,
+                        [emu.completions_url] * args.clients,
+                        [emu.api_key] * args.clients,
+                        shares,
+                        [args.concurrency] * args.clients,
+                    )
+                )
             elapsed = time.perf_counter() - start
             lat = [x for part in parts for x in part[1]]
             statuses = {}
@@ -150,19 +174,29 @@ def main() -> None:
 
     lat_ms = np.array(lat) * 1000
     server_cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
-    print(f"machine: {platform.processor() or platform.machine()}, {psutil.cpu_count()} CPUs, "
-          f"load avg {os.getloadavg()[0]:.1f}, python {platform.python_version()}")  # fmt: skip
-    print(f"mode={args.mode} records={args.records:,} clients={args.clients} x "
-          f"concurrency={args.concurrency} "
-          f"(payload prep {prep:.2f} s, {args.records / prep:,.0f} bodies/s)")  # fmt: skip
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {psutil.cpu_count()} CPUs, "
+        f"load avg {os.getloadavg()[0]:.1f}, python {platform.python_version()}"
+    )
+    print(
+        f"mode={args.mode} records={args.records:,} clients={args.clients} x "
+        f"concurrency={args.concurrency} "
+        f"(payload prep {prep:.2f} s, {args.records / prep:,.0f} bodies/s)"
+    )
     print(f"throughput: {args.records / elapsed:,.0f} requests/s ({elapsed:.2f} s)")
-    print(f"latency ms: p50 {np.percentile(lat_ms, 50):.2f}  p95 {np.percentile(lat_ms, 95):.2f}  "
-          f"p99 {np.percentile(lat_ms, 99):.2f}  max {lat_ms.max():.1f}")  # fmt: skip
+    print(
+        f"latency ms: p50 {np.percentile(lat_ms, 50):.2f}  p95 {np.percentile(lat_ms, 95):.2f}  "
+        f"p99 {np.percentile(lat_ms, 99):.2f}  max {lat_ms.max():.1f}"
+    )
     user_s = cpu1.user - cpu0.user
-    print(f"server CPU: {server_cpu:.2f} s (user {user_s:.2f} s; {server_cpu / elapsed:.0%} of one core), "
-          f"{server_cpu / args.records * 1e6:.0f} us/request; RSS {peak_rss / 2**20:.0f} MiB")  # fmt: skip
-    print(f"statuses: {statuses}; stored {stored:,} in {stats['batches']:,} batches "
-          f"(avg {stats['stored'] / max(stats['batches'], 1):.1f}/commit); unique call_ids {unique}")  # fmt: skip
+    print(
+        f"server CPU: {server_cpu:.2f} s (user {user_s:.2f} s; {server_cpu / elapsed:.0%} of one core), "
+        f"{server_cpu / args.records * 1e6:.0f} us/request; RSS {peak_rss / 2**20:.0f} MiB"
+    )
+    print(
+        f"statuses: {statuses}; stored {stored:,} in {stats['batches']:,} batches "
+        f"(avg {stats['stored'] / max(stats['batches'], 1):.1f}/commit); unique call_ids {unique}"
+    )
     assert statuses == {201: args.records}, statuses
     assert stored == args.records, (stored, args.records)
 

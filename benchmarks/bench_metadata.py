@@ -24,16 +24,25 @@ from showcase_lib.metadata.corpus import make_corpus, score
 from showcase_lib.metadata.perf import groupby_cost, validate_latency, validate_many_throughput
 from showcase_lib.simulation import simulate
 
-GOOD = {"customer_id": "cust_0001", "organization_id": "org_001", "product_id": "product_a",
-        "feature_id": "chat", "environment": "production", "subscription_tier": "pro",
-        "task_type": "chat", "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736"}
+GOOD = {
+    "customer_id": "cust_0001",
+    "organization_id": "org_001",
+    "product_id": "product_a",
+    "feature_id": "chat",
+    "environment": "production",
+    "subscription_tier": "pro",
+    "task_type": "chat",
+    "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+}
 
 
 def machine() -> str:
     mem = psutil.virtual_memory().total / 2**30
-    return (f"{platform.platform()} | Python {platform.python_version()} | pandas "
-            f"{pd.__version__} | {os.cpu_count()} CPU | {mem:.1f} GiB RAM | "
-            f"load {os.getloadavg()[0]:.2f}")
+    return (
+        f"{platform.platform()} | Python {platform.python_version()} | pandas "
+        f"{pd.__version__} | {os.cpu_count()} CPU | {mem:.1f} GiB RAM | "
+        f"load {os.getloadavg()[0]:.2f}"
+    )
 
 
 def peak_mib(fn) -> tuple[object, float]:
@@ -53,30 +62,38 @@ def main() -> None:
     print(f"machine: {machine()}")
 
     lat = validate_latency(GOOD, n=20_000)
-    print(f"validate(one dict): p50 {lat['p50_us']:.1f} us, p99 {lat['p99_us']:.1f} us "
-          f"({lat['calls']:,} calls)")
+    print(
+        f"validate(one dict): p50 {lat['p50_us']:.1f} us, p99 {lat['p99_us']:.1f} us "
+        f"({lat['calls']:,} calls)"
+    )
 
     t0 = time.perf_counter()
     sim = simulate("steady_growth", days=30, customers=200, seed=0).calls
     calls = sim.iloc[:n].reset_index(drop=True) if len(sim) >= n else sim
     print(f"simulated calls: {len(calls):,} rows in {time.perf_counter() - t0:.2f} s")
     r = validate_many_throughput(calls, repeats=args.repeats)
-    print(f"validate_many(simulated calls, categorical): {r['records']:,} records in "
-          f"{r['seconds']:.3f} s = {r['records_per_second']:,.0f} records/s "
-          f"(invalid: {r['invalid']})")
+    print(
+        f"validate_many(simulated calls, categorical): {r['records']:,} records in "
+        f"{r['seconds']:.3f} s = {r['records_per_second']:,.0f} records/s "
+        f"(invalid: {r['invalid']})"
+    )
 
     t0 = time.perf_counter()
     corpus = make_corpus(n, seed=0)
     frame = corpus.frame()
     print(f"corpus: {n:,} records (50% with a mistake) built in {time.perf_counter() - t0:.2f} s")
     r = validate_many_throughput(frame, repeats=args.repeats)
-    print(f"validate_many(corpus, object columns): {r['records']:,} records in "
-          f"{r['seconds']:.3f} s = {r['records_per_second']:,.0f} records/s "
-          f"(invalid: {r['invalid']:,})")
+    print(
+        f"validate_many(corpus, object columns): {r['records']:,} records in "
+        f"{r['seconds']:.3f} s = {r['records_per_second']:,.0f} records/s "
+        f"(invalid: {r['invalid']:,})"
+    )
     t0 = time.perf_counter()
     validate_many(corpus.records)
-    print(f"validate_many(list of {n:,} dicts, incl. DataFrame build): "
-          f"{time.perf_counter() - t0:.3f} s")
+    print(
+        f"validate_many(list of {n:,} dicts, incl. DataFrame build): "
+        f"{time.perf_counter() - t0:.3f} s"
+    )
     _rep, peak = peak_mib(lambda: validate_many(frame))
     print(f"validate_many(corpus frame) peak Python allocations: {peak:.0f} MiB (tracemalloc)")
     if n >= 100_000:
@@ -86,20 +103,26 @@ def main() -> None:
         print("target (100,000 records in under 2 s): run with --rows 100000 to check")
 
     s = score(corpus)
-    print(f"corpus score: catch {s.catch_rate:.1%}, located {s.located_rate:.1%}, "
-          f"false alarms {s.false_alarm_rate:.2%} ({s.n_mistakes:,} mistakes, "
-          f"{s.n_valid:,} valid)")
+    print(
+        f"corpus score: catch {s.catch_rate:.1%}, located {s.located_rate:.1%}, "
+        f"false alarms {s.false_alarm_rate:.2%} ({s.n_mistakes:,} mistakes, "
+        f"{s.n_valid:,} valid)"
+    )
 
     t0 = time.perf_counter()
     a = audit(calls)
-    print(f"audit(simulated calls): {len(calls):,} rows in {time.perf_counter() - t0:.2f} s, "
-          f"{len(a.findings)} findings")
+    print(
+        f"audit(simulated calls): {len(calls):,} rows in {time.perf_counter() - t0:.2f} s, "
+        f"{len(a.findings)} findings"
+    )
 
     g = groupby_cost(n_rows=n, repeats=args.repeats)
     print("group-by cost as a tag's cardinality grows (sum+count of cost by tag):")
     for row in g.itertuples(index=False):
-        print(f"  {row.cardinality:>9,} values: {row.seconds * 1e3:8.1f} ms, "
-              f"report {row.result_rows:>9,} rows / {row.result_kib:9.1f} KiB")
+        print(
+            f"  {row.cardinality:>9,} values: {row.seconds * 1e3:8.1f} ms, "
+            f"report {row.result_rows:>9,} rows / {row.result_kib:9.1f} KiB"
+        )
 
 
 if __name__ == "__main__":

@@ -77,7 +77,8 @@ def machine_info() -> dict:
 def pct(values_ns, qs=(50, 99, 99.9)) -> dict:
     a = np.asarray(values_ns, dtype="float64") / 1000.0
     return {f"p{q:g}_us": round(float(np.percentile(a, q)), 2) for q in qs} | {
-        "mean_us": round(float(a.mean()), 2)}
+        "mean_us": round(float(a.mean()), 2)
+    }
 
 
 def show(title: str, data: dict) -> None:
@@ -114,8 +115,15 @@ def bench_overhead(n_track: int, n_sync: int) -> dict:
             paced[i] = perf() - t0
         stats = tracker.close()
         # without a tracker: one blocking POST per AI call
-        rec = {"timestamp": "2026-01-01T00:00:00Z", "provider": "openai", "model": "gpt-4o-mini",
-               "input_tokens": 100, "output_tokens": 20, "latency_ms": 800, **tags}
+        rec = {
+            "timestamp": "2026-01-01T00:00:00Z",
+            "provider": "openai",
+            "model": "gpt-4o-mini",
+            "input_tokens": 100,
+            "output_tokens": 20,
+            "latency_ms": 800,
+            **tags,
+        }
         sync = np.empty(n_sync, dtype="int64")
         with SyncSender(settings) as sender:
             for i in range(n_sync):
@@ -131,37 +139,59 @@ def bench_overhead(n_track: int, n_sync: int) -> dict:
         **{f"track_paced_{k}": v for k, v in pct(paced).items()},
         "sync_post_calls": n_sync,
         **{f"sync_post_{k}": v for k, v in pct(sync).items()},
-        "delivered": stats.delivered, "tracked": stats.tracked, "emulator_stored": stored,
+        "delivered": stats.delivered,
+        "tracked": stats.tracked,
+        "emulator_stored": stored,
     }
     out["speedup_p50"] = round(out["sync_post_p50_us"] / out["track_burst_p50_us"], 1)
     return out
 
 
 # ----------------------------------------------------------------------------- 2. throughput
-def bench_throughput(n: int, transport: str, concurrency: int = 64,
-                     event_loop: str = "auto") -> dict:
+def bench_throughput(
+    n: int, transport: str, concurrency: int = 64, event_loop: str = "auto"
+) -> dict:
     with Emulator(process=True) as emu:
-        tracker = Tracker(Settings(emu.api_key, emu.base_url), transport=transport,
-                          concurrency=concurrency, event_loop=event_loop)
+        tracker = Tracker(
+            Settings(emu.api_key, emu.base_url),
+            transport=transport,
+            concurrency=concurrency,
+            event_loop=event_loop,
+        )
         loop_name = type(tracker._loop).__module__.split(".")[0]
         t0 = time.perf_counter()
         for i in range(n):
-            tracker.track("openai", "gpt-4o-mini", 100 + i % 50, 20, 800,
-                          customer_id=f"cust_{i % 97:04d}", feature_id="chat",
-                          organization_id="org_001", environment="production")
+            tracker.track(
+                "openai",
+                "gpt-4o-mini",
+                100 + i % 50,
+                20,
+                800,
+                customer_id=f"cust_{i % 97:04d}",
+                feature_id="chat",
+                organization_id="org_001",
+                environment="production",
+            )
         t_tracked = time.perf_counter() - t0
         ok = tracker.flush(600)
         elapsed = time.perf_counter() - t0
         stats = tracker.close()
         es = emu.stats()
     return {
-        "transport": transport, "event_loop": loop_name, "concurrency": concurrency,
-        "records": n, "flushed": ok,
-        "track_loop_s": round(t_tracked, 3), "elapsed_s": round(elapsed, 2),
+        "transport": transport,
+        "event_loop": loop_name,
+        "concurrency": concurrency,
+        "records": n,
+        "flushed": ok,
+        "track_loop_s": round(t_tracked, 3),
+        "elapsed_s": round(elapsed, 2),
         "delivered_per_s": round(stats.delivered / elapsed),
-        "delivered": stats.delivered, "requests": stats.requests,
-        "connections_opened": stats.connections, "worker_wakeups": stats.flushes,
-        "emulator_stored": es["stored"], "emulator_duplicates": es["duplicates"],
+        "delivered": stats.delivered,
+        "requests": stats.requests,
+        "connections_opened": stats.connections,
+        "worker_wakeups": stats.flushes,
+        "emulator_stored": es["stored"],
+        "emulator_duplicates": es["duplicates"],
     }
 
 
@@ -188,14 +218,16 @@ def make_data(path: str, rows: int, seed: int = 0) -> None:
 def run_backfill(path: str, base_url: str, checkpoint: str | None, rate: float | None) -> dict:
     """Backfill in this (fresh) process; key from REVENIUM_METERING_API_KEY."""
     settings = Settings.from_env(base_url=base_url)
-    r = backfill(path, settings, checkpoint=checkpoint, progress=False, concurrency=64,
-                 rate_limit=rate)
+    r = backfill(
+        path, settings, checkpoint=checkpoint, progress=False, concurrency=64, rate_limit=rate
+    )
     return {k: v for k, v in r.as_dict().items()}
 
 
 def _child(args: list[str], env: dict) -> dict:
-    out = subprocess.run([sys.executable, str(HERE), *args], env=env, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, str(HERE), *args], env=env, check=True, capture_output=True, text=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -211,10 +243,14 @@ def bench_backfill(rows: int) -> dict:
             stored = emu.stats()["in_store"]
         c = r["compression"]
         return {
-            "rows": rows, "file_mb": round(os.path.getsize(path) / 2**20, 1),
-            "generate_s": round(gen_s, 1), "elapsed_s": round(r["elapsed_s"], 1),
-            "records_per_s": round(r["records_per_s"]), "delivered": r["delivered"],
-            "emulator_stored": stored, "peak_rss_mb": round(r["peak_rss_mb"], 1),
+            "rows": rows,
+            "file_mb": round(os.path.getsize(path) / 2**20, 1),
+            "generate_s": round(gen_s, 1),
+            "elapsed_s": round(r["elapsed_s"], 1),
+            "records_per_s": round(r["records_per_s"]),
+            "delivered": r["delivered"],
+            "emulator_stored": stored,
+            "peak_rss_mb": round(r["peak_rss_mb"], 1),
             "baseline_rss_mb": round(r["baseline_rss_mb"], 1),
             "gzip_per_request_ratio": round(c["per_request_ratio"], 2),
             "gzip_batch_ratio": round(c["batch_ratio"], 2),
@@ -222,9 +258,16 @@ def bench_backfill(rows: int) -> dict:
 
 
 # ----------------------------------------------------------------------------- 4. chaos
-CHAOS_FAULTS = {"error_rate": 0.20, "rate_limit_rate": 0.10, "retry_after_s": 0.05,
-                "drop_rate": 0.01, "lost_response_rate": 0.02, "hang_rate": 0.002,
-                "hang_s": 1.0, "seed": 42}
+CHAOS_FAULTS = {
+    "error_rate": 0.20,
+    "rate_limit_rate": 0.10,
+    "retry_after_s": 0.05,
+    "drop_rate": 0.01,
+    "lost_response_rate": 0.02,
+    "hang_rate": 0.002,
+    "hang_s": 1.0,
+    "seed": 42,
+}
 CHAOS_RETRY = RetryPolicy(max_retries=8, initial_s=0.02, max_s=0.5, jitter_s=0.02)
 
 
@@ -232,13 +275,27 @@ def bench_chaos_tracker(n: int) -> dict:
     """Fire-and-forget tracker in-process, faults + an emulator restart mid-run."""
     with tempfile.TemporaryDirectory() as tmp, Emulator(process=True, faults=CHAOS_FAULTS) as emu:
         settings = Settings(emu.api_key, emu.base_url, timeout_s=0.5, connect_timeout_s=0.5)
-        tracker = Tracker(settings, retry=CHAOS_RETRY, breaker=CircuitBreaker(reset_timeout_s=0.5),
-                          spool=os.path.join(tmp, "spool.db"), concurrency=64)
+        tracker = Tracker(
+            settings,
+            retry=CHAOS_RETRY,
+            breaker=CircuitBreaker(reset_timeout_s=0.5),
+            spool=os.path.join(tmp, "spool.db"),
+            concurrency=64,
+        )
         t0 = time.perf_counter()
         ids = set()
         for i in range(n):
-            ids.add(tracker.track("openai", "gpt-4o-mini", 100 + i % 50, 20, 800,
-                                  customer_id=f"cust_{i % 97:04d}", feature_id="chat"))
+            ids.add(
+                tracker.track(
+                    "openai",
+                    "gpt-4o-mini",
+                    100 + i % 50,
+                    20,
+                    800,
+                    customer_id=f"cust_{i % 97:04d}",
+                    feature_id="chat",
+                )
+            )
             if i == n // 2:
                 emu.restart()
             if i % 5000 == 0:
@@ -251,11 +308,21 @@ def bench_chaos_tracker(n: int) -> dict:
         lost = len(ids - set(df["call_id"]))
         es = emu.stats()
     return {
-        "records": n, "flushed": ok, "elapsed_s": round(elapsed, 1), "tracked": stats.tracked,
-        "delivered": stats.delivered, "retried": stats.retried, "spooled": stats.spooled,
-        "replayed": stats.replayed, "failed": stats.failed, "dropped": stats.dropped,
-        "requests": stats.requests, "breaker_transitions": len(tracker.breaker.transitions),
-        "emulator_stored": stored, "lost": lost, "stored_twice": stored - distinct,
+        "records": n,
+        "flushed": ok,
+        "elapsed_s": round(elapsed, 1),
+        "tracked": stats.tracked,
+        "delivered": stats.delivered,
+        "retried": stats.retried,
+        "spooled": stats.spooled,
+        "replayed": stats.replayed,
+        "failed": stats.failed,
+        "dropped": stats.dropped,
+        "requests": stats.requests,
+        "breaker_transitions": len(tracker.breaker.transitions),
+        "emulator_stored": stored,
+        "lost": lost,
+        "stored_twice": stored - distinct,
         "emulator_duplicate_requests_deduped": es["duplicates"],
         "faults_injected_after_restart": es["faults"],
     }
@@ -270,15 +337,31 @@ def bench_chaos_kill(n: int) -> dict:
         import pandas as pd
 
         want = set(pd.read_parquet(path, columns=["call_id"])["call_id"])
-        with Emulator(process=True, faults=CHAOS_FAULTS,
-                      db_path=os.path.join(tmp, "emu.sqlite")) as emu:
+        with Emulator(
+            process=True, faults=CHAOS_FAULTS, db_path=os.path.join(tmp, "emu.sqlite")
+        ) as emu:
             env = dict(os.environ, REVENIUM_METERING_API_KEY=emu.api_key)
-            cmd = [sys.executable, "-m", "showcase_lib.metering", "backfill", path,
-                   "--base-url", emu.base_url, "--checkpoint", ckpt, "--concurrency", "64",
-                   "--max-retries", "8", "--close-timeout", "600"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "showcase_lib.metering",
+                "backfill",
+                path,
+                "--base-url",
+                emu.base_url,
+                "--checkpoint",
+                ckpt,
+                "--concurrency",
+                "64",
+                "--max-retries",
+                "8",
+                "--close-timeout",
+                "600",
+            ]
             t0 = time.perf_counter()
-            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             restarted = killed_at = None
             while proc.poll() is None:
                 time.sleep(0.05)
@@ -309,10 +392,15 @@ def bench_chaos_kill(n: int) -> dict:
             es = emu.stats()
         got = list(df["call_id"])
         return {
-            "records": n, "elapsed_s": round(elapsed, 1), "restart_at_committed": restarted,
-            "sigkill_at_committed": killed_at, "stored_at_kill": stored_at_kill,
-            "spool_backlog_at_kill": spool_backlog, "emulator_stored": len(got),
-            "lost": len(want - set(got)), "stored_twice": len(got) - len(set(got)),
+            "records": n,
+            "elapsed_s": round(elapsed, 1),
+            "restart_at_committed": restarted,
+            "sigkill_at_committed": killed_at,
+            "stored_at_kill": stored_at_kill,
+            "spool_backlog_at_kill": spool_backlog,
+            "emulator_stored": len(got),
+            "lost": len(want - set(got)),
+            "stored_twice": len(got) - len(set(got)),
             "unexpected": len(set(got) - want),
             "duplicate_requests_deduped_after_restart": es["duplicates"],
         }
@@ -322,8 +410,9 @@ def bench_chaos_kill(n: int) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
-    p.add_argument("--only", nargs="*", default=None,
-                   choices=["overhead", "throughput", "backfill", "chaos"])
+    p.add_argument(
+        "--only", nargs="*", default=None, choices=["overhead", "throughput", "backfill", "chaos"]
+    )
     p.add_argument("--backfill-rows", type=int, default=None)
     p.add_argument("--chaos-records", type=int, default=None)
     p.add_argument("--make-data", nargs="+", help=argparse.SUPPRESS)
@@ -339,23 +428,30 @@ def main() -> None:
     q = a.quick
     show("machine (shared machines give noisy figures; re-run on a quiet one)", machine_info())
     if "overhead" in only:
-        show("track() overhead vs a synchronous POST per call",
-             bench_overhead(5_000 if q else 100_000, 300 if q else 3_000))
+        show(
+            "track() overhead vs a synchronous POST per call",
+            bench_overhead(5_000 if q else 100_000, 300 if q else 3_000),
+        )
     if "throughput" in only:
         n = 5_000 if q else 50_000
-        show("end-to-end throughput, aiohttp + uvloop (default)",
-             bench_throughput(n, "aiohttp", event_loop="auto"))
-        show("end-to-end throughput, aiohttp + asyncio loop",
-             bench_throughput(n, "aiohttp", event_loop="asyncio"))
-        show("end-to-end throughput, httpx + asyncio loop",
-             bench_throughput(1_000 if q else 5_000, "httpx", event_loop="asyncio"))
+        show(
+            "end-to-end throughput, aiohttp + uvloop (default)",
+            bench_throughput(n, "aiohttp", event_loop="auto"),
+        )
+        show(
+            "end-to-end throughput, aiohttp + asyncio loop",
+            bench_throughput(n, "aiohttp", event_loop="asyncio"),
+        )
+        show(
+            "end-to-end throughput, httpx + asyncio loop",
+            bench_throughput(1_000 if q else 5_000, "httpx", event_loop="asyncio"),
+        )
     if "backfill" in only:
         show("backfill", bench_backfill(a.backfill_rows or (20_000 if q else 1_000_000)))
     if "chaos" in only:
         n = a.chaos_records or (5_000 if q else 50_000)
         show("chaos: fire-and-forget tracker, emulator restart", bench_chaos_tracker(n))
-        show("chaos: backfill process SIGKILLed and resumed, emulator restart",
-             bench_chaos_kill(n))
+        show("chaos: backfill process SIGKILLed and resumed, emulator restart", bench_chaos_kill(n))
 
 
 if __name__ == "__main__":

@@ -48,25 +48,68 @@ def queries(calls: pd.DataFrame) -> list[tuple[str, Callable[[], object], str, d
         ("daily aggregate", lambda: ts.aggregate(calls, "day"), sql.aggregate_sql("day"), {}),
         ("weekly growth", lambda: ts.growth_rates(calls, "week"), sql.growth_rates_sql("week"), {}),
         ("month-to-date vs last", lambda: ts.month_to_date(calls), sql.month_to_date_sql(), {}),
-        ("trend (7-day mean, OLS)", lambda: ts.trend(ts.daily(calls)["cost_usd"])[["actual", "rolling_mean", "linear"]],
-         sql.trend_sql(7), {}),
-        ("by model, p50/p95/p99", lambda: agg.by_dimension(calls, "model"), sql.by_dimension_sql("model"), {}),
-        ("by customer, p50/p95/p99", lambda: agg.by_dimension(calls, "customer_id"),
-         sql.by_dimension_sql("customer_id"), {}),
-        ("top-10 customers", lambda: agg.top_n(calls, "customer_id", 10), sql.top_n_sql("customer_id", 10), {}),
+        (
+            "trend (7-day mean, OLS)",
+            lambda: ts.trend(ts.daily(calls)["cost_usd"])[["actual", "rolling_mean", "linear"]],
+            sql.trend_sql(7),
+            {},
+        ),
+        (
+            "by model, p50/p95/p99",
+            lambda: agg.by_dimension(calls, "model"),
+            sql.by_dimension_sql("model"),
+            {},
+        ),
+        (
+            "by customer, p50/p95/p99",
+            lambda: agg.by_dimension(calls, "customer_id"),
+            sql.by_dimension_sql("customer_id"),
+            {},
+        ),
+        (
+            "top-10 customers",
+            lambda: agg.top_n(calls, "customer_id", 10),
+            sql.top_n_sql("customer_id", 10),
+            {},
+        ),
         ("concentration (Gini)", lambda: agg.concentration(calls), sql.concentration_sql(), {}),
-        ("token efficiency model x task", lambda: agg.token_efficiency(calls, ["model", "task_type"]),
-         sql.token_efficiency_sql(["model", "task_type"]), {}),
-        ("cost histogram", lambda: agg.distribution(calls, "cost_usd", bins=list(edges)),
-         sql.distribution_sql("cost_usd", list(edges)), {"keys": ["left"]}),
-        ("plan CSV (customer, tier)", lambda: agg.plan_csv_frame(calls, "customer_id", "subscription_tier"),
-         sql.plan_csv_sql("customer_id", "subscription_tier"), {}),
-        ("robust z per customer-day", lambda: sql.to_long(an.robust_zscore(an.cost_matrix(calls)), "z"),
-         sql.robust_zscore_sql(), {}),
+        (
+            "token efficiency model x task",
+            lambda: agg.token_efficiency(calls, ["model", "task_type"]),
+            sql.token_efficiency_sql(["model", "task_type"]),
+            {},
+        ),
+        (
+            "cost histogram",
+            lambda: agg.distribution(calls, "cost_usd", bins=list(edges)),
+            sql.distribution_sql("cost_usd", list(edges)),
+            {"keys": ["left"]},
+        ),
+        (
+            "plan CSV (customer, tier)",
+            lambda: agg.plan_csv_frame(calls, "customer_id", "subscription_tier"),
+            sql.plan_csv_sql("customer_id", "subscription_tier"),
+            {},
+        ),
+        (
+            "robust z per customer-day",
+            lambda: sql.to_long(an.robust_zscore(an.cost_matrix(calls)), "z"),
+            sql.robust_zscore_sql(),
+            {},
+        ),
         ("spike rule per customer-day", lambda: an.flag_spikes(calls), sql.spikes_sql(), {}),
-        ("budget alerts (running sums)", lambda: an.budget_alerts(calls, fees), sql.budget_alerts_sql(fees), {}),
-        ("per-call cost outliers", lambda: an.cost_outliers(calls)[["call_id", "cost_usd", "score"]],
-         sql.cost_outliers_sql(), {"keys": ["call_id"]}),
+        (
+            "budget alerts (running sums)",
+            lambda: an.budget_alerts(calls, fees),
+            sql.budget_alerts_sql(fees),
+            {},
+        ),
+        (
+            "per-call cost outliers",
+            lambda: an.cost_outliers(calls)[["call_id", "cost_usd", "score"]],
+            sql.cost_outliers_sql(),
+            {"keys": ["call_id"]},
+        ),
     ]
 
 
@@ -92,7 +135,9 @@ def machine_info() -> dict[str, str]:
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+            cpu = next(
+                line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")
+            )
     except (OSError, StopIteration):
         pass
     return {
@@ -108,24 +153,34 @@ def machine_info() -> dict[str, str]:
     }
 
 
-def run_size(rows: int, *, engines: tuple[str, ...], repeat: int, check: bool, seed: int) -> pd.DataFrame:
+def run_size(
+    rows: int, *, engines: tuple[str, ...], repeat: int, check: bool, seed: int
+) -> pd.DataFrame:
     """Generate ``rows`` calls and time every query on every engine."""
     t0 = time.perf_counter()
-    calls = simulate("steady_growth", days=30, customers=1_000, seed=seed, calls_per_day=rows / 30).calls
+    calls = simulate(
+        "steady_growth", days=30, customers=1_000, seed=seed, calls_per_day=rows / 30
+    ).calls
     gen_s = time.perf_counter() - t0
-    print(f"\n== {len(calls):,} calls (simulated in {gen_s:.1f} s, frame {calls.memory_usage(deep=True).sum() / 2**20:,.0f} MiB)")
+    print(
+        f"\n== {len(calls):,} calls (simulated in {gen_s:.1f} s, frame {calls.memory_usage(deep=True).sum() / 2**20:,.0f} MiB)"
+    )
     tmp = Path(tempfile.mkdtemp(prefix="bench_queries_"))
     try:
         cons: dict[str, duckdb.DuckDBPyConnection] = {}
         if "duckdb" in engines:
             t0 = time.perf_counter()
             cons["duckdb"] = sql.connect(calls)
-            print(f"register frame with DuckDB (Arrow, zero-copy where possible): {time.perf_counter() - t0:.2f} s")
+            print(
+                f"register frame with DuckDB (Arrow, zero-copy where possible): {time.perf_counter() - t0:.2f} s"
+            )
         if "parquet" in engines:
             t0 = time.perf_counter()
             path = tmp / "calls.parquet"
             calls.to_parquet(path, index=False)
-            print(f"write Parquet: {time.perf_counter() - t0:.2f} s, {path.stat().st_size / 2**20:,.0f} MiB")
+            print(
+                f"write Parquet: {time.perf_counter() - t0:.2f} s, {path.stat().st_size / 2**20:,.0f} MiB"
+            )
             cons["parquet"] = sql.connect(path)
         rows_out = []
         for name, pandas_fn, query, cmp_kwargs in queries(calls):
@@ -134,15 +189,22 @@ def run_size(rows: int, *, engines: tuple[str, ...], repeat: int, check: bool, s
             if "pandas" in engines:
                 row["pandas_s"], reference = best_time(pandas_fn, repeat)
             for engine, con in cons.items():
-                row[f"{engine}_s"], result = best_time(lambda con=con, q=query: sql.run(con, q), repeat)
+                row[f"{engine}_s"], result = best_time(
+                    lambda con=con, q=query: sql.run(con, q), repeat
+                )
                 if check:
                     if reference is None:
                         reference = pandas_fn()
                     ok = sql.compare(reference, result, rtol=1e-6, **cmp_kwargs)
                     row[f"{engine}_same"] = bool(ok)
             rows_out.append(row)
-            print("  " + "  ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()),
-                  flush=True)
+            print(
+                "  "
+                + "  ".join(
+                    f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
+                ),
+                flush=True,
+            )
         table = pd.DataFrame(rows_out).set_index("query")
         table.attrs["rows"] = len(calls)
         return table
@@ -152,9 +214,13 @@ def run_size(rows: int, *, engines: tuple[str, ...], repeat: int, check: bool, s
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1e6,1e7", help="comma-separated row counts (default 1e6,1e7)")
+    parser.add_argument(
+        "--sizes", default="1e6,1e7", help="comma-separated row counts (default 1e6,1e7)"
+    )
     parser.add_argument("--engines", default=",".join(ENGINES), help="pandas,duckdb,parquet")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per query and engine; best kept")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per query and engine; best kept"
+    )
     parser.add_argument("--no-check", action="store_true", help="skip the pandas == DuckDB check")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -172,7 +238,11 @@ def main(argv: list[str] | None = None) -> None:
         sql.run(warm, query)
     tables = []
     for size in (int(float(s)) for s in args.sizes.split(",")):
-        tables.append(run_size(size, engines=engines, repeat=args.repeat, check=not args.no_check, seed=args.seed))
+        tables.append(
+            run_size(
+                size, engines=engines, repeat=args.repeat, check=not args.no_check, seed=args.seed
+            )
+        )
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 20)
     for table in tables:
@@ -181,7 +251,9 @@ def main(argv: list[str] | None = None) -> None:
         timed = [c for c in table.columns if c in ("duckdb_s", "parquet_s")]
         if timed:
             worst = table[timed].max().max()
-            print(f"slowest DuckDB query: {worst:.2f} s ({'within' if worst < 2 else 'over'} the 2 s target)")
+            print(
+                f"slowest DuckDB query: {worst:.2f} s ({'within' if worst < 2 else 'over'} the 2 s target)"
+            )
     print(f"\npeak resident memory of this process: {peak_rss_mib():,.0f} MiB")
 
 

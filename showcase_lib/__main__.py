@@ -40,8 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     """
     from showcase_lib.simulation import SCENARIOS
 
-    parser = argparse.ArgumentParser(prog="python -m showcase_lib",
-                                     description="Revenium FinOps Showcase helper commands.")
+    parser = argparse.ArgumentParser(
+        prog="python -m showcase_lib", description="Revenium FinOps Showcase helper commands."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("report", help="write one HTML report per analyzer for a scenario")
     rep.add_argument("--scenario", required=True, choices=SCENARIOS)
@@ -52,8 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def write_reports(scenario: str, out: Path, *, days: int = 30, customers: int = 100,
-                  seed: int = 0) -> list[Path]:
+def write_reports(
+    scenario: str, out: Path, *, days: int = 30, customers: int = 100, seed: int = 0
+) -> list[Path]:
     """Simulate ``scenario``, run the eight analyzers, write their reports and an index.
 
     Returns the written paths (the eight reports, then ``index.html``).
@@ -68,23 +70,37 @@ def write_reports(scenario: str, out: Path, *, days: int = 30, customers: int = 
 
     sim = simulate(scenario, days=days, customers=customers, seed=seed)
     results = run_all(sim.calls, sim.customers)
-    source = (f"simulate({scenario!r}, days={days}, customers={customers}, seed={seed}): "
-              f"{len(sim.calls):,} simulated calls")
+    source = (
+        f"simulate({scenario!r}, days={days}, customers={customers}, seed={seed}): "
+        f"{len(sim.calls):,} simulated calls"
+    )
     out.mkdir(parents=True, exist_ok=True)
     written, entries = [], []
     for name, result in results.items():
         ax = chart_for(result)
-        cards = ReportCards(result, charts=[ax] if ax is not None else [],
-                            tables=KEY_TABLES.get(name, ()),
-                            subtitle=f"Scenario {scenario}", source=source)
+        cards = ReportCards(
+            result,
+            charts=[ax] if ax is not None else [],
+            tables=KEY_TABLES.get(name, ()),
+            subtitle=f"Scenario {scenario}",
+            source=source,
+        )
         path = cards.write(out / f"{name}.html")
         close_all()
         written.append(path)
         head = result.headline[:2]
-        entries.append(IndexEntry(path.name, result.title, "; ".join(
-            f"{m.label}: {format_value(m.value, m.unit)}" for m in head)))
-    written.append(write_index(out / "index.html", entries,
-                               title=f"Analyzer reports: {scenario}", subtitle=source))
+        entries.append(
+            IndexEntry(
+                path.name,
+                result.title,
+                "; ".join(f"{m.label}: {format_value(m.value, m.unit)}" for m in head),
+            )
+        )
+    written.append(
+        write_index(
+            out / "index.html", entries, title=f"Analyzer reports: {scenario}", subtitle=source
+        )
+    )
     return written
 
 
@@ -96,8 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if value < 1:
                 print(f"error: --{name}={value} must be at least 1", file=sys.stderr)
                 return 2
-        paths = write_reports(args.scenario, args.out, days=args.days,
-                              customers=args.customers, seed=args.seed)
+        paths = write_reports(
+            args.scenario, args.out, days=args.days, customers=args.customers, seed=args.seed
+        )
         for p in paths:
             print(p)
     return 0

@@ -77,8 +77,9 @@ def test_gini_and_lorenz():
 
 
 def test_concentration_pareto():
-    df = pd.DataFrame({"customer_id": [f"c{i}" for i in range(20)],
-                       "cost_usd": [50.0, 30.0] + [1.0] * 18})
+    df = pd.DataFrame(
+        {"customer_id": [f"c{i}" for i in range(20)], "cost_usd": [50.0, 30.0] + [1.0] * 18}
+    )
     c = agg.concentration(df)
     assert c["entities"] == 20
     assert c["top_10pct_share"] == pytest.approx(80 / 98)  # the top 2 of 20

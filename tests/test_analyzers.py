@@ -37,12 +37,26 @@ from showcase_lib.schema import ALL_COLUMNS, DTYPES
 def make_calls(rows: list[dict]) -> pd.DataFrame:
     """A frame with every record column and dtype, from a few hand-written rows."""
     defaults = {
-        "call_id": "c", "provider": "openai", "model": "gpt-4", "input_tokens": 1000,
-        "output_tokens": 500, "latency_ms": 1000, "customer_id": "cust_1",
-        "subscription_tier": "pro", "organization_id": "org_1", "product_id": "p1",
-        "feature_id": "f1", "task_type": "chat", "environment": "production",
-        "request_id": "r", "trace_id": "t", "user_agent": "ua", "session_id": None,
-        "status": "success", "stop_reason": "END", "region": "us-east-1",
+        "call_id": "c",
+        "provider": "openai",
+        "model": "gpt-4",
+        "input_tokens": 1000,
+        "output_tokens": 500,
+        "latency_ms": 1000,
+        "customer_id": "cust_1",
+        "subscription_tier": "pro",
+        "organization_id": "org_1",
+        "product_id": "p1",
+        "feature_id": "f1",
+        "task_type": "chat",
+        "environment": "production",
+        "request_id": "r",
+        "trace_id": "t",
+        "user_agent": "ua",
+        "session_id": None,
+        "status": "success",
+        "stop_reason": "END",
+        "region": "us-east-1",
     }
     full = []
     for i, r in enumerate(rows):
@@ -57,38 +71,60 @@ def make_calls(rows: list[dict]) -> pd.DataFrame:
     return df[list(ALL_COLUMNS)].astype({c: DTYPES[c] for c in ALL_COLUMNS})
 
 
-CUSTOMERS = pd.DataFrame({
-    "customer_id": ["cust_1", "cust_2"],
-    "organization_id": ["org_1", "org_2"],
-    "subscription_tier": ["pro", "starter"],
-    "archetype": ["power", "light"],
-    "monthly_fee_usd": [100.0, 10.0],
-})
+CUSTOMERS = pd.DataFrame(
+    {
+        "customer_id": ["cust_1", "cust_2"],
+        "organization_id": ["org_1", "org_2"],
+        "subscription_tier": ["pro", "starter"],
+        "archetype": ["power", "light"],
+        "monthly_fee_usd": [100.0, 10.0],
+    }
+)
 
 
 def test_every_result_carries_revenium_value_and_story():
-    calls = make_calls([
-        {"timestamp": f"2026-01-{d:02d} 12:00", "customer_id": c, "cost_usd": 1.0 + d}
-        for d in range(1, 15) for c in ("cust_1", "cust_2")])
+    calls = make_calls(
+        [
+            {"timestamp": f"2026-01-{d:02d} 12:00", "customer_id": c, "cost_usd": 1.0 + d}
+            for d in range(1, 15)
+            for c in ("cust_1", "cust_2")
+        ]
+    )
     for name, (kind, fn) in ANALYZERS.items():
         r = fn(calls, CUSTOMERS) if kind == "revenue" else fn(calls)
         assert isinstance(r, AnalysisResult) and r.name == name
         assert r.revenium_value is not None and r.revenium_value.metadata
         assert r.revenium_value.without and r.story is not None and r.story.steps
-        assert list(r.comparison.columns) == ["aspect", "without_revenium", "with_revenium",
-                                              "unit"]
+        assert list(r.comparison.columns) == ["aspect", "without_revenium", "with_revenium", "unit"]
 
 
 # ------------------------------------------------------------------------ understanding
 def test_understanding_allocation_and_unit_costs():
-    calls = make_calls([
-        {"timestamp": "2026-01-01", "customer_id": "cust_1", "input_tokens": 1000,
-         "output_tokens": 0, "cost_usd": 3.0},
-        {"timestamp": "2026-01-02", "customer_id": "cust_2", "input_tokens": 1000,
-         "output_tokens": 0, "cost_usd": 1.0},
-        {"timestamp": "2026-01-02", "customer_id": None, "input_tokens": 2000,
-         "output_tokens": 0, "cost_usd": 4.0},
-    ])
+    calls = make_calls(
+        [
+            {
+                "timestamp": "2026-01-01",
+                "customer_id": "cust_1",
+                "input_tokens": 1000,
+                "output_tokens": 0,
+                "cost_usd": 3.0,
+            },
+            {
+                "timestamp": "2026-01-02",
+                "customer_id": "cust_2",
+                "input_tokens": 1000,
+                "output_tokens": 0,
+                "cost_usd": 1.0,
+            },
+            {
+                "timestamp": "2026-01-02",
+                "customer_id": None,
+                "input_tokens": 2000,
+                "output_tokens": 0,
+                "cost_usd": 4.0,
+            },
+        ]
+    )
     r = analyze_understanding(calls, dimensions=("customer_id",))
     alloc = r.allocation["customer_id"].set_index("customer_id")
     assert alloc.loc["(untagged)", "cost_usd"] == 4.0
@@ -98,13 +134,15 @@ def test_understanding_allocation_and_unit_costs():
     assert r.metric("Cost per 1K tokens").value == pytest.approx(2.0)  # $8 / 4K tokens
     # two days -> x15 to a 30-day month
     assert r.metric("Monthly run-rate").value == pytest.approx(8 * 15)
-    assert r.comparison.set_index("aspect").loc["Share of cost allocated to a customer",
-                                                "with_revenium"] == pytest.approx(0.5)
+    assert r.comparison.set_index("aspect").loc[
+        "Share of cost allocated to a customer", "with_revenium"
+    ] == pytest.approx(0.5)
 
 
 def test_understanding_forecast_follows_the_level():
-    calls = make_calls([{"timestamp": f"2026-01-{d:02d}", "cost_usd": 10.0 + (d % 2) * 0.5}
-                        for d in range(1, 29)])
+    calls = make_calls(
+        [{"timestamp": f"2026-01-{d:02d}", "cost_usd": 10.0 + (d % 2) * 0.5} for d in range(1, 29)]
+    )
     r = analyze_understanding(calls)
     assert len(r.forecast) == 30
     assert r.forecast["forecast"].mean() == pytest.approx(10.25, rel=0.05)
@@ -112,16 +150,33 @@ def test_understanding_forecast_follows_the_level():
 
 # ------------------------------------------------------------------------ performance
 def test_performance_percentiles_sla_and_efficiency():
-    rows = [{"model": "gpt-4", "latency_ms": ms, "subscription_tier": "pro",
-             "task_type": "classification", "cost_usd": 0.10} for ms in (100, 200, 300, 400)]
-    rows += [{"model": "gpt-4o-mini", "provider": "openai", "latency_ms": 50,
-              "subscription_tier": "starter", "task_type": "classification", "cost_usd": 0.01,
-              "status": s} for s in ("success", "error")]
+    rows = [
+        {
+            "model": "gpt-4",
+            "latency_ms": ms,
+            "subscription_tier": "pro",
+            "task_type": "classification",
+            "cost_usd": 0.10,
+        }
+        for ms in (100, 200, 300, 400)
+    ]
+    rows += [
+        {
+            "model": "gpt-4o-mini",
+            "provider": "openai",
+            "latency_ms": 50,
+            "subscription_tier": "starter",
+            "task_type": "classification",
+            "cost_usd": 0.01,
+            "status": s,
+        }
+        for s in ("success", "error")
+    ]
     r = analyze_performance(make_calls(rows), sla_ms={"pro": 250, "starter": 1000})
     lat = r.latency.set_index("model")
     assert lat.loc["gpt-4", "p50_ms"] == pytest.approx(250.0)
     sla = r.sla.set_index("subscription_tier")
-    assert sla.loc["pro", "compliance"] == pytest.approx(0.5)      # 100, 200 within 250
+    assert sla.loc["pro", "compliance"] == pytest.approx(0.5)  # 100, 200 within 250
     assert sla.loc["starter", "compliance"] == pytest.approx(0.5)  # the error breaches
     eff = r.efficiency.set_index("model")
     assert eff.loc["gpt-4", "cost_per_success_usd"] == pytest.approx(0.10)
@@ -133,16 +188,18 @@ def test_performance_percentiles_sla_and_efficiency():
 
 # ------------------------------------------------------------------------ realtime
 def test_streaming_detector_fires_once_per_episode_and_rearms():
-    det = StreamingSpikeDetector(["a"], window_buckets=5, recent_buckets=1, min_history=5,
-                                 min_usd=1.0, rearm_buckets=2)
+    det = StreamingSpikeDetector(
+        ["a"], window_buckets=5, recent_buckets=1, min_history=5, min_usd=1.0, rearm_buckets=2
+    )
     spend = [1.0] * 6 + [20.0, 20.0] + [1.0] * 3 + [60.0]
     fired = [t for t, x in enumerate(spend) if det.update(t, np.array([x]))]
     assert fired == [6, 11]  # not again at 7 (same episode); re-armed after 2 quiet buckets
 
 
 def test_streaming_detector_ignores_immaterial_spikes():
-    det = StreamingSpikeDetector(["a"], window_buckets=5, recent_buckets=1, min_history=5,
-                                 min_usd=5.0)
+    det = StreamingSpikeDetector(
+        ["a"], window_buckets=5, recent_buckets=1, min_history=5, min_usd=5.0
+    )
     alerts = [det.update(t, np.array([0.01 if t < 6 else 1.0])) for t in range(8)]
     assert not any(alerts)  # 100x, but only $0.99 above baseline
 
@@ -159,14 +216,16 @@ def test_budget_status_thresholds_burn_and_runway():
     s = budget_status(calls, {"cust_1": 40.0}, burn_window="5h").iloc[0]
     assert s["spent_usd"] == 20.0 and s["used"] == 0.5
     assert s["crossed_50"] == ts[9] and pd.isna(s["crossed_80"])
-    assert s["burn_usd_per_hour"] == pytest.approx(2.0)       # last 5 hours: 5 x $2 / 5 h
-    assert s["hours_to_exhaustion"] == pytest.approx(10.0)   # $20 left / $2 per hour
+    assert s["burn_usd_per_hour"] == pytest.approx(2.0)  # last 5 hours: 5 x $2 / 5 h
+    assert s["hours_to_exhaustion"] == pytest.approx(10.0)  # $20 left / $2 per hour
     assert bool(s["exhausts_before_month_end"])
 
 
 def test_realtime_finds_the_injected_day_and_budget_overrun():
-    rows = [{"timestamp": f"2026-01-{d:02d} 10:00", "customer_id": "cust_1",
-             "cost_usd": 10.0 + (d % 2)} for d in range(1, 29)]
+    rows = [
+        {"timestamp": f"2026-01-{d:02d} 10:00", "customer_id": "cust_1", "cost_usd": 10.0 + (d % 2)}
+        for d in range(1, 29)
+    ]
     rows += [{"timestamp": "2026-01-20 11:00", "customer_id": "cust_1", "cost_usd": 200.0}]
     r = analyze_realtime(make_calls(rows), budgets={"cust_1": 300.0})
     assert len(r.anomalies) == 1
@@ -178,12 +237,25 @@ def test_realtime_finds_the_injected_day_and_budget_overrun():
 
 # ------------------------------------------------------------------------ optimization
 def test_optimization_right_sizing_by_hand():
-    rows = [{"task_type": "classification", "model": "gpt-4", "input_tokens": 1000,
-             "output_tokens": 100, "timestamp": "2026-01-01"},
-            {"task_type": "code_generation", "model": "gpt-4", "input_tokens": 1000,
-             "output_tokens": 100, "timestamp": "2026-01-30"}]
-    r = analyze_optimization(make_calls(rows), candidates=[("openai", "gpt-4o-mini")],
-                             max_quality_drop=3.0)
+    rows = [
+        {
+            "task_type": "classification",
+            "model": "gpt-4",
+            "input_tokens": 1000,
+            "output_tokens": 100,
+            "timestamp": "2026-01-01",
+        },
+        {
+            "task_type": "code_generation",
+            "model": "gpt-4",
+            "input_tokens": 1000,
+            "output_tokens": 100,
+            "timestamp": "2026-01-30",
+        },
+    ]
+    r = analyze_optimization(
+        make_calls(rows), candidates=[("openai", "gpt-4o-mini")], max_quality_drop=3.0
+    )
     plan = r.right_sizing.set_index("task_type")
     # simple: gpt-4 95 vs gpt-4o-mini 93 -> switch; complex: 88 vs 74 -> stay
     assert plan.loc["classification", "candidate_model"] == "gpt-4o-mini"
@@ -197,10 +269,18 @@ def test_optimization_right_sizing_by_hand():
 
 
 def test_optimization_caching_and_combined_never_double_count():
-    rows = [{"timestamp": f"2026-01-01 00:0{i}", "session_id": "s1", "task_type": "chat",
-             "model": "gpt-4o", "input_tokens": 1000, "output_tokens": 0} for i in range(3)]
-    r = analyze_optimization(make_calls(rows), candidates=[], cache_discount=0.5,
-                             long_quantile=1.0)
+    rows = [
+        {
+            "timestamp": f"2026-01-01 00:0{i}",
+            "session_id": "s1",
+            "task_type": "chat",
+            "model": "gpt-4o",
+            "input_tokens": 1000,
+            "output_tokens": 0,
+        }
+        for i in range(3)
+    ]
+    r = analyze_optimization(make_calls(rows), candidates=[], cache_discount=0.5, long_quantile=1.0)
     opp = r.opportunities.set_index("lever")
     per_tok = pricing.price("openai", "gpt-4o").input_usd_per_mtok / 1e6
     # calls 2 and 3 reuse the 1000-token prefix at half price
@@ -211,10 +291,12 @@ def test_optimization_caching_and_combined_never_double_count():
 
 # ------------------------------------------------------------------------ alignment
 def test_alignment_fair_share_rules():
-    rows = [{"organization_id": "org_1", "cost_usd": 30.0},
-            {"organization_id": "org_2", "cost_usd": 10.0},
-            {"organization_id": "org_2", "cost_usd": 10.0},
-            {"organization_id": "org_1", "environment": "staging", "cost_usd": 20.0}]
+    rows = [
+        {"organization_id": "org_1", "cost_usd": 30.0},
+        {"organization_id": "org_2", "cost_usd": 10.0},
+        {"organization_id": "org_2", "cost_usd": 10.0},
+        {"organization_id": "org_1", "environment": "staging", "cost_usd": 20.0},
+    ]
     calls = make_calls(rows)
     prop = chargeback(calls, "organization_id").set_index("organization_id")
     assert prop.loc["org_1", "shared_usd"] == pytest.approx(20 * 30 / 50)
@@ -233,11 +315,13 @@ def test_alignment_fair_share_rules():
 
 # ------------------------------------------------------------------------ profitability
 def test_profitability_margins_and_bands():
-    rows = [{"timestamp": "2026-01-01", "customer_id": "cust_1", "cost_usd": 20.0},
-            {"timestamp": "2026-01-30", "customer_id": "cust_2", "cost_usd": 15.0}]
+    rows = [
+        {"timestamp": "2026-01-01", "customer_id": "cust_1", "cost_usd": 20.0},
+        {"timestamp": "2026-01-30", "customer_id": "cust_2", "cost_usd": 15.0},
+    ]
     r = analyze_profitability(make_calls(rows), CUSTOMERS)
     t = r.by_customer.set_index("customer_id")
-    assert t.loc["cust_1", "revenue_usd"] == 100.0      # 30 days = one month
+    assert t.loc["cust_1", "revenue_usd"] == 100.0  # 30 days = one month
     assert t.loc["cust_1", "margin_pct"] == pytest.approx(0.8)
     assert t.loc["cust_1", "band"] == "strong"
     assert t.loc["cust_2", "margin_usd"] == pytest.approx(-5.0)
@@ -248,9 +332,16 @@ def test_profitability_margins_and_bands():
 
 # ------------------------------------------------------------------------ pricing
 def _usage(ktok: list[float], cost: list[float], tier: str = "pro") -> pd.DataFrame:
-    return pd.DataFrame({"customer_id": [f"c{i}" for i in range(len(ktok))],
-                         "cycle": 0.0, "ktok": ktok, "cost_usd": cost, "months": 1.0,
-                         "subscription_tier": tier})
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(len(ktok))],
+            "cycle": 0.0,
+            "ktok": ktok,
+            "cost_usd": cost,
+            "months": 1.0,
+            "subscription_tier": tier,
+        }
+    )
 
 
 def test_pricing_models_bill_by_hand():
@@ -268,10 +359,22 @@ def test_pricing_models_bill_by_hand():
 
 
 def test_analyze_pricing_margins_winners_losers():
-    rows = [{"timestamp": "2026-01-01", "customer_id": "cust_1", "input_tokens": 1_000_000,
-             "output_tokens": 0, "cost_usd": 30.0},
-            {"timestamp": "2026-01-30", "customer_id": "cust_2", "input_tokens": 10_000,
-             "output_tokens": 0, "cost_usd": 1.0}]
+    rows = [
+        {
+            "timestamp": "2026-01-01",
+            "customer_id": "cust_1",
+            "input_tokens": 1_000_000,
+            "output_tokens": 0,
+            "cost_usd": 30.0,
+        },
+        {
+            "timestamp": "2026-01-30",
+            "customer_id": "cust_2",
+            "input_tokens": 10_000,
+            "output_tokens": 0,
+            "cost_usd": 1.0,
+        },
+    ]
     models = [FlatSubscription({"pro": 100.0, "starter": 10.0}), UsageBased(0.2)]
     r = analyze_pricing(make_calls(rows), CUSTOMERS, models=models)
     s = r.summary.set_index("model")
@@ -285,12 +388,11 @@ def test_analyze_pricing_margins_winners_losers():
 
 # ------------------------------------------------------------------------ features
 def test_features_revenue_attribution_and_roi():
-    rows = [{"timestamp": "2026-01-01", "customer_id": "cust_1", "feature_id": "f1",
-             "cost_usd": 10.0},
-            {"timestamp": "2026-01-30", "customer_id": "cust_1", "feature_id": "f2",
-             "cost_usd": 40.0},
-            {"timestamp": "2026-01-30", "customer_id": "cust_1", "feature_id": "f2",
-             "cost_usd": 40.0}]
+    rows = [
+        {"timestamp": "2026-01-01", "customer_id": "cust_1", "feature_id": "f1", "cost_usd": 10.0},
+        {"timestamp": "2026-01-30", "customer_id": "cust_1", "feature_id": "f2", "cost_usd": 40.0},
+        {"timestamp": "2026-01-30", "customer_id": "cust_1", "feature_id": "f2", "cost_usd": 40.0},
+    ]
     r = analyze_features(make_calls(rows), CUSTOMERS)
     t = r.by_feature.set_index("feature_id")
     # $100 of revenue split by calls: f1 1/3, f2 2/3

@@ -29,8 +29,14 @@ def big_customer() -> str:
 
 
 def _spike(factor: float, customer: str):
-    sim = simulate("viral_spike", days=DAYS, customers=CUSTOMERS, seed=SEED,
-                   spike_factor=factor, spike_customer=customer)
+    sim = simulate(
+        "viral_spike",
+        days=DAYS,
+        customers=CUSTOMERS,
+        seed=SEED,
+        spike_factor=factor,
+        spike_customer=customer,
+    )
     return sim, viral_spike_response(sim.calls, sim.incidents, detector=DETECTOR)
 
 
@@ -47,15 +53,15 @@ def test_bigger_spike_means_more_prevented_spend(big_customer):
 
 def test_a_tighter_limit_prevents_more(big_customer):
     sim, loose = _spike(10.0, big_customer)
-    tight = viral_spike_response(sim.calls, sim.incidents, detector=DETECTOR,
-                                 limit_multiple=1.0)
+    tight = viral_spike_response(sim.calls, sim.incidents, detector=DETECTOR, limit_multiple=1.0)
     assert tight.prevented_usd > loose.prevented_usd
 
 
 def test_a_slower_reaction_prevents_less(big_customer):
     sim, fast = _spike(10.0, big_customer)
-    slow = viral_spike_response(sim.calls, sim.incidents, detector=DETECTOR,
-                                reaction_minutes=24 * 60)
+    slow = viral_spike_response(
+        sim.calls, sim.incidents, detector=DETECTOR, reaction_minutes=24 * 60
+    )
     assert slow.prevented_usd < fast.prevented_usd
 
 
@@ -69,8 +75,10 @@ def test_dearer_baseline_model_means_more_savings(fleet):
 def test_cheaper_candidate_saves_more_and_share_drives_fleet_saving(fleet):
     r = model_comparison(fleet, n_ab=100)
     c = r.candidates.set_index("candidate_model")
-    assert c.loc["gpt-4o-mini", "monthly_saving_usd"] > c.loc["claude-instant-1.2",
-                                                             "monthly_saving_usd"]
+    assert (
+        c.loc["gpt-4o-mini", "monthly_saving_usd"]
+        > c.loc["claude-instant-1.2", "monthly_saving_usd"]
+    )
     s = r.sensitivity.query("candidate_model == 'claude-instant-1.2'")
     assert s["fleet_saving_pct"].is_monotonic_increasing
     assert s["fleet_saving_pct"].max() < r.per_call_reduction  # a fleet never beats per call

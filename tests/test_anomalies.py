@@ -35,9 +35,11 @@ def steady_customer(customer: str, calls_per_day: int = 20, cost: float = 0.5) -
     day = np.repeat(np.arange(len(DAYS)), calls_per_day)
     minute = np.tile(np.arange(calls_per_day) * 7, len(DAYS))  # distinct times within the day
     ts = DAYS[day] + pd.to_timedelta(minute, unit="min") + pd.Timedelta(hours=8)
-    return {"timestamp": list(ts),
-            "customer_id": [customer] * len(ts),
-            "cost_usd": list(cost * (1 + 0.05 * (day % 7 == 0)))}
+    return {
+        "timestamp": list(ts),
+        "customer_id": [customer] * len(ts),
+        "cost_usd": list(cost * (1 + 0.05 * (day % 7 == 0))),
+    }
 
 
 def combine(*parts: dict[str, list]) -> pd.DataFrame:
@@ -46,7 +48,9 @@ def combine(*parts: dict[str, list]) -> pd.DataFrame:
 
 
 def test_cost_matrix_shape_and_zero_fill():
-    df = combine(steady_customer("a"), {"timestamp": [DAYS[3]], "customer_id": ["b"], "cost_usd": [7.0]})
+    df = combine(
+        steady_customer("a"), {"timestamp": [DAYS[3]], "customer_id": ["b"], "cost_usd": [7.0]}
+    )
     m = an.cost_matrix(df)
     assert m.shape == (30, 2)
     assert m["b"].sum() == 7.0 and (m["b"] > 0).sum() == 1
@@ -73,8 +77,11 @@ def test_robust_zscore_textbook_value():
 def test_spike_detected_on_the_right_day():
     base = steady_customer("a")
     spike_day = DAYS[20]
-    extra = {"timestamp": [spike_day + pd.Timedelta(hours=3)] * 200, "customer_id": ["a"] * 200,
-             "cost_usd": [0.5] * 200}
+    extra = {
+        "timestamp": [spike_day + pd.Timedelta(hours=3)] * 200,
+        "customer_id": ["a"] * 200,
+        "cost_usd": [0.5] * 200,
+    }
     df = combine(base, steady_customer("b"), extra)
     spikes = an.flag_spikes(df)
     assert spikes["period"].tolist() == [spike_day]
@@ -91,7 +98,11 @@ def test_spike_detected_on_the_right_day():
 
 def test_one_expensive_call_is_an_outlier_not_a_usage_spike():
     base = steady_customer("a")
-    big = {"timestamp": [DAYS[20] + pd.Timedelta(hours=1)], "customer_id": ["a"], "cost_usd": [60.0]}
+    big = {
+        "timestamp": [DAYS[20] + pd.Timedelta(hours=1)],
+        "customer_id": ["a"],
+        "cost_usd": [60.0],
+    }
     df = combine(base, big)
     assert an.detect(df).empty  # calls did not move: no alert
     assert len(an.detect(df, confirm=None)) == 1  # spend alone would page someone
@@ -115,8 +126,11 @@ def test_level_shift_is_a_behaviour_change():
 
 def test_sustained_jump_is_reported_as_a_new_normal():
     base = steady_customer("a")
-    more = {"timestamp": list(DAYS[18:].repeat(200) + pd.Timedelta(hours=9)),
-            "customer_id": ["a"] * 200 * 12, "cost_usd": [0.5] * 200 * 12}
+    more = {
+        "timestamp": list(DAYS[18:].repeat(200) + pd.Timedelta(hours=9)),
+        "customer_id": ["a"] * 200 * 12,
+        "cost_usd": [0.5] * 200 * 12,
+    }
     found = an.detect(combine(base, more))
     assert len(found) == 1
     row = found.iloc[0]
@@ -126,8 +140,11 @@ def test_sustained_jump_is_reported_as_a_new_normal():
 
 
 def test_new_customer_is_not_an_anomaly():
-    newcomer = {"timestamp": list(DAYS[25:] + pd.Timedelta(hours=2)), "customer_id": ["n"] * 5,
-                "cost_usd": [50.0] * 5}
+    newcomer = {
+        "timestamp": list(DAYS[25:] + pd.Timedelta(hours=2)),
+        "customer_id": ["n"] * 5,
+        "cost_usd": [50.0] * 5,
+    }
     df = combine(steady_customer("a"), newcomer)
     assert an.detect(df).empty
     assert not an.established(an.cost_matrix(df))["n"].any()
@@ -142,7 +159,9 @@ def test_threshold_and_budget_alerts():
     assert b["level"].tolist() == [0.5, 1.0]
     assert b["spend_at_crossing"].iloc[0] >= 50.0
     crossed = b["crossed_at"].iloc[1]
-    assert df.loc[df["timestamp"] <= crossed, "cost_usd"].sum() == pytest.approx(b["spend_at_crossing"].iloc[1])
+    assert df.loc[df["timestamp"] <= crossed, "cost_usd"].sum() == pytest.approx(
+        b["spend_at_crossing"].iloc[1]
+    )
     with pytest.raises(ValueError, match="budgets"):
         an.budget_alerts(df, 0.0)
 
@@ -161,8 +180,12 @@ def test_cusum_closed_form_matches_the_recursion():
 def test_root_causes_rank_the_driver_first():
     base = steady_customer("a")
     base["model"] = ["cheap"] * len(base["timestamp"])
-    extra = {"timestamp": [DAYS[20] + pd.Timedelta(hours=3)] * 200, "customer_id": ["a"] * 200,
-             "cost_usd": [0.5] * 200, "model": ["pricey"] * 200}
+    extra = {
+        "timestamp": [DAYS[20] + pd.Timedelta(hours=3)] * 200,
+        "customer_id": ["a"] * 200,
+        "cost_usd": [0.5] * 200,
+        "model": ["pricey"] * 200,
+    }
     df = combine(base, extra)
     found = an.detect(df, dimensions=("model",))
     rc = an.root_causes(df, found, dimensions=("model",))
@@ -193,19 +216,23 @@ def _t(s: str) -> pd.Timestamp:
 
 
 def test_evaluation_on_a_toy_case():
-    incidents = pd.DataFrame({
-        "kind": ["viral_spike", "runaway_agent", "growth"],
-        "customer_id": ["c1", "c2", None],
-        "start": [_t("2026-01-10"), _t("2026-01-16 01:00"), _t("2026-01-01")],
-        "end": [_t("2026-01-31"), _t("2026-01-16 07:00"), _t("2026-01-31")],
-    })
-    found = pd.DataFrame({
-        "anomaly_id": [1, 2, 3, 4],
-        "entity": ["c1", "c1", "c3", "c2"],
-        "start": [_t("2026-01-10"), _t("2026-01-20"), _t("2026-01-05"), _t("2026-01-17")],
-        "end": [_t("2026-01-13"), _t("2026-01-21"), _t("2026-01-06"), _t("2026-01-18")],
-        "detected_at": [_t("2026-01-11"), _t("2026-01-21"), _t("2026-01-06"), _t("2026-01-18")],
-    })
+    incidents = pd.DataFrame(
+        {
+            "kind": ["viral_spike", "runaway_agent", "growth"],
+            "customer_id": ["c1", "c2", None],
+            "start": [_t("2026-01-10"), _t("2026-01-16 01:00"), _t("2026-01-01")],
+            "end": [_t("2026-01-31"), _t("2026-01-16 07:00"), _t("2026-01-31")],
+        }
+    )
+    found = pd.DataFrame(
+        {
+            "anomaly_id": [1, 2, 3, 4],
+            "entity": ["c1", "c1", "c3", "c2"],
+            "start": [_t("2026-01-10"), _t("2026-01-20"), _t("2026-01-05"), _t("2026-01-17")],
+            "end": [_t("2026-01-13"), _t("2026-01-21"), _t("2026-01-06"), _t("2026-01-18")],
+            "detected_at": [_t("2026-01-11"), _t("2026-01-21"), _t("2026-01-06"), _t("2026-01-18")],
+        }
+    )
     s = ev.score(found, incidents)
     assert s.n_incidents == 2  # "growth" is context, not an anomaly to find
     assert s.true_positives == 2  # ids 1 and 2 overlap c1's spike
@@ -225,10 +252,23 @@ def test_evaluation_on_a_toy_case():
 
 
 def test_quiet_run_has_no_incidents_and_every_alert_is_false():
-    quiet = pd.DataFrame({"kind": ["growth"], "customer_id": [None], "start": [_t("2026-01-01")],
-                          "end": [_t("2026-01-31")]})
-    found = pd.DataFrame({"anomaly_id": [1], "entity": ["c9"], "start": [_t("2026-01-05")],
-                          "end": [_t("2026-01-06")], "detected_at": [_t("2026-01-06")]})
+    quiet = pd.DataFrame(
+        {
+            "kind": ["growth"],
+            "customer_id": [None],
+            "start": [_t("2026-01-01")],
+            "end": [_t("2026-01-31")],
+        }
+    )
+    found = pd.DataFrame(
+        {
+            "anomaly_id": [1],
+            "entity": ["c9"],
+            "start": [_t("2026-01-05")],
+            "end": [_t("2026-01-06")],
+            "detected_at": [_t("2026-01-06")],
+        }
+    )
     s = ev.score(found, quiet)
     assert s.n_incidents == 0 and np.isnan(s.recall)
     assert s.precision == 0.0 and s.false_positives == 1

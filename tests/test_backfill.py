@@ -42,14 +42,30 @@ def test_backfill_resumes_after_an_interruption_without_double_counting(calls_fi
     ckpt = tmp_path / "run.ckpt.json"
     with Emulator() as emu:
         s = Settings(emu.api_key, emu.base_url)
-        first = backfill(path, s, checkpoint=ckpt, stop_after=n // 3, chunk_rows=500,
-                         commit_every=100, progress=False, concurrency=8)
+        first = backfill(
+            path,
+            s,
+            checkpoint=ckpt,
+            stop_after=n // 3,
+            chunk_rows=500,
+            commit_every=100,
+            progress=False,
+            concurrency=8,
+        )
         assert first.interrupted and not first.completed
         assert first.submitted == n // 3 and first.rows_committed == n // 3
         assert Checkpoint(ckpt).load()["rows_committed"] == n // 3
         assert len(emu.records()) == n // 3
-        second = backfill(path, s, checkpoint=ckpt, chunk_rows=500, commit_every=100,
-                          progress=False, concurrency=8, rate_limit=5_000)
+        second = backfill(
+            path,
+            s,
+            checkpoint=ckpt,
+            chunk_rows=500,
+            commit_every=100,
+            progress=False,
+            concurrency=8,
+            rate_limit=5_000,
+        )
         assert second.resumed_from == n // 3 and second.completed
         assert second.submitted == n - n // 3 and second.delivered == second.submitted
         state = Checkpoint(ckpt).load()
@@ -69,8 +85,7 @@ def test_checkpoint_of_another_file_is_refused(calls_file, tmp_path):
     ckpt = Checkpoint(tmp_path / "c.json")
     ckpt.save("/elsewhere/other.parquet", 123, rows_committed=10)
     with pytest.raises(ValueError, match=r"is for source='/elsewhere/other\.parquet'"):
-        backfill(path, Settings("k", "http://127.0.0.1:9"), checkpoint=ckpt.path,
-                 progress=False)
+        backfill(path, Settings("k", "http://127.0.0.1:9"), checkpoint=ckpt.path, progress=False)
 
 
 def test_backfill_from_csv_reports_compression(calls_file, tmp_path):
@@ -103,10 +118,27 @@ def test_backfill_killed_with_sigkill_resumes_exactly_once(calls_file, tmp_path)
         emu.set_faults(latency_ms=2, lost_response_rate=0.05, seed=2)
         env = dict(os.environ, REVENIUM_METERING_API_KEY=emu.api_key)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "showcase_lib.metering", "backfill", str(path), "--base-url",
-             emu.base_url, "--checkpoint", str(ckpt), "--concurrency", "4", "--commit-every",
-             "100", "--chunk-rows", "1000"], env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE)
+            [
+                sys.executable,
+                "-m",
+                "showcase_lib.metering",
+                "backfill",
+                str(path),
+                "--base-url",
+                emu.base_url,
+                "--checkpoint",
+                str(ckpt),
+                "--concurrency",
+                "4",
+                "--commit-every",
+                "100",
+                "--chunk-rows",
+                "1000",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         try:
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
@@ -122,8 +154,7 @@ def test_backfill_killed_with_sigkill_resumes_exactly_once(calls_file, tmp_path)
         committed = Checkpoint(ckpt).load()["rows_committed"]
         assert 0 < committed < n
         emu.set_faults(None)
-        r = backfill(path, Settings(emu.api_key, emu.base_url), checkpoint=ckpt,
-                     progress=False)
+        r = backfill(path, Settings(emu.api_key, emu.base_url), checkpoint=ckpt, progress=False)
         assert r.resumed_from == committed and r.completed
         df = emu.records()
         assert len(df) == df["call_id"].nunique() == n

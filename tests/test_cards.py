@@ -32,16 +32,24 @@ EVIL = '<script>alert("x")</script>'
 
 def _result() -> AnalysisResult:
     return AnalysisResult(
-        name="profitability", title="Customer profitability",
+        name="profitability",
+        title="Customer profitability",
         headline=[Metric("Monthly loss", 1234.5, "usd"), Metric("Worst customer", EVIL, "text")],
-        comparison=comparison_frame([("Unprofitable customers", "unknown", 3.0, "count"),
-                                     ("Margin", 0.25, 0.5, "pct")]),
+        comparison=comparison_frame(
+            [("Unprofitable customers", "unknown", 3.0, "count"), ("Margin", 0.25, 0.5, "pct")]
+        ),
         findings=[f"Customer {EVIL} loses money."],
-        tables={"by_customer": pd.DataFrame({"customer_id": [EVIL, "cust_2"],
-                                             "margin_usd": [-5.0, 10.0]})},
+        tables={
+            "by_customer": pd.DataFrame(
+                {"customer_id": [EVIL, "cust_2"], "margin_usd": [-5.0, 10.0]}
+            )
+        },
         revenium_value=ReveniumValue(("customer_id",), "margin per customer", "guess"),
-        story=Story(problem=f"{EVIL} is unprofitable", solution="tag calls",
-                    steps=(Step("Tag", "send it", f"track(customer_id='{EVIL}')"),)),
+        story=Story(
+            problem=f"{EVIL} is unprofitable",
+            solution="tag calls",
+            steps=(Step("Tag", "send it", f"track(customer_id='{EVIL}')"),),
+        ),
         parameters={"bands": (("strong", 0.7),)},
     )
 
@@ -58,10 +66,10 @@ def test_the_four_cards_render_the_result_values():
     html = ReportCards(_result()).fragment()
     for card in ("Problem", "Solution", "Results", "Implementation"):
         assert f'<span class="rv-badge">{card}</span>' in html
-    assert "$1.2K" in html                      # the metric, formatted not recomputed
+    assert "$1.2K" in html  # the metric, formatted not recomputed
     assert "25.0%" in html and "50.0%" in html  # both sides of the comparison
     assert "unknown" in html and "Without Revenium" in html and "With Revenium" in html
-    assert "customer_id" in html                # the Revenium-value metadata chip
+    assert "customer_id" in html  # the Revenium-value metadata chip
 
 
 def test_repr_html_is_the_fragment_and_has_inline_style():
@@ -71,14 +79,15 @@ def test_repr_html_is_the_fragment_and_has_inline_style():
 
 
 def test_written_file_is_self_contained_with_embedded_chart(tmp_path):
-    ax = charts.bar(pd.Series({"a": 1.0, "b": 2.0}), title="Margin by customer",
-                    xlabel="USD", ylabel="Customer")
+    ax = charts.bar(
+        pd.Series({"a": 1.0, "b": 2.0}), title="Margin by customer", xlabel="USD", ylabel="Customer"
+    )
     path = ReportCards(_result(), charts=[ax]).write(tmp_path / "sub" / "report.html")
     html = path.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>")
     assert re.search(r'src="data:image/png;base64,[A-Za-z0-9+/=]{100,}"', html)
     assert 'alt="Margin by customer"' in html
-    assert not re.search(r'(src|href)="(https?:|//)', html)   # nothing fetched from outside
+    assert not re.search(r'(src|href)="(https?:|//)', html)  # nothing fetched from outside
     assert "<link" not in html and "<script" not in html
 
 

@@ -11,9 +11,27 @@ from showcase_lib.analysis.analyzers import ANALYZERS
 def test_report_command_writes_one_file_per_analyzer(tmp_path):
     out = tmp_path / "reports"
     proc = subprocess.run(
-        [sys.executable, "-m", "showcase_lib", "report", "--scenario", "viral_spike",
-         "--out", str(out), "--days", "14", "--customers", "12", "--seed", "3"],
-        capture_output=True, text=True, timeout=240, check=False)
+        [
+            sys.executable,
+            "-m",
+            "showcase_lib",
+            "report",
+            "--scenario",
+            "viral_spike",
+            "--out",
+            str(out),
+            "--days",
+            "14",
+            "--customers",
+            "12",
+            "--seed",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     names = sorted(p.name for p in out.glob("*.html"))
     assert names == sorted([f"{n}.html" for n in ANALYZERS] + ["index.html"])
@@ -28,11 +46,38 @@ def test_report_command_writes_one_file_per_analyzer(tmp_path):
 
 def test_report_command_rejects_bad_input(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "showcase_lib", "report", "--scenario", "nope",
-         "--out", str(tmp_path)], capture_output=True, text=True, timeout=120, check=False)
+        [
+            sys.executable,
+            "-m",
+            "showcase_lib",
+            "report",
+            "--scenario",
+            "nope",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode != 0 and "nope" in proc.stderr
     proc = subprocess.run(
-        [sys.executable, "-m", "showcase_lib", "report", "--scenario", "seasonal",
-         "--out", str(tmp_path), "--days", "0"], capture_output=True, text=True, timeout=120,
-        check=False)
+        [
+            sys.executable,
+            "-m",
+            "showcase_lib",
+            "report",
+            "--scenario",
+            "seasonal",
+            "--out",
+            str(tmp_path),
+            "--days",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 2 and "--days=0" in proc.stderr

@@ -113,12 +113,19 @@ def test_unknown_keys_are_accepted(client, emu):
 
 @pytest.mark.parametrize(
     ("content", "error"),
-    [(b"{", "invalid_json"), (b'{"a": NaN}', "invalid_json"), (b"\xff\xfe\x00", "invalid_json"),
-     (b"[1, 2]", "validation_failed"), (b'"text"', "validation_failed"), (b"", "invalid_json")],
-)  # fmt: skip
+    [
+        (b"{", "invalid_json"),
+        (b'{"a": NaN}', "invalid_json"),
+        (b"\xff\xfe\x00", "invalid_json"),
+        (b"[1, 2]", "validation_failed"),
+        (b'"text"', "validation_failed"),
+        (b"", "invalid_json"),
+    ],
+)
 def test_bad_json_is_400(client, content, error):
-    r = client.post("v2/ai/completions", content=content,
-                    headers={"Content-Type": "application/json"})  # fmt: skip
+    r = client.post(
+        "v2/ai/completions", content=content, headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 400
     assert r.json()["error"] == error
 
@@ -160,8 +167,7 @@ def test_repeat_key_returns_first_answer_and_stores_once(client, emu):
     assert again.json() == first.json()
     # the same JSON with other key order and spacing is still the same body
     reordered = json.dumps(dict(reversed(list(body(3).items()))), indent=2)
-    third = client.post("v2/ai/completions", content=reordered,
-                        headers={"Idempotency-Key": key})  # fmt: skip
+    third = client.post("v2/ai/completions", content=reordered, headers={"Idempotency-Key": key})
     assert third.status_code == 201 and third.json()["id"] == first.json()["id"]
     assert len(emu.records()) == 1
     stats = emu.stats()
@@ -209,14 +215,16 @@ def test_store_survives_restart_and_keeps_keys(tmp_path):
     key = str(uuid.uuid4())
     with Emulator(api_key=KEY, db_path=db) as emu:
         port = emu.port
-        first = httpx.post(emu.completions_url, json=body(8),
-                           headers={"x-api-key": KEY, "Idempotency-Key": key})  # fmt: skip
+        first = httpx.post(
+            emu.completions_url, json=body(8), headers={"x-api-key": KEY, "Idempotency-Key": key}
+        )
         assert first.status_code == 201
         emu.restart()
         assert emu.port == port
         assert emu.records()["call_id"].tolist() == ["call_8"]
-        again = httpx.post(emu.completions_url, json=body(8),
-                           headers={"x-api-key": KEY, "Idempotency-Key": key})  # fmt: skip
+        again = httpx.post(
+            emu.completions_url, json=body(8), headers={"x-api-key": KEY, "Idempotency-Key": key}
+        )
         assert again.json() == first.json()
         assert emu.stats()["duplicates"] == 1
     assert db.exists()  # an explicit db_path is never deleted
@@ -238,21 +246,33 @@ def test_temp_store_is_removed_on_close():
 def test_records_round_trip_a_frame_through_http(client, emu):
     rng = np.random.default_rng(3)
     n = 60
-    df = pd.DataFrame({
-        "timestamp": pd.Timestamp("2026-02-01", tz="UTC") + pd.to_timedelta(np.arange(n) * 1500, unit="ms"),
-        "call_id": [f"c{i}" for i in range(n)],
-        "provider": rng.choice(["openai", "anthropic", "aws-bedrock"], n),
-        "model": rng.choice(["m1", "m2"], n),
-        "input_tokens": rng.integers(0, 1000, n),
-        "output_tokens": rng.integers(0, 1000, n),
-        "cost_usd": rng.random(n),
-        "latency_ms": rng.integers(1, 5000, n),
-        "customer_id": rng.choice(["a", "b"], n),
-        "subscription_tier": "pro", "organization_id": "org", "product_id": "p",
-        "feature_id": "chat", "task_type": "qa", "environment": "production",
-        "request_id": [f"r{i}" for i in range(n)], "trace_id": "t", "user_agent": "ua",
-        "session_id": "s", "status": "success", "stop_reason": "END", "region": "eu-west-1",
-    }).astype(DTYPES)[list(ALL_COLUMNS)]  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "timestamp": pd.Timestamp("2026-02-01", tz="UTC")
+            + pd.to_timedelta(np.arange(n) * 1500, unit="ms"),
+            "call_id": [f"c{i}" for i in range(n)],
+            "provider": rng.choice(["openai", "anthropic", "aws-bedrock"], n),
+            "model": rng.choice(["m1", "m2"], n),
+            "input_tokens": rng.integers(0, 1000, n),
+            "output_tokens": rng.integers(0, 1000, n),
+            "cost_usd": rng.random(n),
+            "latency_ms": rng.integers(1, 5000, n),
+            "customer_id": rng.choice(["a", "b"], n),
+            "subscription_tier": "pro",
+            "organization_id": "org",
+            "product_id": "p",
+            "feature_id": "chat",
+            "task_type": "qa",
+            "environment": "production",
+            "request_id": [f"r{i}" for i in range(n)],
+            "trace_id": "t",
+            "user_agent": "ua",
+            "session_id": "s",
+            "status": "success",
+            "stop_reason": "END",
+            "region": "eu-west-1",
+        }
+    ).astype(DTYPES)[list(ALL_COLUMNS)]
     df.loc[5, "cost_usd"] = np.nan
     for b in frame_to_wire(df):
         assert post(client, b, key=b["transactionId"]).status_code == 201
@@ -313,12 +333,23 @@ def raw_exchange(port: int, data: bytes, read_until_close: bool = True) -> bytes
 
 def test_pipelined_keep_alive_chunked_and_http10(emu, client):
     payload = json.dumps(body(9)).encode()
-    one = (b"POST /meter/v2/ai/completions HTTP/1.1\r\nHost: x\r\nx-api-key: " + KEY.encode()
-           + b"\r\nContent-Length: %d\r\n\r\n" % len(payload) + payload)  # fmt: skip
-    chunked = (b"POST /meter/v2/ai/completions HTTP/1.1\r\nHost: x\r\nx-api-key: " + KEY.encode()
-               + b"\r\nTransfer-Encoding: chunked\r\n\r\n"
-               + b"%x\r\n" % 10 + payload[:10] + b"\r\n"
-               + b"%x\r\n" % (len(payload) - 10) + payload[10:] + b"\r\n0\r\n\r\n")  # fmt: skip
+    one = (
+        b"POST /meter/v2/ai/completions HTTP/1.1\r\nHost: x\r\nx-api-key: "
+        + KEY.encode()
+        + b"\r\nContent-Length: %d\r\n\r\n" % len(payload)
+        + payload
+    )
+    chunked = (
+        b"POST /meter/v2/ai/completions HTTP/1.1\r\nHost: x\r\nx-api-key: "
+        + KEY.encode()
+        + b"\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"%x\r\n" % 10
+        + payload[:10]
+        + b"\r\n"
+        + b"%x\r\n" % (len(payload) - 10)
+        + payload[10:]
+        + b"\r\n0\r\n\r\n"
+    )
     close = b"GET /_emulator/health HTTP/1.0\r\n\r\n"
     out = raw_exchange(emu.port, one + chunked + close)
     assert out.count(b"HTTP/1.1 201 Created") == 2
@@ -328,9 +359,12 @@ def test_pipelined_keep_alive_chunked_and_http10(emu, client):
 
 def test_expect_continue(emu, client):
     payload = json.dumps(body(10)).encode()
-    head = (b"POST /meter/v2/ai/completions HTTP/1.1\r\nHost: x\r\nx-api-key: " + KEY.encode()
-            + b"\r\nExpect: 100-continue\r\nConnection: close\r\nContent-Length: %d\r\n\r\n"
-            % len(payload))  # fmt: skip
+    head = (
+        b"POST /meter/v2/ai/completions HTTP/1.1\r\nHost: x\r\nx-api-key: "
+        + KEY.encode()
+        + b"\r\nExpect: 100-continue\r\nConnection: close\r\nContent-Length: %d\r\n\r\n"
+        % len(payload)
+    )
     with socket.create_connection(("127.0.0.1", emu.port), timeout=5) as s:
         s.sendall(head)
         assert s.recv(100).startswith(b"HTTP/1.1 100 Continue")
@@ -343,12 +377,17 @@ def test_expect_continue(emu, client):
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"\r\n\r\n", b"HELLO\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b"GET / HTTP/1.1\r\nno colon\r\n\r\n",
-     b"POST /meter/v2/ai/completions HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
-     b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
-     b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-     b"GET /" + b"a" * 40_000 + b" HTTP/1.1\r\n\r\n"],
-)  # fmt: skip
+    [
+        b"\r\n\r\n",
+        b"HELLO\r\n\r\n",
+        b"GET / HTTP/9.9\r\n\r\n",
+        b"GET / HTTP/1.1\r\nno colon\r\n\r\n",
+        b"POST /meter/v2/ai/completions HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+        b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+        b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"GET /" + b"a" * 40_000 + b" HTTP/1.1\r\n\r\n",
+    ],
+)
 def test_malformed_http_gets_4xx_or_5xx_protocol_answer(emu, client, garbage):
     out = raw_exchange(emu.port, garbage)
     status = int(out.split(b" ", 2)[1])

@@ -21,11 +21,20 @@ from showcase_lib.emulator import Emulator
 from showcase_lib.metering.wire import record_to_wire
 
 KEY = "rev_clients_test_" + "k" * 16
-VALID = record_to_wire({
-    "timestamp": pd.Timestamp("2026-01-01T00:00:00Z"), "call_id": "c0", "provider": "google",
-    "model": "gemini-1.5-flash", "input_tokens": 5, "output_tokens": 6, "latency_ms": 70,
-    "customer_id": "cust_1", "cost_usd": 0.5, "status": "success",
-})  # fmt: skip
+VALID = record_to_wire(
+    {
+        "timestamp": pd.Timestamp("2026-01-01T00:00:00Z"),
+        "call_id": "c0",
+        "provider": "google",
+        "model": "gemini-1.5-flash",
+        "input_tokens": 5,
+        "output_tokens": 6,
+        "latency_ms": 70,
+        "customer_id": "cust_1",
+        "cost_usd": 0.5,
+        "status": "success",
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,13 +51,21 @@ def client(emu):
 
 # ------------------------------------------------------------------ fuzzing
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=20,
-)  # fmt: skip
-FUZZ = settings(max_examples=120, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+)
+FUZZ = settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @FUZZ
@@ -67,7 +84,10 @@ def test_fuzz_random_bytes(client, value):
 
 
 @FUZZ
-@given(st.sampled_from(sorted(VALID)), json_values | st.integers(min_value=2**63) | st.text(min_size=200, max_size=400))
+@given(
+    st.sampled_from(sorted(VALID)),
+    json_values | st.integers(min_value=2**63) | st.text(min_size=200, max_size=400),
+)
 def test_fuzz_one_field_of_a_valid_body(client, field, value):
     body = {**VALID, field: value, "transactionId": str(uuid.uuid4())}
     if field == "transactionId":
@@ -79,21 +99,27 @@ def test_fuzz_one_field_of_a_valid_body(client, field, value):
 
 
 @FUZZ
-@given(st.text(max_size=300), st.sampled_from(["x-api-key", "Idempotency-Key", "Content-Type", "Expect"]))
+@given(
+    st.text(max_size=300),
+    st.sampled_from(["x-api-key", "Idempotency-Key", "Content-Type", "Expect"]),
+)
 def test_fuzz_header_values(client, value, header):
     try:
         headers = {header: value.encode("utf-8")}
     except UnicodeEncodeError:
         return
     try:
-        r = client.post("v2/ai/completions", json={**VALID, "transactionId": str(uuid.uuid4())},
-                        headers=headers)  # fmt: skip
+        r = client.post(
+            "v2/ai/completions", json={**VALID, "transactionId": str(uuid.uuid4())}, headers=headers
+        )
     except httpx.LocalProtocolError:
         return  # a header value httpx itself refuses to send
     assert r.status_code in (201, 400, 401, 409, 417), r.text
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.binary(min_size=1, max_size=500))
 def test_fuzz_raw_socket_bytes(emu, data):
     with socket.create_connection(("127.0.0.1", emu.port), timeout=2) as s:
@@ -139,36 +165,71 @@ def test_official_sdk_meters_successfully(emu):
     sdk = ReveniumMetering(api_key=KEY, base_url=emu.url.rstrip("/"), max_retries=0)
     assert sdk.base_url == emu.base_url
     result = sdk.ai.create_completion(
-        completion_start_time="2026-01-01T00:00:01Z", cost_type="AI", input_token_count=10,
-        is_streamed=False, model="gpt-4o", output_token_count=5, provider="OPENAI",
-        request_duration=1000, request_time="2026-01-01T00:00:00Z",
-        response_time="2026-01-01T00:00:01Z", stop_reason="END", total_token_count=15,
-        transaction_id="sdk-1", subscriber={"id": "cust_9"}, organization_name="acme",
-        product_name="assist", task_type="qa", agent="chat", total_cost=0.01,
-        operation_type="CHAT", extra_headers={"Idempotency-Key": "sdk-key-1"},
-    )  # fmt: skip
+        completion_start_time="2026-01-01T00:00:01Z",
+        cost_type="AI",
+        input_token_count=10,
+        is_streamed=False,
+        model="gpt-4o",
+        output_token_count=5,
+        provider="OPENAI",
+        request_duration=1000,
+        request_time="2026-01-01T00:00:00Z",
+        response_time="2026-01-01T00:00:01Z",
+        stop_reason="END",
+        total_token_count=15,
+        transaction_id="sdk-1",
+        subscriber={"id": "cust_9"},
+        organization_name="acme",
+        product_name="assist",
+        task_type="qa",
+        agent="chat",
+        total_cost=0.01,
+        operation_type="CHAT",
+        extra_headers={"Idempotency-Key": "sdk-key-1"},
+    )
     assert result.resource_type == "metering" and result.id
     events = emu.events()
     assert len(events) == before + 1
     rec = emu.records().iloc[-1]
     assert (rec["call_id"], rec["provider"], rec["customer_id"], rec["status"]) == (
-        "sdk-1", "openai", "cust_9", "success")  # fmt: skip
+        "sdk-1",
+        "openai",
+        "cust_9",
+        "success",
+    )
     with pytest.raises(BadRequestError):
         sdk.ai.create_completion(
-            completion_start_time="bad", cost_type="AI", input_token_count=1, is_streamed=False,
-            model="m", output_token_count=1, provider="OpenAI", request_duration=1,
-            request_time="2026-01-01T00:00:00Z", response_time="2026-01-01T00:00:01Z",
-            stop_reason="END", total_token_count=2, transaction_id="sdk-2",
-        )  # fmt: skip
+            completion_start_time="bad",
+            cost_type="AI",
+            input_token_count=1,
+            is_streamed=False,
+            model="m",
+            output_token_count=1,
+            provider="OpenAI",
+            request_duration=1,
+            request_time="2026-01-01T00:00:00Z",
+            response_time="2026-01-01T00:00:01Z",
+            stop_reason="END",
+            total_token_count=2,
+            transaction_id="sdk-2",
+        )
     bad_key = ReveniumMetering(api_key="rev_wrong", base_url=emu.base_url, max_retries=0)
     with pytest.raises(AuthenticationError):
         bad_key.ai.create_completion(
-            completion_start_time="2026-01-01T00:00:01Z", cost_type="AI", input_token_count=1,
-            is_streamed=False, model="m", output_token_count=1, provider="OpenAI",
-            request_duration=1, request_time="2026-01-01T00:00:00Z",
-            response_time="2026-01-01T00:00:01Z", stop_reason="END", total_token_count=2,
+            completion_start_time="2026-01-01T00:00:01Z",
+            cost_type="AI",
+            input_token_count=1,
+            is_streamed=False,
+            model="m",
+            output_token_count=1,
+            provider="OpenAI",
+            request_duration=1,
+            request_time="2026-01-01T00:00:00Z",
+            response_time="2026-01-01T00:00:01Z",
+            stop_reason="END",
+            total_token_count=2,
             transaction_id="sdk-3",
-        )  # fmt: skip
+        )
 
 
 # ------------------------------------------------------------------ the command line
@@ -183,17 +244,34 @@ def test_cli_serves_and_stops_cleanly(tmp_path):
     db = tmp_path / "cli.sqlite"
     cli_key = "rev_cli_" + uuid.uuid4().hex
     proc = subprocess.Popen(
-        [sys.executable, "-m", "showcase_lib.emulator", "--host", "127.0.0.1", "--port", str(port),
-         "--api-key", cli_key, "--db", str(db), "--seed", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "showcase_lib.emulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--api-key",
+            cli_key,
+            "--db",
+            str(db),
+            "--seed",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         line = json.loads(proc.stdout.readline())
         assert line["event"] == "listening" and line["port"] == port
         assert line["base_url"] == f"http://127.0.0.1:{port}/meter/"
         assert httpx.get(f"http://127.0.0.1:{port}/_emulator/health").json()["status"] == "ok"
-        r = httpx.post(line["base_url"] + "v2/ai/completions", json=VALID,
-                       headers={"x-api-key": cli_key, "Idempotency-Key": "cli-1"})  # fmt: skip
+        r = httpx.post(
+            line["base_url"] + "v2/ai/completions",
+            json=VALID,
+            headers={"x-api-key": cli_key, "Idempotency-Key": "cli-1"},
+        )
         assert r.status_code == 201
         events = httpx.get(f"http://127.0.0.1:{port}/_emulator/events").json()
         assert [e["transactionId"] for e in events] == ["c0"]
@@ -207,13 +285,30 @@ def test_cli_serves_and_stops_cleanly(tmp_path):
 
 def test_cli_refuses_bad_settings():
     run = subprocess.run(
-        [sys.executable, "-m", "showcase_lib.emulator", "--port", "0", "--api-key", "k",
-         "--error-rate", "2"], capture_output=True, text=True, timeout=30,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "showcase_lib.emulator",
+            "--port",
+            "0",
+            "--api-key",
+            "k",
+            "--error-rate",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert run.returncode == 2 and "error_rate" in run.stderr
     env = {k: v for k, v in os.environ.items() if k != "SHOWCASE_EMULATOR_API_KEY"}
-    run = subprocess.run([sys.executable, "-m", "showcase_lib.emulator", "--port", "0"],
-                         capture_output=True, text=True, timeout=30, env=env)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "showcase_lib.emulator", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
     assert run.returncode == 2 and "--api-key" in run.stderr
 
 

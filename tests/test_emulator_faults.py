@@ -17,11 +17,17 @@ KEY = "rev_faults_test_key"
 
 
 def body(i: int) -> dict:
-    return record_to_wire({
-        "timestamp": pd.Timestamp("2026-01-01T00:00:00Z"), "call_id": f"call_{i}",
-        "provider": "anthropic", "model": "claude-3-5-haiku", "input_tokens": i,
-        "output_tokens": 1, "latency_ms": 10,
-    })  # fmt: skip
+    return record_to_wire(
+        {
+            "timestamp": pd.Timestamp("2026-01-01T00:00:00Z"),
+            "call_id": f"call_{i}",
+            "provider": "anthropic",
+            "model": "claude-3-5-haiku",
+            "input_tokens": i,
+            "output_tokens": 1,
+            "latency_ms": 10,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +76,15 @@ def test_outage_windows_and_toggle():
 
 @pytest.mark.parametrize(
     "bad",
-    [{"error_rate": 1.5}, {"error_rate": 0.7, "hang_rate": 0.7}, {"error_codes": [404]},
-     {"outages": [{"start_s": 5, "end_s": 1}]}, {"unknown": 1}, {"retry_after_s": -1}],
-)  # fmt: skip
+    [
+        {"error_rate": 1.5},
+        {"error_rate": 0.7, "hang_rate": 0.7},
+        {"error_codes": [404]},
+        {"outages": [{"start_s": 5, "end_s": 1}]},
+        {"unknown": 1},
+        {"retry_after_s": -1},
+    ],
+)
 def test_bad_fault_configs_are_refused(bad):
     with pytest.raises(ValidationError):
         FaultConfig.model_validate(bad)

@@ -47,6 +47,7 @@ def pairs(report) -> set[tuple[str, str]]:
 
 # ----------------------------------------------------------------------------- the contract
 
+
 def test_good_metadata_is_ok():
     r = validate(GOOD)
     assert r.ok and r.errors == [] and r.warnings == []
@@ -74,6 +75,7 @@ def test_pydantic_model_instance_is_accepted():
 
 # ----------------------------------------------------------------------------- each rule
 
+
 @pytest.mark.parametrize("field", REQUIRED_FIELDS)
 @pytest.mark.parametrize("value", ["<absent>", None, "", "   ", float("nan")])
 def test_required(field, value):
@@ -97,42 +99,54 @@ def test_recommended_missing_is_a_warning_not_an_error():
     assert Validator(warn_recommended=False).validate(md).warnings == []
 
 
-@pytest.mark.parametrize("field,good,bad", [
-    ("subscription_tier", "enterprise", "Enterprise"),
-    ("environment", "staging", "prod"),
-    ("task_type", "rag_qa", "RAG"),
-])
+@pytest.mark.parametrize(
+    "field,good,bad",
+    [
+        ("subscription_tier", "enterprise", "Enterprise"),
+        ("environment", "staging", "prod"),
+        ("task_type", "rag_qa", "RAG"),
+    ],
+)
 def test_enum(field, good, bad):
     assert validate({**GOOD, field: good}).ok
     assert pairs(validate({**GOOD, field: bad})) == {(field, "enum")}
 
 
-@pytest.mark.parametrize("field,good,bad", [
-    ("customer_id", "cust_acme-eu", "Cust_0001"),
-    ("customer_id", "cust_0001", "cust-0001"),
-    ("customer_id", "cust_0001", "0001"),
-    ("organization_id", "org_001", "ORG-001"),
-    ("product_id", "doc-studio", "docStudio"),
-    ("product_id", "product_a", "product a"),
-    ("feature_id", "chat", "chat_"),
-    ("feature_id", "chat", "2fa_chat"),
-    ("component_id", "answer-writer", "Answer Writer"),
-    ("user_id", "user_2NNEqL2nrIRd", "user 12"),
-    ("subscription_id", "sub_1MowQVLkdIwHu7ix", "SUB 1"),
-    ("session_id", "550e8400-e29b-41d4-a716-446655440000", "sess abc"),
-    ("request_id", "req_123", "req#123"),
-    ("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736", " trace"),
-    ("user_agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0.0.0", "web  app"),
-])
+@pytest.mark.parametrize(
+    "field,good,bad",
+    [
+        ("customer_id", "cust_acme-eu", "Cust_0001"),
+        ("customer_id", "cust_0001", "cust-0001"),
+        ("customer_id", "cust_0001", "0001"),
+        ("organization_id", "org_001", "ORG-001"),
+        ("product_id", "doc-studio", "docStudio"),
+        ("product_id", "product_a", "product a"),
+        ("feature_id", "chat", "chat_"),
+        ("feature_id", "chat", "2fa_chat"),
+        ("component_id", "answer-writer", "Answer Writer"),
+        ("user_id", "user_2NNEqL2nrIRd", "user 12"),
+        ("subscription_id", "sub_1MowQVLkdIwHu7ix", "SUB 1"),
+        ("session_id", "550e8400-e29b-41d4-a716-446655440000", "sess abc"),
+        ("request_id", "req_123", "req#123"),
+        ("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736", " trace"),
+        ("user_agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0.0.0", "web  app"),
+    ],
+)
 def test_format(field, good, bad):
     assert validate({**GOOD, field: good}).ok, validate({**GOOD, field: good})
     assert (field, "format") in pairs(validate({**GOOD, field: bad}))
 
 
-@pytest.mark.parametrize("field,value", [
-    ("customer_id", 17), ("environment", True), ("feature_id", ["chat"]),
-    ("organization_id", {"id": "org_001"}), ("product_id", 3.0),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("customer_id", 17),
+        ("environment", True),
+        ("feature_id", ["chat"]),
+        ("organization_id", {"id": "org_001"}),
+        ("product_id", 3.0),
+    ],
+)
 def test_type(field, value):
     assert pairs(validate({**GOOD, field: value})) == {(field, "type")}
 
@@ -151,16 +165,19 @@ def test_max_length_uses_revenium_limits():
     assert pairs(validate({**GOOD, "notes": "x" * 300})) == {("notes", "max_length")}
 
 
-@pytest.mark.parametrize("field,value,kind", [
-    ("user_id", "jane.doe@example.com", "email"),
-    ("contact", "jane.doe@example.com", "email"),
-    ("caller", "+44 20 7946 0958", "phone"),
-    ("caller", "(415) 555-0134", "phone"),
-    ("payment_ref", "4111 1111 1111 1111", "card"),
-    ("session_id", "4111111111111111", "card"),
-    ("trace_id", "10.1.0.7", "ip"),
-    ("note", "key hak_abcdefABCDEF123456", "secret"),
-])
+@pytest.mark.parametrize(
+    "field,value,kind",
+    [
+        ("user_id", "jane.doe@example.com", "email"),
+        ("contact", "jane.doe@example.com", "email"),
+        ("caller", "+44 20 7946 0958", "phone"),
+        ("caller", "(415) 555-0134", "phone"),
+        ("payment_ref", "4111 1111 1111 1111", "card"),
+        ("session_id", "4111111111111111", "card"),
+        ("trace_id", "10.1.0.7", "ip"),
+        ("note", "key hak_abcdefABCDEF123456", "secret"),
+    ],
+)
 def test_pii_is_flagged_and_masked(field, value, kind):
     r = validate({**GOOD, field: value})
     pii = [e for e in r.errors if e.rule == "pii"]
@@ -170,12 +187,19 @@ def test_pii_is_flagged_and_masked(field, value, kind):
     assert all(value not in e.message for e in r.errors)
 
 
-@pytest.mark.parametrize("value", [
-    "4bf92f3577b34da6a3ce929d0e0e4736", "550e8400-e29b-41d4-a716-446655440000",
-    "Chrome/120.0.0.0", "req_20260115_000123", "cust_0001", "web_app_v1.2.3",
-    "4111111111111112",  # fails Luhn
-    "a1234567890123456b",  # digits glued to letters (hex-like)
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "4bf92f3577b34da6a3ce929d0e0e4736",
+        "550e8400-e29b-41d4-a716-446655440000",
+        "Chrome/120.0.0.0",
+        "req_20260115_000123",
+        "cust_0001",
+        "web_app_v1.2.3",
+        "4111111111111112",  # fails Luhn
+        "a1234567890123456b",  # digits glued to letters (hex-like)
+    ],
+)
 def test_pii_no_false_alarm(value):
     assert pii_kinds(value) == ()
 
@@ -192,11 +216,19 @@ def test_pii_column_matches_single():
     assert pii_column(s).tolist() == [pii_kinds(v) if v else () for v in vals]
 
 
-@pytest.mark.parametrize("key,fix", [
-    ("customerId", "customer_id"), ("CustomerID", "customer_id"), ("custmer_id", "customer_id"),
-    ("organizationName", "organization_id"), ("tier", "subscription_tier"),
-    ("env", "environment"), ("Environment", "environment"), ("taskType", "task_type"),
-])
+@pytest.mark.parametrize(
+    "key,fix",
+    [
+        ("customerId", "customer_id"),
+        ("CustomerID", "customer_id"),
+        ("custmer_id", "customer_id"),
+        ("organizationName", "organization_id"),
+        ("tier", "subscription_tier"),
+        ("env", "environment"),
+        ("Environment", "environment"),
+        ("taskType", "task_type"),
+    ],
+)
 def test_unknown_field_suggests_the_standard_key(key, fix):
     md = {**GOOD, key: "x"}
     (e,) = [e for e in validate(md).errors if e.rule == "unknown_field"]
@@ -204,8 +236,15 @@ def test_unknown_field_suggests_the_standard_key(key, fix):
 
 
 def test_extension_keys():
-    ok = {**GOOD, "experiment_id": "exp_1", "variant": "b", "retry_count": 2, "cached": True,
-          "weight": 0.5, "cost_center": "cc-123"}
+    ok = {
+        **GOOD,
+        "experiment_id": "exp_1",
+        "variant": "b",
+        "retry_count": 2,
+        "cached": True,
+        "weight": 0.5,
+        "cost_center": "cc-123",
+    }
     assert validate(ok).ok
     r = validate({**GOOD, "Team Name": "search"})
     assert pairs(r) == {("Team Name", "key_format")} and r.errors[0].suggestion == "team_name"
@@ -217,8 +256,13 @@ def test_extension_keys():
 
 
 def test_record_columns_are_not_metadata():
-    record = {**GOOD, "timestamp": pd.Timestamp("2026-01-01", tz="UTC"), "cost_usd": 0.1,
-              "model": "gpt-4o", "call_id": "call_1"}
+    record = {
+        **GOOD,
+        "timestamp": pd.Timestamp("2026-01-01", tz="UTC"),
+        "cost_usd": 0.1,
+        "model": "gpt-4o",
+        "call_id": "call_1",
+    }
     assert validate(record).ok
 
 
@@ -231,31 +275,38 @@ def test_raise_if_invalid():
 
 # ----------------------------------------------------------------------------- suggestions
 
-@pytest.mark.parametrize("value,allowed,expected", [
-    ("Pro", ("starter", "pro", "enterprise"), "pro"),
-    ("ENTERPRISE", ("starter", "pro", "enterprise"), "enterprise"),
-    ("enterprize", ("starter", "pro", "enterprise"), "enterprise"),
-    (" pro ", ("starter", "pro", "enterprise"), "pro"),
-    ("prod", ("production", "staging", "development"), "production"),
-    ("stg", ("production", "staging", "development"), "staging"),
-    ("summarize", ("chat", "summarization"), "summarization"),
-    ("banana", ("starter", "pro", "enterprise"), None),
-])
+
+@pytest.mark.parametrize(
+    "value,allowed,expected",
+    [
+        ("Pro", ("starter", "pro", "enterprise"), "pro"),
+        ("ENTERPRISE", ("starter", "pro", "enterprise"), "enterprise"),
+        ("enterprize", ("starter", "pro", "enterprise"), "enterprise"),
+        (" pro ", ("starter", "pro", "enterprise"), "pro"),
+        ("prod", ("production", "staging", "development"), "production"),
+        ("stg", ("production", "staging", "development"), "staging"),
+        ("summarize", ("chat", "summarization"), "summarization"),
+        ("banana", ("starter", "pro", "enterprise"), None),
+    ],
+)
 def test_suggest_enum(value, allowed, expected):
     assert suggest_enum(value, allowed) == expected
 
 
-@pytest.mark.parametrize("field,value,expected", [
-    ("customer_id", "Cust_0001", "cust_0001"),
-    ("customer_id", "customer-0001", "cust_0001"),
-    ("customer_id", "0001", "cust_0001"),
-    ("customer_id", "cust 0001", "cust_0001"),
-    ("organization_id", "ORG-001", "org_001"),
-    ("product_id", "docStudio", "doc_studio"),
-    ("product_id", "Product A", "product_a"),
-    ("feature_id", "chat_", "chat"),
-    ("user_id", "user 12", "user_12"),
-])
+@pytest.mark.parametrize(
+    "field,value,expected",
+    [
+        ("customer_id", "Cust_0001", "cust_0001"),
+        ("customer_id", "customer-0001", "cust_0001"),
+        ("customer_id", "0001", "cust_0001"),
+        ("customer_id", "cust 0001", "cust_0001"),
+        ("organization_id", "ORG-001", "org_001"),
+        ("product_id", "docStudio", "doc_studio"),
+        ("product_id", "Product A", "product_a"),
+        ("feature_id", "chat_", "chat"),
+        ("user_id", "user 12", "user_12"),
+    ],
+)
 def test_suggest_format(field, value, expected):
     spec = FIELDS_BY_NAME[field]
     got = suggest_format(spec, value)
@@ -268,6 +319,7 @@ def test_suggest_key_none_for_unrelated():
 
 
 # ----------------------------------------------------------------------------- single vs many
+
 
 @pytest.fixture(scope="module")
 def corpus():
@@ -283,8 +335,11 @@ def _many_pairs(rep, n):
 
 @pytest.mark.parametrize("with_rules", [False, True])
 def test_single_and_many_agree_on_corpus(corpus, with_rules):
-    rules = ([enterprise_needs_subscription, production_needs_trace,
-              registry_rule(corpus.customers)] if with_rules else [])
+    rules = (
+        [enterprise_needs_subscription, production_needs_trace, registry_rule(corpus.customers)]
+        if with_rules
+        else []
+    )
     v = Validator(rules=rules)
     rep = v.validate_many(corpus.frame())
     many = _many_pairs(rep, len(corpus.records))
@@ -318,7 +373,10 @@ def test_many_on_categorical_and_missing_columns():
     df = df.drop(columns=["feature_id"])
     rep = validate_many(df)
     assert set(map(tuple, rep.errors[["row", "field", "rule"]].values.tolist())) == {
-        (0, "feature_id", "required"), (1, "feature_id", "required"), (1, "environment", "enum")}
+        (0, "feature_id", "required"),
+        (1, "feature_id", "required"),
+        (1, "environment", "enum"),
+    }
 
 
 def test_many_rejects_non_records():
@@ -339,9 +397,9 @@ def test_simulated_calls_are_valid():
 
 # ----------------------------------------------------------------------------- custom rules
 
+
 def test_custom_rule_decorator_and_registration():
-    @rule("no_dev_for_enterprise", field="environment",
-          fields=("subscription_tier", "environment"))
+    @rule("no_dev_for_enterprise", field="environment", fields=("subscription_tier", "environment"))
     def no_dev(md):
         if md.get("subscription_tier") == "enterprise" and md.get("environment") == "development":
             return "enterprise traffic must not run in development"
@@ -363,9 +421,16 @@ def test_custom_rule_decorator_and_registration():
 
 
 def test_custom_rule_without_fields_uses_rows_and_can_warn():
-    warn = Rule("long_session", lambda md: "session ids should be prefixed"
-                if str(md.get("session_id", "sess_")).startswith("sess_") is False else None,
-                field="session_id", severity="warning")
+    warn = Rule(
+        "long_session",
+        lambda md: (
+            "session ids should be prefixed"
+            if str(md.get("session_id", "sess_")).startswith("sess_") is False
+            else None
+        ),
+        field="session_id",
+        severity="warning",
+    )
     v = Validator(rules=[warn])
     recs = [{**GOOD, "session_id": "abc"}, {**GOOD, "session_id": "sess_1"}]
     assert v.validate(recs[0]).ok and v.validate(recs[0]).warnings[-1].rule == "long_session"
@@ -389,17 +454,21 @@ def test_present_helper():
 
 
 def test_registry_rule():
-    ref = pd.DataFrame({"customer_id": ["cust_0001"], "organization_id": ["org_001"],
-                        "subscription_tier": ["pro"]})
+    ref = pd.DataFrame(
+        {"customer_id": ["cust_0001"], "organization_id": ["org_001"], "subscription_tier": ["pro"]}
+    )
     v = Validator(rules=[registry_rule(ref)])
     assert v.validate(GOOD).ok
     assert pairs(v.validate({**GOOD, "customer_id": "cust_0002"})) == {
-        ("customer_id", "known_customer")}
+        ("customer_id", "known_customer")
+    }
     assert pairs(v.validate({**GOOD, "subscription_tier": "enterprise"})) == {
-        ("subscription_tier", "known_customer")}
+        ("subscription_tier", "known_customer")
+    }
 
 
 # ----------------------------------------------------------------------------- corpus
+
 
 def test_corpus_is_seeded_and_labelled():
     a, b = make_corpus(400, seed=5), make_corpus(400, seed=5)
@@ -429,6 +498,7 @@ def test_corpus_weights():
 
 
 # ----------------------------------------------------------------------------- schema export
+
 
 def test_json_schema_round_trip():
     jsonschema = pytest.importorskip("jsonschema")

@@ -32,20 +32,22 @@ def _frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
     """A small clean frame shaped like simulated calls."""
     rng = np.random.default_rng(seed)
     cust = rng.integers(1, 21, n)
-    return pd.DataFrame({
-        "timestamp": pd.date_range("2026-01-01", periods=n, freq="h", tz="UTC"),
-        "cost_usd": rng.random(n),
-        "customer_id": [f"cust_{c:04d}" for c in cust],
-        "organization_id": [f"org_{c % 5:03d}" for c in cust],
-        "product_id": np.where(cust % 2 == 0, "doc_studio", "support_desk"),
-        "feature_id": np.where(cust % 2 == 0, "doc_summary", "chat_widget"),
-        "environment": "production",
-        "task_type": "chat",
-        "request_id": [f"req_{i:08x}" for i in range(n)],
-        "session_id": [f"sess_{i // 3:06x}" for i in range(n)],
-        "trace_id": [f"trace_{i // 2:06x}" for i in range(n)],
-        "user_agent": "web_app_v1.2",
-    })
+    return pd.DataFrame(
+        {
+            "timestamp": pd.date_range("2026-01-01", periods=n, freq="h", tz="UTC"),
+            "cost_usd": rng.random(n),
+            "customer_id": [f"cust_{c:04d}" for c in cust],
+            "organization_id": [f"org_{c % 5:03d}" for c in cust],
+            "product_id": np.where(cust % 2 == 0, "doc_studio", "support_desk"),
+            "feature_id": np.where(cust % 2 == 0, "doc_summary", "chat_widget"),
+            "environment": "production",
+            "task_type": "chat",
+            "request_id": [f"req_{i:08x}" for i in range(n)],
+            "session_id": [f"sess_{i // 3:06x}" for i in range(n)],
+            "trace_id": [f"trace_{i // 2:06x}" for i in range(n)],
+            "user_agent": "web_app_v1.2",
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -56,19 +58,19 @@ def clean():
 @pytest.fixture(scope="module")
 def dirty(clean):
     df = clean.copy()
-    df.loc[:9, "customer_id"] = "CUST_0001"            # 10 case violations / split values
-    df.loc[10:14, "customer_id"] = "cust-0001"          # 5 more spellings of cust_0001
-    df.loc[15:16, "feature_id"] = "summarize this support ticket"   # free text
+    df.loc[:9, "customer_id"] = "CUST_0001"  # 10 case violations / split values
+    df.loc[10:14, "customer_id"] = "cust-0001"  # 5 more spellings of cust_0001
+    df.loc[15:16, "feature_id"] = "summarize this support ticket"  # free text
     df["user_id"] = "user_abc"
-    df.loc[17:19, "user_id"] = "jane.doe@example.com"   # 3 emails
-    df.loc[20, "user_agent"] = "ip 10.0.0.7"            # 1 IP
-    df.loc[21:23, "feature_id"] = "chat_2026-01-15"     # 3 timestamps
+    df.loc[17:19, "user_id"] = "jane.doe@example.com"  # 3 emails
+    df.loc[20, "user_agent"] = "ip 10.0.0.7"  # 1 IP
+    df.loc[21:23, "feature_id"] = "chat_2026-01-15"  # 3 timestamps
     df.loc[24:25, "feature_id"] = "agent_5b51b6c0b6aa"  # 2 random ids
     df["team"] = None
     df["cost_center"] = "cc-1"
-    df.loc[26:29, "team"] = "search"                    # 4 records with 2 allocation keys
+    df.loc[26:29, "team"] = "search"  # 4 records with 2 allocation keys
     df.loc[30, "product_id"] = "doc_studio,support_desk"  # 1 multi-valued
-    df.loc[31, "feature_id"] = "chat_widget"            # feature under a second product
+    df.loc[31, "feature_id"] = "chat_widget"  # feature under a second product
     df.loc[31, "product_id"] = "doc_studio"
     return df
 
@@ -140,14 +142,22 @@ def test_cardinality_growth_finding_on_timestamped_names(clean):
 def test_payload_bytes_is_json_size():
     df = pd.DataFrame({"a": ["xy", None], "bb": [1, 2]})
     sizes = payload_bytes(df).tolist()
-    expected = [len(json.dumps({"a": "xy", "bb": 1}, separators=(",", ":"))),
-                len(json.dumps({"bb": 2}, separators=(",", ":")))]
+    expected = [
+        len(json.dumps({"a": "xy", "bb": 1}, separators=(",", ":"))),
+        len(json.dumps({"bb": 2}, separators=(",", ":"))),
+    ]
     assert sizes == expected
 
 
 def test_double_counting_overcount():
-    df = pd.DataFrame({"team": ["a", "a", None], "cost_center": ["x", None, "y"],
-                       "feature_id": ["f", "f,g,h", "f"], "cost_usd": [1.0, 2.0, 4.0]})
+    df = pd.DataFrame(
+        {
+            "team": ["a", "a", None],
+            "cost_center": ["x", None, "y"],
+            "feature_id": ["f", "f,g,h", "f"],
+            "cost_usd": [1.0, 2.0, 4.0],
+        }
+    )
     dc = double_counting(df).set_index("source")
     assert dc.loc["multiple_allocation_keys", "records"] == 1
     assert dc.loc["multiple_allocation_keys", "overcount_usd"] == 1.0
@@ -155,8 +165,13 @@ def test_double_counting_overcount():
 
 
 def test_hierarchy_conflicts():
-    df = pd.DataFrame({"feature_id": ["chat", "chat", "x"], "product_id": ["a", "b", "a"],
-                       "cost_usd": [1.0, 2.0, 3.0]})
+    df = pd.DataFrame(
+        {
+            "feature_id": ["chat", "chat", "x"],
+            "product_id": ["a", "b", "a"],
+            "cost_usd": [1.0, 2.0, 3.0],
+        }
+    )
     hc = hierarchy_conflicts(df, "feature_id", "product_id")
     assert hc["child"].tolist() == ["chat"] and hc["cost_usd"].item() == 3.0
 
@@ -167,6 +182,7 @@ def test_tag_columns_skip_record_columns(clean):
 
 
 # ----------------------------------------------------------------------------- injectors
+
 
 @pytest.fixture(scope="module")
 def calls():
@@ -187,14 +203,23 @@ def test_injectors_leave_input_unchanged_and_are_seeded(calls):
 def test_audit_finds_every_injected_antipattern(calls):
     a = audit(inject_all(calls))
     checks = set(a.findings["check"])
-    expected = {"split_value", "naming_case", "pii_email", "timestamp_value", "free_text",
-                "multiple_allocation_keys", "payload_size", "structured_value",
-                "hierarchy_conflict"}
+    expected = {
+        "split_value",
+        "naming_case",
+        "pii_email",
+        "timestamp_value",
+        "free_text",
+        "multiple_allocation_keys",
+        "payload_size",
+        "structured_value",
+        "hierarchy_conflict",
+    }
     assert expected <= checks, expected - checks
     assert len(ANTIPATTERNS) >= 8
 
 
 # ----------------------------------------------------------------------------- patterns
+
 
 def test_catalog_has_ten_patterns_with_valid_examples():
     assert len(PATTERNS) >= 10

@@ -44,11 +44,20 @@ KEY = "hak_unit_test_secret_0123456789"
 
 
 # ------------------------------------------------------------------------------ settings
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1:8787", "http://127.0.0.1:8787/", "http://h/meter", "http://h/meter/",
-    "https://api.revenium.ai/meter/v2/ai/completions", "http://h/a/meter/b/meter/c?q=1#frag",
-    "http://h/x/y/", "http://h:1/METER/x", "https://h/prefix/v1?x=y",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8787",
+        "http://127.0.0.1:8787/",
+        "http://h/meter",
+        "http://h/meter/",
+        "https://api.revenium.ai/meter/v2/ai/completions",
+        "http://h/a/meter/b/meter/c?q=1#frag",
+        "http://h/x/y/",
+        "http://h:1/METER/x",
+        "https://h/prefix/v1?x=y",
+    ],
+)
 def test_base_url_normalised_like_the_official_client(url):
     assert normalize_base_url(url) == normalize_meter_base_url(url)[0]
 
@@ -59,19 +68,22 @@ def test_base_url_without_scheme_is_rejected_not_redirected_to_production():
 
 
 def test_from_env_reads_the_official_variables():
-    s = Settings.from_env({
-        "REVENIUM_METERING_API_KEY": KEY,
-        "REVENIUM_METERING_BASE_URL": "http://127.0.0.1:9/x?debug=1",
-        "REVENIUM_METERING_TIMEOUT_SECONDS": "3",
-        "REVENIUM_METERING_MAX_RETRIES": "1",
-    })
+    s = Settings.from_env(
+        {
+            "REVENIUM_METERING_API_KEY": KEY,
+            "REVENIUM_METERING_BASE_URL": "http://127.0.0.1:9/x?debug=1",
+            "REVENIUM_METERING_TIMEOUT_SECONDS": "3",
+            "REVENIUM_METERING_MAX_RETRIES": "1",
+        }
+    )
     assert s.completions_url == "http://127.0.0.1:9/x/meter/v2/ai/completions"
     assert (s.timeout_s, s.max_retries) == (3.0, 1)
     with pytest.raises(ValueError, match="REVENIUM_METERING_API_KEY"):
         Settings.from_env({})
     with pytest.raises(ValueError, match="REVENIUM_METERING_MAX_RETRIES='many'"):
-        Settings.from_env({"REVENIUM_METERING_API_KEY": KEY,
-                           "REVENIUM_METERING_MAX_RETRIES": "many"})
+        Settings.from_env(
+            {"REVENIUM_METERING_API_KEY": KEY, "REVENIUM_METERING_MAX_RETRIES": "many"}
+        )
 
 
 def test_default_base_url_is_production():
@@ -81,8 +93,16 @@ def test_default_base_url_is_production():
 
 def test_key_never_shows_in_reprs_strings_or_errors():
     s = Settings(KEY, "http://127.0.0.1:9")
-    texts = [repr(s), str(s), f"{s}", repr(s.api_key), str(s.api_key), f"{s.api_key:>40}",
-             repr(Secret(KEY)), repr(s.with_(max_retries=0))]
+    texts = [
+        repr(s),
+        str(s),
+        f"{s}",
+        repr(s.api_key),
+        str(s.api_key),
+        f"{s.api_key:>40}",
+        repr(Secret(KEY)),
+        repr(s.with_(max_retries=0)),
+    ]
     for t in texts:
         assert KEY not in t
     assert s.headers("k1")["x-api-key"] == KEY  # the one place it is used
@@ -93,15 +113,25 @@ def test_key_never_shows_in_reprs_strings_or_errors():
 
 
 # ------------------------------------------------------------------------------ retry
-@pytest.mark.parametrize(("status", "body", "kind"), [
-    (201, b"", None), (200, b"", None),
-    (400, b"", PermanentError), (401, b"", PermanentError), (403, b"", PermanentError),
-    (404, b"", PermanentError), (422, b"", PermanentError),
-    (409, b'{"error":"idempotency_key_mismatch"}', PermanentError),
-    (409, b'{"error":"idempotency_key_in_progress"}', RetryableError),
-    (408, b"", RetryableError), (429, b"", RetryableError), (500, b"", RetryableError),
-    (502, b"", RetryableError), (503, b"", RetryableError),
-])
+@pytest.mark.parametrize(
+    ("status", "body", "kind"),
+    [
+        (201, b"", None),
+        (200, b"", None),
+        (400, b"", PermanentError),
+        (401, b"", PermanentError),
+        (403, b"", PermanentError),
+        (404, b"", PermanentError),
+        (422, b"", PermanentError),
+        (409, b'{"error":"idempotency_key_mismatch"}', PermanentError),
+        (409, b'{"error":"idempotency_key_in_progress"}', RetryableError),
+        (408, b"", RetryableError),
+        (429, b"", RetryableError),
+        (500, b"", RetryableError),
+        (502, b"", RetryableError),
+        (503, b"", RetryableError),
+    ],
+)
 def test_classify(status, body, kind):
     err = classify(status, {}, body)
     if kind is None:
@@ -175,8 +205,9 @@ def test_async_retrying_retries_only_retryable_errors():
 def test_breaker_transitions_with_a_controllable_clock():
     clock = FakeClock(100.0)
     seen = []
-    b = CircuitBreaker(failure_threshold=3, reset_timeout_s=5.0, clock=clock,
-                       on_transition=seen.append)
+    b = CircuitBreaker(
+        failure_threshold=3, reset_timeout_s=5.0, clock=clock, on_transition=seen.append
+    )
     b.record_failure()
     b.record_failure()
     assert b.state == CLOSED
@@ -196,8 +227,12 @@ def test_breaker_transitions_with_a_controllable_clock():
     b.record_success()
     assert b.state == CLOSED and b.allow()
     assert [(t.from_state, t.to_state, t.at) for t in seen] == [
-        (CLOSED, OPEN, 100.0), (OPEN, HALF_OPEN, 105.0), (HALF_OPEN, OPEN, 105.0),
-        (OPEN, HALF_OPEN, 110.0), (HALF_OPEN, CLOSED, 110.0)]
+        (CLOSED, OPEN, 100.0),
+        (OPEN, HALF_OPEN, 105.0),
+        (HALF_OPEN, OPEN, 105.0),
+        (OPEN, HALF_OPEN, 110.0),
+        (HALF_OPEN, CLOSED, 110.0),
+    ]
     assert seen == b.transitions
 
 
@@ -292,9 +327,11 @@ def test_token_bucket_rejects_bad_rates():
 def test_contexts_nest_and_merge_inner_wins():
     with metadata_context(organization_id="org_001", product_id="product_a"):
         with metadata_context(product_id="product_b", customer_id="cust_0001"):
-            assert current_metadata() == {"organization_id": "org_001",
-                                          "product_id": "product_b",
-                                          "customer_id": "cust_0001"}
+            assert current_metadata() == {
+                "organization_id": "org_001",
+                "product_id": "product_b",
+                "customer_id": "cust_0001",
+            }
             with metadata_context(customer_id=None):
                 assert "customer_id" not in current_metadata()
         assert current_metadata()["product_id"] == "product_a"
@@ -322,8 +359,9 @@ def test_context_does_not_cross_into_threads_without_copy_context():
         t = threading.Thread(target=lambda: seen.setdefault("plain", current_metadata()))
         t.start()
         t.join()
-        t = threading.Thread(target=run_in_context(
-            lambda: seen.setdefault("copied", current_metadata())))
+        t = threading.Thread(
+            target=run_in_context(lambda: seen.setdefault("copied", current_metadata()))
+        )
         t.start()
         t.join()
         with ThreadPoolExecutor(1) as ex:
@@ -344,8 +382,10 @@ def test_tags_are_validated_when_set(caplog):
         with metadata_context(on_invalid="warn", environment="prod"):
             assert current_metadata() == {"environment": "prod"}
     assert "environment" in caplog.text
-    with pytest.raises(ValueError, match="on_invalid='ignore'"), \
-            metadata_context(on_invalid="ignore"):
+    with (
+        pytest.raises(ValueError, match="on_invalid='ignore'"),
+        metadata_context(on_invalid="ignore"),
+    ):
         pass
 
 
@@ -360,7 +400,8 @@ def test_enrichers_fill_gaps_and_survive_errors():
     def broken(_r):
         raise RuntimeError("bug")
 
-    failures = apply_enrichers(rec, (
-        lambda r: {"environment": "staging", "task_type": "chat"}, broken))
+    failures = apply_enrichers(
+        rec, (lambda r: {"environment": "staging", "task_type": "chat"}, broken)
+    )
     assert failures == 1
     assert rec == {"environment": "production", "cost_usd": 0.2, "task_type": "chat"}

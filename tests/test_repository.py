@@ -71,13 +71,17 @@ def test_notebook_committed_without_outputs(path: Path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_follows_the_house_shape(path: Path):
     nb = json.loads(path.read_text(encoding="utf-8"))
-    markdown = "\n".join(
-        "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"
-    )
+    markdown = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
     h1 = re.findall(r"^# ", markdown, flags=re.M)
     assert len(h1) == 1, f"{path.name}: expected exactly one H1 title, found {len(h1)}"
-    for heading in ("## Overview", "## Prerequisites", "## Imports", "## Exercises",
-                    "## Summary", "## Resources"):
+    for heading in (
+        "## Overview",
+        "## Prerequisites",
+        "## Imports",
+        "## Exercises",
+        "## Summary",
+        "## Resources",
+    ):
         assert re.search(rf"^{re.escape(heading)}", markdown, flags=re.M), (
             f"{path.name}: missing section {heading!r}"
         )

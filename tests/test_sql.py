@@ -67,9 +67,16 @@ def test_top_n_concentration_distribution(calls, con):
 
 
 def test_plan_csv_both_readings_and_export(calls, con, tmp_path):
-    same(agg.plan_csv_frame(calls, "customer_id", "subscription_tier"),
-         sql.plan_csv_sql("customer_id", "subscription_tier"), con)
-    same(agg.plan_csv_frame(calls, ["provider", "feature_id"]), sql.plan_csv_sql(["provider", "feature_id"]), con)
+    same(
+        agg.plan_csv_frame(calls, "customer_id", "subscription_tier"),
+        sql.plan_csv_sql("customer_id", "subscription_tier"),
+        con,
+    )
+    same(
+        agg.plan_csv_frame(calls, ["provider", "feature_id"]),
+        sql.plan_csv_sql(["provider", "feature_id"]),
+        con,
+    )
     path = sql.export_csv(con, sql.plan_csv_sql("model"), tmp_path / "by_model.csv")
     back = pd.read_csv(path)
     assert list(back.columns) == list(agg.PLAN_CSV_COLUMNS)
@@ -125,11 +132,18 @@ def test_names_are_checked_before_they_reach_sql():
 
 
 def test_hand_computed_frame():
-    df = pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-01 01:00", "2026-01-01 02:00",
-                                                    "2026-01-03 05:00"], utc=True),
-                       "model": pd.Categorical(["a", "b", "a"]), "cost_usd": [1.0, 2.0, 4.0],
-                       "latency_ms": [10, 20, 30], "input_tokens": [1, 2, 3],
-                       "output_tokens": [1, 1, 1]})
+    df = pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(
+                ["2026-01-01 01:00", "2026-01-01 02:00", "2026-01-03 05:00"], utc=True
+            ),
+            "model": pd.Categorical(["a", "b", "a"]),
+            "cost_usd": [1.0, 2.0, 4.0],
+            "latency_ms": [10, 20, 30],
+            "input_tokens": [1, 2, 3],
+            "output_tokens": [1, 1, 1],
+        }
+    )
     got = sql.run(df, sql.aggregate_sql("day"))
     assert got["cost_usd"].tolist() == [3.0, 0.0, 4.0]
     assert np.allclose(sql.run(df, sql.by_dimension_sql("model"))["cost_p50"], [2.5, 2.0])
@@ -137,8 +151,14 @@ def test_hand_computed_frame():
 
 def test_outliers_when_a_group_has_zero_mad():
     """MAD = 0 (most calls identical) falls back to the mean absolute deviation in both."""
-    df = pd.DataFrame({"model": ["m"] * 31, "task_type": ["t"] * 31, "call_id": [f"c{i}" for i in range(31)],
-                       "cost_usd": [0.01] * 28 + [0.02, 0.03, 1.0]})
+    df = pd.DataFrame(
+        {
+            "model": ["m"] * 31,
+            "task_type": ["t"] * 31,
+            "call_id": [f"c{i}" for i in range(31)],
+            "cost_usd": [0.01] * 28 + [0.02, 0.03, 1.0],
+        }
+    )
     cols = ["call_id", "cost_usd", "group_median_cost", "score", "cost_ratio"]
     expected = an.cost_outliers(df)[cols]
     assert expected["call_id"].tolist() == ["c30", "c29"]

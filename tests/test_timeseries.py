@@ -20,8 +20,19 @@ def make_calls(rows: list[tuple[str, float]], tokens: tuple[int, int] = (100, 50
     df["output_tokens"] = tokens[1]
     df["latency_ms"] = 100
     df["customer_id"] = "cust_0001"
-    return df.astype({c: DTYPES[c] for c in ("timestamp", "cost_usd", "input_tokens",
-                                             "output_tokens", "latency_ms", "customer_id")})
+    return df.astype(
+        {
+            c: DTYPES[c]
+            for c in (
+                "timestamp",
+                "cost_usd",
+                "input_tokens",
+                "output_tokens",
+                "latency_ms",
+                "customer_id",
+            )
+        }
+    )
 
 
 def daily_series(values, start="2026-01-01") -> pd.Series:
@@ -29,7 +40,9 @@ def daily_series(values, start="2026-01-01") -> pd.Series:
 
 
 def test_daily_fills_missing_days_and_counts_tokens():
-    calls = make_calls([("2026-01-01 08:00", 1.0), ("2026-01-01 20:00", 2.0), ("2026-01-03 12:00", 4.0)])
+    calls = make_calls(
+        [("2026-01-01 08:00", 1.0), ("2026-01-01 20:00", 2.0), ("2026-01-03 12:00", 4.0)]
+    )
     d = ts.daily(calls)
     assert d.index.tolist() == list(pd.date_range("2026-01-01", periods=3, tz="UTC"))
     assert d["cost_usd"].tolist() == [3.0, 0.0, 4.0]
@@ -45,7 +58,10 @@ def test_weeks_start_on_monday_and_months_on_the_first():
     assert w.loc[pd.Timestamp("2026-01-05", tz="UTC"), "cost_usd"] == 2.0
     m = ts.monthly(calls)
     assert m["cost_usd"].tolist() == [3.0, 5.0]
-    assert m.index.tolist() == [pd.Timestamp("2026-01-01", tz="UTC"), pd.Timestamp("2026-02-01", tz="UTC")]
+    assert m.index.tolist() == [
+        pd.Timestamp("2026-01-01", tz="UTC"),
+        pd.Timestamp("2026-02-01", tz="UTC"),
+    ]
 
 
 def test_aggregate_by_dimension_fills_the_grid():
@@ -78,8 +94,15 @@ def test_growth_rates_week_over_week_and_partial_period_dropped():
 
 
 def test_month_to_date_compares_same_days():
-    calls = make_calls([("2026-01-02", 1.0), ("2026-01-03", 2.0), ("2026-01-20", 50.0),
-                        ("2026-02-01", 3.0), ("2026-02-03", 3.0)])
+    calls = make_calls(
+        [
+            ("2026-01-02", 1.0),
+            ("2026-01-03", 2.0),
+            ("2026-01-20", 50.0),
+            ("2026-02-01", 3.0),
+            ("2026-02-03", 3.0),
+        ]
+    )
     t = ts.month_to_date(calls)  # as of the end of 2026-02-03: Feb 1-3 vs Jan 1-3
     assert t.loc["cost_usd", "current"] == 6.0
     assert t.loc["cost_usd", "previous"] == 3.0
@@ -159,7 +182,10 @@ def test_growth_rates_drop_a_leading_partial_week():
     # data starts on Thursday 2026-01-01: the week of Monday 2025-12-29 has only 4 days
     rows = [(str(d.date()), 1.0) for d in pd.date_range("2026-01-01", "2026-01-18")]
     g = ts.growth_rates(make_calls(rows), "week")
-    assert g.index.tolist() == [pd.Timestamp("2026-01-05", tz="UTC"), pd.Timestamp("2026-01-12", tz="UTC")]
+    assert g.index.tolist() == [
+        pd.Timestamp("2026-01-05", tz="UTC"),
+        pd.Timestamp("2026-01-12", tz="UTC"),
+    ]
     assert g["growth"].iloc[1] == pytest.approx(0.0)
     assert len(ts.growth_rates(make_calls(rows), "week", complete_only=False)) == 3
 
@@ -169,5 +195,10 @@ def test_month_end_projection_is_reproducible():
     s = daily_series(50 + rng.normal(0, 4, 40))
     a = ts.month_end_projection(s, budget=1_500, n_paths=300, seed=3)
     b = ts.month_end_projection(s, budget=1_500, n_paths=300, seed=3)
-    assert (a.projected, a.lower, a.upper, a.prob_over_budget) == (b.projected, b.lower, b.upper, b.prob_over_budget)
+    assert (a.projected, a.lower, a.upper, a.prob_over_budget) == (
+        b.projected,
+        b.lower,
+        b.upper,
+        b.prob_over_budget,
+    )
     assert a.converged

@@ -42,15 +42,27 @@ def settings(emu):
 
 
 def _track_n(t: Tracker, n: int, **tags) -> list[str]:
-    return [t.track("openai", "gpt-4o-mini", 100 + i, 20 + i % 7, 800, cost_usd=0.0001,
-                    customer_id=f"cust_{i % 5:04d}", feature_id="chat", **tags)
-            for i in range(n)]
+    return [
+        t.track(
+            "openai",
+            "gpt-4o-mini",
+            100 + i,
+            20 + i % 7,
+            800,
+            cost_usd=0.0001,
+            customer_id=f"cust_{i % 5:04d}",
+            feature_id="chat",
+            **tags,
+        )
+        for i in range(n)
+    ]
 
 
 def test_delivers_everything_once_with_context_tags(emu, settings):
     with Tracker(settings, concurrency=8) as t:
-        with metadata_context(organization_id="org_001", product_id="product_a",
-                              environment="production"):
+        with metadata_context(
+            organization_id="org_001", product_id="product_a", environment="production"
+        ):
             ids = _track_n(t, 300)
         assert t.flush(30)
         stats = t.stats
@@ -66,15 +78,28 @@ def test_delivers_everything_once_with_context_tags(emu, settings):
 
 
 def test_track_record_keeps_the_call_id_and_fields(emu, settings):
-    rec = {"timestamp": "2026-01-01T09:00:00Z", "call_id": "call_abc", "provider": "anthropic",
-           "model": "claude-3-haiku", "input_tokens": 10, "output_tokens": 5, "latency_ms": 700,
-           "customer_id": "cust_0001", "subscription_tier": "pro", "cost_usd": 0.002}
+    rec = {
+        "timestamp": "2026-01-01T09:00:00Z",
+        "call_id": "call_abc",
+        "provider": "anthropic",
+        "model": "claude-3-haiku",
+        "input_tokens": 10,
+        "output_tokens": 5,
+        "latency_ms": 700,
+        "customer_id": "cust_0001",
+        "subscription_tier": "pro",
+        "cost_usd": 0.002,
+    }
     with Tracker(settings) as t:
         assert t.track_record(rec) == "call_abc"
     _, _, df = _stored(emu)
     row = df.iloc[0]
     assert (row.call_id, row.provider, row.model, row.subscription_tier) == (
-        "call_abc", "anthropic", "claude-3-haiku", "pro")
+        "call_abc",
+        "anthropic",
+        "claude-3-haiku",
+        "pro",
+    )
     assert row.timestamp.isoformat() == "2026-01-01T09:00:00+00:00"
 
 
@@ -84,8 +109,15 @@ def test_usable_from_many_threads(emu, settings):
     def worker(k):
         with metadata_context(customer_id=f"cust_{k:04d}"):
             for i in range(200):
-                t.track("openai", "gpt-4o-mini", 10, 10, 100, feature_id="chat",
-                        call_id=f"thread{k}-{i}")
+                t.track(
+                    "openai",
+                    "gpt-4o-mini",
+                    10,
+                    10,
+                    100,
+                    feature_id="chat",
+                    call_id=f"thread{k}-{i}",
+                )
 
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
     for th in threads:
@@ -97,7 +129,8 @@ def test_usable_from_many_threads(emu, settings):
     n, distinct, df = _stored(emu)
     assert n == distinct == 1600
     assert df.groupby("customer_id", observed=True).size().to_dict() == {
-        f"cust_{k:04d}": 200 for k in range(8)}
+        f"cust_{k:04d}": 200 for k in range(8)
+    }
 
 
 def test_context_reaches_a_thread_only_when_copied(emu, settings):
@@ -105,8 +138,9 @@ def test_context_reaches_a_thread_only_when_copied(emu, settings):
         th = threading.Thread(target=lambda: t.track("openai", "m", 1, 1, call_id="plain"))
         th.start()
         th.join()
-        th = threading.Thread(target=run_in_context(
-            lambda: t.track("openai", "m", 1, 1, call_id="copied")))
+        th = threading.Thread(
+            target=run_in_context(lambda: t.track("openai", "m", 1, 1, call_id="copied"))
+        )
         th.start()
         th.join()
     _, _, df = _stored(emu)
@@ -133,7 +167,10 @@ def test_works_inside_a_running_event_loop(emu, settings):
     assert stats.delivered == len(ids) == 90
     _, _, df = _stored(emu)
     assert df.groupby("customer_id", observed=True).size().to_dict() == {
-        "cust_0000": 30, "cust_0001": 30, "cust_0002": 30}
+        "cust_0000": 30,
+        "cust_0001": 30,
+        "cust_0002": 30,
+    }
 
 
 def test_overflow_drop_oldest_is_counted(emu, settings):
@@ -187,9 +224,13 @@ def test_breaker_opens_spools_and_replays_with_a_controllable_clock(emu, setting
     clock = FakeClock()
     log = []
     breaker = CircuitBreaker(3, 5.0, clock=clock, on_transition=log.append)
-    t = Tracker(settings, retry=RetryPolicy(max_retries=1, initial_s=0.01, max_s=0.01,
-                                            jitter_s=0), breaker=breaker,
-                spool=tmp_path / "spool.db", concurrency=4)
+    t = Tracker(
+        settings,
+        retry=RetryPolicy(max_retries=1, initial_s=0.01, max_s=0.01, jitter_s=0),
+        breaker=breaker,
+        spool=tmp_path / "spool.db",
+        concurrency=4,
+    )
     emu.set_faults(outage=True)
     _track_n(t, 100)
     assert t.flush(30, spool=False)  # everything is delivered or durably spooled
@@ -205,8 +246,10 @@ def test_breaker_opens_spools_and_replays_with_a_controllable_clock(emu, setting
     assert breaker.state == CLOSED
     assert stats.delivered == 100 and stats.replayed == 100 and stats.spool_backlog == 0
     assert [(x.from_state, x.to_state) for x in log][:1] == [("closed", "open")]
-    assert [(x.from_state, x.to_state) for x in log][-2:] == [("open", "half_open"),
-                                                              ("half_open", "closed")]
+    assert [(x.from_state, x.to_state) for x in log][-2:] == [
+        ("open", "half_open"),
+        ("half_open", "closed"),
+    ]
     assert [x.at for x in log][-1] == 5.0
     n, distinct, _ = _stored(emu)
     assert n == distinct == 100
@@ -245,8 +288,16 @@ def test_the_api_key_never_shows(emu, caplog, tmp_path):
     t = Tracker(settings, retry=FAST, spool=tmp_path / "s.db")
     _track_n(t, 50)
     t.flush(30)
-    texts = [repr(t), str(t.stats), repr(t.stats.as_dict()), str(t.health()), repr(settings),
-             repr(t.spool), t.transitions().to_string(), t.timeline().to_string()]
+    texts = [
+        repr(t),
+        str(t.stats),
+        repr(t.stats.as_dict()),
+        str(t.health()),
+        repr(settings),
+        repr(t.spool),
+        t.transitions().to_string(),
+        t.timeline().to_string(),
+    ]
     stats = t.close()
     wrong = Tracker(Settings("hak_other_secret_999", emu.base_url), retry=FAST)
     wrong.track("openai", "m", 1, 1)
@@ -260,8 +311,9 @@ def test_the_api_key_never_shows(emu, caplog, tmp_path):
 
 
 def test_health_reports_breaker_backlog_and_service(emu, settings, tmp_path):
-    with Tracker(settings, retry=FAST, breaker=CircuitBreaker(2, 60.0),
-                 spool=tmp_path / "s.db") as t:
+    with Tracker(
+        settings, retry=FAST, breaker=CircuitBreaker(2, 60.0), spool=tmp_path / "s.db"
+    ) as t:
         _track_n(t, 5)
         t.flush(10)
         ok = t.health()
@@ -300,10 +352,21 @@ def test_memory_spool_loss_is_counted_not_silent(emu, settings):
 
 @pytest.mark.slow
 def test_small_chaos_run_with_an_emulator_restart(emu, settings, tmp_path):
-    emu.set_faults(error_rate=0.2, rate_limit_rate=0.1, retry_after_s=0.02, drop_rate=0.02,
-                   lost_response_rate=0.03, seed=7)
-    t = Tracker(settings.with_(timeout_s=1.0), retry=FAST, breaker=CircuitBreaker(5, 0.1),
-                spool=tmp_path / "s.db", concurrency=16)
+    emu.set_faults(
+        error_rate=0.2,
+        rate_limit_rate=0.1,
+        retry_after_s=0.02,
+        drop_rate=0.02,
+        lost_response_rate=0.03,
+        seed=7,
+    )
+    t = Tracker(
+        settings.with_(timeout_s=1.0),
+        retry=FAST,
+        breaker=CircuitBreaker(5, 0.1),
+        spool=tmp_path / "s.db",
+        concurrency=16,
+    )
     ids = []
     for k in range(4):
         ids += _track_n(t, 500, region=f"r{k}")

@@ -34,10 +34,16 @@ CHILD = textwrap.dedent("""
 def _run_child_and_kill(tmp_path, emu: Emulator, n: int) -> tuple[int, int]:
     script = tmp_path / "child.py"
     script.write_text(CHILD)
-    env = dict(os.environ, REVENIUM_METERING_API_KEY=emu.api_key,
-               REVENIUM_METERING_BASE_URL=emu.base_url)
-    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "spool.db"), str(n)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = dict(
+        os.environ, REVENIUM_METERING_API_KEY=emu.api_key, REVENIUM_METERING_BASE_URL=emu.base_url
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path / "spool.db"), str(n)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         assert line.startswith("READY"), proc.stderr.read()

@@ -175,10 +175,17 @@ def test_frame_round_trip_property(recs):
 
 @pytest.mark.parametrize(
     ("slug", "name"),
-    [("openai", "OpenAI"), ("anthropic", "Anthropic"), ("google", "Google"),
-     ("mistral", "Mistral"), ("cohere", "Cohere"), ("aws-bedrock", "AWS"),
-     ("azure-openai", "Azure"), ("perplexity", "perplexity")],
-)  # fmt: skip
+    [
+        ("openai", "OpenAI"),
+        ("anthropic", "Anthropic"),
+        ("google", "Google"),
+        ("mistral", "Mistral"),
+        ("cohere", "Cohere"),
+        ("aws-bedrock", "AWS"),
+        ("azure-openai", "Azure"),
+        ("perplexity", "perplexity"),
+    ],
+)
 def test_provider_mapping_both_ways(slug, name):
     assert wire.provider_to_wire(slug) == name
     assert wire.provider_from_wire(name) == slug
@@ -237,9 +244,17 @@ def test_validate_wire_names_every_bad_field():
     del body["model"]
     errors = {e.field: e for e in wire.validate_wire(body)}
     assert set(errors) == {
-        "model", "inputTokenCount", "outputTokenCount", "requestTime", "stopReason",
-        "costType", "isStreamed", "agent", "totalCost", "subscriber.id",
-    }  # fmt: skip
+        "model",
+        "inputTokenCount",
+        "outputTokenCount",
+        "requestTime",
+        "stopReason",
+        "costType",
+        "isStreamed",
+        "agent",
+        "totalCost",
+        "subscriber.id",
+    }
     assert errors["model"].message == "model is required"
     assert errors["inputTokenCount"].message == "inputTokenCount=-1 must be an integer >= 0"
     assert "256" in errors["agent"].reason
@@ -257,7 +272,9 @@ def test_validate_wire_never_raises(bad):
 
 
 def test_validate_wire_rejects_huge_and_bool_ints():
-    errors = {e.field for e in wire.validate_wire(sdk_body(inputTokenCount=2**64, requestDuration=True))}
+    errors = {
+        e.field for e in wire.validate_wire(sdk_body(inputTokenCount=2**64, requestDuration=True))
+    }
     assert errors == {"inputTokenCount", "requestDuration"}
 
 
@@ -368,23 +385,40 @@ def test_typical_records_take_the_fast_path_with_the_same_body(rec):
 
 # values that are valid, borderline or invalid, of every type a record may carry
 odd_int = st.integers(-5, 10**9) | st.sampled_from(
-    [2**63 - 1, 2**63, -1, True, 10**13, np.int64(7), 3.0, 2.5, None, "4"])
+    [2**63 - 1, 2**63, -1, True, 10**13, np.int64(7), 3.0, 2.5, None, "4"]
+)
 odd_text = st.sampled_from(["", "  ", "x" * 255, "x" * 256, float("nan"), pd.NA, 7, None])
 odd_values = {
-    "timestamp": st.sampled_from([
-        pd.Timestamp("2026-01-01T00:00:00.5Z"), pd.Timestamp("2262-04-11T23:47:16Z"),
-        pd.Timestamp("1677-09-22", tz="UTC"), pd.Timestamp("2026-01-01 10:00"),
-        pd.Timestamp("2026-01-01 10:00", tz="Europe/Paris"), pd.Timestamp("3000-01-01"),
-        "2026-01-01T00:00:00Z", None, pd.NaT,
-    ]),
-    "call_id": odd_text, "provider": odd_text, "model": odd_text,
-    "input_tokens": odd_int, "output_tokens": odd_int, "latency_ms": odd_int,
-    "cost_usd": st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from(
-        [-0.0, 0, 3, -2, 10**16, 1e300, 1.5e300, np.float64(0.5), "1.0", float("nan")]),
-    "customer_id": odd_text, "feature_id": odd_text, "request_id": odd_text,
-    "environment": odd_text, "status": st.sampled_from(["weird", 3, float("nan"), pd.NA]),
+    "timestamp": st.sampled_from(
+        [
+            pd.Timestamp("2026-01-01T00:00:00.5Z"),
+            pd.Timestamp("2262-04-11T23:47:16Z"),
+            pd.Timestamp("1677-09-22", tz="UTC"),
+            pd.Timestamp("2026-01-01 10:00"),
+            pd.Timestamp("2026-01-01 10:00", tz="Europe/Paris"),
+            pd.Timestamp("3000-01-01"),
+            "2026-01-01T00:00:00Z",
+            None,
+            pd.NaT,
+        ]
+    ),
+    "call_id": odd_text,
+    "provider": odd_text,
+    "model": odd_text,
+    "input_tokens": odd_int,
+    "output_tokens": odd_int,
+    "latency_ms": odd_int,
+    "cost_usd": st.floats(allow_nan=True, allow_infinity=True)
+    | st.sampled_from(
+        [-0.0, 0, 3, -2, 10**16, 1e300, 1.5e300, np.float64(0.5), "1.0", float("nan")]
+    ),
+    "customer_id": odd_text,
+    "feature_id": odd_text,
+    "request_id": odd_text,
+    "environment": odd_text,
+    "status": st.sampled_from(["weird", 3, float("nan"), pd.NA]),
     "stop_reason": st.sampled_from(["DONE", 1, float("nan"), ""]),
-}  # fmt: skip
+}
 odd_record = st.builds(
     lambda rec, over: {**rec, **over},
     record_strategy,
@@ -420,13 +454,40 @@ def test_out_of_range_times_are_named_errors():
 
 
 ODD_WIRE_VALUES = [
-    None, "", "  ", "x", "x" * 256, -1, 0, 7, 2**63, True, False, 1.5, -0.5, float("inf"),
-    float("nan"), 1e301, [], {"id": 7}, {"id": "c"}, {"id": "c", "credential": {"name": 1}},
-    {"email": "e" * 256}, "2026-13-01T00:00:00Z", "2026-01-01T00:00:00", "2026-01-01T00:00:00Z",
-    "END", "DONE", "AI", "CHAT", "STANDARD",
-]  # fmt: skip
+    None,
+    "",
+    "  ",
+    "x",
+    "x" * 256,
+    -1,
+    0,
+    7,
+    2**63,
+    True,
+    False,
+    1.5,
+    -0.5,
+    float("inf"),
+    float("nan"),
+    1e301,
+    [],
+    {"id": 7},
+    {"id": "c"},
+    {"id": "c", "credential": {"name": 1}},
+    {"email": "e" * 256},
+    "2026-13-01T00:00:00Z",
+    "2026-01-01T00:00:00",
+    "2026-01-01T00:00:00Z",
+    "END",
+    "DONE",
+    "AI",
+    "CHAT",
+    "STANDARD",
+]
 odd_wire_value = st.sampled_from(ODD_WIRE_VALUES)
-wire_keys = st.sampled_from(sorted({*wire.REQUIRED_WIRE_FIELDS, *wire._OPTIONAL_KINDS, "unknownKey"}))
+wire_keys = st.sampled_from(
+    sorted({*wire.REQUIRED_WIRE_FIELDS, *wire._OPTIONAL_KINDS, "unknownKey"})
+)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -444,8 +505,15 @@ def test_quick_body_check_agrees_with_the_detailed_one(rec, over, drop):
 
 
 def test_quick_body_check_agrees_on_every_single_field_change():
-    base = json.loads(json.dumps(wire.record_to_wire(base_record(
-        customer_id="c", feature_id="f", request_id="r", status="success", cost_usd=0.5))))
+    base = json.loads(
+        json.dumps(
+            wire.record_to_wire(
+                base_record(
+                    customer_id="c", feature_id="f", request_id="r", status="success", cost_usd=0.5
+                )
+            )
+        )
+    )
     assert wire._valid_dict(base)
     keys = sorted({*wire.REQUIRED_WIRE_FIELDS, *wire._OPTIONAL_KINDS, "unknownKey"})
     checked = quick = 0

@@ -77,8 +77,13 @@ def cost_by(df: pd.DataFrame, by: str | Sequence[str]) -> pd.DataFrame:
     return out.sort_values(["total_cost", "calls"], ascending=False, kind="mergesort")
 
 
-def percentiles(df: pd.DataFrame, column: str = "latency_ms", *, by: str | Sequence[str] | None = None,
-                q: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame | pd.Series:
+def percentiles(
+    df: pd.DataFrame,
+    column: str = "latency_ms",
+    *,
+    by: str | Sequence[str] | None = None,
+    q: Sequence[float] = DEFAULT_QUANTILES,
+) -> pd.DataFrame | pd.Series:
     """Percentiles (linear interpolation) of ``column``, overall (a Series) or per group.
 
     Example:
@@ -97,8 +102,9 @@ def percentiles(df: pd.DataFrame, column: str = "latency_ms", *, by: str | Seque
     return out
 
 
-def by_dimension(df: pd.DataFrame, by: str | Sequence[str], *,
-                 q: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
+def by_dimension(
+    df: pd.DataFrame, by: str | Sequence[str], *, q: Sequence[float] = DEFAULT_QUANTILES
+) -> pd.DataFrame:
     """The full statistical summary per value of one dimension (or a pair): count, sum, mean,
     share of cost, and p50/p95/p99 of cost and latency; largest total cost first.
 
@@ -118,8 +124,9 @@ def by_dimension(df: pd.DataFrame, by: str | Sequence[str], *,
     return out
 
 
-def top_n(df: pd.DataFrame, by: str = "customer_id", n: int = 10, *,
-          metric: str = "cost_usd") -> pd.DataFrame:
+def top_n(
+    df: pd.DataFrame, by: str = "customer_id", n: int = 10, *, metric: str = "cost_usd"
+) -> pd.DataFrame:
     """The ``n`` largest values of ``by`` by total ``metric``, with rank, share and cumulative share.
 
     Example:
@@ -175,8 +182,13 @@ def lorenz_curve(values: Sequence[float] | np.ndarray | pd.Series) -> pd.DataFra
     return pd.DataFrame({"entity_share": pop, "cost_share": amt})
 
 
-def concentration(df: pd.DataFrame, by: str = "customer_id", *, metric: str = "cost_usd",
-                  top: Sequence[float] = (0.1, 0.2)) -> pd.Series:
+def concentration(
+    df: pd.DataFrame,
+    by: str = "customer_id",
+    *,
+    metric: str = "cost_usd",
+    top: Sequence[float] = (0.1, 0.2),
+) -> pd.Series:
     """How concentrated spend is across the values of ``by``.
 
     Returns ``entities``, ``gini``, ``top_10pct_share`` (share of the total from the
@@ -218,18 +230,29 @@ def token_efficiency(df: pd.DataFrame, by: str | Sequence[str] = ("model",)) -> 
     dims = _dims(by)
     _require(df, [*dims, "input_tokens", "output_tokens", "cost_usd"])
     g = df.groupby(dims, observed=True)
-    out = g.agg(calls=("cost_usd", "size"), input_tokens=("input_tokens", "sum"),
-                output_tokens=("output_tokens", "sum"), total_cost=("cost_usd", "sum"))
+    out = g.agg(
+        calls=("cost_usd", "size"),
+        input_tokens=("input_tokens", "sum"),
+        output_tokens=("output_tokens", "sum"),
+        total_cost=("cost_usd", "sum"),
+    )
     tokens = out["input_tokens"] + out["output_tokens"]
     out["cost_per_1k_tokens"] = out["total_cost"] / tokens.where(tokens > 0) * 1000
-    out["output_input_ratio"] = out["output_tokens"] / out["input_tokens"].where(out["input_tokens"] > 0)
+    out["output_input_ratio"] = out["output_tokens"] / out["input_tokens"].where(
+        out["input_tokens"] > 0
+    )
     out["tokens_per_call"] = tokens / out["calls"]
     out["cost_per_call"] = out["total_cost"] / out["calls"]
     return out.sort_values("cost_per_1k_tokens", kind="mergesort")
 
 
-def distribution(df: pd.DataFrame, column: str = "cost_usd", *, bins: int | Sequence[float] = 20,
-                 log: bool = True) -> pd.DataFrame:
+def distribution(
+    df: pd.DataFrame,
+    column: str = "cost_usd",
+    *,
+    bins: int | Sequence[float] = 20,
+    log: bool = True,
+) -> pd.DataFrame:
     """Histogram table of ``column``: ``left, right, count, share, cumulative_share``.
 
     With ``log=True`` and an integer ``bins`` the edges are spaced evenly on a log scale
@@ -262,8 +285,11 @@ def distribution(df: pd.DataFrame, column: str = "cost_usd", *, bins: int | Sequ
     return out
 
 
-def plan_csv_frame(df: pd.DataFrame, dimension: str | Sequence[str], value: str | None = None,
-                   ) -> pd.DataFrame:
+def plan_csv_frame(
+    df: pd.DataFrame,
+    dimension: str | Sequence[str],
+    value: str | None = None,
+) -> pd.DataFrame:
     """Aggregate into the showcase plan's CSV shape ``dimension,value,count,avg_cost,total_cost``.
 
     Two readings of the plan's header are supported:
@@ -286,18 +312,34 @@ def plan_csv_frame(df: pd.DataFrame, dimension: str | Sequence[str], value: str 
     """
     if value is not None:
         if not isinstance(dimension, str):
-            raise ValueError(f"dimension={dimension!r} must be one column when value={value!r} is given")
+            raise ValueError(
+                f"dimension={dimension!r} must be one column when value={value!r} is given"
+            )
         t = cost_by(df, [dimension, value]).reset_index()
-        out = pd.DataFrame({"dimension": t[dimension].astype(str), "value": t[value].astype(str),
-                            "count": t["calls"].astype(np.int64), "avg_cost": t["avg_cost"],
-                            "total_cost": t["total_cost"]})
+        out = pd.DataFrame(
+            {
+                "dimension": t[dimension].astype(str),
+                "value": t[value].astype(str),
+                "count": t["calls"].astype(np.int64),
+                "avg_cost": t["avg_cost"],
+                "total_cost": t["total_cost"],
+            }
+        )
         return out.reset_index(drop=True)
     parts = []
     for dim in _dims(dimension):
         t = cost_by(df, dim).reset_index()
-        parts.append(pd.DataFrame({"dimension": dim, "value": t[dim].astype(str),
-                                   "count": t["calls"].astype(np.int64), "avg_cost": t["avg_cost"],
-                                   "total_cost": t["total_cost"]}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "dimension": dim,
+                    "value": t[dim].astype(str),
+                    "count": t["calls"].astype(np.int64),
+                    "avg_cost": t["avg_cost"],
+                    "total_cost": t["total_cost"],
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 

@@ -59,8 +59,15 @@ TOTAL = "total"
 
 
 # --------------------------------------------------------------------------- matrices
-def cost_matrix(df: pd.DataFrame, by: str | None = "customer_id", freq: str = "day", *,
-                metric: str = "cost_usd", start=None, end=None) -> pd.DataFrame:
+def cost_matrix(
+    df: pd.DataFrame,
+    by: str | None = "customer_id",
+    freq: str = "day",
+    *,
+    metric: str = "cost_usd",
+    start=None,
+    end=None,
+) -> pd.DataFrame:
     """Pivot calls into a (periods x entities) matrix of summed ``metric``, zero-filled.
 
     Rows are every period of the UTC calendar from ``start`` (default: the first call) to
@@ -114,8 +121,9 @@ def _back(frame: pd.DataFrame, was_series: bool):
 
 
 # --------------------------------------------------------------------------- scores
-def rolling_zscore(x: pd.Series | pd.DataFrame, window: int = 14, *, min_periods: int = 7,
-                   min_std: float = 0.0) -> pd.Series | pd.DataFrame:
+def rolling_zscore(
+    x: pd.Series | pd.DataFrame, window: int = 14, *, min_periods: int = 7, min_std: float = 0.0
+) -> pd.Series | pd.DataFrame:
     """z-score of each point against the mean and std of the previous ``window`` points
     (the current point is excluded, so a spike cannot hide itself). NaN until ``min_periods``
     points of history exist, and where the std is not above ``min_std``.
@@ -152,7 +160,9 @@ def _robust_center_scale(values: np.ndarray, window: int | None, min_periods: in
             mad = np.nanmedian(dev, axis=0, keepdims=True)
             meanad = np.nanmean(dev, axis=0, keepdims=True)
             count = np.sum(~np.isnan(values), axis=0, keepdims=True)
-            med, mad, meanad, count = (np.broadcast_to(a, values.shape) for a in (med, mad, meanad, count))
+            med, mad, meanad, count = (
+                np.broadcast_to(a, values.shape) for a in (med, mad, meanad, count)
+            )
         else:
             win = _trailing_windows(values, window)
             med = np.nanmedian(win, axis=2)
@@ -165,8 +175,13 @@ def _robust_center_scale(values: np.ndarray, window: int | None, min_periods: in
     return med, scale
 
 
-def robust_zscore(x: pd.Series | pd.DataFrame, window: int | None = 14, *, min_periods: int = 7,
-                  min_scale: float = 0.0) -> pd.Series | pd.DataFrame:
+def robust_zscore(
+    x: pd.Series | pd.DataFrame,
+    window: int | None = 14,
+    *,
+    min_periods: int = 7,
+    min_scale: float = 0.0,
+) -> pd.Series | pd.DataFrame:
     """Modified z-score ``0.6745 (x - median) / MAD`` against the previous ``window`` points
     (``window=None``: the whole column, current point included, as in the textbook test).
 
@@ -190,8 +205,14 @@ def robust_zscore(x: pd.Series | pd.DataFrame, window: int | None = 14, *, min_p
     return _back(pd.DataFrame(z, index=frame.index, columns=frame.columns), was_series)
 
 
-def expected_band(x: pd.Series, window: int = 14, *, threshold: float = 3.5, min_periods: int = 7,
-                  min_scale: float = 0.0) -> pd.DataFrame:
+def expected_band(
+    x: pd.Series,
+    window: int = 14,
+    *,
+    threshold: float = 3.5,
+    min_periods: int = 7,
+    min_scale: float = 0.0,
+) -> pd.DataFrame:
     """Snowflake-style daily view of one series: ``actual, expected, lower, upper, score,
     is_anomaly`` where expected is the trailing median and the band is
     ``expected +/- threshold * MAD / 0.6745``.
@@ -207,15 +228,24 @@ def expected_band(x: pd.Series, window: int = 14, *, threshold: float = 3.5, min
     med = med[:, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         score = np.where(scale > 0, (values[:, 0] - med) / scale, np.nan)
-    out = pd.DataFrame({"actual": values[:, 0], "expected": med, "lower": med - threshold * scale,
-                        "upper": med + threshold * scale, "score": score}, index=x.index)
+    out = pd.DataFrame(
+        {
+            "actual": values[:, 0],
+            "expected": med,
+            "lower": med - threshold * scale,
+            "upper": med + threshold * scale,
+            "score": score,
+        },
+        index=x.index,
+    )
     out["lower"] = out["lower"].clip(lower=0)
     out["is_anomaly"] = out["score"] > threshold
     return out
 
 
-def shift_scores(x: pd.Series | pd.DataFrame, window: int = 14, *, min_periods: int = 7,
-                 min_scale: float = 0.0) -> pd.Series | pd.DataFrame:
+def shift_scores(
+    x: pd.Series | pd.DataFrame, window: int = 14, *, min_periods: int = 7, min_scale: float = 0.0
+) -> pd.Series | pd.DataFrame:
     """The scores :func:`behaviour_changes` accumulates: the trailing robust z-score, with 0
     before a baseline exists and +inf for a rise over a perfectly flat history (the CUSUM clips
     it).
@@ -234,8 +264,12 @@ def shift_scores(x: pd.Series | pd.DataFrame, window: int = 14, *, min_periods: 
     return _back(pd.DataFrame(z, index=frame.index, columns=frame.columns), was_series)
 
 
-def cusum(z: pd.Series | pd.DataFrame | np.ndarray, *, k: float = 0.5, clip: float | None = 3.0,
-          ) -> pd.Series | pd.DataFrame | np.ndarray:
+def cusum(
+    z: pd.Series | pd.DataFrame | np.ndarray,
+    *,
+    k: float = 0.5,
+    clip: float | None = 3.0,
+) -> pd.Series | pd.DataFrame | np.ndarray:
     """Upper one-sided CUSUM of standardised values, vectorised over columns.
 
     ``S_t = max(0, S_{t-1} + min(z_t, clip) - k)`` computed in closed form as
@@ -272,8 +306,12 @@ def _long(mask: np.ndarray, frame: pd.DataFrame, **cols: np.ndarray) -> pd.DataF
     return out.sort_values(["period", "entity"], kind="mergesort").reset_index(drop=True)
 
 
-def established(x: pd.Series | pd.DataFrame, window: int = 14, *, min_periods: int = 7,
-                ) -> pd.Series | pd.DataFrame:
+def established(
+    x: pd.Series | pd.DataFrame,
+    window: int = 14,
+    *,
+    min_periods: int = 7,
+) -> pd.Series | pd.DataFrame:
     """True where every one of the previous ``window`` periods (at least ``min_periods`` of
     them) had spend: the entity has a history to be judged against. A customer who signed up
     last week, or who is idle most days, is not scored (its "normal" is unknown).
@@ -290,16 +328,25 @@ def established(x: pd.Series | pd.DataFrame, window: int = 14, *, min_periods: i
 
 def _spike_arrays(values: np.ndarray, expected: np.ndarray, scale: np.ndarray):
     with np.errstate(divide="ignore", invalid="ignore"):
-        score = np.where(scale > 0, (values - expected) / scale,
-                         np.where(values > expected, np.inf, np.nan))
+        score = np.where(
+            scale > 0, (values - expected) / scale, np.where(values > expected, np.inf, np.nan)
+        )
         ratio = np.where(expected > 0, values / expected, np.where(values > 0, np.inf, np.nan))
     return score, ratio
 
 
-def detect_spikes(x: pd.Series | pd.DataFrame, *, method: str = "robust", threshold: float = 3.5,
-                  window: int = 14, min_periods: int = 7, min_ratio: float = 1.5,
-                  min_abs: float = 0.0, min_scale: float = 0.0,
-                  require_history: bool = False) -> pd.DataFrame:
+def detect_spikes(
+    x: pd.Series | pd.DataFrame,
+    *,
+    method: str = "robust",
+    threshold: float = 3.5,
+    window: int = 14,
+    min_periods: int = 7,
+    min_ratio: float = 1.5,
+    min_abs: float = 0.0,
+    min_scale: float = 0.0,
+    require_history: bool = False,
+) -> pd.DataFrame:
     """Upward spikes: points whose score beats ``threshold`` AND whose value is at least
     ``min_ratio`` x expected AND at least ``min_abs`` above it (the three-part rule of
     production detectors: statistical, relative and material).
@@ -333,9 +380,18 @@ def detect_spikes(x: pd.Series | pd.DataFrame, *, method: str = "robust", thresh
     return _long(mask, frame, actual=values, expected=expected, score=score, ratio=ratio)
 
 
-def behaviour_changes(x: pd.Series | pd.DataFrame, *, window: int = 14, min_periods: int = 7,
-                      k: float = 0.5, h: float = 8.0, clip: float = 3.0, min_ratio: float = 1.3,
-                      min_abs: float = 0.0, min_scale: float = 0.0) -> pd.DataFrame:
+def behaviour_changes(
+    x: pd.Series | pd.DataFrame,
+    *,
+    window: int = 14,
+    min_periods: int = 7,
+    k: float = 0.5,
+    h: float = 8.0,
+    clip: float = 3.0,
+    min_ratio: float = 1.3,
+    min_abs: float = 0.0,
+    min_scale: float = 0.0,
+) -> pd.DataFrame:
     """A *new normal*: a sustained upward shift, found by CUSUM of clipped robust scores.
 
     Each period is scored against the trailing median/MAD (:func:`shift_scores`), scores are
@@ -368,27 +424,38 @@ def behaviour_changes(x: pd.Series | pd.DataFrame, *, window: int = 14, min_peri
         zero_before = t_idx[:ti][s[:ti, ci] == 0]
         onset = int(zero_before[-1] + 1) if len(zero_before) else 0
         # skip noise that opened the run: the first clear jump (>= clip), else the first >= 2k
-        run = z[onset:ti + 1, ci]
+        run = z[onset : ti + 1, ci]
         strong = np.nonzero(run >= clip)[0] if clip is not None else np.array([], dtype=int)
         if not len(strong):
             strong = np.nonzero(run >= 2 * k)[0]
         onset += int(strong[0]) if len(strong) else 0
         baseline = med[onset, ci]
-        level = float(np.median(values[onset:ti + 1, ci]))
+        level = float(np.median(values[onset : ti + 1, ci]))
         if np.isnan(baseline):
             continue
         ratio = level / baseline if baseline > 0 else np.inf
         if ratio >= min_ratio and level - baseline >= min_abs:
-            rows.append({"onset": frame.index[onset], "period": frame.index[ti],
-                         "entity": str(frame.columns[ci]), "baseline": float(baseline),
-                         "level": level, "ratio": float(ratio), "cusum": float(s[ti, ci])})
+            rows.append(
+                {
+                    "onset": frame.index[onset],
+                    "period": frame.index[ti],
+                    "entity": str(frame.columns[ci]),
+                    "baseline": float(baseline),
+                    "level": level,
+                    "ratio": float(ratio),
+                    "cusum": float(s[ti, ci]),
+                }
+            )
     cols = ["onset", "period", "entity", "baseline", "level", "ratio", "cusum"]
-    return pd.DataFrame(rows, columns=cols).sort_values(["period", "entity"], kind="mergesort",
-                                                        ignore_index=True)
+    return pd.DataFrame(rows, columns=cols).sort_values(
+        ["period", "entity"], kind="mergesort", ignore_index=True
+    )
 
 
-def threshold_alerts(x: pd.Series | pd.DataFrame, threshold: float | Mapping[str, float] | pd.Series,
-                     ) -> pd.DataFrame:
+def threshold_alerts(
+    x: pd.Series | pd.DataFrame,
+    threshold: float | Mapping[str, float] | pd.Series,
+) -> pd.DataFrame:
     """Periods where spend exceeds a fixed threshold (one number, or one per entity).
 
     Example:
@@ -410,9 +477,14 @@ def threshold_alerts(x: pd.Series | pd.DataFrame, threshold: float | Mapping[str
     return _long(values > t, frame, actual=values, threshold=t, excess=values - t)
 
 
-def budget_alerts(df: pd.DataFrame, budgets: float | Mapping[str, float] | pd.Series, *,
-                  by: str | None = "customer_id", levels: Sequence[float] = (0.5, 0.8, 1.0),
-                  freq: str = "month") -> pd.DataFrame:
+def budget_alerts(
+    df: pd.DataFrame,
+    budgets: float | Mapping[str, float] | pd.Series,
+    *,
+    by: str | None = "customer_id",
+    levels: Sequence[float] = (0.5, 0.8, 1.0),
+    freq: str = "month",
+) -> pd.DataFrame:
     """When each entity's period-to-date spend first crossed each share of its budget
     (AWS Budgets style: 50%, 80%, 100%). ``budgets`` is one amount for all or one per entity.
 
@@ -471,30 +543,50 @@ def budget_alerts(df: pd.DataFrame, budgets: float | Mapping[str, float] | pd.Se
     key = codes * 10_000_000 + day  # day numbers stay below 10^7 until the year 29,000
     wanted = np.unique(cross["code"].to_numpy() * 10_000_000 + cross["day"].to_numpy())
     mask = np.isin(key, wanted)
-    calls = pd.DataFrame({"code": codes[mask], "day": day[mask],
-                          "timestamp": df["timestamp"].to_numpy(dtype="datetime64[ns]")[mask],
-                          "cost": cost[mask]})
+    calls = pd.DataFrame(
+        {
+            "code": codes[mask],
+            "day": day[mask],
+            "timestamp": df["timestamp"].to_numpy(dtype="datetime64[ns]")[mask],
+            "cost": cost[mask],
+        }
+    )
     order = ["code", "day", "timestamp"]
     if "call_id" in df.columns:  # the same tie-break as the SQL version
         calls["call_id"] = df["call_id"].to_numpy()[mask]
         order.append("call_id")
     calls = calls.sort_values(order, kind="mergesort")
     calls["within"] = calls.groupby(["code", "day"], sort=False)["cost"].cumsum()
-    merged = calls.merge(cross[["code", "day", "period", "level", "budget", "before"]], on=["code", "day"])
+    merged = calls.merge(
+        cross[["code", "day", "period", "level", "budget", "before"]], on=["code", "day"]
+    )
     merged["cum"] = merged["before"] + merged["within"]
     hit = merged[merged["cum"] >= merged["level"] * merged["budget"]]
     first = hit.groupby(["code", "period", "level"], sort=True).head(1)
     stamps = pd.DatetimeIndex(first["timestamp"])
-    out = pd.DataFrame({"entity": names[first["code"].to_numpy()],
-                        "period": pd.DatetimeIndex(first["period"].to_numpy().astype("datetime64[ns]")).tz_localize("UTC"),
-                        "level": first["level"].to_numpy(), "budget": first["budget"].to_numpy(),
-                        "crossed_at": stamps.tz_localize("UTC") if stamps.tz is None else stamps,
-                        "spend_at_crossing": first["cum"].to_numpy()})
+    out = pd.DataFrame(
+        {
+            "entity": names[first["code"].to_numpy()],
+            "period": pd.DatetimeIndex(
+                first["period"].to_numpy().astype("datetime64[ns]")
+            ).tz_localize("UTC"),
+            "level": first["level"].to_numpy(),
+            "budget": first["budget"].to_numpy(),
+            "crossed_at": stamps.tz_localize("UTC") if stamps.tz is None else stamps,
+            "spend_at_crossing": first["cum"].to_numpy(),
+        }
+    )
     return out.sort_values(["entity", "period", "level"], kind="mergesort", ignore_index=True)
 
 
-def cost_outliers(df: pd.DataFrame, by: str | Sequence[str] = ("model", "task_type"), *,
-                  threshold: float = 3.5, log: bool = True, min_group: int = 20) -> pd.DataFrame:
+def cost_outliers(
+    df: pd.DataFrame,
+    by: str | Sequence[str] = ("model", "task_type"),
+    *,
+    threshold: float = 3.5,
+    log: bool = True,
+    min_group: int = 20,
+) -> pd.DataFrame:
     """Single calls that cost far more than calls of their kind (same ``by`` values).
 
     Scores each call with the modified z-score of ``log(cost)`` within its group (costs are
@@ -554,19 +646,36 @@ def _windows(flags: pd.DataFrame, step: pd.Timedelta, gap: int) -> pd.DataFrame:
             cur_end = max(cur_end, lasts[i])
         ids[i] = wid
     f["wid"] = ids
-    return f.groupby("wid").agg(entity=("entity", "first"), start=("start", "min"),
-                                last=("last", "max"), first_flag=("flag_time", "min"),
-                                kinds=("kind", lambda k: ",".join(sorted(set(k)))),
-                                score=("score", "max")).reset_index(drop=True)
+    return (
+        f.groupby("wid")
+        .agg(
+            entity=("entity", "first"),
+            start=("start", "min"),
+            last=("last", "max"),
+            first_flag=("flag_time", "min"),
+            kinds=("kind", lambda k: ",".join(sorted(set(k)))),
+            score=("score", "max"),
+        )
+        .reset_index(drop=True)
+    )
 
 
 _STEP = {"hour": pd.Timedelta(hours=1), "day": pd.Timedelta(days=1), "week": pd.Timedelta(days=7)}
 
 
-def flag_spikes(df: pd.DataFrame, *, by: str | None = "customer_id", freq: str = "day",
-                window: int = 14, min_periods: int = 7, threshold: float = 3.5,
-                min_ratio: float = 5.0, min_abs: float = 2.0, confirm: str | None = "calls",
-                require_history: bool = True) -> pd.DataFrame:
+def flag_spikes(
+    df: pd.DataFrame,
+    *,
+    by: str | None = "customer_id",
+    freq: str = "day",
+    window: int = 14,
+    min_periods: int = 7,
+    threshold: float = 3.5,
+    min_ratio: float = 5.0,
+    min_abs: float = 2.0,
+    confirm: str | None = "calls",
+    require_history: bool = True,
+) -> pd.DataFrame:
     """The spike rule of :func:`detect`, one row per flagged (period, entity).
 
     A period is flagged when its spend beats the trailing median by ``threshold`` robust
@@ -597,8 +706,9 @@ def flag_spikes(df: pd.DataFrame, *, by: str | None = "customer_id", freq: str =
         mask &= established(mat, window, min_periods=min_periods).to_numpy()
     extra: dict[str, np.ndarray] = {}
     if confirm:
-        cm = cost_matrix(df, by, f, metric="calls").reindex(index=mat.index, columns=mat.columns,
-                                                            fill_value=0.0)
+        cm = cost_matrix(df, by, f, metric="calls").reindex(
+            index=mat.index, columns=mat.columns, fill_value=0.0
+        )
         cv = cm.to_numpy(dtype=float)
         cmed, cscale = _robust_center_scale(cv, window, min_periods)
         cscore, cratio = _spike_arrays(cv, cmed, cscale)
@@ -607,13 +717,27 @@ def flag_spikes(df: pd.DataFrame, *, by: str | None = "customer_id", freq: str =
     return _long(mask, mat, actual=values, expected=med, score=score, ratio=ratio, **extra)
 
 
-def detect(df: pd.DataFrame, *, by: str | None = "customer_id", freq: str = "day",
-           window: int = 14, min_periods: int = 7, threshold: float = 3.5,
-           min_ratio: float = 5.0, min_abs: float = 2.0, confirm: str | None = "calls",
-           require_history: bool = True, shifts: bool = True, cusum_h: float = 8.0,
-           cusum_k: float = 0.5, shift_ratio: float = 1.5, persist: int = 3, gap: int = 1,
-           extend: bool = True,
-           dimensions: Sequence[str] = ("customer_id", "model", "feature_id")) -> pd.DataFrame:
+def detect(
+    df: pd.DataFrame,
+    *,
+    by: str | None = "customer_id",
+    freq: str = "day",
+    window: int = 14,
+    min_periods: int = 7,
+    threshold: float = 3.5,
+    min_ratio: float = 5.0,
+    min_abs: float = 2.0,
+    confirm: str | None = "calls",
+    require_history: bool = True,
+    shifts: bool = True,
+    cusum_h: float = 8.0,
+    cusum_k: float = 0.5,
+    shift_ratio: float = 1.5,
+    persist: int = 3,
+    gap: int = 1,
+    extend: bool = True,
+    dimensions: Sequence[str] = ("customer_id", "model", "feature_id"),
+) -> pd.DataFrame:
     """Detect spend anomalies per entity and report them the way AWS Cost Anomaly Detection
     does: one row per anomaly window.
 
@@ -648,42 +772,100 @@ def detect(df: pd.DataFrame, *, by: str | None = "customer_id", freq: str = "day
     if f not in _STEP:
         raise ValueError(f"freq={freq!r}: detection runs on hourly, daily or weekly periods")
     step = _STEP[f]
-    spikes = flag_spikes(df, by=by, freq=f, window=window, min_periods=min_periods,
-                         threshold=threshold, min_ratio=min_ratio, min_abs=min_abs,
-                         confirm=confirm, require_history=require_history)
+    spikes = flag_spikes(
+        df,
+        by=by,
+        freq=f,
+        window=window,
+        min_periods=min_periods,
+        threshold=threshold,
+        min_ratio=min_ratio,
+        min_abs=min_abs,
+        confirm=confirm,
+        require_history=require_history,
+    )
     mat = cost_matrix(df, by, f)
     values = mat.to_numpy(dtype=float)
     med, _ = _robust_center_scale(values, window, min_periods)
-    ok = established(mat, window, min_periods=min_periods).to_numpy() if require_history \
+    ok = (
+        established(mat, window, min_periods=min_periods).to_numpy()
+        if require_history
         else np.ones(values.shape, dtype=bool)
-    flags = [pd.DataFrame({"entity": spikes["entity"], "start": spikes["period"],
-                           "last": spikes["period"], "flag_time": spikes["period"],
-                           "kind": "spike", "score": spikes["score"]})]
+    )
+    flags = [
+        pd.DataFrame(
+            {
+                "entity": spikes["entity"],
+                "start": spikes["period"],
+                "last": spikes["period"],
+                "flag_time": spikes["period"],
+                "kind": "spike",
+                "score": spikes["score"],
+            }
+        )
+    ]
     if shifts:
         if confirm:
-            cv = cost_matrix(df, by, f, metric="calls").reindex(
-                index=mat.index, columns=mat.columns, fill_value=0.0).to_numpy(dtype=float)
+            cv = (
+                cost_matrix(df, by, f, metric="calls")
+                .reindex(index=mat.index, columns=mat.columns, fill_value=0.0)
+                .to_numpy(dtype=float)
+            )
             calls_med, _ = _robust_center_scale(cv, window, min_periods)
-        bc = behaviour_changes(mat, window=window, min_periods=min_periods, k=cusum_k, h=cusum_h,
-                               min_ratio=shift_ratio, min_abs=min_abs)
+        bc = behaviour_changes(
+            mat,
+            window=window,
+            min_periods=min_periods,
+            k=cusum_k,
+            h=cusum_h,
+            min_ratio=shift_ratio,
+            min_abs=min_abs,
+        )
         if len(bc):
             pos = mat.index.get_indexer(bc["onset"])
             alarm = mat.index.get_indexer(bc["period"])
             col = mat.columns.get_indexer(bc["entity"])
             keep = ok[pos, col]
             if confirm:
-                level = np.array([np.median(cv[p:q + 1, c]) for p, q, c in zip(pos, alarm, col, strict=True)])
+                level = np.array(
+                    [np.median(cv[p : q + 1, c]) for p, q, c in zip(pos, alarm, col, strict=True)]
+                )
                 base = calls_med[pos, col]
                 with np.errstate(divide="ignore", invalid="ignore"):
                     keep &= np.where(base > 0, level / base, np.inf) >= shift_ratio
             bc = bc[keep]
-            flags.append(pd.DataFrame({"entity": bc["entity"], "start": bc["onset"],
-                                       "last": bc["period"], "flag_time": bc["period"],
-                                       "kind": "behaviour_change", "score": bc["cusum"]}))
-    flags = pd.concat([x for x in flags if len(x)], ignore_index=True) if any(len(x) for x in flags) \
+            flags.append(
+                pd.DataFrame(
+                    {
+                        "entity": bc["entity"],
+                        "start": bc["onset"],
+                        "last": bc["period"],
+                        "flag_time": bc["period"],
+                        "kind": "behaviour_change",
+                        "score": bc["cusum"],
+                    }
+                )
+            )
+    flags = (
+        pd.concat([x for x in flags if len(x)], ignore_index=True)
+        if any(len(x) for x in flags)
         else pd.DataFrame()
-    cols = ["anomaly_id", "entity", "kind", "start", "end", "detected_at", "periods", "expected",
-            "actual", "impact_usd", "impact_pct", "score", "top_root_cause"]
+    )
+    cols = [
+        "anomaly_id",
+        "entity",
+        "kind",
+        "start",
+        "end",
+        "detected_at",
+        "periods",
+        "expected",
+        "actual",
+        "impact_usd",
+        "impact_pct",
+        "score",
+        "top_root_cause",
+    ]
     if flags.empty:
         return pd.DataFrame(columns=cols)
     win = _windows(flags, step, gap)
@@ -694,21 +876,30 @@ def detect(df: pd.DataFrame, *, by: str | None = "customer_id", freq: str = "day
         j, t0, t1 = col[w.entity], pos[w.start], pos[w.last]
         base = med[t0, j]
         if np.isnan(base):
-            base = float(np.median(values[max(0, t0 - window):t0, j])) if t0 else 0.0
+            base = float(np.median(values[max(0, t0 - window) : t0, j])) if t0 else 0.0
         if extend:
             floor = max(shift_ratio * base, base + min_abs)
             while t1 + 1 < len(mat) and values[t1 + 1, j] >= floor:
                 t1 += 1
         n = t1 - t0 + 1
-        actual = float(values[t0:t1 + 1, j].sum())
+        actual = float(values[t0 : t1 + 1, j].sum())
         expected = float(base) * n
         shift = "behaviour_change" in w.kinds or n >= persist
-        rows.append({"entity": w.entity, "kind": "behaviour_change" if shift else "spike",
-                     "start": mat.index[t0], "end": mat.index[t1] + step,
-                     "detected_at": w.first_flag + step, "periods": n, "expected": expected,
-                     "actual": actual, "impact_usd": actual - expected,
-                     "impact_pct": (actual - expected) / expected if expected > 0 else np.nan,
-                     "score": float(w.score)})
+        rows.append(
+            {
+                "entity": w.entity,
+                "kind": "behaviour_change" if shift else "spike",
+                "start": mat.index[t0],
+                "end": mat.index[t1] + step,
+                "detected_at": w.first_flag + step,
+                "periods": n,
+                "expected": expected,
+                "actual": actual,
+                "impact_usd": actual - expected,
+                "impact_pct": (actual - expected) / expected if expected > 0 else np.nan,
+                "score": float(w.score),
+            }
+        )
     out = pd.DataFrame(rows).sort_values(["entity", "start"], kind="mergesort")
     # windows that grew into each other by extension: keep the first
     overlap = (out["entity"] == out["entity"].shift()) & (out["start"] < out["end"].shift())
@@ -719,15 +910,28 @@ def detect(df: pd.DataFrame, *, by: str | None = "customer_id", freq: str = "day
         rc = root_causes(df, out, by=by, dimensions=dimensions, freq=f, baseline=window, top=1)
         if len(rc):
             best = rc.set_index("anomaly_id")
-            label = best["dimension"] + "=" + best["value"].astype(str) + " (" + \
-                best["contribution"].map(lambda v: f"{v:+,.2f} USD") + ")"
+            label = (
+                best["dimension"]
+                + "="
+                + best["value"].astype(str)
+                + " ("
+                + best["contribution"].map(lambda v: f"{v:+,.2f} USD")
+                + ")"
+            )
             out["top_root_cause"] = out["anomaly_id"].map(label).fillna("")
     return out[cols]
 
 
-def root_causes(df: pd.DataFrame, anomalies: pd.DataFrame, *, by: str | None = "customer_id",
-                dimensions: Sequence[str] = ("customer_id", "model", "feature_id"),
-                freq: str = "day", baseline: int = 14, top: int = 5) -> pd.DataFrame:
+def root_causes(
+    df: pd.DataFrame,
+    anomalies: pd.DataFrame,
+    *,
+    by: str | None = "customer_id",
+    dimensions: Sequence[str] = ("customer_id", "model", "feature_id"),
+    freq: str = "day",
+    baseline: int = 14,
+    top: int = 5,
+) -> pd.DataFrame:
     """Rank the dimension values that drove each anomaly by their $ contribution.
 
     For an anomaly on ``entity`` over ``[start, end)``, the calls of that entity are split by
@@ -775,14 +979,24 @@ def root_causes(df: pd.DataFrame, anomalies: pd.DataFrame, *, by: str | None = "
             t.insert(0, "dimension", d)
             t.insert(0, "anomaly_id", a.anomaly_id)
             parts.append(t)
-    cols = ["anomaly_id", "dimension", "value", "actual", "expected", "contribution",
-            "contribution_share"]
+    cols = [
+        "anomaly_id",
+        "dimension",
+        "value",
+        "actual",
+        "expected",
+        "contribution",
+        "contribution_share",
+    ]
     if not parts:
         return pd.DataFrame(columns=cols)
     out = pd.concat(parts, ignore_index=True)
     impact = anomalies.set_index("anomaly_id")
-    total = (impact["actual"] - impact["expected"]) if {"actual", "expected"} <= set(impact.columns) \
+    total = (
+        (impact["actual"] - impact["expected"])
+        if {"actual", "expected"} <= set(impact.columns)
         else out.groupby("anomaly_id")["contribution"].sum()
+    )
     out["contribution_share"] = out["contribution"] / out["anomaly_id"].map(total)
     out = out.sort_values(["anomaly_id", "contribution"], ascending=[True, False], kind="mergesort")
     return out.groupby("anomaly_id").head(top).reset_index(drop=True)[cols]
@@ -801,8 +1015,24 @@ def anomaly_report(anomalies: pd.DataFrame) -> pd.DataFrame:
         if c in out:
             out[c] = out[c].astype(float).round(2)
     if "impact_pct" in out:
-        out["impact_pct"] = out["impact_pct"].astype(float).map(
-            lambda v: f"{v:+,.0%}" if np.isfinite(v) else "n/a")
-    keep = [c for c in ("anomaly_id", "entity", "kind", "start", "end", "detected_at", "expected",
-                        "actual", "impact_usd", "impact_pct", "top_root_cause") if c in out]
+        out["impact_pct"] = (
+            out["impact_pct"].astype(float).map(lambda v: f"{v:+,.0%}" if np.isfinite(v) else "n/a")
+        )
+    keep = [
+        c
+        for c in (
+            "anomaly_id",
+            "entity",
+            "kind",
+            "start",
+            "end",
+            "detected_at",
+            "expected",
+            "actual",
+            "impact_usd",
+            "impact_pct",
+            "top_root_cause",
+        )
+        if c in out
+    ]
     return out[keep]

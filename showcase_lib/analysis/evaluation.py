@@ -67,13 +67,20 @@ class DetectionScore:
 
     def as_series(self) -> pd.Series:
         """The headline figures, for display."""
-        return pd.Series({"detections": self.n_detections, "incidents": self.n_incidents,
-                          "true_positives": self.true_positives,
-                          "false_positives": self.false_positives,
-                          "detected_incidents": self.detected_incidents,
-                          "precision": self.precision, "recall": self.recall, "f1": self.f1,
-                          "mean_delay_h": _hours(self.mean_delay),
-                          "max_delay_h": _hours(self.max_delay)})
+        return pd.Series(
+            {
+                "detections": self.n_detections,
+                "incidents": self.n_incidents,
+                "true_positives": self.true_positives,
+                "false_positives": self.false_positives,
+                "detected_incidents": self.detected_incidents,
+                "precision": self.precision,
+                "recall": self.recall,
+                "f1": self.f1,
+                "mean_delay_h": _hours(self.mean_delay),
+                "max_delay_h": _hours(self.max_delay),
+            }
+        )
 
 
 def _hours(td: pd.Timedelta | None) -> float:
@@ -89,9 +96,14 @@ def _relevant(incidents: pd.DataFrame, kinds: Sequence[str] | None) -> pd.DataFr
     return inc.reset_index(drop=True)
 
 
-def match(anomalies: pd.DataFrame, incidents: pd.DataFrame, *,
-          kinds: Sequence[str] | None = ANOMALY_KINDS,
-          tolerance: str | pd.Timedelta = "0h", by_entity: bool = True) -> pd.DataFrame:
+def match(
+    anomalies: pd.DataFrame,
+    incidents: pd.DataFrame,
+    *,
+    kinds: Sequence[str] | None = ANOMALY_KINDS,
+    tolerance: str | pd.Timedelta = "0h",
+    by_entity: bool = True,
+) -> pd.DataFrame:
     """All (detection, incident) pairs that match: same customer and overlapping windows.
 
     With ``by_entity=False`` the customer is ignored (for a detector that watches only the
@@ -111,25 +123,45 @@ def match(anomalies: pd.DataFrame, incidents: pd.DataFrame, *,
     """
     tol = pd.Timedelta(tolerance)
     inc = _relevant(incidents, kinds)
-    cols = ["anomaly_id", "incident", "kind", "customer_id", "incident_start", "detected_at", "delay"]
+    cols = [
+        "anomaly_id",
+        "incident",
+        "kind",
+        "customer_id",
+        "incident_start",
+        "detected_at",
+        "delay",
+    ]
     if anomalies.empty or inc.empty:
         return pd.DataFrame(columns=cols)
     a = anomalies[["anomaly_id", "entity", "start", "end", "detected_at"]].reset_index(drop=True)
-    i = inc[["kind", "customer_id", "start", "end"]].reset_index().rename(
-        columns={"index": "incident", "start": "incident_start", "end": "incident_end"})
+    i = (
+        inc[["kind", "customer_id", "start", "end"]]
+        .reset_index()
+        .rename(columns={"index": "incident", "start": "incident_start", "end": "incident_end"})
+    )
     pairs = a.merge(i, how="cross")
-    same = pairs["customer_id"].isna() | (pairs["entity"].astype(str) == pairs["customer_id"].astype(str))
+    same = pairs["customer_id"].isna() | (
+        pairs["entity"].astype(str) == pairs["customer_id"].astype(str)
+    )
     if not by_entity:
         same = pd.Series(True, index=pairs.index)
-    overlap = (pairs["start"] <= pairs["incident_end"] + tol) & (pairs["end"] > pairs["incident_start"] - tol)
+    overlap = (pairs["start"] <= pairs["incident_end"] + tol) & (
+        pairs["end"] > pairs["incident_start"] - tol
+    )
     hit = pairs[same & overlap].copy()
     hit["delay"] = hit["detected_at"] - hit["incident_start"]
     return hit[cols].reset_index(drop=True)
 
 
-def score(anomalies: pd.DataFrame, incidents: pd.DataFrame, *,
-          kinds: Sequence[str] | None = ANOMALY_KINDS,
-          tolerance: str | pd.Timedelta = "0h", by_entity: bool = True) -> DetectionScore:
+def score(
+    anomalies: pd.DataFrame,
+    incidents: pd.DataFrame,
+    *,
+    kinds: Sequence[str] | None = ANOMALY_KINDS,
+    tolerance: str | pd.Timedelta = "0h",
+    by_entity: bool = True,
+) -> DetectionScore:
     """Precision, recall and detection delay of ``anomalies`` against ``incidents``
     (``by_entity``: see :func:`match`).
 
@@ -146,29 +178,47 @@ def score(anomalies: pd.DataFrame, incidents: pd.DataFrame, *,
     pairs = match(anomalies, incidents, kinds=kinds, tolerance=tolerance, by_entity=by_entity)
     n_det, n_inc = len(anomalies), len(inc)
     tp = int(pairs["anomaly_id"].nunique()) if len(pairs) else 0
-    found = pairs.groupby("incident").agg(anomaly_id=("anomaly_id", "min"),
-                                          detected_at=("detected_at", "min"),
-                                          delay=("delay", "min")) if len(pairs) else None
+    found = (
+        pairs.groupby("incident").agg(
+            anomaly_id=("anomaly_id", "min"),
+            detected_at=("detected_at", "min"),
+            delay=("delay", "min"),
+        )
+        if len(pairs)
+        else None
+    )
     per_inc = inc[["kind", "customer_id", "start", "end"]].copy()
     if found is None:
-        found = pd.DataFrame({"anomaly_id": pd.Series(dtype="Int64"),
-                              "detected_at": pd.Series(dtype="datetime64[ns, UTC]"),
-                              "delay": pd.Series(dtype="timedelta64[ns]")})
+        found = pd.DataFrame(
+            {
+                "anomaly_id": pd.Series(dtype="Int64"),
+                "detected_at": pd.Series(dtype="datetime64[ns, UTC]"),
+                "delay": pd.Series(dtype="timedelta64[ns]"),
+            }
+        )
     per_inc = per_inc.join(found)
     per_inc.insert(4, "detected", per_inc["detected_at"].notna())
     delays = pd.to_timedelta(per_inc.loc[per_inc["detected"], "delay"])
     matched_ids = set(pairs["anomaly_id"]) if len(pairs) else set()
-    false_alarms = anomalies[~anomalies["anomaly_id"].isin(matched_ids)].reset_index(drop=True) \
-        if n_det else anomalies.copy()
+    false_alarms = (
+        anomalies[~anomalies["anomaly_id"].isin(matched_ids)].reset_index(drop=True)
+        if n_det
+        else anomalies.copy()
+    )
     detected = int(per_inc["detected"].sum())
     return DetectionScore(
         precision=tp / n_det if n_det else float("nan"),
         recall=detected / n_inc if n_inc else float("nan"),
-        n_detections=n_det, n_incidents=n_inc, true_positives=tp,
-        false_positives=n_det - tp, detected_incidents=detected,
+        n_detections=n_det,
+        n_incidents=n_inc,
+        true_positives=tp,
+        false_positives=n_det - tp,
+        detected_incidents=detected,
         mean_delay=delays.mean() if len(delays) else None,
         max_delay=delays.max() if len(delays) else None,
-        incidents=per_inc, false_alarms=false_alarms)
+        incidents=per_inc,
+        false_alarms=false_alarms,
+    )
 
 
 def pooled(scores: Iterable[DetectionScore]) -> DetectionScore:
@@ -189,13 +239,20 @@ def pooled(scores: Iterable[DetectionScore]) -> DetectionScore:
     det = sum(s.detected_incidents for s in items)
     incs = pd.concat([s.incidents.assign(run=k) for k, s in enumerate(items)], ignore_index=True)
     fa_parts = [s.false_alarms.assign(run=k) for k, s in enumerate(items) if len(s.false_alarms)]
-    fas = pd.concat(fa_parts, ignore_index=True) if fa_parts else items[0].false_alarms.assign(run=0)
+    fas = (
+        pd.concat(fa_parts, ignore_index=True) if fa_parts else items[0].false_alarms.assign(run=0)
+    )
     delays = pd.to_timedelta(incs.loc[incs["detected"].astype(bool), "delay"])
     return DetectionScore(
         precision=tp / n_det if n_det else float("nan"),
         recall=det / n_inc if n_inc else float("nan"),
-        n_detections=n_det, n_incidents=n_inc, true_positives=tp, false_positives=n_det - tp,
+        n_detections=n_det,
+        n_incidents=n_inc,
+        true_positives=tp,
+        false_positives=n_det - tp,
         detected_incidents=det,
         mean_delay=delays.mean() if len(delays) else None,
         max_delay=delays.max() if len(delays) else None,
-        incidents=incs, false_alarms=fas)
+        incidents=incs,
+        false_alarms=fas,
+    )

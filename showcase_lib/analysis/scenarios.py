@@ -106,10 +106,18 @@ class ABTest:
         return self.ci_low > -self.max_drop
 
 
-def ab_test_quality(control: str, treatment: str, *, complexity: str = "simple",
-                    n_per_arm: int = 400, max_drop: float = 3.0, level: float = 0.95,
-                    seed: int = 0, sd: float = CALL_SCORE_SD,
-                    scores: tuple[np.ndarray, np.ndarray] | None = None) -> ABTest:
+def ab_test_quality(
+    control: str,
+    treatment: str,
+    *,
+    complexity: str = "simple",
+    n_per_arm: int = 400,
+    max_drop: float = 3.0,
+    level: float = 0.95,
+    seed: int = 0,
+    sd: float = CALL_SCORE_SD,
+    scores: tuple[np.ndarray, np.ndarray] | None = None,
+) -> ABTest:
     """Run a (simulated) A/B test of per-call quality scores and a Welch confidence interval.
 
     Scores are drawn around the SIMULATED table means (:mod:`.analyzers.quality`) unless real
@@ -132,9 +140,20 @@ def ab_test_quality(control: str, treatment: str, *, complexity: str = "simple",
     cm = CompareMeans(DescrStatsW(b), DescrStatsW(a))
     lo, hi = cm.tconfint_diff(alpha=1 - level, usevar="unequal")
     _, p, _ = cm.ttest_ind(usevar="unequal")
-    return ABTest(control, treatment, complexity, int(min(len(a), len(b))), float(a.mean()),
-                  float(b.mean()), float(b.mean() - a.mean()), float(lo), float(hi), float(p),
-                  float(max_drop), float(level))
+    return ABTest(
+        control,
+        treatment,
+        complexity,
+        int(min(len(a), len(b))),
+        float(a.mean()),
+        float(b.mean()),
+        float(b.mean() - a.mean()),
+        float(lo),
+        float(hi),
+        float(p),
+        float(max_drop),
+        float(level),
+    )
 
 
 @dataclass
@@ -160,14 +179,20 @@ def _simple_mask(calls: pd.DataFrame, complexity_map: Mapping[str, str] | None) 
     return (cx == "simple").to_numpy()
 
 
-def model_comparison(calls: pd.DataFrame, *, baseline: tuple[str, str] = ("openai", "gpt-4"),
-                     candidate: tuple[str, str] = ("anthropic", "claude-instant-1.2"),
-                     candidates: Sequence[tuple[str, str]] = DEFAULT_CANDIDATES,
-                     max_quality_drop: float = 5.0, n_ab: int = 400, seed: int = 0,
-                     level: float = 0.95,
-                     shares: Sequence[float] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
-                     complexity_map: Mapping[str, str] | None = None) -> ModelComparisonResult:
-    """"The baseline model for every task" vs "simple tasks on a cheaper model".
+def model_comparison(
+    calls: pd.DataFrame,
+    *,
+    baseline: tuple[str, str] = ("openai", "gpt-4"),
+    candidate: tuple[str, str] = ("anthropic", "claude-instant-1.2"),
+    candidates: Sequence[tuple[str, str]] = DEFAULT_CANDIDATES,
+    max_quality_drop: float = 5.0,
+    n_ab: int = 400,
+    seed: int = 0,
+    level: float = 0.95,
+    shares: Sequence[float] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+    complexity_map: Mapping[str, str] | None = None,
+) -> ModelComparisonResult:
+    """ "The baseline model for every task" vs "simple tasks on a cheaper model".
 
     Every call's tokens are repriced on ``baseline`` (the "before": one model for everything)
     and, for simple tasks, on ``candidate`` (the "after"). Each of ``candidates`` is A/B tested
@@ -193,32 +218,54 @@ def model_comparison(calls: pd.DataFrame, *, baseline: tuple[str, str] = ("opena
     cand_names = list(dict.fromkeys([tuple(candidate), *map(tuple, candidates)]))
 
     # one shared control arm (the baseline), one treatment arm per candidate: an A/B/n test
-    control = sample_scores(quality_score(baseline[1], "simple"), n_ab,
-                            rng=np.random.default_rng([seed, 0]))
+    control = sample_scores(
+        quality_score(baseline[1], "simple"), n_ab, rng=np.random.default_rng([seed, 0])
+    )
     rows, ab_rows = [], []
     for i, (prov, model) in enumerate(cand_names):
         on_cand = reprice(calls, prov, model).to_numpy()
         after = np.where(simple, on_cand, before)
         simple_before = float(before[simple].sum())
         per_call = 1.0 - float(on_cand[simple].sum()) / simple_before if simple_before else 0.0
-        treatment = sample_scores(quality_score(model, "simple"), n_ab,
-                                  rng=np.random.default_rng([seed, i + 1]))
-        test = ab_test_quality(baseline[1], model, complexity="simple", n_per_arm=n_ab,
-                               max_drop=max_quality_drop, level=level,
-                               scores=(control, treatment))
-        rows.append({"candidate_provider": prov, "candidate_model": model,
-                     "per_call_reduction": per_call,
-                     "monthly_before_usd": float(before.sum()) * factor,
-                     "monthly_after_usd": float(after.sum()) * factor,
-                     "monthly_saving_usd": float((before - after).sum()) * factor,
-                     "fleet_saving_pct": float((before - after).sum() / before.sum()),
-                     "quality_drop": test.control_mean - test.treatment_mean,
-                     "ab_passed": test.passed})
-        ab_rows.append({"candidate_model": model, "n_per_arm": test.n_per_arm,
-                        "baseline_mean": test.control_mean, "candidate_mean": test.treatment_mean,
-                        "diff": test.diff, "ci_low": test.ci_low, "ci_high": test.ci_high,
-                        "p_value": test.p_value, "guardrail": -max_quality_drop,
-                        "passed": test.passed})
+        treatment = sample_scores(
+            quality_score(model, "simple"), n_ab, rng=np.random.default_rng([seed, i + 1])
+        )
+        test = ab_test_quality(
+            baseline[1],
+            model,
+            complexity="simple",
+            n_per_arm=n_ab,
+            max_drop=max_quality_drop,
+            level=level,
+            scores=(control, treatment),
+        )
+        rows.append(
+            {
+                "candidate_provider": prov,
+                "candidate_model": model,
+                "per_call_reduction": per_call,
+                "monthly_before_usd": float(before.sum()) * factor,
+                "monthly_after_usd": float(after.sum()) * factor,
+                "monthly_saving_usd": float((before - after).sum()) * factor,
+                "fleet_saving_pct": float((before - after).sum() / before.sum()),
+                "quality_drop": test.control_mean - test.treatment_mean,
+                "ab_passed": test.passed,
+            }
+        )
+        ab_rows.append(
+            {
+                "candidate_model": model,
+                "n_per_arm": test.n_per_arm,
+                "baseline_mean": test.control_mean,
+                "candidate_mean": test.treatment_mean,
+                "diff": test.diff,
+                "ci_low": test.ci_low,
+                "ci_high": test.ci_high,
+                "p_value": test.p_value,
+                "guardrail": -max_quality_drop,
+                "passed": test.passed,
+            }
+        )
     cands = pd.DataFrame(rows)
     ab = pd.DataFrame(ab_rows)
     chosen = cands.iloc[0]
@@ -226,11 +273,20 @@ def model_comparison(calls: pd.DataFrame, *, baseline: tuple[str, str] = ("opena
     # per task type, before and after (chosen candidate)
     on_chosen = reprice(calls, *candidate).to_numpy()
     after = np.where(simple, on_chosen, before)
-    tasks = pd.DataFrame({"task_type": calls["task_type"].astype(str).to_numpy(),
-                          "simple": simple, "before": before, "after": after})
-    tasks = tasks.groupby("task_type").agg(simple=("simple", "first"), calls=("before", "size"),
-                                           before_usd=("before", "sum"),
-                                           after_usd=("after", "sum"))
+    tasks = pd.DataFrame(
+        {
+            "task_type": calls["task_type"].astype(str).to_numpy(),
+            "simple": simple,
+            "before": before,
+            "after": after,
+        }
+    )
+    tasks = tasks.groupby("task_type").agg(
+        simple=("simple", "first"),
+        calls=("before", "size"),
+        before_usd=("before", "sum"),
+        after_usd=("after", "sum"),
+    )
     tasks["complexity"] = [task_complexity(t, complexity_map) for t in tasks.index]
     tasks["monthly_before_usd"] = tasks["before_usd"] * factor
     tasks["monthly_after_usd"] = tasks["after_usd"] * factor
@@ -246,10 +302,15 @@ def model_comparison(calls: pd.DataFrame, *, baseline: tuple[str, str] = ("opena
         for s in shares:
             fleet = s * c_simple + (1 - s) * c_other
             saved = s * c_simple * r.per_call_reduction
-            sens.append({"candidate_model": r.candidate_model, "simple_share": float(s),
-                         "fleet_saving_pct": saved / fleet if fleet else 0.0,
-                         "monthly_saving_usd": saved * n * factor,
-                         "ab_passed": r.ab_passed})
+            sens.append(
+                {
+                    "candidate_model": r.candidate_model,
+                    "simple_share": float(s),
+                    "fleet_saving_pct": saved / fleet if fleet else 0.0,
+                    "monthly_saving_usd": saved * n * factor,
+                    "ab_passed": r.ab_passed,
+                }
+            )
     sensitivity = pd.DataFrame(sens)
 
     share = n_simple / n
@@ -258,8 +319,11 @@ def model_comparison(calls: pd.DataFrame, *, baseline: tuple[str, str] = ("opena
     chosen_ab = ab.iloc[0]
     headline = [
         Metric("Monthly cost, all on " + baseline[1], float(chosen["monthly_before_usd"]), "usd"),
-        Metric("Monthly cost, simple tasks on " + candidate[1],
-               float(chosen["monthly_after_usd"]), "usd"),
+        Metric(
+            "Monthly cost, simple tasks on " + candidate[1],
+            float(chosen["monthly_after_usd"]),
+            "usd",
+        ),
         Metric("Monthly saving", float(chosen["monthly_saving_usd"]), "usd"),
         Metric("Fleet cost reduction", float(chosen["fleet_saving_pct"]), "pct"),
         Metric("Per-call reduction on simple tasks", float(chosen["per_call_reduction"]), "pct"),
@@ -281,59 +345,91 @@ def model_comparison(calls: pd.DataFrame, *, baseline: tuple[str, str] = ("opena
     best = cands[cands["ab_passed"]].sort_values("monthly_saving_usd", ascending=False)
     if len(best):
         b = best.iloc[0]
-        findings.append(f"Best candidate that passes the guardrail: {b['candidate_model']} "
-                        f"(${b['monthly_saving_usd']:,.2f}/month, "
-                        f"{b['fleet_saving_pct']:.1%} of fleet cost).")
-    comparison = comparison_frame([
-        ("Model for simple tasks", baseline[1], candidate[1], "text"),
-        ("Monthly AI cost", float(chosen["monthly_before_usd"]),
-         float(chosen["monthly_after_usd"]), "usd"),
-        ("Cost per simple call", c_simple, c_simple - saving_per_simple, "usd"),
-        ("Quality evidence", "none", f"A/B {float(chosen_ab['diff']):+.1f} pts "
-         f"(CI low {float(chosen_ab['ci_low']):+.1f})", "text"),
-    ])
+        findings.append(
+            f"Best candidate that passes the guardrail: {b['candidate_model']} "
+            f"(${b['monthly_saving_usd']:,.2f}/month, "
+            f"{b['fleet_saving_pct']:.1%} of fleet cost)."
+        )
+    comparison = comparison_frame(
+        [
+            ("Model for simple tasks", baseline[1], candidate[1], "text"),
+            (
+                "Monthly AI cost",
+                float(chosen["monthly_before_usd"]),
+                float(chosen["monthly_after_usd"]),
+                "usd",
+            ),
+            ("Cost per simple call", c_simple, c_simple - saving_per_simple, "usd"),
+            (
+                "Quality evidence",
+                "none",
+                f"A/B {float(chosen_ab['diff']):+.1f} pts "
+                f"(CI low {float(chosen_ab['ci_low']):+.1f})",
+                "text",
+            ),
+        ]
+    )
     value = ReveniumValue(
-        metadata=("task_type", "model", "provider", "input_tokens", "output_tokens",
-                  "feature_id"),
+        metadata=("task_type", "model", "provider", "input_tokens", "output_tokens", "feature_id"),
         enables="cost per task type on the current model and on any candidate, from the tokens "
-                "each call used, plus a per-variant view for the A/B test",
+        "each call used, plus a per-variant view for the A/B test",
         without="see one provider total, guess which calls are simple, and switch models "
-                "without knowing the saving or measuring the quality",
+        "without knowing the saving or measuring the quality",
     )
     story = Story(
         problem=f"Every task runs on {baseline[1]}: ${float(chosen['monthly_before_usd']):,.0f}"
-                f"/month, although {share:.0%} of calls are simple tasks "
-                "(classification, extraction, translation, summarization).",
+        f"/month, although {share:.0%} of calls are simple tasks "
+        "(classification, extraction, translation, summarization).",
         solution=f"Tag calls with task_type, A/B test {candidate[1]} and other cheaper models on "
-                 "the simple tasks with a quality guardrail, and reprice the traffic to size "
-                 "the saving before switching.",
+        "the simple tasks with a quality guardrail, and reprice the traffic to size "
+        "the saving before switching.",
         steps=(
-            Step("Tag the task", "Send task_type (and the A/B variant) with each call.",
-                 "tracker.track(..., task_type='classification', trace_id=variant)"),
-            Step("A/B test the cheaper model", "Non-inferiority: CI lower bound above the "
-                 "guardrail.",
-                 "test = ab_test_quality('gpt-4', 'claude-instant-1.2', max_drop=3.0)\n"
-                 "test.passed"),
-            Step("Route by task", "Send simple tasks to the model that passed.",
-                 "model = 'claude-instant-1.2' if complexity(task) == 'simple' else 'gpt-4'"),
+            Step(
+                "Tag the task",
+                "Send task_type (and the A/B variant) with each call.",
+                "tracker.track(..., task_type='classification', trace_id=variant)",
+            ),
+            Step(
+                "A/B test the cheaper model",
+                "Non-inferiority: CI lower bound above the guardrail.",
+                "test = ab_test_quality('gpt-4', 'claude-instant-1.2', max_drop=3.0)\ntest.passed",
+            ),
+            Step(
+                "Route by task",
+                "Send simple tasks to the model that passed.",
+                "model = 'claude-instant-1.2' if complexity(task) == 'simple' else 'gpt-4'",
+            ),
         ),
     )
     return ModelComparisonResult(
-        name="model_comparison", title="Model comparison: right-size simple tasks",
-        headline=headline, comparison=comparison, findings=findings,
-        tables={"tasks": tasks, "candidates": cands, "ab_tests": ab,
-                "sensitivity": sensitivity},
-        revenium_value=value, story=story,
-        parameters={"baseline": "/".join(baseline), "candidate": "/".join(candidate),
-                    "max_quality_drop": max_quality_drop, "n_ab": n_ab, "seed": seed,
-                    "quality": SIMULATED_LABEL},
-        per_call_reduction=float(chosen["per_call_reduction"]), simple_share=share,
+        name="model_comparison",
+        title="Model comparison: right-size simple tasks",
+        headline=headline,
+        comparison=comparison,
+        findings=findings,
+        tables={"tasks": tasks, "candidates": cands, "ab_tests": ab, "sensitivity": sensitivity},
+        revenium_value=value,
+        story=story,
+        parameters={
+            "baseline": "/".join(baseline),
+            "candidate": "/".join(candidate),
+            "max_quality_drop": max_quality_drop,
+            "n_ab": n_ab,
+            "seed": seed,
+            "quality": SIMULATED_LABEL,
+        },
+        per_call_reduction=float(chosen["per_call_reduction"]),
+        simple_share=share,
         monthly_before_usd=float(chosen["monthly_before_usd"]),
         monthly_after_usd=float(chosen["monthly_after_usd"]),
         monthly_saving_usd=float(chosen["monthly_saving_usd"]),
         fleet_saving_pct=float(chosen["fleet_saving_pct"]),
-        saving_per_simple_call_usd=saving_per_simple, monthly_calls=monthly_calls,
-        tasks=tasks, ab_tests=ab, candidates=cands, sensitivity=sensitivity,
+        saving_per_simple_call_usd=saving_per_simple,
+        monthly_calls=monthly_calls,
+        tasks=tasks,
+        ab_tests=ab,
+        candidates=cands,
+        sensitivity=sensitivity,
     )
 
 
@@ -386,12 +482,20 @@ class ViralSpikeResult(AnalysisResult):
     alerts: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def viral_spike_response(calls: pd.DataFrame, incidents: pd.DataFrame | None = None, *,
-                         customer: str | None = None, onset: pd.Timestamp | None = None,
-                         freq: str = "10min", detector: Mapping[str, float] | None = None,
-                         limit_multiple: float = 2.0, burst_hours: float = 2.0,
-                         reaction_minutes: float = 0.0, invoice_lag_days: float = 3.0,
-                         watch_all: bool = True) -> ViralSpikeResult:
+def viral_spike_response(
+    calls: pd.DataFrame,
+    incidents: pd.DataFrame | None = None,
+    *,
+    customer: str | None = None,
+    onset: pd.Timestamp | None = None,
+    freq: str = "10min",
+    detector: Mapping[str, float] | None = None,
+    limit_multiple: float = 2.0,
+    burst_hours: float = 2.0,
+    reaction_minutes: float = 0.0,
+    invoice_lag_days: float = 3.0,
+    watch_all: bool = True,
+) -> ViralSpikeResult:
     """Detect a customer's spike on the metered stream, rate-limit it, measure prevented spend.
 
     * **Without Revenium**: the spike runs until the month's invoice arrives
@@ -420,8 +524,9 @@ def viral_spike_response(calls: pd.DataFrame, incidents: pd.DataFrame | None = N
     require_rows(calls, who=who)
     if customer is None or onset is None:
         if incidents is None or not (incidents["kind"] == "viral_spike").any():
-            raise ValueError(f"{who}: give customer= and onset=, or incidents with a "
-                             "'viral_spike' row")
+            raise ValueError(
+                f"{who}: give customer= and onset=, or incidents with a 'viral_spike' row"
+            )
         inc = incidents[incidents["kind"] == "viral_spike"].iloc[0]
         customer = str(inc["customer_id"]) if customer is None else customer
         onset = pd.Timestamp(inc["start"]) if onset is None else onset
@@ -463,8 +568,12 @@ def viral_spike_response(calls: pd.DataFrame, incidents: pd.DataFrame | None = N
 
     headline = [
         Metric("Spike customer", customer, "text"),
-        Metric("Detection delay", delay / pd.Timedelta(minutes=1) if delay is not None
-               else float("nan"), "minutes", f"{freq} buckets"),
+        Metric(
+            "Detection delay",
+            delay / pd.Timedelta(minutes=1) if delay is not None else float("nan"),
+            "minutes",
+            f"{freq} buckets",
+        ),
         Metric("Spend during the spike", spike_spend, "usd", "without a limit"),
         Metric("Prevented spend", prevented, "usd", f"limit {limit_multiple:g}x baseline"),
         Metric("Prevented spend per month", prevented * factor, "usd", "scaled to 30 days"),
@@ -476,66 +585,115 @@ def viral_spike_response(calls: pd.DataFrame, incidents: pd.DataFrame | None = N
         f"({spike_spend / spike_days / max(base_bucket * (pd.Timedelta(days=1) / step), 1e-12):,.1f}x).",
     ]
     if alert_at is not None:
-        findings.append(f"The streaming detector alerted {format_duration(delay)} after onset "
-                        f"({alert_at:%Y-%m-%d %H:%M} UTC); the invoice would have shown it "
-                        f"{(invoice_at - onset) / pd.Timedelta(days=1):,.1f} days after onset.")
+        findings.append(
+            f"The streaming detector alerted {format_duration(delay)} after onset "
+            f"({alert_at:%Y-%m-%d %H:%M} UTC); the invoice would have shown it "
+            f"{(invoice_at - onset) / pd.Timedelta(days=1):,.1f} days after onset."
+        )
     else:
-        findings.append("The detector did not alert: the spike is below its material "
-                        "threshold (min_usd) or not far enough above the baseline.")
-    findings.append(f"A token bucket at {limit_multiple:g}x the baseline rate blocks "
-                    f"${prevented:,.2f} (${prevented * factor:,.2f} per 30 days of spike); "
-                    f"{others['key'].nunique()} other customer(s) raised an alert.")
-    comparison = comparison_frame([
-        ("Spike noticed", "invoice, " + f"{(invoice_at - onset) / pd.Timedelta(days=1):,.1f} days"
-         " after onset", f"{format_duration(delay)} after onset" if delay is not None
-         else "not detected", "text"),
-        ("Spend on the spiking customer", spike_spend, spike_spend - prevented, "usd"),
-        ("Spend above the customer's baseline", excess, excess - prevented, "usd"),
-        ("Per-customer limit", "none (one API key)", f"token bucket {limit_multiple:g}x baseline",
-         "text"),
-    ])
+        findings.append(
+            "The detector did not alert: the spike is below its material "
+            "threshold (min_usd) or not far enough above the baseline."
+        )
+    findings.append(
+        f"A token bucket at {limit_multiple:g}x the baseline rate blocks "
+        f"${prevented:,.2f} (${prevented * factor:,.2f} per 30 days of spike); "
+        f"{others['key'].nunique()} other customer(s) raised an alert."
+    )
+    comparison = comparison_frame(
+        [
+            (
+                "Spike noticed",
+                "invoice, " + f"{(invoice_at - onset) / pd.Timedelta(days=1):,.1f} days"
+                " after onset",
+                f"{format_duration(delay)} after onset" if delay is not None else "not detected",
+                "text",
+            ),
+            ("Spend on the spiking customer", spike_spend, spike_spend - prevented, "usd"),
+            ("Spend above the customer's baseline", excess, excess - prevented, "usd"),
+            (
+                "Per-customer limit",
+                "none (one API key)",
+                f"token bucket {limit_multiple:g}x baseline",
+                "text",
+            ),
+        ]
+    )
     value = ReveniumValue(
         metadata=("customer_id", "timestamp", "cost_usd", "subscription_tier"),
         enables="per-customer spend within minutes of each call, so one customer's spike is "
-                "seen and limited while the rest of the fleet runs normally",
+        "seen and limited while the rest of the fleet runs normally",
         without="find the spike on the provider invoice weeks later, with spend per API key "
-                "only, and either pay it or throttle every customer at once",
+        "only, and either pay it or throttle every customer at once",
     )
     story = Story(
         problem=f"{customer}'s usage jumps overnight; billed monthly, the extra AI spend is only "
-                "visible on the invoice, after it has been spent.",
+        "visible on the invoice, after it has been spent.",
         solution="Metered calls carry customer_id, so a streaming detector compares each "
-                 "customer's last hour with its own baseline, alerts within minutes, and a "
-                 "per-customer token bucket contains the spend until someone decides.",
+        "customer's last hour with its own baseline, alerts within minutes, and a "
+        "per-customer token bucket contains the spend until someone decides.",
         steps=(
-            Step("Bucket the metered stream", "Spend per customer per 10 minutes.",
-                 "wide = bucket_spend(calls, freq='10min', by='customer_id')"),
-            Step("Detect", "Recent hour vs the trailing three days, three-part rule.",
-                 "alerts = detect_stream(wide, window_buckets=432, recent_buckets=6,\n"
-                 "                       factor=4, z=5, min_usd=5)"),
-            Step("Contain", "Token bucket at 2x the customer's baseline rate.",
-                 "served = token_bucket(demand, rate=2 * baseline, capacity=...,\n"
-                 "                      start=alert_index)"),
+            Step(
+                "Bucket the metered stream",
+                "Spend per customer per 10 minutes.",
+                "wide = bucket_spend(calls, freq='10min', by='customer_id')",
+            ),
+            Step(
+                "Detect",
+                "Recent hour vs the trailing three days, three-part rule.",
+                "alerts = detect_stream(wide, window_buckets=432, recent_buckets=6,\n"
+                "                       factor=4, z=5, min_usd=5)",
+            ),
+            Step(
+                "Contain",
+                "Token bucket at 2x the customer's baseline rate.",
+                "served = token_bucket(demand, rate=2 * baseline, capacity=...,\n"
+                "                      start=alert_index)",
+            ),
         ),
     )
     return ViralSpikeResult(
-        name="viral_spike", title="Viral spike: detect and contain", headline=headline,
-        comparison=comparison, findings=findings,
-        tables={"alerts": alerts.head(50)}, revenium_value=value, story=story,
-        parameters={"freq": freq, "limit_multiple": limit_multiple, "burst_hours": burst_hours,
-                    "reaction_minutes": reaction_minutes, "invoice_lag_days": invoice_lag_days,
-                    **settings},
-        customer_id=customer, onset=onset, alert_at=alert_at, detection_delay=delay,
-        invoice_at=invoice_at, spike_spend_usd=spike_spend, excess_spend_usd=excess,
-        prevented_usd=prevented, prevented_monthly_usd=prevented * factor,
+        name="viral_spike",
+        title="Viral spike: detect and contain",
+        headline=headline,
+        comparison=comparison,
+        findings=findings,
+        tables={"alerts": alerts.head(50)},
+        revenium_value=value,
+        story=story,
+        parameters={
+            "freq": freq,
+            "limit_multiple": limit_multiple,
+            "burst_hours": burst_hours,
+            "reaction_minutes": reaction_minutes,
+            "invoice_lag_days": invoice_lag_days,
+            **settings,
+        },
+        customer_id=customer,
+        onset=onset,
+        alert_at=alert_at,
+        detection_delay=delay,
+        invoice_at=invoice_at,
+        spike_spend_usd=spike_spend,
+        excess_spend_usd=excess,
+        prevented_usd=prevented,
+        prevented_monthly_usd=prevented * factor,
         baseline_daily_usd=base_bucket * (pd.Timedelta(days=1) / step),
-        false_alerts=int(others["key"].nunique()), timeline=timeline, alerts=alerts,
+        false_alerts=int(others["key"].nunique()),
+        timeline=timeline,
+        alerts=alerts,
     )
 
 
-def spike_sensitivity(factors: Sequence[float], customers: Sequence[str], *,
-                      days: int = 30, n_customers: int = 100, seed: int = 0,
-                      **response_kwargs) -> pd.DataFrame:
+def spike_sensitivity(
+    factors: Sequence[float],
+    customers: Sequence[str],
+    *,
+    days: int = 30,
+    n_customers: int = 100,
+    seed: int = 0,
+    **response_kwargs,
+) -> pd.DataFrame:
     """Re-simulate ``viral_spike`` for each spike factor x spiking customer; prevented spend.
 
     Example:
@@ -548,18 +706,30 @@ def spike_sensitivity(factors: Sequence[float], customers: Sequence[str], *,
     rows = []
     for f in factors:
         for c in customers:
-            sim = simulate("viral_spike", days=days, customers=n_customers, seed=seed,
-                           spike_factor=float(f), spike_customer=c)
+            sim = simulate(
+                "viral_spike",
+                days=days,
+                customers=n_customers,
+                seed=seed,
+                spike_factor=float(f),
+                spike_customer=c,
+            )
             kwargs = {"watch_all": False, **response_kwargs}
             r = viral_spike_response(sim.calls, sim.incidents, **kwargs)
-            rows.append({"spike_factor": float(f), "customer_id": c,
-                         "baseline_daily_usd": r.baseline_daily_usd,
-                         "detected": r.alert_at is not None,
-                         "delay_minutes": r.detection_delay / pd.Timedelta(minutes=1)
-                         if r.detection_delay is not None else np.nan,
-                         "spike_spend_usd": r.spike_spend_usd,
-                         "prevented_usd": r.prevented_usd,
-                         "prevented_monthly_usd": r.prevented_monthly_usd})
+            rows.append(
+                {
+                    "spike_factor": float(f),
+                    "customer_id": c,
+                    "baseline_daily_usd": r.baseline_daily_usd,
+                    "detected": r.alert_at is not None,
+                    "delay_minutes": r.detection_delay / pd.Timedelta(minutes=1)
+                    if r.detection_delay is not None
+                    else np.nan,
+                    "spike_spend_usd": r.spike_spend_usd,
+                    "prevented_usd": r.prevented_usd,
+                    "prevented_monthly_usd": r.prevented_monthly_usd,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -583,10 +753,15 @@ def _crossing(x: np.ndarray, y: np.ndarray, target: float) -> float:
     return float("nan")
 
 
-def pricing_strategy(calls: pd.DataFrame, customers: pd.DataFrame, *, markup: float = 3.0,
-                     markups: Sequence[float] = (1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0),
-                     target_lift: float = 0.51, focus: str = "tiered (graduated)"
-                     ) -> PricingStrategyResult:
+def pricing_strategy(
+    calls: pd.DataFrame,
+    customers: pd.DataFrame,
+    *,
+    markup: float = 3.0,
+    markups: Sequence[float] = (1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0),
+    target_lift: float = 0.51,
+    focus: str = "tiered (graduated)",
+) -> PricingStrategyResult:
     """Pricing models on the history (:func:`analyze_pricing`) and the price-level sensitivity.
 
     ``markup_for_target`` is the price level at which ``focus`` raises the monthly margin by
@@ -602,41 +777,66 @@ def pricing_strategy(calls: pd.DataFrame, customers: pd.DataFrame, *, markup: fl
         [2.0, 4.0]
     """
     base = analyze_pricing(calls, customers, markup=markup)
-    sens = pricing_sensitivity(base.usage, current_fees(customers), markups,
-                               baseline=base.baseline)
+    sens = pricing_sensitivity(base.usage, current_fees(customers), markups, baseline=base.baseline)
     f = sens[sens["model"] == focus].sort_values("markup")
-    cross = _crossing(f["markup"].to_numpy(dtype=float), f["margin_change_pct"].to_numpy(),
-                      target_lift)
+    cross = _crossing(
+        f["markup"].to_numpy(dtype=float), f["margin_change_pct"].to_numpy(), target_lift
+    )
     s = base.summary.set_index("model")
     foc = s.loc[focus] if focus in s.index else None
-    factor = float(s["monthly_margin_usd"].iloc[0] / s["margin_usd"].iloc[0]) \
-        if s["margin_usd"].iloc[0] else 0.0
+    factor = (
+        float(s["monthly_margin_usd"].iloc[0] / s["margin_usd"].iloc[0])
+        if s["margin_usd"].iloc[0]
+        else 0.0
+    )
     naive = average_customer_estimate(base.usage, base.models).set_index("model")
-    avs = pd.DataFrame({
-        "monthly_margin_actual_usd": s["monthly_margin_usd"],
-        "monthly_margin_from_averages_usd": naive["margin_usd"] * factor,
-    })
+    avs = pd.DataFrame(
+        {
+            "monthly_margin_actual_usd": s["monthly_margin_usd"],
+            "monthly_margin_from_averages_usd": naive["margin_usd"] * factor,
+        }
+    )
     avs["error_usd"] = avs["monthly_margin_from_averages_usd"] - avs["monthly_margin_actual_usd"]
     avs["error_pct"] = avs["error_usd"] / avs["monthly_margin_actual_usd"].abs()
     avs = avs.reset_index()
     headline = list(base.headline)
-    headline.append(Metric(f"Price level for +{target_lift:.0%} margin ({focus})", cross, "ratio",
-                           "multiple of blended AI cost per 1K tokens"))
+    headline.append(
+        Metric(
+            f"Price level for +{target_lift:.0%} margin ({focus})",
+            cross,
+            "ratio",
+            "multiple of blended AI cost per 1K tokens",
+        )
+    )
     findings = list(base.findings)
     if foc is not None:
-        findings.insert(0, f"At {markup:g}x cost, {focus} changes the monthly margin by "
-                           f"{signed_usd(foc['margin_change_usd_per_month'])}/month "
-                           f"({foc['margin_change_pct']:+.1%}) vs {base.baseline}.")
-    findings.append(f"{focus} reaches +{target_lift:.0%} margin at a price level of "
-                    + (f"{cross:.2f}x the blended AI cost per 1K tokens." if np.isfinite(cross)
-                       else "none of the tested levels."))
+        findings.insert(
+            0,
+            f"At {markup:g}x cost, {focus} changes the monthly margin by "
+            f"{signed_usd(foc['margin_change_usd_per_month'])}/month "
+            f"({foc['margin_change_pct']:+.1%}) vs {base.baseline}.",
+        )
+    findings.append(
+        f"{focus} reaches +{target_lift:.0%} margin at a price level of "
+        + (
+            f"{cross:.2f}x the blended AI cost per 1K tokens."
+            if np.isfinite(cross)
+            else "none of the tested levels."
+        )
+    )
     return PricingStrategyResult(
-        name="pricing_strategy", title="Pricing strategy: replay pricing models on history",
-        headline=headline, comparison=base.comparison, findings=findings,
+        name="pricing_strategy",
+        title="Pricing strategy: replay pricing models on history",
+        headline=headline,
+        comparison=base.comparison,
+        findings=findings,
         tables={**base.tables, "sensitivity": sens, "averages_vs_actual": avs},
         revenium_value=base.revenium_value,
-        story=base.story, parameters={**base.parameters, "markups": tuple(markups),
-                                      "target_lift": target_lift},
-        pricing=base, sensitivity=sens, averages_vs_actual=avs, target_lift=target_lift,
+        story=base.story,
+        parameters={**base.parameters, "markups": tuple(markups), "target_lift": target_lift},
+        pricing=base,
+        sensitivity=sens,
+        averages_vs_actual=avs,
+        target_lift=target_lift,
         markup_for_target=cross,
     )

@@ -74,13 +74,18 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: ``TIMESTAMPTZ`` with the session in UTC, without the time-zone library (about 7x faster).
 MACROS: str = """CREATE OR REPLACE MACRO utc_trunc(part, ts) AS
     make_timestamptz(epoch_us(date_trunc(part, make_timestamp(epoch_us(ts)))));"""
-_INTERVAL = {"hour": "INTERVAL 1 hour", "day": "INTERVAL 1 day", "week": "INTERVAL 7 day",
-             "month": "INTERVAL 1 month"}
+_INTERVAL = {
+    "hour": "INTERVAL 1 hour",
+    "day": "INTERVAL 1 day",
+    "week": "INTERVAL 7 day",
+    "month": "INTERVAL 1 month",
+}
 
 
 # --------------------------------------------------------------------------- plumbing
-def connect(data: pd.DataFrame | str | Path, *, table: str = "calls",
-            threads: int | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    data: pd.DataFrame | str | Path, *, table: str = "calls", threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection (session time zone UTC, :data:`MACROS` defined) with the data as
     view ``table``.
 
@@ -103,7 +108,9 @@ def connect(data: pd.DataFrame | str | Path, *, table: str = "calls",
     if isinstance(data, pd.DataFrame):
         table = pa.Table.from_pandas(data, preserve_index=False)
         # record batches (zero-copy slices) let DuckDB scan the frame on all threads
-        con.register(name, pa.Table.from_batches(table.to_batches(max_chunksize=1 << 17), table.schema))
+        con.register(
+            name, pa.Table.from_batches(table.to_batches(max_chunksize=1 << 17), table.schema)
+        )
     else:
         p = Path(data)
         if p.is_dir():
@@ -111,7 +118,9 @@ def connect(data: pd.DataFrame | str | Path, *, table: str = "calls",
         elif p.exists() or any(ch in str(data) for ch in "*?["):
             source = str(data)
         else:
-            raise FileNotFoundError(f"data={str(data)!r} is neither a DataFrame nor an existing Parquet path")
+            raise FileNotFoundError(
+                f"data={str(data)!r} is neither a DataFrame nor an existing Parquet path"
+            )
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_lit(source)})")
     return con
 
@@ -153,7 +162,9 @@ def _ident(name: str) -> str:
 def _col(name: str) -> str:
     """A record column, double-quoted."""
     if name not in ALL_COLUMNS:
-        raise ValueError(f"column {name!r} is not a column of the record ({', '.join(ALL_COLUMNS)})")
+        raise ValueError(
+            f"column {name!r} is not a column of the record ({', '.join(ALL_COLUMNS)})"
+        )
     return f'"{name}"'
 
 
@@ -207,8 +218,8 @@ def aggregate_sql(freq: str = "day", by: str | None = None) -> str:
     f, trunc = _period(freq)
     dim = f", {_col(by)}" if by else ""
     key = f"period{dim}"
-    grid = (f"calendar CROSS JOIN (SELECT DISTINCT {_col(by)} FROM base) AS v" if by else "calendar")
-    return f"""-- calls, cost and tokens per {f} (UTC){' and ' + by if by else ''}; empty periods count 0
+    grid = f"calendar CROSS JOIN (SELECT DISTINCT {_col(by)} FROM base) AS v" if by else "calendar"
+    return f"""-- calls, cost and tokens per {f} (UTC){" and " + by if by else ""}; empty periods count 0
 WITH base AS (
     SELECT {trunc} AS period{dim},
            count(*) AS calls,
@@ -241,12 +252,18 @@ def growth_rates_sql(freq: str = "day", *, complete_only: bool = True) -> str:
         True
     """
     f, _ = _period(freq)
-    last_week = (",\n       cost_usd / nullif(lag(cost_usd, 7) OVER w, 0) - 1 AS same_day_last_week"
-                 if f == "day" else "")
-    keep = ("WHERE period >= (SELECT date_trunc('day', min(timestamp)) FROM calls)\n"
-            "  AND period + " + _INTERVAL[f] + " - INTERVAL 1 day"
-            " <= (SELECT date_trunc('day', max(timestamp)) FROM calls)"
-            if complete_only and f in ("week", "month") else "")
+    last_week = (
+        ",\n       cost_usd / nullif(lag(cost_usd, 7) OVER w, 0) - 1 AS same_day_last_week"
+        if f == "day"
+        else ""
+    )
+    keep = (
+        "WHERE period >= (SELECT date_trunc('day', min(timestamp)) FROM calls)\n"
+        "  AND period + " + _INTERVAL[f] + " - INTERVAL 1 day"
+        " <= (SELECT date_trunc('day', max(timestamp)) FROM calls)"
+        if complete_only and f in ("week", "month")
+        else ""
+    )
     return f"""-- {f}-over-{f} change of cost (a change from 0 is undefined: NULL)
 WITH per_period AS (
 {_indent(aggregate_sql(f))}
@@ -274,8 +291,11 @@ def month_to_date_sql(asof=None) -> str:
         >>> "least(" in month_to_date_sql("2026-02-15")
         True
     """
-    end = ("date_trunc('day', (SELECT max(timestamp) FROM calls)) + INTERVAL 1 day" if asof is None
-           else _lit(pd.Timestamp(asof)))
+    end = (
+        "date_trunc('day', (SELECT max(timestamp) FROM calls)) + INTERVAL 1 day"
+        if asof is None
+        else _lit(pd.Timestamp(asof))
+    )
     return f"""-- month-to-date vs the same days of the previous month
 WITH bounds AS (
     SELECT cur_start, cur_end,
@@ -337,8 +357,11 @@ ORDER BY period"""
 
 
 # --------------------------------------------------------------------------- aggregations
-def percentiles_sql(column: str = "latency_ms", by: str | Sequence[str] | None = None,
-                    q: Sequence[float] = (0.5, 0.95, 0.99)) -> str:
+def percentiles_sql(
+    column: str = "latency_ms",
+    by: str | Sequence[str] | None = None,
+    q: Sequence[float] = (0.5, 0.95, 0.99),
+) -> str:
     """Percentiles with linear interpolation (``quantile_cont``), overall or per group.
 
     Example:
@@ -351,8 +374,10 @@ def percentiles_sql(column: str = "latency_ms", by: str | Sequence[str] | None =
     if by is None:
         return f"SELECT {unpack}\nFROM (SELECT quantile_cont({col}, {qs}) AS q FROM calls)"
     dims = ", ".join(_col(d) for d in _dims(by))
-    return (f"SELECT {dims}, {unpack}\nFROM (SELECT {dims}, quantile_cont({col}, {qs}) AS q\n"
-            f"      FROM calls GROUP BY ALL)\nORDER BY {dims}")
+    return (
+        f"SELECT {dims}, {unpack}\nFROM (SELECT {dims}, quantile_cont({col}, {qs}) AS q\n"
+        f"      FROM calls GROUP BY ALL)\nORDER BY {dims}"
+    )
 
 
 def by_dimension_sql(by: str | Sequence[str], q: Sequence[float] = (0.5, 0.95, 0.99)) -> str:
@@ -367,9 +392,10 @@ def by_dimension_sql(by: str | Sequence[str], q: Sequence[float] = (0.5, 0.95, 0
     """
     dims = ", ".join(_col(d) for d in _dims(by))
     qs = "[" + ", ".join(repr(float(x)) for x in q) + "]"
-    unpack = ",\n       ".join(f"{p}_q[{i + 1}] AS {p}_{_qname(x)}"
-                               for p in ("cost", "latency") for i, x in enumerate(q))
-    return f"""-- cost and latency statistics by {', '.join(_dims(by))}
+    unpack = ",\n       ".join(
+        f"{p}_q[{i + 1}] AS {p}_{_qname(x)}" for p in ("cost", "latency") for i, x in enumerate(q)
+    )
+    return f"""-- cost and latency statistics by {", ".join(_dims(by))}
 SELECT {dims},
        calls, total_cost, avg_cost,
        total_cost / sum(total_cost) OVER () AS share,
@@ -411,8 +437,9 @@ ORDER BY rank
 LIMIT {int(n)}"""
 
 
-def concentration_sql(by: str = "customer_id", metric: str = "cost_usd",
-                      top: Sequence[float] = (0.1, 0.2)) -> str:
+def concentration_sql(
+    by: str = "customer_id", metric: str = "cost_usd", top: Sequence[float] = (0.1, 0.2)
+) -> str:
     """Entities, total, Gini, share of the top 10%/20% and entities making 80% of spend.
 
     Mirrors :func:`showcase_lib.analysis.aggregations.concentration`.
@@ -425,7 +452,8 @@ def concentration_sql(by: str = "customer_id", metric: str = "cost_usd",
     tops = ",\n       ".join(
         f"sum(x) FILTER (WHERE desc_rank <= ceil({float(s)!r} * n - 1e-9)) / any_value(tot)"
         f" AS top_{s * 100:g}pct_share"
-        for s in top)
+        for s in top
+    )
     return f"""-- how concentrated spend is across {by} (Pareto, Gini)
 WITH per_entity AS (
     SELECT {d}, sum({m}) AS x FROM calls GROUP BY ALL
@@ -457,7 +485,7 @@ def token_efficiency_sql(by: str | Sequence[str] = ("model",)) -> str:
         True
     """
     dims = ", ".join(_col(d) for d in _dims(by))
-    return f"""-- token efficiency by {', '.join(_dims(by))}
+    return f"""-- token efficiency by {", ".join(_dims(by))}
 SELECT {dims},
        count(*) AS calls,
        sum(input_tokens)::BIGINT AS input_tokens,
@@ -484,7 +512,9 @@ def distribution_sql(column: str, edges: Sequence[float]) -> str:
     e = [float(x) for x in edges]
     if len(e) < 2 or any(b <= a for a, b in itertools.pairwise(e)):
         raise ValueError(f"edges={e[:5]}... must be at least two increasing numbers")
-    rows = ",\n        ".join(f"({i}, {a!r}, {b!r})" for i, (a, b) in enumerate(itertools.pairwise(e)))
+    rows = ",\n        ".join(
+        f"({i}, {a!r}, {b!r})" for i, (a, b) in enumerate(itertools.pairwise(e))
+    )
     return f"""-- histogram of {column}: bin i holds left_i <= x < right_i (the last bin also x = right);
 -- the nested CASE is a binary search over the edges (5 comparisons for 20 bins, not 20)
 WITH bins(i, "left", "right") AS (
@@ -510,8 +540,10 @@ def _bin_search(lo: int, hi: int, edges: list[float]) -> str:
     if lo == hi:
         return str(lo)
     mid = (lo + hi + 1) // 2
-    return (f"CASE WHEN x < {edges[mid]!r} THEN {_bin_search(lo, mid - 1, edges)} "
-            f"ELSE {_bin_search(mid, hi, edges)} END")
+    return (
+        f"CASE WHEN x < {edges[mid]!r} THEN {_bin_search(lo, mid - 1, edges)} "
+        f"ELSE {_bin_search(mid, hi, edges)} END"
+    )
 
 
 def plan_csv_sql(dimension: str | Sequence[str], value: str | None = None) -> str:
@@ -573,8 +605,9 @@ CROSS JOIN (SELECT DISTINCT entity FROM per) AS e
 LEFT JOIN per AS p ON p.period = c.period AND p.entity = e.entity"""
 
 
-def rolling_zscore_sql(by: str | None = "customer_id", freq: str = "day", window: int = 14,
-                       min_periods: int = 7) -> str:
+def rolling_zscore_sql(
+    by: str | None = "customer_id", freq: str = "day", window: int = 14, min_periods: int = 7
+) -> str:
     """z-score of each period's cost against the mean and std of the previous ``window``
     periods (window excludes the current row). Mirrors
     :func:`showcase_lib.analysis.anomalies.rolling_zscore` on the cost matrix.
@@ -634,8 +667,9 @@ scored AS (
 )"""
 
 
-def robust_zscore_sql(by: str | None = "customer_id", freq: str = "day", window: int = 14,
-                      min_periods: int = 7) -> str:
+def robust_zscore_sql(
+    by: str | None = "customer_id", freq: str = "day", window: int = 14, min_periods: int = 7
+) -> str:
     """Modified z-score ``0.6745 (cost - median) / MAD`` against the previous ``window``
     periods (mean absolute deviation when MAD is 0). Mirrors
     :func:`showcase_lib.analysis.anomalies.robust_zscore` on the cost matrix.
@@ -653,19 +687,31 @@ ORDER BY period, entity"""
 
 
 def _score(value: str, expected: str, scale: str) -> str:
-    return (f"CASE WHEN {scale} > 0 THEN ({value} - {expected}) / {scale} "
-            f"WHEN {value} > {expected} THEN 'Infinity'::DOUBLE END")
+    return (
+        f"CASE WHEN {scale} > 0 THEN ({value} - {expected}) / {scale} "
+        f"WHEN {value} > {expected} THEN 'Infinity'::DOUBLE END"
+    )
 
 
 def _ratio(value: str, expected: str) -> str:
-    return (f"CASE WHEN {expected} > 0 THEN {value} / {expected} "
-            f"WHEN {value} > 0 THEN 'Infinity'::DOUBLE END")
+    return (
+        f"CASE WHEN {expected} > 0 THEN {value} / {expected} "
+        f"WHEN {value} > 0 THEN 'Infinity'::DOUBLE END"
+    )
 
 
-def spikes_sql(by: str | None = "customer_id", freq: str = "day", *, window: int = 14,
-               min_periods: int = 7, threshold: float = 3.5, min_ratio: float = 5.0,
-               min_abs: float = 2.0, confirm: str | None = "calls",
-               require_history: bool = True) -> str:
+def spikes_sql(
+    by: str | None = "customer_id",
+    freq: str = "day",
+    *,
+    window: int = 14,
+    min_periods: int = 7,
+    threshold: float = 3.5,
+    min_ratio: float = 5.0,
+    min_abs: float = 2.0,
+    confirm: str | None = "calls",
+    require_history: bool = True,
+) -> str:
     """The spike rule: robust score above ``threshold`` AND ``min_ratio`` x expected AND
     ``min_abs`` above it, confirmed by calls, for established entities. Mirrors
     :func:`showcase_lib.analysis.anomalies.flag_spikes`.
@@ -675,13 +721,17 @@ def spikes_sql(by: str | None = "customer_id", freq: str = "day", *, window: int
         True
     """
     t, r = float(threshold), float(min_ratio)
-    calls_cols = (f""",
+    calls_cols = (
+        f""",
            calls, expected_calls,
            {_score("calls", "expected_calls", "calls_scale")} AS calls_score,
-           {_ratio("calls", "expected_calls")} AS calls_ratio""" if confirm else "")
+           {_ratio("calls", "expected_calls")} AS calls_ratio"""
+        if confirm
+        else ""
+    )
     calls_rule = f"\n  AND calls_score > {t!r} AND calls_ratio >= {r!r}" if confirm else ""
     history = "\n  AND established" if require_history else ""
-    return f"""-- spikes: statistical AND relative AND material{' AND confirmed by calls' if confirm else ''}
+    return f"""-- spikes: statistical AND relative AND material{" AND confirmed by calls" if confirm else ""}
 WITH {_robust_cte(by, freq, window, min_periods)},
 flagged AS (
     SELECT period, entity, cost AS actual, expected,
@@ -696,8 +746,16 @@ WHERE score > {t!r} AND ratio >= {r!r} AND actual - expected >= {float(min_abs)!
 ORDER BY period, entity"""
 
 
-def cusum_sql(by: str | None = "customer_id", freq: str = "day", *, window: int = 14,
-              min_periods: int = 7, k: float = 0.5, clip: float = 3.0, h: float = 8.0) -> str:
+def cusum_sql(
+    by: str | None = "customer_id",
+    freq: str = "day",
+    *,
+    window: int = 14,
+    min_periods: int = 7,
+    k: float = 0.5,
+    clip: float = 3.0,
+    h: float = 8.0,
+) -> str:
     """Upper CUSUM of clipped robust scores in closed form (window functions only):
     ``S = C - least(0, min(C) so far)`` with ``C`` the running sum of ``least(z, clip) - k``;
     ``alarm`` marks the first period of each excursion above ``h``. Mirrors
@@ -732,8 +790,9 @@ FROM s
 ORDER BY period, entity"""
 
 
-def threshold_alerts_sql(threshold: float | Mapping[str, float], by: str | None = "customer_id",
-                         freq: str = "day") -> str:
+def threshold_alerts_sql(
+    threshold: float | Mapping[str, float], by: str | None = "customer_id", freq: str = "day"
+) -> str:
     """Periods where an entity's spend exceeds a fixed threshold (one, or one per entity).
 
     Mirrors :func:`showcase_lib.analysis.anomalies.threshold_alerts` on the cost matrix.
@@ -758,8 +817,12 @@ WHERE cost > threshold
 ORDER BY period, entity"""
 
 
-def budget_alerts_sql(budgets: float | Mapping[str, float], by: str | None = "customer_id",
-                      levels: Sequence[float] = (0.5, 0.8, 1.0), freq: str = "month") -> str:
+def budget_alerts_sql(
+    budgets: float | Mapping[str, float],
+    by: str | None = "customer_id",
+    levels: Sequence[float] = (0.5, 0.8, 1.0),
+    freq: str = "month",
+) -> str:
     """First call at which each entity's period-to-date spend crossed each share of its
     budget. Mirrors :func:`showcase_lib.analysis.anomalies.budget_alerts`.
 
@@ -812,8 +875,9 @@ GROUP BY entity, period, level, budget
 ORDER BY entity, period, level"""
 
 
-def cost_outliers_sql(by: str | Sequence[str] = ("model", "task_type"), threshold: float = 3.5,
-                      min_group: int = 20) -> str:
+def cost_outliers_sql(
+    by: str | Sequence[str] = ("model", "task_type"), threshold: float = 3.5, min_group: int = 20
+) -> str:
     """Calls whose log cost is a robust outlier within their group (same model and task).
 
     Mirrors :func:`showcase_lib.analysis.anomalies.cost_outliers`. The group statistics are
@@ -826,7 +890,7 @@ def cost_outliers_sql(by: str | Sequence[str] = ("model", "task_type"), threshol
     dims = _dims(by)
     g = ", ".join(_col(d) for d in dims)
     logc = "CASE WHEN cost_usd > 0 THEN ln(cost_usd) END"
-    return f"""-- per-call cost outliers: modified z-score of log(cost) within ({', '.join(dims)})
+    return f"""-- per-call cost outliers: modified z-score of log(cost) within ({", ".join(dims)})
 WITH center AS (  -- median and MAD of log cost per group, in one pass
     SELECT {g}, median({logc}) AS med, mad({logc}) AS mad, count(*) AS n FROM calls GROUP BY ALL
 ),
@@ -883,12 +947,20 @@ def _normalise(frame: pd.DataFrame | pd.Series, like: pd.DataFrame | None = None
 def _key(s: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(s):
         d = pd.to_datetime(s, utc=True)
-        return pd.Series(d.dt.tz_convert("UTC").astype("datetime64[ns, UTC]").to_numpy(), index=s.index)
+        return pd.Series(
+            d.dt.tz_convert("UTC").astype("datetime64[ns, UTC]").to_numpy(), index=s.index
+        )
     return s.astype(str)
 
 
-def compare(expected: pd.DataFrame | pd.Series, actual: pd.DataFrame, *,
-            keys: Sequence[str] | None = None, rtol: float = 1e-9, atol: float = 1e-9) -> Comparison:
+def compare(
+    expected: pd.DataFrame | pd.Series,
+    actual: pd.DataFrame,
+    *,
+    keys: Sequence[str] | None = None,
+    rtol: float = 1e-9,
+    atol: float = 1e-9,
+) -> Comparison:
     """Compare a pandas result with a DuckDB result, ignoring row order and index placement.
 
     ``expected``'s named index becomes columns; every column of ``expected`` must exist in
@@ -906,12 +978,21 @@ def compare(expected: pd.DataFrame | pd.Series, actual: pd.DataFrame, *,
     problems: list[str] = []
     missing = [c for c in e.columns if c not in a.columns]
     if missing:
-        return Comparison(False, len(e), list(e.columns), problems=[f"columns {missing} missing from the SQL result"])
+        return Comparison(
+            False,
+            len(e),
+            list(e.columns),
+            problems=[f"columns {missing} missing from the SQL result"],
+        )
     a = a[list(e.columns)]
     if len(e) != len(a):
         problems.append(f"row counts differ: pandas {len(e)}, SQL {len(a)}")
         return Comparison(False, len(e), list(e.columns), problems=problems)
-    numeric = [c for c in e.columns if pd.api.types.is_numeric_dtype(e[c]) and not pd.api.types.is_bool_dtype(e[c])]
+    numeric = [
+        c
+        for c in e.columns
+        if pd.api.types.is_numeric_dtype(e[c]) and not pd.api.types.is_bool_dtype(e[c])
+    ]
     keys = list(keys) if keys is not None else [c for c in e.columns if c not in numeric]
     if keys:
         ek = pd.DataFrame({k: _key(e[k]) for k in keys})
@@ -931,13 +1012,17 @@ def compare(expected: pd.DataFrame | pd.Series, actual: pd.DataFrame, *,
                 worst = max(worst, float(np.max(np.abs(x[finite] - y[finite]))))
             if bad.any():
                 i = int(np.argmax(bad))
-                problems.append(f"column {c!r}: {int(bad.sum())} values differ (row {i}: pandas {x[i]!r}, SQL {y[i]!r})")
+                problems.append(
+                    f"column {c!r}: {int(bad.sum())} values differ (row {i}: pandas {x[i]!r}, SQL {y[i]!r})"
+                )
         else:
             x, y = _key(e[c]), _key(a[c])
             bad = ~((x == y) | (x.isna() & y.isna()))
             if bad.any():
                 i = int(np.argmax(bad.to_numpy()))
-                problems.append(f"column {c!r}: {int(bad.sum())} values differ (row {i}: pandas {x.iloc[i]!r}, SQL {y.iloc[i]!r})")
+                problems.append(
+                    f"column {c!r}: {int(bad.sum())} values differ (row {i}: pandas {x.iloc[i]!r}, SQL {y.iloc[i]!r})"
+                )
     return Comparison(not problems, len(e), list(e.columns), worst, problems)
 
 

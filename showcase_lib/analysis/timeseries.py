@@ -45,10 +45,19 @@ __all__ = [
 
 #: Accepted spellings of a period, mapped to the canonical one ("hour", "day", "week", "month").
 FREQ_ALIASES: dict[str, str] = {
-    "h": "hour", "hour": "hour", "hourly": "hour",
-    "d": "day", "day": "day", "daily": "day",
-    "w": "week", "week": "week", "weekly": "week",
-    "m": "month", "ms": "month", "month": "month", "monthly": "month",
+    "h": "hour",
+    "hour": "hour",
+    "hourly": "hour",
+    "d": "day",
+    "day": "day",
+    "daily": "day",
+    "w": "week",
+    "week": "week",
+    "weekly": "week",
+    "m": "month",
+    "ms": "month",
+    "month": "month",
+    "monthly": "month",
 }
 #: pandas frequency of each canonical period (used to build complete calendars).
 PANDAS_FREQ: dict[str, str] = {"hour": "h", "day": "D", "week": "W-MON", "month": "MS"}
@@ -86,8 +95,11 @@ def period_keys(timestamps: pd.Series, freq: str = "day") -> np.ndarray:
         ('2026-01-05', '2026-01-01')
     """
     f = canonical_freq(freq)
-    values = timestamps.to_numpy(dtype="datetime64[ns]") if isinstance(
-        timestamps.dtype, pd.DatetimeTZDtype) else np.asarray(timestamps, dtype="datetime64[ns]")
+    values = (
+        timestamps.to_numpy(dtype="datetime64[ns]")
+        if isinstance(timestamps.dtype, pd.DatetimeTZDtype)
+        else np.asarray(timestamps, dtype="datetime64[ns]")
+    )
     if f == "hour":
         return values.astype("datetime64[h]").astype("datetime64[ns]")
     if f == "day":
@@ -103,8 +115,9 @@ def _calendar(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.DatetimeI
     return pd.date_range(start, end, freq=PANDAS_FREQ[freq], tz="UTC", name="period")
 
 
-def aggregate(df: pd.DataFrame, freq: str = "day", *, by: str | None = None,
-              fill: bool = True) -> pd.DataFrame:
+def aggregate(
+    df: pd.DataFrame, freq: str = "day", *, by: str | None = None, fill: bool = True
+) -> pd.DataFrame:
     """Calls, cost and tokens per period (optionally per value of one dimension).
 
     Returns a frame indexed by ``period`` (UTC start of the period) -- or by
@@ -122,19 +135,29 @@ def aggregate(df: pd.DataFrame, freq: str = "day", *, by: str | None = None,
     cols = ["timestamp", "cost_usd", "input_tokens", "output_tokens"] + ([by] if by else [])
     _require(df, cols)
     keys = period_keys(df["timestamp"], f)
-    frame = pd.DataFrame({
-        "period": keys,
-        "cost_usd": df["cost_usd"].to_numpy(dtype=float),
-        "input_tokens": df["input_tokens"].to_numpy(dtype=np.int64),
-        "output_tokens": df["output_tokens"].to_numpy(dtype=np.int64),
-    })
+    frame = pd.DataFrame(
+        {
+            "period": keys,
+            "cost_usd": df["cost_usd"].to_numpy(dtype=float),
+            "input_tokens": df["input_tokens"].to_numpy(dtype=np.int64),
+            "output_tokens": df["output_tokens"].to_numpy(dtype=np.int64),
+        }
+    )
     group_cols = ["period"]
     if by:
-        frame[by] = df[by].to_numpy() if not isinstance(df[by].dtype, pd.CategoricalDtype) else df[by].values
+        frame[by] = (
+            df[by].to_numpy()
+            if not isinstance(df[by].dtype, pd.CategoricalDtype)
+            else df[by].values
+        )
         group_cols.append(by)
     grouped = frame.groupby(group_cols, observed=True, sort=True)
-    out = grouped.agg(calls=("cost_usd", "size"), cost_usd=("cost_usd", "sum"),
-                      input_tokens=("input_tokens", "sum"), output_tokens=("output_tokens", "sum"))
+    out = grouped.agg(
+        calls=("cost_usd", "size"),
+        cost_usd=("cost_usd", "sum"),
+        input_tokens=("input_tokens", "sum"),
+        output_tokens=("output_tokens", "sum"),
+    )
     out["total_tokens"] = out["input_tokens"] + out["output_tokens"]
     out = out.reset_index()
     out["period"] = out["period"].dt.tz_localize("UTC")
@@ -148,8 +171,14 @@ def aggregate(df: pd.DataFrame, freq: str = "day", *, by: str | None = None,
             out = out.set_index("period").reindex(cal, fill_value=0)
     else:
         out = out.set_index(group_cols)
-    return out[list(_METRICS)].astype({"calls": np.int64, "input_tokens": np.int64,
-                                       "output_tokens": np.int64, "total_tokens": np.int64})
+    return out[list(_METRICS)].astype(
+        {
+            "calls": np.int64,
+            "input_tokens": np.int64,
+            "output_tokens": np.int64,
+            "total_tokens": np.int64,
+        }
+    )
 
 
 def daily(df: pd.DataFrame, **kwargs) -> pd.DataFrame:
@@ -199,8 +228,9 @@ def growth(series: pd.Series | pd.DataFrame, periods: int = 1) -> pd.Series | pd
     return series / prev - 1
 
 
-def growth_rates(df: pd.DataFrame, freq: str = "day", *, metric: str = "cost_usd",
-                 complete_only: bool = True) -> pd.DataFrame:
+def growth_rates(
+    df: pd.DataFrame, freq: str = "day", *, metric: str = "cost_usd", complete_only: bool = True
+) -> pd.DataFrame:
     """Per-period totals with the change over the previous period (absolute and relative).
 
     For daily data a ``same_day_last_week`` growth (7 periods back) is added, which removes
@@ -245,8 +275,14 @@ def _totals(df: pd.DataFrame, window: _Window) -> pd.Series:
     calls = len(sub)
     cost = float(sub["cost_usd"].sum())
     tokens = int(sub["input_tokens"].sum() + sub["output_tokens"].sum())
-    return pd.Series({"cost_usd": cost, "calls": float(calls), "total_tokens": float(tokens),
-                      "avg_cost_per_call": cost / calls if calls else np.nan})
+    return pd.Series(
+        {
+            "cost_usd": cost,
+            "calls": float(calls),
+            "total_tokens": float(tokens),
+            "avg_cost_per_call": cost / calls if calls else np.nan,
+        }
+    )
 
 
 def compare_periods(df: pd.DataFrame, current: tuple, previous: tuple) -> pd.DataFrame:
@@ -355,9 +391,14 @@ def linear_trend(series: pd.Series, *, level: float = 0.95) -> LinearTrend:
     x = _day_numbers(series.index)
     res = sm.OLS(y, sm.add_constant(x)).fit()
     lo, hi = res.conf_int(alpha=1 - level)[1]
-    return LinearTrend(slope_per_day=float(res.params[1]), intercept=float(res.params[0]),
-                       r2=float(res.rsquared), p_value=float(res.pvalues[1]),
-                       slope_ci=(float(lo), float(hi)), mean=float(y.mean()))
+    return LinearTrend(
+        slope_per_day=float(res.params[1]),
+        intercept=float(res.params[0]),
+        r2=float(res.rsquared),
+        p_value=float(res.pvalues[1]),
+        slope_ci=(float(lo), float(hi)),
+        mean=float(y.mean()),
+    )
 
 
 def _day_numbers(index: pd.Index) -> np.ndarray:
@@ -397,11 +438,19 @@ def _fit_ets(series: pd.Series, seasonal_periods: int | None):
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     y = series.astype(float)
-    y.index = pd.DatetimeIndex(y.index).tz_localize(None) if getattr(y.index, "tz", None) else y.index
+    y.index = (
+        pd.DatetimeIndex(y.index).tz_localize(None) if getattr(y.index, "tz", None) else y.index
+    )
     y = y.asfreq("D") if isinstance(y.index, pd.DatetimeIndex) else y
     seasonal = "add" if seasonal_periods and len(y) >= 2 * seasonal_periods else None
-    model = ETSModel(y, error="add", trend="add", damped_trend=True, seasonal=seasonal,
-                     seasonal_periods=seasonal_periods if seasonal else None)
+    model = ETSModel(
+        y,
+        error="add",
+        trend="add",
+        damped_trend=True,
+        seasonal=seasonal,
+        seasonal_periods=seasonal_periods if seasonal else None,
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         res = model.fit(disp=False, maxiter=1000)
@@ -409,8 +458,9 @@ def _fit_ets(series: pd.Series, seasonal_periods: int | None):
     return res, converged, seasonal is not None
 
 
-def forecast(series: pd.Series, horizon: int = 14, *, seasonal_periods: int | None = 7,
-             level: float = 0.9) -> pd.DataFrame:
+def forecast(
+    series: pd.Series, horizon: int = 14, *, seasonal_periods: int | None = 7, level: float = 0.9
+) -> pd.DataFrame:
     """Forecast a daily series with exponential smoothing (ETS: additive error, damped
     additive trend, additive weekly seasonality) and its analytic prediction interval.
 
@@ -430,12 +480,22 @@ def forecast(series: pd.Series, horizon: int = 14, *, seasonal_periods: int | No
     n = len(series)
     pred = res.get_prediction(start=n, end=n + horizon - 1)
     frame = pred.summary_frame(alpha=1 - level)
-    idx = pd.date_range(pd.DatetimeIndex(series.index)[-1] + pd.Timedelta(days=1), periods=horizon,
-                        freq="D", name="period")
+    idx = pd.date_range(
+        pd.DatetimeIndex(series.index)[-1] + pd.Timedelta(days=1),
+        periods=horizon,
+        freq="D",
+        name="period",
+    )
     if idx.tz is None:
         idx = idx.tz_localize("UTC")
-    return pd.DataFrame({"mean": frame["mean"].to_numpy(), "lower": frame["pi_lower"].to_numpy(),
-                         "upper": frame["pi_upper"].to_numpy()}, index=idx)
+    return pd.DataFrame(
+        {
+            "mean": frame["mean"].to_numpy(),
+            "lower": frame["pi_lower"].to_numpy(),
+            "upper": frame["pi_upper"].to_numpy(),
+        },
+        index=idx,
+    )
 
 
 @dataclass(frozen=True)
@@ -463,16 +523,31 @@ class MonthEndProjection:
 
     def as_series(self) -> pd.Series:
         """The scalar figures as a Series (for display)."""
-        return pd.Series({"month": self.month.strftime("%Y-%m"), "asof": self.asof,
-                          "spent_to_date": self.spent_to_date,
-                          "days_remaining": self.days_remaining, "projected": self.projected,
-                          f"lower_{self.level:.0%}": self.lower, f"upper_{self.level:.0%}": self.upper,
-                          "budget": self.budget, "prob_over_budget": self.prob_over_budget})
+        return pd.Series(
+            {
+                "month": self.month.strftime("%Y-%m"),
+                "asof": self.asof,
+                "spent_to_date": self.spent_to_date,
+                "days_remaining": self.days_remaining,
+                "projected": self.projected,
+                f"lower_{self.level:.0%}": self.lower,
+                f"upper_{self.level:.0%}": self.upper,
+                "budget": self.budget,
+                "prob_over_budget": self.prob_over_budget,
+            }
+        )
 
 
-def month_end_projection(daily_cost: pd.Series, budget: float, *, asof=None, level: float = 0.9,
-                         n_paths: int = 2000, seed: int = 0,
-                         seasonal_periods: int | None = 7) -> MonthEndProjection:
+def month_end_projection(
+    daily_cost: pd.Series,
+    budget: float,
+    *,
+    asof=None,
+    level: float = 0.9,
+    n_paths: int = 2000,
+    seed: int = 0,
+    seasonal_periods: int | None = 7,
+) -> MonthEndProjection:
     """Project the month-end spend of the month containing ``asof`` and compare it to ``budget``.
 
     ``daily_cost`` is a daily cost series (e.g. ``daily(calls)["cost_usd"]``). The model is
@@ -509,17 +584,26 @@ def month_end_projection(daily_cost: pd.Series, budget: float, *, asof=None, lev
         # bootstrap the fitted residuals ourselves: statsmodels' "bootstrap" option draws from
         # numpy's global generator and ignores random_state, which would break reproducibility
         rng = np.random.default_rng(seed)
-        errors = rng.choice(np.asarray(res.resid, dtype=float), size=(days_remaining, n_paths), replace=True)
-        sims = res.simulate(nsimulations=days_remaining, repetitions=n_paths, anchor="end",
-                            random_errors=errors)
+        errors = rng.choice(
+            np.asarray(res.resid, dtype=float), size=(days_remaining, n_paths), replace=True
+        )
+        sims = res.simulate(
+            nsimulations=days_remaining, repetitions=n_paths, anchor="end", random_errors=errors
+        )
         paths = np.asarray(sims, dtype=float).reshape(days_remaining, n_paths)
         paths = np.clip(paths, 0, None)  # spend cannot be negative
         cum = spent + np.cumsum(paths, axis=0)
         totals = cum[-1]
         q = [(1 - level) / 2, 1 - (1 - level) / 2]
         fut_idx = pd.date_range(end, periods=days_remaining, freq="D")
-        future = pd.DataFrame({"mean": cum.mean(axis=1), "lower": np.quantile(cum, q[0], axis=1),
-                               "upper": np.quantile(cum, q[1], axis=1)}, index=fut_idx)
+        future = pd.DataFrame(
+            {
+                "mean": cum.mean(axis=1),
+                "lower": np.quantile(cum, q[0], axis=1),
+                "upper": np.quantile(cum, q[1], axis=1),
+            },
+            index=fut_idx,
+        )
         lo, hi = np.quantile(totals, q)
         projected, prob = float(totals.mean()), float((totals > budget).mean())
     else:
@@ -528,7 +612,17 @@ def month_end_projection(daily_cost: pd.Series, budget: float, *, asof=None, lev
         prob = float(spent > budget)
     path = pd.concat([actual_cum.rename("actual").to_frame(), future], axis=1)
     path.index.name = "period"
-    return MonthEndProjection(month=month, asof=end, spent_to_date=spent,
-                              days_remaining=days_remaining, projected=projected,
-                              lower=float(lo), upper=float(hi), level=level, budget=float(budget),
-                              prob_over_budget=prob, converged=converged, path=path)
+    return MonthEndProjection(
+        month=month,
+        asof=end,
+        spent_to_date=spent,
+        days_remaining=days_remaining,
+        projected=projected,
+        lower=float(lo),
+        upper=float(hi),
+        level=level,
+        budget=float(budget),
+        prob_over_budget=prob,
+        converged=converged,
+        path=path,
+    )

@@ -35,12 +35,16 @@ def _outage(text: str) -> Outage:
         start, end = (float(x) for x in text.split(":", 1))
         return Outage(start_s=start, end_s=end)
     except (ValueError, ValidationError) as exc:
-        raise argparse.ArgumentTypeError(f"--outage {text!r} must be START:END seconds ({exc})") from None
+        raise argparse.ArgumentTypeError(
+            f"--outage {text!r} must be START:END seconds ({exc})"
+        ) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m showcase_lib.emulator",
-                                description="Revenium-compatible metering API emulator.")  # fmt: skip
+    p = argparse.ArgumentParser(
+        prog="python -m showcase_lib.emulator",
+        description="Revenium-compatible metering API emulator.",
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8787, help="0 picks a free port")
     p.add_argument("--api-key", default=None, help=f"default: ${API_KEY_ENV}")
@@ -49,8 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     f = p.add_argument_group("faults")
     f.add_argument("--faults-json", default=None, help="a FaultConfig as JSON (flags override)")
     f.add_argument("--error-rate", type=float)
-    f.add_argument("--error-codes", type=lambda s: tuple(int(x) for x in s.split(",")),
-                   help="comma-separated 5xx codes, e.g. 500,503")  # fmt: skip
+    f.add_argument(
+        "--error-codes",
+        type=lambda s: tuple(int(x) for x in s.split(",")),
+        help="comma-separated 5xx codes, e.g. 500,503",
+    )
     f.add_argument("--rate-limit-rate", type=float)
     f.add_argument("--retry-after-s", type=float)
     f.add_argument("--latency-ms", type=float)
@@ -59,8 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--hang-s", type=float)
     f.add_argument("--drop-rate", type=float)
     f.add_argument("--lost-response-rate", type=float)
-    f.add_argument("--outage", type=_outage, action="append", dest="outages",
-                   help="START:END seconds after start; repeatable")  # fmt: skip
+    f.add_argument(
+        "--outage",
+        type=_outage,
+        action="append",
+        dest="outages",
+        help="START:END seconds after start; repeatable",
+    )
     f.add_argument("--seed", type=int)
     p.add_argument("--log-level", default="WARNING")
     return p
@@ -82,8 +94,13 @@ async def serve(server: EmulatorServer, db_path: str) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    line = {"event": "listening", "host": server.host, "port": port,
-            "base_url": f"http://{server.host}:{port}/meter/", "db": db_path}  # fmt: skip
+    line = {
+        "event": "listening",
+        "host": server.host,
+        "port": port,
+        "base_url": f"http://{server.host}:{port}/meter/",
+        "db": db_path,
+    }
     sys.stdout.write(json.dumps(line) + "\n")
     sys.stdout.flush()
     try:
@@ -95,8 +112,11 @@ async def serve(server: EmulatorServer, db_path: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     api_key = args.api_key or os.environ.get(API_KEY_ENV)
     if not api_key:
         parser.error(f"give --api-key or set {API_KEY_ENV}")
@@ -104,9 +124,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         faults = faults_from_args(args)
     except (ValidationError, ValueError) as exc:
         parser.error(f"bad fault settings: {exc}")
-    db_path = args.db or os.path.join(tempfile.mkdtemp(prefix="showcase-emulator-"), "emulator.sqlite")
-    server = EmulatorServer(api_key=api_key, db_path=db_path, faults=faults, host=args.host,
-                            port=args.port, max_body_bytes=args.max_body_bytes)  # fmt: skip
+    db_path = args.db or os.path.join(
+        tempfile.mkdtemp(prefix="showcase-emulator-"), "emulator.sqlite"
+    )
+    server = EmulatorServer(
+        api_key=api_key,
+        db_path=db_path,
+        faults=faults,
+        host=args.host,
+        port=args.port,
+        max_body_bytes=args.max_body_bytes,
+    )
     try:
         asyncio.run(serve(server, db_path))
     except KeyboardInterrupt:

@@ -27,8 +27,15 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 FaultKind = Literal["outage", "drop", "hang", "error", "rate_limit", "lost_response"]
-FAULT_KINDS: tuple[str, ...] = ("outage", "drop", "hang", "error", "rate_limit", "lost_response",
-                                "latency")  # fmt: skip
+FAULT_KINDS: tuple[str, ...] = (
+    "outage",
+    "drop",
+    "hang",
+    "error",
+    "rate_limit",
+    "lost_response",
+    "latency",
+)
 
 
 class Outage(BaseModel):
@@ -109,8 +116,13 @@ class FaultConfig(BaseModel):
 
     @property
     def total_rate(self) -> float:
-        return (self.drop_rate + self.hang_rate + self.error_rate + self.rate_limit_rate
-                + self.lost_response_rate)  # fmt: skip
+        return (
+            self.drop_rate
+            + self.hang_rate
+            + self.error_rate
+            + self.rate_limit_rate
+            + self.lost_response_rate
+        )
 
     @classmethod
     def coerce(cls, value: FaultConfig | dict[str, Any] | None) -> FaultConfig:

@@ -90,8 +90,13 @@ def error_body(error: str, message: str) -> bytes:
 class HttpProtocol(asyncio.Protocol):
     """One client connection. Requests are answered in order, one at a time."""
 
-    def __init__(self, handler: Handler, max_body_bytes: int, connections: set[HttpProtocol],
-                 on_error: Callable[[int, str], None] | None = None):  # fmt: skip
+    def __init__(
+        self,
+        handler: Handler,
+        max_body_bytes: int,
+        connections: set[HttpProtocol],
+        on_error: Callable[[int, str], None] | None = None,
+    ):
         self._handler = handler
         self._on_error = on_error
         self._max_body = max_body_bytes
@@ -152,7 +157,9 @@ class HttpProtocol(asyncio.Protocol):
             except _BadRequest as bad:
                 req = HttpRequest("GET", "", "", {}, keep_alive=False)
                 name = _REASONS.get(bad.status, b"error").decode().lower().replace(" ", "_")
-                self._reject(req, HttpResponse(bad.status, error_body(name, bad.message), close=True))
+                self._reject(
+                    req, HttpResponse(bad.status, error_body(name, bad.message), close=True)
+                )
                 return
             if req is None:
                 return
@@ -274,8 +281,11 @@ class HttpProtocol(asyncio.Protocol):
         length = int(cl_text)
         if length > self._max_body:
             req = HttpRequest(method, path, query, headers, b"", False)
-            resp = HttpResponse(413, error_body("payload_too_large",
-                                f"the body is larger than {self._max_body} bytes"), close=True)  # fmt: skip
+            resp = HttpResponse(
+                413,
+                error_body("payload_too_large", f"the body is larger than {self._max_body} bytes"),
+                close=True,
+            )
             available = len(buf) - body_start
             del buf[:]
             if self._on_error is not None:
@@ -341,10 +351,15 @@ class HttpProtocol(asyncio.Protocol):
             pos = data_start + size + 2
 
 
-async def start_server(handler: Handler, host: str, port: int, *,
-                       max_body_bytes: int = 1024 * 1024,
-                       connections: set[HttpProtocol] | None = None,
-                       on_error: Callable[[int, str], None] | None = None) -> asyncio.Server:  # fmt: skip
+async def start_server(
+    handler: Handler,
+    host: str,
+    port: int,
+    *,
+    max_body_bytes: int = 1024 * 1024,
+    connections: set[HttpProtocol] | None = None,
+    on_error: Callable[[int, str], None] | None = None,
+) -> asyncio.Server:
     """Listen on ``host:port`` (0 = a free port) and serve ``handler``.
 
     ``on_error(status, path)`` is told about requests the protocol itself rejects
@@ -353,6 +368,9 @@ async def start_server(handler: Handler, host: str, port: int, *,
     conns = connections if connections is not None else set()
     loop = asyncio.get_running_loop()
     return await loop.create_server(
-        lambda: HttpProtocol(handler, max_body_bytes, conns, on_error), host, port, backlog=1024,
+        lambda: HttpProtocol(handler, max_body_bytes, conns, on_error),
+        host,
+        port,
+        backlog=1024,
         reuse_address=True,
-    )  # fmt: skip
+    )

@@ -108,8 +108,17 @@ class _ThreadHost:
 class _ProcessHost:
     """``python -m showcase_lib.emulator`` in a child process."""
 
-    def __init__(self, *, api_key: str, db_path: str, faults: FaultConfig, host: str, port: int,
-                 max_body_bytes: int, log_path: str):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        db_path: str,
+        faults: FaultConfig,
+        host: str,
+        port: int,
+        max_body_bytes: int,
+        log_path: str,
+    ):
         self._api_key = api_key
         self.db_path = db_path
         self.faults = faults
@@ -120,17 +129,30 @@ class _ProcessHost:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> int:
-        cmd = [sys.executable, "-m", "showcase_lib.emulator", "--host", self.host,
-               "--port", str(self.port), "--db", self.db_path,
-               "--faults-json", self.faults.model_dump_json(),
-               "--max-body-bytes", str(self.max_body_bytes)]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "showcase_lib.emulator",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--db",
+            self.db_path,
+            "--faults-json",
+            self.faults.model_dump_json(),
+            "--max-body-bytes",
+            str(self.max_body_bytes),
+        ]
         env = {**os.environ, API_KEY_ENV: self._api_key}
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=log)
         assert self.proc.stdout is not None
         line: concurrent.futures.Future[bytes] = concurrent.futures.Future()
-        threading.Thread(target=lambda: line.set_result(self.proc.stdout.readline()),  # type: ignore[union-attr]
-                         daemon=True).start()  # fmt: skip
+        threading.Thread(
+            target=lambda: line.set_result(self.proc.stdout.readline()),  # type: ignore[union-attr]
+            daemon=True,
+        ).start()
         try:
             first = line.result(timeout)
         except concurrent.futures.TimeoutError:
@@ -178,10 +200,17 @@ class Emulator:
         (0, 0.1)
     """
 
-    def __init__(self, api_key: str | None = None, db_path: str | os.PathLike[str] | None = None,
-                 faults: FaultConfig | dict[str, Any] | None = None, host: str = "127.0.0.1",
-                 port: int = 0, *, process: bool = False,
-                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES):  # fmt: skip
+    def __init__(
+        self,
+        api_key: str | None = None,
+        db_path: str | os.PathLike[str] | None = None,
+        faults: FaultConfig | dict[str, Any] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        process: bool = False,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ):
         self._api_key = api_key if api_key is not None else new_api_key()
         if not self._api_key:
             raise ValueError("api_key='' must be a non-empty string")
@@ -205,7 +234,9 @@ class Emulator:
     def __repr__(self) -> str:
         mode = "process" if self.process else "thread"
         state = "running" if self.running else "stopped"
-        return f"Emulator(base_url={self.base_url!r}, db_path={self.db_path!r}, mode={mode}, {state})"
+        return (
+            f"Emulator(base_url={self.base_url!r}, db_path={self.db_path!r}, mode={mode}, {state})"
+        )
 
     @property
     def api_key(self) -> str:
@@ -236,18 +267,30 @@ class Emulator:
             if self._tmpdir is not None:
                 log_path = os.path.join(self._tmpdir, "emulator.log")
             else:  # never write a log next to a caller's store (it may be in a repository)
-                log_path = os.path.join(tempfile.gettempdir(),
-                                        f"showcase-emulator-{os.getpid()}-{id(self):x}.log")  # fmt: skip
+                log_path = os.path.join(
+                    tempfile.gettempdir(), f"showcase-emulator-{os.getpid()}-{id(self):x}.log"
+                )
             self.log_path = log_path
-            proc = _ProcessHost(api_key=self._api_key, db_path=self.db_path, faults=self._faults,
-                                host=self.host, port=self.port,
-                                max_body_bytes=self.max_body_bytes, log_path=log_path)  # fmt: skip
+            proc = _ProcessHost(
+                api_key=self._api_key,
+                db_path=self.db_path,
+                faults=self._faults,
+                host=self.host,
+                port=self.port,
+                max_body_bytes=self.max_body_bytes,
+                log_path=log_path,
+            )
             self.port = proc.start()
             self._proc = proc
         else:
-            server = EmulatorServer(api_key=self._api_key, db_path=self.db_path,
-                                    faults=self._faults, host=self.host, port=self.port,
-                                    max_body_bytes=self.max_body_bytes)  # fmt: skip
+            server = EmulatorServer(
+                api_key=self._api_key,
+                db_path=self.db_path,
+                faults=self._faults,
+                host=self.host,
+                port=self.port,
+                max_body_bytes=self.max_body_bytes,
+            )
             host = _ThreadHost(server)
             self.port = host.start()
             self._thread = host
@@ -304,7 +347,9 @@ class Emulator:
     # ------------------------------------------------------------------ read-out
     def _admin(self, method: str, path: str, **kw: Any) -> Any:
         if not self.running:
-            raise RuntimeError("the emulator is not running; use it inside `with Emulator() as emu:`")
+            raise RuntimeError(
+                "the emulator is not running; use it inside `with Emulator() as emu:`"
+            )
         if self._http is None:
             self._http = httpx.Client(base_url=self.url, timeout=30)
         resp = self._http.request(method, "_emulator/" + path, **kw)
@@ -312,11 +357,13 @@ class Emulator:
             raise ValueError(resp.json().get("message", resp.text))
         return resp.json()
 
-    def events(self, *, limit: int | None = None, offset: int = 0,
-               kind: str = "completion") -> list[dict[str, Any]]:  # fmt: skip
+    def events(
+        self, *, limit: int | None = None, offset: int = 0, kind: str = "completion"
+    ) -> list[dict[str, Any]]:
         """Stored bodies (wire form), in arrival order; ``kind='all'`` for every endpoint."""
-        return read_bodies(self.db_path, kind=None if kind == "all" else kind, limit=limit,
-                           offset=offset)  # fmt: skip
+        return read_bodies(
+            self.db_path, kind=None if kind == "all" else kind, limit=limit, offset=offset
+        )
 
     def records(self) -> pd.DataFrame:
         """Stored completions as a record frame (``showcase_lib.schema``), in arrival order."""
@@ -339,8 +386,9 @@ class Emulator:
             return FaultConfig.model_validate(self._admin("GET", "faults"))
         return self._faults
 
-    def set_faults(self, faults: FaultConfig | dict[str, Any] | None = None,
-                   **fields: Any) -> FaultConfig:  # fmt: skip
+    def set_faults(
+        self, faults: FaultConfig | dict[str, Any] | None = None, **fields: Any
+    ) -> FaultConfig:
         """Replace the faults while running: ``set_faults(error_rate=0.2)``, a dict, a
         ``FaultConfig``, or ``set_faults()`` / ``set_faults(None)`` for no faults."""
         if faults is not None and fields:
@@ -365,4 +413,3 @@ class Emulator:
             if count >= n or time.monotonic() > deadline:
                 return count
             time.sleep(0.02)
-

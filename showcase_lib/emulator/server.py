@@ -85,10 +85,19 @@ ENDPOINTS: dict[str, str] = {
     "/meter/v2/tool/events": "tool_event",
 }
 
-_ERROR_NAMES = {400: "bad_request", 401: "unauthorized", 404: "not_found",
-                405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-                429: "rate_limited", 500: "internal_error", 502: "bad_gateway",
-                503: "service_unavailable", 504: "gateway_timeout"}  # fmt: skip
+_ERROR_NAMES = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    429: "rate_limited",
+    500: "internal_error",
+    502: "bad_gateway",
+    503: "service_unavailable",
+    504: "gateway_timeout",
+}
 
 
 def _reject_constant(name: str) -> Any:
@@ -103,8 +112,14 @@ def json_response(status: int, payload: Any, headers: dict[str, str] | None = No
     return HttpResponse(status, json.dumps(payload).encode(), headers or {})
 
 
-def json_error(status: int, error: str, message: str, *, errors: list[FieldError] | None = None,
-               headers: dict[str, str] | None = None) -> HttpResponse:  # fmt: skip
+def json_error(
+    status: int,
+    error: str,
+    message: str,
+    *,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> HttpResponse:
     """A JSON error answer: ``{"error", "message", "errors"?}``."""
     payload: dict[str, Any] = {"error": error, "message": message}
     if errors:
@@ -188,10 +203,17 @@ class EmulatorServer:
     constant-time comparison and never appears in reprs, logs or answers.
     """
 
-    def __init__(self, *, api_key: str, db_path: str, faults: FaultConfig | dict[str, Any] | None = None,
-                 host: str = "127.0.0.1", port: int = 0,
-                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-                 shutdown_timeout: float = 0.5):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        db_path: str,
+        faults: FaultConfig | dict[str, Any] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        shutdown_timeout: float = 0.5,
+    ):
         if not api_key:
             raise ValueError("api_key='' must be a non-empty string")
         self._key = api_key.encode("utf-8")
@@ -232,10 +254,14 @@ class EmulatorServer:
         r = secrets.token_hex(10)  # ids look like UUIDs: random per start + a counter
         self._id_prefix = f"{r[:8]}-{r[8:12]}-4{r[12:15]}-a{r[15:18]}-"
         try:
-            self._server = await start_server(self.handle, self.host, self.port,
-                                              max_body_bytes=self.max_body_bytes,
-                                              connections=self._connections,
-                                              on_error=self._protocol_error)  # fmt: skip
+            self._server = await start_server(
+                self.handle,
+                self.host,
+                self.port,
+                max_body_bytes=self.max_body_bytes,
+                connections=self._connections,
+                on_error=self._protocol_error,
+            )
         except BaseException:
             await self._close_store()
             raise
@@ -357,8 +383,12 @@ class EmulatorServer:
             if kind is None:
                 return self._reject(404, "not_found", f"no endpoint at {path[:200]}")
             if req.method != "POST":
-                return self._reject(405, "method_not_allowed", f"{req.method} is not allowed on "
-                                    f"{path}; use POST", headers={"Allow": "POST"})  # fmt: skip
+                return self._reject(
+                    405,
+                    "method_not_allowed",
+                    f"{req.method} is not allowed on {path}; use POST",
+                    headers={"Allow": "POST"},
+                )
             injector = self._injector
             delay = injector.delay_s()
             if delay > 0:
@@ -371,8 +401,12 @@ class EmulatorServer:
         methods, name = route
         if req.method not in methods:
             allow = ", ".join(methods)
-            return self._reject(405, "method_not_allowed", f"{req.method} is not allowed on "
-                                f"{path}; use {allow}", headers={"Allow": allow})  # fmt: skip
+            return self._reject(
+                405,
+                "method_not_allowed",
+                f"{req.method} is not allowed on {path}; use {allow}",
+                headers={"Allow": allow},
+            )
         return getattr(self, name)(req)
 
     async def _after_delay(self, req: HttpRequest, kind: str, delay: float) -> HttpResponse | Drop:
@@ -430,15 +464,22 @@ class EmulatorServer:
             errors = []
         key = req.headers.get("idempotency-key")
         if key is not None and not (0 < len(key) <= 255 and key.isascii() and key.isprintable()):
-            errors.append(FieldError(IDEMPOTENCY_HEADER, "must be 1-255 printable ASCII characters",
-                                     repr(key[:60])))  # fmt: skip
+            errors.append(
+                FieldError(
+                    IDEMPOTENCY_HEADER, "must be 1-255 printable ASCII characters", repr(key[:60])
+                )
+            )
         if errors:
-            return self._reject(400, "validation_failed",
-                                "; ".join(e.message for e in errors)[:2000], errors=errors)  # fmt: skip
+            return self._reject(
+                400, "validation_failed", "; ".join(e.message for e in errors)[:2000], errors=errors
+            )
         if key is not None and key in self._in_progress:
-            return self._reject(409, "idempotency_key_in_progress",
-                                f"a request with {IDEMPOTENCY_HEADER} {key!r} is still running",
-                                headers={"Retry-After": "1"})  # fmt: skip
+            return self._reject(
+                409,
+                "idempotency_key_in_progress",
+                f"a request with {IDEMPOTENCY_HEADER} {key!r} is still running",
+                headers={"Retry-After": "1"},
+            )
 
         store, writer = self._store, self._writer
         if store is None or writer is None:
@@ -456,8 +497,10 @@ class EmulatorServer:
         rid = f"{self._id_prefix}{next(self._ids):012x}"
         now, created = self._clock.now()
         label = json.dumps(f"{kind} {tid}"[:255] if tid else kind)
-        answer = (f'{{"id": "{rid}", "label": {label}, "resourceType": "metering", '
-                  f'"signature": "{signature}", "created": "{created}"}}')  # fmt: skip
+        answer = (
+            f'{{"id": "{rid}", "label": {label}, "resourceType": "metering", '
+            f'"signature": "{signature}", "created": "{created}"}}'
+        )
         item = Pending(kind, key, signature, text, tid, answer, rid, now)
         if key is not None:
             self._in_progress.add(key)
@@ -477,10 +520,15 @@ class EmulatorServer:
         writer.submit(item).add_done_callback(done)
         return out
 
-    def _answer(self, outcome: Outcome, key: str | None, fault: Fault | None) -> HttpResponse | Drop:
+    def _answer(
+        self, outcome: Outcome, key: str | None, fault: Fault | None
+    ) -> HttpResponse | Drop:
         if outcome.outcome == "mismatch":
-            return self._reject(409, "idempotency_key_mismatch", f"{IDEMPOTENCY_HEADER} {key!r} "
-                                "was already used with a different body")  # fmt: skip
+            return self._reject(
+                409,
+                "idempotency_key_mismatch",
+                f"{IDEMPOTENCY_HEADER} {key!r} was already used with a different body",
+            )
         if outcome.outcome == "duplicate":
             self._counters["duplicates"] += 1
         else:
@@ -495,11 +543,14 @@ class EmulatorServer:
 
     # ---------------------------------------------------------------- admin
     def _health(self, req: HttpRequest) -> HttpResponse:
-        return json_response(200, {
-            "status": "ok",
-            "uptime_s": round(time.monotonic() - self._started, 3),
-            "in_store": self._store.count() if self._store is not None else None,
-        })  # fmt: skip
+        return json_response(
+            200,
+            {
+                "status": "ok",
+                "uptime_s": round(time.monotonic() - self._started, 3),
+                "in_store": self._store.count() if self._store is not None else None,
+            },
+        )
 
     def _stats_route(self, req: HttpRequest) -> HttpResponse:
         return json_response(200, self.stats())
@@ -517,20 +568,29 @@ class EmulatorServer:
                     errors.append(FieldError(name, "must be an integer >= 0", repr(text[:40])))
         kind = q.get("kind", ["completion"])[-1]
         if kind not in (*ENDPOINTS.values(), "all"):
-            errors.append(FieldError("kind", "must be one of " + ", ".join(ENDPOINTS.values())
-                                     + ", all", repr(kind[:40])))  # fmt: skip
+            errors.append(
+                FieldError(
+                    "kind",
+                    "must be one of " + ", ".join(ENDPOINTS.values()) + ", all",
+                    repr(kind[:40]),
+                )
+            )
         if errors:
-            return json_error(400, "bad_request", "; ".join(e.message for e in errors),
-                              errors=errors)  # fmt: skip
+            return json_error(
+                400, "bad_request", "; ".join(e.message for e in errors), errors=errors
+            )
         store = self._store
         assert store is not None and self._loop is not None
 
         async def read() -> HttpResponse:
             text = await self._loop.run_in_executor(  # type: ignore[union-attr]
                 self._executor,
-                lambda: store.bodies_json(kind=None if kind == "all" else kind,
-                                          limit=params["limit"], offset=params["offset"] or 0),
-            )  # fmt: skip
+                lambda: store.bodies_json(
+                    kind=None if kind == "all" else kind,
+                    limit=params["limit"],
+                    offset=params["offset"] or 0,
+                ),
+            )
             return HttpResponse(200, text.encode())
 
         return read()
@@ -540,10 +600,17 @@ class EmulatorServer:
             try:
                 config = FaultConfig.model_validate_json(req.body or b"{}")
             except ValidationError as exc:
-                errors = [FieldError(".".join(map(str, e["loc"])) or "(body)", e["msg"],
-                                     repr(e.get("input"))[:60]) for e in exc.errors()]  # fmt: skip
-                return json_error(400, "bad_request", "; ".join(e.message for e in errors),
-                                  errors=errors)  # fmt: skip
+                errors = [
+                    FieldError(
+                        ".".join(map(str, e["loc"])) or "(body)",
+                        e["msg"],
+                        repr(e.get("input"))[:60],
+                    )
+                    for e in exc.errors()
+                ]
+                return json_error(
+                    400, "bad_request", "; ".join(e.message for e in errors), errors=errors
+                )
             self.set_faults(config)
         return HttpResponse(200, self.faults.model_dump_json().encode())
 

@@ -78,8 +78,9 @@ def _connect(path: str | os.PathLike[str], *, readonly: bool = False) -> sqlite3
     if readonly:
         conn = sqlite3.connect(f"file:{os.fspath(path)}?mode=ro", uri=True, timeout=30)
     else:
-        conn = sqlite3.connect(os.fspath(path), timeout=30, isolation_level=None,
-                               check_same_thread=False)  # fmt: skip
+        conn = sqlite3.connect(
+            os.fspath(path), timeout=30, isolation_level=None, check_same_thread=False
+        )
         conn.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a commit survives a crash of the process (the WAL is written
         # before the commit returns); only an OS crash or power loss can lose the last commits.
@@ -103,7 +104,9 @@ class Store:
         #: Per-store signing secret for the ``signature`` of answers (never the API key).
         self.secret: bytes = secret
         self._count = self._conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-        self._last_seq = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+        self._last_seq = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[
+            0
+        ]
 
     def count(self) -> int:
         """Rows in the events table (all kinds, all runs)."""
@@ -185,8 +188,9 @@ class Store:
         self._conn.execute("COMMIT")
         self._count = 0
 
-    def bodies_json(self, *, kind: str | None = "completion", limit: int | None = None,
-                    offset: int = 0) -> str:  # fmt: skip
+    def bodies_json(
+        self, *, kind: str | None = "completion", limit: int | None = None, offset: int = 0
+    ) -> str:
         """A JSON array of stored bodies (text, not parsed), in arrival order."""
         rows = _select_bodies(self._conn, kind, limit, offset)
         return "[" + ",".join(r[0] for r in rows) + "]"
@@ -195,8 +199,9 @@ class Store:
         self._conn.close()
 
 
-def _select_bodies(conn: sqlite3.Connection, kind: str | None, limit: int | None,
-                   offset: int) -> list[tuple[str]]:  # fmt: skip
+def _select_bodies(
+    conn: sqlite3.Connection, kind: str | None, limit: int | None, offset: int
+) -> list[tuple[str]]:
     where = "WHERE kind = ?" if kind is not None else ""
     params: list[Any] = [kind] if kind is not None else []
     params += [-1 if limit is None else int(limit), int(offset)]
@@ -206,8 +211,13 @@ def _select_bodies(conn: sqlite3.Connection, kind: str | None, limit: int | None
     ).fetchall()
 
 
-def read_bodies(path: str | os.PathLike[str], *, kind: str | None = "completion",
-                limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:  # fmt: skip
+def read_bodies(
+    path: str | os.PathLike[str],
+    *,
+    kind: str | None = "completion",
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
     """Read stored bodies (wire form) from a store file, with a read-only connection.
 
     Safe while a server (in this or another process) is writing.

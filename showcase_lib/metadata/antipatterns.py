@@ -34,8 +34,9 @@ def _rows(n: int, share: float, rng: np.random.Generator) -> np.ndarray:
     return rng.random(n) < share
 
 
-def split_casing(df: pd.DataFrame, *, field: str = "customer_id", top: int = 3,
-                 share: float = 0.3, seed: int = 0) -> pd.DataFrame:
+def split_casing(
+    df: pd.DataFrame, *, field: str = "customer_id", top: int = 3, share: float = 0.3, seed: int = 0
+) -> pd.DataFrame:
     """Spell the ``top`` costliest values of ``field`` differently on ``share`` of their rows
     (``CUST_0001``, ``cust-0001``, ``Cust_0001``), as several services tagging by hand do.
 
@@ -68,8 +69,11 @@ def emails_as_user_ids(df: pd.DataFrame, *, share: float = 0.2, seed: int = 0) -
     """
     rng = np.random.default_rng(seed)
     out = df.copy()
-    key = (out["session_id"].astype(str) if "session_id" in out
-           else pd.Series(np.arange(len(out)).astype(str), index=out.index))
+    key = (
+        out["session_id"].astype(str)
+        if "session_id" in out
+        else pd.Series(np.arange(len(out)).astype(str), index=out.index)
+    )
     h = pd.util.hash_array(key.to_numpy(dtype=object), hash_key="showcase-users-0") % 5000
     num = pd.Series(h, index=out.index).astype(str).astype("string[pyarrow]").str.zfill(5)
     email = _rows(len(out), share, rng)
@@ -77,8 +81,9 @@ def emails_as_user_ids(df: pd.DataFrame, *, share: float = 0.2, seed: int = 0) -
     return out
 
 
-def timestamps_in_names(df: pd.DataFrame, *, field: str = "feature_id",
-                        share: float = 1.0, seed: int = 0) -> pd.DataFrame:
+def timestamps_in_names(
+    df: pd.DataFrame, *, field: str = "feature_id", share: float = 1.0, seed: int = 0
+) -> pd.DataFrame:
     """Append the call's date to ``field`` (``chat_widget_2026-01-15``): one new value a day.
 
     Example:
@@ -90,16 +95,24 @@ def timestamps_in_names(df: pd.DataFrame, *, field: str = "feature_id",
     out = df.copy()
     base = out[field].astype("string[pyarrow]")
     codes, days = pd.factorize(out["timestamp"].dt.floor("D"))
-    date = pd.Series(pd.Index(days).strftime("%Y-%m-%d").to_numpy(dtype=object)[codes],
-                     index=out.index, dtype="string[pyarrow]")
+    date = pd.Series(
+        pd.Index(days).strftime("%Y-%m-%d").to_numpy(dtype=object)[codes],
+        index=out.index,
+        dtype="string[pyarrow]",
+    )
     hit = _rows(len(out), share, rng)
     out[field] = (base + "_" + date).where(hit, base)
     return out
 
 
-def random_ids_in_names(df: pd.DataFrame, *, field: str = "component_id",
-                        source: str = "request_id", share: float = 1.0,
-                        seed: int = 0) -> pd.DataFrame:
+def random_ids_in_names(
+    df: pd.DataFrame,
+    *,
+    field: str = "component_id",
+    source: str = "request_id",
+    share: float = 1.0,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Put a per-request random id into a grouping field (``agent_5b51b6c0b6``).
 
     Example:
@@ -115,8 +128,9 @@ def random_ids_in_names(df: pd.DataFrame, *, field: str = "component_id",
     return out
 
 
-def free_text_values(df: pd.DataFrame, *, field: str = "feature_id", share: float = 0.05,
-                     seed: int = 0) -> pd.DataFrame:
+def free_text_values(
+    df: pd.DataFrame, *, field: str = "feature_id", share: float = 0.05, seed: int = 0
+) -> pd.DataFrame:
     """Replace ``share`` of ``field`` with a sentence (a prompt or a UI label).
 
     Example:
@@ -126,16 +140,24 @@ def free_text_values(df: pd.DataFrame, *, field: str = "feature_id", share: floa
     """
     rng = np.random.default_rng(seed)
     out = df.copy()
-    phrases = np.array(["summarize this ticket for the agent", "Ask AI about this document",
-                        "translate reply to customer language", "explain this SQL query please"])
+    phrases = np.array(
+        [
+            "summarize this ticket for the agent",
+            "Ask AI about this document",
+            "translate reply to customer language",
+            "explain this SQL query please",
+        ]
+    )
     hit = _rows(len(out), share, rng)
-    out[field] = np.where(hit, phrases[rng.integers(0, len(phrases), len(out))],
-                          _text(out[field]).astype(str))
+    out[field] = np.where(
+        hit, phrases[rng.integers(0, len(phrases), len(out))], _text(out[field]).astype(str)
+    )
     return out
 
 
-def several_allocation_keys(df: pd.DataFrame, *, share: float = 0.25,
-                            seed: int = 0) -> pd.DataFrame:
+def several_allocation_keys(
+    df: pd.DataFrame, *, share: float = 0.25, seed: int = 0
+) -> pd.DataFrame:
     """Tag calls with ``cost_center`` and, on ``share`` of them, also ``team``.
 
     Example:
@@ -160,9 +182,13 @@ def price_table_copy(df: pd.DataFrame, *, models: int = 12) -> pd.DataFrame:
         True
     """
     out = df.copy()
-    table = {f"model-{i:02d}": {"input_usd_per_mtok": round(0.15 * (i + 1), 2),
-                                "output_usd_per_mtok": round(0.6 * (i + 1), 2)}
-             for i in range(models)}
+    table = {
+        f"model-{i:02d}": {
+            "input_usd_per_mtok": round(0.15 * (i + 1), 2),
+            "output_usd_per_mtok": round(0.6 * (i + 1), 2),
+        }
+        for i in range(models)
+    }
     out["price_table"] = json.dumps(table, separators=(",", ":"))
     return out
 

@@ -37,24 +37,41 @@ EXTERNAL_ID_FIELDS: Final[tuple[str, ...]] = ("user_id", "subscription_id", *TRA
 
 #: Default ceiling of distinct values per field (None: unbounded by design, never group by it).
 DEFAULT_THRESHOLDS: Final[dict[str, int | None]] = {
-    "customer_id": 100_000, "organization_id": 10_000, "user_id": 1_000_000,
-    "product_id": 50, "feature_id": 500, "component_id": 500,
-    "subscription_tier": 3, "subscription_id": 100_000, "environment": 3, "task_type": 20,
-    "user_agent": 200, "session_id": None, "request_id": None, "trace_id": None,
+    "customer_id": 100_000,
+    "organization_id": 10_000,
+    "user_id": 1_000_000,
+    "product_id": 50,
+    "feature_id": 500,
+    "component_id": 500,
+    "subscription_tier": 3,
+    "subscription_id": 100_000,
+    "environment": 3,
+    "task_type": 20,
+    "user_agent": 200,
+    "session_id": None,
+    "request_id": None,
+    "trace_id": None,
 }
 #: Ceiling for extension fields not listed above.
 DEFAULT_EXTENSION_THRESHOLD: Final[int] = 1_000
 
 #: Keys that allocate cost to an internal owner: at most one per record.
 ALLOCATION_KEYS: Final[tuple[str, ...]] = (
-    "cost_center", "team", "department", "business_unit", "budget_owner", "chargeback_to",
+    "cost_center",
+    "team",
+    "department",
+    "business_unit",
+    "budget_owner",
+    "chargeback_to",
     "project",
 )
 
 #: (child, parent) pairs that must form a tree: each child value has exactly one parent value.
 HIERARCHY: Final[tuple[tuple[str, str], ...]] = (
-    ("customer_id", "organization_id"), ("feature_id", "product_id"),
-    ("component_id", "feature_id"), ("subscription_id", "customer_id"),
+    ("customer_id", "organization_id"),
+    ("feature_id", "product_id"),
+    ("component_id", "feature_id"),
+    ("subscription_id", "customer_id"),
 )
 
 #: Per-record metadata budget in bytes of JSON (a warning threshold, not a Revenium limit).
@@ -65,9 +82,9 @@ FIXES: Final[dict[str, str]] = {
     "naming_separator": "use '_' (or '-') between words; no spaces, dots or slashes",
     "split_value": "normalise before tagging (lowercase, one separator) and backfill the history",
     "cardinality": "move unbounded values to a tracking field (trace/session/request id) and "
-                   "keep grouping fields to a bounded vocabulary",
+    "keep grouping fields to a bounded vocabulary",
     "cardinality_growth": "a grouping field that keeps gaining values is an id in disguise: "
-                          "bucket it or move it to a tracking field",
+    "bucket it or move it to a tracking field",
     "free_text": "replace sentences with a short code from a fixed list; keep text out of tags",
     "timestamp_value": "the call already has a timestamp; drop the date from the value",
     "random_id_value": "random ids belong in request_id/trace_id/session_id, not in names",
@@ -75,15 +92,16 @@ FIXES: Final[dict[str, str]] = {
     "multi_valued": "one value per key; split shared costs explicitly with weights",
     "multiple_allocation_keys": "one cost-allocation key per record (e.g. cost_center only)",
     "hierarchy_conflict": "a child must roll up to one parent: rename the child per parent "
-                          "(e.g. support_chat, docs_chat) or fix the parent at the source",
-    "payload_size": "keep metadata small: short codes, no copies of prompts, prices or "
-                    "documents",
+    "(e.g. support_chat, docs_chat) or fix the parent at the source",
+    "payload_size": "keep metadata small: short codes, no copies of prompts, prices or documents",
 }
 
 _FREE_TEXT = r"\S+\s+\S+\s+\S+"
 _TIMESTAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2}|(?:^|[^0-9])1[0-9]{9}(?:[0-9]{3})?(?:$|[^0-9])"
-_RANDOM_ID = (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-              r"|[0-9a-fA-F]{10,}")
+_RANDOM_ID = (
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|[0-9a-fA-F]{10,}"
+)
 _MULTI = r"[,;|]"
 _STRUCTURED = r"^\s*[\[{]"
 
@@ -101,22 +119,29 @@ def tag_columns(df: pd.DataFrame) -> list[str]:
 def _uniques(col: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """codes (-1 missing) and distinct values as Arrow strings (cached for the last columns)."""
     if isinstance(col.dtype, pd.CategoricalDtype):
-        res = (col.cat.codes.to_numpy().astype(np.int64),
-               pd.Series(col.cat.categories.astype(str), dtype="string[pyarrow]"))
+        res = (
+            col.cat.codes.to_numpy().astype(np.int64),
+            pd.Series(col.cat.categories.astype(str), dtype="string[pyarrow]"),
+        )
     else:
         if col.dtype == object and pd.api.types.infer_dtype(col, skipna=True) not in (
-                "string", "empty"):
+            "string",
+            "empty",
+        ):
             col = col.map(lambda v: v if isinstance(v, str) or v is None or v != v else str(v))
         if not isinstance(col.dtype, pd.StringDtype):
             col = col.astype("string[pyarrow]")
         codes, uniq = pd.factorize(col, use_na_sentinel=True)
-        res = (np.asarray(codes, dtype=np.int64),
-               pd.Series(np.asarray(uniq, dtype=object), dtype="string[pyarrow]"))
+        res = (
+            np.asarray(codes, dtype=np.int64),
+            pd.Series(np.asarray(uniq, dtype=object), dtype="string[pyarrow]"),
+        )
     return res
 
 
-def _frame_uniques(df: pd.DataFrame, fields: Sequence[str]) -> dict[str, tuple[np.ndarray,
-                                                                              pd.Series]]:
+def _frame_uniques(
+    df: pd.DataFrame, fields: Sequence[str]
+) -> dict[str, tuple[np.ndarray, pd.Series]]:
     return {f: _uniques(df[f]) for f in fields if _is_text(df[f])}
 
 
@@ -132,24 +157,39 @@ def _cost_per_unique(codes: np.ndarray, k: int, cost: np.ndarray | None) -> np.n
 
 
 def _is_text(col: pd.Series) -> bool:
-    return (isinstance(col.dtype, (pd.CategoricalDtype, pd.StringDtype)) or col.dtype == object)
+    return isinstance(col.dtype, (pd.CategoricalDtype, pd.StringDtype)) or col.dtype == object
 
 
-def _finding(check: str, fld: str, mask: np.ndarray, uniq: pd.Series, counts: np.ndarray,
-             n: int, cost_u: np.ndarray | None, *, mask_examples: bool = False,
-             fix: str | None = None, examples: int = 3) -> dict | None:
+def _finding(
+    check: str,
+    fld: str,
+    mask: np.ndarray,
+    uniq: pd.Series,
+    counts: np.ndarray,
+    n: int,
+    cost_u: np.ndarray | None,
+    *,
+    mask_examples: bool = False,
+    fix: str | None = None,
+    examples: int = 3,
+) -> dict | None:
     if not mask.any():
         return None
     idx = np.flatnonzero(mask)
     idx = idx[np.argsort(-counts[idx], kind="stable")]
     vals = uniq.to_numpy(dtype=object)[idx[:examples]]
-    ex = [mask_value(v) if mask_examples else (v if len(v) <= 60 else v[:57] + "...")
-          for v in vals]
+    ex = [mask_value(v) if mask_examples else (v if len(v) <= 60 else v[:57] + "...") for v in vals]
     count = int(counts[idx].sum())
-    return {"check": check, "field": fld, "count": count, "share": count / n if n else 0.0,
-            "distinct_values": len(idx), "examples": ex,
-            "cost_usd": float(cost_u[idx].sum()) if cost_u is not None else np.nan,
-            "fix": fix or FIXES[check]}
+    return {
+        "check": check,
+        "field": fld,
+        "count": count,
+        "share": count / n if n else 0.0,
+        "distinct_values": len(idx),
+        "examples": ex,
+        "cost_usd": float(cost_u[idx].sum()) if cost_u is not None else np.nan,
+        "fix": fix or FIXES[check],
+    }
 
 
 def _normal_key(u: pd.Series) -> pd.Series:
@@ -188,15 +228,23 @@ class Audit:
             >>> audit(pd.DataFrame({"feature_id": ["Chat"]})).by_check()["count"].tolist()
             [1]
         """
-        return (self.findings.groupby("check", sort=False)
-                .agg(count=("count", "sum"), fields=("field", "nunique"))
-                .reset_index().sort_values("count", ascending=False, ignore_index=True))
+        return (
+            self.findings.groupby("check", sort=False)
+            .agg(count=("count", "sum"), fields=("field", "nunique"))
+            .reset_index()
+            .sort_values("count", ascending=False, ignore_index=True)
+        )
 
 
-def cardinality(df: pd.DataFrame, fields: Sequence[str] | None = None, *,
-                thresholds: Mapping[str, int | None] | None = None,
-                time_col: str = "timestamp", top: int = 3,
-                _cache: Mapping[str, tuple[np.ndarray, pd.Series]] | None = None) -> pd.DataFrame:
+def cardinality(
+    df: pd.DataFrame,
+    fields: Sequence[str] | None = None,
+    *,
+    thresholds: Mapping[str, int | None] | None = None,
+    time_col: str = "timestamp",
+    top: int = 3,
+    _cache: Mapping[str, tuple[np.ndarray, pd.Series]] | None = None,
+) -> pd.DataFrame:
     """Distinct values per field against thresholds, and how fast new values keep arriving.
 
     ``new_share_2nd_half``: share of the field's distinct values first seen in the second half
@@ -233,8 +281,11 @@ def cardinality(df: pd.DataFrame, fields: Sequence[str] | None = None, *,
         limit = th.get(f, DEFAULT_EXTENSION_THRESHOLD)
         unique = int(seen.sum())
         order = np.argsort(-counts, kind="stable")[:top]
-        top_vals = [(str(uniq.iloc[i]), round(float(counts[i]) / max(int(ok.sum()), 1), 3))
-                    for i in order if counts[i] > 0]
+        top_vals = [
+            (str(uniq.iloc[i]), round(float(counts[i]) / max(int(ok.sum()), 1), 3))
+            for i in order
+            if counts[i] > 0
+        ]
         if limit is None:
             status = "unbounded (tracking)"
         elif unique > limit:
@@ -243,18 +294,27 @@ def cardinality(df: pd.DataFrame, fields: Sequence[str] | None = None, *,
             status = "near"
         else:
             status = "ok"
-        rows.append({"field": f, "records": int(ok.sum()), "unique": unique,
-                     "unique_per_1k_records": 1000 * unique / max(int(ok.sum()), 1),
-                     "threshold": limit, "status": status, "new_share_2nd_half": new2,
-                     "top_values": top_vals})
+        rows.append(
+            {
+                "field": f,
+                "records": int(ok.sum()),
+                "unique": unique,
+                "unique_per_1k_records": 1000 * unique / max(int(ok.sum()), 1),
+                "threshold": limit,
+                "status": status,
+                "new_share_2nd_half": new2,
+                "top_values": top_vals,
+            }
+        )
     out = pd.DataFrame(rows)
     if not out.empty:
         out["threshold"] = out["threshold"].astype("Int64")
     return out
 
 
-def cardinality_growth(df: pd.DataFrame, field: str, *, time_col: str = "timestamp",
-                       freq: str = "D") -> pd.DataFrame:
+def cardinality_growth(
+    df: pd.DataFrame, field: str, *, time_col: str = "timestamp", freq: str = "D"
+) -> pd.DataFrame:
     """Distinct values of ``field`` seen so far, and new ones, per period.
 
     Example:
@@ -266,13 +326,17 @@ def cardinality_growth(df: pd.DataFrame, field: str, *, time_col: str = "timesta
     codes, _ = _uniques(df[field])
     period = df[time_col].dt.floor(freq).to_numpy()
     ok = codes >= 0
-    first = (pd.DataFrame({"code": codes[ok], "period": period[ok]})
-             .groupby("code")["period"].min())
+    first = pd.DataFrame({"code": codes[ok], "period": period[ok]}).groupby("code")["period"].min()
     new = first.value_counts().sort_index()
     all_periods = pd.Index(np.unique(period), name="period")
     new = new.reindex(all_periods, fill_value=0)
-    return pd.DataFrame({"period": all_periods, "new_values": new.to_numpy(),
-                         "unique_to_date": new.cumsum().to_numpy()})
+    return pd.DataFrame(
+        {
+            "period": all_periods,
+            "new_values": new.to_numpy(),
+            "unique_to_date": new.cumsum().to_numpy(),
+        }
+    )
 
 
 def payload_bytes(df: pd.DataFrame, fields: Sequence[str] | None = None) -> pd.Series:
@@ -305,14 +369,18 @@ def _field_bytes(df: pd.DataFrame, fields: Sequence[str]) -> pd.Series:
     out = {}
     for f in fields:
         col = df[f]
-        lens = (col.astype("string[pyarrow]").str.len() if _is_text(col)
-                else col.astype(str).str.len().where(col.notna()))
+        lens = (
+            col.astype("string[pyarrow]").str.len()
+            if _is_text(col)
+            else col.astype(str).str.len().where(col.notna())
+        )
         out[f] = float((lens.fillna(-len(str(f)) - 5) + len(str(f)) + 5).mean())
     return pd.Series(out, name="mean_bytes").sort_values(ascending=False)
 
 
-def hierarchy_conflicts(df: pd.DataFrame, child: str, parent: str, *,
-                        cost_col: str = "cost_usd") -> pd.DataFrame:
+def hierarchy_conflicts(
+    df: pd.DataFrame, child: str, parent: str, *, cost_col: str = "cost_usd"
+) -> pd.DataFrame:
     """Child values that roll up to more than one parent (the hierarchy is not a tree).
 
     Example:
@@ -324,26 +392,40 @@ def hierarchy_conflicts(df: pd.DataFrame, child: str, parent: str, *,
     cols = ["child_field", "parent_field", "child", "parents", "records", "cost_usd"]
     if child not in df or parent not in df:
         return pd.DataFrame(columns=cols)
-    sub = pd.DataFrame({"c": df[child].astype(object), "p": df[parent].astype(object),
-                        "cost": df[cost_col].to_numpy(dtype=float) if cost_col in df else np.nan})
+    sub = pd.DataFrame(
+        {
+            "c": df[child].astype(object),
+            "p": df[parent].astype(object),
+            "cost": df[cost_col].to_numpy(dtype=float) if cost_col in df else np.nan,
+        }
+    )
     sub = sub.dropna(subset=["c", "p"])
     n_par = sub.groupby("c")["p"].nunique()
     bad = n_par[n_par > 1].index
     if len(bad) == 0:
         return pd.DataFrame(columns=cols)
-    g = sub[sub["c"].isin(bad)].groupby("c").agg(
-        parents=("p", lambda x: sorted(map(str, x.unique()))), records=("p", "size"),
-        cost_usd=("cost", "sum"))
+    g = (
+        sub[sub["c"].isin(bad)]
+        .groupby("c")
+        .agg(
+            parents=("p", lambda x: sorted(map(str, x.unique()))),
+            records=("p", "size"),
+            cost_usd=("cost", "sum"),
+        )
+    )
     out = g.reset_index().rename(columns={"c": "child"})
     out.insert(0, "parent_field", parent)
     out.insert(0, "child_field", child)
     return out[cols].sort_values("records", ascending=False, ignore_index=True)
 
 
-def double_counting(df: pd.DataFrame, *, keys: Sequence[str] = ALLOCATION_KEYS,
-                    cost_col: str = "cost_usd",
-                    _cache: Mapping[str, tuple[np.ndarray, pd.Series]] | None = None
-                    ) -> pd.DataFrame:
+def double_counting(
+    df: pd.DataFrame,
+    *,
+    keys: Sequence[str] = ALLOCATION_KEYS,
+    cost_col: str = "cost_usd",
+    _cache: Mapping[str, tuple[np.ndarray, pd.Series]] | None = None,
+) -> pd.DataFrame:
     """Cost a per-value report would count more than once.
 
     Two sources: several allocation keys set on one record (each key's report counts the
@@ -362,8 +444,11 @@ def double_counting(df: pd.DataFrame, *, keys: Sequence[str] = ALLOCATION_KEYS,
     n_keys = np.zeros(n, dtype=np.int64)
     for k in present_keys:
         col = df[k]
-        n_keys += (col.astype("string[pyarrow]").str.strip().str.len().fillna(0) > 0).to_numpy(
-            dtype=bool) if _is_text(col) else col.notna().to_numpy()
+        n_keys += (
+            (col.astype("string[pyarrow]").str.strip().str.len().fillna(0) > 0).to_numpy(dtype=bool)
+            if _is_text(col)
+            else col.notna().to_numpy()
+        )
     extra_keys = np.maximum(n_keys - 1, 0)
     n_values = np.ones(n, dtype=np.int64)
     multi = np.zeros(n, dtype=bool)
@@ -380,20 +465,33 @@ def double_counting(df: pd.DataFrame, *, keys: Sequence[str] = ALLOCATION_KEYS,
             multi |= per_row > 0
     rows = []
     for source, count_mask, extra in (
-            ("multiple_allocation_keys", extra_keys > 0, extra_keys),
-            ("multi_valued", multi, n_values - 1)):
+        ("multiple_allocation_keys", extra_keys > 0, extra_keys),
+        ("multi_valued", multi, n_values - 1),
+    ):
         over = float((cost * extra).sum())
-        rows.append({"source": source, "records": int(count_mask.sum()),
-                     "overcount_usd": over, "overcount_share": over / total if total else 0.0,
-                     "keys": present_keys if source == "multiple_allocation_keys" else [],
-                     "fix": FIXES[source]})
+        rows.append(
+            {
+                "source": source,
+                "records": int(count_mask.sum()),
+                "overcount_usd": over,
+                "overcount_share": over / total if total else 0.0,
+                "keys": present_keys if source == "multiple_allocation_keys" else [],
+                "fix": FIXES[source],
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def audit(df: pd.DataFrame, *, fields: Sequence[str] | None = None,
-          thresholds: Mapping[str, int | None] | None = None, time_col: str = "timestamp",
-          cost_col: str = "cost_usd", payload_budget: int = PAYLOAD_BUDGET_BYTES,
-          examples: int = 3) -> Audit:
+def audit(
+    df: pd.DataFrame,
+    *,
+    fields: Sequence[str] | None = None,
+    thresholds: Mapping[str, int | None] | None = None,
+    time_col: str = "timestamp",
+    cost_col: str = "cost_usd",
+    payload_budget: int = PAYLOAD_BUDGET_BYTES,
+    examples: int = 3,
+) -> Audit:
     """Run every check on the metadata columns of ``df`` (records or simulated calls).
 
     Example:
@@ -423,11 +521,26 @@ def audit(df: pd.DataFrame, *, fields: Sequence[str] | None = None,
             free_text = _bool(text.str.contains(_FREE_TEXT, regex=True))
             lower_ok = _mask_eq(text, text.str.lower()) | free_text
             sep_bad = _bool(text.str.contains(r"[^A-Za-z0-9_-]", regex=True))
-            found.append(_finding("naming_case", f, seen & ~lower_ok, uniq, counts, n, cost_u,
-                                  examples=examples))
-            found.append(_finding("naming_separator", f, seen & sep_bad & ~structured & ~_bool(
-                text.str.contains(_FREE_TEXT, regex=True)), uniq, counts, n, cost_u,
-                examples=examples))
+            found.append(
+                _finding(
+                    "naming_case", f, seen & ~lower_ok, uniq, counts, n, cost_u, examples=examples
+                )
+            )
+            found.append(
+                _finding(
+                    "naming_separator",
+                    f,
+                    seen
+                    & sep_bad
+                    & ~structured
+                    & ~_bool(text.str.contains(_FREE_TEXT, regex=True)),
+                    uniq,
+                    counts,
+                    n,
+                    cost_u,
+                    examples=examples,
+                )
+            )
             # one entity, several spellings
             key = _normal_key(text)
             kcodes, _ = pd.factorize(key.to_numpy(dtype=object))
@@ -440,20 +553,31 @@ def audit(df: pd.DataFrame, *, fields: Sequence[str] | None = None,
                     g = g.sort_values("n", ascending=False)
                     vals = uniq.to_numpy(dtype=object)[g["v"].to_numpy()]
                     minority = g["v"].to_numpy()[1:]
-                    splits.append({
-                        "field": f, "canonical": vals[0], "spellings": len(g),
-                        "variants": list(vals[1:4]), "records": int(g["n"].sum()),
-                        "records_in_variants": int(counts[minority].sum()),
-                        "cost_usd": float(cost_u[g["v"]].sum()) if cost_u is not None
-                        else np.nan,
-                        "cost_in_variants_usd": float(cost_u[minority].sum())
-                        if cost_u is not None else np.nan})
+                    splits.append(
+                        {
+                            "field": f,
+                            "canonical": vals[0],
+                            "spellings": len(g),
+                            "variants": list(vals[1:4]),
+                            "records": int(g["n"].sum()),
+                            "records_in_variants": int(counts[minority].sum()),
+                            "cost_usd": float(cost_u[g["v"]].sum())
+                            if cost_u is not None
+                            else np.nan,
+                            "cost_in_variants_usd": float(cost_u[minority].sum())
+                            if cost_u is not None
+                            else np.nan,
+                        }
+                    )
                 minority_mask = np.zeros(k, dtype=bool)
                 for _, g in multi.groupby("k"):
                     g = g.sort_values("n", ascending=False)
                     minority_mask[g["v"].to_numpy()[1:]] = True
-                found.append(_finding("split_value", f, minority_mask, uniq, counts, n, cost_u,
-                                      examples=examples))
+                found.append(
+                    _finding(
+                        "split_value", f, minority_mask, uniq, counts, n, cost_u, examples=examples
+                    )
+                )
         # personal data
         kinds = pii_column(text).to_numpy(dtype=object)
         flagged = np.flatnonzero(np.fromiter(map(bool, kinds), dtype=bool, count=k))
@@ -461,90 +585,181 @@ def audit(df: pd.DataFrame, *, fields: Sequence[str] | None = None,
             m = np.zeros(k, dtype=bool)
             m[[i for i in flagged if kind in kinds[i]]] = True
             m &= seen
-            found.append(_finding(f"pii_{kind}", f, m, uniq, counts, n, cost_u,
-                                  mask_examples=True, fix=PII_FIXES[kind], examples=examples))
+            found.append(
+                _finding(
+                    f"pii_{kind}",
+                    f,
+                    m,
+                    uniq,
+                    counts,
+                    n,
+                    cost_u,
+                    mask_examples=True,
+                    fix=PII_FIXES[kind],
+                    examples=examples,
+                )
+            )
         # value shapes
         if not external and f not in ENUM_FIELDS:
             free = _bool(text.str.contains(_FREE_TEXT, regex=True))
-            found.append(_finding("free_text", f, seen & free, uniq, counts, n, cost_u,
-                                  examples=examples))
+            found.append(
+                _finding("free_text", f, seen & free, uniq, counts, n, cost_u, examples=examples)
+            )
             ts = _bool(text.str.contains(_TIMESTAMP, regex=True))
-            found.append(_finding("timestamp_value", f, seen & ts, uniq, counts, n, cost_u,
-                                  examples=examples))
-            rid = _bool(text.str.contains(_RANDOM_ID, regex=True)) & _bool(
-                text.str.contains(r"[0-9]", regex=True)) & ~ts
-            found.append(_finding("random_id_value", f, seen & rid, uniq, counts, n, cost_u,
-                                  examples=examples))
-        found.append(_finding("structured_value", f, seen & structured, uniq, counts, n, cost_u,
-                              examples=examples))
+            found.append(
+                _finding(
+                    "timestamp_value", f, seen & ts, uniq, counts, n, cost_u, examples=examples
+                )
+            )
+            rid = (
+                _bool(text.str.contains(_RANDOM_ID, regex=True))
+                & _bool(text.str.contains(r"[0-9]", regex=True))
+                & ~ts
+            )
+            found.append(
+                _finding(
+                    "random_id_value", f, seen & rid, uniq, counts, n, cost_u, examples=examples
+                )
+            )
+        found.append(
+            _finding(
+                "structured_value", f, seen & structured, uniq, counts, n, cost_u, examples=examples
+            )
+        )
         if f not in EXTERNAL_ID_FIELDS:
-            mv = _bool(text.str.contains(_MULTI, regex=True)) & ~_bool(
-                text.str.contains(_FREE_TEXT, regex=True)) & ~structured
-            found.append(_finding("multi_valued", f, seen & mv, uniq, counts, n, cost_u,
-                                  examples=examples))
+            mv = (
+                _bool(text.str.contains(_MULTI, regex=True))
+                & ~_bool(text.str.contains(_FREE_TEXT, regex=True))
+                & ~structured
+            )
+            found.append(
+                _finding("multi_valued", f, seen & mv, uniq, counts, n, cost_u, examples=examples)
+            )
     for child, parent in HIERARCHY:
         if child in fields and parent in fields:
             hc = hierarchy_conflicts(df, child, parent, cost_col=cost_col)
             if not hc.empty:
-                found.append({"check": "hierarchy_conflict", "field": f"{child}->{parent}",
-                              "count": int(hc["records"].sum()),
-                              "share": float(hc["records"].sum()) / n,
-                              "distinct_values": len(hc),
-                              "examples": [f"{r.child}: {', '.join(r.parents[:3])}"
-                                           for r in hc.head(examples).itertuples()],
-                              "cost_usd": float(hc["cost_usd"].sum()) if cost is not None
-                              else np.nan, "fix": FIXES["hierarchy_conflict"]})
+                found.append(
+                    {
+                        "check": "hierarchy_conflict",
+                        "field": f"{child}->{parent}",
+                        "count": int(hc["records"].sum()),
+                        "share": float(hc["records"].sum()) / n,
+                        "distinct_values": len(hc),
+                        "examples": [
+                            f"{r.child}: {', '.join(r.parents[:3])}"
+                            for r in hc.head(examples).itertuples()
+                        ],
+                        "cost_usd": float(hc["cost_usd"].sum()) if cost is not None else np.nan,
+                        "fix": FIXES["hierarchy_conflict"],
+                    }
+                )
     card = cardinality(df, fields, thresholds=thresholds, time_col=time_col, _cache=cache)
     for r in card.itertuples(index=False):
         if r.status == "over":
-            found.append({"check": "cardinality", "field": r.field, "count": r.records,
-                          "share": r.records / n if n else 0.0, "distinct_values": r.unique,
-                          "examples": [v for v, _ in r.top_values],
-                          "cost_usd": np.nan, "fix": FIXES["cardinality"]
-                          + f" (threshold {r.threshold:,}, found {r.unique:,})"})
-        elif (r.threshold is not None and r.unique >= 50 and r.new_share_2nd_half > 0.35
-              and r.field not in EXTERNAL_ID_FIELDS):
-            found.append({"check": "cardinality_growth", "field": r.field, "count": r.records,
-                          "share": r.records / n if n else 0.0, "distinct_values": r.unique,
-                          "examples": [v for v, _ in r.top_values], "cost_usd": np.nan,
-                          "fix": FIXES["cardinality_growth"]
-                          + f" ({r.new_share_2nd_half:.0%} of values first seen in the 2nd "
-                            "half)"})
+            found.append(
+                {
+                    "check": "cardinality",
+                    "field": r.field,
+                    "count": r.records,
+                    "share": r.records / n if n else 0.0,
+                    "distinct_values": r.unique,
+                    "examples": [v for v, _ in r.top_values],
+                    "cost_usd": np.nan,
+                    "fix": FIXES["cardinality"]
+                    + f" (threshold {r.threshold:,}, found {r.unique:,})",
+                }
+            )
+        elif (
+            r.threshold is not None
+            and r.unique >= 50
+            and r.new_share_2nd_half > 0.35
+            and r.field not in EXTERNAL_ID_FIELDS
+        ):
+            found.append(
+                {
+                    "check": "cardinality_growth",
+                    "field": r.field,
+                    "count": r.records,
+                    "share": r.records / n if n else 0.0,
+                    "distinct_values": r.unique,
+                    "examples": [v for v, _ in r.top_values],
+                    "cost_usd": np.nan,
+                    "fix": FIXES["cardinality_growth"]
+                    + f" ({r.new_share_2nd_half:.0%} of values first seen in the 2nd "
+                    "half)",
+                }
+            )
     dc = double_counting(df, cost_col=cost_col, _cache=cache)
     mk = dc.set_index("source").loc["multiple_allocation_keys"]
     if mk["records"]:
-        found.append({"check": "multiple_allocation_keys", "field": ",".join(mk["keys"]),
-                      "count": int(mk["records"]), "share": mk["records"] / n,
-                      "distinct_values": np.nan, "examples": [],
-                      "cost_usd": float(mk["overcount_usd"]),
-                      "fix": FIXES["multiple_allocation_keys"]})
+        found.append(
+            {
+                "check": "multiple_allocation_keys",
+                "field": ",".join(mk["keys"]),
+                "count": int(mk["records"]),
+                "share": mk["records"] / n,
+                "distinct_values": np.nan,
+                "examples": [],
+                "cost_usd": float(mk["overcount_usd"]),
+                "fix": FIXES["multiple_allocation_keys"],
+            }
+        )
     sizes = payload_bytes(df, fields)
     over = sizes.to_numpy() > payload_budget
     fb = _field_bytes(df, fields) if fields else pd.Series(dtype=float)
     if over.any():
-        found.append({"check": "payload_size", "field": ",".join(fb.index[:3]),
-                      "count": int(over.sum()), "share": float(over.mean()),
-                      "distinct_values": np.nan,
-                      "examples": [f"{int(b)} bytes" for b in np.sort(sizes.to_numpy())[::-1][:3]],
-                      "cost_usd": float(cost[over].sum()) if cost is not None else np.nan,
-                      "fix": FIXES["payload_size"]})
-    payload = pd.DataFrame([{
-        "p50_bytes": float(np.median(sizes)) if n else 0.0,
-        "p95_bytes": float(np.percentile(sizes, 95)) if n else 0.0,
-        "max_bytes": int(sizes.max()) if n else 0, "budget_bytes": payload_budget,
-        "over_budget": int(over.sum()), "heaviest_fields": list(fb.index[:3]),
-        "heaviest_mean_bytes": [round(v, 1) for v in fb.to_numpy()[:3]],
-    }])
+        found.append(
+            {
+                "check": "payload_size",
+                "field": ",".join(fb.index[:3]),
+                "count": int(over.sum()),
+                "share": float(over.mean()),
+                "distinct_values": np.nan,
+                "examples": [f"{int(b)} bytes" for b in np.sort(sizes.to_numpy())[::-1][:3]],
+                "cost_usd": float(cost[over].sum()) if cost is not None else np.nan,
+                "fix": FIXES["payload_size"],
+            }
+        )
+    payload = pd.DataFrame(
+        [
+            {
+                "p50_bytes": float(np.median(sizes)) if n else 0.0,
+                "p95_bytes": float(np.percentile(sizes, 95)) if n else 0.0,
+                "max_bytes": int(sizes.max()) if n else 0,
+                "budget_bytes": payload_budget,
+                "over_budget": int(over.sum()),
+                "heaviest_fields": list(fb.index[:3]),
+                "heaviest_mean_bytes": [round(v, 1) for v in fb.to_numpy()[:3]],
+            }
+        ]
+    )
     cols = ["check", "field", "count", "share", "distinct_values", "examples", "cost_usd", "fix"]
     findings = pd.DataFrame([f for f in found if f is not None], columns=cols)
-    findings = findings.sort_values(["count", "check"], ascending=[False, True],
-                                    ignore_index=True)
-    split_df = pd.DataFrame(splits, columns=["field", "canonical", "spellings", "variants",
-                                             "records", "records_in_variants", "cost_usd",
-                                             "cost_in_variants_usd"])
+    findings = findings.sort_values(["count", "check"], ascending=[False, True], ignore_index=True)
+    split_df = pd.DataFrame(
+        splits,
+        columns=[
+            "field",
+            "canonical",
+            "spellings",
+            "variants",
+            "records",
+            "records_in_variants",
+            "cost_usd",
+            "cost_in_variants_usd",
+        ],
+    )
     split_df = split_df.sort_values("records_in_variants", ascending=False, ignore_index=True)
-    return Audit(n_records=n, findings=findings, cardinality=card, split_values=split_df,
-                 payload=payload, double_counting=dc, fields=fields)
+    return Audit(
+        n_records=n,
+        findings=findings,
+        cardinality=card,
+        split_values=split_df,
+        payload=payload,
+        double_counting=dc,
+        fields=fields,
+    )
 
 
 def _bool(s: pd.Series) -> np.ndarray:

@@ -118,8 +118,10 @@ def _as_frame(records: pd.DataFrame | Iterable[Mapping[str, Any]]) -> pd.DataFra
     if isinstance(records, pd.DataFrame):
         return records
     if isinstance(records, (Mapping, str, bytes)):
-        raise TypeError(f"validate_many expects a DataFrame or an iterable of dicts, got "
-                        f"{type(records).__name__} (use validate() for one dict)")
+        raise TypeError(
+            f"validate_many expects a DataFrame or an iterable of dicts, got "
+            f"{type(records).__name__} (use validate() for one dict)"
+        )
     rows = list(records)
     bad = next((r for r in rows if not isinstance(r, Mapping)), None)
     if bad is not None:
@@ -149,7 +151,9 @@ class _Column:
             self.uniques = pd.Series([], dtype="string[pyarrow]")
             return
         if col.dtype == object and pd.api.types.infer_dtype(col, skipna=True) not in (
-                "string", "empty"):
+            "string",
+            "empty",
+        ):
             values = col.to_numpy(dtype=object)
             is_str = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=n)
             missing = col.isna().to_numpy()
@@ -171,8 +175,9 @@ def _mask(s: pd.Series) -> np.ndarray:
     return s.fillna(False).to_numpy(dtype=bool)
 
 
-def _string_checks(u: pd.Series, *, max_length: int, allowed: tuple[str, ...] | None,
-                   pattern: str | None) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+def _string_checks(
+    u: pd.Series, *, max_length: int, allowed: tuple[str, ...] | None, pattern: str | None
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """Per distinct value: blank mask, {rule: mask}, pii kinds (object array of tuples)."""
     length = u.str.len().fillna(0).to_numpy()
     blank = _mask(u.str.strip().str.len() == 0)
@@ -193,36 +198,47 @@ class _Collector:
         self.n = n
         self.parts: dict[str, list[pd.DataFrame]] = {"error": [], "warning": []}
 
-    def add(self, rows: np.ndarray, field: str, rule: str, values: Any,
-            severity: str = "error") -> None:
+    def add(
+        self, rows: np.ndarray, field: str, rule: str, values: Any, severity: str = "error"
+    ) -> None:
         if len(rows) == 0:
             return
-        vals = values if isinstance(values, np.ndarray) else np.full(len(rows), values,
-                                                                     dtype=object)
-        self.parts[severity].append(pd.DataFrame({
-            "row": rows.astype(np.int64), "field": field, "rule": rule, "value": vals}))
+        vals = (
+            values if isinstance(values, np.ndarray) else np.full(len(rows), values, dtype=object)
+        )
+        self.parts[severity].append(
+            pd.DataFrame(
+                {"row": rows.astype(np.int64), "field": field, "rule": rule, "value": vals}
+            )
+        )
 
     def frame(self, severity: str) -> pd.DataFrame:
         parts = self.parts[severity]
         if not parts:
-            return pd.DataFrame({"row": pd.Series(dtype=np.int64), "field": pd.Series(dtype=object),
-                                 "rule": pd.Series(dtype=object),
-                                 "value": pd.Series(dtype=object)})
-        return pd.concat(parts, ignore_index=True).sort_values(["row", "field"], kind="stable",
-                                                               ignore_index=True)
+            return pd.DataFrame(
+                {
+                    "row": pd.Series(dtype=np.int64),
+                    "field": pd.Series(dtype=object),
+                    "rule": pd.Series(dtype=object),
+                    "value": pd.Series(dtype=object),
+                }
+            )
+        return pd.concat(parts, ignore_index=True).sort_values(
+            ["row", "field"], kind="stable", ignore_index=True
+        )
 
 
 def _display_values(col: _Column, kinds: np.ndarray, raw: np.ndarray) -> np.ndarray:
     """Uniques for display: personal data masked."""
     shown = raw.copy()
-    for i in np.flatnonzero(np.fromiter((bool(k) for k in kinds), dtype=bool,
-                                        count=len(kinds))):
+    for i in np.flatnonzero(np.fromiter((bool(k) for k in kinds), dtype=bool, count=len(kinds))):
         shown[i] = mask_value(raw[i])
     return shown
 
 
-def _check_standard(spec: FieldSpec, frame: pd.DataFrame, out: _Collector,
-                    validator: Validator) -> None:
+def _check_standard(
+    spec: FieldSpec, frame: pd.DataFrame, out: _Collector, validator: Validator
+) -> None:
     n = out.n
     if spec.name not in frame:
         rows = np.arange(n)
@@ -234,10 +250,10 @@ def _check_standard(spec: FieldSpec, frame: pd.DataFrame, out: _Collector,
     raw_col = frame[spec.name]
     col = _Column(raw_col)
     if len(col.nonstr_rows):
-        out.add(col.nonstr_rows, spec.name, "type",
-                raw_col.to_numpy(dtype=object)[col.nonstr_rows])
-    blank, rules, kinds = _string_checks(col.uniques, max_length=spec.max_length,
-                                         allowed=spec.allowed, pattern=spec.pattern)
+        out.add(col.nonstr_rows, spec.name, "type", raw_col.to_numpy(dtype=object)[col.nonstr_rows])
+    blank, rules, kinds = _string_checks(
+        col.uniques, max_length=spec.max_length, allowed=spec.allowed, pattern=spec.pattern
+    )
     missing_rows = np.flatnonzero(np.append(blank, True)[col.codes])
     if len(col.nonstr_rows):
         missing_rows = np.setdiff1d(missing_rows, col.nonstr_rows, assume_unique=True)
@@ -255,22 +271,29 @@ def _check_standard(spec: FieldSpec, frame: pd.DataFrame, out: _Collector,
         out.add(rows, spec.name, rule_name, shown[col.codes[rows]])
 
 
-def _check_extension(key: Any, frame: pd.DataFrame, out: _Collector,
-                     validator: Validator) -> None:
+def _check_extension(key: Any, frame: pd.DataFrame, out: _Collector, validator: Validator) -> None:
     raw_col = frame[key]
     col = _Column(raw_col)
     nonstr = col.nonstr_rows
     if len(nonstr):
         vals = raw_col.to_numpy(dtype=object)[nonstr]
-        bad = np.fromiter((bool(check_extension_value(str(key), v)) for v in vals), dtype=bool,
-                          count=len(vals)) if raw_col.dtype == object else _nonfinite(raw_col,
-                                                                                      nonstr)
+        bad = (
+            np.fromiter(
+                (bool(check_extension_value(str(key), v)) for v in vals),
+                dtype=bool,
+                count=len(vals),
+            )
+            if raw_col.dtype == object
+            else _nonfinite(raw_col, nonstr)
+        )
     else:
         bad = np.zeros(0, dtype=bool)
-    blank, rules, kinds = _string_checks(col.uniques, max_length=MAX_LENGTH, allowed=None,
-                                         pattern=EXTENSION_VALUE)
-    present_rows = np.sort(np.concatenate([
-        np.flatnonzero(~np.append(blank, True)[col.codes]), nonstr]))
+    blank, rules, kinds = _string_checks(
+        col.uniques, max_length=MAX_LENGTH, allowed=None, pattern=EXTENSION_VALUE
+    )
+    present_rows = np.sort(
+        np.concatenate([np.flatnonzero(~np.append(blank, True)[col.codes]), nonstr])
+    )
     key_issue = check_key(key, extensions=validator.extensions)
     if key_issue is not None:
         out.add(present_rows, key_issue.field, key_issue.rule, key)
@@ -299,8 +322,9 @@ def _group_codes(col: pd.Series) -> np.ndarray:
     try:
         codes, _ = pd.factorize(col, use_na_sentinel=True)
     except TypeError:
-        codes, _ = pd.factorize(col.map(lambda v: v if isinstance(v, Hashable) else repr(v)),
-                                use_na_sentinel=True)
+        codes, _ = pd.factorize(
+            col.map(lambda v: v if isinstance(v, Hashable) else repr(v)), use_na_sentinel=True
+        )
     return codes
 
 
@@ -324,7 +348,7 @@ def _apply_rule(r: Rule, frame: pd.DataFrame, out: _Collector) -> None:
         bounds = np.r_[starts, n] if n else []
         values = {c: frame[c].to_numpy(dtype=object) for c in cols}
         for k in range(len(starts)):
-            rows = order[bounds[k]:bounds[k + 1]]
+            rows = order[bounds[k] : bounds[k + 1]]
             row0 = int(rows[0])
             rec = {c: v[row0] for c, v in values.items() if not _scalar_missing(v[row0])}
             for i in r(rec):
@@ -335,8 +359,9 @@ def _apply_rule(r: Rule, frame: pd.DataFrame, out: _Collector) -> None:
             out.add(np.array([row]), i.field, i.rule, i.value, i.severity)
 
 
-def _example_message(field: str, rule: str, value: Any, frame: pd.DataFrame, row: int,
-                     validator: Validator) -> tuple[str, str | None]:
+def _example_message(
+    field: str, rule: str, value: Any, frame: pd.DataFrame, row: int, validator: Validator
+) -> tuple[str, str | None]:
     """The single-path message (and suggestion) for one failing example."""
     from showcase_lib.metadata.fields import FIELDS_BY_NAME
 
@@ -349,8 +374,10 @@ def _example_message(field: str, rule: str, value: Any, frame: pd.DataFrame, row
         else:
             issues = validator.validate({}).warnings
     else:
-        issues = [*validator.validate(_row_dict(frame, row)).errors,
-                  *validator.validate(_row_dict(frame, row)).warnings]
+        issues = [
+            *validator.validate(_row_dict(frame, row)).errors,
+            *validator.validate(_row_dict(frame, row)).warnings,
+        ]
     for i in issues:
         if i.field == field and i.rule == rule:
             return i.message, i.suggestion
@@ -361,8 +388,14 @@ def _example_message(field: str, rule: str, value: Any, frame: pd.DataFrame, row
     return f"{field}: {rule}", None
 
 
-def _summary(hits: pd.DataFrame, severity: str, n: int, frame: pd.DataFrame,
-             validator: Validator, examples: int) -> pd.DataFrame:
+def _summary(
+    hits: pd.DataFrame,
+    severity: str,
+    n: int,
+    frame: pd.DataFrame,
+    validator: Validator,
+    examples: int,
+) -> pd.DataFrame:
     cols = ["severity", "field", "rule", "count", "share", "examples", "suggestion", "message"]
     if hits.empty:
         return pd.DataFrame(columns=cols)
@@ -370,18 +403,33 @@ def _summary(hits: pd.DataFrame, severity: str, n: int, frame: pd.DataFrame,
     for (field, rule), g in hits.groupby(["field", "rule"], sort=False):
         vals = g["value"].astype(str).where(g["value"].notna(), "<missing>")
         ex = list(dict.fromkeys(vals.head(200)))[:examples]
-        msg, fix = _example_message(field, rule, g["value"].iloc[0], frame,
-                                    int(g["row"].iloc[0]), validator)
-        rows.append({"severity": severity, "field": field, "rule": rule, "count": len(g),
-                     "share": len(g) / n if n else 0.0, "examples": ex, "suggestion": fix,
-                     "message": msg})
+        msg, fix = _example_message(
+            field, rule, g["value"].iloc[0], frame, int(g["row"].iloc[0]), validator
+        )
+        rows.append(
+            {
+                "severity": severity,
+                "field": field,
+                "rule": rule,
+                "count": len(g),
+                "share": len(g) / n if n else 0.0,
+                "examples": ex,
+                "suggestion": fix,
+                "message": msg,
+            }
+        )
     out = pd.DataFrame(rows, columns=cols)
-    return out.sort_values(["count", "field"], ascending=[False, True], kind="stable",
-                           ignore_index=True)
+    return out.sort_values(
+        ["count", "field"], ascending=[False, True], kind="stable", ignore_index=True
+    )
 
 
-def validate_many(records: pd.DataFrame | Iterable[Mapping[str, Any]], *,
-                  validator: Validator | None = None, examples: int = 3) -> BatchReport:
+def validate_many(
+    records: pd.DataFrame | Iterable[Mapping[str, Any]],
+    *,
+    validator: Validator | None = None,
+    examples: int = 3,
+) -> BatchReport:
     """Validate many metadata records (a DataFrame, e.g. simulated calls, or a list of dicts).
 
     Columns that are standard fields are checked with their rules; other columns that are not
@@ -413,10 +461,20 @@ def validate_many(records: pd.DataFrame | Iterable[Mapping[str, Any]], *,
     bad = np.zeros(n, dtype=bool)
     bad[errors["row"].to_numpy()] = True
     ok = pd.Series(~bad, index=frame.index, name="ok")
-    parts = [_summary(errors, "error", n, frame, validator, examples),
-             _summary(warnings, "warning", n, frame, validator, examples)]
+    parts = [
+        _summary(errors, "error", n, frame, validator, examples),
+        _summary(warnings, "warning", n, frame, validator, examples),
+    ]
     non_empty = [p for p in parts if not p.empty]
     summary = pd.concat(non_empty, ignore_index=True) if non_empty else parts[0]
     seconds = time.perf_counter() - t0
-    return BatchReport(n_records=n, ok=ok, errors=errors, warnings=warnings, summary=summary,
-                       seconds=seconds, _validator=validator, _frame=frame)
+    return BatchReport(
+        n_records=n,
+        ok=ok,
+        errors=errors,
+        warnings=warnings,
+        summary=summary,
+        seconds=seconds,
+        _validator=validator,
+        _frame=frame,
+    )

@@ -41,8 +41,9 @@ from showcase_lib.metadata.fields import (
 )
 from showcase_lib.schema import ALL_COLUMNS
 
-ExtensionText = Annotated[str, StringConstraints(strict=True, max_length=MAX_LENGTH,
-                                                 pattern=EXTENSION_VALUE)]
+ExtensionText = Annotated[
+    str, StringConstraints(strict=True, max_length=MAX_LENGTH, pattern=EXTENSION_VALUE)
+]
 ExtensionValue = ExtensionText | StrictBool | StrictInt | StrictFloat
 
 _EXT_KEY = re.compile(EXTENSION_KEY)
@@ -76,8 +77,9 @@ def _annotation(spec: FieldSpec) -> Any:
     if spec.allowed:
         base: Any = Literal[spec.allowed]  # type: ignore[valid-type]
     else:
-        base = Annotated[str, StringConstraints(strict=True, max_length=spec.max_length,
-                                                pattern=spec.pattern)]
+        base = Annotated[
+            str, StringConstraints(strict=True, max_length=spec.max_length, pattern=spec.pattern)
+        ]
     return base if spec.required else base | None
 
 

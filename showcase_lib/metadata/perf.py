@@ -20,8 +20,13 @@ from showcase_lib.metadata.batch import validate_many
 from showcase_lib.metadata.validate import DEFAULT_VALIDATOR, Validator
 
 
-def groupby_cost(*, n_rows: int = 200_000, cardinalities: Sequence[int] = (
-        10, 100, 1_000, 10_000, 100_000), repeats: int = 3, seed: int = 0) -> pd.DataFrame:
+def groupby_cost(
+    *,
+    n_rows: int = 200_000,
+    cardinalities: Sequence[int] = (10, 100, 1_000, 10_000, 100_000),
+    repeats: int = 3,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Time ``cost by tag`` (sum, count) on ``n_rows`` calls for each tag cardinality.
 
     The tag arrives as text (``string[pyarrow]``), as it does from a wire or a CSV. Columns:
@@ -48,14 +53,21 @@ def groupby_cost(*, n_rows: int = 200_000, cardinalities: Sequence[int] = (
             result = frame.groupby("tag", observed=True)["cost_usd"].agg(["sum", "count"])
             best = min(best, time.perf_counter() - t0)
         assert result is not None
-        rows.append({"cardinality": k, "seconds": best, "result_rows": len(result),
-                     "result_kib": result.memory_usage(deep=True).sum() / 1024,
-                     "rows_per_second": n_rows / best})
+        rows.append(
+            {
+                "cardinality": k,
+                "seconds": best,
+                "result_rows": len(result),
+                "result_kib": result.memory_usage(deep=True).sum() / 1024,
+                "rows_per_second": n_rows / best,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def validate_latency(metadata: Mapping[str, Any], *, n: int = 5_000,
-                     validator: Validator | None = None) -> dict[str, float]:
+def validate_latency(
+    metadata: Mapping[str, Any], *, n: int = 5_000, validator: Validator | None = None
+) -> dict[str, float]:
     """Per-call latency of single-record validation in microseconds (p50, p99, mean).
 
     Example:
@@ -70,13 +82,20 @@ def validate_latency(metadata: Mapping[str, Any], *, n: int = 5_000,
         v.validate(metadata)
         times[i] = time.perf_counter_ns() - t0
     us = times / 1e3
-    return {"p50_us": float(np.median(us)), "p99_us": float(np.percentile(us, 99)),
-            "mean_us": float(us.mean()), "calls": n}
+    return {
+        "p50_us": float(np.median(us)),
+        "p99_us": float(np.percentile(us, 99)),
+        "mean_us": float(us.mean()),
+        "calls": n,
+    }
 
 
-def validate_many_throughput(records: pd.DataFrame | Iterable[Mapping[str, Any]], *,
-                             repeats: int = 3, validator: Validator | None = None
-                             ) -> dict[str, float]:
+def validate_many_throughput(
+    records: pd.DataFrame | Iterable[Mapping[str, Any]],
+    *,
+    repeats: int = 3,
+    validator: Validator | None = None,
+) -> dict[str, float]:
     """Best-of-``repeats`` wall time and records per second of :func:`validate_many`.
 
     Example:
@@ -84,8 +103,9 @@ def validate_many_throughput(records: pd.DataFrame | Iterable[Mapping[str, Any]]
         >>> r["records"]
         10
     """
-    frame = records if isinstance(records, pd.DataFrame) else pd.DataFrame.from_records(
-        list(records))
+    frame = (
+        records if isinstance(records, pd.DataFrame) else pd.DataFrame.from_records(list(records))
+    )
     best = float("inf")
     invalid = 0
     for _ in range(repeats):
@@ -93,5 +113,9 @@ def validate_many_throughput(records: pd.DataFrame | Iterable[Mapping[str, Any]]
         rep = validate_many(frame, validator=validator)
         best = min(best, time.perf_counter() - t0)
         invalid = rep.n_invalid
-    return {"records": len(frame), "seconds": best, "records_per_second": len(frame) / best,
-            "invalid": invalid}
+    return {
+        "records": len(frame),
+        "seconds": best,
+        "records_per_second": len(frame) / best,
+        "invalid": invalid,
+    }

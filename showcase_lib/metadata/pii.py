@@ -31,12 +31,18 @@ _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 #: One pattern per kind (RE2- and ``re``-compatible: no look-around, ASCII classes).
 PII_PATTERNS: Final[dict[str, str]] = {
     "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
-    "phone": (r"\+[0-9]{1,3}(?:[ .-]?[0-9]{2,4}){2,4}\b"
-              r"|(?:\([0-9]{3}\)[ .-]?|\b[0-9]{3}[ .-])[0-9]{3}[ .-][0-9]{4}\b"),
-    "card": (r"(?:^|[^0-9A-Za-z_])(?:[0-9]{13,19}|[0-9]{4}(?:[ -][0-9]{4}){2}[ -][0-9]{1,7}"
-             r"|[0-9]{4}[ -][0-9]{6}[ -][0-9]{5})(?:$|[^0-9A-Za-z_])"),
-    "ip": (rf"(?:^|[^/.0-9A-Za-z_]){_OCTET}(?:\.{_OCTET}){{3}}\b"
-           r"|\b(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}\b"),
+    "phone": (
+        r"\+[0-9]{1,3}(?:[ .-]?[0-9]{2,4}){2,4}\b"
+        r"|(?:\([0-9]{3}\)[ .-]?|\b[0-9]{3}[ .-])[0-9]{3}[ .-][0-9]{4}\b"
+    ),
+    "card": (
+        r"(?:^|[^0-9A-Za-z_])(?:[0-9]{13,19}|[0-9]{4}(?:[ -][0-9]{4}){2}[ -][0-9]{1,7}"
+        r"|[0-9]{4}[ -][0-9]{6}[ -][0-9]{5})(?:$|[^0-9A-Za-z_])"
+    ),
+    "ip": (
+        rf"(?:^|[^/.0-9A-Za-z_]){_OCTET}(?:\.{_OCTET}){{3}}\b"
+        r"|\b(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}\b"
+    ),
     "secret": r"\b(?:hak|rev)_[A-Za-z0-9]{16,}\b|\bsk-[A-Za-z0-9_-]{20,}",
 }
 PII_KINDS: Final[tuple[str, ...]] = tuple(PII_PATTERNS)
@@ -45,8 +51,10 @@ PII_PREFILTER: Final[str] = "|".join(f"(?:{p})" for p in PII_PATTERNS.values())
 
 _RE = {k: re.compile(p) for k, p in PII_PATTERNS.items()}
 _RE_PREFILTER = re.compile(PII_PREFILTER)
-_CARD_RUN = re.compile(r"(?:^|[^0-9A-Za-z_])([0-9]{13,19}|[0-9]{4}(?:[ -][0-9]{4}){2}[ -][0-9]{1,7}"
-                       r"|[0-9]{4}[ -][0-9]{6}[ -][0-9]{5})(?=$|[^0-9A-Za-z_])")
+_CARD_RUN = re.compile(
+    r"(?:^|[^0-9A-Za-z_])([0-9]{13,19}|[0-9]{4}(?:[ -][0-9]{4}){2}[ -][0-9]{1,7}"
+    r"|[0-9]{4}[ -][0-9]{6}[ -][0-9]{5})(?=$|[^0-9A-Za-z_])"
+)
 
 #: What to do instead, per kind (used in messages and audit fixes).
 PII_FIXES: Final[dict[str, str]] = {
@@ -57,9 +65,13 @@ PII_FIXES: Final[dict[str, str]] = {
     "secret": "remove it and rotate the key: a credential was sent as metadata",
 }
 
-_KIND_LABEL = {"email": "an email address", "phone": "a phone number",
-               "card": "a payment card number", "ip": "an IP address",
-               "secret": "an API key"}
+_KIND_LABEL = {
+    "email": "an email address",
+    "phone": "a phone number",
+    "card": "a payment card number",
+    "ip": "an IP address",
+    "secret": "an API key",
+}
 
 
 def luhn_ok(digits: str) -> bool:

@@ -24,8 +24,11 @@ from showcase_lib.metadata.validate import Issue, Rule, present, rule
 
 
 def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip()) or (
-        isinstance(value, float) and value != value)
+    return (
+        value is None
+        or (isinstance(value, str) and not value.strip())
+        or (isinstance(value, float) and value != value)
+    )
 
 
 def _equals(df: pd.DataFrame, column: str, value: str) -> pd.Series:
@@ -42,19 +45,28 @@ def _production_without_trace(df: pd.DataFrame) -> pd.Series:
     return _equals(df, "environment", "production") & ~present(df, "trace_id")
 
 
-@rule("enterprise_needs_subscription", field="subscription_id",
-      fields=("subscription_tier", "subscription_id"),
-      vectorized=_enterprise_without_subscription)
+@rule(
+    "enterprise_needs_subscription",
+    field="subscription_id",
+    fields=("subscription_tier", "subscription_id"),
+    vectorized=_enterprise_without_subscription,
+)
 def enterprise_needs_subscription(md: Mapping[str, Any]) -> str | None:
     """Enterprise calls carry the contract's subscription id (invoices are per contract)."""
     if md.get("subscription_tier") == "enterprise" and _blank(md.get("subscription_id")):
-        return ("subscription_tier='enterprise' requires subscription_id (the contract to bill), "
-                "e.g. subscription_id='sub_acme_2026'")
+        return (
+            "subscription_tier='enterprise' requires subscription_id (the contract to bill), "
+            "e.g. subscription_id='sub_acme_2026'"
+        )
     return None
 
 
-@rule("production_needs_trace", field="trace_id", fields=("environment", "trace_id"),
-      vectorized=_production_without_trace)
+@rule(
+    "production_needs_trace",
+    field="trace_id",
+    fields=("environment", "trace_id"),
+    vectorized=_production_without_trace,
+)
 def production_needs_trace(md: Mapping[str, Any]) -> str | None:
     """Production calls carry a trace id, so a cost spike can be traced to requests."""
     if md.get("environment") == "production" and _blank(md.get("trace_id")):
@@ -87,20 +99,38 @@ def registry_rule(customers: pd.DataFrame, *, name: str = "known_customer") -> R
             return []
         row = known.get(cid)
         if row is None:
-            return [Issue("customer_id", name, f"customer_id={cid!r} is not in the customer "
-                          "registry (a typo, a test id, or a customer not yet onboarded)", cid)]
+            return [
+                Issue(
+                    "customer_id",
+                    name,
+                    f"customer_id={cid!r} is not in the customer "
+                    "registry (a typo, a test id, or a customer not yet onboarded)",
+                    cid,
+                )
+            ]
         issues = []
         for col in checked:
             got = md.get(col)
             if isinstance(got, str) and got and got != row[col]:
-                what = ("belongs to" if col == "organization_id" else "is on")
-                issues.append(Issue(col, name, f"{col}={got!r} but {cid} {what} {row[col]!r} in "
-                                    "the customer registry", got, row[col]))
+                what = "belongs to" if col == "organization_id" else "is on"
+                issues.append(
+                    Issue(
+                        col,
+                        name,
+                        f"{col}={got!r} but {cid} {what} {row[col]!r} in the customer registry",
+                        got,
+                        row[col],
+                    )
+                )
         return issues
 
-    return Rule(name=name, check=check, field="customer_id",
-                fields=("customer_id", *checked),
-                description="ids and attributes agree with the customer registry")
+    return Rule(
+        name=name,
+        check=check,
+        field="customer_id",
+        fields=("customer_id", *checked),
+        description="ids and attributes agree with the customer registry",
+    )
 
 
 #: The example rules of the book, by name.

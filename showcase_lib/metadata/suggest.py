@@ -22,37 +22,82 @@ from showcase_lib.metadata.fields import FIELD_NAMES, FIELDS_BY_NAME, FieldSpec
 
 #: Common aliases of allowed values.
 VALUE_ALIASES: Final[dict[str, str]] = {
-    "prod": "production", "prd": "production", "live": "production",
-    "stage": "staging", "stg": "staging", "preprod": "staging", "qa": "staging",
-    "dev": "development", "local": "development", "test": "development",
-    "professional": "pro", "premium": "pro", "ent": "enterprise", "business": "enterprise",
-    "basic": "starter", "free": "starter", "trial": "starter",
-    "code": "code_generation", "codegen": "code_generation", "coding": "code_generation",
-    "summarize": "summarization", "summary": "summarization", "summarisation": "summarization",
-    "classify": "classification", "extract": "extraction", "translate": "translation",
-    "rag": "rag_qa", "qna": "rag_qa", "agent": "agent_step", "embeddings": "embedding",
-    "embed": "embedding", "moderate": "moderation", "conversation": "chat",
+    "prod": "production",
+    "prd": "production",
+    "live": "production",
+    "stage": "staging",
+    "stg": "staging",
+    "preprod": "staging",
+    "qa": "staging",
+    "dev": "development",
+    "local": "development",
+    "test": "development",
+    "professional": "pro",
+    "premium": "pro",
+    "ent": "enterprise",
+    "business": "enterprise",
+    "basic": "starter",
+    "free": "starter",
+    "trial": "starter",
+    "code": "code_generation",
+    "codegen": "code_generation",
+    "coding": "code_generation",
+    "summarize": "summarization",
+    "summary": "summarization",
+    "summarisation": "summarization",
+    "classify": "classification",
+    "extract": "extraction",
+    "translate": "translation",
+    "rag": "rag_qa",
+    "qna": "rag_qa",
+    "agent": "agent_step",
+    "embeddings": "embedding",
+    "embed": "embedding",
+    "moderate": "moderation",
+    "conversation": "chat",
 }
 
 #: Common aliases of field names (after camelCase -> snake_case folding).
 KEY_ALIASES: Final[dict[str, str]] = {
-    "customer": "customer_id", "cust_id": "customer_id", "customerid": "customer_id",
-    "subscriber_id": "customer_id", "client_id": "customer_id", "account_id": "customer_id",
-    "organization": "organization_id", "organisation_id": "organization_id",
-    "organization_name": "organization_id", "org": "organization_id", "org_id": "organization_id",
-    "tenant_id": "organization_id", "tenant": "organization_id",
-    "user": "user_id", "userid": "user_id",
-    "product": "product_id", "product_name": "product_id", "app": "product_id",
-    "feature": "feature_id", "feature_name": "feature_id",
+    "customer": "customer_id",
+    "cust_id": "customer_id",
+    "customerid": "customer_id",
+    "subscriber_id": "customer_id",
+    "client_id": "customer_id",
+    "account_id": "customer_id",
+    "organization": "organization_id",
+    "organisation_id": "organization_id",
+    "organization_name": "organization_id",
+    "org": "organization_id",
+    "org_id": "organization_id",
+    "tenant_id": "organization_id",
+    "tenant": "organization_id",
+    "user": "user_id",
+    "userid": "user_id",
+    "product": "product_id",
+    "product_name": "product_id",
+    "app": "product_id",
+    "feature": "feature_id",
+    "feature_name": "feature_id",
     "component": "component_id",
-    "tier": "subscription_tier", "plan": "subscription_tier", "subscription_plan":
-    "subscription_tier", "pricing_tier": "subscription_tier",
+    "tier": "subscription_tier",
+    "plan": "subscription_tier",
+    "subscription_plan": "subscription_tier",
+    "pricing_tier": "subscription_tier",
     "subscription": "subscription_id",
-    "env": "environment", "stage": "environment",
-    "task": "task_type", "operation": "task_type", "operation_type": "task_type",
-    "session": "session_id", "conversation_id": "session_id", "thread_id": "session_id",
-    "request": "request_id", "req_id": "request_id",
-    "trace": "trace_id", "ua": "user_agent", "client": "user_agent",
+    "env": "environment",
+    "stage": "environment",
+    "task": "task_type",
+    "operation": "task_type",
+    "operation_type": "task_type",
+    "session": "session_id",
+    "conversation_id": "session_id",
+    "thread_id": "session_id",
+    "request": "request_id",
+    "req_id": "request_id",
+    "trace": "trace_id",
+    "ua": "user_agent",
+    "client": "user_agent",
 }
 
 
@@ -123,8 +168,10 @@ def suggest_format(spec: FieldSpec, value: str) -> str | None:
         s = snake(value)
         body = s
         for variant in _PREFIX_VARIANTS.get(spec.prefix, ()):
-            if s.startswith(variant + "_") or (s.startswith(variant) and s[len(variant):].isdigit()):
-                body = s[len(variant):].lstrip("_")
+            if s.startswith(variant + "_") or (
+                s.startswith(variant) and s[len(variant) :].isdigit()
+            ):
+                body = s[len(variant) :].lstrip("_")
                 break
         candidates.append(spec.prefix + body)
         raw = re.sub(r"[^A-Za-z0-9_-]+", "_", value.strip()).strip("_")

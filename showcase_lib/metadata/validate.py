@@ -59,8 +59,17 @@ RECORD_ONLY_KEYS: frozenset[str] = frozenset(ALL_COLUMNS) - set(FIELDS_BY_NAME)
 #: The name used as ``Issue.field`` when the whole input is wrong.
 ROOT = "<metadata>"
 #: Built-in rule names, in the order they are checked.
-BUILTIN_RULES: tuple[str, ...] = ("type", "required", "max_length", "enum", "format", "pii",
-                                  "unknown_field", "key_format", "recommended")
+BUILTIN_RULES: tuple[str, ...] = (
+    "type",
+    "required",
+    "max_length",
+    "enum",
+    "format",
+    "pii",
+    "unknown_field",
+    "key_format",
+    "recommended",
+)
 
 _EXT_KEY = re.compile(EXTENSION_KEY)
 _EXT_VALUE = re.compile(EXTENSION_VALUE)
@@ -128,8 +137,10 @@ class Report:
         if self.ok and not self.warnings:
             return "metadata OK"
         lines = [f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)"]
-        lines += [f"  [{i.severity}] {i.field} ({i.rule}): {i.message}"
-                  for i in [*self.errors, *self.warnings]]
+        lines += [
+            f"  [{i.severity}] {i.field} ({i.rule}): {i.message}"
+            for i in [*self.errors, *self.warnings]
+        ]
         return "\n".join(lines)
 
 
@@ -190,9 +201,15 @@ class Rule:
         return list(out)
 
 
-def rule(name: str, *, field: str = ROOT, fields: Sequence[str] = (),
-         vectorized: Callable[[pd.DataFrame], pd.Series] | None = None,
-         severity: str = "error", description: str = "") -> Callable[[Callable], Rule]:
+def rule(
+    name: str,
+    *,
+    field: str = ROOT,
+    fields: Sequence[str] = (),
+    vectorized: Callable[[pd.DataFrame], pd.Series] | None = None,
+    severity: str = "error",
+    description: str = "",
+) -> Callable[[Callable], Rule]:
     """Decorator that turns a function ``md -> message | None`` into a :class:`Rule`.
 
     Register it with ``Validator(rules=[...])`` or ``validator.add_rule(...)``.
@@ -205,10 +222,18 @@ def rule(name: str, *, field: str = ROOT, fields: Sequence[str] = (),
         >>> production_needs_trace({"environment": "production"})[0].rule
         'production_needs_trace'
     """
+
     def wrap(fn: Callable[[Mapping[str, Any]], RuleResult]) -> Rule:
-        return Rule(name=name, check=fn, field=field, fields=tuple(fields),
-                    vectorized=vectorized, severity=severity,
-                    description=description or (fn.__doc__ or "").strip().split("\n")[0])
+        return Rule(
+            name=name,
+            check=fn,
+            field=field,
+            fields=tuple(fields),
+            vectorized=vectorized,
+            severity=severity,
+            description=description or (fn.__doc__ or "").strip().split("\n")[0],
+        )
+
     return wrap
 
 
@@ -222,14 +247,18 @@ def present(frame: pd.DataFrame, column: str) -> pd.Series:
     if column not in frame:
         return pd.Series(False, index=frame.index)
     col = frame[column]
-    if isinstance(col.dtype, pd.CategoricalDtype) or col.dtype == object or isinstance(
-            col.dtype, pd.StringDtype):
+    if (
+        isinstance(col.dtype, pd.CategoricalDtype)
+        or col.dtype == object
+        or isinstance(col.dtype, pd.StringDtype)
+    ):
         text = col.astype("string[pyarrow]")
         return (text.str.strip().str.len().fillna(0) > 0).astype(bool)
     return col.notna()
 
 
 # --------------------------------------------------------------------------- value checks
+
 
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value)
@@ -251,8 +280,10 @@ def _did_you_mean(suggestion: str | None) -> str:
 
 
 def _type_issue(spec_name: str, value: Any, example: str, fix: str | None) -> Issue:
-    msg = (f"{spec_name}={_short(value)} is {type(value).__name__}, expected text such as "
-           f"{example!r}{_did_you_mean(fix)}")
+    msg = (
+        f"{spec_name}={_short(value)} is {type(value).__name__}, expected text such as "
+        f"{example!r}{_did_you_mean(fix)}"
+    )
     return Issue(spec_name, "type", msg, value, fix)
 
 
@@ -261,8 +292,9 @@ def _pii_issue(name: str, value: str) -> Issue | None:
     if not kinds:
         return None
     masked = mask_value(value)
-    msg = (f"{name}={masked!r} looks like {describe(kinds)}: "
-           + "; ".join(PII_FIXES[k] for k in kinds))
+    msg = f"{name}={masked!r} looks like {describe(kinds)}: " + "; ".join(
+        PII_FIXES[k] for k in kinds
+    )
     return Issue(name, "pii", msg, masked)
 
 
@@ -289,19 +321,41 @@ def check_value(spec: FieldSpec, value: Any) -> list[Issue]:
     shown = value if pii is None else pii.value
     issues: list[Issue] = []
     if len(value) > spec.max_length:
-        issues.append(Issue(name, "max_length",
-                            f"{name} is {len(value)} characters long (starts {shown[:20]!r}); "
-                            f"Revenium stores at most {spec.max_length}: keep tags short and "
-                            "move free text out of metadata", shown[:40] + "..."))
+        issues.append(
+            Issue(
+                name,
+                "max_length",
+                f"{name} is {len(value)} characters long (starts {shown[:20]!r}); "
+                f"Revenium stores at most {spec.max_length}: keep tags short and "
+                "move free text out of metadata",
+                shown[:40] + "...",
+            )
+        )
     elif spec.allowed:
         if value not in spec.allowed:
             fix = suggest_enum(value, spec.allowed) if pii is None else None
-            issues.append(Issue(name, "enum", f"{name}={_short(shown)} is not one of "
-                                f"{', '.join(spec.allowed)}{_did_you_mean(fix)}", shown, fix))
+            issues.append(
+                Issue(
+                    name,
+                    "enum",
+                    f"{name}={_short(shown)} is not one of "
+                    f"{', '.join(spec.allowed)}{_did_you_mean(fix)}",
+                    shown,
+                    fix,
+                )
+            )
     elif spec.regex is not None and not spec.regex.fullmatch(value):
         fix = suggest_format(spec, value) if pii is None else None
-        issues.append(Issue(name, "format", f"{name}={_short(shown)} does not match the format "
-                            f"({spec.format_hint}){_did_you_mean(fix)}", shown, fix))
+        issues.append(
+            Issue(
+                name,
+                "format",
+                f"{name}={_short(shown)} does not match the format "
+                f"({spec.format_hint}){_did_you_mean(fix)}",
+                shown,
+                fix,
+            )
+        )
     if pii is not None:
         issues.append(pii)
     return issues
@@ -318,20 +372,29 @@ def check_key(key: Any, *, extensions: bool = True) -> Issue | None:
     """
     fix = suggest_key(key)
     if fix is not None and fix != key:
-        return Issue(str(key), "unknown_field", f"unknown field {key!r}{_did_you_mean(fix)}",
-                     key, fix)
+        return Issue(
+            str(key), "unknown_field", f"unknown field {key!r}{_did_you_mean(fix)}", key, fix
+        )
     if not extensions:
-        return Issue(str(key), "unknown_field",
-                     f"unknown field {key!r}: only the standard fields are allowed here", key)
+        return Issue(
+            str(key),
+            "unknown_field",
+            f"unknown field {key!r}: only the standard fields are allowed here",
+            key,
+        )
     if not isinstance(key, str) or not _EXT_KEY.fullmatch(key):
         fix = None
         if isinstance(key, str):
             cand = snake(key)[:64]
             fix = cand if cand and _EXT_KEY.fullmatch(cand) else None
-        return Issue(str(key), "key_format",
-                     f"extension key {key!r} is not snake_case (a lowercase letter, then "
-                     f"letters, digits or '_', at most 64 characters){_did_you_mean(fix)}",
-                     key, fix)
+        return Issue(
+            str(key),
+            "key_format",
+            f"extension key {key!r} is not snake_case (a lowercase letter, then "
+            f"letters, digits or '_', at most 64 characters){_did_you_mean(fix)}",
+            key,
+            fix,
+        )
     return None
 
 
@@ -349,20 +412,41 @@ def check_extension_value(key: str, value: Any) -> list[Issue]:
             return []
         return [Issue(key, "type", f"{key}={value!r} is not a finite number", value)]
     if not isinstance(value, str):
-        return [Issue(key, "type", f"{key}={_short(value)} is {type(value).__name__}; extension "
-                      "values must be text, a number or a boolean (flatten nested data)", value)]
+        return [
+            Issue(
+                key,
+                "type",
+                f"{key}={_short(value)} is {type(value).__name__}; extension "
+                "values must be text, a number or a boolean (flatten nested data)",
+                value,
+            )
+        ]
     pii = _pii_issue(key, value)
     shown = value if pii is None else pii.value
     issues: list[Issue] = []
     if len(value) > MAX_LENGTH:
-        issues.append(Issue(key, "max_length",
-                            f"{key} is {len(value)} characters long (starts {shown[:20]!r}); "
-                            f"Revenium stores at most {MAX_LENGTH}", shown[:40] + "..."))
+        issues.append(
+            Issue(
+                key,
+                "max_length",
+                f"{key} is {len(value)} characters long (starts {shown[:20]!r}); "
+                f"Revenium stores at most {MAX_LENGTH}",
+                shown[:40] + "...",
+            )
+        )
     elif not _EXT_VALUE.fullmatch(value):
         fix = " ".join(value.split()) if pii is None else None
         fix = fix if fix and _EXT_VALUE.fullmatch(fix) else None
-        issues.append(Issue(key, "format", f"{key}={_short(shown)} has control characters or "
-                            f"leading/trailing blanks{_did_you_mean(fix)}", shown, fix))
+        issues.append(
+            Issue(
+                key,
+                "format",
+                f"{key}={_short(shown)} has control characters or "
+                f"leading/trailing blanks{_did_you_mean(fix)}",
+                shown,
+                fix,
+            )
+        )
     if pii is not None:
         issues.append(pii)
     return issues
@@ -373,11 +457,17 @@ def _required_issue(spec: FieldSpec, value: Any) -> Issue:
         what = "missing"
     else:
         what = f"empty ({value!r})"
-    return Issue(spec.name, "required", f"{spec.name} is required but {what}; add it, e.g. "
-                 f"{spec.name}={spec.example!r}", None, None)
+    return Issue(
+        spec.name,
+        "required",
+        f"{spec.name} is required but {what}; add it, e.g. {spec.name}={spec.example!r}",
+        None,
+        None,
+    )
 
 
 # --------------------------------------------------------------------------- validator
+
 
 class Validator:
     """Standard checks plus your custom rules; :meth:`validate` one dict,
@@ -394,8 +484,9 @@ class Validator:
         True
     """
 
-    def __init__(self, rules: Iterable[Rule] = (), *, extensions: bool = True,
-                 warn_recommended: bool = True):
+    def __init__(
+        self, rules: Iterable[Rule] = (), *, extensions: bool = True, warn_recommended: bool = True
+    ):
         self.rules: list[Rule] = []
         self.extensions = extensions
         self.warn_recommended = warn_recommended
@@ -408,8 +499,9 @@ class Validator:
         Raises ``ValueError`` if the name is taken by a built-in or another custom rule.
         """
         if not isinstance(r, Rule):
-            raise TypeError(f"add_rule expects a Rule (use the @rule decorator), got "
-                            f"{type(r).__name__}")
+            raise TypeError(
+                f"add_rule expects a Rule (use the @rule decorator), got {type(r).__name__}"
+            )
         if r.name in BUILTIN_RULES or any(x.name == r.name for x in self.rules):
             raise ValueError(f"rule name {r.name!r} is already registered")
         self.rules.append(r)
@@ -421,8 +513,14 @@ class Validator:
         if hasattr(metadata, "model_dump") and not isinstance(metadata, Mapping):
             metadata = metadata.model_dump(exclude_none=True)
         if not isinstance(metadata, Mapping):
-            report.errors.append(Issue(ROOT, "type", "metadata must be a dict of field -> value, "
-                                       f"got {type(metadata).__name__}", None))
+            report.errors.append(
+                Issue(
+                    ROOT,
+                    "type",
+                    f"metadata must be a dict of field -> value, got {type(metadata).__name__}",
+                    None,
+                )
+            )
             return report
         for spec in FIELDS:
             value = metadata.get(spec.name)
@@ -430,9 +528,17 @@ class Validator:
                 if spec.required:
                     report.errors.append(_required_issue(spec, value))
                 elif spec.recommended and self.warn_recommended:
-                    report.warnings.append(Issue(
-                        spec.name, "recommended", f"{spec.name} is missing; it is recommended "
-                        f"(e.g. {spec.name}={spec.example!r})", None, None, "warning"))
+                    report.warnings.append(
+                        Issue(
+                            spec.name,
+                            "recommended",
+                            f"{spec.name} is missing; it is recommended "
+                            f"(e.g. {spec.name}={spec.example!r})",
+                            None,
+                            None,
+                            "warning",
+                        )
+                    )
                 continue
             report.errors.extend(check_value(spec, value))
         for key, value in metadata.items():
@@ -450,10 +556,12 @@ class Validator:
                 (report.errors if issue.severity == "error" else report.warnings).append(issue)
         return report
 
-    def validate_many(self, records: pd.DataFrame | Iterable[Mapping[str, Any]],
-                      **kwargs: Any) -> BatchReport:
+    def validate_many(
+        self, records: pd.DataFrame | Iterable[Mapping[str, Any]], **kwargs: Any
+    ) -> BatchReport:
         """Vectorised validation of many records; see :func:`validate_many`."""
         from showcase_lib.metadata.batch import validate_many as _vm
+
         return _vm(records, validator=self, **kwargs)
 
 

@@ -67,8 +67,9 @@ def idempotency_key_for(call_id: str) -> str:
     return str(uuid.uuid5(KEY_NAMESPACE, str(call_id)))
 
 
-def compression_stats(bodies: Iterable[bytes], *, level: int = 6,
-                      batch_size: int = 1000) -> dict[str, float]:
+def compression_stats(
+    bodies: Iterable[bytes], *, level: int = 6, batch_size: int = 1000
+) -> dict[str, float]:
     """What gzip would save: per request (one body per POST) and per batch of bodies.
 
     Returns ``records``, ``raw_bytes``, ``gzip_bytes`` (each body compressed alone),
@@ -129,10 +130,16 @@ class Checkpoint:
             return None
         return json.loads(self.path.read_text())
 
-    def save(self, source: str, size_bytes: int, *, rows_committed: int,
-             done: bool = False) -> None:
-        data = {"source": source, "size_bytes": size_bytes, "rows_committed": rows_committed,
-                "done": done, "updated": time.time()}
+    def save(
+        self, source: str, size_bytes: int, *, rows_committed: int, done: bool = False
+    ) -> None:
+        data = {
+            "source": source,
+            "size_bytes": size_bytes,
+            "rows_committed": rows_committed,
+            "done": done,
+            "updated": time.time(),
+        }
         tmp = self.path.with_suffix(self.path.suffix + ".tmp")
         with open(tmp, "w") as fh:
             json.dump(data, fh)
@@ -275,14 +282,26 @@ class _Commits:
         return self.committed
 
 
-def backfill(path: str | Path, settings: Settings, *, checkpoint: str | Path | None = None,
-             chunk_rows: int = 10_000, concurrency: int = 32, rate_limit: float | None = None,
-             max_outstanding: int = 8_192, commit_every: int = 2_000,
-             spool: Spool | MemorySpool | str | Path | None = None, progress: bool = True,
-             stop_after: int | None = None, measure_compression: bool = True,
-             compression_sample: int = 5_000, retry: RetryPolicy | None = None,
-             breaker: CircuitBreaker | None = None, transport: str = "aiohttp",
-             close_timeout_s: float = 60.0) -> BackfillReport:
+def backfill(
+    path: str | Path,
+    settings: Settings,
+    *,
+    checkpoint: str | Path | None = None,
+    chunk_rows: int = 10_000,
+    concurrency: int = 32,
+    rate_limit: float | None = None,
+    max_outstanding: int = 8_192,
+    commit_every: int = 2_000,
+    spool: Spool | MemorySpool | str | Path | None = None,
+    progress: bool = True,
+    stop_after: int | None = None,
+    measure_compression: bool = True,
+    compression_sample: int = 5_000,
+    retry: RetryPolicy | None = None,
+    breaker: CircuitBreaker | None = None,
+    transport: str = "aiohttp",
+    close_timeout_s: float = 60.0,
+) -> BackfillReport:
     """Send every call of a CSV/Parquet file, resumably, at a bounded rate and concurrency.
 
     Args:
@@ -319,8 +338,12 @@ def backfill(path: str | Path, settings: Settings, *, checkpoint: str | Path | N
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"path={str(path)!r} does not exist")
-    for name, value in (("chunk_rows", chunk_rows), ("concurrency", concurrency),
-                        ("max_outstanding", max_outstanding), ("commit_every", commit_every)):
+    for name, value in (
+        ("chunk_rows", chunk_rows),
+        ("concurrency", concurrency),
+        ("max_outstanding", max_outstanding),
+        ("commit_every", commit_every),
+    ):
         if int(value) < 1:
             raise ValueError(f"{name}={value!r} must be >= 1")
     source, size = str(path.resolve()), path.stat().st_size
@@ -332,7 +355,8 @@ def backfill(path: str | Path, settings: Settings, *, checkpoint: str | Path | N
             if state.get("source") != source or state.get("size_bytes") != size:
                 raise ValueError(
                     f"checkpoint={str(ckpt.path)!r} is for source={state.get('source')!r} "
-                    f"({state.get('size_bytes')} bytes), not {source!r} ({size} bytes)")
+                    f"({state.get('size_bytes')} bytes), not {source!r} ({size} bytes)"
+                )
             start_row = int(state.get("rows_committed", 0))
         if spool is None:
             spool = Spool(str(ckpt.path) + ".spool.db")
@@ -348,13 +372,28 @@ def backfill(path: str | Path, settings: Settings, *, checkpoint: str | Path | N
 
     mem = _PeakRSS()
     t0 = time.perf_counter()
-    tracker = Tracker(settings, transport=transport, concurrency=concurrency,
-                      batch_size=max(64, concurrency * 2), max_queue=max_outstanding * 2,
-                      overflow="spool" if durable else "drop_newest", spool=spool,
-                      retry=retry, breaker=breaker, rate_limit=rate_limit,
-                      on_settled=on_settled)
-    bar = tqdm(total=rows_total, initial=start_row, unit="rec", desc="backfill",
-               disable=not progress, mininterval=0.5, dynamic_ncols=True)
+    tracker = Tracker(
+        settings,
+        transport=transport,
+        concurrency=concurrency,
+        batch_size=max(64, concurrency * 2),
+        max_queue=max_outstanding * 2,
+        overflow="spool" if durable else "drop_newest",
+        spool=spool,
+        retry=retry,
+        breaker=breaker,
+        rate_limit=rate_limit,
+        on_settled=on_settled,
+    )
+    bar = tqdm(
+        total=rows_total,
+        initial=start_row,
+        unit="rec",
+        desc="backfill",
+        disable=not progress,
+        mininterval=0.5,
+        dynamic_ncols=True,
+    )
     sample: list[bytes] = []
     offset = 0  # absolute row offset in the file
     submitted = rows_read = 0
@@ -389,7 +428,7 @@ def backfill(path: str | Path, settings: Settings, *, checkpoint: str | Path | N
                 offset += n
                 continue
             if offset < start_row:
-                chunk = chunk.iloc[start_row - offset:]
+                chunk = chunk.iloc[start_row - offset :]
                 offset = start_row
             if stop_after is not None and rows_read + len(chunk) > stop_after:
                 chunk = chunk.iloc[: max(0, stop_after - rows_read)]
@@ -422,16 +461,32 @@ def backfill(path: str | Path, settings: Settings, *, checkpoint: str | Path | N
         mem.stop()
     elapsed = time.perf_counter() - t0
     return BackfillReport(
-        source=source, rows_total=rows_total, resumed_from=start_row, rows_read=rows_read,
-        submitted=submitted, delivered=stats.delivered, replayed=stats.replayed,
-        failed=stats.failed, spooled=stats.spooled, retried=stats.retried,
-        requests=stats.requests, connections=stats.connections,
-        rows_committed=commits.committed, spool_backlog=stats.spool_backlog,
-        completed=(not interrupted and rows_total is not None
-                   and commits.committed >= rows_total and stats.spool_backlog == 0),
-        interrupted=interrupted, elapsed_s=elapsed,
+        source=source,
+        rows_total=rows_total,
+        resumed_from=start_row,
+        rows_read=rows_read,
+        submitted=submitted,
+        delivered=stats.delivered,
+        replayed=stats.replayed,
+        failed=stats.failed,
+        spooled=stats.spooled,
+        retried=stats.retried,
+        requests=stats.requests,
+        connections=stats.connections,
+        rows_committed=commits.committed,
+        spool_backlog=stats.spool_backlog,
+        completed=(
+            not interrupted
+            and rows_total is not None
+            and commits.committed >= rows_total
+            and stats.spool_backlog == 0
+        ),
+        interrupted=interrupted,
+        elapsed_s=elapsed,
         records_per_s=stats.delivered / elapsed if elapsed > 0 else float("nan"),
-        rate_limit=rate_limit, concurrency=concurrency, peak_rss_mb=mem.peak_mb,
+        rate_limit=rate_limit,
+        concurrency=concurrency,
+        peak_rss_mb=mem.peak_mb,
         baseline_rss_mb=mem.baseline_mb,
         compression=compression_stats(sample) if sample else {},
     )
@@ -443,8 +498,10 @@ def main(argv: list[str] | None = None) -> int:
     The API key is read from ``REVENIUM_METERING_API_KEY`` only (never a command-line
     argument: process lists show arguments).
     """
-    p = argparse.ArgumentParser(prog="python -m showcase_lib.metering backfill",
-                                description="Backfill historical AI calls to Revenium.")
+    p = argparse.ArgumentParser(
+        prog="python -m showcase_lib.metering backfill",
+        description="Backfill historical AI calls to Revenium.",
+    )
     p.add_argument("path")
     p.add_argument("--base-url", default=None, help="default: REVENIUM_METERING_BASE_URL")
     p.add_argument("--checkpoint", default=None)
@@ -453,8 +510,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chunk-rows", type=int, default=10_000)
     p.add_argument("--commit-every", type=int, default=2_000)
     p.add_argument("--max-retries", type=int, default=None)
-    p.add_argument("--close-timeout", type=float, default=120.0,
-                   help="seconds to finish delivering (and replaying the spool) at the end")
+    p.add_argument(
+        "--close-timeout",
+        type=float,
+        default=120.0,
+        help="seconds to finish delivering (and replaying the spool) at the end",
+    )
     p.add_argument("--progress", action="store_true")
     a = p.parse_args(argv)
     overrides: dict[str, Any] = {}
@@ -463,11 +524,18 @@ def main(argv: list[str] | None = None) -> int:
     if a.max_retries is not None:
         overrides["max_retries"] = a.max_retries
     settings = Settings.from_env(**overrides)
-    report = backfill(a.path, settings, checkpoint=a.checkpoint, concurrency=a.concurrency,
-                      rate_limit=a.rate_limit, chunk_rows=a.chunk_rows,
-                      commit_every=a.commit_every, progress=a.progress,
-                      measure_compression=False, close_timeout_s=a.close_timeout)
+    report = backfill(
+        a.path,
+        settings,
+        checkpoint=a.checkpoint,
+        concurrency=a.concurrency,
+        rate_limit=a.rate_limit,
+        chunk_rows=a.chunk_rows,
+        commit_every=a.commit_every,
+        progress=a.progress,
+        measure_compression=False,
+        close_timeout_s=a.close_timeout,
+    )
     json.dump({k: v for k, v in report.as_dict().items() if k != "compression"}, sys.stdout)
     sys.stdout.write("\n")
     return 0 if report.completed else 1
-

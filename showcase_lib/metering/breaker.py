@@ -99,10 +99,16 @@ class CircuitBreaker:
         'open'
     """
 
-    def __init__(self, failure_threshold: int | None = None, reset_timeout_s: float = 5.0, *,
-                 min_failures: int = 5, quiet_s: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic,
-                 on_transition: Callable[[Transition], None] | None = None) -> None:
+    def __init__(
+        self,
+        failure_threshold: int | None = None,
+        reset_timeout_s: float = 5.0,
+        *,
+        min_failures: int = 5,
+        quiet_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        on_transition: Callable[[Transition], None] | None = None,
+    ) -> None:
         if failure_threshold is not None and failure_threshold < 1:
             raise ValueError(f"failure_threshold={failure_threshold!r} must be >= 1")
         if reset_timeout_s < 0:

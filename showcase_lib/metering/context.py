@@ -87,8 +87,11 @@ def check_tags(tags: Mapping[str, Any], *, partial: bool = True) -> list[tuple[s
     except ImportError:  # pragma: no cover - Part C not installed
         return _minimal_check(tags)
     report = validate(dict(tags))
-    return [(e.field, e.rule, e.message) for e in report.errors
-            if not (partial and e.rule in _PARTIAL_SKIP)]
+    return [
+        (e.field, e.rule, e.message)
+        for e in report.errors
+        if not (partial and e.rule in _PARTIAL_SKIP)
+    ]
 
 
 @contextmanager
@@ -119,8 +122,12 @@ def metadata_context(*, on_invalid: str = "raise", **tags: Any) -> Iterator[Mapp
         if on_invalid == "raise":
             raise TagError(issues)
         for f, r, _m in issues:  # field and rule only: values may be personal data
-            log.warning("metadata tag %s failed rule %s (%s)", f, r,
-                        "dropped" if on_invalid == "drop" else "kept")
+            log.warning(
+                "metadata tag %s failed rule %s (%s)",
+                f,
+                r,
+                "dropped" if on_invalid == "drop" else "kept",
+            )
         if on_invalid == "drop":
             bad = {f for f, _, _ in issues}
             tags = {k: v for k, v in tags.items() if k not in bad}
@@ -169,8 +176,9 @@ def run_in_context(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Callabl
     return lambda: ctx.run(fn, *args, **kwargs)
 
 
-def submit_with_context(executor: Executor, fn: Callable[..., Any], *args: Any,
-                        **kwargs: Any) -> Future:
+def submit_with_context(
+    executor: Executor, fn: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Future:
     """``executor.submit`` that carries the caller's tags into the worker thread.
 
     Example:

@@ -48,9 +48,13 @@ def latency_table(samples_ns: Mapping[str, np.ndarray]) -> pd.DataFrame:
     rows = {}
     for name, ns in samples_ns.items():
         us = np.asarray(ns, dtype="float64") / 1000.0
-        rows[name] = {"calls": len(us), "p50_us": float(np.percentile(us, 50)),
-                      "p99_us": float(np.percentile(us, 99)), "mean_us": float(us.mean()),
-                      "max_us": float(us.max())}
+        rows[name] = {
+            "calls": len(us),
+            "p50_us": float(np.percentile(us, 50)),
+            "p99_us": float(np.percentile(us, 99)),
+            "mean_us": float(us.mean()),
+            "max_us": float(us.max()),
+        }
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -66,8 +70,9 @@ def records_of(calls: pd.DataFrame) -> list[dict[str, Any]]:
     return frame.to_dict("records")
 
 
-def compare_overhead(settings: Settings, records: list[Mapping[str, Any]], *,
-                     tracker: Tracker | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
+def compare_overhead(
+    settings: Settings, records: list[Mapping[str, Any]], *, tracker: Tracker | None = None
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """What metering adds to each AI call: one blocking POST per call vs ``Tracker.track``.
 
     The same records are sent both ways (the synchronous ones with their own idempotency
@@ -84,17 +89,22 @@ def compare_overhead(settings: Settings, records: list[Mapping[str, Any]], *,
 
         def blocking(rec: Mapping[str, Any]) -> None:
             rec = dict(rec, call_id=f"{rec['call_id']}-sync")
-            sender.send(Envelope(f"{rec['call_id']}-key", rec["call_id"],
-                                 _JSON(record_to_wire(rec))))
+            sender.send(
+                Envelope(f"{rec['call_id']}-key", rec["call_id"], _JSON(record_to_wire(rec)))
+            )
 
         without = time_each(blocking, records)
         sync_requests = sender.requests
     with_ = time_each(t.track_record, records)
     t.flush(120)
-    counts = {"records": len(records), "sync_requests": sync_requests,
-              "tracker_requests": t.stats.requests}
+    counts = {
+        "records": len(records),
+        "sync_requests": sync_requests,
+        "tracker_requests": t.stats.requests,
+    }
     if own:
         t.close()
-    table = latency_table({"Without: blocking POST per call": without,
-                           "With: Tracker.track()": with_})
+    table = latency_table(
+        {"Without: blocking POST per call": without, "With: Tracker.track()": with_}
+    )
     return table, counts

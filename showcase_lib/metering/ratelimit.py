@@ -34,8 +34,13 @@ class TokenBucket:
         100.0
     """
 
-    def __init__(self, rate: float, burst: float | None = None, *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: float | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if rate <= 0:
             raise ValueError(f"rate={rate!r} must be > 0 (requests per second)")
         self.rate = float(rate)

@@ -54,8 +54,9 @@ class DeliveryError(Exception):
 class RetryableError(DeliveryError):
     """Worth another attempt: connection error, timeout, 408, 409 in progress, 429, 5xx."""
 
-    def __init__(self, reason: str, status: int | None = None,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self, reason: str, status: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(reason, status)
         self.retry_after = retry_after
 
@@ -64,8 +65,9 @@ class PermanentError(DeliveryError):
     """Never retried: the record itself (400, 422, 409 mismatch) or the credentials (401, 403)."""
 
 
-def backoff_delays(attempts: int, *, base: float = 0.5, cap: float = 8.0,
-                   rng: random.Random | None = None) -> Iterator[float]:
+def backoff_delays(
+    attempts: int, *, base: float = 0.5, cap: float = 8.0, rng: random.Random | None = None
+) -> Iterator[float]:
     """Yield the wait before each retry: ``min(base * 2**n, cap) * U(0.75, 1.0)``.
 
     The hand-written version of the idea (the official SDK's formula). Jitter spreads the
@@ -82,8 +84,9 @@ def backoff_delays(attempts: int, *, base: float = 0.5, cap: float = 8.0,
         yield min(base * 2**n, cap) * rng.uniform(0.75, 1.0)
 
 
-def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None,
-                      limit: float = MAX_RETRY_AFTER_S) -> float | None:
+def parse_retry_after(
+    headers: Mapping[str, str], *, now: float | None = None, limit: float = MAX_RETRY_AFTER_S
+) -> float | None:
     """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date).
 
     Returns ``None`` when absent, unparsable, negative or above ``limit`` (60 s, like the SDK).
@@ -146,9 +149,16 @@ def classify(status: int, headers: Mapping[str, str], body: bytes) -> DeliveryEr
 
 
 def _reason(status: int, text: str) -> str:
-    names = {400: "bad request", 401: "unauthorized (check the API key)", 403: "forbidden",
-             404: "not found (check the base URL)", 408: "request timeout", 409: "conflict",
-             422: "unprocessable record", 429: "rate limited"}
+    names = {
+        400: "bad request",
+        401: "unauthorized (check the API key)",
+        403: "forbidden",
+        404: "not found (check the base URL)",
+        408: "request timeout",
+        409: "conflict",
+        422: "unprocessable record",
+        429: "rate limited",
+    }
     base = names.get(status, "server error" if status >= 500 else "unexpected status")
     for marker in ("idempotency_key_in_progress", "idempotency_key_mismatch"):
         if marker in text:
@@ -209,8 +219,13 @@ class RetryPolicy:
             cap=self.retry_after_cap_s,
         )
 
-    def preview(self, retries: int | None = None, *, retry_after: float | None = None,
-                seed: int | None = None) -> list[float]:
+    def preview(
+        self,
+        retries: int | None = None,
+        *,
+        retry_after: float | None = None,
+        seed: int | None = None,
+    ) -> list[float]:
         """The waits tenacity would apply before each retry (for tables and charts).
 
         ``retry_after`` simulates a server that answers every attempt with that
@@ -238,8 +253,9 @@ class RetryPolicy:
                 random.setstate(saved)
         return out
 
-    def async_retrying(self, *, attempts: int | None = None, stop_extra=None,
-                       before_sleep=None, sleep=None) -> AsyncRetrying:
+    def async_retrying(
+        self, *, attempts: int | None = None, stop_extra=None, before_sleep=None, sleep=None
+    ) -> AsyncRetrying:
         """A tenacity ``AsyncRetrying`` that retries :class:`RetryableError` only.
 
         ``stop_extra`` (a tenacity stop) is OR-ed with the attempt limit, e.g. to stop when

@@ -158,8 +158,9 @@ class Spool:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False,
-                                   isolation_level=None, timeout=30.0)
+        self._db = sqlite3.connect(
+            str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
         self._db.execute(
@@ -194,7 +195,9 @@ class Spool:
             try:
                 self._db.executemany(
                     "INSERT OR IGNORE INTO spool (key, txn_id, body, attempts, created)"
-                    " VALUES (?, ?, ?, ?, ?)", rows)
+                    " VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -218,7 +221,9 @@ class Spool:
         while len(out) < limit:
             rows = self._db.execute(
                 "SELECT seq, key, txn_id, body, attempts, created FROM spool WHERE seq > ?"
-                " ORDER BY seq LIMIT ?", (cursor, limit * 2)).fetchall()
+                " ORDER BY seq LIMIT ?",
+                (cursor, limit * 2),
+            ).fetchall()
             if not rows:
                 break
             for seq, key, txn, body, attempts, created in rows:
@@ -263,7 +268,8 @@ class Spool:
             self._db.executemany(
                 "INSERT OR REPLACE INTO dead (key, txn_id, body, reason, buried)"
                 " VALUES (?, ?, ?, ?, ?)",
-                [(e.key, e.txn_id, e.body, reason, time.time()) for e in envelopes])
+                [(e.key, e.txn_id, e.body, reason, time.time()) for e in envelopes],
+            )
             seqs = [(e.seq,) for e in envelopes if e.seq is not None]
             before = self._db.total_changes
             self._db.executemany("DELETE FROM spool WHERE seq = ?", seqs)
@@ -280,7 +286,9 @@ class Spool:
     def dead_letters(self) -> list[dict]:
         """Records rejected for good, with the reason (bodies omitted)."""
         with self._lock:
-            rows = self._db.execute("SELECT key, txn_id, reason FROM dead ORDER BY buried").fetchall()
+            rows = self._db.execute(
+                "SELECT key, txn_id, reason FROM dead ORDER BY buried"
+            ).fetchall()
         return [{"key": k, "transaction_id": t, "reason": r} for k, t, r in rows]
 
     def redrive_dead(self) -> int:
@@ -289,7 +297,8 @@ class Spool:
             self._db.execute("BEGIN")
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO spool (key, txn_id, body, attempts, created)"
-                " SELECT key, txn_id, body, 0, buried FROM dead")
+                " SELECT key, txn_id, body, 0, buried FROM dead"
+            )
             n = cur.rowcount
             self._db.execute("DELETE FROM dead")
             self._db.execute("COMMIT")

@@ -72,6 +72,7 @@ def _JSON(obj: Any) -> bytes:
     """Compact UTF-8 JSON bytes of a wire body."""
     return _ENCODE(obj).encode("utf-8")
 
+
 _uuid4 = uuid.uuid4
 _getrandbits = random.getrandbits
 
@@ -169,21 +170,35 @@ class Tracker:
         10
     """
 
-    def __init__(self, settings: Settings, *, transport: str = "aiohttp", concurrency: int = 64,
-                 batch_size: int = 256, flush_interval_s: float = 0.05,
-                 max_queue: int = 100_000, overflow: str = "auto",
-                 spool: Spool | MemorySpool | str | Path | None = None,
-                 retry: RetryPolicy | None = None, breaker: CircuitBreaker | None = None,
-                 rate_limit: float | None = None, enrichers: tuple = (),
-                 on_settled: Callable[[Envelope, str], None] | None = None,
-                 sample_interval_s: float = 0.1, event_loop: str = "auto",
-                 start: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: str = "aiohttp",
+        concurrency: int = 64,
+        batch_size: int = 256,
+        flush_interval_s: float = 0.05,
+        max_queue: int = 100_000,
+        overflow: str = "auto",
+        spool: Spool | MemorySpool | str | Path | None = None,
+        retry: RetryPolicy | None = None,
+        breaker: CircuitBreaker | None = None,
+        rate_limit: float | None = None,
+        enrichers: tuple = (),
+        on_settled: Callable[[Envelope, str], None] | None = None,
+        sample_interval_s: float = 0.1,
+        event_loop: str = "auto",
+        start: bool = True,
+    ) -> None:
         if event_loop not in ("auto", "uvloop", "asyncio"):
             raise ValueError(f"event_loop={event_loop!r} is not one of auto, uvloop, asyncio")
         if overflow not in OVERFLOW_POLICIES:
             raise ValueError(f"overflow={overflow!r} is not one of {', '.join(OVERFLOW_POLICIES)}")
-        for name, value in (("concurrency", concurrency), ("batch_size", batch_size),
-                            ("max_queue", max_queue)):
+        for name, value in (
+            ("concurrency", concurrency),
+            ("batch_size", batch_size),
+            ("max_queue", max_queue),
+        ):
             if int(value) < 1:
                 raise ValueError(f"{name}={value!r} must be >= 1")
         if flush_interval_s <= 0:
@@ -246,15 +261,18 @@ class Tracker:
     # ------------------------------------------------------------------ lifecycle
     def __repr__(self) -> str:
         s = self.stats
-        return (f"Tracker(url={self.settings.completions_url!r}, tracked={s.tracked}, "
-                f"delivered={s.delivered}, pending={s.pending}, breaker={s.breaker_state!r})")
+        return (
+            f"Tracker(url={self.settings.completions_url!r}, tracked={s.tracked}, "
+            f"delivered={s.delivered}, pending={s.pending}, breaker={s.breaker_state!r})"
+        )
 
     def start(self) -> Tracker:
         """Start the background thread and its event loop (idempotent)."""
         if self._thread is not None:
             return self
-        self._thread = threading.Thread(target=self._thread_main, name="revenium-tracker",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._thread_main, name="revenium-tracker", daemon=True
+        )
         self._thread.start()
         self._ready_ev.wait(30)
         if self._start_error is not None:
@@ -308,9 +326,20 @@ class Tracker:
         await self.aclose()
 
     # ------------------------------------------------------------------ hot path
-    def track(self, provider: str, model: str, input_tokens: int, output_tokens: int,
-              latency_ms: int = 0, *, cost_usd: float | None = None, call_id: str | None = None,
-              timestamp: Any = None, idempotency_key: str | None = None, **tags: Any) -> str:
+    def track(
+        self,
+        provider: str,
+        model: str,
+        input_tokens: int,
+        output_tokens: int,
+        latency_ms: int = 0,
+        *,
+        cost_usd: float | None = None,
+        call_id: str | None = None,
+        timestamp: Any = None,
+        idempotency_key: str | None = None,
+        **tags: Any,
+    ) -> str:
         """Record one AI call; return its transaction id at once. Never blocks, never raises.
 
         ``timestamp`` is when the call started (default: now minus ``latency_ms``); ``tags``
@@ -324,16 +353,20 @@ class Tracker:
         """
         try:
             txn = call_id or new_transaction_id()
-            item = (txn, time.time_ns(), (provider, model, input_tokens, output_tokens,
-                                          latency_ms, cost_usd, timestamp),
-                    tags, _current_ref(), idempotency_key)
+            item = (
+                txn,
+                time.time_ns(),
+                (provider, model, input_tokens, output_tokens, latency_ms, cost_usd, timestamp),
+                tags,
+                _current_ref(),
+                idempotency_key,
+            )
             self._enqueue(item)
             return txn
         except Exception:  # pragma: no cover - never raise into the AI call
             return call_id or ""
 
-    def track_record(self, record: Mapping[str, Any], *,
-                     idempotency_key: str | None = None) -> str:
+    def track_record(self, record: Mapping[str, Any], *, idempotency_key: str | None = None) -> str:
         """Record one call given as a record mapping (the schema's columns); return its id.
 
         ``call_id`` is the transaction id (minted if missing). Never blocks, never raises.
@@ -347,8 +380,9 @@ class Tracker:
         try:
             txn = record.get("call_id") or new_transaction_id()
             # a shallow copy: the caller may reuse or mutate its dict after the call
-            self._enqueue((txn, time.time_ns(), dict(record), None, _current_ref(),
-                           idempotency_key))
+            self._enqueue(
+                (txn, time.time_ns(), dict(record), None, _current_ref(), idempotency_key)
+            )
             return txn
         except Exception:  # pragma: no cover
             return ""
@@ -434,8 +468,9 @@ class Tracker:
             if cost is not None:
                 rec["cost_usd"] = cost
             if ts is None:
-                ts = pd.Timestamp((t_ns - int(lat or 0) * 1_000_000) // 1_000_000 * 1_000_000,
-                                  tz="UTC")
+                ts = pd.Timestamp(
+                    (t_ns - int(lat or 0) * 1_000_000) // 1_000_000 * 1_000_000, tz="UTC"
+                )
             rec["timestamp"] = ts
         else:
             rec.update(payload)
@@ -471,8 +506,9 @@ class Tracker:
         self._wake = asyncio.Event()
         self._ready: asyncio.Queue = asyncio.Queue(maxsize=self.concurrency * 2)
         try:
-            self._transport = make_transport(self.transport_name, self.settings,
-                                             concurrency=self.concurrency)
+            self._transport = make_transport(
+                self.transport_name, self.settings, concurrency=self.concurrency
+            )
             await self._transport.start()
         except BaseException as exc:
             self._start_error = exc
@@ -557,8 +593,14 @@ class Tracker:
             self._resolve_waiters()
 
     def _settled(self, with_spool: bool) -> bool:
-        fresh = (not self._q and self._ready.empty() and self._busy == 0
-                 and not self._retry_tasks and not self._to_spool and not self._acks)
+        fresh = (
+            not self._q
+            and self._ready.empty()
+            and self._busy == 0
+            and not self._retry_tasks
+            and not self._to_spool
+            and not self._acks
+        )
         if not fresh:
             return False
         return not (with_spool and len(self.spool) > 0)
@@ -638,7 +680,8 @@ class Tracker:
             self._retried += 1
 
         retrying = self.retry.async_retrying(
-            stop_extra=lambda _state: breaker.state == OPEN, before_sleep=_count)
+            stop_extra=lambda _state: breaker.state == OPEN, before_sleep=_count
+        )
         try:
             await self._retry_loop(env, retrying, pending, breaker)
         except asyncio.CancelledError:
@@ -718,11 +761,21 @@ class Tracker:
     # ------------------------------------------------------------------ observability
     def _sample(self) -> None:
         t = self._transport
-        self._samples.append((
-            time.monotonic() - self._t0, self.breaker.state, len(self._q) + self._ready.qsize(),
-            self._busy + len(self._retry_tasks), len(self.spool), self._delivered, self._spooled, self._failed,
-            self._dropped, self._retried, t.requests if t else 0,
-        ))
+        self._samples.append(
+            (
+                time.monotonic() - self._t0,
+                self.breaker.state,
+                len(self._q) + self._ready.qsize(),
+                self._busy + len(self._retry_tasks),
+                len(self.spool),
+                self._delivered,
+                self._spooled,
+                self._failed,
+                self._dropped,
+                self._retried,
+                t.requests if t else 0,
+            )
+        )
 
     async def _sampler(self) -> None:
         while True:
@@ -736,8 +789,19 @@ class Tracker:
             >>> Tracker(Settings("k", "http://127.0.0.1:9"), start=False).timeline().shape[0]
             0
         """
-        cols = ["t_s", "state", "queue", "in_flight", "spool_backlog", "delivered", "spooled",
-                "failed", "dropped", "retried", "requests"]
+        cols = [
+            "t_s",
+            "state",
+            "queue",
+            "in_flight",
+            "spool_backlog",
+            "delivered",
+            "spooled",
+            "failed",
+            "dropped",
+            "retried",
+            "requests",
+        ]
         return pd.DataFrame(list(self._samples), columns=cols)
 
     def transitions(self) -> pd.DataFrame:
@@ -756,14 +820,23 @@ class Tracker:
         t = self._transport
         ready = getattr(self, "_ready", None)
         return TrackerStats(
-            tracked=_peek(self._tracked), delivered=self._delivered, retried=self._retried,
-            failed=self._failed, spooled=self._spooled, replayed=self._replayed,
-            dropped=self._dropped, overflowed=self._overflowed, invalid=self._invalid,
-            requests=t.requests if t else 0, connections=t.connections if t else 0,
+            tracked=_peek(self._tracked),
+            delivered=self._delivered,
+            retried=self._retried,
+            failed=self._failed,
+            spooled=self._spooled,
+            replayed=self._replayed,
+            dropped=self._dropped,
+            overflowed=self._overflowed,
+            invalid=self._invalid,
+            requests=t.requests if t else 0,
+            connections=t.connections if t else 0,
             flushes=self._flushes,
             queue_depth=len(self._q) + (ready.qsize() if ready is not None else 0),
-            in_flight=self._busy + len(self._retry_tasks), spool_backlog=len(self.spool),
-            dead_letters=self.spool.dead_count(), breaker_state=self.breaker.state,
+            in_flight=self._busy + len(self._retry_tasks),
+            spool_backlog=len(self.spool),
+            dead_letters=self.spool.dead_count(),
+            breaker_state=self.breaker.state,
         )
 
     def health(self, *, probe: bool = True, timeout: float = 5.0) -> dict[str, Any]:
@@ -780,8 +853,9 @@ class Tracker:
         s = self.stats
         out: dict[str, Any] = {
             "breaker": s.breaker_state,
-            "last_success_age_s": (None if self._last_success is None
-                                   else round(time.time() - self._last_success, 3)),
+            "last_success_age_s": (
+                None if self._last_success is None else round(time.time() - self._last_success, 3)
+            ),
             "last_error": self._last_error,
             "backlog": s.pending,
             "spool_backlog": s.spool_backlog,
@@ -796,8 +870,12 @@ class Tracker:
                 out["service"] = fut.result(timeout)
             except FutureTimeout:
                 fut.cancel()
-                out["service"] = {"reachable": False, "status": None, "error": "timeout",
-                                  "latency_ms": timeout * 1000}
+                out["service"] = {
+                    "reachable": False,
+                    "status": None,
+                    "error": "timeout",
+                    "latency_ms": timeout * 1000,
+                }
         reachable = out["service"]["reachable"] if out["service"] else True
         if s.breaker_state == OPEN or not reachable:
             out["status"] = "down"

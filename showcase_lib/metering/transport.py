@@ -75,12 +75,14 @@ class AiohttpTransport:
 
     async def start(self) -> None:
         s = self.settings
-        self._connector = _CountingConnector(limit=self.concurrency, keepalive_timeout=30.0,
-                                             ttl_dns_cache=300)
+        self._connector = _CountingConnector(
+            limit=self.concurrency, keepalive_timeout=30.0, ttl_dns_cache=300
+        )
         self._session = aiohttp.ClientSession(
             connector=self._connector,
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=s.connect_timeout_s,
-                                          sock_read=s.timeout_s),
+            timeout=aiohttp.ClientTimeout(
+                total=None, sock_connect=s.connect_timeout_s, sock_read=s.timeout_s
+            ),
             headers={"x-api-key": s.api_key.reveal(), "Content-Type": "application/json"},  # type: ignore[union-attr]
             skip_auto_headers=("User-Agent",),
             raise_for_status=False,
@@ -91,8 +93,9 @@ class AiohttpTransport:
         self.requests += 1
         env.attempts += 1
         try:
-            async with self._session.post(self.settings.completions_url, data=env.body,
-                                          headers={"Idempotency-Key": env.key}) as resp:
+            async with self._session.post(
+                self.settings.completions_url, data=env.body, headers={"Idempotency-Key": env.key}
+            ) as resp:
                 status = resp.status
                 body = await resp.read()
                 headers = resp.headers
@@ -112,10 +115,18 @@ class AiohttpTransport:
                 await resp.read()
                 status = resp.status
         except (TimeoutError, asyncio.TimeoutError, aiohttp.ClientError) as exc:
-            return {"reachable": False, "status": None, "error": type(exc).__name__,
-                    "latency_ms": (time.perf_counter() - t0) * 1000}
-        return {"reachable": status < 500, "status": status, "error": None,
-                "latency_ms": (time.perf_counter() - t0) * 1000}
+            return {
+                "reachable": False,
+                "status": None,
+                "error": type(exc).__name__,
+                "latency_ms": (time.perf_counter() - t0) * 1000,
+            }
+        return {
+            "reachable": status < 500,
+            "status": status,
+            "error": None,
+            "latency_ms": (time.perf_counter() - t0) * 1000,
+        }
 
     async def close(self) -> None:
         if self._session is not None:
@@ -136,10 +147,10 @@ class HttpxTransport:
     async def start(self) -> None:
         s = self.settings
         self._client = httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=self.concurrency,
-                                max_keepalive_connections=self.concurrency),
-            timeout=httpx.Timeout(s.timeout_s, connect=s.connect_timeout_s,
-                                  pool=None),
+            limits=httpx.Limits(
+                max_connections=self.concurrency, max_keepalive_connections=self.concurrency
+            ),
+            timeout=httpx.Timeout(s.timeout_s, connect=s.connect_timeout_s, pool=None),
             headers={"x-api-key": s.api_key.reveal(), "Content-Type": "application/json"},  # type: ignore[union-attr]
         )
 
@@ -148,8 +159,11 @@ class HttpxTransport:
         self.requests += 1
         env.attempts += 1
         try:
-            resp = await self._client.post(self.settings.completions_url, content=env.body,
-                                           headers={"Idempotency-Key": env.key})
+            resp = await self._client.post(
+                self.settings.completions_url,
+                content=env.body,
+                headers={"Idempotency-Key": env.key},
+            )
         except httpx.TimeoutException:
             raise RetryableError("timeout") from None
         except httpx.TransportError as exc:
@@ -164,10 +178,18 @@ class HttpxTransport:
         try:
             resp = await self._client.get(_probe_url(self.settings))
         except httpx.HTTPError as exc:
-            return {"reachable": False, "status": None, "error": type(exc).__name__,
-                    "latency_ms": (time.perf_counter() - t0) * 1000}
-        return {"reachable": resp.status_code < 500, "status": resp.status_code, "error": None,
-                "latency_ms": (time.perf_counter() - t0) * 1000}
+            return {
+                "reachable": False,
+                "status": None,
+                "error": type(exc).__name__,
+                "latency_ms": (time.perf_counter() - t0) * 1000,
+            }
+        return {
+            "reachable": resp.status_code < 500,
+            "status": resp.status_code,
+            "error": None,
+            "latency_ms": (time.perf_counter() - t0) * 1000,
+        }
 
     async def close(self) -> None:
         if self._client is not None:
@@ -205,8 +227,10 @@ class SyncSender:
         self.requests = 0
         self._client = httpx.Client(
             timeout=httpx.Timeout(settings.timeout_s, connect=settings.connect_timeout_s),
-            headers={"x-api-key": settings.api_key.reveal(),  # type: ignore[union-attr]
-                     "Content-Type": "application/json"},
+            headers={
+                "x-api-key": settings.api_key.reveal(),  # type: ignore[union-attr]
+                "Content-Type": "application/json",
+            },
         )
 
     def send(self, env: Envelope) -> None:
@@ -214,8 +238,11 @@ class SyncSender:
         self.requests += 1
         env.attempts += 1
         try:
-            resp = self._client.post(self.settings.completions_url, content=env.body,
-                                     headers={"Idempotency-Key": env.key})
+            resp = self._client.post(
+                self.settings.completions_url,
+                content=env.body,
+                headers={"Idempotency-Key": env.key},
+            )
         except httpx.TimeoutException:
             raise RetryableError("timeout") from None
         except httpx.TransportError as exc:
@@ -234,5 +261,13 @@ class SyncSender:
         self.close()
 
 
-__all__ = ["TRANSPORTS", "AiohttpTransport", "HttpxTransport", "PermanentError",
-           "RetryableError", "SyncSender", "Transport", "make_transport"]
+__all__ = [
+    "TRANSPORTS",
+    "AiohttpTransport",
+    "HttpxTransport",
+    "PermanentError",
+    "RetryableError",
+    "SyncSender",
+    "Transport",
+    "make_transport",
+]

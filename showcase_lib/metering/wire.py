@@ -97,82 +97,174 @@ _PROVIDER_ALIASES: Final[dict[str, str]] = {
 }
 
 OPERATION_TYPES: Final[tuple[str, ...]] = (
-    "CHAT", "GENERATE", "EMBED", "CLASSIFY", "SUMMARIZE", "TRANSLATE", "TOOL_CALL", "RERANK",
-    "SEARCH", "MODERATION", "VISION", "TRANSFORM", "GUARDRAIL", "AUDIO", "VIDEO", "IMAGE", "OTHER",
-)  # fmt: skip
+    "CHAT",
+    "GENERATE",
+    "EMBED",
+    "CLASSIFY",
+    "SUMMARIZE",
+    "TRANSLATE",
+    "TOOL_CALL",
+    "RERANK",
+    "SEARCH",
+    "MODERATION",
+    "VISION",
+    "TRANSFORM",
+    "GUARDRAIL",
+    "AUDIO",
+    "VIDEO",
+    "IMAGE",
+    "OTHER",
+)
 
 REQUIRED_WIRE_FIELDS: Final[tuple[str, ...]] = (
-    "transactionId", "provider", "model", "inputTokenCount", "outputTokenCount",
-    "totalTokenCount", "requestTime", "responseTime", "completionStartTime", "requestDuration",
-    "stopReason", "costType", "isStreamed",
-)  # fmt: skip
+    "transactionId",
+    "provider",
+    "model",
+    "inputTokenCount",
+    "outputTokenCount",
+    "totalTokenCount",
+    "requestTime",
+    "responseTime",
+    "completionStartTime",
+    "requestDuration",
+    "stopReason",
+    "costType",
+    "isStreamed",
+)
 
-_STOP_FROM_STATUS: Final[dict[str, str]] = {"success": "END", "error": "ERROR", "timeout": "TIMEOUT"}
+_STOP_FROM_STATUS: Final[dict[str, str]] = {
+    "success": "END",
+    "error": "ERROR",
+    "timeout": "TIMEOUT",
+}
 _STATUS_FROM_STOP: Final[dict[str, str]] = {"ERROR": "error", "TIMEOUT": "timeout"}
 
 #: Text tags Revenium limits to 255 characters (the official SDK enforces it before sending).
 TAG_MAX_LEN: Final[int] = 255
 _TAG_FIELDS: Final[tuple[str, ...]] = (
-    "organizationName", "organizationId", "productName", "productId", "subscriptionId",
-    "subscriptionTier", "taskType", "agent", "traceId", "traceName", "parentTransactionId",
-    "environment", "region", "transactionName",
-)  # fmt: skip
+    "organizationName",
+    "organizationId",
+    "productName",
+    "productId",
+    "subscriptionId",
+    "subscriptionTier",
+    "taskType",
+    "agent",
+    "traceId",
+    "traceName",
+    "parentTransactionId",
+    "environment",
+    "region",
+    "transactionName",
+)
 #: Our extension keys (record columns Revenium has no field for); free text, no length rule.
 _EXTENSION_TEXT: Final[tuple[str, ...]] = ("requestId", "sessionId", "userAgent", "status")
 _OPTIONAL_COUNTS: Final[tuple[str, ...]] = (
-    "cacheReadTokenCount", "cacheCreationTokenCount", "reasoningTokenCount", "timeToFirstToken",
-    "retryNumber", "mediationLatency",
-)  # fmt: skip
+    "cacheReadTokenCount",
+    "cacheCreationTokenCount",
+    "reasoningTokenCount",
+    "timeToFirstToken",
+    "retryNumber",
+    "mediationLatency",
+)
 _OPTIONAL_COSTS: Final[tuple[str, ...]] = (
-    "inputTokenCost", "outputTokenCost", "totalCost", "cacheReadTokenCost",
+    "inputTokenCost",
+    "outputTokenCost",
+    "totalCost",
+    "cacheReadTokenCost",
     "cacheCreationTokenCost",
-)  # fmt: skip
+)
 _INT64_MAX: Final[int] = 2**63 - 1
 
 #: (record field, wire field, note): the table the book shows.
 MAPPING: Final[list[tuple[str, str, str]]] = [
     ("call_id", "transactionId", "the call's own id; anchors deduplication"),
     ("timestamp", "requestTime", "UTC ISO 8601 with Z; fractional seconds only when present"),
-    ("timestamp + latency_ms", "responseTime", "derived; read back from requestTime + requestDuration"),
-    ("timestamp + latency_ms", "completionStartTime", "same as responseTime (calls are not streamed)"),
+    (
+        "timestamp + latency_ms",
+        "responseTime",
+        "derived; read back from requestTime + requestDuration",
+    ),
+    (
+        "timestamp + latency_ms",
+        "completionStartTime",
+        "same as responseTime (calls are not streamed)",
+    ),
     ("latency_ms", "requestDuration", "milliseconds"),
-    ("provider", "provider", "slug -> SDK name: openai->OpenAI, anthropic->Anthropic, google->Google, "
-     "mistral->Mistral, cohere->Cohere, aws-bedrock->AWS, azure-openai->Azure; others unchanged"),
+    (
+        "provider",
+        "provider",
+        "slug -> SDK name: openai->OpenAI, anthropic->Anthropic, google->Google, "
+        "mistral->Mistral, cohere->Cohere, aws-bedrock->AWS, azure-openai->Azure; others unchanged",
+    ),
     ("model", "model", "unchanged"),
     ("input_tokens", "inputTokenCount", "integer >= 0"),
     ("output_tokens", "outputTokenCount", "integer >= 0"),
     ("input_tokens + output_tokens", "totalTokenCount", "derived; not read back"),
-    ("cost_usd", "totalCost", "cost override in USD; omitted when unknown (NaN) so Revenium prices it"),
+    (
+        "cost_usd",
+        "totalCost",
+        "cost override in USD; omitted when unknown (NaN) so Revenium prices it",
+    ),
     ("customer_id", "subscriber.id", "the paying customer"),
     ("subscription_tier", "subscriptionTier", "starter / pro / enterprise"),
-    ("organization_id", "organizationName", "replaces the deprecated organizationId (read as fallback)"),
+    (
+        "organization_id",
+        "organizationName",
+        "replaces the deprecated organizationId (read as fallback)",
+    ),
     ("product_id", "productName", "replaces the deprecated productId (read as fallback)"),
     ("feature_id", "agent", "the product feature that made the call"),
     ("task_type", "taskType", "unchanged"),
     ("environment", "environment", "unchanged"),
     ("region", "region", "unchanged"),
     ("trace_id", "traceId", "unchanged"),
-    ("stop_reason", "stopReason", "required; implied by status when empty (then stopReasonDerived=true)"),
-    ("status", "status", "extension key, always sent (null when unknown); implied by stopReason if absent"),
+    (
+        "stop_reason",
+        "stopReason",
+        "required; implied by status when empty (then stopReasonDerived=true)",
+    ),
+    (
+        "status",
+        "status",
+        "extension key, always sent (null when unknown); implied by stopReason if absent",
+    ),
     ("request_id", "requestId", "extension key (no Revenium field)"),
     ("session_id", "sessionId", "extension key (no Revenium field)"),
     ("user_agent", "userAgent", "extension key (no Revenium field)"),
     ("(none)", "costType", "always 'AI'"),
     ("(none)", "isStreamed", "always false: the record has no streaming flag"),
-]  # fmt: skip
+]
 
 # wire field -> record field, to name the record's field in errors raised by record_to_wire
 _WIRE_TO_RECORD_FIELD: Final[dict[str, str]] = {
-    "transactionId": "call_id", "requestTime": "timestamp", "responseTime": "timestamp",
-    "completionStartTime": "timestamp", "requestDuration": "latency_ms", "provider": "provider",
-    "model": "model", "inputTokenCount": "input_tokens", "outputTokenCount": "output_tokens",
-    "totalTokenCount": "input_tokens", "totalCost": "cost_usd", "subscriber": "customer_id",
-    "subscriber.id": "customer_id", "subscriptionTier": "subscription_tier",
-    "organizationName": "organization_id", "productName": "product_id", "agent": "feature_id",
-    "taskType": "task_type", "environment": "environment", "region": "region",
-    "traceId": "trace_id", "stopReason": "stop_reason", "status": "status",
-    "requestId": "request_id", "sessionId": "session_id", "userAgent": "user_agent",
-}  # fmt: skip
+    "transactionId": "call_id",
+    "requestTime": "timestamp",
+    "responseTime": "timestamp",
+    "completionStartTime": "timestamp",
+    "requestDuration": "latency_ms",
+    "provider": "provider",
+    "model": "model",
+    "inputTokenCount": "input_tokens",
+    "outputTokenCount": "output_tokens",
+    "totalTokenCount": "input_tokens",
+    "totalCost": "cost_usd",
+    "subscriber": "customer_id",
+    "subscriber.id": "customer_id",
+    "subscriptionTier": "subscription_tier",
+    "organizationName": "organization_id",
+    "productName": "product_id",
+    "agent": "feature_id",
+    "taskType": "task_type",
+    "environment": "environment",
+    "region": "region",
+    "traceId": "trace_id",
+    "stopReason": "stop_reason",
+    "status": "status",
+    "requestId": "request_id",
+    "sessionId": "session_id",
+    "userAgent": "user_agent",
+}
 
 # record text column -> wire key, for the simple one-to-one optional text fields
 _TEXT_FIELDS: Final[tuple[tuple[str, str], ...]] = (
@@ -249,8 +341,12 @@ class FieldError:
         return f"{self.field}={self.value} {self.reason}"
 
     def as_dict(self) -> dict[str, str | None]:
-        return {"field": self.field, "reason": self.reason, "value": self.value,
-                "message": self.message}  # fmt: skip
+        return {
+            "field": self.field,
+            "reason": self.reason,
+            "value": self.value,
+            "message": self.message,
+        }
 
 
 class WireError(ValueError):
@@ -329,9 +425,10 @@ _OPTIONAL_KINDS: Final[dict[str, int]] = {
     **dict.fromkeys(("billingSkipped", "stopReasonDerived"), _BOOL),
     "subscriber": _SUB,
     # checked only by _field_errors: a body carrying them takes the detailed path
-    **dict.fromkeys(("errorCode", "temperature", "responseQualityScore", "operationType",
-                     "pricingTier"), _OTHER),
-}  # fmt: skip
+    **dict.fromkeys(
+        ("errorCode", "temperature", "responseQualityScore", "operationType", "pricingTier"), _OTHER
+    ),
+}
 _STOP_SET: Final[frozenset[str]] = frozenset(STOP_REASONS)
 
 
@@ -356,8 +453,13 @@ def _valid_dict(body: Any) -> bool:
     if not (_time_ok(get("requestTime")) and _time_ok(resp) and (same or _time_ok(cst))):
         return False
     stop, cost_type = get("stopReason"), get("costType")
-    if not (type(stop) is str and stop in _STOP_SET and type(cost_type) is str
-            and cost_type == "AI" and type(get("isStreamed")) is bool):  # fmt: skip
+    if not (
+        type(stop) is str
+        and stop in _STOP_SET
+        and type(cost_type) is str
+        and cost_type == "AI"
+        and type(get("isStreamed")) is bool
+    ):
         return False
     kinds = _OPTIONAL_KINDS
     for key, v in body.items():
@@ -416,8 +518,9 @@ def _field_errors(body: Any) -> list[FieldError]:
         required(name, _is_int(get(name)), "must be an integer >= 0")
     for name in ("requestTime", "responseTime", "completionStartTime"):
         required(name, _time_ok(get(name)), _TIME_REASON)
-    required("stopReason", get("stopReason") in STOP_REASONS,
-             "must be one of " + ", ".join(STOP_REASONS))  # fmt: skip
+    required(
+        "stopReason", get("stopReason") in STOP_REASONS, "must be one of " + ", ".join(STOP_REASONS)
+    )
     required("costType", get("costType") == "AI", "must be 'AI'")
     required("isStreamed", type(get("isStreamed")) is bool, "must be true or false")
 
@@ -429,8 +532,11 @@ def _field_errors(body: Any) -> list[FieldError]:
         if type(v) is not str:
             add(FieldError(name, "must be a string", _short(v)))
         elif len(v) > TAG_MAX_LEN:
-            add(FieldError(name, f"must be at most {TAG_MAX_LEN} characters (got {len(v)})",
-                           _short(v)))  # fmt: skip
+            add(
+                FieldError(
+                    name, f"must be at most {TAG_MAX_LEN} characters (got {len(v)})", _short(v)
+                )
+            )
     for name in _EXTENSION_TEXT:
         v = get(name)
         if v is not None and type(v) is not str:
@@ -465,7 +571,7 @@ def _field_errors(body: Any) -> list[FieldError]:
     sub = get("subscriber")
     if sub is not None:
         if not isinstance(sub, Mapping):
-            add(FieldError("subscriber", "must be an object such as {\"id\": \"cust_1\"}", _short(sub)))
+            add(FieldError("subscriber", 'must be an object such as {"id": "cust_1"}', _short(sub)))
         else:
             for name in ("id", "email"):
                 v = sub.get(name)
@@ -474,16 +580,24 @@ def _field_errors(body: Any) -> list[FieldError]:
                 if type(v) is not str:
                     add(FieldError(f"subscriber.{name}", "must be a string", _short(v)))
                 elif len(v) > TAG_MAX_LEN:
-                    add(FieldError(f"subscriber.{name}",
-                                   f"must be at most {TAG_MAX_LEN} characters (got {len(v)})",
-                                   _short(v)))  # fmt: skip
+                    add(
+                        FieldError(
+                            f"subscriber.{name}",
+                            f"must be at most {TAG_MAX_LEN} characters (got {len(v)})",
+                            _short(v),
+                        )
+                    )
             cred = sub.get("credential")
             if cred is not None and not (
                 isinstance(cred, Mapping)
                 and all(cred.get(k) is None or type(cred.get(k)) is str for k in ("name", "value"))
             ):
                 # never echo a credential value back
-                add(FieldError("subscriber.credential", "must be an object {name?, value?} of strings"))
+                add(
+                    FieldError(
+                        "subscriber.credential", "must be an object {name?, value?} of strings"
+                    )
+                )
     return errors
 
 
@@ -611,6 +725,8 @@ def record_to_wire(record: Mapping[str, Any]) -> dict[str, Any]:
 _TEXT_LIMITS: Final[tuple[tuple[str, str, int], ...]] = tuple(
     (col, key, TAG_MAX_LEN if key in _TAG_FIELDS else _INT64_MAX) for col, key in _TEXT_FIELDS
 )
+
+
 def _typical_to_wire(record: Mapping[str, Any]) -> dict[str, Any] | None:
     """The body of a *typical* record, or None to take the general path.
 
@@ -625,14 +741,27 @@ def _typical_to_wire(record: Mapping[str, Any]) -> dict[str, Any] | None:
     ts = get("timestamp")
     txn, provider, model = get("call_id"), get("provider"), get("model")
     tin, tout, lat = get("input_tokens"), get("output_tokens"), get("latency_ms")
-    if not (type(ts) is pd.Timestamp and type(txn) is str and type(provider) is str
-            and type(model) is str and type(tin) is int and type(tout) is int
-            and type(lat) is int):  # fmt: skip
+    if not (
+        type(ts) is pd.Timestamp
+        and type(txn) is str
+        and type(provider) is str
+        and type(model) is str
+        and type(tin) is int
+        and type(tout) is int
+        and type(lat) is int
+    ):
         return None
     provider = PROVIDER_NAMES.get(provider, provider)
     total = tin + tout
-    if not (tin >= 0 and tout >= 0 and total <= _INT64_MAX and 0 <= lat <= _INT64_MAX
-            and txn.strip() and provider.strip() and model.strip()):  # fmt: skip
+    if not (
+        tin >= 0
+        and tout >= 0
+        and total <= _INT64_MAX
+        and 0 <= lat <= _INT64_MAX
+        and txn.strip()
+        and provider.strip()
+        and model.strip()
+    ):
         return None
     try:
         start = ts.value  # UTC epoch ns (naive = UTC); OverflowError out of the ns range
@@ -708,8 +837,10 @@ def _record_to_wire_checked(record: Mapping[str, Any]) -> dict[str, Any]:
     latency = _plain(get("latency_ms"))
     end_ns = start_ns + latency * 1_000_000 if _is_int(latency) else start_ns
     if end_ns > _NS_MAX:
-        raise ValueError(f"latency_ms={_short(latency)} puts the response time past the "
-                         f"last representable time ({pd.Timestamp.max})")
+        raise ValueError(
+            f"latency_ms={_short(latency)} puts the response time past the "
+            f"last representable time ({pd.Timestamp.max})"
+        )
     req_s, resp_s = format_time(start_ns), format_time(end_ns)
     tin, tout = _plain(get("input_tokens")), _plain(get("output_tokens"))
     provider = get("provider")
@@ -834,8 +965,14 @@ def wire_to_record(body: Mapping[str, Any], *, validate: bool = True) -> dict[st
 # --------------------------------------------------------------------------------------------
 
 _FRAME_REQUIRED: Final[tuple[str, ...]] = (
-    "timestamp", "call_id", "provider", "model", "input_tokens", "output_tokens", "latency_ms",
-)  # fmt: skip
+    "timestamp",
+    "call_id",
+    "provider",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "latency_ms",
+)
 
 
 def _bad(col: str, series: pd.Series, mask: np.ndarray | pd.Series, reason: str) -> ValueError:
@@ -946,14 +1083,38 @@ def _chunk_to_wire(df: pd.DataFrame) -> list[dict[str, Any]]:
         for s, st in zip(stop_in, status, strict=True)
     ]
 
-    full_keys = ["transactionId", "provider", "model", "inputTokenCount", "outputTokenCount",
-                 "totalTokenCount", "requestTime", "responseTime", "completionStartTime",
-                 "requestDuration", "costType", "isStreamed", "stopReason", "status"]  # fmt: skip
+    full_keys = [
+        "transactionId",
+        "provider",
+        "model",
+        "inputTokenCount",
+        "outputTokenCount",
+        "totalTokenCount",
+        "requestTime",
+        "responseTime",
+        "completionStartTime",
+        "requestDuration",
+        "costType",
+        "isStreamed",
+        "stopReason",
+        "status",
+    ]
     full_cols: list[Any] = [
-        _text_list(df["call_id"]), _text_list(provider), _text_list(df["model"]),
-        tin.tolist(), tout.tolist(), (tin + tout).tolist(), req_s, resp_s, resp_s, lat.tolist(),
-        ["AI"] * n, [False] * n, stop, status,
-    ]  # fmt: skip
+        _text_list(df["call_id"]),
+        _text_list(provider),
+        _text_list(df["model"]),
+        tin.tolist(),
+        tout.tolist(),
+        (tin + tout).tolist(),
+        req_s,
+        resp_s,
+        resp_s,
+        lat.tolist(),
+        ["AI"] * n,
+        [False] * n,
+        stop,
+        status,
+    ]
     sparse: list[tuple[str, list[Any]]] = []
 
     def add(key: str, values: list[Any] | None) -> None:

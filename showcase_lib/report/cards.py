@@ -35,8 +35,15 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from showcase_lib.report.charts import format_usd
 
-__all__ = ["ChartImage", "IndexEntry", "ReportCards", "figure_to_base64", "format_value",
-           "render_index", "write_index"]
+__all__ = [
+    "ChartImage",
+    "IndexEntry",
+    "ReportCards",
+    "figure_to_base64",
+    "format_value",
+    "render_index",
+    "write_index",
+]
 
 #: Rows of a detail table shown in the Results card.
 MAX_TABLE_ROWS = 12
@@ -53,7 +60,8 @@ def environment() -> Environment:
     return Environment(
         loader=PackageLoader("showcase_lib.report", "templates"),
         autoescape=select_autoescape(["html", "htm", "xml", "css"], default=True),
-        trim_blocks=False, lstrip_blocks=False,
+        trim_blocks=False,
+        lstrip_blocks=False,
     )
 
 
@@ -138,8 +146,12 @@ class ChartImage:
         """
         figure = getattr(fig, "figure", fig)
         if alt is None:
-            titles = [t for a in figure.axes for loc in ("left", "center", "right")
-                      if (t := a.get_title(loc=loc))]
+            titles = [
+                t
+                for a in figure.axes
+                for loc in ("left", "center", "right")
+                if (t := a.get_title(loc=loc))
+            ]
             alt = "; ".join(titles) or "chart"
         img = cls(figure_to_base64(figure), alt)
         if close:
@@ -161,7 +173,8 @@ def _cell(value: Any, column: str) -> dict[str, Any]:
     elif col in ("roi", "ratio") or col.endswith("_ratio"):
         unit = "ratio"
     num = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_))
+        value, (bool, np.bool_)
+    )
     if num and unit == "count" and not float(value).is_integer():
         text = f"{float(value):,.4g}"
     else:
@@ -172,10 +185,17 @@ def _cell(value: Any, column: str) -> dict[str, Any]:
 def _table(name: str, frame: pd.DataFrame, max_rows: int) -> dict[str, Any]:
     shown = frame.head(max_rows)
     columns = [str(c) for c in shown.columns]
-    rows = [[_cell(v, c) for v, c in zip(row, columns, strict=True)]
-            for row in shown.itertuples(index=False, name=None)]
-    return {"name": name, "columns": columns, "rows": rows, "total": len(frame),
-            "truncated": len(frame) > max_rows}
+    rows = [
+        [_cell(v, c) for v, c in zip(row, columns, strict=True)]
+        for row in shown.itertuples(index=False, name=None)
+    ]
+    return {
+        "name": name,
+        "columns": columns,
+        "rows": rows,
+        "total": len(frame),
+        "truncated": len(frame) > max_rows,
+    }
 
 
 class ReportCards:
@@ -191,13 +211,20 @@ class ReportCards:
         True
     """
 
-    def __init__(self, result: Any, *, charts: Iterable[Any] = (),
-                 tables: Sequence[str] = (), subtitle: str = "",
-                 source: str = "the records passed to the analyzer",
-                 max_rows: int = MAX_TABLE_ROWS) -> None:
+    def __init__(
+        self,
+        result: Any,
+        *,
+        charts: Iterable[Any] = (),
+        tables: Sequence[str] = (),
+        subtitle: str = "",
+        source: str = "the records passed to the analyzer",
+        max_rows: int = MAX_TABLE_ROWS,
+    ) -> None:
         self.result = result
-        self.charts = [c if isinstance(c, ChartImage) else ChartImage.from_figure(c)
-                       for c in charts]
+        self.charts = [
+            c if isinstance(c, ChartImage) else ChartImage.from_figure(c) for c in charts
+        ]
         self.table_names = list(tables)
         self.subtitle = subtitle
         self.source = source
@@ -215,12 +242,19 @@ class ReportCards:
         r = self.result
         story = getattr(r, "story", None)
         comparison = getattr(r, "comparison", pd.DataFrame())
-        rows = [{"aspect": str(row.aspect),
-                 "without": format_value(row.without_revenium, str(row.unit)),
-                 "with_": format_value(row.with_revenium, str(row.unit))}
-                for row in comparison.itertuples(index=False)]
-        tables = [_table(n, r.tables[n], self.max_rows) for n in self.table_names
-                  if n in getattr(r, "tables", {})]
+        rows = [
+            {
+                "aspect": str(row.aspect),
+                "without": format_value(row.without_revenium, str(row.unit)),
+                "with_": format_value(row.with_revenium, str(row.unit)),
+            }
+            for row in comparison.itertuples(index=False)
+        ]
+        tables = [
+            _table(n, r.tables[n], self.max_rows)
+            for n in self.table_names
+            if n in getattr(r, "tables", {})
+        ]
         params = getattr(r, "parameters", {}) or {}
         return {
             "title": r.title,
@@ -229,8 +263,10 @@ class ReportCards:
             "problem": story.problem if story else "",
             "solution": story.solution if story else "",
             "steps": list(story.steps) if story else [],
-            "metrics": [{"label": m.label, "text": format_value(m.value, m.unit), "note": m.note}
-                        for m in getattr(r, "headline", [])],
+            "metrics": [
+                {"label": m.label, "text": format_value(m.value, m.unit), "note": m.note}
+                for m in getattr(r, "headline", [])
+            ],
             "value": getattr(r, "revenium_value", None),
             "comparison": rows,
             "findings": list(getattr(r, "findings", [])),
@@ -285,12 +321,16 @@ def render_index(entries: Sequence[IndexEntry], *, title: str, subtitle: str = "
         >>> "a.html" in render_index([IndexEntry("a.html", "A")], title="Reports")
         True
     """
-    return environment().get_template("index.html").render(
-        entries=entries, title=title, subtitle=subtitle)
+    return (
+        environment()
+        .get_template("index.html")
+        .render(entries=entries, title=title, subtitle=subtitle)
+    )
 
 
-def write_index(path: str | Path, entries: Sequence[IndexEntry], *, title: str,
-                subtitle: str = "") -> Path:
+def write_index(
+    path: str | Path, entries: Sequence[IndexEntry], *, title: str, subtitle: str = ""
+) -> Path:
     """Write :func:`render_index` to ``path``; returns the path."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)

@@ -99,8 +99,15 @@ def usd_axis(ax: Axes, axis: str = "y") -> Axes:
     return ax
 
 
-def new_axes(title: str, xlabel: str, ylabel: str, *, money: bool = False,
-             ax: Axes | None = None, figsize: tuple[float, float] | None = None) -> Axes:
+def new_axes(
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    *,
+    money: bool = False,
+    ax: Axes | None = None,
+    figsize: tuple[float, float] | None = None,
+) -> Axes:
     """Create (or dress) an Axes with title and axis labels in the house style.
 
     Example:
@@ -119,8 +126,16 @@ def new_axes(title: str, xlabel: str, ylabel: str, *, money: bool = False,
     return ax
 
 
-def line(data: pd.Series | pd.DataFrame, *, title: str, ylabel: str, xlabel: str = "Date (UTC)",
-         money: bool = False, ax: Axes | None = None, **kwargs) -> Axes:
+def line(
+    data: pd.Series | pd.DataFrame,
+    *,
+    title: str,
+    ylabel: str,
+    xlabel: str = "Date (UTC)",
+    money: bool = False,
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
     """Line chart of a Series or of each column of a DataFrame against its index.
 
     Example:
@@ -137,9 +152,18 @@ def line(data: pd.Series | pd.DataFrame, *, title: str, ylabel: str, xlabel: str
     return ax
 
 
-def bar(data: pd.Series, *, title: str, xlabel: str, ylabel: str, money: bool = False,
-        horizontal: bool = True, color: str | Sequence[str] | None = None,
-        annotate: bool = False, ax: Axes | None = None) -> Axes:
+def bar(
+    data: pd.Series,
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    money: bool = False,
+    horizontal: bool = True,
+    color: str | Sequence[str] | None = None,
+    annotate: bool = False,
+    ax: Axes | None = None,
+) -> Axes:
     """Bar chart of a Series (index = labels). Horizontal by default, largest on top.
 
     Example:
@@ -171,8 +195,14 @@ def bar(data: pd.Series, *, title: str, xlabel: str, ylabel: str, money: bool = 
     return ax
 
 
-def band(ax: Axes, index: pd.Index, lower: Sequence[float], upper: Sequence[float], *,
-         label: str = "prediction interval") -> Axes:
+def band(
+    ax: Axes,
+    index: pd.Index,
+    lower: Sequence[float],
+    upper: Sequence[float],
+    *,
+    label: str = "prediction interval",
+) -> Axes:
     """Shade an interval (forecast or expected range) on an existing Axes.
 
     Example:
@@ -183,8 +213,9 @@ def band(ax: Axes, index: pd.Index, lower: Sequence[float], upper: Sequence[floa
     return ax
 
 
-def mark(ax: Axes, x: Sequence, y: Sequence[float], *, label: str = "anomaly",
-         color: str = ACCENT) -> Axes:
+def mark(
+    ax: Axes, x: Sequence, y: Sequence[float], *, label: str = "anomaly", color: str = ACCENT
+) -> Axes:
     """Mark points (anomalies, alerts) on an existing Axes.
 
     Example:

@@ -22,8 +22,9 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from showcase_lib.report import charts
 
 
-def catch_rate_by_kind(by_kind: pd.DataFrame, *, title: str = "Catch rate per kind of mistake",
-                       ax: Axes | None = None) -> Axes:
+def catch_rate_by_kind(
+    by_kind: pd.DataFrame, *, title: str = "Catch rate per kind of mistake", ax: Axes | None = None
+) -> Axes:
     """Horizontal bars of the catch rate per mistake kind; kinds no schema can catch in the
     accent colour.
 
@@ -34,15 +35,25 @@ def catch_rate_by_kind(by_kind: pd.DataFrame, *, title: str = "Catch rate per ki
     """
     s = pd.Series(by_kind["catch_rate"].to_numpy(), index=by_kind["kind"])
     colors = [charts.PALETTE[0] if c else charts.ACCENT for c in by_kind["schema_catchable"]]
-    ax = charts.bar(s, title=title, xlabel="Share of mistakes caught (%)",
-                    ylabel="Kind of mistake", color=colors[::-1], ax=ax)
+    ax = charts.bar(
+        s,
+        title=title,
+        xlabel="Share of mistakes caught (%)",
+        ylabel="Kind of mistake",
+        color=colors[::-1],
+        ax=ax,
+    )
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlim(0, 1.05)
     return ax
 
 
-def groupby_cost(table: pd.DataFrame, *, title: str = "Cost of a report as a tag's "
-                 "cardinality grows", ax: Axes | None = None) -> Axes:
+def groupby_cost(
+    table: pd.DataFrame,
+    *,
+    title: str = "Cost of a report as a tag's cardinality grows",
+    ax: Axes | None = None,
+) -> Axes:
     """Log-log chart of group-by time and report size against the tag's distinct values.
 
     Example:
@@ -51,13 +62,25 @@ def groupby_cost(table: pd.DataFrame, *, title: str = "Cost of a report as a tag
         >>> groupby_cost(t).get_xscale()
         'log'
     """
-    ax = charts.new_axes(title, "Distinct values of the tag (log scale)",
-                         "Group-by time (ms, log scale)", ax=ax)
-    ax.loglog(table["cardinality"], table["seconds"] * 1e3, marker="o",
-              color=charts.PALETTE[0], label="group-by time (ms)")
+    ax = charts.new_axes(
+        title, "Distinct values of the tag (log scale)", "Group-by time (ms, log scale)", ax=ax
+    )
+    ax.loglog(
+        table["cardinality"],
+        table["seconds"] * 1e3,
+        marker="o",
+        color=charts.PALETTE[0],
+        label="group-by time (ms)",
+    )
     right = ax.twinx()
-    right.loglog(table["cardinality"], table["result_rows"], marker="s", linestyle="--",
-                 color=charts.ACCENT, label="report rows")
+    right.loglog(
+        table["cardinality"],
+        table["result_rows"],
+        marker="s",
+        linestyle="--",
+        color=charts.ACCENT,
+        label="report rows",
+    )
     right.set_ylabel("Rows in the report (log scale)")
     right.spines["top"].set_visible(False)
     right.grid(False)
@@ -66,9 +89,12 @@ def groupby_cost(table: pd.DataFrame, *, title: str = "Cost of a report as a tag
     return ax
 
 
-def cardinality_growth(growth: Mapping[str, pd.DataFrame], *,
-                       title: str = "Distinct values seen so far, per field",
-                       ax: Axes | None = None) -> Axes:
+def cardinality_growth(
+    growth: Mapping[str, pd.DataFrame],
+    *,
+    title: str = "Distinct values seen so far, per field",
+    ax: Axes | None = None,
+) -> Axes:
     """Cumulative distinct values per day for several fields (from ``cardinality_growth``).
 
     Example:

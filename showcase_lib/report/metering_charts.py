@@ -25,9 +25,13 @@ from showcase_lib.report import charts
 _STATE_LEVEL = {"closed": 0, "half_open": 1, "open": 2}
 
 
-def state_and_backlog(timeline: pd.DataFrame, *, marks: Sequence[tuple[float, str]] = (),
-                      transitions: pd.DataFrame | None = None,
-                      title: str = "Circuit breaker state") -> list[Axes]:
+def state_and_backlog(
+    timeline: pd.DataFrame,
+    *,
+    marks: Sequence[tuple[float, str]] = (),
+    transitions: pd.DataFrame | None = None,
+    title: str = "Circuit breaker state",
+) -> list[Axes]:
     """Two stacked panels from ``Tracker.timeline()``: breaker state, then backlog and deliveries.
 
     ``marks`` are (time in seconds, label) pairs drawn as vertical lines on both panels
@@ -36,8 +40,9 @@ def state_and_backlog(timeline: pd.DataFrame, *, marks: Sequence[tuple[float, st
     probes show; otherwise from the samples.
     """
     charts.apply_style()
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9.5, 6.0), sharex=True,
-                                   gridspec_kw={"height_ratios": [1, 2]})
+    fig, (ax1, ax2) = plt.subplots(
+        2, 1, figsize=(9.5, 6.0), sharex=True, gridspec_kw={"height_ratios": [1, 2]}
+    )
     t = timeline["t_s"]
     level = timeline["state"].map(_STATE_LEVEL)
     if transitions is not None and len(transitions) and transitions["t_s"].notna().all():
@@ -52,43 +57,61 @@ def state_and_backlog(timeline: pd.DataFrame, *, marks: Sequence[tuple[float, st
     charts.new_axes(title, "", "State", ax=ax1)
     ax1.set_yticks([0, 1, 2], ["closed", "half-open", "open"])
     ax1.set_ylim(-0.3, 2.3)
-    charts.new_axes("Backlog and deliveries", "Time since the tracker started (s)",
-                    "Records", ax=ax2)
-    ax2.plot(t, timeline["queue"] + timeline["in_flight"], label="queued + in flight",
-             color=charts.PALETTE[0])
+    charts.new_axes(
+        "Backlog and deliveries", "Time since the tracker started (s)", "Records", ax=ax2
+    )
+    ax2.plot(
+        t,
+        timeline["queue"] + timeline["in_flight"],
+        label="queued + in flight",
+        color=charts.PALETTE[0],
+    )
     ax2.plot(t, timeline["spool_backlog"], label="spool backlog", color=charts.ACCENT)
     ax2b = ax2.twinx()
-    ax2b.plot(t, timeline["delivered"], label="delivered (cumulative)", color=charts.GOOD,
-              linestyle="--")
+    ax2b.plot(
+        t, timeline["delivered"], label="delivered (cumulative)", color=charts.GOOD, linestyle="--"
+    )
     ax2b.set_ylabel("Delivered (cumulative records)")
     ax2b.grid(False)
     for x, label in marks:
         for ax in (ax1, ax2):
             ax.axvline(x, color=charts.MUTED, linestyle=":", linewidth=1.2)
-        ax1.annotate(label, (x, 2.25), xytext=(3, 0), textcoords="offset points", fontsize=8,
-                     va="top")
-    lines = [ln for ln in ax2.get_lines() + ax2b.get_lines()
-             if not ln.get_label().startswith("_")]
+        ax1.annotate(
+            label, (x, 2.25), xytext=(3, 0), textcoords="offset points", fontsize=8, va="top"
+        )
+    lines = [ln for ln in ax2.get_lines() + ax2b.get_lines() if not ln.get_label().startswith("_")]
     ax2.legend(lines, [ln.get_label() for ln in lines], loc="upper left")
     fig.tight_layout()
     return [ax1, ax2, ax2b]
 
 
-def latency_bars(table: pd.DataFrame, *, title: str = "What metering adds to each AI call",
-                 columns: Sequence[str] = ("p50_us", "p99_us")) -> Axes:
+def latency_bars(
+    table: pd.DataFrame,
+    *,
+    title: str = "What metering adds to each AI call",
+    columns: Sequence[str] = ("p50_us", "p99_us"),
+) -> Axes:
     """Grouped horizontal bars (log scale, microseconds) of a ``latency_table``."""
-    ax = charts.new_axes(title, "Time added per AI call (microseconds, log scale)", "",
-                         figsize=(9.0, 3.2))
+    ax = charts.new_axes(
+        title, "Time added per AI call (microseconds, log scale)", "", figsize=(9.0, 3.2)
+    )
     n = len(columns)
     height = 0.8 / n
     labels = list(table.index)
     for i, col in enumerate(columns):
         ys = [k + (i - (n - 1) / 2) * height for k in range(len(labels))]
-        ax.barh(ys, table[col], height=height, label=col.replace("_us", ""),
-                color=charts.PALETTE[i])
+        ax.barh(
+            ys, table[col], height=height, label=col.replace("_us", ""), color=charts.PALETTE[i]
+        )
         for y, v in zip(ys, table[col], strict=True):
-            ax.annotate(f"{v:,.1f} µs", (v, y), xytext=(3, 0), textcoords="offset points",
-                        va="center", fontsize=8)
+            ax.annotate(
+                f"{v:,.1f} µs",
+                (v, y),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
     ax.set_yticks(range(len(labels)), labels)
     ax.set_xscale("log")
     ax.grid(axis="y", visible=False)
@@ -98,6 +121,7 @@ def latency_bars(table: pd.DataFrame, *, title: str = "What metering adds to eac
 
 def delays_chart(delays: pd.DataFrame, *, title: str = "Wait before each retry") -> Axes:
     """Lines of retry waits by attempt (one column per strategy), in seconds."""
-    ax = charts.line(delays, title=title, ylabel="Wait (s)", xlabel="Retry number",
-                     marker="o", ms=4)
+    ax = charts.line(
+        delays, title=title, ylabel="Wait (s)", xlabel="Retry number", marker="o", ms=4
+    )
     return ax

@@ -20,11 +20,20 @@ from matplotlib.axes import Axes
 
 from showcase_lib.report import charts
 
-__all__ = ["anomaly_timeline", "expected_band", "histogram", "lorenz", "month_end", "pareto", "trend"]
+__all__ = [
+    "anomaly_timeline",
+    "expected_band",
+    "histogram",
+    "lorenz",
+    "month_end",
+    "pareto",
+    "trend",
+]
 
 
-def trend(frame: pd.DataFrame, *, title: str = "Daily cost and its trend",
-          ax: Axes | None = None) -> Axes:
+def trend(
+    frame: pd.DataFrame, *, title: str = "Daily cost and its trend", ax: Axes | None = None
+) -> Axes:
     """Daily cost with the trailing mean, the OLS line and the STL trend (the output of
     :func:`showcase_lib.analysis.timeseries.trend`).
 
@@ -36,7 +45,9 @@ def trend(frame: pd.DataFrame, *, title: str = "Daily cost and its trend",
         'Cost (USD per day)'
     """
     ax = charts.new_axes(title, "Date (UTC)", "Cost (USD per day)", money=True, ax=ax)
-    ax.plot(frame.index, frame["actual"], color=charts.MUTED, marker="o", ms=3, lw=1, label="daily cost")
+    ax.plot(
+        frame.index, frame["actual"], color=charts.MUTED, marker="o", ms=3, lw=1, label="daily cost"
+    )
     labels = {"rolling_mean": "7-day mean", "linear": "linear fit", "stl_trend": "STL trend"}
     for i, (col, label) in enumerate(labels.items()):
         if col in frame and frame[col].notna().any():
@@ -45,8 +56,14 @@ def trend(frame: pd.DataFrame, *, title: str = "Daily cost and its trend",
     return ax
 
 
-def month_end(path: pd.DataFrame, budget: float, *, level: float = 0.9,
-              title: str = "Month-to-date spend and its projection", ax: Axes | None = None) -> Axes:
+def month_end(
+    path: pd.DataFrame,
+    budget: float,
+    *,
+    level: float = 0.9,
+    title: str = "Month-to-date spend and its projection",
+    ax: Axes | None = None,
+) -> Axes:
     """Cumulative spend this month (actual), the projected mean and its interval to the end
     of the month, and the budget line (``MonthEndProjection.path``).
 
@@ -62,19 +79,28 @@ def month_end(path: pd.DataFrame, budget: float, *, level: float = 0.9,
     ax.plot(actual.index, actual, color=charts.PALETTE[0], lw=2.2, label="actual")
     fut = path[["mean", "lower", "upper"]].dropna()
     if len(fut) and len(actual):  # start the projection where the actual line ends
-        last = pd.DataFrame({"mean": actual.iloc[-1], "lower": actual.iloc[-1],
-                             "upper": actual.iloc[-1]}, index=actual.index[-1:])
+        last = pd.DataFrame(
+            {"mean": actual.iloc[-1], "lower": actual.iloc[-1], "upper": actual.iloc[-1]},
+            index=actual.index[-1:],
+        )
         fut = pd.concat([last, fut])
     if len(fut):
-        ax.plot(fut.index, fut["mean"], color=charts.PALETTE[0], lw=1.8, ls="--", label="projection")
+        ax.plot(
+            fut.index, fut["mean"], color=charts.PALETTE[0], lw=1.8, ls="--", label="projection"
+        )
         charts.band(ax, fut.index, fut["lower"], fut["upper"], label=f"{level:.0%} interval")
     charts.hline(ax, budget, label=f"budget {charts.format_usd(budget)}")
     ax.legend(loc="upper left")
     return ax
 
 
-def lorenz(curve: pd.DataFrame, *, gini: float | None = None,
-           title: str = "Lorenz curve of spend across customers", ax: Axes | None = None) -> Axes:
+def lorenz(
+    curve: pd.DataFrame,
+    *,
+    gini: float | None = None,
+    title: str = "Lorenz curve of spend across customers",
+    ax: Axes | None = None,
+) -> Axes:
     """The Lorenz curve (``aggregations.lorenz_curve``) against the line of equality.
 
     Example:
@@ -86,16 +112,22 @@ def lorenz(curve: pd.DataFrame, *, gini: float | None = None,
     ax.plot([0, 1], [0, 1], color=charts.MUTED, ls="--", label="equal spend")
     label = "actual" if gini is None else f"actual (Gini {gini:.2f})"
     ax.plot(curve["entity_share"], curve["cost_share"], color=charts.PALETTE[0], lw=2, label=label)
-    ax.fill_between(curve["entity_share"], curve["cost_share"], curve["entity_share"],
-                    color=charts.PALETTE[0], alpha=0.1)
+    ax.fill_between(
+        curve["entity_share"],
+        curve["cost_share"],
+        curve["entity_share"],
+        color=charts.PALETTE[0],
+        alpha=0.1,
+    )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.legend(loc="upper left")
     return ax
 
 
-def pareto(top: pd.DataFrame, *, title: str = "Top customers by spend",
-           ax: Axes | None = None) -> Axes:
+def pareto(
+    top: pd.DataFrame, *, title: str = "Top customers by spend", ax: Axes | None = None
+) -> Axes:
     """Bars of the top entities' totals with their cumulative share on a second axis
     (the output of ``aggregations.top_n``).
 
@@ -118,8 +150,15 @@ def pareto(top: pd.DataFrame, *, title: str = "Top customers by spend",
     return ax
 
 
-def histogram(dist: pd.DataFrame, *, title: str, xlabel: str, money: bool = True,
-              log: bool = True, ax: Axes | None = None) -> Axes:
+def histogram(
+    dist: pd.DataFrame,
+    *,
+    title: str,
+    xlabel: str,
+    money: bool = True,
+    log: bool = True,
+    ax: Axes | None = None,
+) -> Axes:
     """Bars of a binned distribution (``aggregations.distribution``): share of calls per bin,
     on a log x-axis by default (costs span orders of magnitude).
 
@@ -129,8 +168,15 @@ def histogram(dist: pd.DataFrame, *, title: str, xlabel: str, money: bool = True
         'Share of calls'
     """
     ax = charts.new_axes(title, xlabel, "Share of calls", ax=ax)
-    ax.bar(dist["left"], dist["share"], width=dist["right"] - dist["left"], align="edge",
-           color=charts.PALETTE[0], edgecolor="white", linewidth=0.5)
+    ax.bar(
+        dist["left"],
+        dist["share"],
+        width=dist["right"] - dist["left"],
+        align="edge",
+        color=charts.PALETTE[0],
+        edgecolor="white",
+        linewidth=0.5,
+    )
     if log:
         ax.set_xscale("log")
     if money:  # plain $0.0001 ... $1 labels: format_usd would round the small ones to $0.0000
@@ -140,8 +186,14 @@ def histogram(dist: pd.DataFrame, *, title: str, xlabel: str, money: bool = True
     return ax
 
 
-def expected_band(band: pd.DataFrame, *, title: str, onset=None, ax: Axes | None = None,
-                  ylabel: str = "Cost (USD per day)") -> Axes:
+def expected_band(
+    band: pd.DataFrame,
+    *,
+    title: str,
+    onset=None,
+    ax: Axes | None = None,
+    ylabel: str = "Cost (USD per day)",
+) -> Axes:
     """One series with its expected value, the band of normal and the flagged points (the
     output of ``anomalies.expected_band``), and optionally the true onset.
 
@@ -155,7 +207,15 @@ def expected_band(band: pd.DataFrame, *, title: str, onset=None, ax: Axes | None
     ax = charts.new_axes(title, "Date (UTC)", ylabel, money=True, ax=ax)
     charts.band(ax, band.index, band["lower"], band["upper"], label="expected range")
     ax.plot(band.index, band["expected"], color=charts.MUTED, lw=1.5, label="expected (median)")
-    ax.plot(band.index, band["actual"], color=charts.PALETTE[0], lw=1.8, marker="o", ms=3, label="actual")
+    ax.plot(
+        band.index,
+        band["actual"],
+        color=charts.PALETTE[0],
+        lw=1.8,
+        marker="o",
+        ms=3,
+        label="actual",
+    )
     flagged = band[band["is_anomaly"]]
     if len(flagged):
         charts.mark(ax, flagged.index, flagged["actual"], label="flagged")
@@ -165,9 +225,14 @@ def expected_band(band: pd.DataFrame, *, title: str, onset=None, ax: Axes | None
     return ax
 
 
-def anomaly_timeline(matrix: pd.DataFrame, anomalies: pd.DataFrame, *,
-                     entities: Sequence[str] | None = None, title: str = "Detected anomalies",
-                     ax: Axes | None = None) -> Axes:
+def anomaly_timeline(
+    matrix: pd.DataFrame,
+    anomalies: pd.DataFrame,
+    *,
+    entities: Sequence[str] | None = None,
+    title: str = "Detected anomalies",
+    ax: Axes | None = None,
+) -> Axes:
     """Daily spend of a few entities with each detected anomaly window shaded.
 
     Example:
@@ -180,8 +245,13 @@ def anomaly_timeline(matrix: pd.DataFrame, anomalies: pd.DataFrame, *,
     ax = charts.new_axes(title, "Date (UTC)", "Cost (USD per day)", money=True, ax=ax)
     names = list(entities) if entities is not None else list(dict.fromkeys(anomalies["entity"]))
     for i, name in enumerate(names):
-        ax.plot(matrix.index, matrix[name], color=charts.PALETTE[i % len(charts.PALETTE)], lw=1.6,
-                label=str(name))
+        ax.plot(
+            matrix.index,
+            matrix[name],
+            color=charts.PALETTE[i % len(charts.PALETTE)],
+            lw=1.6,
+            label=str(name),
+        )
     for row in anomalies.itertuples(index=False):
         if row.entity in names:
             ax.axvspan(row.start, row.end, color=charts.ACCENT, alpha=0.12, lw=0)

@@ -23,8 +23,15 @@ from matplotlib.axes import Axes
 from showcase_lib.report import charts
 from showcase_lib.report.charts import ACCENT, GOOD, MUTED, PALETTE
 
-__all__ = ["ab_test_chart", "chart_for", "grouped_bars", "model_savings_sensitivity",
-           "pricing_margin_sensitivity", "spike_timeline", "without_with_bars"]
+__all__ = [
+    "ab_test_chart",
+    "chart_for",
+    "grouped_bars",
+    "model_savings_sensitivity",
+    "pricing_margin_sensitivity",
+    "spike_timeline",
+    "without_with_bars",
+]
 
 
 def _date_axis(ax: Axes) -> Axes:
@@ -50,8 +57,7 @@ def chart_for(result) -> Axes | None:
     name = result.name
     if name == "understanding" and "daily" in t:
         daily = t["daily"].set_index(t["daily"].columns[0])["cost_usd"].rename("actual")
-        ax = charts.line(daily, title="Daily AI cost and forecast", ylabel="Cost (USD)",
-                         money=True)
+        ax = charts.line(daily, title="Daily AI cost and forecast", ylabel="Cost (USD)", money=True)
         _date_axis(ax)
         fc = getattr(result, "forecast", None)
         if fc is not None and len(fc):
@@ -60,21 +66,41 @@ def chart_for(result) -> Axes | None:
             ax.legend()
         return ax
     if name == "performance" and "efficiency" in t:
-        s = _top(t["efficiency"].sort_values("cost_per_success_usd", ascending=False), "model",
-                 "cost_per_success_usd", 12)
-        return charts.bar(s, title="Cost per successful call by model",
-                          xlabel="Cost per successful call (USD)", ylabel="Model", money=True)
+        s = _top(
+            t["efficiency"].sort_values("cost_per_success_usd", ascending=False),
+            "model",
+            "cost_per_success_usd",
+            12,
+        )
+        return charts.bar(
+            s,
+            title="Cost per successful call by model",
+            xlabel="Cost per successful call (USD)",
+            ylabel="Model",
+            money=True,
+        )
     if name == "realtime" and "budgets" in t:
         s = _top(t["budgets"], t["budgets"].columns[0], "used", 10) * 100
-        ax = charts.bar(s, title="Month-to-date budget used, top customers",
-                        xlabel="Budget used (%)", ylabel="Customer",
-                        color=[ACCENT if v >= 100 else PALETTE[0] for v in s.to_numpy()])
+        ax = charts.bar(
+            s,
+            title="Month-to-date budget used, top customers",
+            xlabel="Budget used (%)",
+            ylabel="Customer",
+            color=[ACCENT if v >= 100 else PALETTE[0] for v in s.to_numpy()],
+        )
         ax.axvline(100, color=ACCENT, linestyle=":", linewidth=1.2)
         return ax
     if name == "optimization" and "opportunities" in t:
         s = _top(t["opportunities"], "lever", "monthly_saving_usd")
-        return charts.bar(s, title="Monthly savings by lever", xlabel="Saving (USD per month)",
-                          ylabel="Lever", money=True, color=GOOD, annotate=True)
+        return charts.bar(
+            s,
+            title="Monthly savings by lever",
+            xlabel="Saving (USD per month)",
+            ylabel="Lever",
+            money=True,
+            color=GOOD,
+            annotate=True,
+        )
     if name == "alignment":
         key = next((k for k in t if k.startswith("chargeback_")), None)
         if key is None:
@@ -82,30 +108,55 @@ def chart_for(result) -> Axes | None:
         frame = t[key]
         dim = frame.columns[0]
         s = frame.set_index(dim)["even_split_error_usd"].sort_values().head(10)
-        return charts.bar(s, title=f"Even split minus fair chargeback, by {dim}",
-                          xlabel="Over (+) / under (-) charged (USD)", ylabel=dim, money=True,
-                          color=[GOOD if v >= 0 else ACCENT for v in s.to_numpy()[::-1]][::-1])
+        return charts.bar(
+            s,
+            title=f"Even split minus fair chargeback, by {dim}",
+            xlabel="Over (+) / under (-) charged (USD)",
+            ylabel=dim,
+            money=True,
+            color=[GOOD if v >= 0 else ACCENT for v in s.to_numpy()[::-1]][::-1],
+        )
     if name == "profitability" and "by_customer" in t:
         s = _top(t["by_customer"], "customer_id", "margin_usd", 10)
-        return charts.bar(s, title="Lowest-margin customers (period)",
-                          xlabel="Gross margin (USD)", ylabel="Customer", money=True,
-                          color=[ACCENT if v < 0 else PALETTE[0] for v in s.to_numpy()])
+        return charts.bar(
+            s,
+            title="Lowest-margin customers (period)",
+            xlabel="Gross margin (USD)",
+            ylabel="Customer",
+            money=True,
+            color=[ACCENT if v < 0 else PALETTE[0] for v in s.to_numpy()],
+        )
     if name == "pricing" and "summary" in t:
         s = _top(t["summary"], "model", "monthly_margin_usd")
-        return charts.bar(s, title="Monthly gross margin by pricing model",
-                          xlabel="Gross margin (USD per month)", ylabel="Pricing model",
-                          money=True, annotate=True)
+        return charts.bar(
+            s,
+            title="Monthly gross margin by pricing model",
+            xlabel="Gross margin (USD per month)",
+            ylabel="Pricing model",
+            money=True,
+            annotate=True,
+        )
     if name == "features" and "by_feature" in t:
         s = _top(t["by_feature"], "feature_id", "roi", 16)
-        return charts.bar(s, title="Return on AI cost by feature",
-                          xlabel="(Attributed revenue - AI cost) / AI cost", ylabel="Feature",
-                          color=[ACCENT if v < 0 else PALETTE[0] for v in s.to_numpy()])
+        return charts.bar(
+            s,
+            title="Return on AI cost by feature",
+            xlabel="(Attributed revenue - AI cost) / AI cost",
+            ylabel="Feature",
+            color=[ACCENT if v < 0 else PALETTE[0] for v in s.to_numpy()],
+        )
     return None
 
 
-def without_with_bars(without: float, with_: float, *, title: str, ylabel: str,
-                      money: bool = True, labels: Sequence[str] = ("Without Revenium",
-                                                                   "With Revenium")) -> Axes:
+def without_with_bars(
+    without: float,
+    with_: float,
+    *,
+    title: str,
+    ylabel: str,
+    money: bool = True,
+    labels: Sequence[str] = ("Without Revenium", "With Revenium"),
+) -> Axes:
     """Two bars, "Without Revenium" vs "With Revenium", annotated.
 
     Example:
@@ -113,14 +164,27 @@ def without_with_bars(without: float, with_: float, *, title: str, ylabel: str,
         'Monthly cost'
     """
     s = pd.Series([without, with_], index=list(labels))
-    return charts.bar(s, title=title, xlabel="", ylabel=ylabel, money=money, horizontal=False,
-                      color=[ACCENT, GOOD], annotate=True)
+    return charts.bar(
+        s,
+        title=title,
+        xlabel="",
+        ylabel=ylabel,
+        money=money,
+        horizontal=False,
+        color=[ACCENT, GOOD],
+        annotate=True,
+    )
 
 
-def model_savings_sensitivity(table: pd.DataFrame, *, x: str = "simple_share",
-                              y: str = "fleet_saving_pct", by: str = "candidate_model",
-                              title: str = "Fleet saving vs share of simple traffic",
-                              mark_x: float | None = None) -> Axes:
+def model_savings_sensitivity(
+    table: pd.DataFrame,
+    *,
+    x: str = "simple_share",
+    y: str = "fleet_saving_pct",
+    by: str = "candidate_model",
+    title: str = "Fleet saving vs share of simple traffic",
+    mark_x: float | None = None,
+) -> Axes:
     """One line per candidate model: fleet saving (%) against the share of simple traffic.
 
     Example:
@@ -138,9 +202,15 @@ def model_savings_sensitivity(table: pd.DataFrame, *, x: str = "simple_share",
     return ax
 
 
-def spike_timeline(spend: pd.DataFrame, *, onset=None, alert=None, budget: float | None = None,
-                   title: str = "Spiking customer: spend per bucket",
-                   ylabel: str = "Spend per bucket (USD)") -> Axes:
+def spike_timeline(
+    spend: pd.DataFrame,
+    *,
+    onset=None,
+    alert=None,
+    budget: float | None = None,
+    title: str = "Spiking customer: spend per bucket",
+    ylabel: str = "Spend per bucket (USD)",
+) -> Axes:
     """Spend of one customer per bucket, actual vs contained, with onset and alert markers.
 
     ``spend`` has a time index and columns ``actual`` and ``contained`` (USD per bucket).
@@ -156,8 +226,15 @@ def spike_timeline(spend: pd.DataFrame, *, onset=None, alert=None, budget: float
     ax.plot(spend.index, spend["actual"], color=ACCENT, label="without Revenium (actual)")
     if "contained" in spend:
         ax.plot(spend.index, spend["contained"], color=GOOD, label="with Revenium (rate-limited)")
-        ax.fill_between(spend.index, spend["contained"], spend["actual"], color=ACCENT,
-                        alpha=0.12, linewidth=0, label="prevented spend")
+        ax.fill_between(
+            spend.index,
+            spend["contained"],
+            spend["actual"],
+            color=ACCENT,
+            alpha=0.12,
+            linewidth=0,
+            label="prevented spend",
+        )
     if onset is not None:
         charts.vline(ax, onset, label="spike onset", color=MUTED)
     if alert is not None:
@@ -168,9 +245,13 @@ def spike_timeline(spend: pd.DataFrame, *, onset=None, alert=None, budget: float
     return ax
 
 
-def pricing_margin_sensitivity(table: pd.DataFrame, *, target_margin: float | None = None,
-                               target_label: str = "target margin",
-                               title: str = "Monthly margin vs price level") -> Axes:
+def pricing_margin_sensitivity(
+    table: pd.DataFrame,
+    *,
+    target_margin: float | None = None,
+    target_label: str = "target margin",
+    title: str = "Monthly margin vs price level",
+) -> Axes:
     """Monthly margin of each pricing model against the price multiplier (markup on cost).
 
     ``table`` is :func:`~showcase_lib.analysis.analyzers.pricing_sensitivity` output.
@@ -181,8 +262,12 @@ def pricing_margin_sensitivity(table: pd.DataFrame, *, target_margin: float | No
         >>> len(pricing_margin_sensitivity(t).get_lines())
         2
     """
-    ax = charts.new_axes(title, "Price level (multiple of blended AI cost per 1K tokens)",
-                         "Gross margin (USD per month)", money=True)
+    ax = charts.new_axes(
+        title,
+        "Price level (multiple of blended AI cost per 1K tokens)",
+        "Gross margin (USD per month)",
+        money=True,
+    )
     for name, g in table.groupby("model", sort=False):
         ax.plot(g["markup"], g["monthly_margin_usd"], marker="o", label=str(name))
     if target_margin is not None:
@@ -200,9 +285,9 @@ def close_all() -> None:
     plt.close("all")
 
 
-
-def ab_test_chart(ab: pd.DataFrame, *, title: str = "A/B test: quality difference vs baseline"
-                  ) -> Axes:
+def ab_test_chart(
+    ab: pd.DataFrame, *, title: str = "A/B test: quality difference vs baseline"
+) -> Axes:
     """Difference in (simulated) quality per candidate with its confidence interval and the
     guardrail; green when the whole interval clears it.
 
@@ -214,13 +299,20 @@ def ab_test_chart(ab: pd.DataFrame, *, title: str = "A/B test: quality differenc
         >>> ab_test_chart(ab).get_xlabel()
         'Quality difference, candidate - baseline (points)'
     """
-    ax = charts.new_axes(title, "Quality difference, candidate - baseline (points)",
-                         "Candidate model")
+    ax = charts.new_axes(
+        title, "Quality difference, candidate - baseline (points)", "Candidate model"
+    )
     y = list(range(len(ab)))[::-1]
     for yi, row in zip(y, ab.itertuples(index=False), strict=True):
         color = GOOD if row.passed else ACCENT
-        ax.errorbar(row.diff, yi, xerr=[[row.diff - row.ci_low], [row.ci_high - row.diff]],
-                    fmt="o", color=color, capsize=4)
+        ax.errorbar(
+            row.diff,
+            yi,
+            xerr=[[row.diff - row.ci_low], [row.ci_high - row.diff]],
+            fmt="o",
+            color=color,
+            capsize=4,
+        )
     ax.set_yticks(y, [str(m) for m in ab["candidate_model"]])
     charts.vline(ax, float(ab["guardrail"].iloc[0]), label="guardrail", color=ACCENT)
     charts.vline(ax, 0.0, label="no difference", color=MUTED)
@@ -229,8 +321,9 @@ def ab_test_chart(ab: pd.DataFrame, *, title: str = "A/B test: quality differenc
     return ax
 
 
-def grouped_bars(frame: pd.DataFrame, *, title: str, xlabel: str, ylabel: str,
-                 money: bool = False) -> Axes:
+def grouped_bars(
+    frame: pd.DataFrame, *, title: str, xlabel: str, ylabel: str, money: bool = False
+) -> Axes:
     """Vertical bars grouped by the index, one colour per column (e.g. tier x pricing model).
 
     Example:
@@ -243,8 +336,13 @@ def grouped_bars(frame: pd.DataFrame, *, title: str, xlabel: str, ylabel: str,
     width = 0.8 / max(n, 1)
     x = range(len(frame.index))
     for i, col in enumerate(frame.columns):
-        ax.bar([xi + (i - (n - 1) / 2) * width for xi in x], frame[col].to_numpy(), width,
-               label=str(col), color=PALETTE[i % len(PALETTE)])
+        ax.bar(
+            [xi + (i - (n - 1) / 2) * width for xi in x],
+            frame[col].to_numpy(),
+            width,
+            label=str(col),
+            color=PALETTE[i % len(PALETTE)],
+        )
     ax.set_xticks(list(x), [str(v) for v in frame.index])
     ax.grid(axis="x", visible=False)
     ax.legend()

@@ -63,8 +63,7 @@ def shared_mask(calls: pd.DataFrame, dimension: str | None = None) -> np.ndarray
     return shared
 
 
-def chargeback(calls: pd.DataFrame, dimension: str, *, rule: Rule = "proportional"
-               ) -> pd.DataFrame:
+def chargeback(calls: pd.DataFrame, dimension: str, *, rule: Rule = "proportional") -> pd.DataFrame:
     """Showback (direct) and chargeback (direct + fair share of shared cost) per ``dimension``.
 
     Columns: the dimension, ``calls``, ``showback_usd`` (direct), ``shared_usd`` (allocated),
@@ -84,7 +83,8 @@ def chargeback(calls: pd.DataFrame, dimension: str, *, rule: Rule = "proportiona
     shared = shared_mask(calls, dimension)
     direct = calls.loc[~shared]
     g = direct.groupby(direct[dimension].astype(str).to_numpy())["cost_usd"].agg(
-        showback_usd="sum", calls="size")
+        showback_usd="sum", calls="size"
+    )
     g.index.name = dimension
     pool = float(calls.loc[shared, "cost_usd"].sum())
     if rule == "proportional":
@@ -101,8 +101,18 @@ def chargeback(calls: pd.DataFrame, dimension: str, *, rule: Rule = "proportiona
     g["even_split_usd"] = total / len(g) if len(g) else 0.0
     g["even_split_error_usd"] = g["even_split_usd"] - g["chargeback_usd"]
     out = g.sort_values("chargeback_usd", ascending=False).reset_index()
-    return out[[dimension, "calls", "showback_usd", "shared_usd", "chargeback_usd", "share",
-                "even_split_usd", "even_split_error_usd"]]
+    return out[
+        [
+            dimension,
+            "calls",
+            "showback_usd",
+            "shared_usd",
+            "chargeback_usd",
+            "share",
+            "even_split_usd",
+            "even_split_error_usd",
+        ]
+    ]
 
 
 @dataclass
@@ -113,8 +123,12 @@ class AlignmentResult(AnalysisResult):
     shared_usd: float = 0.0
 
 
-def analyze_alignment(calls: pd.DataFrame, *, dimensions: Sequence[str] = DEFAULT_DIMENSIONS,
-                      rule: Rule = "proportional") -> AlignmentResult:
+def analyze_alignment(
+    calls: pd.DataFrame,
+    *,
+    dimensions: Sequence[str] = DEFAULT_DIMENSIONS,
+    rule: Rule = "proportional",
+) -> AlignmentResult:
     """Showback and chargeback per organization, product and feature with a fair-share rule.
 
     Example:
@@ -140,12 +154,12 @@ def analyze_alignment(calls: pd.DataFrame, *, dimensions: Sequence[str] = DEFAUL
 
     headline = [
         Metric("Total AI cost", total, "usd"),
-        Metric("Shared (non-production) cost", env_shared, "usd",
-               f"allocated by the {rule} rule"),
+        Metric("Shared (non-production) cost", env_shared, "usd", f"allocated by the {rule} rule"),
         Metric("Shared share of cost", env_shared / total if total else 0.0, "pct"),
         Metric(f"{first} values charged", float(len(t)), "count"),
-        Metric("Misallocated by an even split", misallocated, "usd",
-               f"per {first}, over the period"),
+        Metric(
+            "Misallocated by an even split", misallocated, "usd", f"per {first}, over the period"
+        ),
     ]
     findings = [
         f"{env_shared / total if total else 0:.1%} of cost is shared platform work "
@@ -156,41 +170,60 @@ def analyze_alignment(calls: pd.DataFrame, *, dimensions: Sequence[str] = DEFAUL
     ]
     for d in dims[1:]:
         top = tables[d].iloc[0]
-        findings.append(f"Largest {d}: {top[d]} with ${top['chargeback_usd']:,.2f} "
-                        f"({top['share']:.1%}) after shared costs.")
-    comparison = comparison_frame([
-        (f"Cost assigned per {first}", "even split", "direct + fair share", "text"),
-        ("Cost misallocated", misallocated, 0.0, "usd"),
-        ("Shared cost made visible", 0.0, env_shared, "usd"),
-        ("Dimensions with chargeback", 0.0, float(len(dims)), "count"),
-    ])
+        findings.append(
+            f"Largest {d}: {top[d]} with ${top['chargeback_usd']:,.2f} "
+            f"({top['share']:.1%}) after shared costs."
+        )
+    comparison = comparison_frame(
+        [
+            (f"Cost assigned per {first}", "even split", "direct + fair share", "text"),
+            ("Cost misallocated", misallocated, 0.0, "usd"),
+            ("Shared cost made visible", 0.0, env_shared, "usd"),
+            ("Dimensions with chargeback", 0.0, float(len(dims)), "count"),
+        ]
+    )
     value = ReveniumValue(
         metadata=(*dims, "environment", "cost_usd"),
         enables="showback and chargeback per organization, product and feature, with shared "
-                "platform cost separated by environment and allocated by a stated rule",
+        "platform cost separated by environment and allocated by a stated rule",
         without="split the invoice evenly or by headcount, argue about it every month, and "
-                "hide development and staging spend inside someone's budget",
+        "hide development and staging spend inside someone's budget",
     )
     story = Story(
         problem=f"${total:,.0f} of AI cost arrives as one bill; teams are charged an even share "
-                "whatever they use, so heavy users are subsidised and nobody owns the cost.",
+        "whatever they use, so heavy users are subsidised and nobody owns the cost.",
         solution="Each call carries organization, product, feature and environment, so direct "
-                 "cost is known per owner and shared platform cost is allocated by a fair-share "
-                 f"rule ({rule}).",
+        "cost is known per owner and shared platform cost is allocated by a fair-share "
+        f"rule ({rule}).",
         steps=(
-            Step("Tag ownership", "Send organization, product, feature and environment.",
-                 "tracker.track(..., organization_id='org_007', product_id='doc_studio',\n"
-                 "              feature_id='doc_summary', environment='production')"),
-            Step("Pick the fair-share rule", "Agree the rule once; it is a parameter.",
-                 "result = analyze_alignment(calls, rule='proportional')"),
-            Step("Publish showback, then chargeback", "Send each owner its table.",
-                 "result.chargebacks['organization_id']"),
+            Step(
+                "Tag ownership",
+                "Send organization, product, feature and environment.",
+                "tracker.track(..., organization_id='org_007', product_id='doc_studio',\n"
+                "              feature_id='doc_summary', environment='production')",
+            ),
+            Step(
+                "Pick the fair-share rule",
+                "Agree the rule once; it is a parameter.",
+                "result = analyze_alignment(calls, rule='proportional')",
+            ),
+            Step(
+                "Publish showback, then chargeback",
+                "Send each owner its table.",
+                "result.chargebacks['organization_id']",
+            ),
         ),
     )
     return AlignmentResult(
-        name="alignment", title="Showback and chargeback", headline=headline,
-        comparison=comparison, findings=findings,
+        name="alignment",
+        title="Showback and chargeback",
+        headline=headline,
+        comparison=comparison,
+        findings=findings,
         tables={f"chargeback_{d}": tab for d, tab in tables.items()},
-        revenium_value=value, story=story, parameters={"rule": rule, "dimensions": tuple(dims)},
-        chargebacks=tables, shared_usd=env_shared,
+        revenium_value=value,
+        story=story,
+        parameters={"rule": rule, "dimensions": tuple(dims)},
+        chargebacks=tables,
+        shared_usd=env_shared,
     )

@@ -27,8 +27,7 @@ import numpy as np
 import pandas as pd
 
 #: Units the report knows how to format.
-Unit = Literal["usd", "pct", "count", "ms", "ratio", "tokens", "hours", "minutes", "points",
-               "text"]
+Unit = Literal["usd", "pct", "count", "ms", "ratio", "tokens", "hours", "minutes", "points", "text"]
 
 #: Days in a billing month used to turn any period into a monthly figure.
 DAYS_PER_MONTH = 30.0
@@ -134,8 +133,7 @@ def comparison_frame(rows: Iterable[tuple[str, object, object, str]]) -> pd.Data
         >>> comparison_frame([("Cost per customer", "unknown", 12.5, "usd")]).shape
         (1, 4)
     """
-    return pd.DataFrame(list(rows),
-                        columns=["aspect", "without_revenium", "with_revenium", "unit"])
+    return pd.DataFrame(list(rows), columns=["aspect", "without_revenium", "with_revenium", "unit"])
 
 
 def require_columns(calls: pd.DataFrame, columns: Sequence[str], *, who: str) -> None:
@@ -146,8 +144,10 @@ def require_columns(calls: pd.DataFrame, columns: Sequence[str], *, who: str) ->
     """
     missing = [c for c in columns if c not in calls.columns]
     if missing:
-        raise ValueError(f"{who}: column {missing[0]!r} is missing from calls "
-                         f"(has {', '.join(map(str, calls.columns))})")
+        raise ValueError(
+            f"{who}: column {missing[0]!r} is missing from calls "
+            f"(has {', '.join(map(str, calls.columns))})"
+        )
 
 
 def require_rows(calls: pd.DataFrame, *, who: str) -> None:
@@ -210,8 +210,11 @@ def safe_div(num: float | np.ndarray | pd.Series, den: float | np.ndarray | pd.S
         return num / den_s.where(den_s != 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         result = np.true_divide(num, den)
-    return np.where(np.asarray(den) == 0, np.nan, result) if np.ndim(result) else (
-        float("nan") if den == 0 else float(result))
+    return (
+        np.where(np.asarray(den) == 0, np.nan, result)
+        if np.ndim(result)
+        else (float("nan") if den == 0 else float(result))
+    )
 
 
 def signed_usd(value: float, decimals: int = 0) -> str:

@@ -50,8 +50,9 @@ Attribution = Literal["calls", "tokens", "cost", "even"]
 ATTRIBUTION_RULES: tuple[str, ...] = ("calls", "tokens", "cost", "even")
 
 
-def attribute_revenue(calls: pd.DataFrame, revenue: pd.Series, *, rule: Attribution = "calls"
-                      ) -> pd.Series:
+def attribute_revenue(
+    calls: pd.DataFrame, revenue: pd.Series, *, rule: Attribution = "calls"
+) -> pd.Series:
     """Split each customer's ``revenue`` across its features by ``rule``; revenue per feature.
 
     Example:
@@ -71,9 +72,13 @@ def attribute_revenue(calls: pd.DataFrame, revenue: pd.Series, *, rule: Attribut
         w = prod["cost_usd"].astype(float)
     else:
         w = pd.Series(1.0, index=prod.index)
-    frame = pd.DataFrame({"customer_id": prod["customer_id"].astype(str).to_numpy(),
-                          "feature_id": prod["feature_id"].astype(str).to_numpy(),
-                          "w": w.to_numpy()})
+    frame = pd.DataFrame(
+        {
+            "customer_id": prod["customer_id"].astype(str).to_numpy(),
+            "feature_id": prod["feature_id"].astype(str).to_numpy(),
+            "w": w.to_numpy(),
+        }
+    )
     per = frame.groupby(["customer_id", "feature_id"])["w"].sum()
     if rule == "even":
         per = per.gt(0).astype(float)
@@ -82,8 +87,9 @@ def attribute_revenue(calls: pd.DataFrame, revenue: pd.Series, *, rule: Attribut
     return rev.groupby(level="feature_id").sum().rename("revenue_usd")
 
 
-def feature_returns(calls: pd.DataFrame, customers: pd.DataFrame, *,
-                    rule: Attribution = "calls") -> pd.DataFrame:
+def feature_returns(
+    calls: pd.DataFrame, customers: pd.DataFrame, *, rule: Attribution = "calls"
+) -> pd.DataFrame:
     """Per feature: calls, customers, AI cost (loaded), attributed revenue, margin and return.
 
     Sorted by return, lowest first (the features to look at).
@@ -95,15 +101,20 @@ def feature_returns(calls: pd.DataFrame, customers: pd.DataFrame, *,
         >>> feature_returns(calls, c)["roi"].round(2).tolist()
         [-0.5]
     """
-    require_columns(calls, ["timestamp", "customer_id", "feature_id", "cost_usd"],
-                    who="feature_returns")
+    require_columns(
+        calls, ["timestamp", "customer_id", "feature_id", "cost_usd"], who="feature_returns"
+    )
     revenue = period_revenue(customers, period_days(calls))
     attributed = attribute_revenue(calls, revenue, rule=rule)
     cb = chargeback(calls, "feature_id").set_index("feature_id")
     out = cb[["calls", "showback_usd", "chargeback_usd"]].rename(
-        columns={"showback_usd": "direct_cost_usd", "chargeback_usd": "ai_cost_usd"})
-    users = calls.loc[~shared_mask(calls)].groupby(
-        calls.loc[~shared_mask(calls), "feature_id"].astype(str).to_numpy())["customer_id"].nunique()
+        columns={"showback_usd": "direct_cost_usd", "chargeback_usd": "ai_cost_usd"}
+    )
+    users = (
+        calls.loc[~shared_mask(calls)]
+        .groupby(calls.loc[~shared_mask(calls), "feature_id"].astype(str).to_numpy())["customer_id"]
+        .nunique()
+    )
     out["customers"] = users.reindex(out.index).fillna(0).astype("int64")
     out["revenue_usd"] = attributed.reindex(out.index).fillna(0.0)
     out["margin_usd"] = out["revenue_usd"] - out["ai_cost_usd"]
@@ -112,7 +123,8 @@ def feature_returns(calls: pd.DataFrame, customers: pd.DataFrame, *,
     out["cost_per_call"] = out["ai_cost_usd"] / out["calls"]
     if "product_id" in calls:
         prod = calls.drop_duplicates("feature_id").set_index(
-            calls.drop_duplicates("feature_id")["feature_id"].astype(str))["product_id"]
+            calls.drop_duplicates("feature_id")["feature_id"].astype(str)
+        )["product_id"]
         out.insert(0, "product_id", prod.reindex(out.index).astype(str))
     out.index.name = "feature_id"
     return out.sort_values("roi").reset_index()
@@ -127,8 +139,9 @@ class FeaturesResult(AnalysisResult):
     rule: str = "calls"
 
 
-def analyze_features(calls: pd.DataFrame, customers: pd.DataFrame, *,
-                     rule: Attribution = "calls") -> FeaturesResult:
+def analyze_features(
+    calls: pd.DataFrame, customers: pd.DataFrame, *, rule: Attribution = "calls"
+) -> FeaturesResult:
     """Cost, attributed revenue and return per feature (and per product).
 
     Example:
@@ -147,7 +160,8 @@ def analyze_features(calls: pd.DataFrame, customers: pd.DataFrame, *,
     by_product = pd.DataFrame()
     if "product_id" in table:
         by_product = table.groupby("product_id")[
-            ["calls", "ai_cost_usd", "revenue_usd", "margin_usd"]].sum()
+            ["calls", "ai_cost_usd", "revenue_usd", "margin_usd"]
+        ].sum()
         by_product["roi"] = by_product["margin_usd"] / by_product["ai_cost_usd"]
         by_product = by_product.sort_values("roi").reset_index()
     losing = table[table["margin_usd"] < 0]
@@ -155,12 +169,12 @@ def analyze_features(calls: pd.DataFrame, customers: pd.DataFrame, *,
     spread = float(best["roi"] / worst["roi"]) if worst["roi"] > 0 else float("nan")
     headline = [
         Metric("Features", float(len(table)), "count"),
-        Metric("Features losing money", float(len(losing)), "count",
-               f"revenue attributed by {rule}"),
+        Metric(
+            "Features losing money", float(len(losing)), "count", f"revenue attributed by {rule}"
+        ),
         Metric("Best return", float(best["roi"]), "ratio", str(best["feature_id"])),
         Metric("Worst return", float(worst["roi"]), "ratio", str(worst["feature_id"])),
-        Metric("Monthly AI cost of the worst feature", float(worst["ai_cost_usd"]) * factor,
-               "usd"),
+        Metric("Monthly AI cost of the worst feature", float(worst["ai_cost_usd"]) * factor, "usd"),
     ]
     findings = [
         f"{best['feature_id']} returns {best['roi']:,.1f}x its AI cost; {worst['feature_id']} "
@@ -169,40 +183,65 @@ def analyze_features(calls: pd.DataFrame, customers: pd.DataFrame, *,
         f"${worst['revenue_per_call']:.4f} per call.",
     ]
     if len(losing):
-        findings.append(f"{len(losing)} feature(s) cost more than the revenue attributed to "
-                        f"them: {', '.join(losing['feature_id'].astype(str))}.")
+        findings.append(
+            f"{len(losing)} feature(s) cost more than the revenue attributed to "
+            f"them: {', '.join(losing['feature_id'].astype(str))}."
+        )
     if not np.isnan(spread):
         findings.append(f"The best feature's return is {spread:,.1f}x the worst's.")
-    comparison = comparison_frame([
-        ("AI cost per feature", "one invoice", float(len(table)), "count"),
-        ("Features losing money, identified", "unknown", float(len(losing)), "count"),
-        ("Worst feature's monthly AI cost", "unknown", float(worst["ai_cost_usd"]) * factor,
-         "usd"),
-    ])
+    comparison = comparison_frame(
+        [
+            ("AI cost per feature", "one invoice", float(len(table)), "count"),
+            ("Features losing money, identified", "unknown", float(len(losing)), "count"),
+            (
+                "Worst feature's monthly AI cost",
+                "unknown",
+                float(worst["ai_cost_usd"]) * factor,
+                "usd",
+            ),
+        ]
+    )
     value = ReveniumValue(
         metadata=("feature_id", "product_id", "customer_id", "cost_usd", "environment"),
         enables="AI cost per feature joined to the revenue of the customers who use it, so "
-                "each feature's return is measured instead of argued",
+        "each feature's return is measured instead of argued",
         without="instrument each feature separately or estimate its share of the bill from "
-                "traffic logs, with no link to the customers who pay for it",
+        "traffic logs, with no link to the customers who pay for it",
     )
     story = Story(
         problem="Every feature calls AI models, but the roadmap is decided without knowing "
-                "which features earn more than they cost.",
+        "which features earn more than they cost.",
         solution="feature_id on each metered call gives AI cost per feature; customer_id links "
-                 f"it to subscription revenue, attributed to features by {rule}.",
+        f"it to subscription revenue, attributed to features by {rule}.",
         steps=(
-            Step("Tag the feature", "Send feature_id and product_id with every call.",
-                 "tracker.track(..., product_id='doc_studio', feature_id='doc_summary')"),
-            Step("Attribute revenue", "Pick and state the rule (calls, tokens, cost or even).",
-                 "result = analyze_features(calls, customers, rule='calls')"),
-            Step("Review the bottom of the list", "Re-price, right-size or limit them.",
-                 "result.by_feature.head()"),
+            Step(
+                "Tag the feature",
+                "Send feature_id and product_id with every call.",
+                "tracker.track(..., product_id='doc_studio', feature_id='doc_summary')",
+            ),
+            Step(
+                "Attribute revenue",
+                "Pick and state the rule (calls, tokens, cost or even).",
+                "result = analyze_features(calls, customers, rule='calls')",
+            ),
+            Step(
+                "Review the bottom of the list",
+                "Re-price, right-size or limit them.",
+                "result.by_feature.head()",
+            ),
         ),
     )
     return FeaturesResult(
-        name="features", title="Feature economics", headline=headline, comparison=comparison,
-        findings=findings, tables={"by_feature": table, "by_product": by_product},
-        revenium_value=value, story=story, parameters={"attribution_rule": rule},
-        by_feature=table, by_product=by_product, rule=rule,
+        name="features",
+        title="Feature economics",
+        headline=headline,
+        comparison=comparison,
+        findings=findings,
+        tables={"by_feature": table, "by_product": by_product},
+        revenium_value=value,
+        story=story,
+        parameters={"attribution_rule": rule},
+        by_feature=table,
+        by_product=by_product,
+        rule=rule,
     )

@@ -47,12 +47,18 @@ from .base import (
 from .quality import SIMULATED_LABEL, quality_score, task_complexity
 
 #: Providers whose models are offered as right-sizing candidates by default (direct APIs).
-DEFAULT_CANDIDATE_PROVIDERS: tuple[str, ...] = ("openai", "anthropic", "google", "mistral",
-                                                "cohere")
+DEFAULT_CANDIDATE_PROVIDERS: tuple[str, ...] = (
+    "openai",
+    "anthropic",
+    "google",
+    "mistral",
+    "cohere",
+)
 
 
-def candidate_models(providers: Sequence[str] = DEFAULT_CANDIDATE_PROVIDERS,
-                     include_retired: bool = False) -> list[tuple[str, str]]:
+def candidate_models(
+    providers: Sequence[str] = DEFAULT_CANDIDATE_PROVIDERS, include_retired: bool = False
+) -> list[tuple[str, str]]:
     """(provider, model) pairs from the price catalog that right-sizing may propose.
 
     Retired models (priced from ``pricing.RETIRED_PRICES``) are left out unless asked for.
@@ -73,10 +79,14 @@ def candidate_models(providers: Sequence[str] = DEFAULT_CANDIDATE_PROVIDERS,
     return out
 
 
-def reprice(calls: pd.DataFrame, provider: str | pd.Series | np.ndarray,
-            model: str | pd.Series | np.ndarray, *,
-            input_tokens: pd.Series | np.ndarray | None = None,
-            output_tokens: pd.Series | np.ndarray | None = None) -> pd.Series:
+def reprice(
+    calls: pd.DataFrame,
+    provider: str | pd.Series | np.ndarray,
+    model: str | pd.Series | np.ndarray,
+    *,
+    input_tokens: pd.Series | np.ndarray | None = None,
+    output_tokens: pd.Series | np.ndarray | None = None,
+) -> pd.Series:
     """Cost of ``calls``' tokens (or the token counts given) at another provider/model's prices.
 
     Example:
@@ -85,22 +95,33 @@ def reprice(calls: pd.DataFrame, provider: str | pd.Series | np.ndarray,
         [30.0]
     """
     n = len(calls)
-    frame = pd.DataFrame({
-        "provider": np.full(n, provider, dtype=object) if isinstance(provider, str)
-        else np.asarray(provider, dtype=object),
-        "model": np.full(n, model, dtype=object) if isinstance(model, str)
-        else np.asarray(model, dtype=object),
-        "input_tokens": np.asarray(calls["input_tokens"] if input_tokens is None else input_tokens,
-                                   dtype=float),
-        "output_tokens": np.asarray(calls["output_tokens"] if output_tokens is None
-                                    else output_tokens, dtype=float),
-    }, index=calls.index)
+    frame = pd.DataFrame(
+        {
+            "provider": np.full(n, provider, dtype=object)
+            if isinstance(provider, str)
+            else np.asarray(provider, dtype=object),
+            "model": np.full(n, model, dtype=object)
+            if isinstance(model, str)
+            else np.asarray(model, dtype=object),
+            "input_tokens": np.asarray(
+                calls["input_tokens"] if input_tokens is None else input_tokens, dtype=float
+            ),
+            "output_tokens": np.asarray(
+                calls["output_tokens"] if output_tokens is None else output_tokens, dtype=float
+            ),
+        },
+        index=calls.index,
+    )
     return pricing.cost_usd(frame)
 
 
-def right_sizing(calls: pd.DataFrame, *, candidates: Sequence[tuple[str, str]] | None = None,
-                 max_quality_drop: float = 3.0,
-                 complexity_map: Mapping[str, str] | None = None) -> pd.DataFrame:
+def right_sizing(
+    calls: pd.DataFrame,
+    *,
+    candidates: Sequence[tuple[str, str]] | None = None,
+    max_quality_drop: float = 3.0,
+    complexity_map: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Cheapest acceptable model per (task_type, provider, model), with saving and quality risk.
 
     One row per current (task_type, provider, model): calls, tokens, ``current_cost_usd``
@@ -115,12 +136,20 @@ def right_sizing(calls: pd.DataFrame, *, candidates: Sequence[tuple[str, str]] |
         [0.0]
     """
     cands = candidate_models() if candidates is None else [tuple(c) for c in candidates]
-    g = calls.groupby(["task_type", "provider", "model"], observed=True).agg(
-        calls=("input_tokens", "size"), input_tokens=("input_tokens", "sum"),
-        output_tokens=("output_tokens", "sum")).reset_index()
+    g = (
+        calls.groupby(["task_type", "provider", "model"], observed=True)
+        .agg(
+            calls=("input_tokens", "size"),
+            input_tokens=("input_tokens", "sum"),
+            output_tokens=("output_tokens", "sum"),
+        )
+        .reset_index()
+    )
     g = g[g["calls"] > 0].reset_index(drop=True)
-    prices = {pair: pricing.price(*pair) for pair in
-              {*cands, *zip(g["provider"].astype(str), g["model"].astype(str), strict=True)}}
+    prices = {
+        pair: pricing.price(*pair)
+        for pair in {*cands, *zip(g["provider"].astype(str), g["model"].astype(str), strict=True)}
+    }
 
     def cost(pair: tuple[str, str], tin: float, tout: float) -> float:
         p = prices[pair]
@@ -138,13 +167,43 @@ def right_sizing(calls: pd.DataFrame, *, candidates: Sequence[tuple[str, str]] |
             c = cost(cand, r.input_tokens, r.output_tokens)
             if q >= q_now - max_quality_drop and c < best_cost - 1e-12:
                 best, best_cost, best_q = cand, c, q
-        rows.append((str(r.task_type), cx, current[0], current[1], int(r.calls), now,
-                     best[0], best[1], best_cost, now - best_cost,
-                     (now - best_cost) / now if now else 0.0, q_now, best_q, q_now - best_q))
-    out = pd.DataFrame(rows, columns=[
-        "task_type", "complexity", "provider", "model", "calls", "current_cost_usd",
-        "candidate_provider", "candidate_model", "candidate_cost_usd", "saving_usd",
-        "saving_pct", "quality_current", "quality_candidate", "quality_drop"])
+        rows.append(
+            (
+                str(r.task_type),
+                cx,
+                current[0],
+                current[1],
+                int(r.calls),
+                now,
+                best[0],
+                best[1],
+                best_cost,
+                now - best_cost,
+                (now - best_cost) / now if now else 0.0,
+                q_now,
+                best_q,
+                q_now - best_q,
+            )
+        )
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "task_type",
+            "complexity",
+            "provider",
+            "model",
+            "calls",
+            "current_cost_usd",
+            "candidate_provider",
+            "candidate_model",
+            "candidate_cost_usd",
+            "saving_usd",
+            "saving_pct",
+            "quality_current",
+            "quality_candidate",
+            "quality_drop",
+        ],
+    )
     return out.sort_values("saving_usd", ascending=False).reset_index(drop=True)
 
 
@@ -162,10 +221,14 @@ def cacheable_input_tokens(calls: pd.DataFrame) -> np.ndarray:
     if "session_id" not in calls:
         return np.zeros(len(calls))
     session = calls["session_id"]
-    order = np.argsort(calls["timestamp"].to_numpy(), kind="stable") if "timestamp" in calls \
+    order = (
+        np.argsort(calls["timestamp"].to_numpy(), kind="stable")
+        if "timestamp" in calls
         else np.arange(len(calls))
-    frame = pd.DataFrame({"s": session.to_numpy()[order],
-                          "tin": calls["input_tokens"].to_numpy(dtype=float)[order]})
+    )
+    frame = pd.DataFrame(
+        {"s": session.to_numpy()[order], "tin": calls["input_tokens"].to_numpy(dtype=float)[order]}
+    )
     grp = frame.groupby("s", sort=False, dropna=True)
     first = grp["tin"].transform("first").to_numpy()
     later = (grp.cumcount() > 0).to_numpy() & frame["s"].notna().to_numpy()
@@ -175,8 +238,9 @@ def cacheable_input_tokens(calls: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def trimmable_input_tokens(calls: pd.DataFrame, *, long_quantile: float = 0.9,
-                           target_quantile: float = 0.5) -> np.ndarray:
+def trimmable_input_tokens(
+    calls: pd.DataFrame, *, long_quantile: float = 0.9, target_quantile: float = 0.5
+) -> np.ndarray:
     """Per call, input tokens removed by trimming prompts longer than the task type's
     ``long_quantile`` down to its ``target_quantile``.
 
@@ -201,12 +265,16 @@ class OptimizationResult(AnalysisResult):
     opportunities: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def analyze_optimization(calls: pd.DataFrame, *,
-                         candidates: Sequence[tuple[str, str]] | None = None,
-                         max_quality_drop: float = 3.0, cache_discount: float = 0.5,
-                         long_quantile: float = 0.9, target_quantile: float = 0.5,
-                         complexity_map: Mapping[str, str] | None = None
-                         ) -> OptimizationResult:
+def analyze_optimization(
+    calls: pd.DataFrame,
+    *,
+    candidates: Sequence[tuple[str, str]] | None = None,
+    max_quality_drop: float = 3.0,
+    cache_discount: float = 0.5,
+    long_quantile: float = 0.9,
+    target_quantile: float = 0.5,
+    complexity_map: Mapping[str, str] | None = None,
+) -> OptimizationResult:
     """Right-size models, estimate caching and trimming savings, combine them without overlap.
 
     All savings are monthly (the period scaled to 30 days) and computed by repricing tokens with
@@ -224,29 +292,54 @@ def analyze_optimization(calls: pd.DataFrame, *,
         np.float64(0.00125)
     """
     who = "analyze_optimization"
-    require_columns(calls, ["timestamp", "provider", "model", "task_type", "input_tokens",
-                            "output_tokens", "cost_usd"], who=who)
+    require_columns(
+        calls,
+        [
+            "timestamp",
+            "provider",
+            "model",
+            "task_type",
+            "input_tokens",
+            "output_tokens",
+            "cost_usd",
+        ],
+        who=who,
+    )
     require_rows(calls, who=who)
     if not 0.0 <= cache_discount <= 1.0:
         raise ValueError(f"cache_discount={cache_discount} must be between 0 and 1")
     factor = monthly_factor(calls)
-    plan = right_sizing(calls, candidates=candidates, max_quality_drop=max_quality_drop,
-                        complexity_map=complexity_map)
+    plan = right_sizing(
+        calls,
+        candidates=candidates,
+        max_quality_drop=max_quality_drop,
+        complexity_map=complexity_map,
+    )
 
     # per-call target model from the plan
     key = ["task_type", "provider", "model"]
-    target = calls[key].astype(str).merge(
-        plan.assign(**{k: plan[k].astype(str) for k in key})[
-            [*key, "candidate_provider", "candidate_model"]], on=key, how="left")
+    target = (
+        calls[key]
+        .astype(str)
+        .merge(
+            plan.assign(**{k: plan[k].astype(str) for k in key})[
+                [*key, "candidate_provider", "candidate_model"]
+            ],
+            on=key,
+            how="left",
+        )
+    )
     new_provider = target["candidate_provider"].fillna(target["provider"]).to_numpy()
     new_model = target["candidate_model"].fillna(target["model"]).to_numpy()
 
     tin = calls["input_tokens"].to_numpy(dtype=float)
     cached = cacheable_input_tokens(calls)
-    trimmed = trimmable_input_tokens(calls, long_quantile=long_quantile,
-                                     target_quantile=target_quantile)
-    current = reprice(calls, calls["provider"].astype(str).to_numpy(),
-                      calls["model"].astype(str).to_numpy())
+    trimmed = trimmable_input_tokens(
+        calls, long_quantile=long_quantile, target_quantile=target_quantile
+    )
+    current = reprice(
+        calls, calls["provider"].astype(str).to_numpy(), calls["model"].astype(str).to_numpy()
+    )
     cur_model = (calls["provider"].astype(str).to_numpy(), calls["model"].astype(str).to_numpy())
     # each lever alone, against today's models
     rs_only = reprice(calls, new_provider, new_model)
@@ -255,23 +348,37 @@ def analyze_optimization(calls: pd.DataFrame, *,
     # combined: new model, trimmed prompt, cache on what is left
     eff_in = tin - trimmed
     eff_cached = np.minimum(cached, eff_in)
-    combined = reprice(calls, new_provider, new_model,
-                       input_tokens=eff_in - eff_cached * cache_discount)
+    combined = reprice(
+        calls, new_provider, new_model, input_tokens=eff_in - eff_cached * cache_discount
+    )
 
     base = float(current.sum())
     levers = [
-        ("model right-sizing", float(base - rs_only.sum()),
-         f"max {plan['quality_drop'].max() if len(plan) else 0:.0f} simulated quality points",
-         "route tasks to the cheapest model within the quality guardrail"),
-        ("prompt caching", float(base - cache_only.sum()),
-         "none on answers (same prompt, cheaper input)",
-         "cache the shared session prefix (system prompt and context)"),
-        ("prompt trimming", float(base - trim_only.sum()),
-         "possible loss of context on the longest prompts",
-         f"trim prompts above the task's p{long_quantile * 100:.0f} to its "
-         f"p{target_quantile * 100:.0f}"),
-        ("combined (no double counting)", float(base - combined.sum()), "as above",
-         "all three, applied in sequence per call"),
+        (
+            "model right-sizing",
+            float(base - rs_only.sum()),
+            f"max {plan['quality_drop'].max() if len(plan) else 0:.0f} simulated quality points",
+            "route tasks to the cheapest model within the quality guardrail",
+        ),
+        (
+            "prompt caching",
+            float(base - cache_only.sum()),
+            "none on answers (same prompt, cheaper input)",
+            "cache the shared session prefix (system prompt and context)",
+        ),
+        (
+            "prompt trimming",
+            float(base - trim_only.sum()),
+            "possible loss of context on the longest prompts",
+            f"trim prompts above the task's p{long_quantile * 100:.0f} to its "
+            f"p{target_quantile * 100:.0f}",
+        ),
+        (
+            "combined (no double counting)",
+            float(base - combined.sum()),
+            "as above",
+            "all three, applied in sequence per call",
+        ),
     ]
     opp = pd.DataFrame(levers, columns=["lever", "saving_usd", "risk", "action"])
     opp["monthly_saving_usd"] = opp["saving_usd"] * factor
@@ -285,53 +392,96 @@ def analyze_optimization(calls: pd.DataFrame, *,
         Metric("Monthly AI spend (repriced)", monthly_now, "usd"),
         Metric("Monthly saving, combined", float(comb["monthly_saving_usd"]), "usd"),
         Metric("Saving as share of spend", float(comb["share_of_spend"]), "pct"),
-        *[Metric(f"Monthly saving, {r.lever}", float(r.monthly_saving_usd), "usd")
-          for r in opp.iloc[:-1].itertuples()],
+        *[
+            Metric(f"Monthly saving, {r.lever}", float(r.monthly_saving_usd), "usd")
+            for r in opp.iloc[:-1].itertuples()
+        ],
     ]
-    findings = [f"{r.lever}: ${r.monthly_saving_usd:,.2f}/month ({r.share_of_spend:.1%} of "
-                f"spend); risk: {r.risk}." for r in opp.itertuples()]
+    findings = [
+        f"{r.lever}: ${r.monthly_saving_usd:,.2f}/month ({r.share_of_spend:.1%} of "
+        f"spend); risk: {r.risk}."
+        for r in opp.itertuples()
+    ]
     if top is not None and top["saving_usd"] > 0:
-        findings.insert(0, f"Largest single move: {top['task_type']} from {top['model']} to "
-                           f"{top['candidate_model']} saves ${top['monthly_saving_usd']:,.2f}/month "
-                           f"for {top['quality_drop']:.0f} points of {SIMULATED_LABEL}.")
-    comparison = comparison_frame([
-        ("Monthly AI spend", monthly_now, monthly_now - float(comb["monthly_saving_usd"]), "usd"),
-        ("Known savings levers", 0.0, float((opp.iloc[:-1]["saving_usd"] > 0).sum()), "count"),
-        ("Tasks on an oversized model", "unknown",
-         float((plan["saving_usd"] > 0).sum()), "count"),
-    ])
+        findings.insert(
+            0,
+            f"Largest single move: {top['task_type']} from {top['model']} to "
+            f"{top['candidate_model']} saves ${top['monthly_saving_usd']:,.2f}/month "
+            f"for {top['quality_drop']:.0f} points of {SIMULATED_LABEL}.",
+        )
+    comparison = comparison_frame(
+        [
+            (
+                "Monthly AI spend",
+                monthly_now,
+                monthly_now - float(comb["monthly_saving_usd"]),
+                "usd",
+            ),
+            ("Known savings levers", 0.0, float((opp.iloc[:-1]["saving_usd"] > 0).sum()), "count"),
+            (
+                "Tasks on an oversized model",
+                "unknown",
+                float((plan["saving_usd"] > 0).sum()),
+                "count",
+            ),
+        ]
+    )
     value = ReveniumValue(
-        metadata=("task_type", "model", "provider", "input_tokens", "output_tokens",
-                  "session_id", "feature_id"),
+        metadata=(
+            "task_type",
+            "model",
+            "provider",
+            "input_tokens",
+            "output_tokens",
+            "session_id",
+            "feature_id",
+        ),
         enables="savings per task type and model, computed from the tokens each call actually "
-                "used, and which sessions re-send the same context",
+        "used, and which sessions re-send the same context",
         without="guess from the invoice which workloads could move, run a separate logging "
-                "project to learn prompt lengths, and size savings from list prices",
+        "project to learn prompt lengths, and size savings from list prices",
     )
     story = Story(
         problem=f"AI spend runs at ${monthly_now:,.0f}/month and every task uses the model it "
-                "started with; nobody knows which tasks pay for quality they do not need.",
+        "started with; nobody knows which tasks pay for quality they do not need.",
         solution="Per-call task type, model, token counts and session let us reprice each "
-                 "workload on cheaper models within a quality guardrail, and measure how much "
-                 "context is re-sent (cacheable) or bloated (trimmable).",
+        "workload on cheaper models within a quality guardrail, and measure how much "
+        "context is re-sent (cacheable) or bloated (trimmable).",
         steps=(
-            Step("Tag the task", "Send task_type and session_id with each call.",
-                 "tracker.track(..., task_type='classification', session_id=session)"),
-            Step("Find the moves", "Run the analyzer with your quality guardrail.",
-                 "result = analyze_optimization(calls, max_quality_drop=3.0)\n"
-                 "result.right_sizing.head()"),
-            Step("A/B test before switching", "Confirm the quality on live traffic "
-                 "(notebook 11) and route by task type.",
-                 "MODEL_BY_TASK = dict(zip(plan.task_type, plan.candidate_model))"),
+            Step(
+                "Tag the task",
+                "Send task_type and session_id with each call.",
+                "tracker.track(..., task_type='classification', session_id=session)",
+            ),
+            Step(
+                "Find the moves",
+                "Run the analyzer with your quality guardrail.",
+                "result = analyze_optimization(calls, max_quality_drop=3.0)\n"
+                "result.right_sizing.head()",
+            ),
+            Step(
+                "A/B test before switching",
+                "Confirm the quality on live traffic (notebook 11) and route by task type.",
+                "MODEL_BY_TASK = dict(zip(plan.task_type, plan.candidate_model))",
+            ),
         ),
     )
     return OptimizationResult(
-        name="optimization", title="Cost optimization opportunities", headline=headline,
-        comparison=comparison, findings=findings,
+        name="optimization",
+        title="Cost optimization opportunities",
+        headline=headline,
+        comparison=comparison,
+        findings=findings,
         tables={"opportunities": opp, "right_sizing": plan},
-        revenium_value=value, story=story,
-        parameters={"max_quality_drop": max_quality_drop, "cache_discount": cache_discount,
-                    "long_quantile": long_quantile, "target_quantile": target_quantile,
-                    "quality": SIMULATED_LABEL},
-        right_sizing=plan, opportunities=opp,
+        revenium_value=value,
+        story=story,
+        parameters={
+            "max_quality_drop": max_quality_drop,
+            "cache_discount": cache_discount,
+            "long_quantile": long_quantile,
+            "target_quantile": target_quantile,
+            "quality": SIMULATED_LABEL,
+        },
+        right_sizing=plan,
+        opportunities=opp,
     )

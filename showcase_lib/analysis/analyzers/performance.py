@@ -52,8 +52,9 @@ class PerformanceResult(AnalysisResult):
     efficiency: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def latency_percentiles(calls: pd.DataFrame, by: str = "model",
-                        percentiles: Sequence[float] = PERCENTILES) -> pd.DataFrame:
+def latency_percentiles(
+    calls: pd.DataFrame, by: str = "model", percentiles: Sequence[float] = PERCENTILES
+) -> pd.DataFrame:
     """Mean and percentiles (Part B's ``aggregations.percentiles``) of ``latency_ms`` per ``by``.
 
     Example:
@@ -75,8 +76,9 @@ def _success(calls: pd.DataFrame) -> np.ndarray:
     return (calls["status"].astype(str) == "success").to_numpy()
 
 
-def sla_compliance(calls: pd.DataFrame, sla_ms: Mapping[str, float] | float,
-                   by: str = "subscription_tier") -> pd.DataFrame:
+def sla_compliance(
+    calls: pd.DataFrame, sla_ms: Mapping[str, float] | float, by: str = "subscription_tier"
+) -> pd.DataFrame:
     """Share of calls that succeeded within the SLA, per value of ``by``.
 
     ``sla_ms`` is one number for all calls or a mapping from the ``by`` value (e.g. tier) to
@@ -95,8 +97,9 @@ def sla_compliance(calls: pd.DataFrame, sla_ms: Mapping[str, float] | float,
         limit = np.full(len(calls), float(sla_ms))
     ok = _success(calls) & (calls["latency_ms"].to_numpy() <= limit)
     frame = pd.DataFrame({by: key.to_numpy(), "ok": ok, "limit": limit})
-    out = frame.groupby(by).agg(calls=("ok", "size"), within_sla=("ok", "sum"),
-                                sla_ms=("limit", "first"))
+    out = frame.groupby(by).agg(
+        calls=("ok", "size"), within_sla=("ok", "sum"), sla_ms=("limit", "first")
+    )
     out["compliance"] = out["within_sla"] / out["calls"]
     out["breaches"] = out["calls"] - out["within_sla"]
     return out.sort_values("compliance").reset_index()
@@ -115,14 +118,26 @@ def model_efficiency(calls: pd.DataFrame) -> pd.DataFrame:
         >>> model_efficiency(df)["quality"].tolist()
         [95.0]
     """
-    complexity = calls["task_type"].astype(str).map(task_complexity) if "task_type" in calls \
+    complexity = (
+        calls["task_type"].astype(str).map(task_complexity)
+        if "task_type" in calls
         else pd.Series("moderate", index=calls.index)
+    )
     quality = expected_quality(calls["model"].astype(str), complexity)
-    frame = pd.DataFrame({"model": calls["model"].astype(str).to_numpy(),
-                          "cost_usd": calls["cost_usd"].to_numpy(),
-                          "success": _success(calls), "quality": quality.to_numpy()})
-    out = frame.groupby("model").agg(calls=("success", "size"), successes=("success", "sum"),
-                                     cost_usd=("cost_usd", "sum"), quality=("quality", "mean"))
+    frame = pd.DataFrame(
+        {
+            "model": calls["model"].astype(str).to_numpy(),
+            "cost_usd": calls["cost_usd"].to_numpy(),
+            "success": _success(calls),
+            "quality": quality.to_numpy(),
+        }
+    )
+    out = frame.groupby("model").agg(
+        calls=("success", "size"),
+        successes=("success", "sum"),
+        cost_usd=("cost_usd", "sum"),
+        quality=("quality", "mean"),
+    )
     out["success_rate"] = out["successes"] / out["calls"]
     out["cost_per_success_usd"] = out["cost_usd"] / out["successes"].where(out["successes"] > 0)
     out["quality_per_usd"] = out["quality"] / out["cost_per_success_usd"]
@@ -131,9 +146,12 @@ def model_efficiency(calls: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def analyze_performance(calls: pd.DataFrame, *,
-                        sla_ms: Mapping[str, float] | float | None = None,
-                        sla_by: str = "subscription_tier") -> PerformanceResult:
+def analyze_performance(
+    calls: pd.DataFrame,
+    *,
+    sla_ms: Mapping[str, float] | float | None = None,
+    sla_by: str = "subscription_tier",
+) -> PerformanceResult:
     """Latency percentiles per model, SLA compliance per tier, model efficiency ranking.
 
     Example:
@@ -157,8 +175,9 @@ def analyze_performance(calls: pd.DataFrame, *,
     p95 = float(calls["latency_ms"].quantile(0.95))
     p99 = float(calls["latency_ms"].quantile(0.99))
     best, worst = efficiency.iloc[0], efficiency.iloc[-1]
-    ratio = float(best["quality_per_usd"] / worst["quality_per_usd"]) if len(efficiency) > 1 \
-        else 1.0
+    ratio = (
+        float(best["quality_per_usd"] / worst["quality_per_usd"]) if len(efficiency) > 1 else 1.0
+    )
     worst_sla = compliance.iloc[0]
 
     headline = [
@@ -177,45 +196,70 @@ def analyze_performance(calls: pd.DataFrame, *,
         f"{best['model']} delivers {ratio:,.1f}x the quality per dollar of {worst['model']} "
         f"({SIMULATED_LABEL}).",
     ]
-    comparison = comparison_frame([
-        ("Latency figure available", mean_ms, p95, "ms"),
-        ("SLA compliance per tier", "unknown", overall_ok, "pct"),
-        ("Cost per successful task, worst model", "price list only",
-         float(worst["cost_per_success_usd"]), "usd"),
-        ("Cost per successful task, best-value model", "price list only",
-         float(best["cost_per_success_usd"]), "usd"),
-    ])
+    comparison = comparison_frame(
+        [
+            ("Latency figure available", mean_ms, p95, "ms"),
+            ("SLA compliance per tier", "unknown", overall_ok, "pct"),
+            (
+                "Cost per successful task, worst model",
+                "price list only",
+                float(worst["cost_per_success_usd"]),
+                "usd",
+            ),
+            (
+                "Cost per successful task, best-value model",
+                "price list only",
+                float(best["cost_per_success_usd"]),
+                "usd",
+            ),
+        ]
+    )
     value = ReveniumValue(
         metadata=("model", "latency_ms", "status", "subscription_tier", "task_type", "cost_usd"),
         enables="latency tails and SLA compliance per tier, and cost per successful task per "
-                "model, from the same records that carry the cost",
+        "model, from the same records that carry the cost",
         without="stitch APM latency traces to invoices by timestamp, and compare models on "
-                "list prices that ignore failures, retries and task mix",
+        "list prices that ignore failures, retries and task mix",
     )
     story = Story(
         problem=f"Users complain about slowness while dashboards show a {mean_ms:,.0f} ms average; "
-                "nobody knows which tier misses its SLA or which model gives the most for "
-                "the money.",
+        "nobody knows which tier misses its SLA or which model gives the most for "
+        "the money.",
         solution="Every metered call carries latency, status, tier and task type next to its "
-                 "cost, so percentiles, SLA compliance and cost per successful task fall out "
-                 "of one query per dimension.",
+        "cost, so percentiles, SLA compliance and cost per successful task fall out "
+        "of one query per dimension.",
         steps=(
-            Step("Meter latency and outcome", "Send duration and stop reason with each call.",
-                 "tracker.track(..., latency_ms=1240, stop_reason='END',\n"
-                 "              subscription_tier='enterprise', task_type='summarization')"),
-            Step("Compute percentiles and SLA", "Run the analyzer with your SLA table.",
-                 "result = analyze_performance(calls, sla_ms={'enterprise': 15000,\n"
-                 "                                          'pro': 20000, 'starter': 30000})\n"
-                 "result.sla"),
-            Step("Rank models", "Replace the simulated quality with your evaluation scores.",
-                 "result.efficiency[['model', 'cost_per_success_usd', 'quality_per_usd']]"),
+            Step(
+                "Meter latency and outcome",
+                "Send duration and stop reason with each call.",
+                "tracker.track(..., latency_ms=1240, stop_reason='END',\n"
+                "              subscription_tier='enterprise', task_type='summarization')",
+            ),
+            Step(
+                "Compute percentiles and SLA",
+                "Run the analyzer with your SLA table.",
+                "result = analyze_performance(calls, sla_ms={'enterprise': 15000,\n"
+                "                                          'pro': 20000, 'starter': 30000})\n"
+                "result.sla",
+            ),
+            Step(
+                "Rank models",
+                "Replace the simulated quality with your evaluation scores.",
+                "result.efficiency[['model', 'cost_per_success_usd', 'quality_per_usd']]",
+            ),
         ),
     )
     return PerformanceResult(
-        name="performance", title="Performance and model efficiency", headline=headline,
-        comparison=comparison, findings=findings,
+        name="performance",
+        title="Performance and model efficiency",
+        headline=headline,
+        comparison=comparison,
+        findings=findings,
         tables={"latency": latency, "sla": compliance, "efficiency": efficiency},
-        revenium_value=value, story=story,
+        revenium_value=value,
+        story=story,
         parameters={"sla_ms": sla, "sla_by": by, "quality": SIMULATED_LABEL},
-        latency=latency, sla=compliance, efficiency=efficiency,
+        latency=latency,
+        sla=compliance,
+        efficiency=efficiency,
     )

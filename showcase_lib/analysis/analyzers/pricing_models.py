@@ -65,8 +65,10 @@ def _tier_values(usage: pd.DataFrame, mapping: Mapping[str, float], what: str) -
     tiers = usage["subscription_tier"].astype(str)
     missing = sorted(set(tiers) - set(mapping))
     if missing:
-        raise ValueError(f"{what} has no value for subscription_tier={missing[0]!r} "
-                         f"(has {', '.join(map(str, mapping))})")
+        raise ValueError(
+            f"{what} has no value for subscription_tier={missing[0]!r} "
+            f"(has {', '.join(map(str, mapping))})"
+        )
     return tiers.map(mapping).to_numpy(dtype=float)
 
 
@@ -159,8 +161,10 @@ class Hybrid:
 
     def describe(self) -> str:
         """Parameters in one line."""
-        tiers = ", ".join(f"{k} ${self.base_fees[k]:,.0f} incl. {self.allowances_ktok[k]:,.0f} ktok"
-                          for k in self.base_fees)
+        tiers = ", ".join(
+            f"{k} ${self.base_fees[k]:,.0f} incl. {self.allowances_ktok[k]:,.0f} ktok"
+            for k in self.base_fees
+        )
         return f"{tiers}; overage ${self.overage_per_ktok:g} per 1K tokens"
 
 
@@ -184,8 +188,9 @@ PricingModel = FlatSubscription | UsageBased | Tiered | Hybrid | CostPlus
 
 
 # --------------------------------------------------------------------------- usage and models
-def billing_usage(calls: pd.DataFrame, customers: pd.DataFrame, *,
-                  cycle_days: int = CYCLE_DAYS) -> pd.DataFrame:
+def billing_usage(
+    calls: pd.DataFrame, customers: pd.DataFrame, *, cycle_days: int = CYCLE_DAYS
+) -> pd.DataFrame:
     """Billable usage per customer and billing cycle.
 
     Columns: customer_id, cycle (0, 1, ...), subscription_tier (and archetype when known),
@@ -201,8 +206,11 @@ def billing_usage(calls: pd.DataFrame, customers: pd.DataFrame, *,
         >>> billing_usage(calls, c)[["cycle", "ktok", "cost_usd"]].values.tolist()
         [[0.0, 1.0, 1.0], [1.0, 3.0, 3.0]]
     """
-    require_columns(calls, ["timestamp", "customer_id", "input_tokens", "output_tokens",
-                            "cost_usd"], who="billing_usage")
+    require_columns(
+        calls,
+        ["timestamp", "customer_id", "input_tokens", "output_tokens", "cost_usd"],
+        who="billing_usage",
+    )
     require_columns(customers, ["customer_id", "subscription_tier"], who="billing_usage")
     start = calls["timestamp"].min().normalize()
     day = ((calls["timestamp"] - start) / pd.Timedelta(days=1)).to_numpy()
@@ -213,23 +221,26 @@ def billing_usage(calls: pd.DataFrame, customers: pd.DataFrame, *,
     total_cost = float(calls["cost_usd"].sum())
     prod_cost = float(calls.loc[prod, "cost_usd"].sum())
     gross_up = total_cost / prod_cost if prod_cost else 1.0
-    frame = pd.DataFrame({
-        "customer_id": calls["customer_id"].astype(str).to_numpy()[prod],
-        "cycle": cycle[prod],
-        "tokens": (calls["input_tokens"].to_numpy() + calls["output_tokens"].to_numpy())[prod],
-        "cost": calls["cost_usd"].to_numpy()[prod],
-    })
+    frame = pd.DataFrame(
+        {
+            "customer_id": calls["customer_id"].astype(str).to_numpy()[prod],
+            "cycle": cycle[prod],
+            "tokens": (calls["input_tokens"].to_numpy() + calls["output_tokens"].to_numpy())[prod],
+            "cost": calls["cost_usd"].to_numpy()[prod],
+        }
+    )
     g = frame.groupby(["customer_id", "cycle"]).agg(
-        ktok=("tokens", "sum"), calls=("tokens", "size"), cost_usd=("cost", "sum"))
-    ids = pd.Index(customers["customer_id"].astype(str)).union(
-        g.index.get_level_values(0).unique())
+        ktok=("tokens", "sum"), calls=("tokens", "size"), cost_usd=("cost", "sum")
+    )
+    ids = pd.Index(customers["customer_id"].astype(str)).union(g.index.get_level_values(0).unique())
     full = pd.MultiIndex.from_product([ids, range(n_cycles)], names=["customer_id", "cycle"])
     out = g.reindex(full, fill_value=0).reset_index()
     out["ktok"] = out["ktok"].astype(float) / 1000.0
     out["cost_usd"] = out["cost_usd"].astype(float) * gross_up
     meta_cols = [c for c in ("subscription_tier", "archetype") if c in customers.columns]
     meta = customers.assign(customer_id=customers["customer_id"].astype(str)).set_index(
-        "customer_id")
+        "customer_id"
+    )
     for col in meta_cols:
         out[col] = out["customer_id"].map(meta[col]).astype(object)
     if out["subscription_tier"].isna().any():
@@ -237,8 +248,11 @@ def billing_usage(calls: pd.DataFrame, customers: pd.DataFrame, *,
         raise ValueError(f"customer_id={bad!r} has calls but no row in customers")
     cycle_start = out["cycle"].to_numpy() * cycle_days
     cycle_len = np.minimum(cycle_days, days_total - cycle_start)
-    signup = out["customer_id"].map(meta["signup_day"]).fillna(0).to_numpy(dtype=float) \
-        if "signup_day" in meta else np.zeros(len(out))
+    signup = (
+        out["customer_id"].map(meta["signup_day"]).fillna(0).to_numpy(dtype=float)
+        if "signup_day" in meta
+        else np.zeros(len(out))
+    )
     active = np.clip(cycle_start + cycle_len - np.maximum(signup, cycle_start), 0, cycle_len)
     out["months"] = active / DAYS_PER_MONTH
     out["cycle"] = out["cycle"].astype(float)
@@ -268,10 +282,15 @@ def blended_cost_per_ktok(usage: pd.DataFrame) -> float:
     return float(usage["cost_usd"].sum()) / q if q else float("nan")
 
 
-def default_models(usage: pd.DataFrame, fees: Mapping[str, float], *, markup: float = 3.0,
-                   tier_multipliers: tuple[float, float, float] = (1.3, 1.0, 0.7),
-                   tier_quantiles: tuple[float, float] = (0.5, 0.9),
-                   cost_plus_markup: float | None = None) -> list[PricingModel]:
+def default_models(
+    usage: pd.DataFrame,
+    fees: Mapping[str, float],
+    *,
+    markup: float = 3.0,
+    tier_multipliers: tuple[float, float, float] = (1.3, 1.0, 0.7),
+    tier_quantiles: tuple[float, float] = (0.5, 0.9),
+    cost_plus_markup: float | None = None,
+) -> list[PricingModel]:
     """The five models with prices derived from the data by stated rules.
 
     With ``c`` the blended AI cost per ktok and ``u = round(markup x c)`` the unit price:
@@ -293,13 +312,20 @@ def default_models(usage: pd.DataFrame, fees: Mapping[str, float], *, markup: fl
     b1, b2 = (round_price(float(monthly.quantile(q))) for q in tier_quantiles)
     if not b1 < b2:
         b2 = b1 * 10.0
-    tiers = ((b1, round_price(unit * tier_multipliers[0])),
-             (b2, round_price(unit * tier_multipliers[1])),
-             (math.inf, round_price(unit * tier_multipliers[2])))
+    tiers = (
+        (b1, round_price(unit * tier_multipliers[0])),
+        (b2, round_price(unit * tier_multipliers[1])),
+        (math.inf, round_price(unit * tier_multipliers[2])),
+    )
     allowance = {k: round_price(v / unit) for k, v in fees.items()}
     cp = markup - 1.0 if cost_plus_markup is None else cost_plus_markup
-    return [FlatSubscription(dict(fees)), UsageBased(unit), Tiered(tiers),
-            Hybrid(dict(fees), allowance, unit), CostPlus(cp)]
+    return [
+        FlatSubscription(dict(fees)),
+        UsageBased(unit),
+        Tiered(tiers),
+        Hybrid(dict(fees), allowance, unit),
+        CostPlus(cp),
+    ]
 
 
 # --------------------------------------------------------------------------- simulation
@@ -318,8 +344,9 @@ def bill_all(usage: pd.DataFrame, models: Sequence[PricingModel]) -> pd.DataFram
     return out
 
 
-def summarize(bills: pd.DataFrame, *, baseline: str, factor: float,
-              by: str | None = None) -> pd.DataFrame:
+def summarize(
+    bills: pd.DataFrame, *, baseline: str, factor: float, by: str | None = None
+) -> pd.DataFrame:
     """Revenue, cost, margin (period and monthly) per model (and per ``by``), vs ``baseline``.
 
     Example:
@@ -330,25 +357,23 @@ def summarize(bills: pd.DataFrame, *, baseline: str, factor: float,
     """
     keys = ["model"] + ([by] if by else [])
     g = bills.groupby(keys, sort=False, observed=True)[
-        ["revenue_usd", "cost_usd", "margin_usd"]].sum()
+        ["revenue_usd", "cost_usd", "margin_usd"]
+    ].sum()
     g["margin_pct"] = g["margin_usd"] / g["revenue_usd"].where(g["revenue_usd"] > 0)
     for col in ("revenue_usd", "cost_usd", "margin_usd"):
         g[f"monthly_{col}"] = g[col] * factor
-    base = g.xs(baseline, level="model")["margin_usd"] if by else \
-        g.loc[baseline, "margin_usd"]
+    base = g.xs(baseline, level="model")["margin_usd"] if by else g.loc[baseline, "margin_usd"]
     if by:
         base_aligned = g.index.get_level_values(by).map(base).to_numpy(dtype=float)
     else:
         base_aligned = np.full(len(g), float(base))
     g["margin_change_usd_per_month"] = (g["margin_usd"].to_numpy() - base_aligned) * factor
     with np.errstate(divide="ignore", invalid="ignore"):
-        g["margin_change_pct"] = (g["margin_usd"].to_numpy() - base_aligned) / np.abs(
-            base_aligned)
+        g["margin_change_pct"] = (g["margin_usd"].to_numpy() - base_aligned) / np.abs(base_aligned)
     return g.reset_index()
 
 
-def winners_losers(bills: pd.DataFrame, *, baseline: str, tolerance: float = 0.05
-                   ) -> pd.DataFrame:
+def winners_losers(bills: pd.DataFrame, *, baseline: str, tolerance: float = 0.05) -> pd.DataFrame:
     """Per customer and model: bill vs the baseline bill, and whether the customer pays more.
 
     ``outcome`` is ``pays less`` / ``pays more`` when the bill moves by more than
@@ -367,8 +392,9 @@ def winners_losers(bills: pd.DataFrame, *, baseline: str, tolerance: float = 0.0
     long["change_usd"] = long["bill_usd"] - long["baseline_bill_usd"]
     rel = long["change_usd"] / long["baseline_bill_usd"].where(long["baseline_bill_usd"] > 0)
     long["change_pct"] = rel
-    long["outcome"] = np.select([rel > tolerance, rel < -tolerance],
-                                ["pays more", "pays less"], "about the same")
+    long["outcome"] = np.select(
+        [rel > tolerance, rel < -tolerance], ["pays more", "pays less"], "about the same"
+    )
     meta_cols = [c for c in ("subscription_tier", "archetype") if c in bills.columns]
     if meta_cols:
         meta = bills.drop_duplicates("customer_id").set_index("customer_id")[meta_cols]
@@ -376,8 +402,9 @@ def winners_losers(bills: pd.DataFrame, *, baseline: str, tolerance: float = 0.0
     return long
 
 
-def average_customer_estimate(usage: pd.DataFrame, models: Sequence[PricingModel], *,
-                              by: str = "subscription_tier") -> pd.DataFrame:
+def average_customer_estimate(
+    usage: pd.DataFrame, models: Sequence[PricingModel], *, by: str = "subscription_tier"
+) -> pd.DataFrame:
     """Revenue and margin per model if every customer used its segment's *average* usage.
 
     This is what a team without per-customer metering can compute: totals per tier from the
@@ -396,8 +423,11 @@ def average_customer_estimate(usage: pd.DataFrame, models: Sequence[PricingModel
     for col in ("ktok", "cost_usd"):
         avg[col] = usage.groupby(by)[col].transform("mean")
     bills = bill_all(avg, models)
-    return bills.groupby("model", sort=False)[["revenue_usd", "cost_usd", "margin_usd"]].sum(
-    ).reset_index()
+    return (
+        bills.groupby("model", sort=False)[["revenue_usd", "cost_usd", "margin_usd"]]
+        .sum()
+        .reset_index()
+    )
 
 
 def parameter_table(models: Sequence[PricingModel]) -> pd.DataFrame:
@@ -407,8 +437,9 @@ def parameter_table(models: Sequence[PricingModel]) -> pd.DataFrame:
         >>> parameter_table([UsageBased(0.02)])["parameters"].tolist()
         ['$0.02 per 1K tokens']
     """
-    return pd.DataFrame({"model": [m.name for m in models],
-                         "parameters": [m.describe() for m in models]})
+    return pd.DataFrame(
+        {"model": [m.name for m in models], "parameters": [m.describe() for m in models]}
+    )
 
 
 @dataclass
@@ -423,10 +454,15 @@ class PricingResult(AnalysisResult):
     baseline: str = "flat subscription"
 
 
-def analyze_pricing(calls: pd.DataFrame, customers: pd.DataFrame, *,
-                    models: Sequence[PricingModel] | None = None,
-                    baseline: str = "flat subscription", markup: float = 3.0,
-                    segment: str = "subscription_tier") -> PricingResult:
+def analyze_pricing(
+    calls: pd.DataFrame,
+    customers: pd.DataFrame,
+    *,
+    models: Sequence[PricingModel] | None = None,
+    baseline: str = "flat subscription",
+    markup: float = 3.0,
+    segment: str = "subscription_tier",
+) -> PricingResult:
     """Replay pricing models on the usage history: revenue, cost, margin, winners and losers.
 
     ``models`` defaults to :func:`default_models` (``markup`` x blended cost per ktok); the
@@ -472,68 +508,120 @@ def analyze_pricing(calls: pd.DataFrame, customers: pd.DataFrame, *,
         Metric("Baseline monthly margin", float(base_row["monthly_margin_usd"]), "usd", baseline),
         Metric("Baseline gross margin", float(base_row["margin_pct"]), "pct", baseline),
         Metric("Best model", best, "text", "highest margin"),
-        Metric("Best model monthly margin change", float(best_row["margin_change_usd_per_month"]),
-               "usd"),
+        Metric(
+            "Best model monthly margin change",
+            float(best_row["margin_change_usd_per_month"]),
+            "usd",
+        ),
         Metric("Best model margin change", float(best_row["margin_change_pct"]), "pct"),
     ]
     if "tiered (graduated)" in s.index:
         t = s.loc["tiered (graduated)"]
-        headline += [Metric("Tiered: monthly margin change", float(t["margin_change_usd_per_month"]),
-                            "usd"),
-                     Metric("Tiered: margin change", float(t["margin_change_pct"]), "pct")]
-    findings = [f"{m}: margin {r.margin_pct:.1%}, ${r.monthly_margin_usd:,.0f}/month "
-                f"({r.margin_change_pct:+.0%} vs {baseline}); "
-                f"{int(r.get('pays more', 0))} customers pay more, "
-                f"{int(r.get('pays less', 0))} pay less."
-                for m, r in s.iterrows() if m != baseline]
-    comparison = comparison_frame([
-        ("Pricing models evaluated", 1.0, float(len(chosen)), "count"),
-        ("Monthly gross margin", float(base_row["monthly_margin_usd"]),
-         float(best_row["monthly_margin_usd"]), "usd"),
-        ("Gross margin", float(base_row["margin_pct"]), float(best_row["margin_pct"]), "pct"),
-        ("Customers who would pay more, known in advance", "unknown",
-         float(best_row.get("pays more", 0)), "count"),
-    ])
+        headline += [
+            Metric("Tiered: monthly margin change", float(t["margin_change_usd_per_month"]), "usd"),
+            Metric("Tiered: margin change", float(t["margin_change_pct"]), "pct"),
+        ]
+    findings = [
+        f"{m}: margin {r.margin_pct:.1%}, ${r.monthly_margin_usd:,.0f}/month "
+        f"({r.margin_change_pct:+.0%} vs {baseline}); "
+        f"{int(r.get('pays more', 0))} customers pay more, "
+        f"{int(r.get('pays less', 0))} pay less."
+        for m, r in s.iterrows()
+        if m != baseline
+    ]
+    comparison = comparison_frame(
+        [
+            ("Pricing models evaluated", 1.0, float(len(chosen)), "count"),
+            (
+                "Monthly gross margin",
+                float(base_row["monthly_margin_usd"]),
+                float(best_row["monthly_margin_usd"]),
+                "usd",
+            ),
+            ("Gross margin", float(base_row["margin_pct"]), float(best_row["margin_pct"]), "pct"),
+            (
+                "Customers who would pay more, known in advance",
+                "unknown",
+                float(best_row.get("pays more", 0)),
+                "count",
+            ),
+        ]
+    )
     value = ReveniumValue(
-        metadata=("customer_id", "subscription_tier", "input_tokens", "output_tokens",
-                  "cost_usd", "environment", "timestamp"),
+        metadata=(
+            "customer_id",
+            "subscription_tier",
+            "input_tokens",
+            "output_tokens",
+            "cost_usd",
+            "environment",
+            "timestamp",
+        ),
         enables="each customer's metered usage and cost per billing cycle, so any price list "
-                "can be replayed on real history before it is announced",
+        "can be replayed on real history before it is announced",
         without="estimate usage per customer from averages, launch the new price and learn "
-                "from churn and the next quarter's margin whether it worked",
+        "from churn and the next quarter's margin whether it worked",
     )
     story = Story(
         problem=f"Today's {baseline} earns a {base_row['margin_pct']:.0%} gross margin, but "
-                "heavy users cost more than they pay; should pricing move to usage?",
+        "heavy users cost more than they pay; should pricing move to usage?",
         solution="Replay every candidate price list on the metered usage of each customer and "
-                 "billing cycle: revenue, AI cost, margin, and who would pay more or less.",
+        "billing cycle: revenue, AI cost, margin, and who would pay more or less.",
         steps=(
-            Step("Meter usage per customer", "Tokens and cost per call, tagged with customer "
-                 "and tier.", "tracker.track(..., customer_id='cust_0042', subscription_tier='pro')"),
-            Step("Write the candidate price lists", "Parameters are explicit dataclasses.",
-                 "models = [FlatSubscription(fees), UsageBased(0.02),\n"
-                 "          Tiered(((500, 0.026), (5000, 0.02), (math.inf, 0.014)))]"),
-            Step("Replay and compare", "Margin by model and segment, winners and losers.",
-                 "result = analyze_pricing(calls, customers, models=models)\n"
-                 "result.summary"),
+            Step(
+                "Meter usage per customer",
+                "Tokens and cost per call, tagged with customer and tier.",
+                "tracker.track(..., customer_id='cust_0042', subscription_tier='pro')",
+            ),
+            Step(
+                "Write the candidate price lists",
+                "Parameters are explicit dataclasses.",
+                "models = [FlatSubscription(fees), UsageBased(0.02),\n"
+                "          Tiered(((500, 0.026), (5000, 0.02), (math.inf, 0.014)))]",
+            ),
+            Step(
+                "Replay and compare",
+                "Margin by model and segment, winners and losers.",
+                "result = analyze_pricing(calls, customers, models=models)\nresult.summary",
+            ),
         ),
     )
     return PricingResult(
-        name="pricing", title="Pricing model simulation", headline=headline,
-        comparison=comparison, findings=findings,
-        tables={"summary": summary, "parameters": parameter_table(chosen),
-                "by_segment": by_segment, "customers": wl},
-        revenium_value=value, story=story,
-        parameters={"markup": markup, "baseline": baseline, "cycle_days": CYCLE_DAYS,
-                    **{m.name: m.describe() for m in chosen}},
-        models=chosen, usage=usage, summary=summary, by_segment=by_segment, customers=wl,
+        name="pricing",
+        title="Pricing model simulation",
+        headline=headline,
+        comparison=comparison,
+        findings=findings,
+        tables={
+            "summary": summary,
+            "parameters": parameter_table(chosen),
+            "by_segment": by_segment,
+            "customers": wl,
+        },
+        revenium_value=value,
+        story=story,
+        parameters={
+            "markup": markup,
+            "baseline": baseline,
+            "cycle_days": CYCLE_DAYS,
+            **{m.name: m.describe() for m in chosen},
+        },
+        models=chosen,
+        usage=usage,
+        summary=summary,
+        by_segment=by_segment,
+        customers=wl,
         baseline=baseline,
     )
 
 
-def pricing_sensitivity(usage: pd.DataFrame, fees: Mapping[str, float],
-                        markups: Sequence[float], *, baseline: str = "flat subscription"
-                        ) -> pd.DataFrame:
+def pricing_sensitivity(
+    usage: pd.DataFrame,
+    fees: Mapping[str, float],
+    markups: Sequence[float],
+    *,
+    baseline: str = "flat subscription",
+) -> pd.DataFrame:
     """Margin of each default model as the price level (``markup``) varies.
 
     One row per (markup, model): monthly margin, margin %, change vs the baseline.
@@ -552,5 +640,16 @@ def pricing_sensitivity(usage: pd.DataFrame, fees: Mapping[str, float],
         bills = bill_all(usage, default_models(usage, fees, markup=mk))
         rows.append(summarize(bills, baseline=baseline, factor=factor).assign(markup=mk))
     out = pd.concat(rows, ignore_index=True)
-    return out[["markup", "model", "revenue_usd", "cost_usd", "margin_usd", "margin_pct",
-                "monthly_margin_usd", "margin_change_usd_per_month", "margin_change_pct"]]
+    return out[
+        [
+            "markup",
+            "model",
+            "revenue_usd",
+            "cost_usd",
+            "margin_usd",
+            "margin_pct",
+            "monthly_margin_usd",
+            "margin_change_usd_per_month",
+            "margin_change_pct",
+        ]
+    ]

@@ -46,8 +46,9 @@ DEFAULT_BANDS: tuple[tuple[str, float], ...] = (
 )
 
 
-def margin_band(margin_pct: pd.Series, bands: Sequence[tuple[str, float]] = DEFAULT_BANDS
-                ) -> pd.Series:
+def margin_band(
+    margin_pct: pd.Series, bands: Sequence[tuple[str, float]] = DEFAULT_BANDS
+) -> pd.Series:
     """Name of the band each gross-margin fraction falls in.
 
     Example:
@@ -58,8 +59,9 @@ def margin_band(margin_pct: pd.Series, bands: Sequence[tuple[str, float]] = DEFA
     x = margin_pct.fillna(-np.inf).to_numpy()
     conds = [x >= lo for _, lo in ordered]
     names = [name for name, _ in ordered]
-    return pd.Series(np.select(conds, names, default=names[-1]), index=margin_pct.index,
-                     name="band")
+    return pd.Series(
+        np.select(conds, names, default=names[-1]), index=margin_pct.index, name="band"
+    )
 
 
 def period_revenue(customers: pd.DataFrame, days: float) -> pd.Series:
@@ -79,8 +81,12 @@ def period_revenue(customers: pd.DataFrame, days: float) -> pd.Series:
     return pd.Series(rev, index=customers["customer_id"].astype(str), name="revenue_usd")
 
 
-def customer_margins(calls: pd.DataFrame, customers: pd.DataFrame, *,
-                     bands: Sequence[tuple[str, float]] = DEFAULT_BANDS) -> pd.DataFrame:
+def customer_margins(
+    calls: pd.DataFrame,
+    customers: pd.DataFrame,
+    *,
+    bands: Sequence[tuple[str, float]] = DEFAULT_BANDS,
+) -> pd.DataFrame:
     """Revenue, fully loaded AI cost, gross margin and band per customer (lowest margin first).
 
     Customers with no calls keep their revenue at zero cost; customers with calls but no row in
@@ -106,11 +112,13 @@ def customer_margins(calls: pd.DataFrame, customers: pd.DataFrame, *,
     out["margin_pct"] = out["margin_usd"] / out["revenue_usd"].where(out["revenue_usd"] > 0)
     out["band"] = margin_band(out["margin_pct"], bands)
     out["fee_on_record"] = out.index.isin(revenue.index)
-    extra = [c for c in ("subscription_tier", "archetype", "organization_id")
-             if c in customers.columns]
+    extra = [
+        c for c in ("subscription_tier", "archetype", "organization_id") if c in customers.columns
+    ]
     if extra:
         meta = customers.assign(customer_id=customers["customer_id"].astype(str)).set_index(
-            "customer_id")[extra]
+            "customer_id"
+        )[extra]
         out = out.join(meta)
     return out.sort_values("margin_pct", na_position="first").reset_index()
 
@@ -126,15 +134,22 @@ class ProfitabilityResult(AnalysisResult):
 
 def _summary(frame: pd.DataFrame, key: str) -> pd.DataFrame:
     out = frame.groupby(key, observed=True).agg(
-        customers=("customer_id", "size"), revenue_usd=("revenue_usd", "sum"),
-        ai_cost_usd=("ai_cost_usd", "sum"), margin_usd=("margin_usd", "sum"))
+        customers=("customer_id", "size"),
+        revenue_usd=("revenue_usd", "sum"),
+        ai_cost_usd=("ai_cost_usd", "sum"),
+        margin_usd=("margin_usd", "sum"),
+    )
     out["margin_pct"] = out["margin_usd"] / out["revenue_usd"].where(out["revenue_usd"] > 0)
     return out.reset_index()
 
 
-def analyze_profitability(calls: pd.DataFrame, customers: pd.DataFrame, *,
-                          bands: Sequence[tuple[str, float]] = DEFAULT_BANDS,
-                          segment: str = "subscription_tier") -> ProfitabilityResult:
+def analyze_profitability(
+    calls: pd.DataFrame,
+    customers: pd.DataFrame,
+    *,
+    bands: Sequence[tuple[str, float]] = DEFAULT_BANDS,
+    segment: str = "subscription_tier",
+) -> ProfitabilityResult:
     """Per-customer gross margin (subscription revenue - AI cost), bands, losers, by segment.
 
     All money figures of the tables cover the analysed period; headline figures are monthly.
@@ -178,43 +193,64 @@ def analyze_profitability(calls: pd.DataFrame, customers: pd.DataFrame, *,
         f"${worst['ai_cost_usd'] * factor:,.2f}/month).",
     ]
     for r in by_segment.itertuples(index=False):
-        findings.append(f"{seg}={getattr(r, seg)}: margin {r.margin_pct:.1%} over "
-                        f"{r.customers} customers.")
-    comparison = comparison_frame([
-        ("Margin known", "blended only", "per customer", "text"),
-        ("Blended gross margin", blended, blended, "pct"),
-        ("Unprofitable customers identified", 0.0, float(len(losers)), "count"),
-        ("Monthly loss hidden in the average", loss * factor, 0.0, "usd"),
-    ])
+        findings.append(
+            f"{seg}={getattr(r, seg)}: margin {r.margin_pct:.1%} over {r.customers} customers."
+        )
+    comparison = comparison_frame(
+        [
+            ("Margin known", "blended only", "per customer", "text"),
+            ("Blended gross margin", blended, blended, "pct"),
+            ("Unprofitable customers identified", 0.0, float(len(losers)), "count"),
+            ("Monthly loss hidden in the average", loss * factor, 0.0, "usd"),
+        ]
+    )
     value = ReveniumValue(
         metadata=("customer_id", "subscription_tier", "cost_usd", "environment"),
         enables="AI cost per paying customer next to that customer's revenue, so margin is "
-                "known per customer, tier and archetype",
+        "known per customer, tier and archetype",
         without="divide total AI cost by the number of customers (everyone looks equally "
-                "profitable) or sample logs by hand for a few large accounts",
+        "profitable) or sample logs by hand for a few large accounts",
     )
     story = Story(
         problem=f"The business earns a {blended:.0%} blended gross margin on AI features, but "
-                "flat subscriptions hide heavy users whose AI cost exceeds what they pay.",
+        "flat subscriptions hide heavy users whose AI cost exceeds what they pay.",
         solution="With customer_id on every metered call, AI cost is summed per customer and "
-                 "set against the customer's subscription revenue; margins are banded and the "
-                 "unprofitable accounts named.",
+        "set against the customer's subscription revenue; margins are banded and the "
+        "unprofitable accounts named.",
         steps=(
-            Step("Tag the paying customer", "Send customer_id (and tier) with every call.",
-                 "tracker.track(..., customer_id='cust_0042', subscription_tier='pro')"),
-            Step("Join revenue", "Bring the billing system's fees per customer.",
-                 "result = analyze_profitability(calls, customers)"),
-            Step("Act on the losers", "Review pricing or limits for the unprofitable band.",
-                 "result.by_customer.query(\"band == 'unprofitable'\")"),
+            Step(
+                "Tag the paying customer",
+                "Send customer_id (and tier) with every call.",
+                "tracker.track(..., customer_id='cust_0042', subscription_tier='pro')",
+            ),
+            Step(
+                "Join revenue",
+                "Bring the billing system's fees per customer.",
+                "result = analyze_profitability(calls, customers)",
+            ),
+            Step(
+                "Act on the losers",
+                "Review pricing or limits for the unprofitable band.",
+                "result.by_customer.query(\"band == 'unprofitable'\")",
+            ),
         ),
     )
     return ProfitabilityResult(
-        name="profitability", title="Customer profitability", headline=headline,
-        comparison=comparison, findings=findings,
+        name="profitability",
+        title="Customer profitability",
+        headline=headline,
+        comparison=comparison,
+        findings=findings,
         tables={"by_customer": table, "by_band": by_band, "by_segment": by_segment},
-        revenium_value=value, story=story,
-        parameters={"bands": tuple(bands), "segment": seg,
-                    "revenue": "monthly_fee_usd pro-rated to the period",
-                    "cost": "direct + proportional share of non-production cost"},
-        by_customer=table, by_band=by_band, by_segment=by_segment,
+        revenium_value=value,
+        story=story,
+        parameters={
+            "bands": tuple(bands),
+            "segment": seg,
+            "revenue": "monthly_fee_usd pro-rated to the period",
+            "cost": "direct + proportional share of non-production cost",
+        },
+        by_customer=table,
+        by_band=by_band,
+        by_segment=by_segment,
     )

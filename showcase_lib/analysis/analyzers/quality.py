@@ -135,8 +135,10 @@ def quality_table(models: list[str] | None = None) -> pd.DataFrame:
         np.float64(95.0)
     """
     names = list(QUALITY_TABLE) if models is None else [str(m) for m in models]
-    rows = [(m, *QUALITY_TABLE.get(_table_key(m), DEFAULT_QUALITY),
-             _table_key(m) not in QUALITY_TABLE) for m in names]
+    rows = [
+        (m, *QUALITY_TABLE.get(_table_key(m), DEFAULT_QUALITY), _table_key(m) not in QUALITY_TABLE)
+        for m in names
+    ]
     return pd.DataFrame(rows, columns=["model", *COMPLEXITIES, "assumed"])
 
 
@@ -148,16 +150,23 @@ def expected_quality(models: pd.Series, complexities: pd.Series) -> pd.Series:
         [95.0]
     """
     table = quality_table(sorted(set(map(str, models.unique()))))
-    long = table.melt(id_vars="model", value_vars=list(COMPLEXITIES),
-                      var_name="complexity", value_name="quality")
-    key = pd.MultiIndex.from_arrays([models.astype(str).to_numpy(),
-                                     complexities.astype(str).to_numpy()])
+    long = table.melt(
+        id_vars="model", value_vars=list(COMPLEXITIES), var_name="complexity", value_name="quality"
+    )
+    key = pd.MultiIndex.from_arrays(
+        [models.astype(str).to_numpy(), complexities.astype(str).to_numpy()]
+    )
     lookup = long.set_index(["model", "complexity"])["quality"]
     return pd.Series(lookup.reindex(key).to_numpy(), index=models.index, name="quality")
 
 
-def sample_scores(mean: float | np.ndarray, n: int | None = None, *,
-                  rng: np.random.Generator, sd: float = CALL_SCORE_SD) -> np.ndarray:
+def sample_scores(
+    mean: float | np.ndarray,
+    n: int | None = None,
+    *,
+    rng: np.random.Generator,
+    sd: float = CALL_SCORE_SD,
+) -> np.ndarray:
     """Draw per-call simulated scores around ``mean`` (normal, clipped to 0-100).
 
     Example:

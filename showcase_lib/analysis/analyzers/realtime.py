@@ -82,12 +82,22 @@ class StreamingSpikeDetector:
         []
     """
 
-    def __init__(self, keys: Sequence[str], *, window_buckets: int = 144, recent_buckets: int = 3,
-                 factor: float = 3.0, z: float = 4.0, min_usd: float = 1.0,
-                 min_history: int | None = None, rearm_buckets: int = 12) -> None:
+    def __init__(
+        self,
+        keys: Sequence[str],
+        *,
+        window_buckets: int = 144,
+        recent_buckets: int = 3,
+        factor: float = 3.0,
+        z: float = 4.0,
+        min_usd: float = 1.0,
+        min_history: int | None = None,
+        rearm_buckets: int = 12,
+    ) -> None:
         if recent_buckets < 1 or window_buckets <= recent_buckets:
-            raise ValueError(f"window_buckets={window_buckets} must exceed "
-                             f"recent_buckets={recent_buckets} >= 1")
+            raise ValueError(
+                f"window_buckets={window_buckets} must exceed recent_buckets={recent_buckets} >= 1"
+            )
         self.keys = [str(k) for k in keys]
         self.window_buckets = window_buckets
         self.recent_buckets = recent_buckets
@@ -114,22 +124,26 @@ class StreamingSpikeDetector:
         filled = min(self._seen, self.window_buckets)
         order = (np.arange(self._pos - filled, self._pos)) % self.window_buckets
         window = self._ring[order]
-        recent = window[-self.recent_buckets:].sum(axis=0)
-        base = window[:-self.recent_buckets]
+        recent = window[-self.recent_buckets :].sum(axis=0)
+        base = window[: -self.recent_buckets]
         mean, sd = base.mean(axis=0), base.std(axis=0)
         expected = mean * self.recent_buckets
         spread = sd * np.sqrt(self.recent_buckets)
-        hot = ((recent >= self.factor * expected) & (recent > expected + self.z * spread)
-               & (recent - expected >= self.min_usd))
+        hot = (
+            (recent >= self.factor * expected)
+            & (recent > expected + self.z * spread)
+            & (recent - expected >= self.min_usd)
+        )
         self._quiet = np.where(hot, 0, self._quiet + 1)
         fire = hot & ~self._active
         self._active = (self._active | hot) & (self._quiet < self.rearm_buckets)
-        return [Alert(self.keys[i], bucket, float(recent[i]), float(expected[i]))
-                for i in np.flatnonzero(fire)]
+        return [
+            Alert(self.keys[i], bucket, float(recent[i]), float(expected[i]))
+            for i in np.flatnonzero(fire)
+        ]
 
 
-def bucket_spend(calls: pd.DataFrame, freq: str = "10min", by: str = "customer_id"
-                 ) -> pd.DataFrame:
+def bucket_spend(calls: pd.DataFrame, freq: str = "10min", by: str = "customer_id") -> pd.DataFrame:
     """Spend per time bucket (rows, every bucket present) and per value of ``by`` (columns).
 
     Example:
@@ -146,8 +160,9 @@ def bucket_spend(calls: pd.DataFrame, freq: str = "10min", by: str = "customer_i
     keys = pd.Categorical(calls[by].astype(str))
     n_b, n_k = int(pos.max()) + 1, len(keys.categories)
     flat = pos * n_k + keys.codes.astype(np.int64)
-    sums = np.bincount(flat, weights=calls["cost_usd"].to_numpy(dtype=float),
-                       minlength=n_b * n_k).reshape(n_b, n_k)
+    sums = np.bincount(
+        flat, weights=calls["cost_usd"].to_numpy(dtype=float), minlength=n_b * n_k
+    ).reshape(n_b, n_k)
     index = pd.date_range(first, periods=n_b, freq=step, name="bucket")
     return pd.DataFrame(sums, index=index, columns=pd.Index(keys.categories, name=by))
 
@@ -170,15 +185,16 @@ def detect_stream(wide: pd.DataFrame, **detector_kwargs) -> pd.DataFrame:
     alerts: list[Alert] = []
     for i, bucket in enumerate(wide.index):
         alerts.extend(det.update(bucket, values[i]))
-    rows = [(a.key, a.bucket, a.bucket + step, a.recent_usd, a.expected_usd, a.ratio)
-            for a in alerts]
-    return pd.DataFrame(rows, columns=["key", "bucket", "detected_at", "recent_usd",
-                                       "expected_usd", "ratio"])
+    rows = [
+        (a.key, a.bucket, a.bucket + step, a.recent_usd, a.expected_usd, a.ratio) for a in alerts
+    ]
+    return pd.DataFrame(
+        rows, columns=["key", "bucket", "detected_at", "recent_usd", "expected_usd", "ratio"]
+    )
 
 
 # --------------------------------------------------------------------------- containment
-def token_bucket(demand: np.ndarray, *, rate: float, capacity: float,
-                 start: int = 0) -> np.ndarray:
+def token_bucket(demand: np.ndarray, *, rate: float, capacity: float, start: int = 0) -> np.ndarray:
     """Spend a token-bucket rate limit lets through, bucket by bucket.
 
     ``demand`` is the spend (or tokens) asked for in each bucket; from bucket ``start`` on, the
@@ -212,9 +228,15 @@ def budget_cap(demand: np.ndarray, cap: float) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- budgets
-def budget_status(calls: pd.DataFrame, budgets: Mapping[str, float] | pd.Series, *,
-                  by: str = "customer_id", thresholds: Sequence[float] = THRESHOLDS,
-                  asof: pd.Timestamp | None = None, burn_window: str = "24h") -> pd.DataFrame:
+def budget_status(
+    calls: pd.DataFrame,
+    budgets: Mapping[str, float] | pd.Series,
+    *,
+    by: str = "customer_id",
+    thresholds: Sequence[float] = THRESHOLDS,
+    asof: pd.Timestamp | None = None,
+    burn_window: str = "24h",
+) -> pd.DataFrame:
     """Month-to-date spend against a monthly budget per key, threshold crossings, burn rate.
 
     Threshold crossings come from Part B's ``anomalies.budget_alerts``.
@@ -239,10 +261,10 @@ def budget_status(calls: pd.DataFrame, budgets: Mapping[str, float] | pd.Series,
     budget = pd.Series(budgets, dtype=float)
     budget.index = budget.index.astype(str)
     key = in_month[by].astype(str)
-    spent = in_month["cost_usd"].groupby(key.to_numpy()).sum().reindex(budget.index,
-                                                                       fill_value=0.0)
-    out = pd.DataFrame({by: budget.index, "budget_usd": budget.to_numpy(),
-                        "spent_usd": spent.to_numpy()})
+    spent = in_month["cost_usd"].groupby(key.to_numpy()).sum().reindex(budget.index, fill_value=0.0)
+    out = pd.DataFrame(
+        {by: budget.index, "budget_usd": budget.to_numpy(), "spent_usd": spent.to_numpy()}
+    )
     out["used"] = out["spent_usd"] / out["budget_usd"]
     crossings = anomalies.budget_alerts(in_month, budget, by=by, levels=tuple(thresholds))
     for t in thresholds:
@@ -255,9 +277,11 @@ def budget_status(calls: pd.DataFrame, budgets: Mapping[str, float] | pd.Series,
     out["burn_usd_per_hour"] = out[by].map(burn).fillna(0.0).to_numpy()
     remaining = (out["budget_usd"] - out["spent_usd"]).clip(lower=0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        hte = np.where(remaining <= 0, 0.0,
-                       np.where(out["burn_usd_per_hour"] > 0,
-                                remaining / out["burn_usd_per_hour"], np.inf))
+        hte = np.where(
+            remaining <= 0,
+            0.0,
+            np.where(out["burn_usd_per_hour"] > 0, remaining / out["burn_usd_per_hour"], np.inf),
+        )
     out["hours_to_exhaustion"] = hte
     month_end = month_start + pd.offsets.MonthBegin(1)
     out["hours_left_in_month"] = (month_end - asof) / pd.Timedelta(hours=1)
@@ -265,8 +289,13 @@ def budget_status(calls: pd.DataFrame, budgets: Mapping[str, float] | pd.Series,
     return out.sort_values("used", ascending=False).reset_index(drop=True)
 
 
-def default_budgets(calls: pd.DataFrame, customers: pd.DataFrame | None = None, *,
-                    share_of_fee: float = 0.3, by: str = "customer_id") -> pd.Series:
+def default_budgets(
+    calls: pd.DataFrame,
+    customers: pd.DataFrame | None = None,
+    *,
+    share_of_fee: float = 0.3,
+    by: str = "customer_id",
+) -> pd.Series:
     """Monthly AI budget per customer: ``share_of_fee`` x monthly fee (if ``customers`` given).
 
     Without a customer table, each customer's budget is 1.5x its own spend in the first
@@ -296,11 +325,17 @@ class RealtimeResult(AnalysisResult):
     budgets: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def analyze_realtime(calls: pd.DataFrame, *, customers: pd.DataFrame | None = None,
-                     budgets: Mapping[str, float] | pd.Series | None = None,
-                     by: str = "customer_id", freq: str = "day", share_of_fee: float = 0.3,
-                     detector: Mapping[str, float] | None = None,
-                     asof: pd.Timestamp | None = None) -> RealtimeResult:
+def analyze_realtime(
+    calls: pd.DataFrame,
+    *,
+    customers: pd.DataFrame | None = None,
+    budgets: Mapping[str, float] | pd.Series | None = None,
+    by: str = "customer_id",
+    freq: str = "day",
+    share_of_fee: float = 0.3,
+    detector: Mapping[str, float] | None = None,
+    asof: pd.Timestamp | None = None,
+) -> RealtimeResult:
     """Detect spend anomalies per ``by`` value and track monthly budgets, burn and runway.
 
     Anomalies come from Part B's ``anomalies.detect`` on ``freq`` periods (daily by default, as
@@ -322,22 +357,34 @@ def analyze_realtime(calls: pd.DataFrame, *, customers: pd.DataFrame | None = No
     require_columns(calls, ["timestamp", "cost_usd", by], who=who)
     require_rows(calls, who=who)
     per_day = {"hour": 24, "day": 1, "week": 1 / 7}[ts_freq(freq)]
-    settings = {"window": max(7, int(14 * per_day)), "min_periods": max(3, int(7 * per_day)),
-                "threshold": 3.5, "min_ratio": 2.0, "min_abs": 5.0, **(detector or {})}
+    settings = {
+        "window": max(7, int(14 * per_day)),
+        "min_periods": max(3, int(7 * per_day)),
+        "threshold": 3.5,
+        "min_ratio": 2.0,
+        "min_abs": 5.0,
+        **(detector or {}),
+    }
     dims = tuple(d for d in ("customer_id", "model", "feature_id") if d in calls.columns)
     alerts = anomalies.detect(calls, by=by, freq=freq, dimensions=dims, **settings)
-    budget = default_budgets(calls, customers, share_of_fee=share_of_fee, by=by) \
-        if budgets is None else pd.Series(budgets, dtype=float)
+    budget = (
+        default_budgets(calls, customers, share_of_fee=share_of_fee, by=by)
+        if budgets is None
+        else pd.Series(budgets, dtype=float)
+    )
     status = budget_status(calls, budget, by=by, asof=asof)
 
     # what a hard cap at 100% of budget would have blocked this month (per key, vectorised)
     over = status[status["crossed_100"].notna()]
     blocked = float((over["spent_usd"] - over["budget_usd"]).clip(lower=0).sum())
     asof_ts = calls["timestamp"].max() if asof is None else pd.Timestamp(asof)
-    month_end = (asof_ts.tz_convert("UTC").tz_localize(None).to_period("M").to_timestamp()
-                 + pd.offsets.MonthBegin(1)).tz_localize("UTC")
-    warn_hours = ((month_end - over["crossed_100"]) / pd.Timedelta(hours=1)).mean() \
-        if len(over) else 0.0
+    month_end = (
+        asof_ts.tz_convert("UTC").tz_localize(None).to_period("M").to_timestamp()
+        + pd.offsets.MonthBegin(1)
+    ).tz_localize("UTC")
+    warn_hours = (
+        ((month_end - over["crossed_100"]) / pd.Timedelta(hours=1)).mean() if len(over) else 0.0
+    )
     runway = status.loc[status["exhausts_before_month_end"] & (status["used"] < 1.0)]
     first_alert = alerts["detected_at"].min() if len(alerts) else None
     impact = float(alerts["impact_usd"].sum()) if len(alerts) else 0.0
@@ -348,62 +395,98 @@ def analyze_realtime(calls: pd.DataFrame, *, customers: pd.DataFrame | None = No
         Metric("Keys over budget", float(len(over)), "count"),
         Metric("Spend above budget (a cap would block)", blocked, "usd"),
         Metric("Keys that will exhaust budget before month end", float(len(runway)), "count"),
-        Metric("Fleet burn rate", float(status["burn_usd_per_hour"].sum()), "usd",
-               "per hour, trailing 24 h"),
+        Metric(
+            "Fleet burn rate",
+            float(status["burn_usd_per_hour"].sum()),
+            "usd",
+            "per hour, trailing 24 h",
+        ),
     ]
-    findings = [f"{len(alerts)} anomaly window(s) with ${impact:,.2f} of spend above expected"
-                + (f"; the first could alert at {first_alert:%Y-%m-%d %H:%M} UTC."
-                   if first_alert is not None else ".")]
+    findings = [
+        f"{len(alerts)} anomaly window(s) with ${impact:,.2f} of spend above expected"
+        + (
+            f"; the first could alert at {first_alert:%Y-%m-%d %H:%M} UTC."
+            if first_alert is not None
+            else "."
+        )
+    ]
     if len(alerts):
         top = alerts.sort_values("impact_usd", ascending=False).iloc[0]
-        findings.append(f"Largest: {by}={top['entity']} ({top['kind']}), "
-                        f"${top['impact_usd']:,.2f} above expected; root cause "
-                        f"{top['top_root_cause'] or 'n/a'}.")
+        findings.append(
+            f"Largest: {by}={top['entity']} ({top['kind']}), "
+            f"${top['impact_usd']:,.2f} above expected; root cause "
+            f"{top['top_root_cause'] or 'n/a'}."
+        )
     if len(over):
-        findings.append(f"{len(over)} {by} value(s) crossed 100% of budget, on average "
-                        f"{warn_hours:,.0f} hours before the month closed; a cap would have "
-                        f"blocked ${blocked:,.2f}.")
+        findings.append(
+            f"{len(over)} {by} value(s) crossed 100% of budget, on average "
+            f"{warn_hours:,.0f} hours before the month closed; a cap would have "
+            f"blocked ${blocked:,.2f}."
+        )
     if len(runway):
         worst = runway.sort_values("hours_to_exhaustion").iloc[0]
-        findings.append(f"At the current burn, {worst[by]} exhausts its budget in "
-                        f"{worst['hours_to_exhaustion']:,.1f} hours.")
-    comparison = comparison_frame([
-        ("When an overrun is noticed", "month-end invoice",
-         f"{warn_hours:,.0f} h earlier (threshold alert)" if len(over) else "threshold alert",
-         "text"),
-        ("Spend above budget (with a cap at 100%)", blocked, 0.0, "usd"),
-        ("Anomalies flagged while they happen", 0.0, float(len(alerts)), "count"),
-        ("Budget runway per customer", "unknown", float(len(status)), "count"),
-    ])
+        findings.append(
+            f"At the current burn, {worst[by]} exhausts its budget in "
+            f"{worst['hours_to_exhaustion']:,.1f} hours."
+        )
+    comparison = comparison_frame(
+        [
+            (
+                "When an overrun is noticed",
+                "month-end invoice",
+                f"{warn_hours:,.0f} h earlier (threshold alert)"
+                if len(over)
+                else "threshold alert",
+                "text",
+            ),
+            ("Spend above budget (with a cap at 100%)", blocked, 0.0, "usd"),
+            ("Anomalies flagged while they happen", 0.0, float(len(alerts)), "count"),
+            ("Budget runway per customer", "unknown", float(len(status)), "count"),
+        ]
+    )
     value = ReveniumValue(
         metadata=(by, "timestamp", "cost_usd", "subscription_tier"),
         enables="per-customer spend seconds after each call, so a spike or a budget crossing "
-                "raises an alert within one bucket and a limit can be applied per customer",
+        "raises an alert within one bucket and a limit can be applied per customer",
         without="wait for the provider invoice or a daily billing export (hours to a month "
-                "late), aggregated per API key, with no way to cap one customer",
+        "late), aggregated per API key, with no way to cap one customer",
     )
     story = Story(
         problem="A customer's usage can jump overnight; on a monthly invoice the overrun is "
-                "found weeks later and paid in full.",
+        "found weeks later and paid in full.",
         solution="Metered calls arrive tagged with the customer; a detector compares each "
-                 "customer's recent spend with its own baseline, budgets raise 50/80/100% "
-                 "alerts, and the burn rate says how long the budget will last.",
+        "customer's recent spend with its own baseline, budgets raise 50/80/100% "
+        "alerts, and the burn rate says how long the budget will last.",
         steps=(
-            Step("Detect anomalies", "Compare each customer's daily spend with its baseline.",
-                 "from showcase_lib.analysis import anomalies\n"
-                 "found = anomalies.detect(calls, by='customer_id', freq='day', window=14)"),
-            Step("Watch budgets and burn", "Alert at 50/80/100% and forecast the runway.",
-                 "status = budget_status(calls, budgets)  # hours_to_exhaustion per customer"),
-            Step("Enforce a budget", "Rate-limit or cap a customer when an alert fires.",
-                 "served = token_bucket(demand, rate=baseline * 2, capacity=baseline * 6,\n"
-                 "                      start=alert_index)"),
+            Step(
+                "Detect anomalies",
+                "Compare each customer's daily spend with its baseline.",
+                "from showcase_lib.analysis import anomalies\n"
+                "found = anomalies.detect(calls, by='customer_id', freq='day', window=14)",
+            ),
+            Step(
+                "Watch budgets and burn",
+                "Alert at 50/80/100% and forecast the runway.",
+                "status = budget_status(calls, budgets)  # hours_to_exhaustion per customer",
+            ),
+            Step(
+                "Enforce a budget",
+                "Rate-limit or cap a customer when an alert fires.",
+                "served = token_bucket(demand, rate=baseline * 2, capacity=baseline * 6,\n"
+                "                      start=alert_index)",
+            ),
         ),
     )
     return RealtimeResult(
-        name="realtime", title="Real-time cost monitoring", headline=headline,
-        comparison=comparison, findings=findings,
+        name="realtime",
+        title="Real-time cost monitoring",
+        headline=headline,
+        comparison=comparison,
+        findings=findings,
         tables={"anomalies": alerts, "budgets": status},
-        revenium_value=value, story=story,
+        revenium_value=value,
+        story=story,
         parameters={"freq": freq, "by": by, "share_of_fee": share_of_fee, **settings},
-        anomalies=alerts, budgets=status,
+        anomalies=alerts,
+        budgets=status,
     )

@@ -36,7 +36,12 @@ from .base import (
 )
 
 DEFAULT_DIMENSIONS: tuple[str, ...] = (
-    "organization_id", "product_id", "feature_id", "customer_id", "model", "provider",
+    "organization_id",
+    "product_id",
+    "feature_id",
+    "customer_id",
+    "model",
+    "provider",
 )
 
 UNTAGGED = "(untagged)"
@@ -66,10 +71,12 @@ def allocate(calls: pd.DataFrame, dimension: str) -> pd.DataFrame:
     require_columns(calls, [dimension, "cost_usd"], who="allocate")
     key = label_missing(calls[dimension])
     tokens = calls["input_tokens"].to_numpy() + calls["output_tokens"].to_numpy()
-    frame = pd.DataFrame({dimension: key.to_numpy(), "cost_usd": calls["cost_usd"].to_numpy(),
-                          "tokens": tokens})
+    frame = pd.DataFrame(
+        {dimension: key.to_numpy(), "cost_usd": calls["cost_usd"].to_numpy(), "tokens": tokens}
+    )
     out = frame.groupby(dimension, sort=False).agg(
-        cost_usd=("cost_usd", "sum"), calls=("cost_usd", "size"), tokens=("tokens", "sum"))
+        cost_usd=("cost_usd", "sum"), calls=("cost_usd", "size"), tokens=("tokens", "sum")
+    )
     total = float(out["cost_usd"].sum())
     out["share"] = out["cost_usd"] / total if total else 0.0
     out["cost_per_call"] = out["cost_usd"] / out["calls"]
@@ -77,8 +84,7 @@ def allocate(calls: pd.DataFrame, dimension: str) -> pd.DataFrame:
     return out.sort_values("cost_usd", ascending=False).reset_index()
 
 
-def cost_forecast(daily: pd.Series, horizon_days: int = 30, *, level: float = 0.9
-                  ) -> pd.DataFrame:
+def cost_forecast(daily: pd.Series, horizon_days: int = 30, *, level: float = 0.9) -> pd.DataFrame:
     """Forecast a daily cost series with Part B's ETS model (``timeseries.forecast``).
 
     Returns ``forecast, lower, upper`` per future day, floored at zero. With fewer than 7 days
@@ -89,8 +95,12 @@ def cost_forecast(daily: pd.Series, horizon_days: int = 30, *, level: float = 0.
         >>> cost_forecast(s, 3)["forecast"].tolist()
         [2.0, 2.0, 2.0]
     """
-    idx = pd.date_range(pd.DatetimeIndex(daily.index)[-1] + pd.Timedelta(days=1),
-                        periods=horizon_days, freq="D", name="period")
+    idx = pd.date_range(
+        pd.DatetimeIndex(daily.index)[-1] + pd.Timedelta(days=1),
+        periods=horizon_days,
+        freq="D",
+        name="period",
+    )
     if len(daily) < 7:
         flat = np.full(horizon_days, float(daily.mean()) if len(daily) else 0.0)
         return pd.DataFrame({"forecast": flat, "lower": flat, "upper": flat}, index=idx)
@@ -102,22 +112,28 @@ def cost_forecast(daily: pd.Series, horizon_days: int = 30, *, level: float = 0.
 def _unit_costs(calls: pd.DataFrame, factor: float) -> pd.DataFrame:
     total = float(calls["cost_usd"].sum())
     tokens = float(calls["input_tokens"].sum() + calls["output_tokens"].sum())
-    rows = [("cost per call", total / len(calls), "usd"),
-            ("cost per 1K tokens", total * 1000.0 / tokens if tokens else float("nan"), "usd")]
+    rows = [
+        ("cost per call", total / len(calls), "usd"),
+        ("cost per 1K tokens", total * 1000.0 / tokens if tokens else float("nan"), "usd"),
+    ]
     if "customer_id" in calls:
         n_customers = calls["customer_id"].nunique()
-        rows.append(("cost per customer per month",
-                     total * factor / n_customers if n_customers else float("nan"), "usd"))
+        rows.append(
+            (
+                "cost per customer per month",
+                total * factor / n_customers if n_customers else float("nan"),
+                "usd",
+            )
+        )
     if "session_id" in calls:
         n_sessions = calls["session_id"].nunique()
-        rows.append(("cost per session", total / n_sessions if n_sessions else float("nan"),
-                     "usd"))
+        rows.append(("cost per session", total / n_sessions if n_sessions else float("nan"), "usd"))
     return pd.DataFrame(rows, columns=["unit", "value", "unit_of_value"])
 
 
-def analyze_understanding(calls: pd.DataFrame, *,
-                          dimensions: Sequence[str] = DEFAULT_DIMENSIONS,
-                          horizon_days: int = 30) -> UnderstandingResult:
+def analyze_understanding(
+    calls: pd.DataFrame, *, dimensions: Sequence[str] = DEFAULT_DIMENSIONS, horizon_days: int = 30
+) -> UnderstandingResult:
     """Allocate cost by each dimension, compute unit costs, the daily trend and a forecast.
 
     Dimensions absent from ``calls`` are skipped. The trend is Part B's OLS line
@@ -144,8 +160,9 @@ def analyze_understanding(calls: pd.DataFrame, *,
     growth = ts.linear_trend(daily["cost_usd"]).pct_per_day if len(daily) >= 3 else float("nan")
 
     total = float(calls["cost_usd"].sum())
-    tagged_share = {d: float(1.0 - t.loc[t[d] == UNTAGGED, "share"].sum())
-                    for d, t in allocation.items()}
+    tagged_share = {
+        d: float(1.0 - t.loc[t[d] == UNTAGGED, "share"].sum()) for d, t in allocation.items()
+    }
     top_dim = "customer_id" if "customer_id" in allocation else (dims[0] if dims else None)
     top_row = allocation[top_dim].iloc[0] if top_dim else None
     next_month = float(forecast["forecast"].sum())
@@ -157,66 +174,117 @@ def analyze_understanding(calls: pd.DataFrame, *,
         Metric("Monthly run-rate", total * factor, "usd", "period total scaled to 30 days"),
         Metric("Cost per call", float(unit["cost per call"]), "usd"),
         Metric("Cost per 1K tokens", float(unit["cost per 1K tokens"]), "usd"),
-        Metric(f"Forecast next {horizon_days} days", next_month, "usd",
-               "exponential smoothing (Part B)"),
+        Metric(
+            f"Forecast next {horizon_days} days",
+            next_month,
+            "usd",
+            "exponential smoothing (Part B)",
+        ),
         Metric("Trend per day", growth, "pct", "OLS slope / mean daily cost"),
     ]
     if "cost per customer per month" in unit:
-        headline.append(Metric("Cost per customer per month",
-                               float(unit["cost per customer per month"]), "usd"))
+        headline.append(
+            Metric("Cost per customer per month", float(unit["cost per customer per month"]), "usd")
+        )
     findings = []
     if top_row is not None:
-        findings.append(f"The largest {top_dim} ({top_row[top_dim]}) accounts for "
-                        f"{top_row['share']:.1%} of AI cost.")
+        findings.append(
+            f"The largest {top_dim} ({top_row[top_dim]}) accounts for "
+            f"{top_row['share']:.1%} of AI cost."
+        )
     for d, t in allocation.items():
         findings.append(f"{d}: {len(t)} values, {tagged_share[d]:.1%} of cost tagged.")
-    findings.append(f"Forecast for the next {horizon_days} days: "
-                    f"${next_month:,.2f} (period run-rate ${total * factor:,.2f}/month).")
+    findings.append(
+        f"Forecast for the next {horizon_days} days: "
+        f"${next_month:,.2f} (period run-rate ${total * factor:,.2f}/month)."
+    )
 
-    comparison = comparison_frame([
-        ("Invoice lines to explain the bill", n_providers, sum(len(t) for t in allocation.values()),
-         "count"),
-        ("Share of cost allocated to a customer", 0.0,
-         tagged_share.get("customer_id", float("nan")), "pct"),
-        ("Cost per customer per month", "unknown",
-         float(unit.get("cost per customer per month", float("nan"))), "usd"),
-        ("Next month's cost", "last invoice", next_month, "usd"),
-    ])
+    comparison = comparison_frame(
+        [
+            (
+                "Invoice lines to explain the bill",
+                n_providers,
+                sum(len(t) for t in allocation.values()),
+                "count",
+            ),
+            (
+                "Share of cost allocated to a customer",
+                0.0,
+                tagged_share.get("customer_id", float("nan")),
+                "pct",
+            ),
+            (
+                "Cost per customer per month",
+                "unknown",
+                float(unit.get("cost per customer per month", float("nan"))),
+                "usd",
+            ),
+            ("Next month's cost", "last invoice", next_month, "usd"),
+        ]
+    )
     value = ReveniumValue(
-        metadata=("customer_id", "organization_id", "product_id", "feature_id", "model",
-                  "provider", "input_tokens", "output_tokens", "timestamp"),
+        metadata=(
+            "customer_id",
+            "organization_id",
+            "product_id",
+            "feature_id",
+            "model",
+            "provider",
+            "input_tokens",
+            "output_tokens",
+            "timestamp",
+        ),
         enables="cost per customer, product, feature and model, unit costs and a daily trend "
-                "from one metered stream",
+        "from one metered stream",
         without="split each provider's monthly invoice by hand, join application logs to "
-                "guess who made which call, and see the trend only when the next invoice lands",
+        "guess who made which call, and see the trend only when the next invoice lands",
     )
     story = Story(
         problem=f"AI spend is ${total * factor:,.0f}/month across {n_providers} provider(s), but "
-                "each invoice is one line: nobody can say which customer, product or feature "
-                "drives it, nor what a call or a customer costs.",
+        "each invoice is one line: nobody can say which customer, product or feature "
+        "drives it, nor what a call or a customer costs.",
         solution="Tag every call with customer, organization, product and feature; Revenium "
-                 "prices it on arrival, so cost can be grouped by any dimension, divided into "
-                 "unit costs and trended daily.",
+        "prices it on arrival, so cost can be grouped by any dimension, divided into "
+        "unit costs and trended daily.",
         steps=(
-            Step("Tag each call", "Send the attribution fields with every metered call.",
-                 "tracker.track(provider='openai', model='gpt-4o', input_tokens=812,\n"
-                 "              output_tokens=240, customer_id='cust_0042',\n"
-                 "              organization_id='org_007', product_id='assistant',\n"
-                 "              feature_id='chat')"),
-            Step("Allocate and trend", "Run the analyzer on the metered records.",
-                 "from showcase_lib.analysis.analyzers import analyze_understanding\n"
-                 "result = analyze_understanding(calls)\n"
-                 "result.allocation['customer_id'].head()"),
-            Step("Watch the forecast", "Compare the forecast with the budget every day.",
-                 "result.forecast['forecast'].sum()"),
+            Step(
+                "Tag each call",
+                "Send the attribution fields with every metered call.",
+                "tracker.track(provider='openai', model='gpt-4o', input_tokens=812,\n"
+                "              output_tokens=240, customer_id='cust_0042',\n"
+                "              organization_id='org_007', product_id='assistant',\n"
+                "              feature_id='chat')",
+            ),
+            Step(
+                "Allocate and trend",
+                "Run the analyzer on the metered records.",
+                "from showcase_lib.analysis.analyzers import analyze_understanding\n"
+                "result = analyze_understanding(calls)\n"
+                "result.allocation['customer_id'].head()",
+            ),
+            Step(
+                "Watch the forecast",
+                "Compare the forecast with the budget every day.",
+                "result.forecast['forecast'].sum()",
+            ),
         ),
     )
     return UnderstandingResult(
-        name="understanding", title="Understand AI usage and cost", headline=headline,
-        comparison=comparison, findings=findings,
-        tables={"unit_costs": units, "daily": daily.reset_index(),
-                **{f"by_{d}": t for d, t in allocation.items()}},
-        revenium_value=value, story=story,
+        name="understanding",
+        title="Understand AI usage and cost",
+        headline=headline,
+        comparison=comparison,
+        findings=findings,
+        tables={
+            "unit_costs": units,
+            "daily": daily.reset_index(),
+            **{f"by_{d}": t for d, t in allocation.items()},
+        },
+        revenium_value=value,
+        story=story,
         parameters={"dimensions": tuple(dims), "horizon_days": horizon_days},
-        allocation=allocation, unit_costs=units, daily=daily, forecast=forecast,
+        allocation=allocation,
+        unit_costs=units,
+        daily=daily,
+        forecast=forecast,
     )
