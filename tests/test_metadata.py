@@ -10,6 +10,7 @@ import pytest
 
 from showcase_lib.metadata import (
     FIELDS,
+    MISTAKE_KINDS,
     REQUIRED_FIELDS,
     Metadata,
     MetadataError,
@@ -18,17 +19,18 @@ from showcase_lib.metadata import (
     enterprise_needs_subscription,
     fields_table,
     json_schema,
-    present,
+    make_corpus,
     production_needs_trace,
     registry_rule,
     rule,
+    score,
     validate,
     validate_many,
 )
-from showcase_lib.metadata.corpus import MISTAKE_KINDS, make_corpus, score
+from showcase_lib.metadata._checks import present
+from showcase_lib.metadata._pii import luhn_ok, mask_value, pii_column, pii_kinds
+from showcase_lib.metadata._suggest import suggest_enum, suggest_format, suggest_key
 from showcase_lib.metadata.fields import FIELDS_BY_NAME
-from showcase_lib.metadata.pii import luhn_ok, mask_value, pii_column, pii_kinds
-from showcase_lib.metadata.suggest import suggest_enum, suggest_format, suggest_key
 
 GOOD = {
     "customer_id": "cust_0001",
@@ -555,7 +557,7 @@ def test_fast_enough_to_be_vectorised():
 
 def test_task_types_cover_the_simulator():
     from showcase_lib.metadata import TASK_TYPES
-    from showcase_lib.simulation import TASK_TYPES as SIM_TASK_TYPES
+    from showcase_lib.simulation._customers import TASK_TYPES as SIM_TASK_TYPES
 
     assert set(SIM_TASK_TYPES) <= set(TASK_TYPES)
 
@@ -563,3 +565,60 @@ def test_task_types_cover_the_simulator():
 def test_non_string_keys_are_reported():
     r = validate({**GOOD, 1: "x"})
     assert pairs(r) == {("1", "key_format")}
+
+
+# --- the package's modules import one another one way -----------------------------------------
+
+
+def _metadata_import_graph() -> dict[str, set[str]]:
+    """Module -> the showcase_lib.metadata modules it imports (anywhere, functions included)."""
+    import ast
+    from pathlib import Path
+
+    import showcase_lib.metadata as pkg
+
+    root = Path(pkg.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for path in root.glob("*.py"):
+        name = f"showcase_lib.metadata.{path.stem}"
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if node.module.startswith("showcase_lib.metadata."):
+                    deps.add(node.module)
+                elif node.level == 1:
+                    deps.add(f"showcase_lib.metadata.{node.module}")
+        graph[name] = deps - {name}
+    return graph
+
+
+def test_metadata_modules_have_no_import_cycle():
+    graph = _metadata_import_graph()
+    done: set[str] = set()
+
+    def visit(node: str, path: tuple[str, ...]) -> None:
+        assert node not in path, "import cycle: " + " -> ".join((*path, node))
+        if node in done:
+            return
+        for dep in graph.get(node, ()):
+            if not dep.endswith("__init__"):
+                visit(dep, (*path, node))
+        done.add(node)
+
+    for module in graph:
+        if not module.endswith("__init__"):
+            visit(module, ())
+
+
+def test_pattern_build_names_missing_unknown_and_fixed_keys():
+    from showcase_lib.metadata import PATTERNS
+
+    agents = PATTERNS["agents"]
+    md = agents.example()
+    assert md["task_type"] == "agent_step" and list(md)[:2] == ["customer_id", "organization_id"]
+    with pytest.raises(TypeError, match="missing required keyword argument.*workflow_step"):
+        agents.build(**{k: v for k, v in agents.example_kwargs.items() if k != "workflow_step"})
+    with pytest.raises(TypeError, match="unexpected keyword argument.*task_type"):
+        agents.build(**agents.example_kwargs, task_type="chat")
+    with pytest.raises(ValueError, match="pipeline_stage='index' is not one of"):
+        PATTERNS["rag"].build(**{**PATTERNS["rag"].example_kwargs, "pipeline_stage": "index"})

@@ -8,24 +8,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from showcase_lib.metadata import validate, validate_many
-from showcase_lib.metadata.antipatterns import (
+from showcase_lib.metadata import (
     ANTIPATTERNS,
-    emails_as_user_ids,
-    inject_all,
-    split_casing,
-)
-from showcase_lib.metadata.audit import (
+    PATTERNS,
     audit,
+    bucket,
     cardinality,
     cardinality_growth,
+    catalog,
     double_counting,
     hierarchy_conflicts,
+    inject,
+    inject_all,
     normalise,
     payload_bytes,
-    tag_columns,
+    validate,
+    validate_many,
 )
-from showcase_lib.metadata.patterns import PATTERNS, bucket, catalog, step_in_trace
+from showcase_lib.metadata._audit import tag_columns
+from showcase_lib.metadata._patterns import step_in_trace
 
 
 def _frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
@@ -193,11 +194,11 @@ def calls():
 
 def test_injectors_leave_input_unchanged_and_are_seeded(calls):
     before = calls.copy()
-    a = split_casing(calls, seed=1)
-    b = split_casing(calls, seed=1)
+    a = inject(calls, "split_casing", seed=1)
+    b = inject(calls, "split_casing", seed=1)
     pd.testing.assert_frame_equal(calls, before)
     assert a["customer_id"].tolist() == b["customer_id"].tolist()
-    assert emails_as_user_ids(calls, share=0.5, seed=0)["user_id"].str.contains("@").any()
+    assert inject(calls, "emails_as_user_ids", share=0.5, seed=0)["user_id"].str.contains("@").any()
 
 
 def test_audit_finds_every_injected_antipattern(calls):

@@ -15,7 +15,8 @@ from showcase_lib.schema import (
     STOP_REASONS,
     SUBSCRIPTION_TIERS,
 )
-from showcase_lib.simulation import INCIDENT_COLUMNS, SCENARIOS, Simulation, simulate
+from showcase_lib.simulation import SCENARIOS, Simulation, simulate
+from showcase_lib.simulation._core import INCIDENT_COLUMNS
 
 PREMIUM = {"gpt-4", "gpt-4o", "claude-sonnet-4", "claude-3-5-sonnet", "gemini-1.5-pro"}
 
@@ -298,7 +299,7 @@ def test_longer_loop_burns_more():
 
 
 def test_hex_ids_are_distinct_for_distinct_keys():
-    from showcase_lib.simulation.ids import hex_ids
+    from showcase_lib.simulation._ids import hex_ids
 
     keys = np.random.default_rng(0).choice(2**40, size=200_000, replace=False)
     ids = pd.Series(hex_ids("trace_", keys, salt=99))
@@ -310,10 +311,43 @@ def test_hex_ids_are_distinct_for_distinct_keys():
 
 
 def test_time_sort_is_a_stable_argsort():
-    from showcase_lib.simulation.core import _sort_times
+    from showcase_lib.simulation._core import _sort_times
 
     ts = np.random.default_rng(1).integers(0, 5_000, 50_000) + 10**12
     expected = np.argsort(ts, kind="stable")
     got_ts, order = _sort_times(ts.copy(), 10**12, 10**12 + 5_000)
     np.testing.assert_array_equal(order, expected)
     np.testing.assert_array_equal(got_ts, ts[expected])
+
+
+# --- the model table is coupled to the price catalog by name, not by order ---------------------
+
+
+def test_every_simulated_model_is_priced_by_name():
+    from showcase_lib.simulation._traffic import MODEL_PROFILES
+
+    for provider, model in MODEL_PROFILES:  # pricing.price raises for an unknown name
+        assert pricing.price(provider, model).input_usd_per_mtok > 0, (provider, model)
+
+
+def test_simulation_does_not_depend_on_the_catalog_order(monkeypatch):
+    kw = dict(days=3, customers=8, seed=2)
+    before = simulate("model_migration", **kw).calls
+    monkeypatch.setattr(pricing, "CATALOG", tuple(reversed(pricing.CATALOG)))
+    after = simulate("model_migration", **kw).calls
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_model_profiles_are_keyword_data():
+    from showcase_lib.simulation._traffic import MODEL_PROFILES, ModelProfile
+
+    gpt4 = MODEL_PROFILES[("openai", "gpt-4")]
+    assert gpt4 == ModelProfile(
+        use="premium",
+        popularity=0.22,
+        ttft_ms=800,
+        tokens_per_s=22,
+        context_tokens=8_192,
+        error_rate=0.012,
+    )
+    assert {p.use for p in MODEL_PROFILES.values()} == {"premium", "cheap", None}

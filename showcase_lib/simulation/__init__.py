@@ -1,5 +1,9 @@
 """Seeded, vectorised simulation of AI-call traffic in the record schema.
 
+``simulate(scenario, *, days, customers, seed)`` returns a :class:`Simulation`: the calls, the
+ground truth of what the scenario injected (``.incidents``) and the customers. The traffic
+model (customers, rhythms, model profiles, tokens, latency) sits in private modules.
+
 Example:
     >>> from showcase_lib.simulation import SCENARIOS, simulate
     >>> SCENARIOS[0]
@@ -9,19 +13,7 @@ Example:
     ['timestamp', 'call_id', 'provider']
 """
 
-from .core import INCIDENT_COLUMNS, Simulation, simulate
-from .customers import ARCHETYPES, FEATURES, MONTHLY_FEE_USD, PRODUCTS, TASK_TYPES, make_customers
-from .scenarios import SCENARIOS
+from ._core import Simulation, simulate
+from ._scenarios import SCENARIOS
 
-__all__ = [
-    "ARCHETYPES",
-    "FEATURES",
-    "INCIDENT_COLUMNS",
-    "MONTHLY_FEE_USD",
-    "PRODUCTS",
-    "SCENARIOS",
-    "TASK_TYPES",
-    "Simulation",
-    "make_customers",
-    "simulate",
-]
+__all__ = ["SCENARIOS", "Simulation", "simulate"]

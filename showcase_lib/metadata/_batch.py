@@ -4,7 +4,7 @@ Each column is reduced to its distinct values (``pd.factorize``, or the categori
 categorical column), the rules run as whole-column string operations on those values
 (pyarrow's RE2 engine for the formats and the personal-data pre-filter), and the result is
 broadcast back to the rows through the codes. The rules and messages are the ones of
-:func:`showcase_lib.metadata.validate`, so both paths report the same (row, field, rule) set.
+:func:`showcase_lib.metadata.validate` (from ``_checks``), so both paths report the same (row, field, rule) set.
 
 Example:
     >>> import pandas as pd
@@ -13,6 +13,7 @@ Example:
     ...                       "product_id": ["product_a", "product_a"],
     ...                       "feature_id": ["chat", "chat"],
     ...                       "environment": ["production", "prod"]})
+    >>> from showcase_lib.metadata import validate_many
     >>> rep = validate_many(frame)
     >>> rep.ok.tolist()
     [True, False]
@@ -30,19 +31,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from showcase_lib.metadata.fields import EXTENSION_VALUE, FIELDS, MAX_LENGTH, FieldSpec
-from showcase_lib.metadata.pii import mask_value, pii_column
-from showcase_lib.metadata.validate import (
-    DEFAULT_VALIDATOR,
+from showcase_lib.metadata._checks import (
     RECORD_ONLY_KEYS,
     Issue,
     Report,
     Rule,
-    Validator,
-    _required_issue,
+    ValidatorLike,
     check_extension_value,
     check_key,
     check_value,
+    required_issue,
+)
+from showcase_lib.metadata._pii import mask_value, pii_column
+from showcase_lib.metadata.fields import (
+    EXTENSION_VALUE,
+    FIELDS,
+    FIELDS_BY_NAME,
+    MAX_LENGTH,
+    FieldSpec,
 )
 
 _HIT_COLUMNS = ["row", "field", "rule", "value"]
@@ -63,6 +69,7 @@ class BatchReport:
         seconds: wall time of the validation.
 
     Example:
+        >>> from showcase_lib.metadata import validate_many
         >>> validate_many([{"customer_id": "cust_1"}]).n_invalid
         1
     """
@@ -73,7 +80,7 @@ class BatchReport:
     warnings: pd.DataFrame
     summary: pd.DataFrame
     seconds: float
-    _validator: Validator
+    _validator: ValidatorLike
     _frame: pd.DataFrame
 
     @property
@@ -95,6 +102,7 @@ class BatchReport:
         """The single-record :class:`Report` of one row (by position), with full messages.
 
         Example:
+            >>> from showcase_lib.metadata import validate_many
             >>> validate_many([{"customer_id": "x"}]).row_report(0).ok
             False
         """
@@ -237,7 +245,7 @@ def _display_values(col: _Column, kinds: np.ndarray, raw: np.ndarray) -> np.ndar
 
 
 def _check_standard(
-    spec: FieldSpec, frame: pd.DataFrame, out: _Collector, validator: Validator
+    spec: FieldSpec, frame: pd.DataFrame, out: _Collector, validator: ValidatorLike
 ) -> None:
     n = out.n
     if spec.name not in frame:
@@ -271,7 +279,9 @@ def _check_standard(
         out.add(rows, spec.name, rule_name, shown[col.codes[rows]])
 
 
-def _check_extension(key: Any, frame: pd.DataFrame, out: _Collector, validator: Validator) -> None:
+def _check_extension(
+    key: Any, frame: pd.DataFrame, out: _Collector, validator: ValidatorLike
+) -> None:
     raw_col = frame[key]
     col = _Column(raw_col)
     nonstr = col.nonstr_rows
@@ -359,18 +369,27 @@ def _apply_rule(r: Rule, frame: pd.DataFrame, out: _Collector) -> None:
             out.add(np.array([row]), i.field, i.rule, i.value, i.severity)
 
 
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What the summary of one run needs: the input, the validator, sizes."""
+
+    frame: pd.DataFrame
+    validator: ValidatorLike
+    n: int
+    examples: int
+
+
 def _example_message(
-    field: str, rule: str, value: Any, frame: pd.DataFrame, row: int, validator: Validator
+    run: _Run, field: str, rule: str, value: Any, row: int
 ) -> tuple[str, str | None]:
     """The single-path message (and suggestion) for one failing example."""
-    from showcase_lib.metadata.fields import FIELDS_BY_NAME
-
+    frame, validator = run.frame, run.validator
     issues: list[Issue]
     spec = FIELDS_BY_NAME.get(field)
     if rule in ("required", "recommended") and spec is not None:
         if rule == "required":
             raw = frame[field].iloc[row] if field in frame else None
-            issues = [_required_issue(spec, None if _scalar_missing(raw) else raw)]
+            issues = [required_issue(spec, None if _scalar_missing(raw) else raw)]
         else:
             issues = validator.validate({}).warnings
     else:
@@ -388,31 +407,22 @@ def _example_message(
     return f"{field}: {rule}", None
 
 
-def _summary(
-    hits: pd.DataFrame,
-    severity: str,
-    n: int,
-    frame: pd.DataFrame,
-    validator: Validator,
-    examples: int,
-) -> pd.DataFrame:
+def _summary(hits: pd.DataFrame, severity: str, run: _Run) -> pd.DataFrame:
     cols = ["severity", "field", "rule", "count", "share", "examples", "suggestion", "message"]
     if hits.empty:
         return pd.DataFrame(columns=cols)
     rows = []
     for (field, rule), g in hits.groupby(["field", "rule"], sort=False):
         vals = g["value"].astype(str).where(g["value"].notna(), "<missing>")
-        ex = list(dict.fromkeys(vals.head(200)))[:examples]
-        msg, fix = _example_message(
-            field, rule, g["value"].iloc[0], frame, int(g["row"].iloc[0]), validator
-        )
+        ex = list(dict.fromkeys(vals.head(200)))[: run.examples]
+        msg, fix = _example_message(run, field, rule, g["value"].iloc[0], int(g["row"].iloc[0]))
         rows.append(
             {
                 "severity": severity,
                 "field": field,
                 "rule": rule,
                 "count": len(g),
-                "share": len(g) / n if n else 0.0,
+                "share": len(g) / run.n if run.n else 0.0,
                 "examples": ex,
                 "suggestion": fix,
                 "message": msg,
@@ -424,27 +434,21 @@ def _summary(
     )
 
 
-def validate_many(
+def check_frame(
     records: pd.DataFrame | Iterable[Mapping[str, Any]],
+    validator: ValidatorLike,
     *,
-    validator: Validator | None = None,
     examples: int = 3,
 ) -> BatchReport:
-    """Validate many metadata records (a DataFrame, e.g. simulated calls, or a list of dicts).
-
-    Columns that are standard fields are checked with their rules; other columns that are not
-    record columns (``cost_usd``, ``model``...) are extension fields. Rules and messages are
-    those of :func:`~showcase_lib.metadata.validate`.
+    """Vectorised validation of many records with ``validator`` (the engine of
+    :func:`~showcase_lib.metadata.validate_many`).
 
     Example:
-        >>> rep = validate_many([{"customer_id": "cust_1", "organization_id": "org_1",
-        ...                       "product_id": "p", "feature_id": "f",
-        ...                       "environment": "production", "user_id": "a@b.io"}])
-        >>> rep.errors[["field", "rule", "value"]].values.tolist()
-        [['user_id', 'format', 'a***@b***.io'], ['user_id', 'pii', 'a***@b***.io']]
+        >>> from showcase_lib.metadata import Validator
+        >>> check_frame([{"customer_id": "cust_1"}], Validator()).n_invalid
+        1
     """
     t0 = time.perf_counter()
-    validator = validator or DEFAULT_VALIDATOR
     frame = _as_frame(records)
     n = len(frame)
     out = _Collector(n)
@@ -461,10 +465,8 @@ def validate_many(
     bad = np.zeros(n, dtype=bool)
     bad[errors["row"].to_numpy()] = True
     ok = pd.Series(~bad, index=frame.index, name="ok")
-    parts = [
-        _summary(errors, "error", n, frame, validator, examples),
-        _summary(warnings, "warning", n, frame, validator, examples),
-    ]
+    run = _Run(frame=frame, validator=validator, n=n, examples=examples)
+    parts = [_summary(errors, "error", run), _summary(warnings, "warning", run)]
     non_empty = [p for p in parts if not p.empty]
     summary = pd.concat(non_empty, ignore_index=True) if non_empty else parts[0]
     seconds = time.perf_counter() - t0

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from showcase_lib.metadata.validate import Issue, Rule, present, rule
+from showcase_lib.metadata._checks import Issue, Rule, present, rule
 
 
 def _blank(value: Any) -> bool:

@@ -1,13 +1,14 @@
 """Inject metadata anti-patterns into clean calls, so their cost can be measured on data.
 
 Each injector returns a modified copy of the frame (the input is never changed) and is
-deterministic for a seed. :func:`inject_all` applies them together and returns the ground
-truth of what was changed, which the audit must then find.
+deterministic for a seed. :func:`inject` applies one by name (the names and what they do are
+in :data:`ANTIPATTERNS`), :func:`inject_all` applies them together; the audit must then find
+them.
 
 Example:
     >>> import pandas as pd
     >>> df = pd.DataFrame({"customer_id": ["cust_0001"] * 4, "cost_usd": [1.0] * 4})
-    >>> bool(split_casing(df, share=0.5, seed=0)["customer_id"].nunique() > 1)
+    >>> bool(inject(df, "split_casing", share=0.5, seed=0)["customer_id"].nunique() > 1)
     True
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -219,6 +221,29 @@ ANTIPATTERNS: dict[str, tuple[Callable[..., pd.DataFrame], str]] = {
     "price_table_copy": (price_table_copy, "a price table copied into every call"),
     "hierarchy_clash": (hierarchy_clash, "one feature name shared by several products"),
 }
+
+
+def inject(df: pd.DataFrame, kind: str, /, **options: Any) -> pd.DataFrame:
+    """Apply the anti-pattern ``kind`` of :data:`ANTIPATTERNS` with its ``options``.
+
+    Options per anti-pattern: ``split_casing`` (field, top, share, seed), ``emails_as_user_ids``,
+    ``timestamps_in_names``, ``random_ids_in_names``, ``free_text_values``,
+    ``several_allocation_keys`` (share, seed), ``price_table_copy`` (models),
+    ``hierarchy_clash`` (name of the shared feature).
+
+    Example:
+        >>> df = pd.DataFrame({"feature_id": ["doc_chat", "chat_widget"], "product_id": ["a", "b"]})
+        >>> inject(df, "hierarchy_clash", name="chat")["feature_id"].tolist()
+        ['chat', 'chat']
+        >>> inject(df, "nope")
+        Traceback (most recent call last):
+        ...
+        ValueError: anti-pattern kind='nope' is unknown; known: split_casing, emails_as_user_ids, timestamps_in_names, random_ids_in_names, free_text_values, several_allocation_keys, price_table_copy, hierarchy_clash
+    """
+    if kind not in ANTIPATTERNS:
+        raise ValueError(f"anti-pattern kind={kind!r} is unknown; known: {', '.join(ANTIPATTERNS)}")
+    fn, _ = ANTIPATTERNS[kind]
+    return fn(df, **options)
 
 
 def inject_all(df: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:

@@ -1,32 +1,12 @@
-"""Validate one metadata dict: required fields, types, allowed values, identifier formats,
-length limits, personal data, unknown keys, and custom rules.
+"""The pieces both validation paths share: issues, reports, rules and the value checks.
 
-Every error names the field, the value and the rule, and suggests a fix when one is likely.
-The same value checks back the vectorised :func:`validate_many`, so both paths agree.
-
-Keys that are columns of the record itself (``timestamp``, ``model``, ``cost_usd``...) are not
-metadata: they are skipped, so a whole record dict can be validated too.
+:func:`~showcase_lib.metadata.validate` (one dict) and :func:`~showcase_lib.metadata.validate_many`
+(a frame) both build on this module, so they report the same (field, rule) set; it imports
+neither of them (no cycle).
 
 Example:
-    >>> r = validate({"customer_id": "cust_0001", "organization_id": "org_001",
-    ...               "product_id": "product_a", "feature_id": "chat",
-    ...               "environment": "production", "subscription_tier": "Pro"})
-    >>> r.ok
-    False
-    >>> r.errors[0].message
-    "subscription_tier='Pro' is not one of starter, pro, enterprise; did you mean 'pro'?"
-
-Custom rules (see :func:`rule`):
-    >>> @rule("enterprise_needs_subscription", field="subscription_id",
-    ...       fields=("subscription_tier", "subscription_id"))
-    ... def enterprise_needs_subscription(md):
-    ...     if md.get("subscription_tier") == "enterprise" and not md.get("subscription_id"):
-    ...         return "enterprise calls must carry subscription_id (the contract to bill)"
-    >>> v = Validator(rules=[enterprise_needs_subscription])
-    >>> v.validate({"customer_id": "cust_0001", "organization_id": "org_001",
-    ...             "product_id": "product_a", "feature_id": "chat",
-    ...             "environment": "production", "subscription_tier": "enterprise"}).ok
-    False
+    >>> [i.rule for i in check_value(FIELDS_BY_NAME["environment"], "Prod")]
+    ['enum']
 """
 
 from __future__ import annotations
@@ -35,24 +15,20 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal, Protocol
 
 import pandas as pd
 
+from showcase_lib.metadata._pii import PII_FIXES, describe, mask_value, pii_kinds
+from showcase_lib.metadata._suggest import snake, suggest_enum, suggest_format, suggest_key
 from showcase_lib.metadata.fields import (
     EXTENSION_KEY,
     EXTENSION_VALUE,
-    FIELDS,
     FIELDS_BY_NAME,
     MAX_LENGTH,
     FieldSpec,
 )
-from showcase_lib.metadata.pii import PII_FIXES, describe, mask_value, pii_kinds
-from showcase_lib.metadata.suggest import snake, suggest_enum, suggest_format, suggest_key
 from showcase_lib.schema import ALL_COLUMNS
-
-if TYPE_CHECKING:  # pragma: no cover
-    from showcase_lib.metadata.batch import BatchReport
 
 #: Record columns that are not metadata (skipped by both validation paths).
 RECORD_ONLY_KEYS: frozenset[str] = frozenset(ALL_COLUMNS) - set(FIELDS_BY_NAME)
@@ -70,6 +46,9 @@ BUILTIN_RULES: tuple[str, ...] = (
     "key_format",
     "recommended",
 )
+
+#: How bad an issue is: errors make ``Report.ok`` false, warnings do not.
+Severity = Literal["error", "warning"]
 
 _EXT_KEY = re.compile(EXTENSION_KEY)
 _EXT_VALUE = re.compile(EXTENSION_VALUE)
@@ -92,7 +71,7 @@ class Issue:
     message: str
     value: Any = None
     suggestion: str | None = None
-    severity: str = "error"
+    severity: Severity = "error"
 
 
 @dataclass
@@ -149,10 +128,10 @@ class MetadataError(ValueError):
 
     Example:
         >>> try:
-        ...     validate({}).raise_if_invalid()
+        ...     Report([Issue("customer_id", "required", "customer_id is required")]).raise_if_invalid()
         ... except MetadataError as exc:
         ...     print(str(exc).splitlines()[0])
-        5 error(s), 2 warning(s)
+        1 error(s), 0 warning(s)
     """
 
     def __init__(self, report: Report):
@@ -185,7 +164,7 @@ class Rule:
     field: str = ROOT
     fields: tuple[str, ...] = ()
     vectorized: Callable[[pd.DataFrame], pd.Series] | None = None
-    severity: str = "error"
+    severity: Severity = "error"
     description: str = ""
 
     def __call__(self, metadata: Mapping[str, Any]) -> list[Issue]:
@@ -207,8 +186,7 @@ def rule(
     field: str = ROOT,
     fields: Sequence[str] = (),
     vectorized: Callable[[pd.DataFrame], pd.Series] | None = None,
-    severity: str = "error",
-    description: str = "",
+    severity: Severity = "error",
 ) -> Callable[[Callable], Rule]:
     """Decorator that turns a function ``md -> message | None`` into a :class:`Rule`.
 
@@ -231,7 +209,7 @@ def rule(
             fields=tuple(fields),
             vectorized=vectorized,
             severity=severity,
-            description=description or (fn.__doc__ or "").strip().split("\n")[0],
+            description=(fn.__doc__ or "").strip().split("\n")[0],
         )
 
     return wrap
@@ -265,7 +243,7 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 5] + "...'" + f" ({len(value)} chars)"
 
 
-def _is_missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
     if value is None:
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -452,7 +430,7 @@ def check_extension_value(key: str, value: Any) -> list[Issue]:
     return issues
 
 
-def _required_issue(spec: FieldSpec, value: Any) -> Issue:
+def required_issue(spec: FieldSpec, value: Any) -> Issue:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         what = "missing"
     else:
@@ -466,118 +444,13 @@ def _required_issue(spec: FieldSpec, value: Any) -> Issue:
     )
 
 
-# --------------------------------------------------------------------------- validator
+class ValidatorLike(Protocol):
+    """What the vectorised path needs of a validator (``Validator`` satisfies it)."""
 
-
-class Validator:
-    """Standard checks plus your custom rules; :meth:`validate` one dict,
-    :meth:`validate_many` a DataFrame or a list of dicts.
-
-    Args:
-        rules: custom :class:`Rule` objects (see :func:`rule`).
-        extensions: allow extra snake_case keys beyond the standard fields (default True).
-        warn_recommended: warn when a recommended field (tier, task type) is missing.
-
-    Example:
-        >>> Validator().validate({"customer_id": "cust_1"}).fields == {
-        ...     "organization_id", "product_id", "feature_id", "environment"}
-        True
-    """
-
-    def __init__(
-        self, rules: Iterable[Rule] = (), *, extensions: bool = True, warn_recommended: bool = True
-    ):
-        self.rules: list[Rule] = []
-        self.extensions = extensions
-        self.warn_recommended = warn_recommended
-        for r in rules:
-            self.add_rule(r)
-
-    def add_rule(self, r: Rule) -> Rule:
-        """Register a custom rule (usable as a decorator on a :func:`rule` object).
-
-        Raises ``ValueError`` if the name is taken by a built-in or another custom rule.
-        """
-        if not isinstance(r, Rule):
-            raise TypeError(
-                f"add_rule expects a Rule (use the @rule decorator), got {type(r).__name__}"
-            )
-        if r.name in BUILTIN_RULES or any(x.name == r.name for x in self.rules):
-            raise ValueError(f"rule name {r.name!r} is already registered")
-        self.rules.append(r)
-        return r
+    rules: list[Rule]
+    extensions: bool
+    warn_recommended: bool
 
     def validate(self, metadata: Mapping[str, Any]) -> Report:
-        """Validate one metadata dict; never raises on bad input (see :class:`Report`)."""
-        report = Report()
-        if hasattr(metadata, "model_dump") and not isinstance(metadata, Mapping):
-            metadata = metadata.model_dump(exclude_none=True)
-        if not isinstance(metadata, Mapping):
-            report.errors.append(
-                Issue(
-                    ROOT,
-                    "type",
-                    f"metadata must be a dict of field -> value, got {type(metadata).__name__}",
-                    None,
-                )
-            )
-            return report
-        for spec in FIELDS:
-            value = metadata.get(spec.name)
-            if _is_missing(value):
-                if spec.required:
-                    report.errors.append(_required_issue(spec, value))
-                elif spec.recommended and self.warn_recommended:
-                    report.warnings.append(
-                        Issue(
-                            spec.name,
-                            "recommended",
-                            f"{spec.name} is missing; it is recommended "
-                            f"(e.g. {spec.name}={spec.example!r})",
-                            None,
-                            None,
-                            "warning",
-                        )
-                    )
-                continue
-            report.errors.extend(check_value(spec, value))
-        for key, value in metadata.items():
-            if key in FIELDS_BY_NAME or key in RECORD_ONLY_KEYS:
-                continue
-            if _is_missing(value):
-                continue
-            key_issue = check_key(key, extensions=self.extensions)
-            if key_issue is not None:
-                report.errors.append(key_issue)
-                continue
-            report.errors.extend(check_extension_value(key, value))
-        for r in self.rules:
-            for issue in r(metadata):
-                (report.errors if issue.severity == "error" else report.warnings).append(issue)
-        return report
-
-    def validate_many(
-        self, records: pd.DataFrame | Iterable[Mapping[str, Any]], **kwargs: Any
-    ) -> BatchReport:
-        """Vectorised validation of many records; see :func:`validate_many`."""
-        from showcase_lib.metadata.batch import validate_many as _vm
-
-        return _vm(records, validator=self, **kwargs)
-
-
-DEFAULT_VALIDATOR = Validator()
-
-
-def validate(metadata: Mapping[str, Any], *, rules: Iterable[Rule] = ()) -> Report:
-    """Validate one metadata dict with the standard checks (plus ``rules`` if given).
-
-    Returns a :class:`Report` with ``.ok`` and ``.errors`` (each with ``.field``, ``.rule``,
-    ``.message``). Non-dict input gives a report with one ``type`` error, never an exception.
-
-    Example:
-        >>> validate("cust_0001").errors[0].message
-        'metadata must be a dict of field -> value, got str'
-    """
-    rules = list(rules)
-    validator = Validator(rules) if rules else DEFAULT_VALIDATOR
-    return validator.validate(metadata)
+        """Validate one metadata dict."""
+        ...

@@ -26,8 +26,8 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from showcase_lib.metadata._pii import PII_FIXES, mask_value, pii_column
 from showcase_lib.metadata.fields import ENUM_FIELDS, FIELDS_BY_NAME
-from showcase_lib.metadata.pii import PII_FIXES, mask_value, pii_column
 from showcase_lib.schema import ALL_COLUMNS
 
 #: Fields whose values are minted elsewhere and are meant to be unique (not grouping keys).
@@ -160,25 +160,42 @@ def _is_text(col: pd.Series) -> bool:
     return isinstance(col.dtype, (pd.CategoricalDtype, pd.StringDtype)) or col.dtype == object
 
 
+@dataclass(frozen=True, slots=True)
+class _Values:
+    """One field's distinct values with their record counts and cost (a finding's context)."""
+
+    field: str
+    uniq: pd.Series
+    counts: np.ndarray
+    n: int
+    cost: np.ndarray | None
+    examples: int
+
+
 def _finding(
     check: str,
-    fld: str,
+    vals: _Values,
     mask: np.ndarray,
-    uniq: pd.Series,
-    counts: np.ndarray,
-    n: int,
-    cost_u: np.ndarray | None,
     *,
     mask_examples: bool = False,
     fix: str | None = None,
-    examples: int = 3,
 ) -> dict | None:
+    fld, uniq, counts, n, cost_u, examples = (
+        vals.field,
+        vals.uniq,
+        vals.counts,
+        vals.n,
+        vals.cost,
+        vals.examples,
+    )
     if not mask.any():
         return None
     idx = np.flatnonzero(mask)
     idx = idx[np.argsort(-counts[idx], kind="stable")]
-    vals = uniq.to_numpy(dtype=object)[idx[:examples]]
-    ex = [mask_value(v) if mask_examples else (v if len(v) <= 60 else v[:57] + "...") for v in vals]
+    picked = uniq.to_numpy(dtype=object)[idx[:examples]]
+    ex = [
+        mask_value(v) if mask_examples else (v if len(v) <= 60 else v[:57] + "...") for v in picked
+    ]
     count = int(counts[idx].sum())
     return {
         "check": check,
@@ -487,18 +504,22 @@ def audit(
     *,
     fields: Sequence[str] | None = None,
     thresholds: Mapping[str, int | None] | None = None,
-    time_col: str = "timestamp",
-    cost_col: str = "cost_usd",
     payload_budget: int = PAYLOAD_BUDGET_BYTES,
     examples: int = 3,
 ) -> Audit:
     """Run every check on the metadata columns of ``df`` (records or simulated calls).
+
+    ``fields`` defaults to the tag columns of ``df``; ``thresholds`` overrides the cardinality
+    limits per field (:data:`DEFAULT_THRESHOLDS`); ``payload_budget`` is the metadata size per
+    record, in bytes, above which a record is flagged; ``examples`` the example values kept per
+    finding. Times and costs come from the record's ``timestamp`` and ``cost_usd`` columns.
 
     Example:
         >>> a = audit(pd.DataFrame({"user_id": ["jane@example.com"], "cost_usd": [0.5]}))
         >>> a.findings.loc[a.findings.check == "pii_email", "examples"].item()
         ['j***@e***.com']
     """
+    time_col, cost_col = "timestamp", "cost_usd"  # the record schema's names
     fields = list(fields) if fields is not None else tag_columns(df)
     n = len(df)
     cost = df[cost_col].to_numpy(dtype=float) if cost_col in df else None
@@ -512,6 +533,7 @@ def audit(
         k = len(uniq)
         counts = _counts(codes, k)
         cost_u = _cost_per_unique(codes, k, cost)
+        fv = _Values(field=f, uniq=uniq, counts=counts, n=n, cost=cost_u, examples=examples)
         seen = counts > 0
         text = uniq
         external = f in EXTERNAL_ID_FIELDS
@@ -521,24 +543,15 @@ def audit(
             free_text = _bool(text.str.contains(_FREE_TEXT, regex=True))
             lower_ok = _mask_eq(text, text.str.lower()) | free_text
             sep_bad = _bool(text.str.contains(r"[^A-Za-z0-9_-]", regex=True))
-            found.append(
-                _finding(
-                    "naming_case", f, seen & ~lower_ok, uniq, counts, n, cost_u, examples=examples
-                )
-            )
+            found.append(_finding("naming_case", fv, seen & ~lower_ok))
             found.append(
                 _finding(
                     "naming_separator",
-                    f,
+                    fv,
                     seen
                     & sep_bad
                     & ~structured
                     & ~_bool(text.str.contains(_FREE_TEXT, regex=True)),
-                    uniq,
-                    counts,
-                    n,
-                    cost_u,
-                    examples=examples,
                 )
             )
             # one entity, several spellings
@@ -573,11 +586,7 @@ def audit(
                 for _, g in multi.groupby("k"):
                     g = g.sort_values("n", ascending=False)
                     minority_mask[g["v"].to_numpy()[1:]] = True
-                found.append(
-                    _finding(
-                        "split_value", f, minority_mask, uniq, counts, n, cost_u, examples=examples
-                    )
-                )
+                found.append(_finding("split_value", fv, minority_mask))
         # personal data
         kinds = pii_column(text).to_numpy(dtype=object)
         flagged = np.flatnonzero(np.fromiter(map(bool, kinds), dtype=bool, count=k))
@@ -585,56 +594,27 @@ def audit(
             m = np.zeros(k, dtype=bool)
             m[[i for i in flagged if kind in kinds[i]]] = True
             m &= seen
-            found.append(
-                _finding(
-                    f"pii_{kind}",
-                    f,
-                    m,
-                    uniq,
-                    counts,
-                    n,
-                    cost_u,
-                    mask_examples=True,
-                    fix=PII_FIXES[kind],
-                    examples=examples,
-                )
-            )
+            found.append(_finding(f"pii_{kind}", fv, m, mask_examples=True, fix=PII_FIXES[kind]))
         # value shapes
         if not external and f not in ENUM_FIELDS:
             free = _bool(text.str.contains(_FREE_TEXT, regex=True))
-            found.append(
-                _finding("free_text", f, seen & free, uniq, counts, n, cost_u, examples=examples)
-            )
+            found.append(_finding("free_text", fv, seen & free))
             ts = _bool(text.str.contains(_TIMESTAMP, regex=True))
-            found.append(
-                _finding(
-                    "timestamp_value", f, seen & ts, uniq, counts, n, cost_u, examples=examples
-                )
-            )
+            found.append(_finding("timestamp_value", fv, seen & ts))
             rid = (
                 _bool(text.str.contains(_RANDOM_ID, regex=True))
                 & _bool(text.str.contains(r"[0-9]", regex=True))
                 & ~ts
             )
-            found.append(
-                _finding(
-                    "random_id_value", f, seen & rid, uniq, counts, n, cost_u, examples=examples
-                )
-            )
-        found.append(
-            _finding(
-                "structured_value", f, seen & structured, uniq, counts, n, cost_u, examples=examples
-            )
-        )
+            found.append(_finding("random_id_value", fv, seen & rid))
+        found.append(_finding("structured_value", fv, seen & structured))
         if f not in EXTERNAL_ID_FIELDS:
             mv = (
                 _bool(text.str.contains(_MULTI, regex=True))
                 & ~_bool(text.str.contains(_FREE_TEXT, regex=True))
                 & ~structured
             )
-            found.append(
-                _finding("multi_valued", f, seen & mv, uniq, counts, n, cost_u, examples=examples)
-            )
+            found.append(_finding("multi_valued", fv, seen & mv))
     for child, parent in HIERARCHY:
         if child in fields and parent in fields:
             hc = hierarchy_conflicts(df, child, parent, cost_col=cost_col)

@@ -25,19 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from showcase_lib.metadata.validate import DEFAULT_VALIDATOR, MetadataError
-
-__all__ = ["PATTERNS", "Pattern", "bucket", "catalog", "step_in_trace"]
-
-
-def _finish(**fields: Any) -> dict[str, Any]:
-    """Drop unset fields, validate, and return the metadata (raises MetadataError)."""
-    md = {k: v for k, v in fields.items() if v is not None}
-    report = DEFAULT_VALIDATOR.validate(md)
-    if not report.ok:
-        raise MetadataError(report)
-    return md
-
+from showcase_lib.metadata._checks import MetadataError
+from showcase_lib.metadata._validate import DEFAULT_VALIDATOR
 
 # --------------------------------------------------------------------------- derivations
 
@@ -83,13 +72,34 @@ def _stage(step: np.ndarray, size: np.ndarray, first: str, middle: str, last: st
 # --------------------------------------------------------------------------- the pattern
 
 
-@dataclass(frozen=True)
-class Pattern:
-    """One metadata pattern.
+#: The default environment of a pattern's metadata (most cost is production traffic).
+_PRODUCTION = "production"
 
-    ``build(**kwargs)`` returns validated metadata; ``example()`` builds it with
-    ``example_kwargs``; ``derive(calls, seed)`` adds the pattern's fields to simulated calls;
-    ``answer(calls)`` runs the example query (on derived calls) and returns a DataFrame.
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """One metadata pattern: the question it answers, the tags it sets, how to query them.
+
+    ``tags`` lists every key the pattern's metadata can carry, in output order. A key is
+    required unless ``defaults`` gives it a default (``None``: left out when not given) or
+    ``fixed`` sets it (``task_type="agent_step"``: not an argument). ``choices`` restricts a
+    key to a few values. :meth:`build` returns validated metadata; :meth:`example` builds it
+    with ``example_kwargs``; :meth:`derive` adds the pattern's fields to simulated calls;
+    :meth:`run` derives, then answers the question (a DataFrame).
+
+    Example:
+        >>> p = Pattern(name="env", title="Environments", industry="Any", question="Where?",
+        ...             fields=("environment",), answer=len,
+        ...             tags=("customer_id", "organization_id", "product_id", "feature_id",
+        ...                   "environment"),
+        ...             defaults={"environment": "production"})
+        >>> p.build(customer_id="cust_1", organization_id="org_1", product_id="p",
+        ...         feature_id="chat")["environment"]
+        'production'
+        >>> p.build(customer_id="cust_1")
+        Traceback (most recent call last):
+        ...
+        TypeError: env.build() missing required keyword argument(s): organization_id, product_id, feature_id
     """
 
     name: str
@@ -97,13 +107,43 @@ class Pattern:
     industry: str
     question: str
     fields: tuple[str, ...]
-    build: Callable[..., dict[str, Any]]
-    example_kwargs: Mapping[str, Any]
+    tags: tuple[str, ...]
     answer: Callable[[pd.DataFrame], pd.DataFrame]
+    example_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    defaults: Mapping[str, str | None] = field(default_factory=dict)
+    fixed: Mapping[str, str] = field(default_factory=dict)
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     derive_fn: Callable[[pd.DataFrame, int], pd.DataFrame] | None = None
     derived: str = "nothing: every field is in the simulated record"
     query: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def build(self, **values: Any) -> dict[str, Any]:
+        """Validated metadata from the pattern's keys (raises ``MetadataError`` if invalid).
+
+        Unknown or missing keys raise ``TypeError``; a value outside ``choices`` raises
+        ``ValueError``; both name the key.
+        """
+        accepted = [k for k in self.tags if k not in self.fixed]
+        unknown = [k for k in values if k not in accepted]
+        if unknown:
+            raise TypeError(
+                f"{self.name}.build() got unexpected keyword argument(s): {', '.join(unknown)}"
+                f" (accepted: {', '.join(accepted)})"
+            )
+        missing = [k for k in accepted if k not in values and k not in self.defaults]
+        if missing:
+            raise TypeError(
+                f"{self.name}.build() missing required keyword argument(s): {', '.join(missing)}"
+            )
+        for key, allowed in self.choices.items():
+            if key in values and values[key] not in allowed:
+                raise ValueError(f"{key}={values[key]!r} is not one of {', '.join(allowed)}")
+        merged = {**self.defaults, **values, **self.fixed}
+        md = {k: merged[k] for k in self.tags if merged.get(k) is not None}
+        report = DEFAULT_VALIDATOR.validate(md)
+        if not report.ok:
+            raise MetadataError(report)
+        return md
 
     def example(self) -> dict[str, Any]:
         """The pattern's example metadata (validated)."""
@@ -134,31 +174,8 @@ def _cost_table(df: pd.DataFrame, by: list[str], *, per: str | None = None) -> p
     return out
 
 
+# ---- the answers and derivations of the eleven patterns ---------------------
 # ---- 1. SaaS ----------------------------------------------------------------
-
-
-def saas(
-    *,
-    customer_id: str,
-    organization_id: str,
-    subscription_tier: str,
-    product_id: str,
-    feature_id: str,
-    environment: str = "production",
-    subscription_id: str | None = None,
-    task_type: str | None = None,
-) -> dict[str, Any]:
-    """SaaS application: who pays (customer, organization, tier) and what they used."""
-    return _finish(
-        customer_id=customer_id,
-        organization_id=organization_id,
-        subscription_tier=subscription_tier,
-        subscription_id=subscription_id,
-        product_id=product_id,
-        feature_id=feature_id,
-        task_type=task_type,
-        environment=environment,
-    )
 
 
 def _saas_answer(df: pd.DataFrame) -> pd.DataFrame:
@@ -169,28 +186,6 @@ def _saas_answer(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---- 2. multi-tenant --------------------------------------------------------
-
-
-def multi_tenant(
-    *,
-    organization_id: str,
-    customer_id: str,
-    product_id: str,
-    feature_id: str,
-    environment: str = "production",
-    user_id: str | None = None,
-    subscription_tier: str | None = None,
-) -> dict[str, Any]:
-    """Multi-tenant platform: tenant (organization) -> workspace (customer) -> user."""
-    return _finish(
-        organization_id=organization_id,
-        customer_id=customer_id,
-        user_id=user_id,
-        subscription_tier=subscription_tier,
-        product_id=product_id,
-        feature_id=feature_id,
-        environment=environment,
-    )
 
 
 def _tenant_answer(df: pd.DataFrame) -> pd.DataFrame:
@@ -208,30 +203,6 @@ def _tenant_answer(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---- 3. e-commerce ----------------------------------------------------------
-
-
-def ecommerce(
-    *,
-    customer_id: str,
-    organization_id: str,
-    store_id: str,
-    feature_id: str,
-    channel: str = "web",
-    product_id: str = "shop_assistant",
-    environment: str = "production",
-    session_id: str | None = None,
-) -> dict[str, Any]:
-    """E-commerce: merchant (customer), storefront and shopping channel per call."""
-    return _finish(
-        customer_id=customer_id,
-        organization_id=organization_id,
-        store_id=store_id,
-        channel=channel,
-        product_id=product_id,
-        feature_id=feature_id,
-        session_id=session_id,
-        environment=environment,
-    )
 
 
 def _channel_of(user_agent: pd.Series) -> np.ndarray:
@@ -271,28 +242,6 @@ def _ecommerce_answer(df: pd.DataFrame) -> pd.DataFrame:
 # ---- 4. feature flags -------------------------------------------------------
 
 
-def feature_flag(
-    *,
-    customer_id: str,
-    organization_id: str,
-    product_id: str,
-    feature_id: str,
-    flag_key: str,
-    flag_variant: str,
-    environment: str = "production",
-) -> dict[str, Any]:
-    """Feature flags: which flag and which variant served the call."""
-    return _finish(
-        customer_id=customer_id,
-        organization_id=organization_id,
-        product_id=product_id,
-        feature_id=feature_id,
-        flag_key=flag_key,
-        flag_variant=flag_variant,
-        environment=environment,
-    )
-
-
 def _flag_derive(calls: pd.DataFrame, seed: int, rollout: float = 0.3) -> pd.DataFrame:
     out = calls.copy()
     on = bucket(out["customer_id"], f"flag{seed}", 1000) < rollout * 1000
@@ -308,32 +257,6 @@ def _flag_answer(df: pd.DataFrame) -> pd.DataFrame:
 # ---- 5. A/B tests -----------------------------------------------------------
 
 ARMS = ("control", "treatment")
-
-
-def ab_test(
-    *,
-    customer_id: str,
-    organization_id: str,
-    product_id: str,
-    feature_id: str,
-    experiment_id: str,
-    variant: str,
-    session_id: str,
-    environment: str = "production",
-) -> dict[str, Any]:
-    """A/B test: experiment and arm per call, assigned per session (the unit of analysis)."""
-    if variant not in ARMS:
-        raise ValueError(f"variant={variant!r} is not one of {', '.join(ARMS)}")
-    return _finish(
-        customer_id=customer_id,
-        organization_id=organization_id,
-        product_id=product_id,
-        feature_id=feature_id,
-        experiment_id=experiment_id,
-        variant=variant,
-        session_id=session_id,
-        environment=environment,
-    )
 
 
 def _ab_derive(calls: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -358,33 +281,6 @@ def _ab_answer(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---- 6. agents and multi-step workflows -------------------------------------
-
-
-def agent_workflow(
-    *,
-    customer_id: str,
-    organization_id: str,
-    product_id: str,
-    feature_id: str,
-    trace_id: str,
-    workflow_step: str,
-    component_id: str,
-    session_id: str | None = None,
-    environment: str = "production",
-) -> dict[str, Any]:
-    """Agents: one trace per run, the agent (component) and the step of each call."""
-    return _finish(
-        customer_id=customer_id,
-        organization_id=organization_id,
-        product_id=product_id,
-        feature_id=feature_id,
-        component_id=component_id,
-        task_type="agent_step",
-        trace_id=trace_id,
-        session_id=session_id,
-        workflow_step=workflow_step,
-        environment=environment,
-    )
 
 
 def _agent_derive(calls: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -420,31 +316,6 @@ def _agent_answer(df: pd.DataFrame) -> pd.DataFrame:
 RAG_STAGES = ("retrieve", "rerank", "generate")
 
 
-def rag_pipeline(
-    *,
-    customer_id: str,
-    organization_id: str,
-    product_id: str,
-    feature_id: str,
-    pipeline_stage: str,
-    trace_id: str,
-    environment: str = "production",
-) -> dict[str, Any]:
-    """RAG: the stage of the pipeline per call, one trace per answered question."""
-    if pipeline_stage not in RAG_STAGES:
-        raise ValueError(f"pipeline_stage={pipeline_stage!r} is not one of {', '.join(RAG_STAGES)}")
-    return _finish(
-        customer_id=customer_id,
-        organization_id=organization_id,
-        product_id=product_id,
-        feature_id=feature_id,
-        task_type="rag_qa",
-        pipeline_stage=pipeline_stage,
-        trace_id=trace_id,
-        environment=environment,
-    )
-
-
 def _rag_derive(calls: pd.DataFrame, seed: int) -> pd.DataFrame:
     out = calls[calls["task_type"] == "rag_qa"].copy()
     step, size = step_in_trace(out)
@@ -460,30 +331,6 @@ def _rag_answer(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---- 8. support bots --------------------------------------------------------
-
-
-def support_bot(
-    *,
-    customer_id: str,
-    organization_id: str,
-    feature_id: str,
-    session_id: str,
-    ticket_id: str | None = None,
-    channel: str = "chat",
-    product_id: str = "support_desk",
-    environment: str = "production",
-) -> dict[str, Any]:
-    """Support bot: conversation (session) and ticket per call, and the bot feature."""
-    return _finish(
-        customer_id=customer_id,
-        organization_id=organization_id,
-        product_id=product_id,
-        feature_id=feature_id,
-        session_id=session_id,
-        ticket_id=ticket_id,
-        channel=channel,
-        environment=environment,
-    )
 
 
 def _support_derive(calls: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -502,26 +349,6 @@ def _support_answer(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---- 9. internal chargeback -------------------------------------------------
-
-
-def internal_chargeback(
-    *,
-    cost_center: str,
-    product_id: str,
-    feature_id: str,
-    environment: str,
-    customer_id: str = "cust_internal",
-    organization_id: str = "org_internal",
-) -> dict[str, Any]:
-    """Internal chargeback: exactly one cost center per call (never two allocation keys)."""
-    return _finish(
-        customer_id=customer_id,
-        organization_id=organization_id,
-        product_id=product_id,
-        feature_id=feature_id,
-        cost_center=cost_center,
-        environment=environment,
-    )
 
 
 def _chargeback_derive(calls: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -550,28 +377,6 @@ def _chargeback_answer(df: pd.DataFrame) -> pd.DataFrame:
 RESELLERS = ("direct", "partner_north", "partner_south", "marketplace_aws")
 
 
-def reseller(
-    *,
-    reseller_id: str,
-    organization_id: str,
-    customer_id: str,
-    product_id: str,
-    feature_id: str,
-    environment: str = "production",
-    subscription_tier: str | None = None,
-) -> dict[str, Any]:
-    """Resellers and marketplaces: the channel partner who sold the end customer."""
-    return _finish(
-        reseller_id=reseller_id,
-        organization_id=organization_id,
-        customer_id=customer_id,
-        subscription_tier=subscription_tier,
-        product_id=product_id,
-        feature_id=feature_id,
-        environment=environment,
-    )
-
-
 def _reseller_derive(calls: pd.DataFrame, seed: int) -> pd.DataFrame:
     out = calls.copy()
     out["reseller_id"] = np.array(RESELLERS)[
@@ -592,19 +397,6 @@ def _reseller_answer(df: pd.DataFrame, markup: float = 0.3) -> pd.DataFrame:
 # ---- 11. environments -------------------------------------------------------
 
 
-def environment_split(
-    *, customer_id: str, organization_id: str, product_id: str, feature_id: str, environment: str
-) -> dict[str, Any]:
-    """Environments: the same call shape in production, staging and development."""
-    return _finish(
-        customer_id=customer_id,
-        organization_id=organization_id,
-        product_id=product_id,
-        feature_id=feature_id,
-        environment=environment,
-    )
-
-
 def _env_answer(df: pd.DataFrame) -> pd.DataFrame:
     return _cost_table(df, ["environment"]).sort_values(
         "cost_usd", ascending=False, ignore_index=True
@@ -612,18 +404,28 @@ def _env_answer(df: pd.DataFrame) -> pd.DataFrame:
 
 
 _BASE = {"customer_id": "cust_0042", "organization_id": "org_007"}
+_WHO = ("customer_id", "organization_id")
+_WHAT = ("product_id", "feature_id")
 
 PATTERNS: dict[str, Pattern] = {
     p.name: p
     for p in (
         Pattern(
-            "saas",
-            "SaaS application",
-            "B2B software",
-            "What does AI cost per customer per month in each subscription tier?",
-            ("customer_id", "organization_id", "subscription_tier", "product_id", "feature_id"),
-            saas,
-            {
+            name="saas",
+            title="SaaS application",
+            industry="B2B software",
+            question="What does AI cost per customer per month in each subscription tier?",
+            fields=(*_WHO, "subscription_tier", *_WHAT),
+            tags=(
+                *_WHO,
+                "subscription_tier",
+                "subscription_id",
+                *_WHAT,
+                "task_type",
+                "environment",
+            ),
+            defaults={"environment": _PRODUCTION, "subscription_id": None, "task_type": None},
+            example_kwargs={
                 **_BASE,
                 "subscription_tier": "pro",
                 "subscription_id": "sub_1QxAcme2026",
@@ -631,72 +433,90 @@ PATTERNS: dict[str, Pattern] = {
                 "feature_id": "doc_summary",
                 "task_type": "summarization",
             },
-            _saas_answer,
+            answer=_saas_answer,
             query="cost by subscription_tier, / customers, scaled to 30 days",
         ),
         Pattern(
-            "multi_tenant",
-            "Multi-tenant platform",
-            "Platforms",
-            "Which tenants drive the cost, and is it one workspace or spread out?",
-            ("organization_id", "customer_id"),
-            multi_tenant,
-            {
+            name="multi_tenant",
+            title="Multi-tenant platform",
+            industry="Platforms",
+            question="Which tenants drive the cost, and is it one workspace or spread out?",
+            fields=("organization_id", "customer_id"),
+            tags=(
+                "organization_id",
+                "customer_id",
+                "user_id",
+                "subscription_tier",
+                *_WHAT,
+                "environment",
+            ),
+            defaults={"environment": _PRODUCTION, "user_id": None, "subscription_tier": None},
+            example_kwargs={
                 **_BASE,
                 "user_id": "user_8f2k1",
                 "product_id": "support_desk",
                 "feature_id": "kb_answer",
             },
-            _tenant_answer,
+            answer=_tenant_answer,
             query="cost by organization_id, and its top customer's share",
         ),
         Pattern(
-            "ecommerce",
-            "E-commerce",
-            "Retail",
-            "What does AI cost per storefront and per shopping channel?",
-            ("customer_id", "store_id", "channel", "feature_id"),
-            ecommerce,
-            {
+            name="ecommerce",
+            title="E-commerce",
+            industry="Retail",
+            question="What does AI cost per storefront and per shopping channel?",
+            fields=("customer_id", "store_id", "channel", "feature_id"),
+            tags=(*_WHO, "store_id", "channel", *_WHAT, "session_id", "environment"),
+            defaults={
+                "channel": "web",
+                "product_id": "shop_assistant",
+                "environment": _PRODUCTION,
+                "session_id": None,
+            },
+            example_kwargs={
                 **_BASE,
                 "store_id": "store_0042_eu",
                 "feature_id": "product_search",
                 "channel": "app",
                 "session_id": "sess_9c1e77",
             },
-            _ecommerce_answer,
-            _ecommerce_derive,
+            answer=_ecommerce_answer,
+            derive_fn=_ecommerce_derive,
             derived="store_id: seeded hash of the session into one of 3 stores per customer; "
             "channel: from user_agent (web, app, chat, api)",
             query="cost by channel, stores per channel, cost per store",
         ),
         Pattern(
-            "feature_flags",
-            "Feature flags",
-            "Any product team",
-            "How much spend sits behind each flag variant (what turning it off would save)?",
-            ("flag_key", "flag_variant"),
-            feature_flag,
-            {
+            name="feature_flags",
+            title="Feature flags",
+            industry="Any product team",
+            question="How much spend sits behind each flag variant (what turning it off would "
+            "save)?",
+            fields=("flag_key", "flag_variant"),
+            tags=(*_WHO, *_WHAT, "flag_key", "flag_variant", "environment"),
+            defaults={"environment": _PRODUCTION},
+            example_kwargs={
                 **_BASE,
                 "product_id": "support_desk",
                 "feature_id": "chat_widget",
                 "flag_key": "smart_replies",
                 "flag_variant": "on",
             },
-            _flag_answer,
-            _flag_derive,
+            answer=_flag_answer,
+            derive_fn=_flag_derive,
             derived="flag_variant: 'on' for a seeded 30% of customers (hash of customer_id)",
             query="cost by flag_key, flag_variant; customers and cost per customer",
         ),
         Pattern(
-            "ab_test",
-            "A/B test",
-            "Growth and ML teams",
-            "Does the treatment change the AI cost per session?",
-            ("experiment_id", "variant", "session_id"),
-            ab_test,
-            {
+            name="ab_test",
+            title="A/B test",
+            industry="Growth and ML teams",
+            question="Does the treatment change the AI cost per session?",
+            fields=("experiment_id", "variant", "session_id"),
+            tags=(*_WHO, *_WHAT, "experiment_id", "variant", "session_id", "environment"),
+            defaults={"environment": _PRODUCTION},
+            choices={"variant": ARMS},
+            example_kwargs={
                 **_BASE,
                 "product_id": "doc_studio",
                 "feature_id": "doc_summary",
@@ -704,20 +524,31 @@ PATTERNS: dict[str, Pattern] = {
                 "variant": "treatment",
                 "session_id": "sess_5b51b6c0b6",
             },
-            _ab_answer,
-            _ab_derive,
+            answer=_ab_answer,
+            derive_fn=_ab_derive,
             derived="variant: seeded hash of session_id into control/treatment (50/50); "
             "nothing differs between arms, so this is an A/A test",
             query="cost per session by variant; difference with a 95% interval",
         ),
         Pattern(
-            "agents",
-            "Agents and multi-step workflows",
-            "AI products",
-            "What does one agent run cost, and how much goes to runaway runs?",
-            ("trace_id", "component_id", "workflow_step"),
-            agent_workflow,
-            {
+            name="agents",
+            title="Agents and multi-step workflows",
+            industry="AI products",
+            question="What does one agent run cost, and how much goes to runaway runs?",
+            fields=("trace_id", "component_id", "workflow_step"),
+            tags=(
+                *_WHO,
+                *_WHAT,
+                "component_id",
+                "task_type",
+                "trace_id",
+                "session_id",
+                "workflow_step",
+                "environment",
+            ),
+            defaults={"session_id": None, "environment": _PRODUCTION},
+            fixed={"task_type": "agent_step"},
+            example_kwargs={
                 **_BASE,
                 "product_id": "dev_copilot",
                 "feature_id": "pr_agent",
@@ -725,104 +556,122 @@ PATTERNS: dict[str, Pattern] = {
                 "trace_id": "trace_54562afe0b",
                 "workflow_step": "tool_call",
             },
-            _agent_answer,
-            _agent_derive,
+            answer=_agent_answer,
+            derive_fn=_agent_derive,
             derived="agent_step calls only; workflow_step from the call's position in its "
             "trace (first = plan, last = answer, others = tool_call)",
             query="cost and steps per trace_id; p50/p95/max; share of the top 1% runs",
         ),
         Pattern(
-            "rag",
-            "Retrieval pipelines (RAG)",
-            "Knowledge products",
-            "What does one answered question cost, and which pipeline stage dominates?",
-            ("trace_id", "pipeline_stage"),
-            rag_pipeline,
-            {
+            name="rag",
+            title="Retrieval pipelines (RAG)",
+            industry="Knowledge products",
+            question="What does one answered question cost, and which pipeline stage dominates?",
+            fields=("trace_id", "pipeline_stage"),
+            tags=(*_WHO, *_WHAT, "task_type", "pipeline_stage", "trace_id", "environment"),
+            defaults={"environment": _PRODUCTION},
+            fixed={"task_type": "rag_qa"},
+            choices={"pipeline_stage": RAG_STAGES},
+            example_kwargs={
                 **_BASE,
                 "product_id": "support_desk",
                 "feature_id": "kb_answer",
                 "pipeline_stage": "generate",
                 "trace_id": "trace_d2bd712c25",
             },
-            _rag_answer,
-            _rag_derive,
+            answer=_rag_answer,
+            derive_fn=_rag_derive,
             derived="rag_qa calls only; pipeline_stage from the call's position in its trace "
             "(first = retrieve, last = generate, others = rerank)",
             query="cost by pipeline_stage; questions (traces) and cost per question",
         ),
         Pattern(
-            "support_bot",
-            "Support bot",
-            "Customer service",
-            "What does the bot cost per conversation, feature by feature?",
-            ("session_id", "ticket_id", "feature_id"),
-            support_bot,
-            {
+            name="support_bot",
+            title="Support bot",
+            industry="Customer service",
+            question="What does the bot cost per conversation, feature by feature?",
+            fields=("session_id", "ticket_id", "feature_id"),
+            tags=(*_WHO, *_WHAT, "session_id", "ticket_id", "channel", "environment"),
+            defaults={
+                "ticket_id": None,
+                "channel": "chat",
+                "product_id": "support_desk",
+                "environment": _PRODUCTION,
+            },
+            example_kwargs={
                 **_BASE,
                 "feature_id": "ticket_triage",
                 "session_id": "sess_20aa0e2584",
                 "ticket_id": "tkt_48213",
             },
-            _support_answer,
-            _support_derive,
+            answer=_support_answer,
+            derive_fn=_support_derive,
             derived="support_desk calls only; ticket_id = the session (one conversation, "
             "one ticket)",
             query="cost by feature_id; conversations and cost per conversation",
         ),
         Pattern(
-            "internal_chargeback",
-            "Internal chargeback",
-            "Enterprise IT / FinOps",
-            "What does each internal team owe this month, and how much is non-production?",
-            ("cost_center", "environment"),
-            internal_chargeback,
-            {
+            name="internal_chargeback",
+            title="Internal chargeback",
+            industry="Enterprise IT / FinOps",
+            question="What does each internal team owe this month, and how much is non-production?",
+            fields=("cost_center", "environment"),
+            tags=(*_WHO, *_WHAT, "cost_center", "environment"),
+            defaults={"customer_id": "cust_internal", "organization_id": "org_internal"},
+            example_kwargs={
                 "cost_center": "cc-doc-studio",
                 "product_id": "doc_studio",
                 "feature_id": "contract_extract",
                 "environment": "staging",
             },
-            _chargeback_answer,
-            _chargeback_derive,
+            answer=_chargeback_answer,
+            derive_fn=_chargeback_derive,
             derived="cost_center: the team that owns the product (cc-<product>)",
             query="cost by cost_center x environment; non-production share",
         ),
         Pattern(
-            "reseller",
-            "Resellers and marketplaces",
-            "Channel sales",
-            "What AI cost does each partner's book of customers generate, and what do we "
-            "invoice at cost plus 30%?",
-            ("reseller_id", "organization_id"),
-            reseller,
-            {
+            name="reseller",
+            title="Resellers and marketplaces",
+            industry="Channel sales",
+            question="What AI cost does each partner's book of customers generate, and what "
+            "do we invoice at cost plus 30%?",
+            fields=("reseller_id", "organization_id"),
+            tags=(
+                "reseller_id",
+                "organization_id",
+                "customer_id",
+                "subscription_tier",
+                *_WHAT,
+                "environment",
+            ),
+            defaults={"environment": _PRODUCTION, "subscription_tier": None},
+            example_kwargs={
                 **_BASE,
                 "reseller_id": "partner_north",
                 "product_id": "data_insights",
                 "feature_id": "sql_agent",
                 "subscription_tier": "enterprise",
             },
-            _reseller_answer,
-            _reseller_derive,
+            answer=_reseller_answer,
+            derive_fn=_reseller_derive,
             derived="reseller_id: seeded hash of organization_id into direct / 2 partners / "
             "a marketplace",
             query="cost by reseller_id; organizations; invoice = cost x 1.3",
         ),
         Pattern(
-            "environments",
-            "Environment separation",
-            "Any team",
-            "How much do we spend outside production?",
-            ("environment",),
-            environment_split,
-            {
+            name="environments",
+            title="Environment separation",
+            industry="Any team",
+            question="How much do we spend outside production?",
+            fields=("environment",),
+            tags=(*_WHO, *_WHAT, "environment"),
+            example_kwargs={
                 **_BASE,
                 "product_id": "dev_copilot",
                 "feature_id": "code_complete",
                 "environment": "development",
             },
-            _env_answer,
+            answer=_env_answer,
             query="cost by environment",
         ),
     )

@@ -31,10 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from showcase_lib.metadata.batch import validate_many
+from showcase_lib.metadata._pii import luhn_ok
+from showcase_lib.metadata._validate import DEFAULT_VALIDATOR, Validator, validate_many
 from showcase_lib.metadata.fields import REQUIRED_FIELDS
-from showcase_lib.metadata.pii import luhn_ok
-from showcase_lib.metadata.validate import DEFAULT_VALIDATOR, Validator
 
 #: kind -> (relative weight, what it looks like, can a schema catch it?)
 MISTAKE_KINDS: dict[str, tuple[float, str, bool]] = {

@@ -14,14 +14,14 @@ Example:
 
 from __future__ import annotations
 
-from typing import Final, NamedTuple
+from dataclasses import dataclass
+from typing import Final, Literal
 
 import numpy as np
 
-from showcase_lib import pricing
 from showcase_lib.schema import STOP_REASONS
 
-from .customers import REGIONS, TASK_TYPES
+from ._customers import REGIONS, TASK_TYPES
 
 __all__ = [
     "MODEL_PROFILES",
@@ -36,74 +36,313 @@ __all__ = [
 #: Client-side timeout: a call still running after this is recorded as status "timeout".
 TIMEOUT_MS: Final[int] = 60_000
 
-
-class ModelProfile(NamedTuple):
-    """How the simulation uses one catalog model (popularity within its class, speed, limits)."""
-
-    cls: str | None  # "premium", "cheap", or None (priced but not used by the traffic)
-    popularity: float
-    ttft_ms: float
-    tokens_per_s: float
-    context_tokens: int
-    error_rate: float
+#: The class of a model in the traffic (``None``: priced, never drawn).
+ModelUse = Literal["premium", "cheap"] | None
 
 
-#: One profile per pricing.CATALOG entry, same order.
+@dataclass(frozen=True, slots=True)
+class ModelProfile:
+    """How the simulation uses one catalog model: its class, popularity within it, speed, limits.
+
+    ``use`` is ``"premium"``, ``"cheap"`` or ``None`` (priced by ``pricing`` but not drawn by the
+    traffic; kept so the draws, which index these profiles, stay the same).
+    """
+
+    use: ModelUse
+    popularity: float  # relative weight among the models of its class
+    ttft_ms: float  # time to first token
+    tokens_per_s: float  # output speed
+    context_tokens: int  # context window: input + output are capped to it
+    error_rate: float  # share of calls that fail (5xx) before any retry
+
+
+#: The models the traffic draws from, by (provider, model) name; ``pricing`` prices them by the
+#: same names (a test checks every one is priced). The order here is the order of the draws:
+#: appending a model keeps earlier seeds' data, reordering changes it.
 MODEL_PROFILES: Final[dict[tuple[str, str], ModelProfile]] = {
-    ("openai", "gpt-4"): ModelProfile("premium", 0.22, 800, 22, 8_192, 0.012),
-    ("openai", "gpt-4-turbo"): ModelProfile("premium", 0.04, 700, 35, 128_000, 0.012),
-    ("openai", "gpt-4o"): ModelProfile("premium", 0.25, 450, 85, 128_000, 0.012),
-    ("openai", "gpt-4o-mini"): ModelProfile("cheap", 0.28, 350, 110, 128_000, 0.010),
-    ("openai", "gpt-3.5-turbo"): ModelProfile("cheap", 0.08, 300, 95, 16_385, 0.010),
-    ("anthropic", "claude-sonnet-4"): ModelProfile("premium", 0.15, 650, 65, 200_000, 0.015),
-    ("anthropic", "claude-3-5-sonnet"): ModelProfile("premium", 0.08, 600, 70, 200_000, 0.015),
-    ("anthropic", "claude-3-5-haiku"): ModelProfile("cheap", 0.10, 400, 120, 200_000, 0.012),
-    ("anthropic", "claude-3-haiku"): ModelProfile("cheap", 0.10, 300, 150, 200_000, 0.012),
-    ("anthropic", "claude-instant-1.2"): ModelProfile(None, 0.0, 350, 110, 100_000, 0.012),
-    ("google", "gemini-1.5-pro"): ModelProfile("premium", 0.07, 700, 60, 1_000_000, 0.010),
-    ("google", "gemini-1.5-flash"): ModelProfile("cheap", 0.10, 250, 180, 1_000_000, 0.010),
-    ("google", "gemini-2.0-flash"): ModelProfile("cheap", 0.06, 250, 200, 1_000_000, 0.010),
-    ("mistral", "mistral-large"): ModelProfile("premium", 0.04, 550, 45, 128_000, 0.020),
-    ("mistral", "mistral-small"): ModelProfile("cheap", 0.05, 300, 120, 32_000, 0.020),
-    ("cohere", "command-r"): ModelProfile("cheap", 0.05, 350, 90, 128_000, 0.015),
-    ("cohere", "command-r-plus"): ModelProfile("premium", 0.03, 500, 55, 128_000, 0.015),
+    ("openai", "gpt-4"): ModelProfile(
+        use="premium",
+        popularity=0.22,
+        ttft_ms=800,
+        tokens_per_s=22,
+        context_tokens=8_192,
+        error_rate=0.012,
+    ),
+    ("openai", "gpt-4-turbo"): ModelProfile(
+        use="premium",
+        popularity=0.04,
+        ttft_ms=700,
+        tokens_per_s=35,
+        context_tokens=128_000,
+        error_rate=0.012,
+    ),
+    ("openai", "gpt-4o"): ModelProfile(
+        use="premium",
+        popularity=0.25,
+        ttft_ms=450,
+        tokens_per_s=85,
+        context_tokens=128_000,
+        error_rate=0.012,
+    ),
+    ("openai", "gpt-4o-mini"): ModelProfile(
+        use="cheap",
+        popularity=0.28,
+        ttft_ms=350,
+        tokens_per_s=110,
+        context_tokens=128_000,
+        error_rate=0.010,
+    ),
+    ("openai", "gpt-3.5-turbo"): ModelProfile(
+        use="cheap",
+        popularity=0.08,
+        ttft_ms=300,
+        tokens_per_s=95,
+        context_tokens=16_385,
+        error_rate=0.010,
+    ),
+    ("anthropic", "claude-sonnet-4"): ModelProfile(
+        use="premium",
+        popularity=0.15,
+        ttft_ms=650,
+        tokens_per_s=65,
+        context_tokens=200_000,
+        error_rate=0.015,
+    ),
+    ("anthropic", "claude-3-5-sonnet"): ModelProfile(
+        use="premium",
+        popularity=0.08,
+        ttft_ms=600,
+        tokens_per_s=70,
+        context_tokens=200_000,
+        error_rate=0.015,
+    ),
+    ("anthropic", "claude-3-5-haiku"): ModelProfile(
+        use="cheap",
+        popularity=0.10,
+        ttft_ms=400,
+        tokens_per_s=120,
+        context_tokens=200_000,
+        error_rate=0.012,
+    ),
+    ("anthropic", "claude-3-haiku"): ModelProfile(
+        use="cheap",
+        popularity=0.10,
+        ttft_ms=300,
+        tokens_per_s=150,
+        context_tokens=200_000,
+        error_rate=0.012,
+    ),
+    ("anthropic", "claude-instant-1.2"): ModelProfile(
+        use=None,
+        popularity=0.0,
+        ttft_ms=350,
+        tokens_per_s=110,
+        context_tokens=100_000,
+        error_rate=0.012,
+    ),
+    ("google", "gemini-1.5-pro"): ModelProfile(
+        use="premium",
+        popularity=0.07,
+        ttft_ms=700,
+        tokens_per_s=60,
+        context_tokens=1_000_000,
+        error_rate=0.010,
+    ),
+    ("google", "gemini-1.5-flash"): ModelProfile(
+        use="cheap",
+        popularity=0.10,
+        ttft_ms=250,
+        tokens_per_s=180,
+        context_tokens=1_000_000,
+        error_rate=0.010,
+    ),
+    ("google", "gemini-2.0-flash"): ModelProfile(
+        use="cheap",
+        popularity=0.06,
+        ttft_ms=250,
+        tokens_per_s=200,
+        context_tokens=1_000_000,
+        error_rate=0.010,
+    ),
+    ("mistral", "mistral-large"): ModelProfile(
+        use="premium",
+        popularity=0.04,
+        ttft_ms=550,
+        tokens_per_s=45,
+        context_tokens=128_000,
+        error_rate=0.020,
+    ),
+    ("mistral", "mistral-small"): ModelProfile(
+        use="cheap",
+        popularity=0.05,
+        ttft_ms=300,
+        tokens_per_s=120,
+        context_tokens=32_000,
+        error_rate=0.020,
+    ),
+    ("cohere", "command-r"): ModelProfile(
+        use="cheap",
+        popularity=0.05,
+        ttft_ms=350,
+        tokens_per_s=90,
+        context_tokens=128_000,
+        error_rate=0.015,
+    ),
+    ("cohere", "command-r-plus"): ModelProfile(
+        use="premium",
+        popularity=0.03,
+        ttft_ms=500,
+        tokens_per_s=55,
+        context_tokens=128_000,
+        error_rate=0.015,
+    ),
     ("aws-bedrock", "anthropic.claude-3-haiku"): ModelProfile(
-        "cheap", 0.06, 400, 130, 200_000, 0.008
+        use="cheap",
+        popularity=0.06,
+        ttft_ms=400,
+        tokens_per_s=130,
+        context_tokens=200_000,
+        error_rate=0.008,
     ),
     ("aws-bedrock", "anthropic.claude-3-5-sonnet"): ModelProfile(
-        "premium", 0.06, 700, 60, 200_000, 0.008
+        use="premium",
+        popularity=0.06,
+        ttft_ms=700,
+        tokens_per_s=60,
+        context_tokens=200_000,
+        error_rate=0.008,
     ),
-    ("aws-bedrock", "amazon.nova-lite"): ModelProfile("cheap", 0.03, 300, 160, 300_000, 0.008),
+    ("aws-bedrock", "amazon.nova-lite"): ModelProfile(
+        use="cheap",
+        popularity=0.03,
+        ttft_ms=300,
+        tokens_per_s=160,
+        context_tokens=300_000,
+        error_rate=0.008,
+    ),
     ("aws-bedrock", "meta.llama3-1-70b-instruct"): ModelProfile(
-        "cheap", 0.03, 450, 60, 128_000, 0.008
+        use="cheap",
+        popularity=0.03,
+        ttft_ms=450,
+        tokens_per_s=60,
+        context_tokens=128_000,
+        error_rate=0.008,
     ),
-    ("azure-openai", "gpt-4o"): ModelProfile("premium", 0.06, 500, 75, 128_000, 0.010),
-    ("azure-openai", "gpt-4o-mini"): ModelProfile("cheap", 0.06, 380, 100, 128_000, 0.010),
+    ("azure-openai", "gpt-4o"): ModelProfile(
+        use="premium",
+        popularity=0.06,
+        ttft_ms=500,
+        tokens_per_s=75,
+        context_tokens=128_000,
+        error_rate=0.010,
+    ),
+    ("azure-openai", "gpt-4o-mini"): ModelProfile(
+        use="cheap",
+        popularity=0.06,
+        ttft_ms=380,
+        tokens_per_s=100,
+        context_tokens=128_000,
+        error_rate=0.010,
+    ),
 }
 
 
-class TaskProfile(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class TaskProfile:
     """Token shape of one task type (lognormal medians and sigmas) and how calls chain."""
 
-    input_median: float
+    input_median: float  # input tokens, median of the lognormal
     input_sigma: float
-    output_median: float
+    output_median: float  # output tokens, median of the lognormal
     output_sigma: float
-    max_output: int
+    max_output: int  # the max_tokens a client sets: longer answers stop at TOKEN_LIMIT
     premium_share: float  # share of requests sent to a premium model (pro tier)
     extra_calls_mean: float  # Poisson mean of extra calls in the same trace
     context_growth: int  # input tokens added per extra call (history, tool results)
 
 
+#: One profile per task type, in ``TASK_TYPES`` order (checked below).
 TASK_PROFILES: Final[dict[str, TaskProfile]] = {
-    "chat": TaskProfile(600, 0.8, 250, 0.7, 1_024, 0.35, 0.15, 400),
-    "summarization": TaskProfile(3_000, 0.7, 300, 0.5, 1_024, 0.30, 0.03, 0),
-    "code_generation": TaskProfile(1_500, 0.8, 600, 0.7, 4_096, 0.70, 0.10, 300),
-    "classification": TaskProfile(400, 0.6, 8, 0.4, 16, 0.25, 0.0, 0),
-    "extraction": TaskProfile(1_800, 0.7, 150, 0.6, 1_024, 0.30, 0.03, 0),
-    "translation": TaskProfile(700, 0.7, 750, 0.7, 2_048, 0.30, 0.03, 0),
-    "rag_qa": TaskProfile(3_500, 0.5, 350, 0.6, 1_024, 0.50, 0.6, 200),
-    "agent_step": TaskProfile(2_500, 0.6, 200, 0.8, 2_048, 0.80, 3.0, 900),
+    "chat": TaskProfile(
+        input_median=600,
+        input_sigma=0.8,
+        output_median=250,
+        output_sigma=0.7,
+        max_output=1_024,
+        premium_share=0.35,
+        extra_calls_mean=0.15,
+        context_growth=400,
+    ),
+    "summarization": TaskProfile(
+        input_median=3_000,
+        input_sigma=0.7,
+        output_median=300,
+        output_sigma=0.5,
+        max_output=1_024,
+        premium_share=0.30,
+        extra_calls_mean=0.03,
+        context_growth=0,
+    ),
+    "code_generation": TaskProfile(
+        input_median=1_500,
+        input_sigma=0.8,
+        output_median=600,
+        output_sigma=0.7,
+        max_output=4_096,
+        premium_share=0.70,
+        extra_calls_mean=0.10,
+        context_growth=300,
+    ),
+    "classification": TaskProfile(
+        input_median=400,
+        input_sigma=0.6,
+        output_median=8,
+        output_sigma=0.4,
+        max_output=16,
+        premium_share=0.25,
+        extra_calls_mean=0.0,
+        context_growth=0,
+    ),
+    "extraction": TaskProfile(
+        input_median=1_800,
+        input_sigma=0.7,
+        output_median=150,
+        output_sigma=0.6,
+        max_output=1_024,
+        premium_share=0.30,
+        extra_calls_mean=0.03,
+        context_growth=0,
+    ),
+    "translation": TaskProfile(
+        input_median=700,
+        input_sigma=0.7,
+        output_median=750,
+        output_sigma=0.7,
+        max_output=2_048,
+        premium_share=0.30,
+        extra_calls_mean=0.03,
+        context_growth=0,
+    ),
+    "rag_qa": TaskProfile(
+        input_median=3_500,
+        input_sigma=0.5,
+        output_median=350,
+        output_sigma=0.6,
+        max_output=1_024,
+        premium_share=0.50,
+        extra_calls_mean=0.6,
+        context_growth=200,
+    ),
+    "agent_step": TaskProfile(
+        input_median=2_500,
+        input_sigma=0.6,
+        output_median=200,
+        output_sigma=0.8,
+        max_output=2_048,
+        premium_share=0.80,
+        extra_calls_mean=3.0,
+        context_growth=900,
+    ),
 }
 assert tuple(TASK_PROFILES) == TASK_TYPES
 
@@ -177,8 +416,12 @@ def hour_tables() -> tuple[np.ndarray, np.ndarray]:
 
 
 def catalog_entries() -> tuple[tuple[str, str], ...]:
-    """(provider, model) of every catalog entry, in pricing.CATALOG order."""
-    return tuple((p, m) for p, m, _ in pricing.CATALOG)
+    """(provider, model) of every model the traffic knows, in :data:`MODEL_PROFILES` order.
+
+    The simulation's own table fixes the order (and so the draws); ``pricing`` is only asked
+    for prices, by name, so reordering or extending its catalog changes no simulated call.
+    """
+    return tuple(MODEL_PROFILES)
 
 
 def model_tables() -> tuple[np.ndarray, np.ndarray]:
@@ -186,8 +429,8 @@ def model_tables() -> tuple[np.ndarray, np.ndarray]:
     entries = catalog_entries()
     prof = [MODEL_PROFILES[e] for e in entries]
     pop = np.array([p.popularity for p in prof])
-    premium = np.array([p.cls == "premium" for p in prof])
-    cheap = np.array([p.cls == "cheap" for p in prof])
+    premium = np.array([p.use == "premium" for p in prof])
+    cheap = np.array([p.use == "cheap" for p in prof])
     w_premium = np.where(premium, pop, 0.0) / pop[premium].sum()
     w_cheap = np.where(cheap, pop, 0.0) / pop[cheap].sum()
     rows = []
@@ -263,17 +506,17 @@ def tokens(
 def latency_and_status(
     rng: np.random.Generator,
     entry: np.ndarray,
-    input_tokens: np.ndarray,
-    output_tokens: np.ndarray,
-    hit_limit: np.ndarray,
+    drawn: tuple[np.ndarray, np.ndarray, np.ndarray],
     error_scale: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Latency (ms), status code (index into STATUSES), stop_reason code.
 
+    ``drawn`` is what :func:`tokens` returned: (input_tokens, output_tokens, hit_limit).
     Updates ``output_tokens`` in place: errors return no output tokens; calls slower than
     ``TIMEOUT_MS`` become timeouts keeping the output produced until then; a small share of
     calls hang until the timeout.
     """
+    input_tokens, output_tokens, hit_limit = drawn
     ma = model_arrays()
     n = len(entry)
     f32 = np.float32

@@ -39,17 +39,18 @@ from showcase_lib.schema import (
     SUBSCRIPTION_TIERS,
 )
 
-from . import traffic
-from .customers import FEATURES, PRODUCTS, REGIONS, TASK_TYPES, USER_AGENTS, make_customers
-from .ids import fixed_offsets, hex_ids
-from .ids import release_freed_memory as _release_freed_memory
-from .scenarios import day_factors, resolve_params
-
-__all__ = ["INCIDENT_COLUMNS", "Simulation", "simulate"]
+from . import _traffic as traffic
+from ._customers import FEATURES, PRODUCTS, REGIONS, TASK_TYPES, USER_AGENTS, make_customers
+from ._ids import fixed_offsets, hex_ids
+from ._ids import release_freed_memory as _release_freed_memory
+from ._scenarios import day_factors, resolve_params
 
 MS_PER_DAY = 86_400_000
 MS_PER_HOUR = 3_600_000
+#: Share of requests per environment (production, staging, development): most spend is
+#: production, a few percent is testing (the non-production share the audit reports on).
 _ENV_SHARE = (0.92, 0.05, 0.03)
+#: Share of a customer's requests from its main client app; the rest from any other.
 _PRIMARY_UA_SHARE = 0.85
 _SESSION_HOURS = 2  # a session is one end user within a 2-hour block
 
@@ -202,15 +203,52 @@ def simulate(
         >>> int((after.model == "gpt-4").sum())
         0
     """
-    with _small_pages():
-        return _simulate(scenario, days, customers, seed, start, params)
-
-
-def _simulate(
-    scenario: str, days: int, customers: int, seed: int, start: str, params: dict[str, Any]
-) -> Simulation:
     p = resolve_params(scenario, days, params)
     p.update(days=int(days), customers=int(customers), seed=seed, start=str(start))
+    with _small_pages():
+        return _simulate(p)
+
+
+@dataclass(frozen=True, slots=True)
+class _Grid:
+    """The (day, customer) grid the ground truth is measured on."""
+
+    start_ms: int
+    days: int
+    n_customers: int
+
+
+@dataclass(frozen=True, slots=True)
+class _CallArrays:
+    """Per-call arrays (time-sorted) that the ground truth is measured from."""
+
+    ts: np.ndarray
+    cust: np.ndarray
+    root: np.ndarray  # index of the call's request
+    cost: np.ndarray
+    inp: np.ndarray
+    out: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class _Entries:
+    """The catalog entries the traffic draws from, and their provider and model codes."""
+
+    entries: tuple[tuple[str, str], ...]
+    provider: np.ndarray
+    model: np.ndarray
+    model_names: list[str]
+
+
+def _simulate(p: dict[str, Any]) -> Simulation:
+    """The simulation proper, from resolved parameters (see :func:`simulate`)."""
+    scenario, days, customers, seed, start = (
+        p["scenario"],
+        p["days"],
+        p["customers"],
+        p["seed"],
+        p["start"],
+    )
     rng = np.random.default_rng(seed)
     start_ts = pd.Timestamp(start)
     start_ts = (
@@ -386,7 +424,7 @@ def _simulate(
         inp[in_loop] = np.minimum(grown, room)
     del step
     latency, status, stop = traffic.latency_and_status(
-        rng, c_entry, inp, out, hit_limit, p["error_rate_scale"]
+        rng, c_entry, (inp, out, hit_limit), p["error_rate_scale"]
     )
     del hit_limit
 
@@ -401,7 +439,10 @@ def _simulate(
 
     # --- ground truth, measured now (before the big id columns exist)
     c_cust = r_cust[root].astype(cust_int)
-    measured = _measure(ts, start_ms, days, c_cust, n_c, cost, inp, out)
+    grid = _Grid(start_ms=start_ms, days=days, n_customers=n_c)
+    arrays = _CallArrays(ts=ts, cust=c_cust, root=root, cost=cost, inp=inp, out=out)
+    measured = _measure(arrays, grid)
+    measured["who"] = who
     if in_loop is not None:
         measured["loop"] = {
             "start": int(ts[in_loop].min()),
@@ -412,22 +453,13 @@ def _simulate(
         }
         del in_loop
     if scenario == "model_migration":
-        measured["migration"] = _measure_migration(
-            p,
-            entries,
-            r_entry_before,
-            r_entry,
-            root,
-            ts,
-            start_ms,
-            cost,
-            inp,
-            out,
-            entry_provider,
-            entry_model,
-            model_names,
+        catalog = _Entries(
+            entries=entries, provider=entry_provider, model=entry_model, model_names=model_names
         )
-    del r_entry, r_entry_before, c_entry
+        measured["migration"] = _measure_migration(
+            p, arrays, grid, catalog, (r_entry_before, r_entry)
+        )
+    del r_entry, r_entry_before, c_entry, arrays
     _release_freed_memory()
 
     ts *= 1_000_000  # ms -> ns, in place
@@ -470,23 +502,16 @@ def _simulate(
         {c: columns.pop(c) for c in ALL_COLUMNS}, columns=list(ALL_COLUMNS), copy=False
     )
 
-    incidents = _incidents(p, cust, measured, who, factors, start_ts)
+    incidents = _incidents(p, cust, measured, factors, start_ts)
     p["calls"] = n
     p["nominal_calls_per_day"] = nominal_calls_per_day * scale
     return Simulation(calls=calls, incidents=incidents, customers=cust, params=p)
 
 
-def _measure(
-    ts: np.ndarray,
-    start_ms: int,
-    days: int,
-    cust: np.ndarray,
-    n_customers: int,
-    cost: np.ndarray,
-    inp: np.ndarray,
-    out: np.ndarray,
-) -> dict[str, Any]:
+def _measure(arrays: _CallArrays, grid: _Grid) -> dict[str, Any]:
     """(days x customers) totals of calls, cost and tokens, computed in chunks."""
+    ts, cust, cost, inp, out = arrays.ts, arrays.cust, arrays.cost, arrays.inp, arrays.out
+    start_ms, days, n_customers = grid.start_ms, grid.days, grid.n_customers
     shape = days * n_customers
     calls = np.zeros(shape)
     cost_t = np.zeros(shape)
@@ -507,20 +532,19 @@ def _measure(
 
 def _measure_migration(
     p: dict[str, Any],
-    entries: tuple[tuple[str, str], ...],
-    before: np.ndarray,
-    after: np.ndarray,
-    root: np.ndarray,
-    ts: np.ndarray,
-    start_ms: int,
-    cost: np.ndarray,
-    inp: np.ndarray,
-    out: np.ndarray,
-    entry_provider: np.ndarray,
-    entry_model: np.ndarray,
-    model_names: list[str],
+    arrays: _CallArrays,
+    grid: _Grid,
+    catalog: _Entries,
+    request_entries: tuple[np.ndarray, np.ndarray],
 ) -> dict[str, float]:
-    """Calls moved, their cost versus the counterfactual, and the share actually moved."""
+    """Calls moved, their cost versus the counterfactual, and the share actually moved.
+
+    ``request_entries`` is the catalog entry of each request before and after the migration.
+    """
+    before, after = request_entries
+    root, ts, cost, inp, out = arrays.root, arrays.ts, arrays.cost, arrays.inp, arrays.out
+    start_ms, entries = grid.start_ms, catalog.entries
+    entry_provider, entry_model, model_names = catalog.provider, catalog.model, catalog.model_names
     moved_root = np.flatnonzero(before != after)
     moved = np.flatnonzero(np.isin(root, moved_root))
     was = before[root[moved]]
@@ -546,12 +570,14 @@ def _incidents(
     p: dict[str, Any],
     cust: pd.DataFrame,
     measured: dict[str, Any],
-    who: int | None,
     factors: dict[str, np.ndarray],
     start: pd.Timestamp,
 ) -> pd.DataFrame:
-    """One row per injected effect, with its size as injected and as observed in the data."""
-    scenario, days = p["scenario"], p["days"]
+    """One row per injected effect, with its size as injected and as observed in the data.
+
+    ``measured`` holds the (day, customer) totals and ``who``, the scenario's actor.
+    """
+    scenario, days, who = p["scenario"], p["days"], measured["who"]
 
     def day_start(day: int) -> pd.Timestamp:
         return start + pd.Timedelta(days=day)
