@@ -1,0 +1,470 @@
+"""The showcase's one command line: ``showcase report|emulator|backfill|doctor``.
+
+Installed as ``showcase`` (``[project.scripts]`` in ``pyproject.toml``); ``python -m
+showcase_lib``, ``python -m showcase_lib.emulator`` and ``python -m showcase_lib.metering``
+are thin delegates to the same argument tree::
+
+    showcase report --scenario viral_spike --out reports/ [--days 30 --customers 100 --seed 0]
+    showcase emulator --host 127.0.0.1 --port 8787 --api-key KEY [--db PATH] [fault flags]
+    showcase backfill calls.parquet --base-url URL --checkpoint run.ckpt.json
+    showcase doctor
+
+This module is the one place of the library that prints. Each sub-command imports what it
+needs when it runs, so ``showcase emulator`` loads the emulator and nothing of the analysis or
+tracker stacks. Keys are never printed.
+
+Example:
+    >>> main(["report", "--scenario", "seasonal", "--out", "x", "--days", "0"])
+    2
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main"]
+
+#: The documented environment of the real service (architecture.md, "Defaults"): the tracker
+#: and the backfill read these; ``doctor`` reports whether they are set, never their value.
+_SERVICE_ENV = ("REVENIUM_METERING_API_KEY", "REVENIUM_METERING_BASE_URL")
+
+#: The emulator's key variable (``showcase_lib.emulator.API_KEY_ENV``; a test keeps them equal).
+#: Written out so that building the parser imports no emulator code.
+_EMULATOR_KEY_ENV = "SHOWCASE_EMULATOR_API_KEY"
+
+#: Distributions whose versions ``doctor`` reports (the book's and the library's key pieces).
+_PACKAGES = (
+    "showcase_lib",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "pydantic",
+    "genai-prices",
+    "httpx",
+    "aiohttp",
+    "matplotlib",
+    "jupyter-book",
+    "nbmake",
+)
+
+#: Detail table shown in each analyzer's Results card of ``showcase report``.
+_KEY_TABLES: dict[str, tuple[str, ...]] = {
+    "understanding": ("unit_costs", "by_customer_id"),
+    "performance": ("sla", "efficiency"),
+    "realtime": ("anomalies", "budgets"),
+    "optimization": ("opportunities", "right_sizing"),
+    "alignment": ("chargeback_organization_id",),
+    "profitability": ("by_band", "by_customer"),
+    "pricing": ("parameters", "summary"),
+    "features": ("by_feature",),
+}
+
+
+class _Scenarios(Sequence[str]):
+    """``simulation.SCENARIOS``, imported on first use (so other commands skip the import)."""
+
+    def _names(self) -> tuple[str, ...]:
+        from showcase_lib.simulation import SCENARIOS
+
+        return tuple(SCENARIOS)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+
+# --------------------------------------------------------------------------- the tree
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="showcase", description="Revenium FinOps Showcase: helper commands."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_report(sub)
+    _add_emulator(sub)
+    _add_backfill(sub)
+    _add_doctor(sub)
+    return parser
+
+
+def _add_report(sub: Any) -> None:
+    rep = sub.add_parser(
+        "report",
+        help="write one HTML report per analyzer for a simulated scenario",
+        description="Simulate a scenario, run the eight analyzers and write one "
+        "self-contained HTML report each, plus index.html.",
+    )
+    rep.add_argument(
+        "--scenario",
+        required=True,
+        choices=_Scenarios(),
+        metavar="SCENARIO",
+        help="one of: %(choices)s",
+    )
+    rep.add_argument("--out", required=True, type=Path, help="output folder (created)")
+    rep.add_argument("--days", type=int, default=30)
+    rep.add_argument("--customers", type=int, default=100)
+    rep.add_argument("--seed", type=int, default=0)
+    rep.set_defaults(run=_run_report, command_parser=rep)
+
+
+def _fault_codes(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--error-codes {text!r} must be comma-separated integers, e.g. 500,503"
+        ) from None
+
+
+def _outage(text: str) -> Any:
+    from pydantic import ValidationError
+
+    from showcase_lib.emulator import Outage
+
+    try:
+        start, end = (float(x) for x in text.split(":", 1))
+        return Outage(start_s=start, end_s=end)
+    except (ValueError, ValidationError) as exc:
+        raise argparse.ArgumentTypeError(
+            f"--outage {text!r} must be START:END seconds ({exc})"
+        ) from None
+
+
+def _add_emulator(sub: Any) -> None:
+    emu = sub.add_parser(
+        "emulator",
+        help="serve the Revenium-compatible metering API on loopback",
+        description="Revenium-compatible metering API emulator. Prints one JSON line when "
+        "listening (the key is never printed), then serves until SIGINT/SIGTERM.",
+    )
+    emu.add_argument("--host", default="127.0.0.1")
+    emu.add_argument("--port", type=int, default=8787, help="0 picks a free port")
+    emu.add_argument(
+        "--api-key",
+        default=None,
+        help=f"the key clients must send (default: ${_EMULATOR_KEY_ENV}, which keeps it out "
+        "of process listings)",
+    )
+    emu.add_argument("--db", default=None, help="SQLite store (default: a temp file)")
+    emu.add_argument(
+        "--max-body-bytes", type=int, default=None, help="default: the server's own limit"
+    )
+    f = emu.add_argument_group("faults")
+    f.add_argument("--faults-json", default=None, help="a FaultConfig as JSON (flags override)")
+    f.add_argument("--error-rate", type=float)
+    f.add_argument(
+        "--error-codes", type=_fault_codes, help="comma-separated 5xx codes, e.g. 500,503"
+    )
+    f.add_argument("--rate-limit-rate", type=float)
+    f.add_argument("--retry-after-s", type=float)
+    f.add_argument("--latency-ms", type=float)
+    f.add_argument("--latency-jitter-ms", type=float)
+    f.add_argument("--hang-rate", type=float)
+    f.add_argument("--hang-s", type=float)
+    f.add_argument("--drop-rate", type=float)
+    f.add_argument("--lost-response-rate", type=float)
+    f.add_argument(
+        "--outage",
+        type=_outage,
+        action="append",
+        dest="outages",
+        help="START:END seconds after start; repeatable",
+    )
+    f.add_argument("--seed", type=int)
+    emu.add_argument("--log-level", default="WARNING")
+    emu.set_defaults(run=_run_emulator, command_parser=emu)
+
+
+def _add_backfill(sub: Any) -> None:
+    bf = sub.add_parser(
+        "backfill",
+        help="send a CSV/Parquet of historical calls to the metering API, resumably",
+        description="Backfill historical AI calls. The API key is read from "
+        f"${_SERVICE_ENV[0]} only (never a command-line argument: process lists show "
+        "arguments). Prints the run's report as one JSON line.",
+    )
+    bf.add_argument("path", help="a CSV or Parquet file in the record schema")
+    bf.add_argument("--base-url", default=None, help=f"default: ${_SERVICE_ENV[1]}")
+    bf.add_argument("--checkpoint", default=None, help="resume from / write to this file")
+    bf.add_argument("--concurrency", type=int, default=32)
+    bf.add_argument("--rate-limit", type=float, default=None, help="requests per second at most")
+    bf.add_argument("--chunk-rows", type=int, default=10_000)
+    bf.add_argument("--commit-every", type=int, default=2_000)
+    bf.add_argument("--max-retries", type=int, default=None)
+    bf.add_argument(
+        "--close-timeout",
+        type=float,
+        default=120.0,
+        help="seconds to finish delivering (and replaying the spool) at the end",
+    )
+    bf.add_argument("--progress", action="store_true")
+    bf.set_defaults(run=_run_backfill, command_parser=bf)
+
+
+def _add_doctor(sub: Any) -> None:
+    doc = sub.add_parser(
+        "doctor",
+        help="check this machine: Python, packages, a loopback port, the service settings",
+        description="Print the Python version, key package versions, whether a loopback port "
+        "can be bound and whether the service's environment variables are set (never their "
+        "values).",
+    )
+    doc.set_defaults(run=_run_doctor, command_parser=doc)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _write_reports(
+    scenario: str, out: Path, *, days: int = 30, customers: int = 100, seed: int = 0
+) -> list[Path]:
+    """Simulate ``scenario``, run the eight analyzers, write their reports and an index.
+
+    Returns the written paths (the eight reports, then ``index.html``).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from showcase_lib.analysis.analyzers import run_all
+    from showcase_lib.report.cards import IndexEntry, ReportCards, format_value, write_index
+    from showcase_lib.report.scenario_charts import chart_for, close_all
+    from showcase_lib.simulation import simulate
+
+    sim = simulate(scenario, days=days, customers=customers, seed=seed)
+    results = run_all(sim.calls, sim.customers)
+    source = (
+        f"simulate({scenario!r}, days={days}, customers={customers}, seed={seed}): "
+        f"{len(sim.calls):,} simulated calls"
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    written, entries = [], []
+    for name, result in results.items():
+        ax = chart_for(result)
+        cards = ReportCards(
+            result,
+            charts=[ax] if ax is not None else [],
+            tables=_KEY_TABLES.get(name, ()),
+            subtitle=f"Scenario {scenario}",
+            source=source,
+        )
+        path = cards.write(out / f"{name}.html")
+        close_all()
+        written.append(path)
+        head = result.headline[:2]
+        entries.append(
+            IndexEntry(
+                path.name,
+                result.title,
+                "; ".join(f"{m.label}: {format_value(m.value, m.unit)}" for m in head),
+            )
+        )
+    written.append(
+        write_index(
+            out / "index.html", entries, title=f"Analyzer reports: {scenario}", subtitle=source
+        )
+    )
+    return written
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    for name, value in (("days", args.days), ("customers", args.customers)):
+        if value < 1:
+            print(f"error: --{name}={value} must be at least 1", file=sys.stderr)
+            return 2
+    paths = _write_reports(
+        args.scenario, args.out, days=args.days, customers=args.customers, seed=args.seed
+    )
+    for p in paths:
+        print(p)
+    return 0
+
+
+# --------------------------------------------------------------------------- emulator
+
+
+def _faults_from_args(args: argparse.Namespace) -> Any:
+    from showcase_lib.emulator import FaultConfig
+
+    fields = json.loads(args.faults_json) if args.faults_json else {}
+    for name in FaultConfig.model_fields:
+        value = getattr(args, name, None)
+        if value is not None:
+            fields[name] = value
+    return FaultConfig.model_validate(fields)
+
+
+async def _serve(server: Any, db_path: str) -> None:
+    import asyncio
+    import signal
+
+    port = await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    line = {
+        "event": "listening",
+        "host": server.host,
+        "port": port,
+        "base_url": f"http://{server.host}:{port}/meter/",
+        "db": db_path,
+    }
+    print(json.dumps(line), flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+
+
+def _run_emulator(args: argparse.Namespace) -> int:
+    parser = args.command_parser
+    import asyncio
+    import logging
+    import tempfile
+
+    from pydantic import ValidationError
+
+    from showcase_lib.emulator import API_KEY_ENV, EmulatorServer
+
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    api_key = args.api_key or os.environ.get(API_KEY_ENV)
+    if not api_key:
+        parser.error(f"give --api-key or set {API_KEY_ENV}")
+    try:
+        faults = _faults_from_args(args)
+    except (ValidationError, ValueError) as exc:
+        parser.error(f"bad fault settings: {exc}")
+    db_path = args.db or os.path.join(
+        tempfile.mkdtemp(prefix="showcase-emulator-"), "emulator.sqlite"
+    )
+    options: dict[str, Any] = {"host": args.host, "port": args.port}
+    if args.max_body_bytes is not None:
+        options["max_body_bytes"] = args.max_body_bytes
+    server = EmulatorServer(api_key=api_key, db_path=db_path, faults=faults, **options)
+    try:
+        asyncio.run(_serve(server, db_path))
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+# --------------------------------------------------------------------------- backfill
+
+
+def _run_backfill(args: argparse.Namespace) -> int:
+    parser = args.command_parser
+    from showcase_lib.metering import Settings, backfill
+
+    overrides: dict[str, Any] = {}
+    if args.base_url:
+        overrides["base_url"] = args.base_url
+    if args.max_retries is not None:
+        overrides["max_retries"] = args.max_retries
+    try:
+        settings = Settings.from_env(**overrides)
+    except ValueError as exc:
+        parser.error(str(exc))
+    report = backfill(
+        args.path,
+        settings,
+        checkpoint=args.checkpoint,
+        concurrency=args.concurrency,
+        rate_limit=args.rate_limit,
+        chunk_rows=args.chunk_rows,
+        commit_every=args.commit_every,
+        progress=args.progress,
+        measure_compression=False,
+        close_timeout_s=args.close_timeout,
+    )
+    summary = {k: v for k, v in report.as_dict().items() if k != "compression"}
+    print(json.dumps(summary), flush=True)
+    return 0 if report.completed else 1
+
+
+# --------------------------------------------------------------------------- doctor
+
+
+def _version(distribution: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _loopback_port() -> str:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            return f"ok (bound 127.0.0.1:{s.getsockname()[1]})"
+    except OSError as exc:
+        return f"FAILED ({exc})"
+
+
+def _doctor_lines() -> list[tuple[str, str]]:
+    """(label, value) pairs of the doctor's report; values never include a key."""
+    import platform
+
+    lines = [("python", f"{platform.python_version()} ({sys.executable})")]
+    lines += [(name, _version(name)) for name in _PACKAGES]
+    lines.append(("loopback port", _loopback_port()))
+    for name in (*_SERVICE_ENV, _EMULATOR_KEY_ENV):
+        lines.append((name, "set" if os.environ.get(name) else "not set"))
+    return lines
+
+
+def _run_doctor(args: argparse.Namespace) -> int:
+    lines = _doctor_lines()
+    width = max(len(label) for label, _ in lines)
+    for label, value in lines:
+        print(f"{label:<{width}}  {value}")
+    if all(os.environ.get(n) for n in _SERVICE_ENV):
+        print("\nService settings are set: Settings.from_env() reaches the real service.")
+    else:
+        print("\nService settings are not all set: the notebooks' in-process emulator needs none.")
+    broken = [label for label, value in lines if value.startswith("FAILED")]
+    broken += [n for n in ("numpy", "pandas", "pydantic") if _version(n) == "not installed"]
+    return 1 if broken else 0
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``showcase`` command; returns the exit status (``argparse`` errors exit 2).
+
+    Example:
+        >>> main(["doctor"]) in (0, 1)  # doctest: +ELLIPSIS
+        python ...
+        True
+    """
+    args = _parser().parse_args(argv)
+    return int(args.run(args))
