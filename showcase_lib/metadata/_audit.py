@@ -228,6 +228,11 @@ class Audit:
             fields that weigh most.
         double_counting: records with several allocation keys or multi-valued tags, and the
             cost a per-value report would count twice.
+
+    Example:
+        >>> a = audit(pd.DataFrame({"customer_id": ["cust_1", "CUST_1"], "cost_usd": [1.0, 2.0]}))
+        >>> a.n_records, a.split_values["spellings"].tolist()
+        (2, [2])
     """
 
     n_records: int

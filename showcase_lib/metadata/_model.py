@@ -95,7 +95,16 @@ def _field(spec: FieldSpec) -> Any:
 Metadata: type[BaseModel] = create_model(  # type: ignore[call-overload]
     "Metadata",
     __base__=_MetadataBase,
-    __doc__="One AI call's metadata (see showcase_lib.metadata.fields for the rules).",
+    __doc__=(
+        "One AI call's metadata as a pydantic model (the rules are those of "
+        "showcase_lib.metadata.FIELDS).\n\n"
+        "Example:\n"
+        "    >>> from showcase_lib.metadata import Metadata\n"
+        "    >>> Metadata(customer_id='cust_0001', organization_id='org_001',\n"
+        "    ...          product_id='doc_studio', feature_id='chat',\n"
+        "    ...          environment='production').environment\n"
+        "    'production'\n"
+    ),
     **{spec.name: _field(spec) for spec in FIELDS},
 )
 
