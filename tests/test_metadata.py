@@ -616,9 +616,9 @@ def test_pattern_build_names_missing_unknown_and_fixed_keys():
     agents = PATTERNS["agents"]
     md = agents.example()
     assert md["task_type"] == "agent_step" and list(md)[:2] == ["customer_id", "organization_id"]
-    with pytest.raises(TypeError, match="missing required keyword argument.*workflow_step"):
+    with pytest.raises(TypeError, match=r"missing required keyword argument.*workflow_step"):
         agents.build(**{k: v for k, v in agents.example_kwargs.items() if k != "workflow_step"})
-    with pytest.raises(TypeError, match="unexpected keyword argument.*task_type"):
+    with pytest.raises(TypeError, match=r"unexpected keyword argument.*task_type"):
         agents.build(**agents.example_kwargs, task_type="chat")
     with pytest.raises(ValueError, match="pipeline_stage='index' is not one of"):
         PATTERNS["rag"].build(**{**PATTERNS["rag"].example_kwargs, "pipeline_stage": "index"})

@@ -96,6 +96,8 @@ FIXES: Final[dict[str, str]] = {
     "payload_size": "keep metadata small: short codes, no copies of prompts, prices or documents",
 }
 
+# Value shapes the audit flags (applied with pyarrow's RE2 engine to distinct values only).
+# Three words or more: a sentence, not a name.
 _FREE_TEXT = r"\S+\s+\S+\s+\S+"
 _TIMESTAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2}|(?:^|[^0-9])1[0-9]{9}(?:[0-9]{3})?(?:$|[^0-9])"
 _RANDOM_ID = (

@@ -51,8 +51,6 @@ from showcase_lib.metadata.fields import (
     FieldSpec,
 )
 
-_HIT_COLUMNS = ["row", "field", "rule", "value"]
-
 
 @dataclass
 class BatchReport:

@@ -85,6 +85,7 @@ PRODUCTS: Final[dict[str, tuple[tuple[str, str, float], ...]]] = {
         ("insight_chat", "chat", 0.20),
     ),
 }
+#: Share of customers per product, in PRODUCTS order: one flagship, three smaller lines.
 _PRODUCT_SHARE: Final[tuple[float, ...]] = (0.30, 0.25, 0.25, 0.20)
 
 #: Flat feature list: (feature_id, product_id, task_type).

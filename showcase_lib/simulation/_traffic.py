@@ -356,8 +356,10 @@ _LOCAL_WEEKDAY: Final[np.ndarray] = np.array(
         *(0.85, 0.95, 1.0, 1.0, 0.95, 0.8, 0.6, 0.5, 0.45, 0.4, 0.3, 0.2),
     ]
 )
+#: Weekends keep half of the weekday rhythm: people use apps later and more evenly.
 _LOCAL_WEEKEND: Final[np.ndarray] = 0.5 * _LOCAL_WEEKDAY + 0.5 * _LOCAL_WEEKDAY.mean()
 
+#: stop_reason -> its code (index into schema.STOP_REASONS).
 STOP = {s: i for i, s in enumerate(STOP_REASONS)}
 
 
