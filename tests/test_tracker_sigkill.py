@@ -15,12 +15,12 @@ from showcase_lib.metering import Settings, Tracker
 
 CHILD = textwrap.dedent("""
     import os, sys, time
-    from showcase_lib.metering import CircuitBreaker, RetryPolicy, Settings, Tracker
+    from showcase_lib.metering import BreakerPolicy, Delivery, RetryPolicy, Settings, Tracker
     n = int(sys.argv[2])
     settings = Settings.from_env(timeout_s=1.0)
-    t = Tracker(settings, spool=sys.argv[1], concurrency=8,
-                retry=RetryPolicy(max_retries=2, initial_s=0.01, max_s=0.05, jitter_s=0.01),
-                breaker=CircuitBreaker(3, 0.2))
+    delivery = Delivery(concurrency=8, breaker=BreakerPolicy(3, 0.2),
+                        retry=RetryPolicy(max_retries=2, initial_s=0.01, max_s=0.05, jitter_s=0.01))
+    t = Tracker(settings, spool=sys.argv[1], delivery=delivery)
     for i in range(n):
         t.track("openai", "gpt-4o-mini", 100 + i, 20, 500, call_id=f"kill-{i:05d}",
                 customer_id="cust_0001", feature_id="chat")

@@ -8,7 +8,7 @@ the record's ``Idempotency-Key``. Errors are turned into :class:`RetryableError`
 the key; the original exception is not chained).
 
 Example:
-    >>> from showcase_lib.metering.settings import Settings
+    >>> from showcase_lib.metering import Settings
     >>> t = make_transport("aiohttp", Settings("k", "http://127.0.0.1:9"), concurrency=4)
     >>> type(t).__name__, t.requests
     ('AiohttpTransport', 0)
@@ -23,9 +23,9 @@ from typing import Protocol
 import aiohttp
 import httpx
 
-from showcase_lib.metering.retry import PermanentError, RetryableError, classify
-from showcase_lib.metering.settings import Settings
-from showcase_lib.metering.spool import Envelope
+from showcase_lib.metering._retry import PermanentError, RetryableError, classify
+from showcase_lib.metering._settings import Settings
+from showcase_lib.metering._spool import Envelope
 
 TRANSPORTS = ("aiohttp", "httpx")
 
