@@ -44,6 +44,11 @@ class Envelope:
 
     ``seq`` is the spool row id while the record is spooled (None otherwise); ``attempts``
     counts HTTP attempts so far; ``tag`` is free for the caller (the backfill's row offset).
+
+    Example:
+        >>> env = Envelope("idem-key-1", "txn-1", b'{"model":"gpt-4o-mini"}')
+        >>> env.seq is None, env.attempts
+        (True, 0)
     """
 
     key: str

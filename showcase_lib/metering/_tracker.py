@@ -157,8 +157,8 @@ class Tracker(_Enqueue, _Worker, _Observability):
     def add_enrichers(self, *hooks: Enricher) -> Tracker:
         """Add hooks ``fn(record) -> dict`` run in the worker for this tracker; return it.
 
-        They run after the global hooks of :func:`add_enricher` were merged in, fill missing
-        tags only, and apply to every record prepared from now on.
+        They run before the global hooks of :func:`add_enricher`, fill missing tags only
+        (an explicit tag always wins), and apply to every record prepared from now on.
 
         Example:
             >>> t = Tracker(Settings("k", "http://127.0.0.1:9"), start=False)
