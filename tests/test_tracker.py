@@ -66,6 +66,15 @@ def test_counters_need_no_itertools_pickling(monkeypatch):
     assert t.close(timeout=1).tracked == 3
 
 
+def test_a_shared_delivery_gives_each_tracker_its_own_breaker():
+    delivery = Delivery(breaker=BreakerPolicy(failure_threshold=1))
+    a = Tracker(Settings("k", "http://127.0.0.1:9"), delivery=delivery, start=False)
+    b = Tracker(Settings("k", "http://127.0.0.1:9"), delivery=delivery, start=False)
+    a.breaker.record_failure()
+    assert a.breaker.state == OPEN and b.breaker.state == CLOSED
+    assert a.retry.max_retries == 4  # settings.max_retries when the delivery names no policy
+
+
 def test_tracker_options_are_checked_where_they_are_given():
     with pytest.raises(ValueError, match="policy='drop-oldest' is not one of"):
         Overflow(policy="drop-oldest")  # type: ignore[arg-type]

@@ -75,6 +75,9 @@ class AiohttpTransport:
 
     async def start(self) -> None:
         s = self.settings
+        # idle connections live 30 s: longer than the gaps of a quiet app (no new TLS
+        # handshake per burst), shorter than typical load-balancer idle timeouts (60 s); DNS
+        # answers are cached 5 minutes, so a moved service is found again within that time
         self._connector = _CountingConnector(
             limit=self.concurrency, keepalive_timeout=30.0, ttl_dns_cache=300
         )
