@@ -30,26 +30,51 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
+import httpx
 import numpy as np
 import psutil
 
 from showcase_lib.emulator import Emulator
 from showcase_lib.metering import (
-    CircuitBreaker,
-    Envelope,
+    BackfillOptions,
+    BreakerPolicy,
+    Delivery,
     RetryPolicy,
     Settings,
-    SyncSender,
     Tracker,
     backfill,
 )
-from showcase_lib.metering.tracker import _JSON
-from showcase_lib.metering.wire import record_to_wire
+from showcase_lib.wire import encode_body, record_to_wire
 
 HERE = Path(__file__).resolve()
+
+
+class PeakRSS:
+    """Sample this process's resident memory in a thread; ``peak_mb`` after ``stop``.
+
+    The library does not measure itself: the benchmark samples the process around the call.
+    """
+
+    def __init__(self, interval_s: float = 0.05) -> None:
+        self._proc = psutil.Process()
+        self.baseline_mb = self._proc.memory_info().rss / 2**20
+        self.peak_mb = self.baseline_mb
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval_s,), daemon=True)
+        self._thread.start()
+
+    def _run(self, interval_s: float) -> None:
+        while not self._stop.wait(interval_s):
+            self.peak_mb = max(self.peak_mb, self._proc.memory_info().rss / 2**20)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_mb = max(self.peak_mb, self._proc.memory_info().rss / 2**20)
 
 
 def machine_info() -> dict:
@@ -125,11 +150,15 @@ def bench_overhead(n_track: int, n_sync: int) -> dict:
             **tags,
         }
         sync = np.empty(n_sync, dtype="int64")
-        with SyncSender(settings) as sender:
+        timeout = httpx.Timeout(settings.timeout_s, connect=settings.connect_timeout_s)
+        with httpx.Client(timeout=timeout) as client:  # keep-alive, no retries
             for i in range(n_sync):
                 t0 = perf()
-                body = record_to_wire({**rec, "call_id": f"sync-{i}"})
-                sender.send(Envelope(f"sync-key-{i}", f"sync-{i}", _JSON(body)))
+                body = encode_body(record_to_wire({**rec, "call_id": f"sync-{i}"}))
+                resp = client.post(
+                    settings.completions_url, content=body, headers=settings.headers(f"sync-{i}")
+                )
+                resp.raise_for_status()
                 sync[i] = perf() - t0
         stored = emu.stats()["stored"]
     out = {
@@ -154,9 +183,11 @@ def bench_throughput(
     with Emulator(process=True) as emu:
         tracker = Tracker(
             Settings(emu.api_key, emu.base_url),
-            transport=transport,
-            concurrency=concurrency,
-            event_loop=event_loop,
+            delivery=Delivery(
+                transport=transport,  # type: ignore[arg-type]
+                concurrency=concurrency,
+                event_loop=event_loop,  # type: ignore[arg-type]
+            ),
         )
         loop_name = type(tracker._loop).__module__.split(".")[0]
         t0 = time.perf_counter()
@@ -218,10 +249,18 @@ def make_data(path: str, rows: int, seed: int = 0) -> None:
 def run_backfill(path: str, base_url: str, checkpoint: str | None, rate: float | None) -> dict:
     """Backfill in this (fresh) process; key from REVENIUM_METERING_API_KEY."""
     settings = Settings.from_env(base_url=base_url)
-    r = backfill(
-        path, settings, checkpoint=checkpoint, progress=False, concurrency=64, rate_limit=rate
-    )
-    return {k: v for k, v in r.as_dict().items()}
+    mem = PeakRSS()
+    try:
+        r = backfill(
+            path,
+            settings,
+            checkpoint=checkpoint,
+            options=BackfillOptions(progress=False),
+            delivery=Delivery(concurrency=64, rate_limit=rate),
+        )
+    finally:
+        mem.stop()
+    return {**r.as_dict(), "peak_rss_mb": mem.peak_mb, "baseline_rss_mb": mem.baseline_mb}
 
 
 def _child(args: list[str], env: dict) -> dict:
@@ -277,10 +316,10 @@ def bench_chaos_tracker(n: int) -> dict:
         settings = Settings(emu.api_key, emu.base_url, timeout_s=0.5, connect_timeout_s=0.5)
         tracker = Tracker(
             settings,
-            retry=CHAOS_RETRY,
-            breaker=CircuitBreaker(reset_timeout_s=0.5),
+            delivery=Delivery(
+                retry=CHAOS_RETRY, breaker=BreakerPolicy(reset_timeout_s=0.5), concurrency=64
+            ),
             spool=os.path.join(tmp, "spool.db"),
-            concurrency=64,
         )
         t0 = time.perf_counter()
         ids = set()
@@ -319,7 +358,7 @@ def bench_chaos_tracker(n: int) -> dict:
         "failed": stats.failed,
         "dropped": stats.dropped,
         "requests": stats.requests,
-        "breaker_transitions": len(tracker.breaker.transitions),
+        "breaker_transitions": tracker.breaker.transition_count,
         "emulator_stored": stored,
         "lost": lost,
         "stored_twice": stored - distinct,

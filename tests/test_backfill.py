@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -14,13 +15,16 @@ import pytest
 from showcase_lib.emulator import Emulator
 from showcase_lib.io import save_calls
 from showcase_lib.metering import (
-    Checkpoint,
+    BackfillOptions,
+    Delivery,
     Settings,
     backfill,
-    compression_stats,
     idempotency_key_for,
 )
+from showcase_lib.metering._backfill import Checkpoint, compression_stats
 from showcase_lib.simulation import simulate
+
+QUIET = BackfillOptions(progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +46,13 @@ def test_backfill_resumes_after_an_interruption_without_double_counting(calls_fi
     ckpt = tmp_path / "run.ckpt.json"
     with Emulator() as emu:
         s = Settings(emu.api_key, emu.base_url)
+        opts = BackfillOptions(chunk_rows=500, commit_every=100, progress=False)
         first = backfill(
             path,
             s,
             checkpoint=ckpt,
-            stop_after=n // 3,
-            chunk_rows=500,
-            commit_every=100,
-            progress=False,
-            concurrency=8,
+            options=dataclasses.replace(opts, stop_after=n // 3),
+            delivery=Delivery(concurrency=8),
         )
         assert first.interrupted and not first.completed
         assert first.submitted == n // 3 and first.rows_committed == n // 3
@@ -60,11 +62,8 @@ def test_backfill_resumes_after_an_interruption_without_double_counting(calls_fi
             path,
             s,
             checkpoint=ckpt,
-            chunk_rows=500,
-            commit_every=100,
-            progress=False,
-            concurrency=8,
-            rate_limit=5_000,
+            options=opts,
+            delivery=Delivery(concurrency=8, rate_limit=5_000),
         )
         assert second.resumed_from == n // 3 and second.completed
         assert second.submitted == n - n // 3 and second.delivered == second.submitted
@@ -74,7 +73,7 @@ def test_backfill_resumes_after_an_interruption_without_double_counting(calls_fi
         assert len(df) == df["call_id"].nunique() == n
         assert set(df["call_id"]) == set(calls["call_id"])
         # a repeat of the whole file stores nothing new (same derived keys)
-        again = backfill(path, s, chunk_rows=500, progress=False)
+        again = backfill(path, s, options=opts)
         assert again.delivered == n
         assert len(emu.records()) == n
         assert emu.stats()["duplicates"] >= n
@@ -85,7 +84,7 @@ def test_checkpoint_of_another_file_is_refused(calls_file, tmp_path):
     ckpt = Checkpoint(tmp_path / "c.json")
     ckpt.save("/elsewhere/other.parquet", 123, rows_committed=10)
     with pytest.raises(ValueError, match=r"is for source='/elsewhere/other\.parquet'"):
-        backfill(path, Settings("k", "http://127.0.0.1:9"), checkpoint=ckpt.path, progress=False)
+        backfill(path, Settings("k", "http://127.0.0.1:9"), checkpoint=ckpt.path, options=QUIET)
 
 
 def test_backfill_from_csv_reports_compression(calls_file, tmp_path):
@@ -94,7 +93,11 @@ def test_backfill_from_csv_reports_compression(calls_file, tmp_path):
     path = tmp_path / "calls.csv"
     save_calls(small, path)
     with Emulator() as emu:
-        r = backfill(path, Settings(emu.api_key, emu.base_url), progress=False, chunk_rows=200)
+        r = backfill(
+            path,
+            Settings(emu.api_key, emu.base_url),
+            options=BackfillOptions(progress=False, chunk_rows=200),
+        )
         assert r.rows_total == 600 and r.completed and r.delivered == 600
         assert r.requests == 600  # one record per POST: the API has no batch endpoint
         c = r.compression
@@ -154,7 +157,7 @@ def test_backfill_killed_with_sigkill_resumes_exactly_once(calls_file, tmp_path)
         committed = Checkpoint(ckpt).load()["rows_committed"]
         assert 0 < committed < n
         emu.set_faults(None)
-        r = backfill(path, Settings(emu.api_key, emu.base_url), checkpoint=ckpt, progress=False)
+        r = backfill(path, Settings(emu.api_key, emu.base_url), checkpoint=ckpt, options=QUIET)
         assert r.resumed_from == committed and r.completed
         df = emu.records()
         assert len(df) == df["call_id"].nunique() == n

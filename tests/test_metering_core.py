@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 import logging
 import random
+import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,9 +15,8 @@ from revenium_middleware._metering._client import normalize_meter_base_url
 from tenacity import RetryCallState
 
 from showcase_lib.metering import (
-    CLOSED,
-    HALF_OPEN,
-    OPEN,
+    BreakerPolicy,
+    BreakerState,
     CircuitBreaker,
     Envelope,
     FakeClock,
@@ -24,21 +24,23 @@ from showcase_lib.metering import (
     PermanentError,
     RetryableError,
     RetryPolicy,
-    Secret,
     Settings,
     Spool,
     TagError,
     TokenBucket,
+    _breaker,
+    _enqueue,
     backoff_delays,
     classify,
     current_metadata,
     metadata_context,
-    normalize_base_url,
-    parse_retry_after,
     run_in_context,
     submit_with_context,
 )
-from showcase_lib.metering.context import apply_enrichers
+from showcase_lib.metering._breaker import CLOSED, HALF_OPEN, OPEN
+from showcase_lib.metering._context import apply_enrichers
+from showcase_lib.metering._retry import parse_retry_after
+from showcase_lib.metering._settings import Secret, normalize_base_url
 
 KEY = "hak_unit_test_secret_0123456789"
 
@@ -201,12 +203,43 @@ def test_async_retrying_retries_only_retryable_errors():
         asyncio.run(run([RetryableError("x", 503)] * 10))
 
 
+def test_transaction_ids_do_not_repeat_after_a_user_seeds_random():
+    # regression: ids came from the global random module, so random.seed(1) repeated them
+    random.seed(1)
+    a = _enqueue.new_transaction_id()
+    random.seed(1)
+    b = _enqueue.new_transaction_id()
+    assert a != b and len(a) == len(b) == 32
+
+
+def test_preview_leaves_the_global_random_state_alone(monkeypatch):
+    # regression: preview() re-seeded the global random module (that ids also drew from), so
+    # an id minted by the tracker's thread meanwhile came from a fixed seed, the same each run
+    touched = []
+    monkeypatch.setattr(random, "seed", lambda *a, **k: touched.append("seed"))
+    monkeypatch.setattr(random, "setstate", lambda *a, **k: touched.append("setstate"))
+    RetryPolicy(max_retries=5).preview(seed=3)
+    assert touched == []
+    monkeypatch.undo()
+    random.seed(7)
+    expected = [random.random() for _ in range(3)]
+    random.seed(7)
+    p = RetryPolicy(max_retries=5)
+    first = p.preview(seed=3)
+    assert [random.random() for _ in range(3)] == expected
+    assert p.preview(seed=3) == first  # still reproducible with its own generator
+    assert p.preview(seed=4) != first
+    assert all(0.5 * 2**n <= w <= min(8.0, 0.5 * 2**n + 0.5) for n, w in enumerate(first))
+
+
 # ------------------------------------------------------------------------------ breaker
 def test_breaker_transitions_with_a_controllable_clock():
     clock = FakeClock(100.0)
     seen = []
     b = CircuitBreaker(
-        failure_threshold=3, reset_timeout_s=5.0, clock=clock, on_transition=seen.append
+        BreakerPolicy(failure_threshold=3, reset_timeout_s=5.0),
+        clock=clock,
+        on_transition=seen.append,
     )
     b.record_failure()
     b.record_failure()
@@ -233,24 +266,51 @@ def test_breaker_transitions_with_a_controllable_clock():
         (OPEN, HALF_OPEN, 110.0),
         (HALF_OPEN, CLOSED, 110.0),
     ]
-    assert seen == b.transitions
+    assert tuple(seen) == b.transitions
 
 
 def test_breaker_observer_errors_do_not_break_it():
     def boom(_t):
         raise RuntimeError("observer bug")
 
-    b = CircuitBreaker(failure_threshold=1, clock=FakeClock(), on_transition=boom)
+    b = CircuitBreaker(BreakerPolicy(failure_threshold=1), clock=FakeClock(), on_transition=boom)
     b.record_failure()
     assert b.state == OPEN
 
 
 def test_breaker_would_allow_has_no_side_effect():
     clock = FakeClock()
-    b = CircuitBreaker(failure_threshold=1, reset_timeout_s=1, clock=clock)
+    b = CircuitBreaker(BreakerPolicy(failure_threshold=1, reset_timeout_s=1), clock=clock)
     b.record_failure()
     clock.advance(2)
     assert b.would_allow() and b.state == OPEN
+
+
+def test_breaker_history_is_bounded_and_its_state_is_read_only():
+    # regression: the transitions list grew by two entries per outage probe, forever
+    clock = FakeClock()
+    b = CircuitBreaker(BreakerPolicy(failure_threshold=1, reset_timeout_s=1), clock=clock)
+    flaps = _breaker.MAX_TRANSITIONS  # each flap is two transitions (open, half-open)
+    b.record_failure()
+    for _ in range(flaps):
+        clock.advance(1)
+        assert b.allow()  # open -> half-open
+        b.record_failure("still down")  # half-open -> open
+    assert len(b.transitions) == _breaker.MAX_TRANSITIONS
+    assert b.transition_count == 1 + 2 * flaps
+    assert b.transitions[-1].to_state is BreakerState.OPEN and b.state == "open"
+    with pytest.raises(AttributeError):
+        b.state = CLOSED  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        b.consecutive_failures = 0  # type: ignore[misc]
+    assert b.consecutive_failures == 1 + flaps
+
+
+def test_breaker_policy_names_the_bad_field():
+    with pytest.raises(ValueError, match="min_failures=0 must be >= 1"):
+        BreakerPolicy(min_failures=0)
+    with pytest.raises(TypeError, match="must be a BreakerPolicy"):
+        CircuitBreaker(3)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------------------ spool
@@ -302,6 +362,36 @@ def test_spool_is_safe_from_threads(tmp_path):
     with ThreadPoolExecutor(4) as ex:
         list(ex.map(lambda i: sp.put_many(_envs(50, i * 50)), range(8)))
     assert len(sp) == 400
+    sp.close()
+
+
+def _fail_next_delete(sp: Spool) -> None:
+    """Make the next DELETE from the spool fail inside its transaction (a trigger raising)."""
+    sp._db.execute(
+        "CREATE TEMP TRIGGER fail_delete BEFORE DELETE ON spool"
+        " BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+    )
+
+
+@pytest.mark.parametrize("op", ["ack", "bury"])
+def test_spool_recovers_after_a_failed_write(tmp_path, op):
+    # regression: ack/bury ran BEGIN ... COMMIT with no rollback, so one failed write left the
+    # transaction open and every later BEGIN failed ("cannot start a transaction within ...")
+    sp = Spool(tmp_path / "s.db")
+    sp.put_many(_envs(4))
+    batch = sp.lease(4)
+    _fail_next_delete(sp)
+    with pytest.raises(sqlite3.IntegrityError, match="injected failure"):
+        if op == "ack":
+            sp.ack(batch[:1])
+        else:
+            sp.bury(batch[:1], "bad request (HTTP 400)")
+    assert not sp._db.in_transaction and len(sp) == 4 and sp.dead_count() == 0
+    sp._db.execute("DROP TRIGGER fail_delete")
+    sp.ack(batch[1:2])  # later writes work again
+    sp.bury(batch[2:3], "bad request (HTTP 400)")
+    assert sp.put_many(_envs(1, start=10)) == 1
+    assert len(sp) == 3 and sp.dead_count() == 1
     sp.close()
 
 

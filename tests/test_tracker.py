@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
 import time
@@ -11,23 +12,76 @@ import pytest
 
 from showcase_lib.emulator import Emulator
 from showcase_lib.metering import (
-    CLOSED,
-    OPEN,
+    BreakerPolicy,
     CircuitBreaker,
+    Delivery,
     FakeClock,
+    Overflow,
     RetryPolicy,
     Settings,
     Tracker,
     metadata_context,
     run_in_context,
 )
+from showcase_lib.metering._breaker import CLOSED, OPEN
 
 FAST = RetryPolicy(max_retries=6, initial_s=0.01, max_s=0.1, jitter_s=0.01)
+FAST_DELIVERY = Delivery(retry=FAST)
+#: fast retries and a breaker that opens after 3 failures and stays open for the test
+OUTAGE_DELIVERY = Delivery(retry=FAST, breaker=BreakerPolicy(3, 60.0))
 
 
 def _stored(emu: Emulator):
     df = emu.records()
     return len(df), df["call_id"].nunique(), df
+
+
+class _CountWithoutPickling:
+    """``itertools.count`` as on Python 3.14, which removed the pickling support of itertools:
+    ``__reduce__`` no longer exposes the current value."""
+
+    def __init__(self, start: int = 0, step: int = 1) -> None:
+        self._n, self._step = start, step
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> int:
+        n, self._n = self._n, self._n + self._step
+        return n
+
+    def __reduce__(self):
+        raise TypeError("cannot pickle 'itertools.count' object")
+
+
+def test_counters_need_no_itertools_pickling(monkeypatch):
+    # regression: `tracked` was read through itertools.count().__reduce__(), removed in 3.14,
+    # so stats, repr and close() raised there
+    monkeypatch.setattr(itertools, "count", _CountWithoutPickling)
+    t = Tracker(Settings("k", "http://127.0.0.1:9"), start=False)
+    for i in range(3):
+        t.track("openai", "gpt-4o-mini", 10, 5, 100, call_id=f"c{i}")
+    assert t.stats.tracked == 3
+    assert "tracked=3" in repr(t)
+    assert t.close(timeout=1).tracked == 3
+
+
+def test_a_shared_delivery_gives_each_tracker_its_own_breaker():
+    delivery = Delivery(breaker=BreakerPolicy(failure_threshold=1))
+    a = Tracker(Settings("k", "http://127.0.0.1:9"), delivery=delivery, start=False)
+    b = Tracker(Settings("k", "http://127.0.0.1:9"), delivery=delivery, start=False)
+    a.breaker.record_failure()
+    assert a.breaker.state == OPEN and b.breaker.state == CLOSED
+    assert a.retry.max_retries == 4  # settings.max_retries when the delivery names no policy
+
+
+def test_tracker_options_are_checked_where_they_are_given():
+    with pytest.raises(ValueError, match="policy='drop-oldest' is not one of"):
+        Overflow(policy="drop-oldest")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="batch_size=0 must be >= 1"):
+        Delivery(batch_size=0)
+    with pytest.raises(TypeError, match=r"delivery=.* must be a Delivery"):
+        Tracker(Settings("k", "http://127.0.0.1:9"), delivery={"concurrency": 4}, start=False)
 
 
 @pytest.fixture
@@ -59,7 +113,7 @@ def _track_n(t: Tracker, n: int, **tags) -> list[str]:
 
 
 def test_delivers_everything_once_with_context_tags(emu, settings):
-    with Tracker(settings, concurrency=8) as t:
+    with Tracker(settings, delivery=Delivery(concurrency=8)) as t:
         with metadata_context(
             organization_id="org_001", product_id="product_a", environment="production"
         ):
@@ -104,7 +158,7 @@ def test_track_record_keeps_the_call_id_and_fields(emu, settings):
 
 
 def test_usable_from_many_threads(emu, settings):
-    t = Tracker(settings, concurrency=16, batch_size=32)
+    t = Tracker(settings, delivery=Delivery(concurrency=16, batch_size=32))
 
     def worker(k):
         with metadata_context(customer_id=f"cust_{k:04d}"):
@@ -174,7 +228,7 @@ def test_works_inside_a_running_event_loop(emu, settings):
 
 
 def test_overflow_drop_oldest_is_counted(emu, settings):
-    t = Tracker(settings, max_queue=10, overflow="drop_oldest", start=False)
+    t = Tracker(settings, overflow=Overflow(policy="drop_oldest", max_queue=10), start=False)
     ids = _track_n(t, 50)
     t.start()
     stats = t.close()
@@ -185,7 +239,7 @@ def test_overflow_drop_oldest_is_counted(emu, settings):
 
 
 def test_overflow_drop_newest_is_counted(emu, settings):
-    t = Tracker(settings, max_queue=10, overflow="drop_newest", start=False)
+    t = Tracker(settings, overflow=Overflow(policy="drop_newest", max_queue=10), start=False)
     ids = _track_n(t, 25)
     t.start()
     stats = t.close()
@@ -195,8 +249,8 @@ def test_overflow_drop_newest_is_counted(emu, settings):
 
 
 def test_overflow_to_the_spool_loses_nothing(emu, settings, tmp_path):
-    t = Tracker(settings, max_queue=10, spool=tmp_path / "spool.db", start=False)
-    assert t.overflow == "spool"
+    t = Tracker(settings, overflow=Overflow(max_queue=10), spool=tmp_path / "spool.db", start=False)
+    assert t._overflow_policy == "spool"  # "auto" with a durable spool
     _track_n(t, 60)
     assert t.stats.spooled == 50
     t.start()
@@ -208,7 +262,7 @@ def test_overflow_to_the_spool_loses_nothing(emu, settings, tmp_path):
 
 def test_retries_honour_rate_limits_and_errors(emu, settings):
     emu.set_faults(rate_limit_rate=0.2, retry_after_s=0.02, error_rate=0.2, seed=3)
-    with Tracker(settings, retry=FAST, breaker=CircuitBreaker(50, 0.05)) as t:
+    with Tracker(settings, delivery=Delivery(retry=FAST, breaker=BreakerPolicy(50, 0.05))) as t:
         _track_n(t, 400)
         assert t.flush(60)
         stats = t.stats
@@ -223,13 +277,15 @@ def test_retries_honour_rate_limits_and_errors(emu, settings):
 def test_breaker_opens_spools_and_replays_with_a_controllable_clock(emu, settings, tmp_path):
     clock = FakeClock()
     log = []
-    breaker = CircuitBreaker(3, 5.0, clock=clock, on_transition=log.append)
+    breaker = CircuitBreaker(BreakerPolicy(3, 5.0), clock=clock, on_transition=log.append)
     t = Tracker(
         settings,
-        retry=RetryPolicy(max_retries=1, initial_s=0.01, max_s=0.01, jitter_s=0),
-        breaker=breaker,
+        delivery=Delivery(
+            retry=RetryPolicy(max_retries=1, initial_s=0.01, max_s=0.01, jitter_s=0),
+            breaker=breaker,
+            concurrency=4,
+        ),
         spool=tmp_path / "spool.db",
-        concurrency=4,
     )
     emu.set_faults(outage=True)
     _track_n(t, 100)
@@ -257,7 +313,7 @@ def test_breaker_opens_spools_and_replays_with_a_controllable_clock(emu, setting
 
 def test_permanent_errors_are_dead_lettered_not_retried(emu, tmp_path):
     bad = Settings("hak_wrong_key_0000", emu.base_url)
-    with Tracker(bad, spool=tmp_path / "s.db", retry=FAST) as t:
+    with Tracker(bad, spool=tmp_path / "s.db", delivery=FAST_DELIVERY) as t:
         _track_n(t, 20)
         t.flush(30)
         stats = t.stats
@@ -285,7 +341,7 @@ def test_the_api_key_never_shows(emu, caplog, tmp_path):
     settings = Settings(key, emu.base_url, timeout_s=0.5)
     caplog.set_level(logging.DEBUG)
     emu.set_faults(error_rate=0.5, seed=1)
-    t = Tracker(settings, retry=FAST, spool=tmp_path / "s.db")
+    t = Tracker(settings, delivery=FAST_DELIVERY, spool=tmp_path / "s.db")
     _track_n(t, 50)
     t.flush(30)
     texts = [
@@ -299,7 +355,7 @@ def test_the_api_key_never_shows(emu, caplog, tmp_path):
         t.timeline().to_string(),
     ]
     stats = t.close()
-    wrong = Tracker(Settings("hak_other_secret_999", emu.base_url), retry=FAST)
+    wrong = Tracker(Settings("hak_other_secret_999", emu.base_url), delivery=FAST_DELIVERY)
     wrong.track("openai", "m", 1, 1)
     wrong.flush(10)
     texts += [str(wrong.health()), repr(wrong), str(wrong.close())]
@@ -312,7 +368,9 @@ def test_the_api_key_never_shows(emu, caplog, tmp_path):
 
 def test_health_reports_breaker_backlog_and_service(emu, settings, tmp_path):
     with Tracker(
-        settings, retry=FAST, breaker=CircuitBreaker(2, 60.0), spool=tmp_path / "s.db"
+        settings,
+        delivery=Delivery(retry=FAST, breaker=BreakerPolicy(2, 60.0)),
+        spool=tmp_path / "s.db",
     ) as t:
         _track_n(t, 5)
         t.flush(10)
@@ -331,7 +389,7 @@ def test_health_reports_breaker_backlog_and_service(emu, settings, tmp_path):
 def test_close_during_an_outage_keeps_the_backlog_for_the_next_run(emu, settings, tmp_path):
     spool = tmp_path / "s.db"
     emu.set_faults(outage=True)
-    t1 = Tracker(settings, retry=FAST, breaker=CircuitBreaker(3, 60.0), spool=spool)
+    t1 = Tracker(settings, delivery=OUTAGE_DELIVERY, spool=spool)
     ids = _track_n(t1, 40)
     s1 = t1.close(timeout=10)
     assert s1.delivered == 0 and s1.spool_backlog == 40 and s1.dropped == 0
@@ -344,7 +402,7 @@ def test_close_during_an_outage_keeps_the_backlog_for_the_next_run(emu, settings
 
 def test_memory_spool_loss_is_counted_not_silent(emu, settings):
     emu.set_faults(outage=True)
-    t = Tracker(settings, retry=FAST, breaker=CircuitBreaker(3, 60.0))
+    t = Tracker(settings, delivery=OUTAGE_DELIVERY)
     _track_n(t, 30)
     stats = t.close(timeout=1)
     assert stats.delivered == 0 and stats.dropped == 30  # lost, and said so
@@ -362,10 +420,8 @@ def test_small_chaos_run_with_an_emulator_restart(emu, settings, tmp_path):
     )
     t = Tracker(
         settings.with_(timeout_s=1.0),
-        retry=FAST,
-        breaker=CircuitBreaker(5, 0.1),
+        delivery=Delivery(retry=FAST, breaker=BreakerPolicy(5, 0.1), concurrency=16),
         spool=tmp_path / "s.db",
-        concurrency=16,
     )
     ids = []
     for k in range(4):
@@ -382,16 +438,16 @@ def test_small_chaos_run_with_an_emulator_restart(emu, settings, tmp_path):
 
 @pytest.mark.parametrize("loop", ["asyncio", "auto"])
 def test_worker_event_loop_choice(emu, settings, loop):
-    with Tracker(settings, event_loop=loop) as t:
+    with Tracker(settings, delivery=Delivery(event_loop=loop)) as t:
         _track_n(t, 50)
         assert t.flush(10)
         assert t.stats.delivered == 50
     with pytest.raises(ValueError, match="event_loop='trio'"):
-        Tracker(settings, event_loop="trio", start=False)
+        Delivery(event_loop="trio")
 
 
 def test_transitions_are_placed_on_the_timeline(emu, settings, tmp_path):
-    t = Tracker(settings, retry=FAST, breaker=CircuitBreaker(3, 60.0), spool=tmp_path / "s.db")
+    t = Tracker(settings, delivery=OUTAGE_DELIVERY, spool=tmp_path / "s.db")
     emu.set_faults(outage=True)
     _track_n(t, 20)
     t.flush(10, spool=False)

@@ -1,8 +1,14 @@
-"""Metering: record <-> wire mapping, HTTP transport, trackers, retries, breaker, spool, backfill.
+"""Metering: the trackers, retries, breaker, spool and backfill that deliver records.
 
 The same code talks to the in-process emulator (notebooks, tests) and to the real Revenium
 service: set ``REVENIUM_METERING_API_KEY`` and ``REVENIUM_METERING_BASE_URL`` and build the
-settings with ``Settings.from_env()``. The key is never printed.
+settings with ``Settings.from_env()``. The key is never printed. The record <-> wire mapping
+lives in :mod:`showcase_lib.wire`.
+
+Options travel in small frozen groups (like httpx's ``Limits`` and ``Timeout``):
+:class:`Delivery` (transport, concurrency, batching, rate limit, :class:`RetryPolicy`,
+:class:`BreakerPolicy`), :class:`Overflow` (queue bound and policy) and, for a backfill,
+:class:`BackfillOptions`.
 
 Example:
     >>> from showcase_lib.metering import Settings, Tracker, metadata_context
@@ -12,7 +18,8 @@ Example:
 
 Typical use (a script, a web app, a notebook)::
 
-    tracker = Tracker(Settings.from_env(), spool="/var/lib/app/metering.db")
+    tracker = Tracker(Settings.from_env(), spool="/var/lib/app/metering.db",
+                      delivery=Delivery(retry=RetryPolicy(max_retries=6)))
     with metadata_context(organization_id="org_001", product_id="product_a"):
         answer = call_the_model(...)
         tracker.track("openai", "gpt-4o-mini", 812, 164, 930, customer_id="cust_0001",
@@ -20,22 +27,21 @@ Typical use (a script, a web app, a notebook)::
     tracker.close()          # delivers or durably spools everything
 """
 
-from showcase_lib.metering.batch import (
+from showcase_lib.metering._backfill import (
+    BackfillOptions,
     BackfillReport,
-    Checkpoint,
     backfill,
-    compression_stats,
     idempotency_key_for,
 )
-from showcase_lib.metering.breaker import (
-    CLOSED,
-    HALF_OPEN,
-    OPEN,
+from showcase_lib.metering._breaker import (
+    BreakerPolicy,
+    BreakerState,
     CircuitBreaker,
     FakeClock,
     Transition,
 )
-from showcase_lib.metering.context import (
+from showcase_lib.metering._config import Delivery, Overflow
+from showcase_lib.metering._context import (
     HIERARCHY,
     TagError,
     add_enricher,
@@ -46,40 +52,38 @@ from showcase_lib.metering.context import (
     run_in_context,
     submit_with_context,
 )
-from showcase_lib.metering.ratelimit import TokenBucket
-from showcase_lib.metering.retry import (
+from showcase_lib.metering._ratelimit import TokenBucket
+from showcase_lib.metering._retry import (
     DeliveryError,
     PermanentError,
     RetryableError,
     RetryPolicy,
     backoff_delays,
     classify,
-    parse_retry_after,
 )
-from showcase_lib.metering.settings import Secret, Settings, normalize_base_url
-from showcase_lib.metering.spool import Envelope, MemorySpool, Spool
-from showcase_lib.metering.tracker import Tracker, TrackerStats
-from showcase_lib.metering.transport import SyncSender, make_transport
+from showcase_lib.metering._settings import Settings
+from showcase_lib.metering._spool import Envelope, MemorySpool, Spool
+from showcase_lib.metering._stats import TrackerStats
+from showcase_lib.metering._tracker import Tracker
 
 __all__ = [
-    "CLOSED",
-    "HALF_OPEN",
     "HIERARCHY",
-    "OPEN",
+    "BackfillOptions",
     "BackfillReport",
-    "Checkpoint",
+    "BreakerPolicy",
+    "BreakerState",
     "CircuitBreaker",
+    "Delivery",
     "DeliveryError",
     "Envelope",
     "FakeClock",
     "MemorySpool",
+    "Overflow",
     "PermanentError",
     "RetryPolicy",
     "RetryableError",
-    "Secret",
     "Settings",
     "Spool",
-    "SyncSender",
     "TagError",
     "TokenBucket",
     "Tracker",
@@ -90,13 +94,9 @@ __all__ = [
     "backoff_delays",
     "check_tags",
     "classify",
-    "compression_stats",
     "current_metadata",
     "idempotency_key_for",
-    "make_transport",
     "metadata_context",
-    "normalize_base_url",
-    "parse_retry_after",
     "remove_enricher",
     "run_in_context",
     "submit_with_context",

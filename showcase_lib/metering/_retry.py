@@ -5,7 +5,7 @@ Two layers, as the book teaches them:
 * :func:`backoff_delays` is the idea in ten lines (what the official SDK does by hand:
   ``min(base * 2**n, cap)`` times a random factor in ``[0.75, 1.0]``).
 * :class:`RetryPolicy` is what production code uses: tenacity's ``wait_exponential_jitter``
-  wrapped by :class:`WaitRetryAfter`, which obeys a server's ``Retry-After`` /
+  wrapped by a wait that obeys a server's ``Retry-After`` /
   ``retry-after-ms`` when it is between 0 and 60 s.
 
 What is retried (:func:`classify`): connection errors, timeouts, 408, 409
@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import email.utils
+import os
 import random
 import time
 from collections.abc import Iterator, Mapping
@@ -39,7 +40,16 @@ from tenacity import (
 )
 from tenacity.wait import wait_base
 
+#: A ``Retry-After`` longer than this is ignored (the exponential wait applies instead): the
+#: official SDK's limit. A server asking for minutes is better served by the breaker and the
+#: spool than by a sender coroutine asleep for that long.
 MAX_RETRY_AFTER_S = 60.0
+
+#: The jitter's own generator: retries never draw from (or depend on) the global ``random``
+#: module, so a user's ``random.seed()`` cannot make clients retry in lock-step.
+_JITTER_RNG = random.Random()
+if hasattr(os, "register_at_fork"):  # a forked worker must not repeat its parent's jitter
+    os.register_at_fork(after_in_child=_JITTER_RNG.seed)
 
 
 class DeliveryError(Exception):
@@ -166,14 +176,28 @@ def _reason(status: int, text: str) -> str:
     return base
 
 
-class WaitRetryAfter(wait_base):
-    """A tenacity wait: the server's ``Retry-After`` when it gave one, else ``fallback``.
+class _ExponentialJitter(wait_exponential_jitter):
+    """tenacity's ``wait_exponential_jitter`` drawing its jitter from a given ``random.Random``.
 
-    Example:
-        >>> w = WaitRetryAfter(wait_exponential_jitter(initial=0.1, max=1.0, jitter=0))
-        >>> w.cap
-        60.0
+    tenacity draws from the global ``random`` module; a generator of our own keeps
+    :meth:`RetryPolicy.preview` reproducible without re-seeding anybody else's.
     """
+
+    def __init__(self, *, initial: float, max_s: float, jitter: float, rng: random.Random) -> None:
+        super().__init__(initial=initial, max=max_s, jitter=jitter)
+        self.rng = rng
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        jitter = self.rng.uniform(0, self.jitter)
+        try:
+            result = self.initial * self.exp_base ** (retry_state.attempt_number - 1) + jitter
+        except OverflowError:
+            result = self.max
+        return max(0, min(result, self.max))
+
+
+class _WaitRetryAfter(wait_base):
+    """A tenacity wait: the server's ``Retry-After`` when it gave one, else ``fallback``."""
 
     def __init__(self, fallback: wait_base, cap: float = MAX_RETRY_AFTER_S) -> None:
         self.fallback = fallback
@@ -188,7 +212,7 @@ class WaitRetryAfter(wait_base):
         return float(self.fallback(retry_state))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """How many times and how long to wait (defaults beat the official SDK's 2 retries).
 
@@ -202,22 +226,43 @@ class RetryPolicy:
         3
     """
 
+    # 4 retries (5 attempts) ride out ~8 s of trouble (0.5 + 1 + 2 + 4 s of waits plus
+    # jitter), about a server restart; the official SDK retries twice.
     max_retries: int = 4
+    # the first wait: long enough for a 429's quota window to move, short for a blip
     initial_s: float = 0.5
+    # waits stop doubling at 8 s: beyond that the breaker and the spool take over
     max_s: float = 8.0
+    # up to 0.5 s of random spread, so many clients do not retry in the same instant
     jitter_s: float = 0.5
     retry_after_cap_s: float = MAX_RETRY_AFTER_S
+
+    def __post_init__(self) -> None:
+        if int(self.max_retries) != self.max_retries or self.max_retries < 0:
+            raise ValueError(f"max_retries={self.max_retries!r} must be an integer >= 0")
+        for name in ("initial_s", "max_s", "jitter_s", "retry_after_cap_s"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}={getattr(self, name)!r} must be >= 0")
 
     @property
     def attempts(self) -> int:
         return self.max_retries + 1
 
-    def wait(self) -> WaitRetryAfter:
-        """The tenacity wait strategy: Retry-After first, exponential + jitter otherwise."""
-        return WaitRetryAfter(
-            wait_exponential_jitter(initial=self.initial_s, max=self.max_s, jitter=self.jitter_s),
-            cap=self.retry_after_cap_s,
+    def wait(self, rng: random.Random | None = None) -> wait_base:
+        """The tenacity wait strategy: Retry-After first, exponential + jitter otherwise.
+
+        ``rng`` is the jitter's generator (default: one private to this module, never the
+        global ``random``).
+
+        Example:
+            >>> w = RetryPolicy(jitter_s=0).wait()
+            >>> type(w).__name__
+            '_WaitRetryAfter'
+        """
+        fallback = _ExponentialJitter(
+            initial=self.initial_s, max_s=self.max_s, jitter=self.jitter_s, rng=rng or _JITTER_RNG
         )
+        return _WaitRetryAfter(fallback, cap=self.retry_after_cap_s)
 
     def preview(
         self,
@@ -229,7 +274,8 @@ class RetryPolicy:
         """The waits tenacity would apply before each retry (for tables and charts).
 
         ``retry_after`` simulates a server that answers every attempt with that
-        ``Retry-After``; ``seed`` fixes the jitter.
+        ``Retry-After``; ``seed`` fixes the jitter, drawn from a ``random.Random(seed)`` of its
+        own (the global ``random`` state is neither read nor changed).
 
         Example:
             >>> RetryPolicy(jitter_s=0).preview(4)
@@ -237,20 +283,14 @@ class RetryPolicy:
             >>> RetryPolicy().preview(2, retry_after=3.0)
             [3.0, 3.0]
         """
-        state_rng = random.Random(seed)
-        wait = self.wait()
+        wait = self.wait(random.Random(seed))
         out = []
         exc = RetryableError("preview", 503, retry_after)
         for n in range(1, (self.max_retries if retries is None else retries) + 1):
             state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})
             state.attempt_number = n
             state.set_exception((type(exc), exc, None))
-            saved = random.getstate()
-            random.seed(state_rng.random())
-            try:
-                out.append(round(float(wait(state)), 4))
-            finally:
-                random.setstate(saved)
+            out.append(round(float(wait(state)), 4))
         return out
 
     def async_retrying(

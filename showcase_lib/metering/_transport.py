@@ -8,7 +8,7 @@ the record's ``Idempotency-Key``. Errors are turned into :class:`RetryableError`
 the key; the original exception is not chained).
 
 Example:
-    >>> from showcase_lib.metering.settings import Settings
+    >>> from showcase_lib.metering import Settings
     >>> t = make_transport("aiohttp", Settings("k", "http://127.0.0.1:9"), concurrency=4)
     >>> type(t).__name__, t.requests
     ('AiohttpTransport', 0)
@@ -23,9 +23,9 @@ from typing import Protocol
 import aiohttp
 import httpx
 
-from showcase_lib.metering.retry import PermanentError, RetryableError, classify
-from showcase_lib.metering.settings import Settings
-from showcase_lib.metering.spool import Envelope
+from showcase_lib.metering._retry import PermanentError, RetryableError, classify
+from showcase_lib.metering._settings import Settings
+from showcase_lib.metering._spool import Envelope
 
 TRANSPORTS = ("aiohttp", "httpx")
 
@@ -75,6 +75,9 @@ class AiohttpTransport:
 
     async def start(self) -> None:
         s = self.settings
+        # idle connections live 30 s: longer than the gaps of a quiet app (no new TLS
+        # handshake per burst), shorter than typical load-balancer idle timeouts (60 s); DNS
+        # answers are cached 5 minutes, so a moved service is found again within that time
         self._connector = _CountingConnector(
             limit=self.concurrency, keepalive_timeout=30.0, ttl_dns_cache=300
         )

@@ -208,7 +208,12 @@ def add_enricher(fn: Enricher) -> Enricher:
 
 
 def remove_enricher(fn: Enricher) -> None:
-    """Unregister a hook added with :func:`add_enricher` (no error if absent)."""
+    """Unregister a hook added with :func:`add_enricher` (no error if absent).
+
+    Example:
+        >>> hook = add_enricher(lambda record: {"region": "eu-west-1"})
+        >>> remove_enricher(hook); remove_enricher(hook)   # the second call is a no-op
+    """
     if fn in _ENRICHERS:
         _ENRICHERS.remove(fn)
 

@@ -5,7 +5,7 @@ takes one. A full bucket lets a short burst through at once, then the long-run r
 exceeds ``rate``. The clock is injectable for tests.
 
 Example:
-    >>> from showcase_lib.metering.breaker import FakeClock
+    >>> from showcase_lib.metering import FakeClock
     >>> clock = FakeClock()
     >>> b = TokenBucket(rate=10, burst=2, clock=clock)
     >>> b.try_acquire(), b.try_acquire(), b.try_acquire()
