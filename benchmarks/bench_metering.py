@@ -47,7 +47,7 @@ from showcase_lib.metering import (
     backfill,
 )
 from showcase_lib.metering.tracker import _JSON
-from showcase_lib.metering.wire import record_to_wire
+from showcase_lib.wire import record_to_wire
 
 HERE = Path(__file__).resolve()
 

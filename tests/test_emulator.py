@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from showcase_lib.emulator import Emulator
-from showcase_lib.metering.wire import frame_to_wire, record_to_wire
+from showcase_lib.wire import frame_to_wire, record_to_wire
 from showcase_lib.schema import ALL_COLUMNS, DTYPES
 
 KEY = "rev_test_" + "s3cret" * 4

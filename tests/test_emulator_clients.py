@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from showcase_lib.emulator import Emulator
-from showcase_lib.metering.wire import record_to_wire
+from showcase_lib.wire import record_to_wire
 
 KEY = "rev_clients_test_" + "k" * 16
 VALID = record_to_wire(

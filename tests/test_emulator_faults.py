@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from showcase_lib.emulator import Emulator, FaultConfig, FaultInjector, Outage
-from showcase_lib.metering.wire import record_to_wire
+from showcase_lib.wire import record_to_wire
 
 KEY = "rev_faults_test_key"
 

@@ -5,7 +5,7 @@ Start it in-process (a background thread) or as a subprocess, point any client a
 
 Example:
     >>> import httpx, pandas as pd
-    >>> from showcase_lib.metering.wire import record_to_wire
+    >>> from showcase_lib.wire import record_to_wire
     >>> rec = {"timestamp": pd.Timestamp("2026-01-01T00:00:00Z"), "call_id": "c1",
     ...        "provider": "openai", "model": "gpt-4o-mini", "input_tokens": 10,
     ...        "output_tokens": 5, "latency_ms": 300, "cost_usd": 0.0001}

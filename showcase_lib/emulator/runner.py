@@ -36,7 +36,7 @@ import pandas as pd
 from showcase_lib.emulator.faults import FaultConfig
 from showcase_lib.emulator.server import DEFAULT_MAX_BODY_BYTES, EmulatorServer
 from showcase_lib.emulator.store import count_events, read_bodies
-from showcase_lib.metering.wire import wire_to_frame
+from showcase_lib.wire import wire_to_frame
 
 #: Environment variable the CLI reads the key from when ``--api-key`` is not given
 #: (``Emulator(process=True)`` uses it so the key never shows in a process list).

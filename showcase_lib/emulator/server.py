@@ -67,7 +67,7 @@ from showcase_lib.emulator.protocol import (
     start_server,
 )
 from showcase_lib.emulator.store import Outcome, Pending, Store
-from showcase_lib.metering.wire import FieldError, validate_wire
+from showcase_lib.wire import FieldError, validate_wire
 
 log = logging.getLogger("showcase_lib.emulator")
 

@@ -49,7 +49,7 @@ from showcase_lib.metering.retry import RetryPolicy
 from showcase_lib.metering.settings import Settings
 from showcase_lib.metering.spool import Envelope, MemorySpool, Spool
 from showcase_lib.metering.tracker import _JSON, Tracker
-from showcase_lib.metering.wire import frame_to_wire
+from showcase_lib.wire import frame_to_wire
 
 #: Namespace of the derived idempotency keys (fixed forever: changing it breaks resumes).
 KEY_NAMESPACE = uuid.UUID("6f1c2d8e-4a57-5b0e-9d3c-7e2a1b4c9f10")

@@ -19,7 +19,7 @@ from showcase_lib.metering.settings import Settings
 from showcase_lib.metering.spool import Envelope
 from showcase_lib.metering.tracker import _JSON, Tracker
 from showcase_lib.metering.transport import SyncSender
-from showcase_lib.metering.wire import record_to_wire
+from showcase_lib.wire import record_to_wire
 
 
 def time_each(fn: Callable[[Any], Any], items: Iterable[Any]) -> np.ndarray:

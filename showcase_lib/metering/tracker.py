@@ -60,7 +60,7 @@ from showcase_lib.metering.retry import PermanentError, RetryableError, RetryPol
 from showcase_lib.metering.settings import Settings
 from showcase_lib.metering.spool import Envelope, MemorySpool, Spool
 from showcase_lib.metering.transport import Transport, make_transport
-from showcase_lib.metering.wire import record_to_wire
+from showcase_lib.wire import record_to_wire
 
 log = logging.getLogger("showcase_lib.metering")
 
