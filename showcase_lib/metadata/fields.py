@@ -39,6 +39,8 @@ import pandas as pd
 
 from showcase_lib.schema import COLUMN, ENVIRONMENTS, SUBSCRIPTION_TIERS, TAG_MAX_LENGTH
 
+__all__ = ["FIELDS", "FieldSpec", "fields_table"]
+
 #: Task types, shared with the simulator (``showcase_lib.simulation``).
 TASK_TYPES: Final[tuple[str, ...]] = (
     "chat",
