@@ -440,8 +440,8 @@ def validate_wire(body: Any) -> list[FieldError]:
     Example:
         >>> [e.field for e in validate_wire({"transactionId": "t"})][:3]
         ['requestTime', 'provider', 'model']
-        >>> validate_wire({"transactionId": 7})[0].message
-        'transactionId=7 must be a non-empty string'
+        >>> [e.message for e in validate_wire({"transactionId": 7}) if e.field == "transactionId"]
+        ['transactionId=7 must be a non-empty string']
     """
     try:
         _VALIDATE(body)

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from showcase_lib.emulator import Emulator, ServerOptions
-from showcase_lib.wire import frame_to_wire, record_to_wire
 from showcase_lib.schema import ALL_COLUMNS, DTYPES
+from showcase_lib.wire import frame_to_wire, record_to_wire
 
 KEY = "rev_test_" + "s3cret" * 4
 

@@ -546,7 +546,7 @@ def test_product_name_limit_is_the_metadata_limit():
         wire.record_to_wire(base_record(product_id="p" * 225))
     df = make_frame(3)
     df["product_id"] = "p" * 225
-    with pytest.raises(ValueError, match="product_id='ppp.* at row 0 must be at most 224"):
+    with pytest.raises(ValueError, match=r"product_id='ppp.* at row 0 must be at most 224"):
         list(wire.frame_to_wire(df))
 
 
