@@ -22,44 +22,10 @@ import platform
 import time
 from collections.abc import Callable
 
-import numpy as np
 import pandas as pd
+from bench_emulator import make_frame  # the same synthetic frame (benchmarks/ is on sys.path)
 
 from showcase_lib import wire
-from showcase_lib.schema import ALL_COLUMNS, DTYPES
-
-
-def make_frame(n: int, seed: int = 0) -> pd.DataFrame:
-    """A synthetic record frame with every column (the benchmark must not need the simulator)."""
-    r = np.random.default_rng(seed)
-    ts = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(
-        np.sort(r.integers(0, 30 * 86_400_000, n)), unit="ms"
-    )
-    data = {
-        "timestamp": ts,
-        "call_id": [f"call_{i:09d}" for i in range(n)],
-        "provider": r.choice(["openai", "anthropic", "google"], n),
-        "model": r.choice(["gpt-4o", "claude-3-5-haiku", "gemini-1.5-flash"], n),
-        "input_tokens": r.integers(0, 5000, n),
-        "output_tokens": r.integers(0, 2000, n),
-        "cost_usd": r.random(n) / 100,
-        "latency_ms": r.integers(50, 9000, n),
-        "customer_id": r.choice([f"cust_{i:04d}" for i in range(100)], n),
-        "subscription_tier": r.choice(["starter", "pro", "enterprise"], n),
-        "organization_id": r.choice([f"org_{i:03d}" for i in range(40)], n),
-        "product_id": r.choice(["assist", "search"], n),
-        "feature_id": r.choice(["chat", "summarise", "code_review"], n),
-        "task_type": r.choice(["qa", "summarize"], n),
-        "environment": "production",
-        "request_id": [f"req_{i}" for i in range(n)],
-        "trace_id": [f"tr_{i // 3}" for i in range(n)],
-        "user_agent": "bench/1.0",
-        "session_id": [f"s_{i // 10}" for i in range(n)],
-        "status": r.choice(["success", "error", "timeout"], n),
-        "stop_reason": r.choice(["END", "ERROR", "TIMEOUT"], n),
-        "region": r.choice(["us-east-1", "eu-west-1"], n),
-    }
-    return pd.DataFrame(data).astype(DTYPES)[list(ALL_COLUMNS)]
 
 
 def tracker_record() -> dict:
