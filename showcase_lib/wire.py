@@ -610,9 +610,15 @@ def _col(name: str) -> _Field:
 _TS, _TXN, _PROVIDER, _MODEL = _col("timestamp"), _col("call_id"), _col("provider"), _col("model")
 _TIN, _TOUT, _LAT = _col("input_tokens"), _col("output_tokens"), _col("latency_ms")
 _COST, _STATUS, _STOP = _col("cost_usd"), _col("status"), _col("stop_reason")
-#: The optional text columns, mapped one to one: (column, top-level key, nested key, limit).
-_TEXT: Final[tuple[tuple[_Field, str, str | None, int], ...]] = tuple(
-    (f, *(f.wire.split(".", 1) if "." in f.wire else (f.wire, None)), f.max_length or _INT64_MAX)
+#: The optional text columns, mapped one to one:
+#: (record column, its field, top-level wire key, nested key or None, length limit).
+_TEXT: Final[tuple[tuple[str, _Field, str, str | None, int], ...]] = tuple(
+    (
+        f.column,
+        f,
+        *(f.wire.split(".", 1) if "." in f.wire else (f.wire, None)),
+        f.max_length or _INT64_MAX,
+    )
     for f in _FIELDS
     if f.column is not None and f.kind in ("tag", "free") and f is not _STATUS
 )
@@ -662,7 +668,11 @@ def record_to_wire(record: Mapping[str, Any]) -> dict[str, Any]:
         tout = slow(_TOUT, tout)
     if not (type(lat) is int and 0 <= lat <= _INT64_MAX):
         lat = slow(_LAT, lat)
-    start = _start_ns(get("timestamp"), errors)
+    ts = get("timestamp")
+    try:  # the tracker's case: a pd.Timestamp within the nanosecond range (naive = UTC)
+        start = ts.value if type(ts) is pd.Timestamp else _start_ns(ts, errors)
+    except OverflowError:
+        start = _start_ns(ts, errors)
     req_s = resp_s = None
     if start is not None:
         end = start + (lat if type(lat) is int else 0) * 1_000_000
@@ -709,8 +719,8 @@ def record_to_wire(record: Mapping[str, Any]) -> dict[str, Any]:
             cost = slow(_COST, cost)
             if cost is not None:
                 body["totalCost"] = cost + 0.0
-    for f, key, sub, limit in _TEXT:
-        v = get(f.column)  # type: ignore[arg-type]
+    for col, f, key, sub, limit in _TEXT:
+        v = get(col)
         if v is None:
             continue
         if not (type(v) is str and len(v) <= limit):
@@ -725,7 +735,7 @@ def record_to_wire(record: Mapping[str, Any]) -> dict[str, Any]:
 
 def _start_ns(ts: Any, errors: list[str]) -> int | None:
     """The record's timestamp as UTC epoch ns (naive = UTC), or None after noting an error."""
-    if type(ts) is not pd.Timestamp:
+    if type(ts) is not pd.Timestamp or ts.unit != "ns":
         if _missing(ts):
             errors.append(f"timestamp={ts!r} is required")
             return None
@@ -745,39 +755,45 @@ def _start_ns(ts: Any, errors: list[str]) -> int | None:
 # One body -> one record
 # --------------------------------------------------------------------------------------------
 
-#: Where each record column is read from: (top-level key, nested key, fallback keys).
-_READ: Final[tuple[tuple[str, str | None, tuple[str, ...]], ...]] = tuple(
-    (*(c.wire.split(".", 1) if "." in c.wire else (c.wire, None)), c.read_also) for c in COLUMNS
+#: Where each record column is read from, in ALL_COLUMNS order: its top-level wire key ...
+_KEYS: Final[tuple[str, ...]] = tuple(c.wire.split(".", 1)[0] for c in COLUMNS)
+#: ... the nested key for a dotted wire field (customer_id <- subscriber.id) ...
+_NESTED: Final[tuple[tuple[int, str], ...]] = tuple(
+    (i, c.wire.split(".", 1)[1]) for i, c in enumerate(COLUMNS) if "." in c.wire
 )
-_I = {name: i for i, name in enumerate(ALL_COLUMNS)}
+#: ... and the deprecated keys read when the wire field is absent (organizationId, productId).
+_FALLBACKS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = tuple(
+    (i, c.read_also) for i, c in enumerate(COLUMNS) if c.read_also
+)
+_I_PROVIDER, _I_COST, _I_STATUS, _I_STOP = (
+    ALL_COLUMNS.index(name) for name in ("provider", "cost_usd", "status", "stop_reason")
+)
 
 
 def _record_values(body: Mapping[str, Any]) -> list[Any]:
     """Record values in ALL_COLUMNS order (timestamp left as the wire string). Body is valid."""
     get = body.get
-    values = [get(key) for key, _, _ in _READ]
-    for i, (_key, sub, fallbacks) in enumerate(_READ):
-        if sub is not None:
-            outer = values[i]
-            values[i] = outer.get(sub) if isinstance(outer, Mapping) else None
-        elif values[i] is None:
-            for alt in fallbacks:
+    values = list(map(get, _KEYS))
+    for i, sub in _NESTED:
+        outer = values[i]
+        values[i] = outer.get(sub) if isinstance(outer, Mapping) else None
+    for i, alternatives in _FALLBACKS:
+        if values[i] is None:
+            for alt in alternatives:
                 if (v := get(alt)) is not None:
                     values[i] = v
                     break
-    values[_I["provider"]] = _PROVIDER_ALIASES.get(
-        values[_I["provider"]].lower(), values[_I["provider"]]
-    )
-    cost = values[_I["cost_usd"]]
+    provider = values[_I_PROVIDER]
+    values[_I_PROVIDER] = _PROVIDER_ALIASES.get(provider.lower(), provider)
+    cost = values[_I_COST]
     if cost is None:
         cin, cout = get("inputTokenCost"), get("outputTokenCost")
         cost = cin + cout if cin is not None and cout is not None else None
-    values[_I["cost_usd"]] = None if cost is None else float(cost)
-    stop = values[_I["stop_reason"]]
+    values[_I_COST] = None if cost is None else float(cost)
     if "status" not in body:
-        values[_I["status"]] = _STATUS_FROM_STOP.get(stop, "success")
+        values[_I_STATUS] = _STATUS_FROM_STOP.get(values[_I_STOP], "success")
     if get("stopReasonDerived") is True:
-        values[_I["stop_reason"]] = None
+        values[_I_STOP] = None
     return values
 
 
@@ -966,7 +982,7 @@ def _chunk_to_wire(df: pd.DataFrame) -> list[dict[str, Any]]:
         if bad.any():
             raise _bad("cost_usd", df["cost_usd"], bad, _reason(_COST))
         add("totalCost", [None if c != c else c for c in cost.tolist()])
-    for f, key, sub, _ in _TEXT:
+    for _, f, key, sub, _ in _TEXT:
         values = opt(f)
         if values is not None and sub is not None:
             values = [None if v is None else {sub: v} for v in values]
@@ -1030,11 +1046,15 @@ def wire_to_frame(bodies: Iterable[Mapping[str, Any]], *, validate: bool = True)
             data[name] = pd.to_datetime(list(values), utc=True, format="ISO8601").as_unit("ns")
         elif dtype == "float64":
             data[name] = pd.array([np.nan if v is None else v for v in values], dtype="float64")
-        elif dtype == "category":
-            data[name] = pd.Categorical(list(values))
         else:
-            data[name] = pd.array(list(values), dtype=dtype)
-    return pd.DataFrame(data).astype(DTYPES)
+            data[name] = pd.array(list(values), dtype=dtype if dtype != "category" else object)
+    frame = pd.DataFrame(data)
+    for name in ALL_COLUMNS:
+        if DTYPES[name] == "category":
+            frame[name] = frame[name].astype("category")
+        elif frame[name].dtype != DTYPES[name]:
+            frame[name] = frame[name].astype(DTYPES[name])
+    return frame
 
 
 # --------------------------------------------------------------------------------------------
