@@ -29,9 +29,10 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where used: the emulator's server reads the table without pandas
+    import pandas as pd
 
 __all__ = [
     "ALL_COLUMNS",
@@ -340,6 +341,8 @@ def schema_table() -> pd.DataFrame:
         >>> t.loc[0, "column"], t.loc[6, "required"]
         ('timestamp', 'in files')
     """
+    import pandas as pd
+
     return pd.DataFrame(
         {
             "column": [c.name for c in COLUMNS],
@@ -358,4 +361,6 @@ def empty_calls() -> pd.DataFrame:
         >>> empty_calls().dtypes["cost_usd"]
         dtype('float64')
     """
+    import pandas as pd
+
     return pd.DataFrame({c.name: pd.Series(dtype=c.dtype) for c in COLUMNS})

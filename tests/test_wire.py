@@ -567,3 +567,21 @@ def test_one_table_drives_schema_io_metadata_and_the_book():
     assert set(io.REQUIRED_VALUES) - always == {"cost_usd", "customer_id"}
     wire_required = {f for f in wire.CompletionBody.__required_keys__}
     assert {mapped[c] for c in always} <= wire_required
+
+
+def test_mappers_work_when_pandas_is_first_imported_by_them():
+    """The wire imports pandas and numpy on first use (the emulator's server never needs
+    them); in a fresh interpreter the first mapper call must still work."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from showcase_lib import wire\n"
+        "assert 'pandas' not in sys.modules\n"
+        "rec = {'timestamp': '2026-01-01T00:00:00.5Z', 'call_id': 'c', 'provider': 'openai',"
+        " 'model': 'm', 'input_tokens': 1, 'output_tokens': 2, 'latency_ms': 3}\n"
+        "body = wire.record_to_wire(rec)\n"
+        "assert body['requestTime'] == '2026-01-01T00:00:00.500Z', body\n"
+        "assert wire.wire_to_frame([body]).shape == (1, 22)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
