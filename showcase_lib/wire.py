@@ -660,6 +660,24 @@ _TEXT: Final[tuple[tuple[str, _Field, str, str | None, int], ...]] = tuple(
     if f.column is not None and f.kind in ("tag", "free") and f is not _STATUS
 )
 _STOP_SET: Final[frozenset[str]] = frozenset(_STOP.values)
+#: The keys every body starts with, in order (the vectorised mapper fills them column-wise;
+#: the scalar mapper writes the same keys, and a test compares both mappers' bodies).
+_BODY_HEAD: Final[tuple[str, ...]] = (
+    _TXN.wire,
+    _PROVIDER.wire,
+    _MODEL.wire,
+    _TIN.wire,
+    _TOUT.wire,
+    "totalTokenCount",
+    _TS.wire,
+    "responseTime",
+    "completionStartTime",
+    _LAT.wire,
+    "costType",
+    "isStreamed",
+    _STOP.wire,
+    _STATUS.wire,
+)
 
 
 def record_to_wire(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -943,7 +961,7 @@ def _check_frame(df: pd.DataFrame) -> None:
             _check_text(df, f)
 
 
-def _chunk_to_wire(df: pd.DataFrame) -> list[dict[str, Any]]:
+def _bodies_of_chunk(df: pd.DataFrame) -> list[dict[str, Any]]:
     n = len(df)
     ts = df["timestamp"]
     fmt = None if pd.api.types.is_datetime64_any_dtype(ts) else "ISO8601"
@@ -968,22 +986,7 @@ def _chunk_to_wire(df: pd.DataFrame) -> list[dict[str, Any]]:
         s if s is not None else _STOP_FROM_STATUS.get(st, "END")
         for s, st in zip(stop_in, status, strict=True)
     ]
-    keys = [
-        "transactionId",
-        "provider",
-        "model",
-        "inputTokenCount",
-        "outputTokenCount",
-        "totalTokenCount",
-        "requestTime",
-        "responseTime",
-        "completionStartTime",
-        "requestDuration",
-        "costType",
-        "isStreamed",
-        "stopReason",
-        "status",
-    ]
+    keys = list(_BODY_HEAD)
     full: list[list[Any]] = [
         _text_list(df["call_id"]),
         _text_list(df["provider"].map(lambda p: _PROVIDER_NAMES.get(p, p))),
@@ -1055,7 +1058,7 @@ def frame_to_wire(df: pd.DataFrame, *, chunk_rows: int = 100_000) -> Iterator[di
     """
     _check_frame(df)
     for start in range(0, len(df), chunk_rows):
-        yield from _chunk_to_wire(df.iloc[start : start + chunk_rows])
+        yield from _bodies_of_chunk(df.iloc[start : start + chunk_rows])
 
 
 def wire_to_frame(bodies: Iterable[Mapping[str, Any]], *, validate: bool = True) -> pd.DataFrame:
