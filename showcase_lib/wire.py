@@ -51,7 +51,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, NamedTuple, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, NamedTuple
 
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr, TypeAdapter
 from pydantic import ValidationError as _ValidationError
@@ -244,11 +244,15 @@ _BODY_ONLY: Final[tuple[_Field, ...]] = (
 _FIELDS: Final[tuple[_Field, ...]] = (*(_from_column(c) for c in COLUMNS), *_BODY_ONLY)
 _FIELD: Final[dict[str, _Field]] = {f.wire: f for f in _FIELDS}
 
-#: (record field, wire field, note): the table the book shows, derived from the table above.
+#: (record field, wire field, note): the table the book shows, derived from the table above:
+#: every record column, then the body fields every body carries without a column of its own.
 MAPPING: Final[list[tuple[str, str, str]]] = [
     *((f.column, f.wire, f.note) for f in _FIELDS if f.column is not None),
-    *(("(derived)", f.wire, f.note) for f in _BODY_ONLY[:3]),
-    *(("(none)", f.wire, f.note) for f in _BODY_ONLY[3:5]),
+    *(
+        ("(derived)" if f.kind in ("time", "count") else "(none)", f.wire, f.note)
+        for f in _BODY_ONLY
+        if f.required
+    ),
 ]
 
 
@@ -311,11 +315,11 @@ def _annotation(f: _Field) -> Any:
 
 def _typed_dict(name: str, fields: Iterable[_Field], doc: str, **nested: Any) -> Any:
     """A strict TypedDict (extra keys allowed) of ``fields``, plus optional ``nested`` keys."""
-    items: dict[str, Any] = {k: NotRequired[Optional[v]] for k, v in nested.items()}  # noqa: UP045
+    items: dict[str, Any] = {k: NotRequired[v | None] for k, v in nested.items()}
     for f in fields:
         key = f.wire.rsplit(".", 1)[-1]
         ann = _annotation(f)
-        items[key] = Required[ann] if f.required else NotRequired[Optional[ann]]  # noqa: UP045
+        items[key] = Required[ann] if f.required else NotRequired[ann | None]
     td = TypedDict(name, items)  # type: ignore[operator]
     td.__pydantic_config__ = _STRICT  # type: ignore[attr-defined]
     td.__doc__ = doc
@@ -324,8 +328,8 @@ def _typed_dict(name: str, fields: Iterable[_Field], doc: str, **nested: Any) ->
 
 class _Credential(TypedDict, total=False):
     __pydantic_config__ = _STRICT  # type: ignore[misc]
-    name: Optional[StrictStr]  # noqa: UP045
-    value: Optional[StrictStr]  # noqa: UP045
+    name: StrictStr | None
+    value: StrictStr | None
 
 
 _Subscriber = _typed_dict(
