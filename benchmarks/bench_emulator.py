@@ -29,8 +29,8 @@ import pandas as pd
 import psutil
 
 from showcase_lib.emulator import Emulator
-from showcase_lib.metering.wire import frame_to_wire, wire_to_frame
 from showcase_lib.schema import ALL_COLUMNS, DTYPES
+from showcase_lib.wire import frame_to_wire, wire_to_frame
 
 
 def make_frame(n: int, seed: int = 0) -> pd.DataFrame:

@@ -8,7 +8,11 @@ Conventions:
 - timestamps are ISO 8601; an offset or ``Z`` is honoured, a timestamp without one is read as
   UTC; files are written in UTC (``2026-01-01T09:30:00.250000Z``);
 - an empty CSV field is a missing value. Missing values are allowed except in
-  ``REQUIRED_VALUES``; the extras (status, stop_reason, region) may be absent as columns;
+  ``REQUIRED_VALUES``: the columns the record's table (``showcase_lib.schema.COLUMNS``) marks
+  required ``"always"`` (a call cannot be metered without them; the wire requires the same
+  seven) or ``"in files"`` (``cost_usd`` and ``customer_id``: the wire may omit them, but
+  every analysis sums cost by customer, so a file for analysis must carry both);
+  the extras (status, stop_reason, region) may be absent as columns;
 - enumerated columns (subscription_tier, environment, status, stop_reason) must hold one of the
   schema's values, exactly (case-sensitive);
 - columns outside the schema are kept, after the schema's columns.
@@ -37,20 +41,15 @@ import pyarrow.compute as pc
 from showcase_lib.schema import (
     ALL_COLUMNS,
     CATEGORY_COLUMNS,
+    COLUMNS,
     DTYPES,
-    ENVIRONMENTS,
     FLOAT_COLUMNS,
     INT_COLUMNS,
     REQUIRED_COLUMNS,
-    STATUSES,
-    STOP_REASONS,
-    SUBSCRIPTION_TIERS,
     TIME_COLUMNS,
 )
 
 __all__ = [
-    "ENUM_VALUES",
-    "REQUIRED_VALUES",
     "RecordError",
     "conform",
     "iter_calls",
@@ -58,26 +57,11 @@ __all__ = [
     "save_calls",
 ]
 
-#: Columns whose value may never be missing.
-REQUIRED_VALUES: Final[tuple[str, ...]] = (
-    "timestamp",
-    "call_id",
-    "provider",
-    "model",
-    "input_tokens",
-    "output_tokens",
-    "cost_usd",
-    "latency_ms",
-    "customer_id",
-)
+#: Columns whose value may never be missing in a file or frame (from the record's table).
+REQUIRED_VALUES: Final[tuple[str, ...]] = tuple(c.name for c in COLUMNS if c.required != "no")
 
 #: Columns restricted to a fixed list of values (also their category order).
-ENUM_VALUES: Final[dict[str, tuple[str, ...]]] = {
-    "subscription_tier": SUBSCRIPTION_TIERS,
-    "environment": ENVIRONMENTS,
-    "status": STATUSES,
-    "stop_reason": STOP_REASONS,
-}
+ENUM_VALUES: Final[dict[str, tuple[str, ...]]] = {c.name: c.values for c in COLUMNS if c.values}
 
 _CSV_SUFFIXES: Final[tuple[str, ...]] = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz")
 _PARQUET_SUFFIXES: Final[tuple[str, ...]] = (".parquet", ".pq")

@@ -1,88 +1,62 @@
-"""The record: one row per AI call, shared by every stop of the book.
+"""The record: one row per AI call, shared by every stop of the book, described by one table.
 
-The simulator produces it, the emulator's store gives it back (after mapping from the wire
-form), ``showcase_lib.io.load_calls`` reads it from CSV or Parquet, and every analysis takes it.
+``COLUMNS`` is the single declarative table of the record: each column's name, pandas dtype,
+wire field, kind of value, limits, whether it is required, and what it means. Everything else
+is derived from it: the column lists and dtypes here, the wire mappers and the completion-body
+validator (``showcase_lib.wire``), the required columns of ``showcase_lib.io``, the metadata
+fields' wire names and lengths (``showcase_lib.metadata``) and the book's tables.
+
+Required, deliberately at two levels (``Column.required``):
+
+- ``"always"``: a call cannot be metered without it (timestamp, call_id, provider, model,
+  input_tokens, output_tokens, latency_ms). The wire needs these and every path checks them.
+- ``"in files"``: ``cost_usd`` and ``customer_id`` may be absent on the wire (Revenium prices a
+  call that carries no cost; the official SDK may send no subscriber), so the wire mappers
+  accept them missing; but a *file* loaded for analysis must carry them
+  (``showcase_lib.io``), because every analysis of Parts B-D sums cost by customer and a
+  missing value there would silently understate a margin.
 
 Example:
-    >>> from showcase_lib.schema import RECORD_COLUMNS, empty_calls
-    >>> RECORD_COLUMNS[:3]
+    >>> from showcase_lib.schema import COLUMNS, ALL_COLUMNS, empty_calls
+    >>> ALL_COLUMNS[:3]
     ('timestamp', 'call_id', 'provider')
-    >>> list(empty_calls().columns) == list(RECORD_COLUMNS) + list(EXTRA_COLUMNS)
+    >>> [c.wire for c in COLUMNS[:3]]
+    ['requestTime', 'transactionId', 'provider']
+    >>> list(empty_calls().columns) == list(ALL_COLUMNS)
     True
 """
 
 from __future__ import annotations
 
-from typing import Final
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Literal
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where used: the emulator's server reads the table without pandas
+    import pandas as pd
 
-#: The showcase plan's CSV schema, in its column order.
-RECORD_COLUMNS: Final[tuple[str, ...]] = (
-    "timestamp",
-    "call_id",
-    "provider",
-    "model",
-    "input_tokens",
-    "output_tokens",
-    "cost_usd",
-    "latency_ms",
-    "customer_id",
-    "subscription_tier",
-    "organization_id",
-    "product_id",
-    "feature_id",
-    "task_type",
-    "environment",
-    "request_id",
-    "trace_id",
-    "user_agent",
-    "session_id",
-)
+__all__ = [
+    "ALL_COLUMNS",
+    "COLUMNS",
+    "DTYPES",
+    "Column",
+    "empty_calls",
+    "schema_table",
+]
 
-#: Extras the analyses need, always after the plan's columns.
-EXTRA_COLUMNS: Final[tuple[str, ...]] = ("status", "stop_reason", "region")
+#: How a value travels and is checked on the wire (``showcase_lib.wire`` turns each kind into
+#: a strict pydantic type and a converter): ``time`` ISO 8601 with a zone; ``text`` a non-empty
+#: string; ``tag`` a string of at most ``max_length`` characters (a Revenium tag column);
+#: ``free`` a string with no length rule (our extension keys); ``count`` an int64 >= 0;
+#: ``money`` a finite number >= 0; ``enum`` one of ``values``.
+Kind = Literal["time", "text", "tag", "free", "count", "money", "enum"]
+Required = Literal["always", "in files", "no"]
 
-ALL_COLUMNS: Final[tuple[str, ...]] = RECORD_COLUMNS + EXTRA_COLUMNS
+#: Revenium stores text tags in 255-character columns (the official SDK enforces it too).
+TAG_MAX_LENGTH: Final[int] = 255
+#: productName: Revenium derives a longer display name from it inside a 255 column.
+PRODUCT_MAX_LENGTH: Final[int] = 224
 
-#: Columns that must be present in any input file; the extras are optional on input.
-REQUIRED_COLUMNS: Final[tuple[str, ...]] = RECORD_COLUMNS
-
-INT_COLUMNS: Final[tuple[str, ...]] = ("input_tokens", "output_tokens", "latency_ms")
-FLOAT_COLUMNS: Final[tuple[str, ...]] = ("cost_usd",)
-TIME_COLUMNS: Final[tuple[str, ...]] = ("timestamp",)
-
-#: Low-cardinality text columns, stored as pandas ``category`` to keep 10M rows small.
-#: Group by them with ``observed=True``.
-CATEGORY_COLUMNS: Final[tuple[str, ...]] = (
-    "provider",
-    "model",
-    "customer_id",
-    "subscription_tier",
-    "organization_id",
-    "product_id",
-    "feature_id",
-    "task_type",
-    "environment",
-    "user_agent",
-    "status",
-    "stop_reason",
-    "region",
-)
-
-#: High-cardinality identifiers, stored as Arrow-backed strings (compact, fast).
-ID_COLUMNS: Final[tuple[str, ...]] = ("call_id", "request_id", "trace_id", "session_id")
-
-#: pandas dtype of every column.
-DTYPES: Final[dict[str, str]] = {
-    "timestamp": "datetime64[ns, UTC]",
-    **{c: "int64" for c in INT_COLUMNS},
-    **{c: "float64" for c in FLOAT_COLUMNS},
-    **{c: "category" for c in CATEGORY_COLUMNS},
-    **{c: "string[pyarrow]" for c in ID_COLUMNS},
-}
-
-# Allowed values used across the library (the metadata schema of Part C refines them).
+# Allowed values (the metadata schema of Part C refines the text tags).
 SUBSCRIPTION_TIERS: Final[tuple[str, ...]] = ("starter", "pro", "enterprise")
 ENVIRONMENTS: Final[tuple[str, ...]] = ("production", "staging", "development")
 STATUSES: Final[tuple[str, ...]] = ("success", "error", "timeout")
@@ -99,46 +73,283 @@ STOP_REASONS: Final[tuple[str, ...]] = (
 )
 
 
-#: What each column means (shown as a table in the book).
-DESCRIPTIONS: Final[dict[str, str]] = {
-    "timestamp": "when the AI call started (UTC)",
-    "call_id": "the call's own unique id; Revenium's transactionId",
-    "provider": "provider slug: openai, anthropic, google, mistral, cohere, aws-bedrock, azure-openai",
-    "model": "model name as the provider bills it",
-    "input_tokens": "prompt tokens billed",
-    "output_tokens": "completion tokens billed",
-    "cost_usd": "cost of the call in US dollars, from the price catalog",
-    "latency_ms": "time from request to full response, milliseconds",
-    "customer_id": "the paying customer (Revenium's subscriber id)",
-    "subscription_tier": "the customer's plan: starter, pro or enterprise",
-    "organization_id": "the customer's organization",
-    "product_id": "your product that made the call",
-    "feature_id": "the product feature that made the call",
-    "task_type": "what the call did: chat, summarization, code_generation, ...",
-    "environment": "production, staging or development",
-    "request_id": "the user request that caused the call (one request may make several calls)",
-    "trace_id": "the distributed trace the call belongs to",
-    "user_agent": "the client app and version",
-    "session_id": "the end user's session or conversation",
-    "status": "extra: success, error or timeout",
-    "stop_reason": "extra: Revenium's stopReason (END, ERROR, TIMEOUT, TOKEN_LIMIT, ...)",
-    "region": "extra: the provider region that served the call",
-}
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of the record: its type, its wire field, its rules and its meaning.
+
+    ``wire`` is the completion-body field (dotted for a nested one, ``subscriber.id``);
+    ``read_also`` lists deprecated wire names read back when ``wire`` is absent; ``values``
+    are the allowed values (checked by ``io`` on load, and on the wire when ``kind`` is
+    ``"enum"``); ``in_plan`` marks the showcase plan's nineteen CSV columns.
+
+    Example:
+        >>> col = COLUMN["product_id"]
+        >>> col.wire, col.kind, col.max_length, col.read_also
+        ('productName', 'tag', 224, ('productId',))
+    """
+
+    name: str
+    dtype: str
+    kind: Kind
+    wire: str
+    description: str
+    wire_note: str = "unchanged"
+    required: Required = "no"
+    max_length: int | None = None
+    values: tuple[str, ...] = ()
+    read_also: tuple[str, ...] = ()
+    in_plan: bool = True
+
+
+_TIME = "datetime64[ns, UTC]"
+_CAT = "category"
+_ID = "string[pyarrow]"  # high-cardinality identifiers: Arrow-backed strings (compact, fast)
+# low-cardinality text is pandas ``category`` (10M rows stay small; group with observed=True)
+
+#: The record, in column order: the plan's nineteen CSV columns, then three extras.
+COLUMNS: Final[tuple[Column, ...]] = (
+    Column(
+        name="timestamp",
+        dtype=_TIME,
+        kind="time",
+        wire="requestTime",
+        description="when the AI call started (UTC)",
+        wire_note="UTC ISO 8601 with Z; fractional seconds only when present",
+        required="always",
+    ),
+    Column(
+        name="call_id",
+        dtype=_ID,
+        kind="text",
+        wire="transactionId",
+        description="the call's own unique id; Revenium's transactionId",
+        wire_note="the call's own id; anchors deduplication",
+        required="always",
+    ),
+    Column(
+        name="provider",
+        dtype=_CAT,
+        kind="text",
+        wire="provider",
+        description="provider slug: openai, anthropic, google, mistral, cohere, aws-bedrock, "
+        "azure-openai",
+        wire_note="slug -> SDK name: openai->OpenAI, anthropic->Anthropic, google->Google, "
+        "mistral->Mistral, cohere->Cohere, aws-bedrock->AWS, azure-openai->Azure; "
+        "others unchanged",
+        required="always",
+    ),
+    Column(
+        name="model",
+        dtype=_CAT,
+        kind="text",
+        wire="model",
+        description="model name as the provider bills it",
+        required="always",
+    ),
+    Column(
+        name="input_tokens",
+        dtype="int64",
+        kind="count",
+        wire="inputTokenCount",
+        description="prompt tokens billed",
+        wire_note="integer >= 0",
+        required="always",
+    ),
+    Column(
+        name="output_tokens",
+        dtype="int64",
+        kind="count",
+        wire="outputTokenCount",
+        description="completion tokens billed",
+        wire_note="integer >= 0",
+        required="always",
+    ),
+    Column(
+        name="cost_usd",
+        dtype="float64",
+        kind="money",
+        wire="totalCost",
+        description="cost of the call in US dollars, from the price catalog",
+        wire_note="cost override in USD; omitted when unknown (NaN) so Revenium prices it; "
+        "read back from inputTokenCost + outputTokenCost when absent",
+        required="in files",
+    ),
+    Column(
+        name="latency_ms",
+        dtype="int64",
+        kind="count",
+        wire="requestDuration",
+        description="time from request to full response, milliseconds",
+        wire_note="milliseconds",
+        required="always",
+    ),
+    Column(
+        name="customer_id",
+        dtype=_CAT,
+        kind="tag",
+        wire="subscriber.id",
+        description="the paying customer (Revenium's subscriber id)",
+        wire_note="the paying customer",
+        required="in files",
+        max_length=TAG_MAX_LENGTH,
+    ),
+    Column(
+        name="subscription_tier",
+        dtype=_CAT,
+        kind="tag",
+        wire="subscriptionTier",
+        description="the customer's plan: starter, pro or enterprise",
+        wire_note="starter / pro / enterprise",
+        max_length=TAG_MAX_LENGTH,
+        values=SUBSCRIPTION_TIERS,
+    ),
+    Column(
+        name="organization_id",
+        dtype=_CAT,
+        kind="tag",
+        wire="organizationName",
+        description="the customer's organization",
+        wire_note="replaces the deprecated organizationId (read as fallback)",
+        max_length=TAG_MAX_LENGTH,
+        read_also=("organizationId",),
+    ),
+    Column(
+        name="product_id",
+        dtype=_CAT,
+        kind="tag",
+        wire="productName",
+        description="your product that made the call",
+        wire_note="replaces the deprecated productId (read as fallback); at most 224 characters",
+        max_length=PRODUCT_MAX_LENGTH,
+        read_also=("productId",),
+    ),
+    Column(
+        name="feature_id",
+        dtype=_CAT,
+        kind="tag",
+        wire="agent",
+        description="the product feature that made the call",
+        wire_note="the product feature that made the call (Revenium's attribution dimension)",
+        max_length=TAG_MAX_LENGTH,
+    ),
+    Column(
+        name="task_type",
+        dtype=_CAT,
+        kind="tag",
+        wire="taskType",
+        description="what the call did: chat, summarization, code_generation, ...",
+        max_length=TAG_MAX_LENGTH,
+    ),
+    Column(
+        name="environment",
+        dtype=_CAT,
+        kind="tag",
+        wire="environment",
+        description="production, staging or development",
+        max_length=TAG_MAX_LENGTH,
+        values=ENVIRONMENTS,
+    ),
+    Column(
+        name="request_id",
+        dtype=_ID,
+        kind="free",
+        wire="requestId",
+        description="the user request that caused the call (one request may make several calls)",
+        wire_note="extension key (no Revenium field)",
+    ),
+    Column(
+        name="trace_id",
+        dtype=_ID,
+        kind="tag",
+        wire="traceId",
+        description="the distributed trace the call belongs to",
+        max_length=TAG_MAX_LENGTH,
+    ),
+    Column(
+        name="user_agent",
+        dtype=_CAT,
+        kind="free",
+        wire="userAgent",
+        description="the client app and version",
+        wire_note="extension key (no Revenium field)",
+    ),
+    Column(
+        name="session_id",
+        dtype=_ID,
+        kind="free",
+        wire="sessionId",
+        description="the end user's session or conversation",
+        wire_note="extension key (no Revenium field)",
+    ),
+    Column(
+        name="status",
+        dtype=_CAT,
+        kind="free",
+        wire="status",
+        description="extra: success, error or timeout",
+        wire_note="extension key, always sent (null when unknown); implied by stopReason if absent",
+        values=STATUSES,
+        in_plan=False,
+    ),
+    Column(
+        name="stop_reason",
+        dtype=_CAT,
+        kind="enum",
+        wire="stopReason",
+        description="extra: Revenium's stopReason (END, ERROR, TIMEOUT, TOKEN_LIMIT, ...)",
+        wire_note="required on the wire; implied by status when empty (then "
+        "stopReasonDerived=true)",
+        values=STOP_REASONS,
+        in_plan=False,
+    ),
+    Column(
+        name="region",
+        dtype=_CAT,
+        kind="tag",
+        wire="region",
+        description="extra: the provider region that served the call",
+        max_length=TAG_MAX_LENGTH,
+        in_plan=False,
+    ),
+)
+
+#: Column name -> its ``Column``.
+COLUMN: Final[dict[str, Column]] = {c.name: c for c in COLUMNS}
+ALL_COLUMNS: Final[tuple[str, ...]] = tuple(COLUMN)
+#: The showcase plan's CSV schema, in its column order (every input file must have them).
+RECORD_COLUMNS: Final[tuple[str, ...]] = tuple(c.name for c in COLUMNS if c.in_plan)
+#: Extras the analyses need, always after the plan's columns (optional as input columns).
+EXTRA_COLUMNS: Final[tuple[str, ...]] = tuple(c.name for c in COLUMNS if not c.in_plan)
+#: Columns that must be present in any input file.
+REQUIRED_COLUMNS: Final[tuple[str, ...]] = RECORD_COLUMNS
+#: pandas dtype of every column.
+DTYPES: Final[dict[str, str]] = {c.name: c.dtype for c in COLUMNS}
+INT_COLUMNS: Final[tuple[str, ...]] = tuple(c.name for c in COLUMNS if c.dtype == "int64")
+FLOAT_COLUMNS: Final[tuple[str, ...]] = tuple(c.name for c in COLUMNS if c.dtype == "float64")
+TIME_COLUMNS: Final[tuple[str, ...]] = tuple(c.name for c in COLUMNS if c.dtype == _TIME)
+CATEGORY_COLUMNS: Final[tuple[str, ...]] = tuple(c.name for c in COLUMNS if c.dtype == _CAT)
+ID_COLUMNS: Final[tuple[str, ...]] = tuple(c.name for c in COLUMNS if c.dtype == _ID)
+#: What each column means.
+DESCRIPTIONS: Final[dict[str, str]] = {c.name: c.description for c in COLUMNS}
 
 
 def schema_table() -> pd.DataFrame:
-    """Return the record's columns with dtype and meaning, in order (for the book).
+    """Return the record's columns with dtype, rule and meaning, in order (for the book).
 
     Example:
-        >>> schema_table().loc[0, "column"]
-        'timestamp'
+        >>> t = schema_table()
+        >>> t.loc[0, "column"], t.loc[6, "required"]
+        ('timestamp', 'in files')
     """
+    import pandas as pd
+
     return pd.DataFrame(
         {
-            "column": list(ALL_COLUMNS),
-            "dtype": [DTYPES[c] for c in ALL_COLUMNS],
-            "in plan's CSV": [c in RECORD_COLUMNS for c in ALL_COLUMNS],
-            "meaning": [DESCRIPTIONS[c] for c in ALL_COLUMNS],
+            "column": [c.name for c in COLUMNS],
+            "dtype": [c.dtype for c in COLUMNS],
+            "required": [c.required for c in COLUMNS],
+            "in plan's CSV": [c.in_plan for c in COLUMNS],
+            "meaning": [c.description for c in COLUMNS],
         }
     )
 
@@ -150,4 +361,6 @@ def empty_calls() -> pd.DataFrame:
         >>> empty_calls().dtypes["cost_usd"]
         dtype('float64')
     """
-    return pd.DataFrame({c: pd.Series(dtype=DTYPES[c]) for c in ALL_COLUMNS})
+    import pandas as pd
+
+    return pd.DataFrame({c.name: pd.Series(dtype=c.dtype) for c in COLUMNS})

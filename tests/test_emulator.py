@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from showcase_lib.emulator import Emulator
-from showcase_lib.metering.wire import frame_to_wire, record_to_wire
+from showcase_lib.emulator import Emulator, ServerOptions
 from showcase_lib.schema import ALL_COLUMNS, DTYPES
+from showcase_lib.wire import frame_to_wire, record_to_wire
 
 KEY = "rev_test_" + "s3cret" * 4
 
@@ -109,6 +109,7 @@ def test_unknown_keys_are_accepted(client, emu):
     r = post(client, body(2, operationType="CHAT", brandNewField=[1, {"x": None}]))
     assert r.status_code == 201
     assert emu.events()[0]["brandNewField"] == [1, {"x": None}]
+    assert emu.stats()["unknown_keys"] == {"brandNewField": 1}  # allowed, and reported
 
 
 @pytest.mark.parametrize(
@@ -131,7 +132,10 @@ def test_bad_json_is_400(client, content, error):
 
 
 def test_body_too_large_is_413():
-    with Emulator(api_key=KEY, max_body_bytes=2048) as small, httpx.Client() as c:
+    with (
+        Emulator(api_key=KEY, options=ServerOptions(max_body_bytes=2048)) as small,
+        httpx.Client() as c,
+    ):
         r = c.post(small.completions_url, content=b"x" * 100_000, headers={"x-api-key": KEY})
         assert r.status_code == 413
         assert r.json()["error"] == "payload_too_large"

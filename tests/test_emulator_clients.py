@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from showcase_lib.emulator import Emulator
-from showcase_lib.metering.wire import record_to_wire
+from showcase_lib.emulator import Emulator, ServerOptions
+from showcase_lib.wire import record_to_wire
 
 KEY = "rev_clients_test_" + "k" * 16
 VALID = record_to_wire(
@@ -39,7 +39,7 @@ VALID = record_to_wire(
 
 @pytest.fixture(scope="module")
 def emu():
-    with Emulator(api_key=KEY, max_body_bytes=64 * 1024) as e:
+    with Emulator(api_key=KEY, options=ServerOptions(max_body_bytes=64 * 1024)) as e:
         yield e
 
 

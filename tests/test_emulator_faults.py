@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from showcase_lib.emulator import Emulator, FaultConfig, FaultInjector, Outage
-from showcase_lib.metering.wire import record_to_wire
+from showcase_lib.emulator import Emulator, FaultConfig, Outage
+from showcase_lib.emulator._faults import FaultInjector
+from showcase_lib.wire import record_to_wire
 
 KEY = "rev_faults_test_key"
 

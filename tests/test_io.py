@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import pytest
@@ -81,33 +82,49 @@ def test_conform_types_a_text_frame(calls):
     assert (out["input_tokens"].to_numpy() == calls["input_tokens"].head(50).to_numpy()).all()
 
 
-@pytest.mark.parametrize(
-    ("row", "column", "raw", "expected"),
-    [
-        (17, "input_tokens", "abc", "row 17, column 'input_tokens': 'abc' is not an integer"),
-        (3, "output_tokens", "12.5", "row 3, column 'output_tokens': '12.5' is not an integer"),
-        (40, "cost_usd", "-0.5", "row 40, column 'cost_usd': '-0.5' is negative"),
-        (8, "latency_ms", "fast", "row 8, column 'latency_ms': 'fast' is not an integer"),
-        (
-            5,
-            "subscription_tier",
-            "Pro",
-            "row 5, column 'subscription_tier': 'Pro' is not one of starter, pro, enterprise",
-        ),
-        (9, "timestamp", "yesterday", "row 9, column 'timestamp': 'yesterday' is not an ISO 8601"),
-        (12, "model", "", "row 12, column 'model': value is missing"),
-        (2, "status", "ok", "row 2, column 'status': 'ok' is not one of success, error, timeout"),
-    ],
-)
-def test_errors_name_row_column_and_value(tmp_path, calls, row, column, raw, expected):
+class BadCell(NamedTuple):
+    """One edited CSV cell and the start of the error it must raise."""
+
+    row: int
+    column: str
+    raw: str
+    expected: str
+
+
+BAD_CELLS = [
+    BadCell(17, "input_tokens", "abc", "row 17, column 'input_tokens': 'abc' is not an integer"),
+    BadCell(3, "output_tokens", "12.5", "row 3, column 'output_tokens': '12.5' is not an integer"),
+    BadCell(40, "cost_usd", "-0.5", "row 40, column 'cost_usd': '-0.5' is negative"),
+    BadCell(8, "latency_ms", "fast", "row 8, column 'latency_ms': 'fast' is not an integer"),
+    BadCell(
+        5,
+        "subscription_tier",
+        "Pro",
+        "row 5, column 'subscription_tier': 'Pro' is not one of starter, pro, enterprise",
+    ),
+    BadCell(
+        9, "timestamp", "yesterday", "row 9, column 'timestamp': 'yesterday' is not an ISO 8601"
+    ),
+    BadCell(12, "model", "", "row 12, column 'model': value is missing"),
+    BadCell(
+        2, "status", "ok", "row 2, column 'status': 'ok' is not one of success, error, timeout"
+    ),
+    # the two columns a file needs although the wire may omit them (schema: "in files")
+    BadCell(6, "cost_usd", "", "row 6, column 'cost_usd': value is missing"),
+    BadCell(7, "customer_id", "", "row 7, column 'customer_id': value is missing"),
+]
+
+
+@pytest.mark.parametrize("cell", BAD_CELLS, ids=lambda c: f"{c.column}={c.raw!r}")
+def test_errors_name_row_column_and_value(tmp_path, calls, cell):
     good = tmp_path / "good.csv"
     save_calls(calls.head(60), good)
     bad = tmp_path / "bad.csv"
-    _edit_csv(good, bad, {(row, column): raw})
+    _edit_csv(good, bad, {(cell.row, cell.column): cell.raw})
     with pytest.raises(RecordError) as info:
         load_calls(bad)
-    assert str(info.value).startswith(expected)
-    assert (info.value.row, info.value.column) == (row, column)
+    assert str(info.value).startswith(cell.expected)
+    assert (info.value.row, info.value.column) == (cell.row, cell.column)
     assert isinstance(info.value, ValueError)
 
 

@@ -539,7 +539,7 @@ def test_fields_table_and_wire_mapping():
     assert list(t["field"]) == [f.name for f in FIELDS]
     assert t.loc[t.field == "session_id", "otel"].item() == "gen_ai.conversation.id"
     assert set(t.loc[t.required == "required", "field"]) == set(REQUIRED_FIELDS)
-    wire = pytest.importorskip("showcase_lib.metering.wire")
+    wire = pytest.importorskip("showcase_lib.wire")
     theirs = {rec: w for rec, w, _ in wire.MAPPING}
     for f in FIELDS:
         if f.name in theirs:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from showcase_lib.metering import wire
+from showcase_lib import wire
 from showcase_lib.schema import ALL_COLUMNS, DTYPES, STATUSES, STOP_REASONS
 
 
@@ -59,7 +59,7 @@ def test_mapping_covers_every_record_column():
         assert col in mapped, col
     table = wire.mapping_table()
     assert list(table.columns) == ["record field", "wire field", "note"]
-    assert set(wire.REQUIRED_WIRE_FIELDS) <= set(table["wire field"])
+    assert set(wire.CompletionBody.__required_keys__) <= set(table["wire field"])
 
 
 def test_record_to_wire_required_fields():
@@ -131,7 +131,7 @@ record_strategy = st.fixed_dictionaries(
             lambda ns: pd.Timestamp(ns, tz="UTC")
         ),
         "call_id": text.filter(lambda s: s.strip() != ""),
-        "provider": st.sampled_from([*wire.PROVIDER_NAMES, "perplexity", "xai"]),
+        "provider": st.sampled_from([*wire._PROVIDER_NAMES, "perplexity", "xai"]),
         "model": text.filter(lambda s: s.strip() != ""),
         "input_tokens": st.integers(0, 10**9),
         "output_tokens": st.integers(0, 10**9),
@@ -187,15 +187,21 @@ def test_frame_round_trip_property(recs):
     ],
 )
 def test_provider_mapping_both_ways(slug, name):
-    assert wire.provider_to_wire(slug) == name
-    assert wire.provider_from_wire(name) == slug
+    assert wire.record_to_wire(base_record(provider=slug))["provider"] == name
+    assert wire.wire_to_record(sdk_body(provider=name))["provider"] == slug
 
 
-def test_provider_aliases_from_other_clients():
-    assert wire.provider_from_wire("OPENAI") == "openai"
-    assert wire.provider_from_wire("ANTHROPIC") == "anthropic"
-    assert wire.provider_from_wire("Amazon Bedrock") == "aws-bedrock"
-    assert wire.provider_from_wire("Azure OpenAI") == "azure-openai"
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("OPENAI", "openai"),
+        ("ANTHROPIC", "anthropic"),
+        ("Amazon Bedrock", "aws-bedrock"),
+        ("Azure OpenAI", "azure-openai"),
+    ],
+)
+def test_provider_aliases_from_other_clients(name, slug):
+    assert wire.wire_to_record(sdk_body(provider=name))["provider"] == slug
 
 
 def sdk_body(**over):
@@ -347,7 +353,7 @@ def test_frame_to_wire_accepts_plain_dtypes_and_missing_optional_columns():
 
 
 def test_format_times_uses_only_needed_precision():
-    out = wire.format_times([0, 10**6, 10**3, 1]).tolist()
+    out = wire._format_times([0, 10**6, 10**3, 1]).tolist()
     assert out == [
         "1970-01-01T00:00:00Z",
         "1970-01-01T00:00:00.001Z",
@@ -359,28 +365,11 @@ def test_format_times_uses_only_needed_precision():
 @settings(max_examples=300, deadline=None)
 @given(st.integers(-(2**63) + 1, 2**63 - 1))
 def test_format_time_matches_format_times(ns):
-    assert wire.format_time(ns) == wire.format_times([ns]).tolist()[0]
+    assert wire.format_time(ns) == wire._format_times([ns]).tolist()[0]
     for unit in (10**3, 10**6, 10**9):  # the shorter fractions
         v = ns // unit * unit
         if v > -(2**63):
-            assert wire.format_time(v) == wire.format_times([v]).tolist()[0]
-
-
-def _checked(rec):
-    try:
-        return wire._record_to_wire_checked(rec)
-    except (ValueError, TypeError) as exc:
-        return exc
-
-
-@settings(max_examples=200, deadline=None)
-@given(record_strategy)
-def test_typical_records_take_the_fast_path_with_the_same_body(rec):
-    fast = wire._typical_to_wire(rec)
-    assert fast is not None  # the tracker's records must not fall back to the slow path
-    slow = wire._record_to_wire_checked(rec)
-    assert list(fast.items()) == list(slow.items())  # same keys, order and values
-    assert wire.validate_wire(fast) == []
+            assert wire.format_time(v) == wire._format_times([v]).tolist()[0]
 
 
 # values that are valid, borderline or invalid, of every type a record may carry
@@ -430,20 +419,16 @@ odd_record = st.builds(
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(odd_record)
-def test_fast_path_never_accepts_what_the_checked_path_rejects(rec):
-    fast = wire._typical_to_wire(rec)
-    slow = _checked(rec)
-    if fast is not None:
-        assert not isinstance(slow, Exception), slow
-        assert list(fast.items()) == list(slow.items())
-        assert wire.validate_wire(fast) == []
-    # the public function is one or the other
+def test_record_to_wire_raises_or_returns_a_valid_body(rec):
+    """The scalar mapper and the body schema come from one table: whatever the mapper
+    accepts, the schema accepts; whatever it refuses is named by record field."""
     try:
-        public = wire.record_to_wire(rec)
-    except (ValueError, TypeError) as exc:
-        assert isinstance(slow, Exception) and str(exc) == str(slow)
+        body = wire.record_to_wire(rec)
+    except ValueError as exc:
+        named = str(exc).split("=", 1)[0]
+        assert named in ALL_COLUMNS, str(exc)
     else:
-        assert list(public.items()) == list(slow.items())
+        assert wire.validate_wire(json.loads(json.dumps(body, allow_nan=False))) == []
 
 
 def test_out_of_range_times_are_named_errors():
@@ -485,26 +470,32 @@ ODD_WIRE_VALUES = [
     "STANDARD",
 ]
 odd_wire_value = st.sampled_from(ODD_WIRE_VALUES)
-wire_keys = st.sampled_from(
-    sorted({*wire.REQUIRED_WIRE_FIELDS, *wire._OPTIONAL_KINDS, "unknownKey"})
-)
+WIRE_KEYS = {
+    *wire.CompletionBody.__required_keys__,
+    *wire.CompletionBody.__optional_keys__,
+    "unknownKey",
+}
+wire_keys = st.sampled_from(sorted(WIRE_KEYS))
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(record_strategy, st.dictionaries(wire_keys, odd_wire_value, max_size=3), st.booleans())
-def test_quick_body_check_agrees_with_the_detailed_one(rec, over, drop):
+def test_body_check_names_only_the_changed_fields(rec, over, drop):
     body = json.loads(json.dumps(wire.record_to_wire(rec)))
-    assert wire._valid_dict(body)  # what the tracker sends takes the quick check
+    assert wire.validate_wire(body) == []  # what the tracker sends is valid
     body.update(over)
     if drop and over:
         del body[next(iter(over))]
-    detailed = wire._field_errors(body)
-    if wire._valid_dict(body):
-        assert detailed == []
-    assert wire.validate_wire(body) == detailed
+    errors = wire.validate_wire(body)
+    assert {e.field.split(".")[0] for e in errors} <= set(over)
+    if errors:
+        with pytest.raises(wire.WireError):
+            wire.wire_to_record(body)
+    else:
+        wire.wire_to_record(body)
 
 
-def test_quick_body_check_agrees_on_every_single_field_change():
+def test_body_check_on_every_single_field_change():
     base = json.loads(
         json.dumps(
             wire.record_to_wire(
@@ -514,18 +505,83 @@ def test_quick_body_check_agrees_on_every_single_field_change():
             )
         )
     )
-    assert wire._valid_dict(base)
-    keys = sorted({*wire.REQUIRED_WIRE_FIELDS, *wire._OPTIONAL_KINDS, "unknownKey"})
-    checked = quick = 0
-    for key in keys:
+    assert wire.validate_wire(base) == []
+    checked = accepted = 0
+    for key in sorted(WIRE_KEYS):
         for value in ODD_WIRE_VALUES:
-            body = {**base, key: value}
-            detailed = wire._field_errors(body)
-            if wire._valid_dict(body):
-                quick += 1
-                assert detailed == [], (key, value, detailed)
-            assert wire.validate_wire(body) == detailed
+            errors = wire.validate_wire({**base, key: value})
+            assert all(e.field.split(".")[0] == key for e in errors), (key, value, errors)
+            for e in errors:
+                assert e.value is None or e.field == "subscriber.credential" or e.value != ""
+            accepted += not errors
             checked += 1
-        body = {k: v for k, v in base.items() if k != key}
-        assert not wire._valid_dict(body) or wire._field_errors(body) == []
-    assert checked > 1000 and 100 < quick < checked  # both outcomes exercised
+        removed = wire.validate_wire({k: v for k, v in base.items() if k != key})
+        if key in wire.CompletionBody.__required_keys__:
+            assert [e.message for e in removed] == [f"{key} is required"]
+        else:
+            assert removed == []
+    assert checked > 1000 and 100 < accepted < checked  # both outcomes exercised
+
+
+def test_credential_values_are_never_echoed():
+    errors = wire.validate_wire(sdk_body(subscriber={"id": "c", "credential": {"value": 1}}))
+    assert [(e.field, e.value) for e in errors] == [("subscriber.credential", None)]
+
+
+def test_unknown_keys_are_allowed_and_reported():
+    body = sdk_body(myTeam="search", subscriber={"id": "c"})
+    assert wire.validate_wire(body) == []
+    assert wire.unknown_keys(body) == ["myTeam"]
+
+
+def test_product_name_limit_is_the_metadata_limit():
+    """Regression: the wire allowed 255 characters in productName while the metadata rules
+    (and Revenium) allow 224; both now read the one table."""
+    from showcase_lib.metadata.fields import FIELDS_BY_NAME
+
+    assert FIELDS_BY_NAME["product_id"].max_length == 224
+    errors = wire.validate_wire(sdk_body(productName="p" * 225))
+    assert [e.reason for e in errors] == ["must be at most 224 characters (got 225)"]
+    with pytest.raises(ValueError, match="product_id='ppp"):
+        wire.record_to_wire(base_record(product_id="p" * 225))
+    df = make_frame(3)
+    df["product_id"] = "p" * 225
+    with pytest.raises(ValueError, match=r"product_id='ppp.* at row 0 must be at most 224"):
+        list(wire.frame_to_wire(df))
+
+
+def test_one_table_drives_schema_io_metadata_and_the_book():
+    from showcase_lib import io, schema
+    from showcase_lib.metadata.fields import FIELDS_BY_NAME
+
+    mapped = {rec: w for rec, w, _ in wire.MAPPING}
+    for col in schema.COLUMNS:
+        assert mapped[col.name] == col.wire
+        assert schema.DTYPES[col.name] == col.dtype
+        if col.name in FIELDS_BY_NAME:
+            assert FIELDS_BY_NAME[col.name].wire == col.wire
+            # free-text extension keys have no wire limit; metadata caps them at a tag's
+            assert FIELDS_BY_NAME[col.name].max_length == (col.max_length or 255)
+    always = {c.name for c in schema.COLUMNS if c.required == "always"}
+    assert always < set(io.REQUIRED_VALUES)
+    assert set(io.REQUIRED_VALUES) - always == {"cost_usd", "customer_id"}
+    wire_required = {f for f in wire.CompletionBody.__required_keys__}
+    assert {mapped[c] for c in always} <= wire_required
+
+
+def test_mappers_work_when_pandas_is_first_imported_by_them():
+    """The wire imports pandas and numpy on first use (the emulator's server never needs
+    them); in a fresh interpreter the first mapper call must still work."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from showcase_lib import wire\n"
+        "assert 'pandas' not in sys.modules\n"
+        "rec = {'timestamp': '2026-01-01T00:00:00.5Z', 'call_id': 'c', 'provider': 'openai',"
+        " 'model': 'm', 'input_tokens': 1, 'output_tokens': 2, 'latency_ms': 3}\n"
+        "body = wire.record_to_wire(rec)\n"
+        "assert body['requestTime'] == '2026-01-01T00:00:00.500Z', body\n"
+        "assert wire.wire_to_frame([body]).shape == (1, 22)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -1,11 +1,13 @@
 """A Revenium-compatible metering API on loopback: real HTTP, faults, idempotent durable store.
 
 Start it in-process (a background thread) or as a subprocess, point any client at
-``emu.base_url`` with ``emu.api_key``, then read back what arrived.
+``emu.base_url`` with ``emu.api_key``, then read back what arrived. The emulator needs only
+the standard library, pydantic and the wire mapping (``showcase_lib.wire``): no HTTP client
+stack and nothing of the tracker (a test checks it).
 
 Example:
     >>> import httpx, pandas as pd
-    >>> from showcase_lib.metering.wire import record_to_wire
+    >>> from showcase_lib.wire import record_to_wire
     >>> rec = {"timestamp": pd.Timestamp("2026-01-01T00:00:00Z"), "call_id": "c1",
     ...        "provider": "openai", "model": "gpt-4o-mini", "input_tokens": 10,
     ...        "output_tokens": 5, "latency_ms": 300, "cost_usd": 0.0001}
@@ -15,23 +17,18 @@ Example:
     ...     (r.status_code, r.json()["resourceType"], emu.records()["call_id"].tolist())
     (201, 'metering', ['c1'])
 
-Command line: ``python -m showcase_lib.emulator --host 127.0.0.1 --port PORT --api-key KEY``.
+Command line: ``python -m showcase_lib.emulator --host 127.0.0.1 --port PORT --api-key KEY``
+(the key may come from the ``SHOWCASE_EMULATOR_API_KEY`` environment variable instead).
 """
 
-from showcase_lib.emulator.faults import FaultConfig, FaultInjector, Outage
-from showcase_lib.emulator.runner import API_KEY_ENV, Emulator, new_api_key
-from showcase_lib.emulator.server import ENDPOINTS, EmulatorServer
-from showcase_lib.emulator.store import Store, read_bodies
+from showcase_lib.emulator._faults import FaultConfig, Outage
+from showcase_lib.emulator._runner import Emulator
+from showcase_lib.emulator._server import EmulatorServer, ServerOptions
 
 __all__ = [
-    "API_KEY_ENV",
-    "ENDPOINTS",
     "Emulator",
     "EmulatorServer",
     "FaultConfig",
-    "FaultInjector",
     "Outage",
-    "Store",
-    "new_api_key",
-    "read_bodies",
+    "ServerOptions",
 ]

@@ -4,7 +4,10 @@ Schema, the audit and the book all read.
 Each field says whether it is required, its allowed values or identifier format, its length
 limit (Revenium stores text tags in 255-character columns; ``productName`` has 224 because
 Revenium derives a longer name from it), and the Revenium wire field and OpenTelemetry GenAI
-attribute it maps to, where one exists.
+attribute it maps to, where one exists. For the fields that are record columns, the wire field
+and the length limit are read from the record's table (``showcase_lib.schema.COLUMNS``), the
+same facts the wire mappers and validator use; only metadata-only fields (user, component,
+subscription ids) state their wire name here.
 
 Decisions documented here:
 
@@ -34,7 +37,9 @@ from typing import Final
 
 import pandas as pd
 
-from showcase_lib.schema import ENVIRONMENTS, SUBSCRIPTION_TIERS
+from showcase_lib.schema import COLUMN, ENVIRONMENTS, SUBSCRIPTION_TIERS, TAG_MAX_LENGTH
+
+__all__ = ["FIELDS", "FieldSpec", "fields_table"]
 
 #: Task types, shared with the simulator (``showcase_lib.simulation``).
 TASK_TYPES: Final[tuple[str, ...]] = (
@@ -50,8 +55,8 @@ TASK_TYPES: Final[tuple[str, ...]] = (
     "moderation",
 )
 
-#: Revenium's longest text-tag column.
-MAX_LENGTH: Final[int] = 255
+#: Revenium's longest text-tag column (also the limit here for our free-text extension keys).
+MAX_LENGTH: Final[int] = TAG_MAX_LENGTH
 
 # Building blocks of the identifier formats (anchored; RE2- and Python-compatible, so the same
 # text drives the single-record path (``re``), the vectorised path (pyarrow / RE2) and the
@@ -113,6 +118,12 @@ def _prefixed(prefix: str, body: str) -> str:
     return rf"^{prefix}{body}$"
 
 
+def _record(name: str) -> dict[str, object]:
+    """The wire field and length limit of a record column, from the record's table."""
+    col = COLUMN[name]
+    return {"wire": col.wire, "max_length": col.max_length or MAX_LENGTH}
+
+
 FIELDS: Final[tuple[FieldSpec, ...]] = (
     # identity
     FieldSpec(
@@ -124,8 +135,8 @@ FIELDS: Final[tuple[FieldSpec, ...]] = (
         pattern=_prefixed("cust_", _LOWER_SLUG),
         format_hint="'cust_' then lowercase letters/digits, '_' or '-' between words",
         prefix="cust_",
-        wire="subscriber.id",
         note="Revenium's subscriber is the metered party; the book bills customers.",
+        **_record("customer_id"),
     ),
     FieldSpec(
         "organization_id",
@@ -136,8 +147,8 @@ FIELDS: Final[tuple[FieldSpec, ...]] = (
         pattern=_prefixed("org_", _LOWER_SLUG),
         format_hint="'org_' then lowercase letters/digits",
         prefix="org_",
-        wire="organizationName",
         note="organizationId is deprecated on the wire.",
+        **_record("organization_id"),
     ),
     FieldSpec(
         "user_id",
@@ -161,9 +172,8 @@ FIELDS: Final[tuple[FieldSpec, ...]] = (
         "product_a",
         pattern=SLUG,
         format_hint="lowercase snake/kebab name starting with a letter",
-        max_length=224,
-        wire="productName",
         note="224 characters: Revenium builds a longer name from it in a 255 column.",
+        **_record("product_id"),
     ),
     FieldSpec(
         "feature_id",
@@ -173,8 +183,8 @@ FIELDS: Final[tuple[FieldSpec, ...]] = (
         "chat",
         pattern=SLUG,
         format_hint="lowercase snake/kebab name starting with a letter",
-        wire="agent",
         note="Revenium's attribution dimension for the part of a product that made the call.",
+        **_record("feature_id"),
     ),
     FieldSpec(
         "component_id",
@@ -197,8 +207,8 @@ FIELDS: Final[tuple[FieldSpec, ...]] = (
         "pro",
         allowed=SUBSCRIPTION_TIERS,
         recommended=True,
-        wire="subscriptionTier",
         note="Optional (internal traffic has no tier) but recommended.",
+        **_record("subscription_tier"),
     ),
     FieldSpec(
         "subscription_id",
@@ -219,9 +229,9 @@ FIELDS: Final[tuple[FieldSpec, ...]] = (
         "Where the call ran.",
         "production",
         allowed=ENVIRONMENTS,
-        wire="environment",
         otel="deployment.environment.name",
         note="Required here: non-production spend must not hide in production margins.",
+        **_record("environment"),
     ),
     FieldSpec(
         "task_type",
@@ -231,9 +241,9 @@ FIELDS: Final[tuple[FieldSpec, ...]] = (
         "chat",
         allowed=TASK_TYPES,
         recommended=True,
-        wire="taskType",
         otel="gen_ai.operation.name",
         note="OTel's operation names (chat, embeddings, ...) are coarser.",
+        **_record("task_type"),
     ),
     FieldSpec(
         "session_id",
@@ -243,9 +253,9 @@ FIELDS: Final[tuple[FieldSpec, ...]] = (
         "sess_abc",
         pattern=OPAQUE_ID,
         format_hint="an opaque id: letters, digits, '_', '.', ':', '-'",
-        wire="sessionId",
         otel="gen_ai.conversation.id",
         note="Extension key (no Revenium field).",
+        **_record("session_id"),
     ),
     # tracking
     FieldSpec(
@@ -256,8 +266,8 @@ FIELDS: Final[tuple[FieldSpec, ...]] = (
         "req_123",
         pattern=OPAQUE_ID,
         format_hint="an opaque id: letters, digits, '_', '.', ':', '-'",
-        wire="requestId",
         note="Extension key (no Revenium field); not transactionId, which is call_id.",
+        **_record("request_id"),
     ),
     FieldSpec(
         "trace_id",
@@ -267,9 +277,9 @@ FIELDS: Final[tuple[FieldSpec, ...]] = (
         "trace_xyz",
         pattern=OPAQUE_ID,
         format_hint="an opaque id: letters, digits, '_', '.', ':', '-'",
-        wire="traceId",
         otel="trace_id (W3C trace context)",
         note="OTel carries it in the span context, not as an attribute.",
+        **_record("trace_id"),
     ),
     FieldSpec(
         "user_agent",
@@ -279,9 +289,9 @@ FIELDS: Final[tuple[FieldSpec, ...]] = (
         "web_app_v1.2",
         pattern=PRINTABLE,
         format_hint="printable ASCII without leading, trailing or double spaces",
-        wire="userAgent",
         otel="user_agent.original",
         note="Extension key; keep it low-cardinality (app and version, not a browser string).",
+        **_record("user_agent"),
     ),
 )
 

@@ -87,20 +87,27 @@ def error_body(error: str, message: str) -> bytes:
     return json.dumps({"error": error, "message": message}).encode()
 
 
+@dataclass(frozen=True, slots=True)
+class Hooks:
+    """What the owner of a server learns from its connections.
+
+    ``connections`` is kept up to date with the open connections (so the owner can close
+    them at shutdown); ``on_error(status, path)`` is told about requests the protocol itself
+    rejects (malformed HTTP, a head or body over the limits), which never reach the handler.
+    """
+
+    connections: set[HttpProtocol] = field(default_factory=set)
+    on_error: Callable[[int, str], None] | None = None
+
+
 class HttpProtocol(asyncio.Protocol):
     """One client connection. Requests are answered in order, one at a time."""
 
-    def __init__(
-        self,
-        handler: Handler,
-        max_body_bytes: int,
-        connections: set[HttpProtocol],
-        on_error: Callable[[int, str], None] | None = None,
-    ):
+    def __init__(self, handler: Handler, max_body_bytes: int, hooks: Hooks):
         self._handler = handler
-        self._on_error = on_error
+        self._on_error = hooks.on_error
         self._max_body = max_body_bytes
-        self._connections = connections
+        self._connections = hooks.connections
         self._buf = bytearray()
         self._transport: asyncio.Transport | None = None
         self._busy = False
@@ -357,20 +364,19 @@ async def start_server(
     port: int,
     *,
     max_body_bytes: int = 1024 * 1024,
-    connections: set[HttpProtocol] | None = None,
-    on_error: Callable[[int, str], None] | None = None,
+    hooks: Hooks | None = None,
 ) -> asyncio.Server:
     """Listen on ``host:port`` (0 = a free port) and serve ``handler``.
 
-    ``on_error(status, path)`` is told about requests the protocol itself rejects
-    (malformed HTTP, a head or body over the limits), which never reach the handler.
+    ``hooks`` (a :class:`Hooks`) tracks the open connections and hears of requests the
+    protocol rejects itself.
     """
-    conns = connections if connections is not None else set()
+    hooks = hooks if hooks is not None else Hooks()
     loop = asyncio.get_running_loop()
     return await loop.create_server(
-        lambda: HttpProtocol(handler, max_body_bytes, conns, on_error),
+        lambda: HttpProtocol(handler, max_body_bytes, hooks),
         host,
         port,
-        backlog=1024,
+        backlog=1024,  # a burst of ~1,000 clients connecting at once queues instead of failing
         reuse_address=True,
     )

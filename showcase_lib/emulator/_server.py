@@ -1,0 +1,677 @@
+"""The emulator's HTTP application: Revenium's metering endpoints plus an admin read-out.
+
+Routes:
+
+- ``POST /meter/v2/ai/completions``: checked against the completion schema
+  (``showcase_lib.wire.validate_wire``; unknown keys are allowed and counted in
+  ``stats()["unknown_keys"]``) and stored; siblings ``/meter/v2/ai/audio``,
+  ``/video``, ``/images``, ``/meter/v2/events`` and ``/meter/v2/tool/events`` need a JSON
+  object and are stored under their own kind.
+- ``GET /_emulator/health``, ``GET /_emulator/events?limit&offset&kind``,
+  ``GET /_emulator/stats``, ``GET|PUT|POST /_emulator/faults``, ``POST /_emulator/reset``.
+  The admin routes need no key: the server binds to loopback by default.
+
+Answers: 201 ``{id, label, resourceType: "metering", signature, created}``; errors are JSON
+``{"error": <code>, "message": ..., "errors"?: [{field, reason, value, message}]}``: 400 (bad
+JSON, bad fields: every bad field is listed), 401 (missing or wrong ``x-api-key``, compared in
+constant time), 404, 405, 409 (``idempotency_key_mismatch``, or
+``idempotency_key_in_progress`` with ``Retry-After``), 413 (body over ``max_body_bytes``).
+Injected faults: 429/5xx, latency, hangs, dropped connections (see ``faults``). A handler
+crash is a 500 counted in ``stats()["internal_errors"]`` (the fuzz tests assert it stays 0).
+
+Idempotency: a repeat of an ``Idempotency-Key`` within 24 h gets the first answer and is
+stored once (durably: keys live in the store and survive a restart). Without a key every
+request is stored (no dedup on ``transactionId``: the reference client always sends a key);
+those are counted as ``no_key``.
+
+The answer is sent only after the record is committed (group commit), so a 201 means stored.
+
+Example (async; ``showcase_lib.emulator.Emulator`` wraps this in a thread or a process):
+    >>> import asyncio, tempfile, os
+    >>> async def demo():
+    ...     db = os.path.join(tempfile.mkdtemp(), "e.db")
+    ...     srv = EmulatorServer(api_key="rev_demo", db_path=db, options=ServerOptions(port=0))
+    ...     port = await srv.start()
+    ...     await srv.stop()
+    ...     return port > 0
+    >>> asyncio.run(demo())
+    True
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import itertools
+import json
+import logging
+import math
+import secrets
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import parse_qs
+
+from pydantic import ValidationError
+
+from showcase_lib.emulator._faults import Fault, FaultConfig, FaultInjector
+from showcase_lib.emulator._protocol import (
+    DROP,
+    Drop,
+    HandlerResult,
+    Hooks,
+    HttpProtocol,
+    HttpRequest,
+    HttpResponse,
+    start_server,
+)
+from showcase_lib.emulator._store import Outcome, Pending, Store
+from showcase_lib.wire import FieldError, unknown_keys, validate_wire
+
+log = logging.getLogger("showcase_lib.emulator")
+
+#: 1 MiB: a completion body is ~0.7 KB, so this is >1000x any honest body, yet small enough
+#: that a client bug (a whole file as the body) gets a 413 instead of filling memory.
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+#: Records per group commit: at 10,000 requests/s a batch holds ~0.2 s of traffic, and one
+#: SQLite transaction of 2,000 rows commits in ~10 ms on the build machine; larger batches
+#: add latency to every request in them without raising throughput.
+MAX_BATCH = 2000
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+#: Metering endpoints (path -> kind). Only completions get the full schema check.
+ENDPOINTS: dict[str, str] = {
+    "/meter/v2/ai/completions": "completion",
+    "/meter/v2/ai/audio": "audio",
+    "/meter/v2/ai/video": "video",
+    "/meter/v2/ai/images": "image",
+    "/meter/v2/events": "event",
+    "/meter/v2/tool/events": "tool_event",
+}
+
+_ERROR_NAMES = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    429: "rate_limited",
+    500: "internal_error",
+    502: "bad_gateway",
+    503: "service_unavailable",
+    504: "gateway_timeout",
+}
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _loads(raw: bytes) -> Any:
+    return json.loads(raw, parse_constant=_reject_constant)
+
+
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> HttpResponse:
+    return HttpResponse(status, json.dumps(payload).encode(), headers or {})
+
+
+def json_error(
+    status: int,
+    error: str,
+    message: str,
+    *,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> HttpResponse:
+    """A JSON error answer: ``{"error", "message", "errors"?}``."""
+    payload: dict[str, Any] = {"error": error, "message": message}
+    if errors:
+        payload["errors"] = [e.as_dict() for e in errors]
+    return json_response(status, payload, headers)
+
+
+class _Clock:
+    """ISO 8601 ``created`` stamps, formatted once per millisecond."""
+
+    def __init__(self) -> None:
+        self._ms = -1
+        self._text = ""
+
+    def now(self) -> tuple[float, str]:
+        t = time.time()
+        ms = int(t * 1000)
+        if ms != self._ms:
+            self._ms = ms
+            dt = datetime.fromtimestamp(ms / 1000, timezone.utc)
+            self._text = dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return t, self._text
+
+
+class _Writer:
+    """Group commit: requests get a future; one task writes batches in the store's thread."""
+
+    def __init__(self, store: Store, executor: ThreadPoolExecutor):
+        self._store = store
+        self._executor = executor
+        self._pending: list[tuple[Pending, asyncio.Future[Outcome]]] = []
+        self._wakeup = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self._run())
+        self.batches = 0
+
+    def submit(self, item: Pending) -> asyncio.Future[Outcome]:
+        fut: asyncio.Future[Outcome] = self._loop.create_future()
+        self._pending.append((item, fut))
+        self._wakeup.set()
+        return fut
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._pending:
+                batch = self._pending[:MAX_BATCH]
+                del self._pending[:MAX_BATCH]
+                items = [b[0] for b in batch]
+                try:
+                    outcomes = await self._loop.run_in_executor(
+                        self._executor, self._store.write_batch, items
+                    )
+                except Exception as exc:  # the store failed: every waiter gets a 500
+                    log.error("store write failed: %r", exc)
+                    for _, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    continue
+                self.batches += 1
+                for (_, fut), outcome in zip(batch, outcomes, strict=True):
+                    if not fut.done():
+                        fut.set_result(outcome)
+
+    async def close(self) -> None:
+        while self._pending:  # drain what is queued
+            self._wakeup.set()
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(0)
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+@dataclass(frozen=True, slots=True)
+class ServerOptions:
+    """Where and how the emulator listens.
+
+    ``port=0`` picks a free port (``Emulator.restart()`` then keeps the one it got);
+    ``max_body_bytes``: bodies above it get 413; ``shutdown_timeout_s``: how long in-flight
+    requests may finish at ``stop()`` (half a second: a metering request takes milliseconds,
+    so only a hung one is cut off).
+
+    Example:
+        >>> ServerOptions(port=8787).host, ServerOptions().max_body_bytes
+        ('127.0.0.1', 1048576)
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    shutdown_timeout_s: float = 0.5
+
+
+class EmulatorServer:
+    """A Revenium-compatible metering server bound to ``host:port`` with a SQLite store.
+
+    Run it on an event loop (``await start()`` / ``await stop()``); ``Emulator`` does that
+    for you in a background thread or a subprocess. The API key is kept only as bytes for a
+    constant-time comparison and never appears in reprs, logs or answers.
+
+    Example:
+        >>> srv = EmulatorServer(api_key="k", db_path="e.db", options=ServerOptions(port=8787))
+        >>> srv
+        EmulatorServer(host='127.0.0.1', port=8787, db_path='e.db')
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        db_path: str,
+        faults: FaultConfig | dict[str, Any] | None = None,
+        options: ServerOptions | None = None,
+    ):
+        if not api_key:
+            raise ValueError("api_key='' must be a non-empty string")
+        options = options if options is not None else ServerOptions()
+        self._key = api_key.encode("utf-8")
+        self.db_path = db_path
+        self.host = options.host
+        self.port = options.port
+        self.max_body_bytes = options.max_body_bytes
+        self.shutdown_timeout = options.shutdown_timeout_s
+        self._unknown: Counter[str] = Counter()
+        self._injector = FaultInjector(FaultConfig.coerce(faults))
+        self._in_progress: set[str] = set()
+        self._counters: Counter[str] = Counter()
+        self._responses: Counter[str] = Counter()
+        self._rejected: Counter[str] = Counter()
+        self._faults: Counter[str] = Counter()
+        self._clock = _Clock()
+        self._started = time.monotonic()
+        self._started_iso = self._clock.now()[1]
+        self._server: asyncio.Server | None = None
+        self._connections: set[HttpProtocol] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._executor: ThreadPoolExecutor | None = None
+        self._store: Store | None = None
+        self._writer: _Writer | None = None
+        self._id_prefix = ""
+        self._ids = itertools.count(1)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __repr__(self) -> str:
+        return f"EmulatorServer(host={self.host!r}, port={self.port}, db_path={self.db_path!r})"
+
+    # ---------------------------------------------------------------- lifecycle
+    async def start(self) -> int:
+        """Open the store, bind, and return the port actually bound."""
+        self._loop = loop = asyncio.get_running_loop()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emulator-store")
+        self._store = await loop.run_in_executor(self._executor, Store, self.db_path)
+        self._writer = _Writer(self._store, self._executor)
+        r = secrets.token_hex(10)  # ids look like UUIDs: random per start + a counter
+        self._id_prefix = f"{r[:8]}-{r[8:12]}-4{r[12:15]}-a{r[15:18]}-"
+        try:
+            self._server = await start_server(
+                self.handle,
+                self.host,
+                self.port,
+                max_body_bytes=self.max_body_bytes,
+                hooks=Hooks(self._connections, self._protocol_error),
+            )
+        except BaseException:
+            await self._close_store()
+            raise
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._started = time.monotonic()
+        self._started_iso = self._clock.now()[1]
+        return self.port
+
+    async def stop(self) -> None:
+        """Stop listening; in-flight requests get ``shutdown_timeout`` s; flush; close the store."""
+        if self._server is not None:
+            self._server.close()
+            deadline = time.monotonic() + self.shutdown_timeout
+            while True:
+                for conn in list(self._connections):
+                    conn.close_when_idle()
+                if not self._connections or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.01)
+            for task in list(self._tasks):
+                task.cancel()
+            for conn in list(self._connections):
+                conn.abort()
+            await asyncio.sleep(0)
+            self._server = None
+        await self._close_store()
+
+    async def _close_store(self) -> None:
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
+        if self._store is not None and self._executor is not None:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._store.close)
+            self._store = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    # ---------------------------------------------------------------- state
+    @property
+    def faults(self) -> FaultConfig:
+        return self._injector.config
+
+    def set_faults(self, faults: FaultConfig | dict[str, Any] | None) -> FaultConfig:
+        """Replace the fault configuration (the RNG is reseeded from ``faults.seed``)."""
+        self._injector = FaultInjector(FaultConfig.coerce(faults))
+        return self._injector.config
+
+    def stats(self) -> dict[str, Any]:
+        """Counters since this server started, plus the size of the (durable) store."""
+        c = self._counters
+        return {
+            "received": c["received"],
+            "stored": c["stored"],
+            "duplicates": c["duplicates"],
+            "no_key": c["no_key"],
+            "internal_errors": c["internal_errors"],
+            "responses": dict(sorted(self._responses.items())),
+            "rejected": dict(sorted(self._rejected.items())),
+            "faults": dict(sorted(self._faults.items())),
+            "unknown_keys": dict(sorted(self._unknown.items())),
+            "in_store": self._store.count() if self._store is not None else None,
+            "batches": self._writer.batches if self._writer is not None else 0,
+            "started_at": self._started_iso,
+            "uptime_s": round(time.monotonic() - self._started, 3),
+        }
+
+    def reset_stats(self) -> None:
+        for counter in (
+            self._counters,
+            self._responses,
+            self._rejected,
+            self._faults,
+            self._unknown,
+        ):
+            counter.clear()
+
+    # ---------------------------------------------------------------- dispatch
+    def handle(self, req: HttpRequest) -> HandlerResult:
+        """Answer one request (synchronously when possible, else with an awaitable)."""
+        try:
+            result = self._dispatch(req)
+        except Exception:
+            log.exception("internal error on %s %s", req.method, req.path)
+            result = self._internal_error()
+        if isinstance(result, HttpResponse):
+            self._responses[str(result.status)] += 1
+            return result
+        if isinstance(result, Drop):
+            return result
+        fut = asyncio.ensure_future(result)
+        if isinstance(fut, asyncio.Task):
+            self._tasks.add(fut)
+            fut.add_done_callback(self._tasks.discard)
+        fut.add_done_callback(self._count_deferred)
+        return fut
+
+    def _count_deferred(self, fut: asyncio.Future[Any]) -> None:
+        if not fut.cancelled() and fut.exception() is None:
+            result = fut.result()
+            if isinstance(result, HttpResponse):
+                self._responses[str(result.status)] += 1
+        elif not fut.cancelled():
+            self._counters["internal_errors"] += 1
+            self._responses["500"] += 1
+
+    def _protocol_error(self, status: int, path: str) -> None:
+        if path.startswith("/meter/"):
+            self._counters["received"] += 1
+        self._rejected[str(status)] += 1
+        self._responses[str(status)] += 1
+
+    def _internal_error(self) -> HttpResponse:
+        self._counters["internal_errors"] += 1
+        return json_error(500, "internal_error", "the emulator failed on this request")
+
+    def _reject(self, status: int, error: str, message: str, **kw: Any) -> HttpResponse:
+        self._rejected[str(status)] += 1
+        return json_error(status, error, message, **kw)
+
+    def _dispatch(self, req: HttpRequest) -> HandlerResult:
+        path = req.path
+        if path.startswith("/meter/"):
+            self._counters["received"] += 1
+            kind = ENDPOINTS.get(path)
+            if kind is None:
+                return self._reject(404, "not_found", f"no endpoint at {path[:200]}")
+            if req.method != "POST":
+                return self._reject(
+                    405,
+                    "method_not_allowed",
+                    f"{req.method} is not allowed on {path}; use POST",
+                    headers={"Allow": "POST"},
+                )
+            injector = self._injector
+            delay = injector.delay_s()
+            if delay > 0:
+                self._faults["latency"] += 1
+                return self._after_delay(req, kind, delay)
+            return self._metered(req, kind)
+        route = _ADMIN.get(path)
+        if route is None:
+            return self._reject(404, "not_found", f"no endpoint at {path[:200]}")
+        methods, name = route
+        if req.method not in methods:
+            allow = ", ".join(methods)
+            return self._reject(
+                405,
+                "method_not_allowed",
+                f"{req.method} is not allowed on {path}; use {allow}",
+                headers={"Allow": allow},
+            )
+        return getattr(self, name)(req)
+
+    async def _after_delay(self, req: HttpRequest, kind: str, delay: float) -> HttpResponse | Drop:
+        await asyncio.sleep(delay)
+        result = self._metered(req, kind)
+        if isinstance(result, HttpResponse | Drop):
+            return result
+        return await result
+
+    def _metered(self, req: HttpRequest, kind: str) -> HandlerResult:
+        fault = self._injector.decide(time.monotonic() - self._started)
+        if fault is not None and fault.kind != "lost_response":
+            return self._fault(fault)
+        return self._store_request(req, kind, fault)
+
+    def _fault(self, fault: Fault) -> HandlerResult:
+        self._faults[fault.kind] += 1
+        config = self._injector.config
+        if fault.kind == "drop":
+            return DROP
+        if fault.kind == "hang":
+            return self._hang(config.hang_s)
+        if fault.kind == "rate_limit":
+            wait = config.retry_after_s
+            headers = {"Retry-After": str(math.ceil(wait)), "retry-after-ms": str(int(wait * 1000))}
+            return json_error(429, "rate_limited", "too many requests (injected)", headers=headers)
+        message = "injected outage" if fault.kind == "outage" else "injected server error"
+        return json_error(fault.status, _ERROR_NAMES.get(fault.status, "server_error"), message)
+
+    @staticmethod
+    async def _hang(seconds: float) -> Drop:
+        await asyncio.sleep(seconds)
+        return DROP
+
+    # ---------------------------------------------------------------- metering
+    def _store_request(self, req: HttpRequest, kind: str, fault: Fault | None) -> HandlerResult:
+        provided = req.headers.get("x-api-key")
+        if provided is None:
+            return self._reject(401, "unauthorized", "missing x-api-key header")
+        if not hmac.compare_digest(provided.encode("latin-1", "replace"), self._key):
+            return self._reject(401, "unauthorized", "invalid API key")
+
+        raw = req.body
+        try:
+            body = _loads(raw)
+        except (ValueError, RecursionError) as exc:
+            reason = str(exc) if isinstance(exc, ValueError) else "too deeply nested"
+            return self._reject(400, "invalid_json", f"the body is not valid JSON: {reason[:200]}")
+
+        if kind == "completion":
+            errors = validate_wire(body)
+            if not errors:
+                self._unknown.update(unknown_keys(body))
+        elif not isinstance(body, dict):
+            errors = [FieldError("(body)", "must be a JSON object", type(body).__name__)]
+        else:
+            errors = []
+        key = req.headers.get("idempotency-key")
+        if key is not None and not (0 < len(key) <= 255 and key.isascii() and key.isprintable()):
+            errors.append(
+                FieldError(
+                    IDEMPOTENCY_HEADER, "must be 1-255 printable ASCII characters", repr(key[:60])
+                )
+            )
+        if errors:
+            return self._reject(
+                400, "validation_failed", "; ".join(e.message for e in errors)[:2000], errors=errors
+            )
+        if key is not None and key in self._in_progress:
+            return self._reject(
+                409,
+                "idempotency_key_in_progress",
+                f"a request with {IDEMPOTENCY_HEADER} {key!r} is still running",
+                headers={"Retry-After": "1"},
+            )
+
+        store, writer = self._store, self._writer
+        if store is None or writer is None:
+            return json_error(503, "service_unavailable", "the emulator is shutting down")
+        try:
+            text = raw.decode("utf-8")
+            if text.startswith("\ufeff"):
+                raise ValueError
+        except ValueError:  # UTF-16/32 JSON or a BOM: store a re-encoded copy
+            text = json.dumps(body, separators=(",", ":"))
+        # keyed hash of the bytes: the answer's signature and the idempotency fingerprint
+        signature = hashlib.blake2b(raw, key=store.secret, digest_size=32).hexdigest()
+        tid = body.get("transactionId")
+        tid = tid if type(tid) is str else None
+        rid = f"{self._id_prefix}{next(self._ids):012x}"
+        now, created = self._clock.now()
+        label = json.dumps(f"{kind} {tid}"[:255] if tid else kind)
+        answer = (
+            f'{{"id": "{rid}", "label": {label}, "resourceType": "metering", '
+            f'"signature": "{signature}", "created": "{created}"}}'
+        )
+        item = Pending(kind, key, signature, text, tid, answer, rid, now)
+        if key is not None:
+            self._in_progress.add(key)
+        assert self._loop is not None
+        out: asyncio.Future[HttpResponse | Drop] = self._loop.create_future()
+
+        def done(f: asyncio.Future[Outcome]) -> None:
+            if key is not None:
+                self._in_progress.discard(key)
+            if out.done():
+                return
+            if f.cancelled() or f.exception() is not None:
+                out.set_result(self._internal_error())
+            else:
+                out.set_result(self._answer(f.result(), key, fault))
+
+        writer.submit(item).add_done_callback(done)
+        return out
+
+    def _answer(
+        self, outcome: Outcome, key: str | None, fault: Fault | None
+    ) -> HttpResponse | Drop:
+        if outcome.outcome == "mismatch":
+            return self._reject(
+                409,
+                "idempotency_key_mismatch",
+                f"{IDEMPOTENCY_HEADER} {key!r} was already used with a different body",
+            )
+        if outcome.outcome == "duplicate":
+            self._counters["duplicates"] += 1
+        else:
+            self._counters["stored"] += 1
+            if key is None:
+                self._counters["no_key"] += 1
+        if fault is not None:  # lost_response: stored, then the answer is lost
+            self._faults[fault.kind] += 1
+            return DROP
+        assert outcome.response is not None
+        return HttpResponse(201, outcome.response.encode())
+
+    # ---------------------------------------------------------------- admin
+    def _health(self, req: HttpRequest) -> HttpResponse:
+        return json_response(
+            200,
+            {
+                "status": "ok",
+                "uptime_s": round(time.monotonic() - self._started, 3),
+                "in_store": self._store.count() if self._store is not None else None,
+            },
+        )
+
+    def _stats_route(self, req: HttpRequest) -> HttpResponse:
+        return json_response(200, self.stats())
+
+    def _events(self, req: HttpRequest) -> HandlerResult:
+        q = parse_qs(req.query, keep_blank_values=True)
+        errors = []
+        params: dict[str, int | None] = {"limit": None, "offset": 0}
+        for name in params:
+            if name in q:
+                text = q[name][-1]
+                if text.isdigit() and len(text) < 18:
+                    params[name] = int(text)
+                else:
+                    errors.append(FieldError(name, "must be an integer >= 0", repr(text[:40])))
+        kind = q.get("kind", ["completion"])[-1]
+        if kind not in (*ENDPOINTS.values(), "all"):
+            errors.append(
+                FieldError(
+                    "kind",
+                    "must be one of " + ", ".join(ENDPOINTS.values()) + ", all",
+                    repr(kind[:40]),
+                )
+            )
+        if errors:
+            return json_error(
+                400, "bad_request", "; ".join(e.message for e in errors), errors=errors
+            )
+        store = self._store
+        assert store is not None and self._loop is not None
+
+        async def read() -> HttpResponse:
+            text = await self._loop.run_in_executor(  # type: ignore[union-attr]
+                self._executor,
+                lambda: store.bodies_json(
+                    kind=None if kind == "all" else kind,
+                    limit=params["limit"],
+                    offset=params["offset"] or 0,
+                ),
+            )
+            return HttpResponse(200, text.encode())
+
+        return read()
+
+    def _get_faults(self, req: HttpRequest) -> HttpResponse:
+        if req.method in ("PUT", "POST"):
+            try:
+                config = FaultConfig.model_validate_json(req.body or b"{}")
+            except ValidationError as exc:
+                errors = [
+                    FieldError(
+                        ".".join(map(str, e["loc"])) or "(body)",
+                        e["msg"],
+                        repr(e.get("input"))[:60],
+                    )
+                    for e in exc.errors()
+                ]
+                return json_error(
+                    400, "bad_request", "; ".join(e.message for e in errors), errors=errors
+                )
+            self.set_faults(config)
+        return HttpResponse(200, self.faults.model_dump_json().encode())
+
+    def _reset(self, req: HttpRequest) -> HandlerResult:
+        store = self._store
+        assert store is not None and self._loop is not None
+
+        async def reset() -> HttpResponse:
+            await self._loop.run_in_executor(self._executor, store.clear)  # type: ignore[union-attr]
+            self.reset_stats()
+            return json_response(200, {"status": "reset"})
+
+        return reset()
+
+
+#: admin path -> (allowed methods, handler method name)
+_ADMIN: dict[str, tuple[tuple[str, ...], str]] = {
+    "/_emulator/health": (("GET", "HEAD"), "_health"),
+    "/_emulator/stats": (("GET", "HEAD"), "_stats_route"),
+    "/_emulator/events": (("GET", "HEAD"), "_events"),
+    "/_emulator/faults": (("GET", "PUT", "POST"), "_get_faults"),
+    "/_emulator/reset": (("POST",), "_reset"),
+}

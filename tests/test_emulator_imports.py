@@ -1,0 +1,93 @@
+"""The emulator loads no client stack: importing it, or starting its server, in a fresh
+interpreter leaves httpx, tenacity, aiohttp and the tracker (``showcase_lib.metering``) out
+of ``sys.modules``. Before issue 8 the wire lived in ``metering`` and importing the emulator
+loaded all of them (~1 s of imports in the server process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_PROBE = """
+import json, sys
+{code}
+loaded = sorted(m for m in sys.modules
+                if m.split(".")[0] in ("httpx", "tenacity", "aiohttp")
+                or m == "showcase_lib.metering" or m.startswith("showcase_lib.metering."))
+heavy = sorted(m for m in ("pandas", "numpy") if m in sys.modules)
+print(json.dumps([loaded, heavy]))
+"""
+
+
+def _run(code: str) -> tuple[list[str], list[str], str]:
+    """After running ``code`` in a fresh interpreter: the client-stack modules loaded, which
+    of pandas/numpy are loaded, and stdout."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(code=code)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    loaded, heavy = json.loads(out.stdout.strip().splitlines()[-1])
+    return loaded, heavy, out.stdout
+
+
+def _loaded_after(code: str) -> list[str]:
+    return _run(code)[0]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import showcase_lib.emulator",
+        "import showcase_lib.emulator.__main__",
+        "import showcase_lib.wire",
+    ],
+)
+def test_importing_the_emulator_loads_no_client_stack(code):
+    assert _loaded_after(code) == []
+
+
+def test_a_running_server_loads_no_client_stack():
+    code = """
+import urllib.request
+from showcase_lib.emulator import Emulator
+with Emulator() as emu:
+    assert urllib.request.urlopen(emu.url + "_emulator/health").status == 200
+    emu.stats(); emu.records(); emu.set_faults(error_rate=0.0)
+"""
+    assert _loaded_after(code) == []
+
+
+def test_the_server_process_loads_no_client_stack(tmp_path):
+    """``python -m showcase_lib.emulator`` itself, checked from inside the process."""
+    code = """
+import runpy, sys, threading, os, signal, time
+def stop():
+    time.sleep(3)
+    os.kill(os.getpid(), signal.SIGINT)
+threading.Thread(target=stop, daemon=True).start()
+sys.argv = ["x", "--port", "0", "--api-key", "rev_test_key", "--db", {!r}]
+try:
+    runpy.run_module("showcase_lib.emulator", run_name="__main__")
+except SystemExit:
+    pass
+""".format(str(tmp_path / "e.sqlite"))
+    loaded, heavy, stdout = _run(code)
+    assert '"event": "listening"' in stdout  # the server did start
+    assert loaded == []
+    # the server only validates bodies: it does not even need pandas (only the mappers do)
+    assert heavy == []
