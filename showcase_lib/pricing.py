@@ -22,6 +22,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any, Final
 
 import numpy as np
@@ -130,6 +131,7 @@ _TABLE_COLUMNS: Final[tuple[str, ...]] = (
     "long_context_threshold_tokens",
     "long_context_input_usd_per_mtok",
     "long_context_output_usd_per_mtok",
+    "retired",
 )
 
 
@@ -202,27 +204,40 @@ def _as_float(value: Any) -> tuple[float | None, int | None, float | None]:
     return float(value), None, None
 
 
+#: Prices are quoted per million tokens. One token of each kind is priced through the public
+#: ``calc_price`` (below every long-context tier, so the base rate applies) and the Decimal
+#: result scaled by a million, which is exact.
+_MTOK: Final[Decimal] = Decimal(1_000_000)
+
+
 @functools.lru_cache(maxsize=1024)
 def _lookup_genai(provider: str, model_ref: str) -> ModelPrice | None:
-    """Resolve one model with ``genai-prices`` (slow: cached, called once per pair)."""
-    from genai_prices import data_snapshot
+    """Resolve one model with the public ``genai_prices.calc_price`` (slow: cached per pair).
+
+    The base rates are the price of one input (output) token times a million; a long-context tier, if
+    the model has one, is read from the calculation's ``model_price`` (a public result field).
+    """
+    from genai_prices import Usage, calc_price
 
     genai_provider = _GENAI_PROVIDER.get(provider, provider)
     try:
-        _, info = data_snapshot.get_snapshot().find_provider_model(
-            model_ref, None, genai_provider, None
+        calc = calc_price(
+            Usage(input_tokens=1, output_tokens=1),
+            model_ref,
+            provider_id=genai_provider,
+            genai_request_timestamp=PRICE_AS_OF,
         )
     except LookupError:
         return None
-    prices = info.get_prices(PRICE_AS_OF)
-    pin, threshold, pin_long = _as_float(prices.input_mtok)
-    pout, threshold_out, pout_long = _as_float(prices.output_mtok)
-    if pin is None or pout is None:
+    rates = calc.model_price
+    _, threshold, pin_long = _as_float(rates.input_mtok)
+    _, threshold_out, pout_long = _as_float(rates.output_mtok)
+    if rates.input_mtok is None or rates.output_mtok is None:
         return None
     return ModelPrice(
-        input_usd_per_mtok=pin,
-        output_usd_per_mtok=pout,
-        source=f"genai-prices {genai_prices_version()} ({genai_provider}/{info.id}, "
+        input_usd_per_mtok=float(calc.input_price * _MTOK),
+        output_usd_per_mtok=float(calc.output_price * _MTOK),
+        source=f"genai-prices {genai_prices_version()} ({genai_provider}/{calc.model.id}, "
         f"as of {PRICE_AS_OF.date().isoformat()})",
         long_context_threshold_tokens=threshold if threshold is not None else threshold_out,
         long_context_input_usd_per_mtok=pin_long,
@@ -247,7 +262,7 @@ def _price_table_cached() -> pd.DataFrame:
                 f"genai-prices {genai_prices_version()} has no price for "
                 f"provider={provider!r}, model={model!r} (reference {ref!r})"
             )
-        rows.append((provider, model, *_price_row(p)))
+        rows.append((provider, model, *_price_row(p), (provider, model) in RETIRED_PRICES))
     return pd.DataFrame(rows, columns=list(_TABLE_COLUMNS))
 
 
@@ -270,7 +285,9 @@ def price_table() -> pd.DataFrame:
     """One row per catalog model: provider, model, input/output USD per Mtok, source.
 
     Built once from ``genai-prices`` (cached); a fresh copy is returned on each call. The
-    ``long_context_*`` columns are NaN unless the model bills long prompts at a higher rate.
+    ``long_context_*`` columns are NaN unless the model bills long prompts at a higher rate;
+    ``retired`` marks the models priced from the cited retired-model table. This is the price
+    table the analyses take as data (``analyze_optimization(calls, price_table())``).
 
     Example:
         >>> t = price_table()

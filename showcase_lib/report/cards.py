@@ -1,7 +1,7 @@
 """HTML report cards: Problem, Solution, Results (before/after) and Implementation.
 
 Cards render what an analyzer (or a scenario) returned -- an
-:class:`~showcase_lib.analysis.analyzers.base.AnalysisResult` -- and compute no business
+:class:`~showcase_lib.analysis.analyzers.AnalysisResult` -- and compute no business
 numbers: they only format values for display. Templates live in ``templates/`` next to this
 module, are loaded from the package (not the working directory) and are rendered by Jinja2 with
 autoescaping on, so user data such as a customer id containing ``<script>`` shows as text.
@@ -10,7 +10,7 @@ A :class:`ReportCards` displays inline in a notebook (``_repr_html_``) and write
 self-contained HTML file (inline CSS, charts embedded as base64 PNG).
 
 Example:
-    >>> from showcase_lib.analysis.analyzers.base import AnalysisResult, Metric, Story
+    >>> from showcase_lib.analysis.analyzers import AnalysisResult, Metric, Story
     >>> r = AnalysisResult("demo", "Demo", headline=[Metric("Cost", 12.5, "usd")],
     ...                    story=Story(problem="<b>p</b>", solution="s"))
     >>> html = ReportCards(r).to_html()
@@ -205,7 +205,7 @@ class ReportCards:
     ``result.tables`` to show (first ``MAX_TABLE_ROWS`` rows) in the Results card.
 
     Example:
-        >>> from showcase_lib.analysis.analyzers.base import AnalysisResult
+        >>> from showcase_lib.analysis.analyzers import AnalysisResult
         >>> cards = ReportCards(AnalysisResult("x", "X"))
         >>> "Implementation" in cards._repr_html_()
         True
@@ -235,7 +235,7 @@ class ReportCards:
         """What the templates receive (all values already formatted as text).
 
         Example:
-            >>> from showcase_lib.analysis.analyzers.base import AnalysisResult
+            >>> from showcase_lib.analysis.analyzers import AnalysisResult
             >>> ReportCards(AnalysisResult("x", "X")).context()["title"]
             'X'
         """

@@ -4,7 +4,7 @@ takes computed data and returns the matplotlib ``Axes``.
 
 Example:
     >>> import pandas as pd
-    >>> from showcase_lib.analysis.analyzers.base import AnalysisResult
+    >>> from showcase_lib.analysis.analyzers import AnalysisResult
     >>> r = AnalysisResult("pricing", "Pricing", tables={"summary": pd.DataFrame({
     ...     "model": ["flat", "tiered"], "monthly_margin_usd": [10.0, 12.0]})})
     >>> chart_for(r).get_title(loc="left")
@@ -49,7 +49,7 @@ def chart_for(result) -> Axes | None:
     """The summary chart of an analyzer result (by ``result.name``), or None if it has none.
 
     Example:
-        >>> from showcase_lib.analysis.analyzers.base import AnalysisResult
+        >>> from showcase_lib.analysis.analyzers import AnalysisResult
         >>> chart_for(AnalysisResult("unknown", "U")) is None
         True
     """

@@ -29,12 +29,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .base import (
+from ._base import (
     AnalysisResult,
     Metric,
     ReveniumValue,
     Step,
     Story,
+    build_result,
     comparison_frame,
     require_columns,
     require_rows,
@@ -214,7 +215,8 @@ def analyze_alignment(
             ),
         ),
     )
-    return AlignmentResult(
+    return build_result(
+        AlignmentResult,
         name="alignment",
         title="Showback and chargeback",
         headline=headline,

@@ -23,19 +23,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from showcase_lib.analysis import aggregations as agg
+from showcase_lib.analysis import _aggregations as agg
 
-from .base import (
+from ._base import (
     AnalysisResult,
     Metric,
     ReveniumValue,
     Step,
     Story,
+    build_result,
     comparison_frame,
     require_columns,
     require_rows,
 )
-from .quality import SIMULATED_LABEL, expected_quality, task_complexity
+from ._quality import SIMULATED_LABEL, expected_quality, task_complexity
 
 #: Default latency SLA per subscription tier (milliseconds, success required). Parameters.
 DEFAULT_SLA_MS: dict[str, float] = {"enterprise": 15000.0, "pro": 20000.0, "starter": 30000.0}
@@ -249,7 +250,8 @@ def analyze_performance(
             ),
         ),
     )
-    return PerformanceResult(
+    return build_result(
+        PerformanceResult,
         name="performance",
         title="Performance and model efficiency",
         headline=headline,
@@ -259,7 +261,4 @@ def analyze_performance(
         revenium_value=value,
         story=story,
         parameters={"sla_ms": sla, "sla_by": by, "quality": SIMULATED_LABEL},
-        latency=latency,
-        sla=compliance,
-        efficiency=efficiency,
     )
