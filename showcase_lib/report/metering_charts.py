@@ -22,6 +22,8 @@ from matplotlib.axes import Axes
 
 from showcase_lib.report import charts
 
+__all__ = ["delays_chart", "latency_bars", "state_and_backlog"]
+
 _STATE_LEVEL = {"closed": 0, "half_open": 1, "open": 2}
 
 
@@ -39,7 +41,7 @@ def state_and_backlog(
     the state line is drawn from the exact transition times, so millisecond-long half-open
     probes show; otherwise from the samples.
     """
-    charts.apply_style()
+    charts._apply_style()
     fig, (ax1, ax2) = plt.subplots(
         2, 1, figsize=(9.5, 6.0), sharex=True, gridspec_kw={"height_ratios": [1, 2]}
     )
@@ -54,10 +56,10 @@ def state_and_backlog(
         ax1.plot(st_t, st_v, color=charts.ACCENT, linewidth=1.4)
     else:
         ax1.step(t, level, where="post", color=charts.ACCENT, linewidth=1.8)
-    charts.new_axes(title, "", "State", ax=ax1)
+    charts._new_axes(title, "", "State", ax=ax1)
     ax1.set_yticks([0, 1, 2], ["closed", "half-open", "open"])
     ax1.set_ylim(-0.3, 2.3)
-    charts.new_axes(
+    charts._new_axes(
         "Backlog and deliveries", "Time since the tracker started (s)", "Records", ax=ax2
     )
     ax2.plot(
@@ -92,7 +94,7 @@ def latency_bars(
     columns: Sequence[str] = ("p50_us", "p99_us"),
 ) -> Axes:
     """Grouped horizontal bars (log scale, microseconds) of a ``latency_table``."""
-    ax = charts.new_axes(
+    ax = charts._new_axes(
         title, "Time added per AI call (microseconds, log scale)", "", figsize=(9.0, 3.2)
     )
     n = len(columns)
