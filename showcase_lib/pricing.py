@@ -76,6 +76,7 @@ _PROVIDER_ALIASES: Final[dict[str, str]] = {
 #: catalog does not drift with the wall clock.
 PRICE_AS_OF: Final[datetime] = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
+
 class _Entry(NamedTuple):
     """One catalog row: provider slug, model as written in the record, and the reference
     ``genai-prices`` resolves (None for a retired model priced from ``RETIRED_PRICES``)."""
@@ -104,10 +105,22 @@ CATALOG: Final[tuple[_Entry, ...]] = (
     _Entry(provider="mistral", model="mistral-small", ref="mistral-small-latest"),
     _Entry(provider="cohere", model="command-r", ref="command-r"),
     _Entry(provider="cohere", model="command-r-plus", ref="command-r-plus"),
-    _Entry(provider="aws-bedrock", model="anthropic.claude-3-haiku", ref="anthropic.claude-3-haiku-20240307-v1:0"),
-    _Entry(provider="aws-bedrock", model="anthropic.claude-3-5-sonnet", ref="anthropic.claude-3-5-sonnet-20240620-v1:0"),
+    _Entry(
+        provider="aws-bedrock",
+        model="anthropic.claude-3-haiku",
+        ref="anthropic.claude-3-haiku-20240307-v1:0",
+    ),
+    _Entry(
+        provider="aws-bedrock",
+        model="anthropic.claude-3-5-sonnet",
+        ref="anthropic.claude-3-5-sonnet-20240620-v1:0",
+    ),
     _Entry(provider="aws-bedrock", model="amazon.nova-lite", ref="amazon.nova-lite-v1:0"),
-    _Entry(provider="aws-bedrock", model="meta.llama3-1-70b-instruct", ref="meta.llama3-1-70b-instruct-v1:0"),
+    _Entry(
+        provider="aws-bedrock",
+        model="meta.llama3-1-70b-instruct",
+        ref="meta.llama3-1-70b-instruct-v1:0",
+    ),
     _Entry(provider="azure-openai", model="gpt-4o", ref="gpt-4o"),
     _Entry(provider="azure-openai", model="gpt-4o-mini", ref="gpt-4o-mini"),
 )

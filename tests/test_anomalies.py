@@ -10,6 +10,7 @@ import pytest
 
 from showcase_lib.analysis import anomalies as an
 from showcase_lib.analysis import evaluation as ev
+from showcase_lib.analysis.anomalies._scores import established
 from showcase_lib.schema import DTYPES, empty_calls
 
 DAYS = pd.date_range("2026-01-01", periods=30, freq="D", tz="UTC")
@@ -150,7 +151,7 @@ def test_new_customer_is_not_an_anomaly():
     }
     df = combine(steady_customer("a"), newcomer)
     assert an.detect(df).empty
-    assert not an.established(an.cost_matrix(df))["n"].any()
+    assert not established(an.cost_matrix(df))["n"].any()
 
 
 def test_threshold_and_budget_alerts():

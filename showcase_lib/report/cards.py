@@ -298,7 +298,12 @@ def _param_text(value: Any) -> str:
 
 @dataclass(frozen=True)
 class IndexEntry:
-    """One line of an index page: link, title and a one-line headline."""
+    """One line of an index page: link, title and a one-line headline.
+
+    Example:
+        >>> IndexEntry(href="realtime.html", title="Real-time", summary="3 anomalies").href
+        'realtime.html'
+    """
 
     href: str
     title: str
@@ -322,7 +327,15 @@ def _render_index(entries: Sequence[IndexEntry], *, title: str, subtitle: str = 
 def write_index(
     path: str | Path, entries: Sequence[IndexEntry], *, title: str, subtitle: str = ""
 ) -> Path:
-    """Write :func:`_render_index` to ``path``; returns the path."""
+    """Write an index page linking ``entries`` (escaped) to ``path``; returns the path.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "index.html"
+        >>> p = write_index(out, [IndexEntry(href="a.html", title="<A>")], title="Reports")
+        >>> "&lt;A&gt;" in p.read_text()
+        True
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text(_render_index(entries, title=title, subtitle=subtitle), encoding="utf-8")

@@ -34,7 +34,8 @@ def state_and_backlog(
     transitions: pd.DataFrame | None = None,
     title: str = "Circuit breaker state",
 ) -> list[Axes]:
-    """Two stacked panels from ``Tracker.timeline()``: breaker state, then backlog and deliveries.
+    """Two stacked panels from ``Tracker.timeline()``: breaker state, then backlog and deliveries
+    (example in the module docstring).
 
     ``marks`` are (time in seconds, label) pairs drawn as vertical lines on both panels
     (an outage start, an emulator restart...). With ``transitions`` (``Tracker.transitions()``)
@@ -93,10 +94,15 @@ def latency_bars(
     title: str = "What metering adds to each AI call",
     columns: Sequence[str] = ("p50_us", "p99_us"),
 ) -> Axes:
-    """Grouped horizontal bars (log scale, microseconds) of a ``latency_table``."""
-    ax = charts._new_axes(
-        title, "Time added per AI call (microseconds, log scale)", "", figsize=(9.0, 3.2)
-    )
+    """Grouped horizontal bars (log scale, microseconds) of a ``latency_table``.
+
+    Example:
+        >>> t = pd.DataFrame({"p50_us": [2.0, 40.0], "p99_us": [5.0, 90.0]}, index=["a", "b"])
+        >>> latency_bars(t).get_xscale()
+        'log'
+    """
+    ax = charts._new_axes(title, "Time added per AI call (microseconds, log scale)", "")
+    ax.figure.set_size_inches(9.0, 3.2)  # a short chart: a few rows of bars
     n = len(columns)
     height = 0.8 / n
     labels = list(table.index)
@@ -122,7 +128,13 @@ def latency_bars(
 
 
 def delays_chart(delays: pd.DataFrame, *, title: str = "Wait before each retry") -> Axes:
-    """Lines of retry waits by attempt (one column per strategy), in seconds."""
+    """Lines of retry waits by attempt (one column per strategy), in seconds.
+
+    Example:
+        >>> d = pd.DataFrame({"exponential": [0.5, 1.0, 2.0]}, index=[1, 2, 3])
+        >>> delays_chart(d).get_ylabel()
+        'Wait (s)'
+    """
     ax = charts.line(
         delays, title=title, ylabel="Wait (s)", xlabel="Retry number", marker="o", ms=4
     )

@@ -24,6 +24,7 @@ from showcase_lib.report.charts import ACCENT, GOOD, MUTED, PALETTE
 __all__ = [
     "ab_test_chart",
     "chart_for",
+    "close_all",
     "grouped_bars",
     "model_savings_sensitivity",
     "pricing_margin_sensitivity",

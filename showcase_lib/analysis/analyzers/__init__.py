@@ -19,7 +19,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from ._alignment import analyze_alignment
-from ._base import AnalysisResult, Metric, ReveniumValue, Step, Story
+from ._base import AnalysisResult, Metric, ReveniumValue, Step, Story, signed_usd
 from ._features import analyze_features
 from ._optimization import OptimizationConfig, analyze_optimization
 from ._performance import analyze_performance
@@ -105,4 +105,5 @@ __all__ = [
     "current_fees",
     "quality_table",
     "run_all",
+    "signed_usd",
 ]

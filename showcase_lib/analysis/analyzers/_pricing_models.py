@@ -75,7 +75,12 @@ def _tier_values(usage: pd.DataFrame, mapping: Mapping[str, float], what: str) -
 
 @dataclass(frozen=True)
 class FlatSubscription:
-    """Fixed fee per subscription tier and month; usage ignored."""
+    """Fixed fee per subscription tier and month; usage ignored.
+
+    Example:
+        >>> FlatSubscription(fees={"pro": 49.0}).describe()
+        'fee per month: pro $49'
+    """
 
     fees: Mapping[str, float]
     name: str = "flat subscription"
@@ -91,7 +96,12 @@ class FlatSubscription:
 
 @dataclass(frozen=True)
 class UsageBased:
-    """Pure pay-as-you-go: ktok x ``price_per_ktok``."""
+    """Pure pay-as-you-go: ktok x ``price_per_ktok``.
+
+    Example:
+        >>> UsageBased(price_per_ktok=0.02).name
+        'usage-based'
+    """
 
     price_per_ktok: float
     name: str = "usage-based"
@@ -145,7 +155,13 @@ class Tiered:
 
 @dataclass(frozen=True)
 class Hybrid:
-    """Base fee per tier including an allowance of ktok; overage per ktok above it."""
+    """Base fee per tier including an allowance of ktok; overage per ktok above it.
+
+    Example:
+        >>> Hybrid(base_fees={"pro": 49.0}, allowances_ktok={"pro": 2000.0},
+        ...        overage_per_ktok=0.03).name
+        'hybrid (base + overage)'
+    """
 
     base_fees: Mapping[str, float]
     allowances_ktok: Mapping[str, float]
@@ -171,7 +187,12 @@ class Hybrid:
 
 @dataclass(frozen=True)
 class CostPlus:
-    """Pass-through: AI cost x (1 + ``markup``)."""
+    """Pass-through: AI cost x (1 + ``markup``).
+
+    Example:
+        >>> CostPlus(markup=2.0).name
+        'cost-plus'
+    """
 
     markup: float
     name: str = "cost-plus"

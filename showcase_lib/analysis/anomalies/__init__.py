@@ -34,7 +34,7 @@ from ._detect import (
     spike_scores,
 )
 from ._matrix import cost_matrix
-from ._scores import cusum, established, expected_band, robust_zscore, rolling_zscore, shift_scores
+from ._scores import cusum, expected_band, robust_zscore, rolling_zscore, shift_scores
 
 __all__ = [
     "DetectorConfig",
@@ -45,7 +45,6 @@ __all__ = [
     "cost_outliers",
     "cusum",
     "detect",
-    "established",
     "expected_band",
     "robust_zscore",
     "rolling_zscore",
