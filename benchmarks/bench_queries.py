@@ -61,7 +61,9 @@ def queries(calls: pd.DataFrame) -> list[tuple[str, Callable[[], object], str, d
         ("month-to-date vs last", lambda: ts.month_to_date(calls), sql.query("month_to_date"), {}),
         (
             "trend (7-day mean, OLS)",
-            lambda: ts.trend(ts.daily(calls)["cost_usd"])[["actual", "rolling_mean", "linear"]],
+            lambda: ts.trend(ts.aggregate(calls, "day")["cost_usd"])[
+                ["actual", "rolling_mean", "linear"]
+            ],
             sql.query("trend", 7),
             {},
         ),

@@ -37,8 +37,11 @@ __all__ = [
 ]
 
 #: Column order of the showcase plan's CSV output for queries.
+#: Columns of the showcase plan's CSV export, in its order.
 PLAN_CSV_COLUMNS: tuple[str, ...] = ("dimension", "value", "count", "avg_cost", "total_cost")
 
+#: Median, the tail a user notices (p95) and the worst one in a hundred (p99): the three an
+#: SLA or a price list is written against.
 DEFAULT_QUANTILES: tuple[float, ...] = (0.5, 0.95, 0.99)
 
 

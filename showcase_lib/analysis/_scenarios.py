@@ -76,7 +76,8 @@ __all__ = [
     "viral_spike_response",
 ]
 
-#: Cheaper models tried against the baseline in notebook 11 (provider, model).
+#: Cheaper models tried against the baseline in notebook 11 (provider, model): the plan's
+#: choice first, then the cheapest current model of each large direct provider.
 DEFAULT_CANDIDATES: tuple[tuple[str, str], ...] = (
     ("anthropic", "claude-instant-1.2"),
     ("anthropic", "claude-3-haiku"),

@@ -4,36 +4,30 @@ Example:
     >>> import pandas as pd
     >>> calls = pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-01 10:00", "2026-01-03 09:00"], utc=True),
     ...                       "cost_usd": [1.0, 2.0], "input_tokens": [10, 20], "output_tokens": [1, 2]})
-    >>> daily(calls)["cost_usd"].tolist()          # every day of the calendar, empty ones = 0
+    >>> aggregate(calls, "day")["cost_usd"].tolist()   # every day of the calendar, empty ones = 0
     [1.0, 0.0, 2.0]
 """
 
 from ._timeseries import (
     ProjectionConfig,
     aggregate,
-    daily,
     forecast,
     growth,
     growth_rates,
     linear_trend,
     month_end_projection,
     month_to_date,
-    monthly,
     trend,
-    weekly,
 )
 
 __all__ = [
     "ProjectionConfig",
     "aggregate",
-    "daily",
     "forecast",
     "growth",
     "growth_rates",
     "linear_trend",
     "month_end_projection",
     "month_to_date",
-    "monthly",
     "trend",
-    "weekly",
 ]

@@ -248,7 +248,7 @@ def pricing_margin_sensitivity(
 ) -> Axes:
     """Monthly margin of each pricing model against the price multiplier (markup on cost).
 
-    ``table`` is :func:`~showcase_lib.analysis.analyzers.pricing_sensitivity` output.
+    ``table`` is ``pricing_strategy(...).sensitivity``.
 
     Example:
         >>> t = pd.DataFrame({"markup": [2, 3, 2, 3], "model": ["a", "a", "b", "b"],

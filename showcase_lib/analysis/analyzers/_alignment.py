@@ -42,7 +42,9 @@ from ._base import (
 )
 
 Rule = Literal["proportional", "calls", "even"]
+#: The fair-share rules ``Rule`` allows, for messages.
 RULES: tuple[str, ...] = ("proportional", "calls", "even")
+#: The ownership levels a chargeback is usually published at (organisation, product, feature).
 DEFAULT_DIMENSIONS: tuple[str, ...] = ("organization_id", "product_id", "feature_id")
 
 

@@ -48,6 +48,7 @@ from ._base import (
 from ._profitability import period_revenue
 
 Attribution = Literal["calls", "tokens", "cost", "even"]
+#: The attribution rules ``Attribution`` allows, for messages.
 ATTRIBUTION_RULES: tuple[str, ...] = ("calls", "tokens", "cost", "even")
 
 

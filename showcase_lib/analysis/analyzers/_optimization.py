@@ -1,7 +1,7 @@
 """FinOps "optimize": model right-sizing, prompt caching and prompt trimming, each with a $ figure.
 
 * **Right-sizing**: for every (task type, model) pair, the cheapest catalog model whose SIMULATED
-  quality (:mod:`.quality`) on that task's complexity is within ``max_quality_drop`` points of
+  quality (``quality_table``) on that task's complexity is within ``max_quality_drop`` points of
   the current model; the saving is the same tokens repriced from the price table passed in.
 * **Caching**: inside a session, later calls re-send the context of the first one; the first
   call's prompt length (capped at each call's own) is taken as the cacheable prefix, billed at

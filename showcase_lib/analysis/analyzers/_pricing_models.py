@@ -46,6 +46,7 @@ from ._base import (
     require_rows,
 )
 
+#: Length of a billing cycle in days (fees and allowances are per 30-day month).
 CYCLE_DAYS = 30
 
 

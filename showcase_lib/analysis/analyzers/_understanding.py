@@ -36,6 +36,8 @@ from ._base import (
     safe_div,
 )
 
+#: Dimensions cost is allocated along: who owns it (organisation, product, feature), who
+#: caused it (customer) and what it ran on (model, provider).
 DEFAULT_DIMENSIONS: tuple[str, ...] = (
     "organization_id",
     "product_id",
