@@ -8,7 +8,7 @@ records and parameters: prices come in as a price table frame, never from the ca
 
 Example:
     >>> from showcase_lib.analysis import anomalies, timeseries
-    >>> "detect" in anomalies.__all__ and "daily" in timeseries.__all__
+    >>> "detect" in anomalies.__all__ and "aggregate" in timeseries.__all__
     True
 """
 
