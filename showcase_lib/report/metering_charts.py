@@ -35,12 +35,18 @@ def state_and_backlog(
     title: str = "Circuit breaker state",
 ) -> list[Axes]:
     """Two stacked panels from ``Tracker.timeline()``: breaker state, then backlog and deliveries
-    (example in the module docstring).
+    (``timeline`` columns ``t_s, state, queue, in_flight, spool_backlog, delivered``).
 
     ``marks`` are (time in seconds, label) pairs drawn as vertical lines on both panels
     (an outage start, an emulator restart...). With ``transitions`` (``Tracker.transitions()``)
     the state line is drawn from the exact transition times, so millisecond-long half-open
     probes show; otherwise from the samples.
+
+    Example:
+        >>> tl = pd.DataFrame({"t_s": [0.0, 0.1], "state": ["closed", "open"], "queue": [0, 5],
+        ...                    "in_flight": [1, 0], "spool_backlog": [0, 10], "delivered": [0, 1]})
+        >>> state_and_backlog(tl)[0].get_title(loc="left")
+        'Circuit breaker state'
     """
     charts._apply_style()
     fig, (ax1, ax2) = plt.subplots(

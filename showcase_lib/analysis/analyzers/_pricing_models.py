@@ -122,6 +122,11 @@ class Tiered:
 
     Each ktok of a cycle is priced by the tier it falls in (not the whole quantity at the tier
     the total reaches: that would be *volume* pricing). ``base_fee`` is charged per month.
+
+    Example:
+        >>> t = Tiered(tiers=((1000.0, 0.02), (float("inf"), 0.01)), base_fee=49.0)
+        >>> t.name
+        'tiered (graduated)'
     """
 
     tiers: tuple[tuple[float, float], ...]
