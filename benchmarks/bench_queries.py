@@ -4,7 +4,7 @@ frame, and DuckDB over a Parquet file.
 Data comes from ``showcase_lib.simulation.simulate`` at the requested size (30 days, 1,000
 customers); the Parquet copy is written to a temporary directory and removed afterwards. Each
 query runs ``--repeat`` times per engine and the best time is kept; at the end each DuckDB
-result is checked against pandas with ``sql.compare`` (``--no-check`` skips it). The target of
+result is checked against pandas with ``sql.assert_same`` (``--no-check`` skips it). The target of
 the issue is every query under 2 s on 10M rows in DuckDB.
 
 Usage:
@@ -39,75 +39,88 @@ from showcase_lib.simulation import simulate
 ENGINES = ("pandas", "duckdb", "parquet")
 
 
+def spikes(calls: pd.DataFrame) -> pd.DataFrame:
+    """The pandas spike path (what ``detect`` runs): pivot once, score, alert."""
+    costs = an.cost_matrix(calls)
+    return an.spike_alerts(an.spike_scores(costs, calls=an.cost_matrix(calls, metric="calls")))
+
+
 def queries(calls: pd.DataFrame) -> list[tuple[str, Callable[[], object], str, dict]]:
     """(name, pandas thunk, SQL text, compare kwargs) for each Part B query pattern."""
     fees = {c: 100.0 for c in calls["customer_id"].cat.categories[:50]}
     edges = np.geomspace(max(calls["cost_usd"].min(), 1e-7), calls["cost_usd"].max(), 21)
     edges[0] = calls["cost_usd"].min()
     return [
-        ("daily aggregate", lambda: ts.aggregate(calls, "day"), sql.aggregate_sql("day"), {}),
-        ("weekly growth", lambda: ts.growth_rates(calls, "week"), sql.growth_rates_sql("week"), {}),
-        ("month-to-date vs last", lambda: ts.month_to_date(calls), sql.month_to_date_sql(), {}),
+        ("daily aggregate", lambda: ts.aggregate(calls, "day"), sql.query("aggregate", "day"), {}),
+        (
+            "weekly growth",
+            lambda: ts.growth_rates(calls, "week"),
+            sql.query("growth_rates", "week"),
+            {},
+        ),
+        ("month-to-date vs last", lambda: ts.month_to_date(calls), sql.query("month_to_date"), {}),
         (
             "trend (7-day mean, OLS)",
-            lambda: ts.trend(ts.daily(calls)["cost_usd"])[["actual", "rolling_mean", "linear"]],
-            sql.trend_sql(7),
+            lambda: ts.trend(ts.aggregate(calls, "day")["cost_usd"])[
+                ["actual", "rolling_mean", "linear"]
+            ],
+            sql.query("trend", 7),
             {},
         ),
         (
             "by model, p50/p95/p99",
             lambda: agg.by_dimension(calls, "model"),
-            sql.by_dimension_sql("model"),
+            sql.query("by_dimension", "model"),
             {},
         ),
         (
             "by customer, p50/p95/p99",
             lambda: agg.by_dimension(calls, "customer_id"),
-            sql.by_dimension_sql("customer_id"),
+            sql.query("by_dimension", "customer_id"),
             {},
         ),
         (
             "top-10 customers",
             lambda: agg.top_n(calls, "customer_id", 10),
-            sql.top_n_sql("customer_id", 10),
+            sql.query("top_n", "customer_id", 10),
             {},
         ),
-        ("concentration (Gini)", lambda: agg.concentration(calls), sql.concentration_sql(), {}),
+        ("concentration (Gini)", lambda: agg.concentration(calls), sql.query("concentration"), {}),
         (
             "token efficiency model x task",
             lambda: agg.token_efficiency(calls, ["model", "task_type"]),
-            sql.token_efficiency_sql(["model", "task_type"]),
+            sql.query("token_efficiency", ["model", "task_type"]),
             {},
         ),
         (
             "cost histogram",
             lambda: agg.distribution(calls, "cost_usd", bins=list(edges)),
-            sql.distribution_sql("cost_usd", list(edges)),
+            sql.query("distribution", "cost_usd", list(edges)),
             {"keys": ["left"]},
         ),
         (
             "plan CSV (customer, tier)",
             lambda: agg.plan_csv_frame(calls, "customer_id", "subscription_tier"),
-            sql.plan_csv_sql("customer_id", "subscription_tier"),
+            sql.query("plan_csv", "customer_id", "subscription_tier"),
             {},
         ),
         (
             "robust z per customer-day",
             lambda: sql.to_long(an.robust_zscore(an.cost_matrix(calls)), "z"),
-            sql.robust_zscore_sql(),
+            sql.query("robust_zscore"),
             {},
         ),
-        ("spike rule per customer-day", lambda: an.flag_spikes(calls), sql.spikes_sql(), {}),
+        ("spike rule per customer-day", lambda: spikes(calls), sql.query("spikes"), {}),
         (
             "budget alerts (running sums)",
             lambda: an.budget_alerts(calls, fees),
-            sql.budget_alerts_sql(fees),
+            sql.query("budget_alerts", fees),
             {},
         ),
         (
             "per-call cost outliers",
             lambda: an.cost_outliers(calls)[["call_id", "cost_usd", "score"]],
-            sql.cost_outliers_sql(),
+            sql.query("cost_outliers"),
             {"keys": ["call_id"]},
         ),
     ]
@@ -195,8 +208,11 @@ def run_size(
                 if check:
                     if reference is None:
                         reference = pandas_fn()
-                    ok = sql.compare(reference, result, rtol=1e-6, **cmp_kwargs)
-                    row[f"{engine}_same"] = bool(ok)
+                    try:
+                        sql.assert_same(reference, result, rtol=1e-6, **cmp_kwargs)
+                        row[f"{engine}_same"] = True
+                    except AssertionError:
+                        row[f"{engine}_same"] = False
             rows_out.append(row)
             print(
                 "  "

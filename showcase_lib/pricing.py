@@ -22,21 +22,18 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Final
+from decimal import Decimal
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 __all__ = [
     "CATALOG",
-    "PRICE_AS_OF",
     "PROVIDERS",
-    "RETIRED_PRICES",
     "ModelPrice",
     "UnknownModelError",
     "cost_usd",
-    "genai_prices_version",
-    "normalize_provider",
     "price",
     "price_table",
 ]
@@ -79,32 +76,53 @@ _PROVIDER_ALIASES: Final[dict[str, str]] = {
 #: catalog does not drift with the wall clock.
 PRICE_AS_OF: Final[datetime] = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
-#: The models the simulation uses: (provider, model as written in the record, reference that
-#: ``genai-prices`` resolves, or None for a retired model priced from ``RETIRED_PRICES``).
-CATALOG: Final[tuple[tuple[str, str, str | None], ...]] = (
-    ("openai", "gpt-4", "gpt-4"),
-    ("openai", "gpt-4-turbo", "gpt-4-turbo"),
-    ("openai", "gpt-4o", "gpt-4o"),
-    ("openai", "gpt-4o-mini", "gpt-4o-mini"),
-    ("openai", "gpt-3.5-turbo", "gpt-3.5-turbo"),
-    ("anthropic", "claude-sonnet-4", "claude-sonnet-4"),
-    ("anthropic", "claude-3-5-sonnet", "claude-3-5-sonnet"),
-    ("anthropic", "claude-3-5-haiku", "claude-3-5-haiku"),
-    ("anthropic", "claude-3-haiku", "claude-3-haiku"),
-    ("anthropic", "claude-instant-1.2", None),
-    ("google", "gemini-1.5-pro", "gemini-1.5-pro"),
-    ("google", "gemini-1.5-flash", "gemini-1.5-flash"),
-    ("google", "gemini-2.0-flash", "gemini-2.0-flash"),
-    ("mistral", "mistral-large", "mistral-large"),
-    ("mistral", "mistral-small", "mistral-small-latest"),
-    ("cohere", "command-r", "command-r"),
-    ("cohere", "command-r-plus", "command-r-plus"),
-    ("aws-bedrock", "anthropic.claude-3-haiku", "anthropic.claude-3-haiku-20240307-v1:0"),
-    ("aws-bedrock", "anthropic.claude-3-5-sonnet", "anthropic.claude-3-5-sonnet-20240620-v1:0"),
-    ("aws-bedrock", "amazon.nova-lite", "amazon.nova-lite-v1:0"),
-    ("aws-bedrock", "meta.llama3-1-70b-instruct", "meta.llama3-1-70b-instruct-v1:0"),
-    ("azure-openai", "gpt-4o", "gpt-4o"),
-    ("azure-openai", "gpt-4o-mini", "gpt-4o-mini"),
+
+class _Entry(NamedTuple):
+    """One catalog row: provider slug, model as written in the record, and the reference
+    ``genai-prices`` resolves (None for a retired model priced from ``RETIRED_PRICES``)."""
+
+    provider: str
+    model: str
+    ref: str | None
+
+
+#: The models the simulation uses, one keyword row each (see ``_Entry``).
+CATALOG: Final[tuple[_Entry, ...]] = (
+    _Entry(provider="openai", model="gpt-4", ref="gpt-4"),
+    _Entry(provider="openai", model="gpt-4-turbo", ref="gpt-4-turbo"),
+    _Entry(provider="openai", model="gpt-4o", ref="gpt-4o"),
+    _Entry(provider="openai", model="gpt-4o-mini", ref="gpt-4o-mini"),
+    _Entry(provider="openai", model="gpt-3.5-turbo", ref="gpt-3.5-turbo"),
+    _Entry(provider="anthropic", model="claude-sonnet-4", ref="claude-sonnet-4"),
+    _Entry(provider="anthropic", model="claude-3-5-sonnet", ref="claude-3-5-sonnet"),
+    _Entry(provider="anthropic", model="claude-3-5-haiku", ref="claude-3-5-haiku"),
+    _Entry(provider="anthropic", model="claude-3-haiku", ref="claude-3-haiku"),
+    _Entry(provider="anthropic", model="claude-instant-1.2", ref=None),
+    _Entry(provider="google", model="gemini-1.5-pro", ref="gemini-1.5-pro"),
+    _Entry(provider="google", model="gemini-1.5-flash", ref="gemini-1.5-flash"),
+    _Entry(provider="google", model="gemini-2.0-flash", ref="gemini-2.0-flash"),
+    _Entry(provider="mistral", model="mistral-large", ref="mistral-large"),
+    _Entry(provider="mistral", model="mistral-small", ref="mistral-small-latest"),
+    _Entry(provider="cohere", model="command-r", ref="command-r"),
+    _Entry(provider="cohere", model="command-r-plus", ref="command-r-plus"),
+    _Entry(
+        provider="aws-bedrock",
+        model="anthropic.claude-3-haiku",
+        ref="anthropic.claude-3-haiku-20240307-v1:0",
+    ),
+    _Entry(
+        provider="aws-bedrock",
+        model="anthropic.claude-3-5-sonnet",
+        ref="anthropic.claude-3-5-sonnet-20240620-v1:0",
+    ),
+    _Entry(provider="aws-bedrock", model="amazon.nova-lite", ref="amazon.nova-lite-v1:0"),
+    _Entry(
+        provider="aws-bedrock",
+        model="meta.llama3-1-70b-instruct",
+        ref="meta.llama3-1-70b-instruct-v1:0",
+    ),
+    _Entry(provider="azure-openai", model="gpt-4o", ref="gpt-4o"),
+    _Entry(provider="azure-openai", model="gpt-4o-mini", ref="gpt-4o-mini"),
 )
 
 #: Retired models ``genai-prices`` no longer lists: (provider, model) -> (input, output USD per
@@ -119,6 +137,8 @@ RETIRED_PRICES: Final[dict[tuple[str, str], tuple[float, float, str]]] = {
     ),
 }
 
+#: Rows priced per numpy pass: a million rows keep each temporary array at 8 MB, so pricing
+#: 10M rows never holds more than a few tens of MB of scratch.
 _CHUNK: Final[int] = 1 << 20
 
 _TABLE_COLUMNS: Final[tuple[str, ...]] = (
@@ -130,6 +150,7 @@ _TABLE_COLUMNS: Final[tuple[str, ...]] = (
     "long_context_threshold_tokens",
     "long_context_input_usd_per_mtok",
     "long_context_output_usd_per_mtok",
+    "retired",
 )
 
 
@@ -145,7 +166,7 @@ class ModelPrice:
     prompt exceeds ``long_context_threshold_tokens`` (e.g. Gemini 1.5 above 128k tokens).
 
     Example:
-        >>> p = ModelPrice(30.0, 60.0, "genai-prices 0.2.3")
+        >>> p = ModelPrice(input_usd_per_mtok=30.0, output_usd_per_mtok=60.0, source="a table")
         >>> p.call_cost(1_000_000, 0)
         30.0
     """
@@ -169,18 +190,18 @@ class ModelPrice:
         return (input_tokens * pin + output_tokens * pout) / 1e6
 
 
-def genai_prices_version() -> str:
+def _genai_prices_version() -> str:
     """Installed version of ``genai-prices`` (e.g. ``"0.2.3"``)."""
     import genai_prices
 
     return str(genai_prices.__version__)
 
 
-def normalize_provider(provider: str) -> str:
+def _normalize_provider(provider: str) -> str:
     """Map a provider spelling to the record's slug (``"OpenAI"`` -> ``"openai"``).
 
     Example:
-        >>> normalize_provider("Bedrock")
+        >>> _normalize_provider("Bedrock")
         'aws-bedrock'
     """
     slug = str(provider).strip().lower().replace("_", "-").replace(" ", "-")
@@ -202,27 +223,40 @@ def _as_float(value: Any) -> tuple[float | None, int | None, float | None]:
     return float(value), None, None
 
 
+#: Prices are quoted per million tokens. One token of each kind is priced through the public
+#: ``calc_price`` (below every long-context tier, so the base rate applies) and the Decimal
+#: result scaled by a million, which is exact.
+_MTOK: Final[Decimal] = Decimal(1_000_000)
+
+
 @functools.lru_cache(maxsize=1024)
 def _lookup_genai(provider: str, model_ref: str) -> ModelPrice | None:
-    """Resolve one model with ``genai-prices`` (slow: cached, called once per pair)."""
-    from genai_prices import data_snapshot
+    """Resolve one model with the public ``genai_prices.calc_price`` (slow: cached per pair).
+
+    The base rates are the price of one input (output) token times a million; a long-context tier, if
+    the model has one, is read from the calculation's ``model_price`` (a public result field).
+    """
+    from genai_prices import Usage, calc_price
 
     genai_provider = _GENAI_PROVIDER.get(provider, provider)
     try:
-        _, info = data_snapshot.get_snapshot().find_provider_model(
-            model_ref, None, genai_provider, None
+        calc = calc_price(
+            Usage(input_tokens=1, output_tokens=1),
+            model_ref,
+            provider_id=genai_provider,
+            genai_request_timestamp=PRICE_AS_OF,
         )
     except LookupError:
         return None
-    prices = info.get_prices(PRICE_AS_OF)
-    pin, threshold, pin_long = _as_float(prices.input_mtok)
-    pout, threshold_out, pout_long = _as_float(prices.output_mtok)
-    if pin is None or pout is None:
+    rates = calc.model_price
+    _, threshold, pin_long = _as_float(rates.input_mtok)
+    _, threshold_out, pout_long = _as_float(rates.output_mtok)
+    if rates.input_mtok is None or rates.output_mtok is None:
         return None
     return ModelPrice(
-        input_usd_per_mtok=pin,
-        output_usd_per_mtok=pout,
-        source=f"genai-prices {genai_prices_version()} ({genai_provider}/{info.id}, "
+        input_usd_per_mtok=float(calc.input_price * _MTOK),
+        output_usd_per_mtok=float(calc.output_price * _MTOK),
+        source=f"genai-prices {_genai_prices_version()} ({genai_provider}/{calc.model.id}, "
         f"as of {PRICE_AS_OF.date().isoformat()})",
         long_context_threshold_tokens=threshold if threshold is not None else threshold_out,
         long_context_input_usd_per_mtok=pin_long,
@@ -233,7 +267,7 @@ def _lookup_genai(provider: str, model_ref: str) -> ModelPrice | None:
 def _resolve(provider: str, model: str, model_ref: str | None = None) -> ModelPrice | None:
     if (provider, model) in RETIRED_PRICES:
         pin, pout, source = RETIRED_PRICES[(provider, model)]
-        return ModelPrice(pin, pout, source)
+        return ModelPrice(input_usd_per_mtok=pin, output_usd_per_mtok=pout, source=source)
     return _lookup_genai(provider, model_ref or model)
 
 
@@ -244,10 +278,10 @@ def _price_table_cached() -> pd.DataFrame:
         p = _resolve(provider, model, ref)
         if p is None:  # a catalog entry the package lost: fail loudly, never guess
             raise UnknownModelError(
-                f"genai-prices {genai_prices_version()} has no price for "
+                f"genai-prices {_genai_prices_version()} has no price for "
                 f"provider={provider!r}, model={model!r} (reference {ref!r})"
             )
-        rows.append((provider, model, *_price_row(p)))
+        rows.append((provider, model, *_price_row(p), (provider, model) in RETIRED_PRICES))
     return pd.DataFrame(rows, columns=list(_TABLE_COLUMNS))
 
 
@@ -270,7 +304,9 @@ def price_table() -> pd.DataFrame:
     """One row per catalog model: provider, model, input/output USD per Mtok, source.
 
     Built once from ``genai-prices`` (cached); a fresh copy is returned on each call. The
-    ``long_context_*`` columns are NaN unless the model bills long prompts at a higher rate.
+    ``long_context_*`` columns are NaN unless the model bills long prompts at a higher rate;
+    ``retired`` marks the models priced from the cited retired-model table. This is the price
+    table the analyses take as data (``analyze_optimization(calls, price_table())``).
 
     Example:
         >>> t = price_table()
@@ -285,16 +321,16 @@ def _catalog_index() -> dict[tuple[str, str], ModelPrice]:
     out: dict[tuple[str, str], ModelPrice] = {}
     for row in _price_table_cached().itertuples(index=False):
         out[(row.provider, row.model)] = ModelPrice(
-            float(row.input_usd_per_mtok),
-            float(row.output_usd_per_mtok),
-            str(row.source),
-            None
+            input_usd_per_mtok=float(row.input_usd_per_mtok),
+            output_usd_per_mtok=float(row.output_usd_per_mtok),
+            source=str(row.source),
+            long_context_threshold_tokens=None
             if pd.isna(row.long_context_threshold_tokens)
             else int(row.long_context_threshold_tokens),
-            None
+            long_context_input_usd_per_mtok=None
             if pd.isna(row.long_context_input_usd_per_mtok)
             else float(row.long_context_input_usd_per_mtok),
-            None
+            long_context_output_usd_per_mtok=None
             if pd.isna(row.long_context_output_usd_per_mtok)
             else float(row.long_context_output_usd_per_mtok),
         )
@@ -310,7 +346,7 @@ def price(provider: str, model: str) -> ModelPrice:
         >>> price("anthropic", "claude-3-haiku").output_usd_per_mtok
         1.25
     """
-    slug = normalize_provider(provider)
+    slug = _normalize_provider(provider)
     key = (slug, str(model))
     hit = _catalog_index().get(key)
     if hit is not None:
@@ -319,7 +355,7 @@ def price(provider: str, model: str) -> ModelPrice:
     if found is None:
         raise UnknownModelError(
             f"no price for provider={provider!r}, model={model!r}: not in genai-prices "
-            f"{genai_prices_version()} nor in the retired-model table "
+            f"{_genai_prices_version()} nor in the retired-model table "
             f"(known providers: {', '.join(PROVIDERS)})"
         )
     return found

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from showcase_lib.analysis import aggregations as agg
+from showcase_lib.analysis import _aggregations as agg
 from showcase_lib.schema import DTYPES, empty_calls
 
 

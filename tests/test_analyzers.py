@@ -14,6 +14,7 @@ from showcase_lib.analysis.analyzers import (
     CostPlus,
     FlatSubscription,
     Hybrid,
+    OptimizationConfig,
     Tiered,
     UsageBased,
     analyze_alignment,
@@ -24,13 +25,17 @@ from showcase_lib.analysis.analyzers import (
     analyze_profitability,
     analyze_realtime,
     analyze_understanding,
+)
+from showcase_lib.analysis.analyzers._alignment import chargeback
+from showcase_lib.analysis.analyzers._base import AnalysisResult
+from showcase_lib.analysis.analyzers._quality import quality_score, task_complexity
+from showcase_lib.analysis.analyzers._realtime import (
+    StreamConfig,
+    StreamingSpikeDetector,
     budget_cap,
-    chargeback,
+    budget_status,
     token_bucket,
 )
-from showcase_lib.analysis.analyzers.base import AnalysisResult
-from showcase_lib.analysis.analyzers.quality import quality_score, task_complexity
-from showcase_lib.analysis.analyzers.realtime import StreamingSpikeDetector, budget_status
 from showcase_lib.schema import ALL_COLUMNS, DTYPES
 
 
@@ -90,8 +95,9 @@ def test_every_result_carries_revenium_value_and_story():
             for c in ("cust_1", "cust_2")
         ]
     )
-    for name, (kind, fn) in ANALYZERS.items():
-        r = fn(calls, CUSTOMERS) if kind == "revenue" else fn(calls)
+    inputs = {"calls": calls, "customers": CUSTOMERS, "prices": pricing.price_table()}
+    for name, (needs, fn) in ANALYZERS.items():
+        r = fn(*(inputs[k] for k in needs))
         assert isinstance(r, AnalysisResult) and r.name == name
         assert r.revenium_value is not None and r.revenium_value.metadata
         assert r.revenium_value.without and r.story is not None and r.story.steps
@@ -189,7 +195,10 @@ def test_performance_percentiles_sla_and_efficiency():
 # ------------------------------------------------------------------------ realtime
 def test_streaming_detector_fires_once_per_episode_and_rearms():
     det = StreamingSpikeDetector(
-        ["a"], window_buckets=5, recent_buckets=1, min_history=5, min_usd=1.0, rearm_buckets=2
+        ["a"],
+        StreamConfig(
+            window_buckets=5, recent_buckets=1, min_history=5, min_usd=1.0, rearm_buckets=2
+        ),
     )
     spend = [1.0] * 6 + [20.0, 20.0] + [1.0] * 3 + [60.0]
     fired = [t for t, x in enumerate(spend) if det.update(t, np.array([x]))]
@@ -198,7 +207,7 @@ def test_streaming_detector_fires_once_per_episode_and_rearms():
 
 def test_streaming_detector_ignores_immaterial_spikes():
     det = StreamingSpikeDetector(
-        ["a"], window_buckets=5, recent_buckets=1, min_history=5, min_usd=5.0
+        ["a"], StreamConfig(window_buckets=5, recent_buckets=1, min_history=5, min_usd=5.0)
     )
     alerts = [det.update(t, np.array([0.01 if t < 6 else 1.0])) for t in range(8)]
     assert not any(alerts)  # 100x, but only $0.99 above baseline
@@ -254,7 +263,9 @@ def test_optimization_right_sizing_by_hand():
         },
     ]
     r = analyze_optimization(
-        make_calls(rows), candidates=[("openai", "gpt-4o-mini")], max_quality_drop=3.0
+        make_calls(rows),
+        pricing.price_table(),
+        config=OptimizationConfig(candidates=(("openai", "gpt-4o-mini"),), max_quality_drop=3.0),
     )
     plan = r.right_sizing.set_index("task_type")
     # simple: gpt-4 95 vs gpt-4o-mini 93 -> switch; complex: 88 vs 74 -> stay
@@ -280,7 +291,8 @@ def test_optimization_caching_and_combined_never_double_count():
         }
         for i in range(3)
     ]
-    r = analyze_optimization(make_calls(rows), candidates=[], cache_discount=0.5, long_quantile=1.0)
+    cfg = OptimizationConfig(candidates=(), cache_discount=0.5, long_quantile=1.0)
+    r = analyze_optimization(make_calls(rows), pricing.price_table(), config=cfg)
     opp = r.opportunities.set_index("lever")
     per_tok = pricing.price("openai", "gpt-4o").input_usd_per_mtok / 1e6
     # calls 2 and 3 reuse the 1000-token prefix at half price
@@ -409,3 +421,52 @@ def test_task_complexity_defaults():
     assert task_complexity("unknown_task") == "moderate"
     with pytest.raises(ValueError, match="complexity='hard'"):
         quality_score("gpt-4", "hard")
+
+
+def test_optimization_takes_prices_as_data_and_names_a_missing_row():
+    """Regression (issue 8): the analyzer reprices from the table it is given, not the catalog."""
+    rows = [{"task_type": "chat", "model": "gpt-4o", "input_tokens": 1_000_000, "output_tokens": 0}]
+    calls = make_calls(rows)
+    sheet = pd.DataFrame(
+        {
+            "provider": ["openai"],
+            "model": ["gpt-4o"],
+            "input_usd_per_mtok": [1.0],  # a negotiated price, not the catalog's 2.50
+            "output_usd_per_mtok": [4.0],
+        }
+    )
+    r = analyze_optimization(calls, sheet, config=OptimizationConfig(candidates=()))
+    assert r.metric("Monthly AI spend (repriced)").value == pytest.approx(1.0 * 30)
+    with pytest.raises(LookupError, match="provider='openai', model='gpt-4o'"):
+        analyze_optimization(
+            calls, sheet.assign(model="gpt-4"), config=OptimizationConfig(candidates=())
+        )
+
+
+def test_analysis_imports_neither_simulation_nor_the_price_catalog():
+    """Regression (issue 8): arrows point one way; doctests included (they are source text)."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[1] / "showcase_lib" / "analysis"
+    pattern = re.compile(r"showcase_lib(\.|\s+import\s+)(simulation|pricing)\b")
+    offenders = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if pattern.search(
+            p.read_text(encoding="utf-8").replace("showcase_lib.pricing.price_table()", "")
+        )
+    ]
+    assert not offenders, offenders
+
+
+def test_ground_truth_enters_only_evaluation():
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1] / "showcase_lib" / "analysis"
+    users = sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if "incidents" in p.read_text(encoding="utf-8")
+    )
+    assert users == ["_evaluation.py", "evaluation.py"], users

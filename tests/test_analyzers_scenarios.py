@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
+from showcase_lib import pricing
+from showcase_lib.analysis._scenarios import SPIKE_DETECTOR
+from showcase_lib.analysis.evaluation import spike_onset, spike_truth
 from showcase_lib.analysis.scenarios import (
+    ABTestConfig,
+    ModelComparisonConfig,
+    SpikeResponseConfig,
     ab_test_quality,
     model_comparison,
     pricing_strategy,
@@ -14,7 +22,9 @@ from showcase_lib.analysis.scenarios import (
 from showcase_lib.simulation import simulate
 
 DAYS, CUSTOMERS, SEED = 21, 30, 4
-DETECTOR = {"min_usd": 0.5}  # small fleet: a lower materiality floor
+# small fleet: a lower materiality floor
+RESPONSE = SpikeResponseConfig(detector=dataclasses.replace(SPIKE_DETECTOR, min_usd=0.5))
+PRICES = pricing.price_table()
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +47,14 @@ def _spike(factor: float, customer: str):
         spike_factor=factor,
         spike_customer=customer,
     )
-    return sim, viral_spike_response(sim.calls, sim.incidents, detector=DETECTOR)
+    customer, onset = spike_onset(sim.incidents)
+    return sim, viral_spike_response(sim.calls, customer=customer, onset=onset, config=RESPONSE)
+
+
+def _respond(sim, **changes):
+    customer, onset = spike_onset(sim.incidents)
+    cfg = dataclasses.replace(RESPONSE, **changes)
+    return viral_spike_response(sim.calls, customer=customer, onset=onset, config=cfg)
 
 
 def test_bigger_spike_means_more_prevented_spend(big_customer):
@@ -48,32 +65,35 @@ def test_bigger_spike_means_more_prevented_spend(big_customer):
     assert big.prevented_usd > 0
     # prevented spend is part of the spike spend, never more
     assert big.prevented_usd < big.spike_spend_usd
-    assert big.customer_id == sim.incidents.iloc[0]["customer_id"]
+    truth = spike_truth(big, sim.incidents)
+    assert truth["right_customer"] and truth["delay"] >= pd.Timedelta(0)
 
 
 def test_a_tighter_limit_prevents_more(big_customer):
     sim, loose = _spike(10.0, big_customer)
-    tight = viral_spike_response(sim.calls, sim.incidents, detector=DETECTOR, limit_multiple=1.0)
+    tight = _respond(sim, limit_multiple=1.0)
     assert tight.prevented_usd > loose.prevented_usd
 
 
 def test_a_slower_reaction_prevents_less(big_customer):
     sim, fast = _spike(10.0, big_customer)
-    slow = viral_spike_response(
-        sim.calls, sim.incidents, detector=DETECTOR, reaction_minutes=24 * 60
-    )
+    slow = _respond(sim, reaction_minutes=24 * 60)
     assert slow.prevented_usd < fast.prevented_usd
 
 
 def test_dearer_baseline_model_means_more_savings(fleet):
-    gpt4 = model_comparison(fleet, baseline=("openai", "gpt-4"), n_ab=100)
-    gpt4o = model_comparison(fleet, baseline=("openai", "gpt-4o"), n_ab=100)
+    gpt4 = model_comparison(
+        fleet, PRICES, config=ModelComparisonConfig(baseline=("openai", "gpt-4"), n_ab=100)
+    )
+    gpt4o = model_comparison(
+        fleet, PRICES, config=ModelComparisonConfig(baseline=("openai", "gpt-4o"), n_ab=100)
+    )
     assert gpt4.monthly_saving_usd > gpt4o.monthly_saving_usd > 0
     assert gpt4.per_call_reduction > gpt4o.per_call_reduction
 
 
 def test_cheaper_candidate_saves_more_and_share_drives_fleet_saving(fleet):
-    r = model_comparison(fleet, n_ab=100)
+    r = model_comparison(fleet, PRICES, config=ModelComparisonConfig(n_ab=100))
     c = r.candidates.set_index("candidate_model")
     assert (
         c.loc["gpt-4o-mini", "monthly_saving_usd"]
@@ -87,8 +107,10 @@ def test_cheaper_candidate_saves_more_and_share_drives_fleet_saving(fleet):
 
 
 def test_ab_guardrail_separates_small_and_large_drops():
-    ok = ab_test_quality("gpt-4", "gpt-4o-mini", n_per_arm=2000, max_drop=5.0, seed=1)
-    bad = ab_test_quality("gpt-4", "gpt-3.5-turbo", n_per_arm=2000, max_drop=3.0, seed=1)
+    ok = ab_test_quality("gpt-4", "gpt-4o-mini", ABTestConfig(n_per_arm=2000, max_drop=5.0, seed=1))
+    bad = ab_test_quality(
+        "gpt-4", "gpt-3.5-turbo", ABTestConfig(n_per_arm=2000, max_drop=3.0, seed=1)
+    )
     assert ok.passed and not bad.passed
     assert ok.ci_low < ok.diff < ok.ci_high
 
@@ -100,3 +122,26 @@ def test_higher_price_level_means_higher_tiered_margin(fleet):
     assert t["monthly_margin_usd"].is_monotonic_increasing
     flat = r.sensitivity.query("model == 'flat subscription'")["monthly_margin_usd"]
     assert flat.nunique() == 1  # the baseline does not depend on the usage price
+
+
+def test_viral_spike_response_needs_only_what_a_reader_knows():
+    """Regression (issue 8): no ground truth in; the customer and onset are parameters."""
+    import inspect
+
+    params = inspect.signature(viral_spike_response).parameters
+    assert "incidents" not in params
+    assert params["customer"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert params["onset"].default is inspect.Parameter.empty
+    idx = pd.date_range("2026-01-01", periods=24 * 8, freq="h", tz="UTC")
+    spend = [1.0 if t < idx[24 * 6] else 12.0 for t in idx]
+    calls = pd.DataFrame({"timestamp": idx, "customer_id": "c", "cost_usd": spend})
+    hourly = dataclasses.replace(
+        SPIKE_DETECTOR, window_buckets=72, recent_buckets=1, min_history=24
+    )
+    r = viral_spike_response(
+        calls,
+        customer="c",
+        onset=idx[24 * 6],
+        config=SpikeResponseConfig(freq="1h", detector=hourly),
+    )
+    assert r.alert_at is not None and r.prevented_usd > 0

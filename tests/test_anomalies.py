@@ -10,6 +10,7 @@ import pytest
 
 from showcase_lib.analysis import anomalies as an
 from showcase_lib.analysis import evaluation as ev
+from showcase_lib.analysis.anomalies._scores import established
 from showcase_lib.schema import DTYPES, empty_calls
 
 DAYS = pd.date_range("2026-01-01", periods=30, freq="D", tz="UTC")
@@ -83,7 +84,9 @@ def test_spike_detected_on_the_right_day():
         "cost_usd": [0.5] * 200,
     }
     df = combine(base, steady_customer("b"), extra)
-    spikes = an.flag_spikes(df)
+    costs = an.cost_matrix(df)
+    scores = an.spike_scores(costs, calls=an.cost_matrix(df, metric="calls"))
+    spikes = an.spike_alerts(scores)
     assert spikes["period"].tolist() == [spike_day]
     assert spikes["entity"].tolist() == ["a"]
     assert spikes["calls"].iloc[0] == 220
@@ -105,7 +108,7 @@ def test_one_expensive_call_is_an_outlier_not_a_usage_spike():
     }
     df = combine(base, big)
     assert an.detect(df).empty  # calls did not move: no alert
-    assert len(an.detect(df, confirm=None)) == 1  # spend alone would page someone
+    assert len(an.detect(df, an.DetectorConfig(confirm=None))) == 1  # spend alone would page
     out = an.cost_outliers(df, by="model")
     assert out["cost_usd"].tolist() == [60.0]
     assert out["cost_ratio"].iloc[0] == pytest.approx(120.0, rel=0.06)
@@ -121,7 +124,8 @@ def test_level_shift_is_a_behaviour_change():
     assert DAYS[17] <= first["onset"] <= DAYS[19]
     assert first["period"] <= DAYS[22]  # alarm within a few days
     assert first["ratio"] == pytest.approx(1.6, abs=0.15)
-    assert an.detect_spikes(s, min_ratio=2.0).empty  # a 1.6x step is no 2x spike
+    loose = an.DetectorConfig(min_ratio=2.0, min_abs=0.0, confirm=None, require_history=False)
+    assert an.spike_alerts(an.spike_scores(s, config=loose), loose).empty  # 1.6x is no 2x spike
 
 
 def test_sustained_jump_is_reported_as_a_new_normal():
@@ -147,7 +151,7 @@ def test_new_customer_is_not_an_anomaly():
     }
     df = combine(steady_customer("a"), newcomer)
     assert an.detect(df).empty
-    assert not an.established(an.cost_matrix(df))["n"].any()
+    assert not established(an.cost_matrix(df))["n"].any()
 
 
 def test_threshold_and_budget_alerts():
@@ -187,7 +191,7 @@ def test_root_causes_rank_the_driver_first():
         "model": ["pricey"] * 200,
     }
     df = combine(base, extra)
-    found = an.detect(df, dimensions=("model",))
+    found = an.detect(df, an.DetectorConfig(dimensions=("model",)))
     rc = an.root_causes(df, found, dimensions=("model",))
     assert rc["value"].iloc[0] == "pricey"
     assert rc["contribution"].iloc[0] == pytest.approx(100.0)
@@ -203,7 +207,8 @@ def test_targets_on_simulated_incidents():
     for scenario in ("viral_spike", "runaway_agent"):
         for seed in (0, 1, 2):
             sim = simulation.simulate(scenario, days=30, customers=100, seed=seed)
-            scores.append(ev.score(an.detect(sim.calls, dimensions=()), sim.incidents))
+            found = an.detect(sim.calls, an.DetectorConfig(dimensions=()))
+            scores.append(ev.score(found, sim.incidents))
     total = ev.pooled(scores)
     assert total.n_incidents == 6
     assert total.recall >= 0.9
@@ -272,3 +277,34 @@ def test_quiet_run_has_no_incidents_and_every_alert_is_false():
     s = ev.score(found, quiet)
     assert s.n_incidents == 0 and np.isnan(s.recall)
     assert s.precision == 0.0 and s.false_positives == 1
+
+
+def test_detect_pivots_the_calls_once(monkeypatch):
+    """Regression (issue 8): one cost matrix and one call-count matrix per detect() call
+    (the old code pivoted the same calls four times)."""
+    from showcase_lib.analysis.anomalies import _detect, _matrix
+
+    pivots = []
+    real = _matrix.cost_matrix
+
+    def counting(*args, **kwargs):
+        pivots.append(kwargs.get("metric", "cost_usd"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_matrix, "cost_matrix", counting)
+    monkeypatch.setattr(_detect, "cost_matrix", counting)
+    df = combine(steady_customer("a"), steady_customer("b"))
+    an.detect(df)
+    assert sorted(pivots) == ["calls", "cost_usd"]
+
+
+def test_one_spike_path_scores_then_alerts():
+    s = pd.Series([10.0, 11, 9, 10, 11, 9, 10, 60, 10], index=DAYS[:9], name="a")
+    cfg = an.DetectorConfig(window=7, min_periods=7, confirm=None, require_history=False)
+    scores = an.spike_scores(s, config=cfg)
+    assert len(scores) == 2 and {"score", "ratio", "established"} <= set(scores.columns)
+    alerts = an.spike_alerts(scores, cfg)
+    assert alerts["period"].tolist() == [DAYS[7]]
+    with pytest.raises(ValueError, match="confirm='calls' needs call scores"):
+        an.spike_alerts(scores, an.DetectorConfig())
+    assert not hasattr(an, "flag_spikes") and not hasattr(an, "detect_spikes")

@@ -9,8 +9,9 @@ import matplotlib
 matplotlib.use("Agg")
 
 import pandas as pd
+import pytest
 
-from showcase_lib.analysis.analyzers.base import (
+from showcase_lib.analysis.analyzers._base import (
     AnalysisResult,
     Metric,
     ReveniumValue,
@@ -22,9 +23,9 @@ from showcase_lib.report import charts
 from showcase_lib.report.cards import (
     IndexEntry,
     ReportCards,
-    environment,
+    _environment,
+    _render_index,
     format_value,
-    render_index,
 )
 
 EVIL = '<script>alert("x")</script>'
@@ -92,12 +93,12 @@ def test_written_file_is_self_contained_with_embedded_chart(tmp_path):
 
 
 def test_index_escapes_titles():
-    html = render_index([IndexEntry("a.html", EVIL, "x")], title="Reports")
+    html = _render_index([IndexEntry("a.html", EVIL, "x")], title="Reports")
     assert "<script>" not in html and 'href="a.html"' in html
 
 
 def test_autoescape_is_on_and_templates_come_from_the_package():
-    env = environment()
+    env = _environment()
     assert env.autoescape("report.html") is True
     assert {"report.html", "fragment.html", "index.html"} <= set(env.list_templates())
 
@@ -107,3 +108,35 @@ def test_format_value_units():
     assert format_value(float("nan"), "usd") == "n/a"
     assert format_value(1500.0, "ms") == "1,500 ms"
     assert format_value(12.0, "count") == "12"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.0, "$0.00"),
+        (0.01234, "$0.0123"),
+        (0.99996, "$1.00"),  # rounds up to a dollar: shown as one
+        (999.99, "$999.99"),
+        (999.999, "$1.0K"),  # never "$1,000.00"
+        (1234.5, "$1.2K"),
+        (9_999.95, "$10K"),  # never "$10.0K"
+        (12_345, "$12K"),
+        (999_499, "$999K"),
+        (999_999.5, "$1.00M"),  # regression (issue 8): was "$1000K"
+        (2_500_000, "$2.50M"),
+        (99_999_999, "$100M"),
+        (999_999_999.5, "$1.00B"),  # was "$1000.0M"
+        (-999_999.5, "-$1.00M"),  # was "-$1000K"
+        (-1234.5, "-$1.2K"),
+    ],
+)
+def test_format_usd_moves_to_the_next_unit_when_rounding_reaches_it(value, text):
+    assert charts.format_usd(value) == text
+
+
+def test_format_usd_never_shows_four_digits_before_a_unit():
+    for exp in range(3, 12):
+        for v in (10**exp - 0.5, 10**exp - 0.005, -(10**exp) + 0.5):
+            t = charts.format_usd(v)
+            digits = t.lstrip("-$").rstrip("KMB").split(".")[0].replace(",", "")
+            assert len(digits) <= 3 or t[-1] not in "KMB", (v, t)

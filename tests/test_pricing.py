@@ -23,11 +23,11 @@ from showcase_lib.pricing import UnknownModelError, cost_usd, price, price_table
 def test_known_prices_come_from_the_package(provider, model, inp, out):
     p = price(provider, model)
     assert (p.input_usd_per_mtok, p.output_usd_per_mtok) == (inp, out)
-    assert p.source.startswith(f"genai-prices {pricing.genai_prices_version()}")
+    assert p.source.startswith(f"genai-prices {pricing._genai_prices_version()}")
 
 
 def test_pinned_package_version():
-    assert pricing.genai_prices_version() == "0.2.3"
+    assert pricing._genai_prices_version() == "0.2.3"
 
 
 def test_retired_model_has_a_cited_price():
@@ -159,3 +159,52 @@ def test_cost_needs_its_columns():
 def test_cost_of_empty_frame_is_empty():
     df = pd.DataFrame({"provider": [], "model": [], "input_tokens": [], "output_tokens": []})
     assert len(cost_usd(df)) == 0
+
+
+def test_pricing_uses_only_the_public_genai_prices_api():
+    """Regression (issue 8): no reach into genai_prices internals (data_snapshot, find_*)."""
+    import ast
+    import inspect
+
+    import genai_prices
+
+    public = {*genai_prices.__all__, "extract_usage", "__version__"}
+    tree = ast.parse(inspect.getsource(pricing))
+    used = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.startswith("genai_prices")
+        ):
+            assert node.module == "genai_prices", f"imports the submodule {node.module}"
+            used |= {a.name for a in node.names}
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "genai_prices"
+        ):
+            used.add(node.attr)
+    assert used and used <= public, sorted(used - public)
+    assert "find_provider_model" not in inspect.getsource(pricing)
+
+
+def test_lookup_goes_through_calc_price(monkeypatch):
+    """A model outside the catalog is priced by genai_prices.calc_price (patched here)."""
+    import genai_prices
+
+    seen = []
+    real = genai_prices.calc_price
+
+    def spy(usage, model_ref, **kwargs):
+        seen.append((model_ref, kwargs.get("provider_id")))
+        return real(usage, model_ref, **kwargs)
+
+    monkeypatch.setattr(genai_prices, "calc_price", spy)
+    pricing._lookup_genai.cache_clear()
+    try:
+        p = price("openai", "gpt-4.1-mini")
+    finally:
+        pricing._lookup_genai.cache_clear()
+    assert ("gpt-4.1-mini", "openai") in seen
+    assert p.input_usd_per_mtok > 0 and p.output_usd_per_mtok > p.input_usd_per_mtok

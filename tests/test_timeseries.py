@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from showcase_lib.analysis import timeseries as ts
+from showcase_lib.analysis import _timeseries as ts
 from showcase_lib.schema import DTYPES, empty_calls
 
 
@@ -157,14 +157,14 @@ def test_forecast_interval_brackets_the_mean_and_widens():
 def test_month_end_projection_against_budget():
     rng = np.random.default_rng(2)
     s = daily_series(100 + rng.normal(0, 5, 45))  # Jan 1 .. Feb 14
-    over = ts.month_end_projection(s, budget=2_000, n_paths=500)
+    over = ts.month_end_projection(s, budget=2_000, config=ts.ProjectionConfig(n_paths=500))
     assert over.month == pd.Timestamp("2026-02-01", tz="UTC")
     assert over.days_remaining == 14
     assert over.spent_to_date == pytest.approx(s["2026-02"].sum())
     assert over.lower < over.projected < over.upper
     assert 2_600 < over.projected < 3_000  # about 28 days x 100 USD
     assert over.prob_over_budget > 0.99
-    under = ts.month_end_projection(s, budget=5_000, n_paths=500)
+    under = ts.month_end_projection(s, budget=5_000, config=ts.ProjectionConfig(n_paths=500))
     assert under.prob_over_budget < 0.01
     assert under.headroom > 0
     assert list(over.path.columns) == ["actual", "mean", "lower", "upper"]
@@ -193,8 +193,8 @@ def test_growth_rates_drop_a_leading_partial_week():
 def test_month_end_projection_is_reproducible():
     rng = np.random.default_rng(5)
     s = daily_series(50 + rng.normal(0, 4, 40))
-    a = ts.month_end_projection(s, budget=1_500, n_paths=300, seed=3)
-    b = ts.month_end_projection(s, budget=1_500, n_paths=300, seed=3)
+    a = ts.month_end_projection(s, budget=1_500, config=ts.ProjectionConfig(n_paths=300, seed=3))
+    b = ts.month_end_projection(s, budget=1_500, config=ts.ProjectionConfig(n_paths=300, seed=3))
     assert (a.projected, a.lower, a.upper, a.prob_over_budget) == (
         b.projected,
         b.lower,

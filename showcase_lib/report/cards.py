@@ -1,7 +1,7 @@
 """HTML report cards: Problem, Solution, Results (before/after) and Implementation.
 
 Cards render what an analyzer (or a scenario) returned -- an
-:class:`~showcase_lib.analysis.analyzers.base.AnalysisResult` -- and compute no business
+:class:`~showcase_lib.analysis.analyzers.AnalysisResult` -- and compute no business
 numbers: they only format values for display. Templates live in ``templates/`` next to this
 module, are loaded from the package (not the working directory) and are rendered by Jinja2 with
 autoescaping on, so user data such as a customer id containing ``<script>`` shows as text.
@@ -10,7 +10,7 @@ A :class:`ReportCards` displays inline in a notebook (``_repr_html_``) and write
 self-contained HTML file (inline CSS, charts embedded as base64 PNG).
 
 Example:
-    >>> from showcase_lib.analysis.analyzers.base import AnalysisResult, Metric, Story
+    >>> from showcase_lib.analysis.analyzers import AnalysisResult, Metric, Story
     >>> r = AnalysisResult("demo", "Demo", headline=[Metric("Cost", 12.5, "usd")],
     ...                    story=Story(problem="<b>p</b>", solution="s"))
     >>> html = ReportCards(r).to_html()
@@ -35,26 +35,18 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from showcase_lib.report.charts import format_usd
 
-__all__ = [
-    "ChartImage",
-    "IndexEntry",
-    "ReportCards",
-    "figure_to_base64",
-    "format_value",
-    "render_index",
-    "write_index",
-]
+__all__ = ["IndexEntry", "ReportCards", "format_value", "write_index"]
 
-#: Rows of a detail table shown in the Results card.
+#: Rows of a detail table shown in the Results card: a dozen fit one screen of a phone.
 MAX_TABLE_ROWS = 12
 
 
 @lru_cache(maxsize=1)
-def environment() -> Environment:
-    """The Jinja2 environment: templates from the package, autoescaping on for .html.
+def _environment() -> Environment:
+    """The Jinja2 _environment: templates from the package, autoescaping on for .html.
 
     Example:
-        >>> environment().autoescape("report.html")
+        >>> _environment().autoescape("report.html")
         True
     """
     return Environment(
@@ -111,13 +103,13 @@ def format_value(value: Any, unit: str = "count") -> str:
     return f"{v:,.4g}"
 
 
-def figure_to_base64(fig: Any, *, dpi: int = 110) -> str:
+def _figure_to_base64(fig: Any, *, dpi: int = 110) -> str:
     """Encode a matplotlib Figure (or an Axes' figure) as base64 PNG text.
 
     Example:
         >>> import matplotlib.pyplot as plt
         >>> fig, ax = plt.subplots(); _ = ax.plot([0, 1])
-        >>> figure_to_base64(fig)[:8]
+        >>> _figure_to_base64(fig)[:8]
         'iVBORw0K'
         >>> plt.close(fig)
     """
@@ -128,20 +120,20 @@ def figure_to_base64(fig: Any, *, dpi: int = 110) -> str:
 
 
 @dataclass(frozen=True)
-class ChartImage:
+class _ChartImage:
     """A chart ready to embed: base64 PNG and its alt text."""
 
     b64: str
     alt: str
 
     @classmethod
-    def from_figure(cls, fig: Any, alt: str | None = None, *, close: bool = True) -> ChartImage:
+    def from_figure(cls, fig: Any, alt: str | None = None, *, close: bool = True) -> _ChartImage:
         """Encode ``fig`` (Figure or Axes); alt text defaults to the axes title.
 
         Example:
             >>> import matplotlib.pyplot as plt
             >>> fig, ax = plt.subplots(); _ = ax.set_title("Cost", loc="left")
-            >>> ChartImage.from_figure(ax).alt
+            >>> _ChartImage.from_figure(ax).alt
             'Cost'
         """
         figure = getattr(fig, "figure", fig)
@@ -153,7 +145,7 @@ class ChartImage:
                 if (t := a.get_title(loc=loc))
             ]
             alt = "; ".join(titles) or "chart"
-        img = cls(figure_to_base64(figure), alt)
+        img = cls(_figure_to_base64(figure), alt)
         if close:
             import matplotlib.pyplot as plt
 
@@ -201,11 +193,11 @@ def _table(name: str, frame: pd.DataFrame, max_rows: int) -> dict[str, Any]:
 class ReportCards:
     """The four cards of one analyzer or scenario result, as HTML.
 
-    ``charts`` are matplotlib Figures/Axes (or :class:`ChartImage`); ``tables`` names entries of
+    ``charts`` are matplotlib Figures/Axes (or :class:`_ChartImage`); ``tables`` names entries of
     ``result.tables`` to show (first ``MAX_TABLE_ROWS`` rows) in the Results card.
 
     Example:
-        >>> from showcase_lib.analysis.analyzers.base import AnalysisResult
+        >>> from showcase_lib.analysis.analyzers import AnalysisResult
         >>> cards = ReportCards(AnalysisResult("x", "X"))
         >>> "Implementation" in cards._repr_html_()
         True
@@ -219,23 +211,22 @@ class ReportCards:
         tables: Sequence[str] = (),
         subtitle: str = "",
         source: str = "the records passed to the analyzer",
-        max_rows: int = MAX_TABLE_ROWS,
     ) -> None:
         self.result = result
         self.charts = [
-            c if isinstance(c, ChartImage) else ChartImage.from_figure(c) for c in charts
+            c if isinstance(c, _ChartImage) else _ChartImage.from_figure(c) for c in charts
         ]
         self.table_names = list(tables)
         self.subtitle = subtitle
         self.source = source
-        self.max_rows = max_rows
+        self.max_rows = MAX_TABLE_ROWS
 
     # -- the view model: formatting only --------------------------------------------------
     def context(self) -> dict[str, Any]:
         """What the templates receive (all values already formatted as text).
 
         Example:
-            >>> from showcase_lib.analysis.analyzers.base import AnalysisResult
+            >>> from showcase_lib.analysis.analyzers import AnalysisResult
             >>> ReportCards(AnalysisResult("x", "X")).context()["title"]
             'X'
         """
@@ -278,14 +269,14 @@ class ReportCards:
     # -- rendering ---------------------------------------------------------------------------
     def fragment(self) -> str:
         """The cards as an HTML fragment with its own ``<style>`` (for notebooks)."""
-        return environment().get_template("fragment.html").render(r=self.context())
+        return _environment().get_template("fragment.html").render(r=self.context())
 
     def _repr_html_(self) -> str:
         return self.fragment()
 
     def to_html(self) -> str:
         """A complete, self-contained HTML document (inline CSS and images)."""
-        return environment().get_template("report.html").render(r=self.context())
+        return _environment().get_template("report.html").render(r=self.context())
 
     def write(self, path: str | Path) -> Path:
         """Write :meth:`to_html` to ``path`` (parent folders created); returns the path."""
@@ -307,22 +298,27 @@ def _param_text(value: Any) -> str:
 
 @dataclass(frozen=True)
 class IndexEntry:
-    """One line of an index page: link, title and a one-line headline."""
+    """One line of an index page: link, title and a one-line headline.
+
+    Example:
+        >>> IndexEntry(href="realtime.html", title="Real-time", summary="3 anomalies").href
+        'realtime.html'
+    """
 
     href: str
     title: str
     summary: str = ""
 
 
-def render_index(entries: Sequence[IndexEntry], *, title: str, subtitle: str = "") -> str:
+def _render_index(entries: Sequence[IndexEntry], *, title: str, subtitle: str = "") -> str:
     """A self-contained index page linking the reports.
 
     Example:
-        >>> "a.html" in render_index([IndexEntry("a.html", "A")], title="Reports")
+        >>> "a.html" in _render_index([IndexEntry("a.html", "A")], title="Reports")
         True
     """
     return (
-        environment()
+        _environment()
         .get_template("index.html")
         .render(entries=entries, title=title, subtitle=subtitle)
     )
@@ -331,8 +327,16 @@ def render_index(entries: Sequence[IndexEntry], *, title: str, subtitle: str = "
 def write_index(
     path: str | Path, entries: Sequence[IndexEntry], *, title: str, subtitle: str = ""
 ) -> Path:
-    """Write :func:`render_index` to ``path``; returns the path."""
+    """Write an index page linking ``entries`` (escaped) to ``path``; returns the path.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "index.html"
+        >>> p = write_index(out, [IndexEntry(href="a.html", title="<A>")], title="Reports")
+        >>> "&lt;A&gt;" in p.read_text()
+        True
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(render_index(entries, title=title, subtitle=subtitle), encoding="utf-8")
+    p.write_text(_render_index(entries, title=title, subtitle=subtitle), encoding="utf-8")
     return p

@@ -16,12 +16,26 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Final, TypedDict, Unpack
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
+
+__all__ = [
+    "ACCENT",
+    "GOOD",
+    "PALETTE",
+    "BarStyle",
+    "bar",
+    "format_usd",
+    "hline",
+    "line",
+    "side_by_side",
+    "vline",
+]
 
 #: The house palette (colour-blind safe, Okabe-Ito order).
 PALETTE: tuple[str, ...] = (
@@ -37,6 +51,22 @@ PALETTE: tuple[str, ...] = (
 ACCENT = "#D55E00"  # anomalies, alerts, "without"
 GOOD = "#009E73"  # "with", savings
 MUTED = "#999999"  # bands, baselines
+
+#: Money display tiers, smallest first: (upper bound, divisor, suffix, decimals). Three
+#: significant digits from a million up; the thousands keep one decimal below $10K and none above,
+#: cents below $1 get four decimals (a call costs fractions of a cent).
+_TIERS: Final[tuple[tuple[float, float, str, int], ...]] = (
+    (1.0, 1.0, "", 4),
+    (1e3, 1.0, "", 2),
+    (1e4, 1e3, "K", 1),
+    (1e6, 1e3, "K", 0),
+    (1e7, 1e6, "M", 2),
+    (1e8, 1e6, "M", 1),
+    (1e9, 1e6, "M", 0),
+    (1e10, 1e9, "B", 2),
+    (1e11, 1e9, "B", 1),
+    (float("inf"), 1e9, "B", 0),
+)
 
 _STYLE = {
     "figure.figsize": (9.0, 4.2),
@@ -57,72 +87,75 @@ _STYLE = {
 }
 
 
-def apply_style() -> None:
+def _apply_style() -> None:
     """Apply the house style to matplotlib globally (idempotent).
 
     Example:
-        >>> apply_style()
+        >>> _apply_style()
     """
     mpl.rcParams.update(_STYLE)
 
 
 def format_usd(value: float, decimals: int | None = None) -> str:
-    """Format a dollar amount for axes and prose: $1.2K, $3.4M, $0.0123.
+    """Format a dollar amount for axes and prose: $0.0123, $12.50, $1.2K, $12K, $1.00M.
+
+    The tier is chosen *after* rounding, so an amount that rounds up to the next tier moves to
+    it: ``999_999.5`` is ``$1.00M``, never ``$1000K``. ``decimals`` overrides the tier's.
 
     Example:
-        >>> format_usd(1234.5)
-        '$1.2K'
-        >>> format_usd(0.01234)
-        '$0.0123'
+        >>> format_usd(1234.5), format_usd(999_999.5), format_usd(-2_500_000)
+        ('$1.2K', '$1.00M', '-$2.50M')
+        >>> format_usd(0.01234), format_usd(0)
+        ('$0.0123', '$0.00')
     """
-    a = abs(value)
+    a = abs(float(value))
     sign = "-" if value < 0 else ""
-    if a >= 1e6:
-        return f"{sign}${a / 1e6:.{1 if decimals is None else decimals}f}M"
-    if a >= 1e4:
-        return f"{sign}${a / 1e3:.{0 if decimals is None else decimals}f}K"
-    if a >= 1e3:
-        return f"{sign}${a / 1e3:.{1 if decimals is None else decimals}f}K"
-    if a >= 1 or a == 0:
-        return f"{sign}${a:,.{2 if decimals is None else decimals}f}"
-    return f"{sign}${a:.{4 if decimals is None else decimals}f}"
+    if a == 0:
+        return f"${0:.{2 if decimals is None else decimals}f}"
+    tier = next(k for k, (upper, *_rest) in enumerate(_TIERS) if a < upper)
+    while True:
+        upper, div, suffix, digits = _TIERS[tier]
+        d = digits if decimals is None else decimals
+        text = f"{a / div:,.{d}f}"
+        if float(text.replace(",", "")) * div < upper or tier + 1 == len(_TIERS):
+            return f"{sign}${text}{suffix}"
+        tier += 1  # rounding reached the next tier's range: show it there
 
 
-def usd_axis(ax: Axes, axis: str = "y") -> Axes:
+def _usd_axis(ax: Axes, axis: str = "y") -> Axes:
     """Format the ticks of ``axis`` ("x" or "y") as dollars.
 
     Example:
-        >>> fig, ax = plt.subplots(); _ = usd_axis(ax); plt.close(fig)
+        >>> fig, ax = plt.subplots(); _ = _usd_axis(ax); plt.close(fig)
     """
     fmt = FuncFormatter(lambda v, _pos: format_usd(v))
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
     return ax
 
 
-def new_axes(
+def _new_axes(
     title: str,
     xlabel: str,
     ylabel: str,
     *,
     money: bool = False,
     ax: Axes | None = None,
-    figsize: tuple[float, float] | None = None,
 ) -> Axes:
     """Create (or dress) an Axes with title and axis labels in the house style.
 
     Example:
-        >>> ax = new_axes("Cost by day", "Date (UTC)", "Cost (USD)", money=True)
+        >>> ax = _new_axes("Cost by day", "Date (UTC)", "Cost (USD)", money=True)
         >>> ax.get_xlabel()
         'Date (UTC)'
     """
-    apply_style()
+    _apply_style()
     if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
+        _, ax = plt.subplots()
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if money:
-        usd_axis(ax)
+        _usd_axis(ax)
     return ax
 
 
@@ -133,17 +166,17 @@ def line(
     ylabel: str,
     xlabel: str = "Date (UTC)",
     money: bool = False,
-    ax: Axes | None = None,
     **kwargs,
 ) -> Axes:
-    """Line chart of a Series or of each column of a DataFrame against its index.
+    """Line chart of a Series or of each column of a DataFrame against its index (``kwargs``
+    go to ``Axes.plot``, e.g. ``marker="o"``).
 
     Example:
         >>> s = pd.Series([1, 2], index=[0, 1])
         >>> line(s, title="t", ylabel="y", xlabel="x").get_ylabel()
         'y'
     """
-    ax = new_axes(title, xlabel, ylabel, money=money, ax=ax)
+    ax = _new_axes(title, xlabel, ylabel, money=money)
     frame = data.to_frame() if isinstance(data, pd.Series) else data
     for col in frame.columns:
         ax.plot(frame.index, frame[col], label=str(col), **kwargs)
@@ -152,17 +185,24 @@ def line(
     return ax
 
 
+class BarStyle(TypedDict, total=False):
+    """Options of :func:`bar`, all optional keywords (a typed option group: a typo fails).
+
+    Example:
+        >>> style: BarStyle = {"money": True, "annotate": True}
+        >>> sorted(style)
+        ['annotate', 'money']
+    """
+
+    money: bool  # dollar ticks and labels (default False)
+    horizontal: bool  # horizontal bars, largest on top (default True)
+    color: str | Sequence[str]  # one colour, or one per bar (default the first of PALETTE)
+    annotate: bool  # write each value at its bar's end (default False)
+    ax: Axes  # draw on this Axes (default a new figure)
+
+
 def bar(
-    data: pd.Series,
-    *,
-    title: str,
-    xlabel: str,
-    ylabel: str,
-    money: bool = False,
-    horizontal: bool = True,
-    color: str | Sequence[str] | None = None,
-    annotate: bool = False,
-    ax: Axes | None = None,
+    data: pd.Series, *, title: str, xlabel: str, ylabel: str, **style: Unpack[BarStyle]
 ) -> Axes:
     """Bar chart of a Series (index = labels). Horizontal by default, largest on top.
 
@@ -171,17 +211,24 @@ def bar(
         >>> bar(s, title="t", xlabel="Cost (USD)", ylabel="Model", money=True).get_title(loc="left")
         't'
     """
-    ax = new_axes(title, xlabel, ylabel, ax=ax)
+    unknown = sorted(set(style) - set(BarStyle.__annotations__))
+    if unknown:
+        raise TypeError(
+            f"bar() got unknown option(s) {unknown}; known: {sorted(BarStyle.__annotations__)}"
+        )
+    money, horizontal = style.get("money", False), style.get("horizontal", True)
+    color, annotate = style.get("color"), style.get("annotate", False)
+    ax = _new_axes(title, xlabel, ylabel, ax=style.get("ax"))
     labels = [str(i) for i in data.index]
     if horizontal:
         ax.barh(labels[::-1], data.to_numpy()[::-1], color=color or PALETTE[0])
         if money:
-            usd_axis(ax, "x")
+            _usd_axis(ax, "x")
         ax.grid(axis="y", visible=False)
     else:
         ax.bar(labels, data.to_numpy(), color=color or PALETTE[0])
         if money:
-            usd_axis(ax, "y")
+            _usd_axis(ax, "y")
         ax.grid(axis="x", visible=False)
         ax.tick_params(axis="x", rotation=30)
     if annotate:
@@ -195,7 +242,7 @@ def bar(
     return ax
 
 
-def band(
+def _band(
     ax: Axes,
     index: pd.Index,
     lower: Sequence[float],
@@ -206,21 +253,21 @@ def band(
     """Shade an interval (forecast or expected range) on an existing Axes.
 
     Example:
-        >>> ax = new_axes("t", "x", "y")
-        >>> _ = band(ax, pd.Index([0, 1]), [0, 0], [1, 1])
+        >>> ax = _new_axes("t", "x", "y")
+        >>> _ = _band(ax, pd.Index([0, 1]), [0, 0], [1, 1])
     """
     ax.fill_between(index, lower, upper, color=MUTED, alpha=0.25, label=label, linewidth=0)
     return ax
 
 
-def mark(
+def _mark(
     ax: Axes, x: Sequence, y: Sequence[float], *, label: str = "anomaly", color: str = ACCENT
 ) -> Axes:
     """Mark points (anomalies, alerts) on an existing Axes.
 
     Example:
-        >>> ax = new_axes("t", "x", "y")
-        >>> _ = mark(ax, [0], [1.0])
+        >>> ax = _new_axes("t", "x", "y")
+        >>> _ = _mark(ax, [0], [1.0])
     """
     ax.scatter(list(x), list(y), color=color, zorder=5, s=40, label=label)
     return ax
@@ -230,7 +277,7 @@ def vline(ax: Axes, x, *, label: str, color: str = MUTED, style: str = "--") -> 
     """Draw a labelled vertical marker (an onset, a migration date, a budget day).
 
     Example:
-        >>> ax = new_axes("t", "x", "y")
+        >>> ax = _new_axes("t", "x", "y")
         >>> _ = vline(ax, 1, label="onset")
     """
     ax.axvline(x, color=color, linestyle=style, linewidth=1.2, label=label)
@@ -241,7 +288,7 @@ def hline(ax: Axes, y: float, *, label: str, color: str = ACCENT, style: str = "
     """Draw a labelled horizontal marker (a budget, a threshold, an SLA).
 
     Example:
-        >>> ax = new_axes("t", "x", "y")
+        >>> ax = _new_axes("t", "x", "y")
         >>> _ = hline(ax, 1.0, label="budget")
     """
     ax.axhline(y, color=color, linestyle=style, linewidth=1.2, label=label)
@@ -256,7 +303,7 @@ def side_by_side(titles: Mapping[str, str] | Sequence[str], *, figsize=(11.0, 4.
         >>> len(axes)
         2
     """
-    apply_style()
+    _apply_style()
     names = list(titles.values() if isinstance(titles, Mapping) else titles)
     fig, axes = plt.subplots(1, len(names), figsize=figsize, squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):

@@ -21,6 +21,8 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from showcase_lib.report import charts
 
+__all__ = ["cardinality_growth", "catch_rate_by_kind", "groupby_cost"]
+
 
 def catch_rate_by_kind(
     by_kind: pd.DataFrame, *, title: str = "Catch rate per kind of mistake", ax: Axes | None = None
@@ -62,7 +64,7 @@ def groupby_cost(
         >>> groupby_cost(t).get_xscale()
         'log'
     """
-    ax = charts.new_axes(
+    ax = charts._new_axes(
         title, "Distinct values of the tag (log scale)", "Group-by time (ms, log scale)", ax=ax
     )
     ax.loglog(
@@ -103,7 +105,7 @@ def cardinality_growth(
         >>> cardinality_growth({"feature_id": g}).get_ylabel()
         'Distinct values (log scale)'
     """
-    ax = charts.new_axes(title, "Date (UTC)", "Distinct values (log scale)", ax=ax)
+    ax = charts._new_axes(title, "Date (UTC)", "Distinct values (log scale)", ax=ax)
     for name, g in growth.items():
         ax.plot(g["period"], g["unique_to_date"], marker=".", label=name)
     ax.set_yscale("log")

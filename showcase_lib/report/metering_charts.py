@@ -22,6 +22,8 @@ from matplotlib.axes import Axes
 
 from showcase_lib.report import charts
 
+__all__ = ["delays_chart", "latency_bars", "state_and_backlog"]
+
 _STATE_LEVEL = {"closed": 0, "half_open": 1, "open": 2}
 
 
@@ -32,14 +34,21 @@ def state_and_backlog(
     transitions: pd.DataFrame | None = None,
     title: str = "Circuit breaker state",
 ) -> list[Axes]:
-    """Two stacked panels from ``Tracker.timeline()``: breaker state, then backlog and deliveries.
+    """Two stacked panels from ``Tracker.timeline()``: breaker state, then backlog and deliveries
+    (``timeline`` columns ``t_s, state, queue, in_flight, spool_backlog, delivered``).
 
     ``marks`` are (time in seconds, label) pairs drawn as vertical lines on both panels
     (an outage start, an emulator restart...). With ``transitions`` (``Tracker.transitions()``)
     the state line is drawn from the exact transition times, so millisecond-long half-open
     probes show; otherwise from the samples.
+
+    Example:
+        >>> tl = pd.DataFrame({"t_s": [0.0, 0.1], "state": ["closed", "open"], "queue": [0, 5],
+        ...                    "in_flight": [1, 0], "spool_backlog": [0, 10], "delivered": [0, 1]})
+        >>> state_and_backlog(tl)[0].get_title(loc="left")
+        'Circuit breaker state'
     """
-    charts.apply_style()
+    charts._apply_style()
     fig, (ax1, ax2) = plt.subplots(
         2, 1, figsize=(9.5, 6.0), sharex=True, gridspec_kw={"height_ratios": [1, 2]}
     )
@@ -54,10 +63,10 @@ def state_and_backlog(
         ax1.plot(st_t, st_v, color=charts.ACCENT, linewidth=1.4)
     else:
         ax1.step(t, level, where="post", color=charts.ACCENT, linewidth=1.8)
-    charts.new_axes(title, "", "State", ax=ax1)
+    charts._new_axes(title, "", "State", ax=ax1)
     ax1.set_yticks([0, 1, 2], ["closed", "half-open", "open"])
     ax1.set_ylim(-0.3, 2.3)
-    charts.new_axes(
+    charts._new_axes(
         "Backlog and deliveries", "Time since the tracker started (s)", "Records", ax=ax2
     )
     ax2.plot(
@@ -91,10 +100,15 @@ def latency_bars(
     title: str = "What metering adds to each AI call",
     columns: Sequence[str] = ("p50_us", "p99_us"),
 ) -> Axes:
-    """Grouped horizontal bars (log scale, microseconds) of a ``latency_table``."""
-    ax = charts.new_axes(
-        title, "Time added per AI call (microseconds, log scale)", "", figsize=(9.0, 3.2)
-    )
+    """Grouped horizontal bars (log scale, microseconds) of a ``latency_table``.
+
+    Example:
+        >>> t = pd.DataFrame({"p50_us": [2.0, 40.0], "p99_us": [5.0, 90.0]}, index=["a", "b"])
+        >>> latency_bars(t).get_xscale()
+        'log'
+    """
+    ax = charts._new_axes(title, "Time added per AI call (microseconds, log scale)", "")
+    ax.figure.set_size_inches(9.0, 3.2)  # a short chart: a few rows of bars
     n = len(columns)
     height = 0.8 / n
     labels = list(table.index)
@@ -120,7 +134,13 @@ def latency_bars(
 
 
 def delays_chart(delays: pd.DataFrame, *, title: str = "Wait before each retry") -> Axes:
-    """Lines of retry waits by attempt (one column per strategy), in seconds."""
+    """Lines of retry waits by attempt (one column per strategy), in seconds.
+
+    Example:
+        >>> d = pd.DataFrame({"exponential": [0.5, 1.0, 2.0]}, index=[1, 2, 3])
+        >>> delays_chart(d).get_ylabel()
+        'Wait (s)'
+    """
     ax = charts.line(
         delays, title=title, ylabel="Wait (s)", xlabel="Retry number", marker="o", ms=4
     )

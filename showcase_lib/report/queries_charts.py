@@ -21,7 +21,6 @@ from matplotlib.axes import Axes
 from showcase_lib.report import charts
 
 __all__ = [
-    "anomaly_timeline",
     "expected_band",
     "histogram",
     "lorenz",
@@ -44,7 +43,7 @@ def trend(
         >>> trend(f).get_ylabel()
         'Cost (USD per day)'
     """
-    ax = charts.new_axes(title, "Date (UTC)", "Cost (USD per day)", money=True, ax=ax)
+    ax = charts._new_axes(title, "Date (UTC)", "Cost (USD per day)", money=True, ax=ax)
     ax.plot(
         frame.index, frame["actual"], color=charts.MUTED, marker="o", ms=3, lw=1, label="daily cost"
     )
@@ -74,7 +73,9 @@ def month_end(
         >>> month_end(p, budget=4.2).get_xlabel()
         'Date (UTC)'
     """
-    ax = charts.new_axes(title, "Date (UTC)", "Cumulative cost this month (USD)", money=True, ax=ax)
+    ax = charts._new_axes(
+        title, "Date (UTC)", "Cumulative cost this month (USD)", money=True, ax=ax
+    )
     actual = path["actual"].dropna()
     ax.plot(actual.index, actual, color=charts.PALETTE[0], lw=2.2, label="actual")
     fut = path[["mean", "lower", "upper"]].dropna()
@@ -88,7 +89,7 @@ def month_end(
         ax.plot(
             fut.index, fut["mean"], color=charts.PALETTE[0], lw=1.8, ls="--", label="projection"
         )
-        charts.band(ax, fut.index, fut["lower"], fut["upper"], label=f"{level:.0%} interval")
+        charts._band(ax, fut.index, fut["lower"], fut["upper"], label=f"{level:.0%} interval")
     charts.hline(ax, budget, label=f"budget {charts.format_usd(budget)}")
     ax.legend(loc="upper left")
     return ax
@@ -108,7 +109,7 @@ def lorenz(
         >>> lorenz(c).get_xlabel()
         'Share of customers (smallest first)'
     """
-    ax = charts.new_axes(title, "Share of customers (smallest first)", "Share of spend", ax=ax)
+    ax = charts._new_axes(title, "Share of customers (smallest first)", "Share of spend", ax=ax)
     ax.plot([0, 1], [0, 1], color=charts.MUTED, ls="--", label="equal spend")
     label = "actual" if gini is None else f"actual (Gini {gini:.2f})"
     ax.plot(curve["entity_share"], curve["cost_share"], color=charts.PALETTE[0], lw=2, label=label)
@@ -136,7 +137,7 @@ def pareto(
         >>> pareto(t).get_ylabel()
         'Cost (USD)'
     """
-    ax = charts.new_axes(title, "Customer", "Cost (USD)", money=True, ax=ax)
+    ax = charts._new_axes(title, "Customer", "Cost (USD)", money=True, ax=ax)
     labels = [str(i) for i in top.index]
     ax.bar(labels, top["total"], color=charts.PALETTE[0])
     ax.tick_params(axis="x", rotation=60)
@@ -157,7 +158,6 @@ def histogram(
     xlabel: str,
     money: bool = True,
     log: bool = True,
-    ax: Axes | None = None,
 ) -> Axes:
     """Bars of a binned distribution (``aggregations.distribution``): share of calls per bin,
     on a log x-axis by default (costs span orders of magnitude).
@@ -167,7 +167,7 @@ def histogram(
         >>> histogram(d, title="t", xlabel="Cost per call (USD)").get_ylabel()
         'Share of calls'
     """
-    ax = charts.new_axes(title, xlabel, "Share of calls", ax=ax)
+    ax = charts._new_axes(title, xlabel, "Share of calls")
     ax.bar(
         dist["left"],
         dist["share"],
@@ -204,8 +204,8 @@ def expected_band(
         >>> expected_band(b, title="t").get_title(loc="left")
         't'
     """
-    ax = charts.new_axes(title, "Date (UTC)", ylabel, money=True, ax=ax)
-    charts.band(ax, band.index, band["lower"], band["upper"], label="expected range")
+    ax = charts._new_axes(title, "Date (UTC)", ylabel, money=True, ax=ax)
+    charts._band(ax, band.index, band["lower"], band["upper"], label="expected range")
     ax.plot(band.index, band["expected"], color=charts.MUTED, lw=1.5, label="expected (median)")
     ax.plot(
         band.index,
@@ -218,14 +218,14 @@ def expected_band(
     )
     flagged = band[band["is_anomaly"]]
     if len(flagged):
-        charts.mark(ax, flagged.index, flagged["actual"], label="flagged")
+        charts._mark(ax, flagged.index, flagged["actual"], label="flagged")
     if onset is not None:
         charts.vline(ax, onset, label="true onset", color=charts.ACCENT)
     ax.legend(loc="upper left")
     return ax
 
 
-def anomaly_timeline(
+def _anomaly_timeline(
     matrix: pd.DataFrame,
     anomalies: pd.DataFrame,
     *,
@@ -239,10 +239,10 @@ def anomaly_timeline(
         >>> idx = pd.date_range("2026-01-01", periods=3, tz="UTC")
         >>> m = pd.DataFrame({"a": [1.0, 5.0, 1.0]}, index=idx)
         >>> an = pd.DataFrame({"entity": ["a"], "start": [idx[1]], "end": [idx[2]], "kind": ["spike"]})
-        >>> anomaly_timeline(m, an).get_title(loc="left")
+        >>> _anomaly_timeline(m, an).get_title(loc="left")
         'Detected anomalies'
     """
-    ax = charts.new_axes(title, "Date (UTC)", "Cost (USD per day)", money=True, ax=ax)
+    ax = charts._new_axes(title, "Date (UTC)", "Cost (USD per day)", money=True, ax=ax)
     names = list(entities) if entities is not None else list(dict.fromkeys(anomalies["entity"]))
     for i, name in enumerate(names):
         ax.plot(

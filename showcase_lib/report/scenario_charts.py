@@ -4,7 +4,7 @@ takes computed data and returns the matplotlib ``Axes``.
 
 Example:
     >>> import pandas as pd
-    >>> from showcase_lib.analysis.analyzers.base import AnalysisResult
+    >>> from showcase_lib.analysis.analyzers import AnalysisResult
     >>> r = AnalysisResult("pricing", "Pricing", tables={"summary": pd.DataFrame({
     ...     "model": ["flat", "tiered"], "monthly_margin_usd": [10.0, 12.0]})})
     >>> chart_for(r).get_title(loc="left")
@@ -12,8 +12,6 @@ Example:
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
@@ -26,6 +24,7 @@ from showcase_lib.report.charts import ACCENT, GOOD, MUTED, PALETTE
 __all__ = [
     "ab_test_chart",
     "chart_for",
+    "close_all",
     "grouped_bars",
     "model_savings_sensitivity",
     "pricing_margin_sensitivity",
@@ -49,7 +48,7 @@ def chart_for(result) -> Axes | None:
     """The summary chart of an analyzer result (by ``result.name``), or None if it has none.
 
     Example:
-        >>> from showcase_lib.analysis.analyzers.base import AnalysisResult
+        >>> from showcase_lib.analysis.analyzers import AnalysisResult
         >>> chart_for(AnalysisResult("unknown", "U")) is None
         True
     """
@@ -62,7 +61,7 @@ def chart_for(result) -> Axes | None:
         fc = getattr(result, "forecast", None)
         if fc is not None and len(fc):
             ax.plot(fc.index, fc["forecast"], color=ACCENT, linestyle="--", label="forecast")
-            charts.band(ax, fc.index, fc["lower"], fc["upper"])
+            charts._band(ax, fc.index, fc["lower"], fc["upper"])
             ax.legend()
         return ax
     if name == "performance" and "efficiency" in t:
@@ -155,7 +154,6 @@ def without_with_bars(
     title: str,
     ylabel: str,
     money: bool = True,
-    labels: Sequence[str] = ("Without Revenium", "With Revenium"),
 ) -> Axes:
     """Two bars, "Without Revenium" vs "With Revenium", annotated.
 
@@ -163,7 +161,7 @@ def without_with_bars(
         >>> without_with_bars(100.0, 40.0, title="Monthly cost", ylabel="USD").get_title(loc="left")
         'Monthly cost'
     """
-    s = pd.Series([without, with_], index=list(labels))
+    s = pd.Series([without, with_], index=["Without Revenium", "With Revenium"])
     return charts.bar(
         s,
         title=title,
@@ -179,13 +177,11 @@ def without_with_bars(
 def model_savings_sensitivity(
     table: pd.DataFrame,
     *,
-    x: str = "simple_share",
-    y: str = "fleet_saving_pct",
-    by: str = "candidate_model",
     title: str = "Fleet saving vs share of simple traffic",
     mark_x: float | None = None,
 ) -> Axes:
-    """One line per candidate model: fleet saving (%) against the share of simple traffic.
+    """One line per candidate model: fleet saving (%) against the share of simple traffic
+    (``table`` is ``model_comparison(...).sensitivity``).
 
     Example:
         >>> t = pd.DataFrame({"simple_share": [0.2, 0.5] * 2, "fleet_saving_pct": [0.1, 0.3, 0.2, 0.5],
@@ -193,9 +189,10 @@ def model_savings_sensitivity(
         >>> len(model_savings_sensitivity(t).get_lines())
         2
     """
-    ax = charts.new_axes(title, "Share of traffic that is simple (%)", "Fleet saving (%)")
+    ax = charts._new_axes(title, "Share of traffic that is simple (%)", "Fleet saving (%)")
+    by = "candidate_model"
     for name, g in table.groupby(by, sort=False):
-        ax.plot(g[x] * 100, g[y] * 100, marker="o", label=str(name))
+        ax.plot(g["simple_share"] * 100, g["fleet_saving_pct"] * 100, marker="o", label=str(name))
     if mark_x is not None:
         charts.vline(ax, mark_x * 100, label="this fleet")
     ax.legend(title=by.replace("_", " "))
@@ -207,7 +204,6 @@ def spike_timeline(
     *,
     onset=None,
     alert=None,
-    budget: float | None = None,
     title: str = "Spiking customer: spend per bucket",
     ylabel: str = "Spend per bucket (USD)",
 ) -> Axes:
@@ -221,7 +217,7 @@ def spike_timeline(
         >>> len(spike_timeline(s, onset=idx[1], alert=idx[2]).get_lines()) >= 2
         True
     """
-    ax = charts.new_axes(title, "Time (UTC)", ylabel, money=True)
+    ax = charts._new_axes(title, "Time (UTC)", ylabel, money=True)
     _date_axis(ax)
     ax.plot(spend.index, spend["actual"], color=ACCENT, label="without Revenium (actual)")
     if "contained" in spend:
@@ -239,8 +235,6 @@ def spike_timeline(
         charts.vline(ax, onset, label="spike onset", color=MUTED)
     if alert is not None:
         charts.vline(ax, alert, label="alert", color=PALETTE[0], style="-")
-    if budget is not None:
-        charts.hline(ax, budget, label="rate limit")
     ax.legend(loc="upper left")
     return ax
 
@@ -254,7 +248,7 @@ def pricing_margin_sensitivity(
 ) -> Axes:
     """Monthly margin of each pricing model against the price multiplier (markup on cost).
 
-    ``table`` is :func:`~showcase_lib.analysis.analyzers.pricing_sensitivity` output.
+    ``table`` is ``pricing_strategy(...).sensitivity``.
 
     Example:
         >>> t = pd.DataFrame({"markup": [2, 3, 2, 3], "model": ["a", "a", "b", "b"],
@@ -262,7 +256,7 @@ def pricing_margin_sensitivity(
         >>> len(pricing_margin_sensitivity(t).get_lines())
         2
     """
-    ax = charts.new_axes(
+    ax = charts._new_axes(
         title,
         "Price level (multiple of blended AI cost per 1K tokens)",
         "Gross margin (USD per month)",
@@ -299,7 +293,7 @@ def ab_test_chart(
         >>> ab_test_chart(ab).get_xlabel()
         'Quality difference, candidate - baseline (points)'
     """
-    ax = charts.new_axes(
+    ax = charts._new_axes(
         title, "Quality difference, candidate - baseline (points)", "Candidate model"
     )
     y = list(range(len(ab)))[::-1]
@@ -331,7 +325,7 @@ def grouped_bars(
         >>> len(grouped_bars(f, title="t", xlabel="x", ylabel="y").patches)
         4
     """
-    ax = charts.new_axes(title, xlabel, ylabel, money=money)
+    ax = charts._new_axes(title, xlabel, ylabel, money=money)
     n = len(frame.columns)
     width = 0.8 / max(n, 1)
     x = range(len(frame.index))

@@ -1,9 +1,10 @@
 """The eight analyzers: five FinOps, three usage-based revenue. Each returns data, never prints.
 
 Every analyzer is a function ``analyze_<name>(calls, ...)`` returning an
-:class:`~.base.AnalysisResult` subclass (tables, headline metrics, a before/after comparison,
+:class:`AnalysisResult` subclass (tables, headline metrics, a before/after comparison,
 the "Revenium value" and a story for the report cards). ``run_all`` runs the eight on one
-simulation.
+data set. The analyzers take records and parameters only: prices come in as a price table frame
+(``showcase_lib.pricing.price_table()`` or your own), customers as a frame of fees and tiers.
 
 Example:
     >>> from showcase_lib.analysis.analyzers import ANALYZERS
@@ -17,91 +18,81 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from .alignment import AlignmentResult, analyze_alignment, chargeback
-from .base import AnalysisResult, Metric, ReveniumValue, Step, Story, comparison_frame
-from .features import FeaturesResult, analyze_features, attribute_revenue
-from .optimization import OptimizationResult, analyze_optimization, reprice, right_sizing
-from .performance import PerformanceResult, analyze_performance
-from .pricing_models import (
+from ._alignment import analyze_alignment
+from ._base import AnalysisResult, Metric, ReveniumValue, Step, Story, signed_usd
+from ._features import analyze_features
+from ._optimization import OptimizationConfig, analyze_optimization
+from ._performance import analyze_performance
+from ._pricing_models import (
     CostPlus,
     FlatSubscription,
     Hybrid,
-    PricingResult,
     Tiered,
     UsageBased,
     analyze_pricing,
-    average_customer_estimate,
-    default_models,
-    pricing_sensitivity,
+    current_fees,
 )
-from .profitability import ProfitabilityResult, analyze_profitability
-from .quality import QUALITY_TABLE, SIMULATED_LABEL, quality_score, task_complexity
-from .realtime import (
-    RealtimeResult,
-    StreamingSpikeDetector,
-    analyze_realtime,
-    budget_cap,
-    budget_status,
-    token_bucket,
-)
-from .understanding import UnderstandingResult, analyze_understanding
+from ._profitability import analyze_profitability
+from ._quality import SIMULATED_LABEL, quality_table
+from ._realtime import RealtimeConfig, analyze_realtime
+from ._understanding import analyze_understanding
 
-#: name -> (kind, function). FinOps analyzers take calls; revenue analyzers also customers.
-ANALYZERS: dict[str, tuple[str, Callable[..., AnalysisResult]]] = {
-    "understanding": ("finops", analyze_understanding),
-    "performance": ("finops", analyze_performance),
-    "realtime": ("finops", analyze_realtime),
-    "optimization": ("finops", analyze_optimization),
-    "alignment": ("finops", analyze_alignment),
-    "profitability": ("revenue", analyze_profitability),
-    "pricing": ("revenue", analyze_pricing),
-    "features": ("revenue", analyze_features),
+#: name -> (inputs, function): the inputs each analyzer takes, in order, from
+#: ``calls`` (the records), ``customers`` (fees and tiers) and ``prices`` (a price table).
+ANALYZERS: dict[str, tuple[tuple[str, ...], Callable[..., AnalysisResult]]] = {
+    "understanding": (("calls",), analyze_understanding),
+    "performance": (("calls",), analyze_performance),
+    "realtime": (("calls",), analyze_realtime),
+    "optimization": (("calls", "prices"), analyze_optimization),
+    "alignment": (("calls",), analyze_alignment),
+    "profitability": (("calls", "customers"), analyze_profitability),
+    "pricing": (("calls", "customers"), analyze_pricing),
+    "features": (("calls", "customers"), analyze_features),
 }
 
 
-def run_all(calls: pd.DataFrame, customers: pd.DataFrame) -> dict[str, AnalysisResult]:
+def run_all(
+    calls: pd.DataFrame, customers: pd.DataFrame, prices: pd.DataFrame
+) -> dict[str, AnalysisResult]:
     """Run the eight analyzers with their defaults; results by name, in ``ANALYZERS`` order.
 
     The real-time analyzer uses its default budgets (1.5x each customer's first-week run-rate);
     pass ``budgets=`` to :func:`analyze_realtime` directly for your own.
 
     Example:
-        >>> from showcase_lib.simulation import simulate
-        >>> sim = simulate("steady_growth", days=14, customers=8, seed=1)
-        >>> sorted(run_all(sim.calls, sim.customers)) == sorted(ANALYZERS)
+        >>> import pandas as pd
+        >>> ts = pd.date_range("2026-01-01", periods=28, freq="D", tz="UTC").repeat(2)
+        >>> calls = pd.DataFrame({"timestamp": ts, "call_id": [f"c{i}" for i in range(56)],
+        ...     "provider": "openai", "model": "gpt-4o", "input_tokens": 1000, "output_tokens": 100,
+        ...     "cost_usd": 0.0035, "latency_ms": 900, "customer_id": ["a", "b"] * 28,
+        ...     "subscription_tier": "pro", "organization_id": ["o1", "o2"] * 28,
+        ...     "product_id": "p", "feature_id": "f", "task_type": "chat",
+        ...     "environment": "production", "session_id": None, "status": "success"})
+        >>> customers = pd.DataFrame({"customer_id": ["a", "b"], "organization_id": ["o1", "o2"],
+        ...     "subscription_tier": "pro", "monthly_fee_usd": 50.0})
+        >>> prices = pd.DataFrame({"provider": ["openai"], "model": ["gpt-4o"],
+        ...     "input_usd_per_mtok": [2.5], "output_usd_per_mtok": [10.0]})
+        >>> list(run_all(calls, customers, prices)) == list(ANALYZERS)
         True
     """
-    out: dict[str, AnalysisResult] = {}
-    for name, (kind, fn) in ANALYZERS.items():
-        if kind == "revenue":
-            out[name] = fn(calls, customers)
-        else:
-            out[name] = fn(calls)
-    return out
+    inputs = {"calls": calls, "customers": customers, "prices": prices}
+    return {name: fn(*(inputs[k] for k in needs)) for name, (needs, fn) in ANALYZERS.items()}
 
 
 __all__ = [
     "ANALYZERS",
-    "QUALITY_TABLE",
     "SIMULATED_LABEL",
-    "AlignmentResult",
     "AnalysisResult",
     "CostPlus",
-    "FeaturesResult",
     "FlatSubscription",
     "Hybrid",
     "Metric",
-    "OptimizationResult",
-    "PerformanceResult",
-    "PricingResult",
-    "ProfitabilityResult",
-    "RealtimeResult",
+    "OptimizationConfig",
+    "RealtimeConfig",
     "ReveniumValue",
     "Step",
     "Story",
-    "StreamingSpikeDetector",
     "Tiered",
-    "UnderstandingResult",
     "UsageBased",
     "analyze_alignment",
     "analyze_features",
@@ -111,18 +102,8 @@ __all__ = [
     "analyze_profitability",
     "analyze_realtime",
     "analyze_understanding",
-    "attribute_revenue",
-    "average_customer_estimate",
-    "budget_cap",
-    "budget_status",
-    "chargeback",
-    "comparison_frame",
-    "default_models",
-    "pricing_sensitivity",
-    "quality_score",
-    "reprice",
-    "right_sizing",
+    "current_fees",
+    "quality_table",
     "run_all",
-    "task_complexity",
-    "token_bucket",
+    "signed_usd",
 ]

@@ -31,22 +31,24 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .alignment import chargeback, shared_mask
-from .base import (
+from ._alignment import chargeback, shared_mask
+from ._base import (
     AnalysisResult,
     Metric,
     ReveniumValue,
     Step,
     Story,
+    build_result,
     comparison_frame,
     monthly_factor,
     period_days,
     require_columns,
     require_rows,
 )
-from .profitability import period_revenue
+from ._profitability import period_revenue
 
 Attribution = Literal["calls", "tokens", "cost", "even"]
+#: The attribution rules ``Attribution`` allows, for messages.
 ATTRIBUTION_RULES: tuple[str, ...] = ("calls", "tokens", "cost", "even")
 
 
@@ -231,7 +233,8 @@ def analyze_features(
             ),
         ),
     )
-    return FeaturesResult(
+    return build_result(
+        FeaturesResult,
         name="features",
         title="Feature economics",
         headline=headline,
@@ -241,7 +244,5 @@ def analyze_features(
         revenium_value=value,
         story=story,
         parameters={"attribution_rule": rule},
-        by_feature=table,
-        by_product=by_product,
         rule=rule,
     )

@@ -1,6 +1,6 @@
 """FinOps "performance and efficiency": latency percentiles, SLA compliance, model efficiency.
 
-Model efficiency uses the SIMULATED quality table of :mod:`.quality` (clearly labelled): cost
+Model efficiency uses the SIMULATED quality table of ``quality_table`` (clearly labelled): cost
 per successful task is measured from the records, quality per dollar divides the simulated
 quality by that cost.
 
@@ -23,23 +23,26 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from showcase_lib.analysis import aggregations as agg
+from showcase_lib.analysis import _aggregations as agg
 
-from .base import (
+from ._base import (
     AnalysisResult,
     Metric,
     ReveniumValue,
     Step,
     Story,
+    build_result,
     comparison_frame,
     require_columns,
     require_rows,
 )
-from .quality import SIMULATED_LABEL, expected_quality, task_complexity
+from ._quality import SIMULATED_LABEL, expected_quality, task_complexity
 
-#: Default latency SLA per subscription tier (milliseconds, success required). Parameters.
+#: Default latency SLA per subscription tier (milliseconds, success required): paying more buys
+#: a tighter promise; 15-30 s bounds a long generation without timing out an agent step.
 DEFAULT_SLA_MS: dict[str, float] = {"enterprise": 15000.0, "pro": 20000.0, "starter": 30000.0}
 
+#: Latency percentiles reported: median, the tail a user notices, the worst in a hundred.
 PERCENTILES: tuple[float, ...] = (0.50, 0.95, 0.99)
 
 
@@ -109,7 +112,7 @@ def model_efficiency(calls: pd.DataFrame) -> pd.DataFrame:
     """Per model: success rate, cost per successful task, simulated quality and quality per dollar.
 
     ``quality`` is the call-weighted SIMULATED score of the model on the tasks it served
-    (:mod:`.quality`); ``quality_per_usd`` = quality / cost per successful task. Ranked by
+    (``quality_table``); ``quality_per_usd`` = quality / cost per successful task. Ranked by
     quality per dollar (1 = most efficient).
 
     Example:
@@ -249,7 +252,8 @@ def analyze_performance(
             ),
         ),
     )
-    return PerformanceResult(
+    return build_result(
+        PerformanceResult,
         name="performance",
         title="Performance and model efficiency",
         headline=headline,
@@ -259,7 +263,4 @@ def analyze_performance(
         revenium_value=value,
         story=story,
         parameters={"sla_ms": sla, "sla_by": by, "quality": SIMULATED_LABEL},
-        latency=latency,
-        sla=compliance,
-        efficiency=efficiency,
     )

@@ -19,14 +19,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from showcase_lib.analysis import timeseries as ts
+from showcase_lib.analysis import _timeseries as ts
 
-from .base import (
+from ._base import (
     AnalysisResult,
     Metric,
     ReveniumValue,
     Step,
     Story,
+    build_result,
     comparison_frame,
     label_missing,
     monthly_factor,
@@ -35,6 +36,8 @@ from .base import (
     safe_div,
 )
 
+#: Dimensions cost is allocated along: who owns it (organisation, product, feature), who
+#: caused it (customer) and what it ran on (model, provider).
 DEFAULT_DIMENSIONS: tuple[str, ...] = (
     "organization_id",
     "product_id",
@@ -269,7 +272,8 @@ def analyze_understanding(
             ),
         ),
     )
-    return UnderstandingResult(
+    return build_result(
+        UnderstandingResult,
         name="understanding",
         title="Understand AI usage and cost",
         headline=headline,
@@ -284,7 +288,6 @@ def analyze_understanding(
         story=story,
         parameters={"dimensions": tuple(dims), "horizon_days": horizon_days},
         allocation=allocation,
-        unit_costs=units,
         daily=daily,
         forecast=forecast,
     )

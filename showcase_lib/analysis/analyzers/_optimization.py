@@ -1,8 +1,8 @@
 """FinOps "optimize": model right-sizing, prompt caching and prompt trimming, each with a $ figure.
 
 * **Right-sizing**: for every (task type, model) pair, the cheapest catalog model whose SIMULATED
-  quality (:mod:`.quality`) on that task's complexity is within ``max_quality_drop`` points of
-  the current model; the saving is the same tokens repriced with ``showcase_lib.pricing``.
+  quality (``quality_table``) on that task's complexity is within ``max_quality_drop`` points of
+  the current model; the saving is the same tokens repriced from the price table passed in.
 * **Caching**: inside a session, later calls re-send the context of the first one; the first
   call's prompt length (capped at each call's own) is taken as the cacheable prefix, billed at
   ``1 - cache_discount`` of the input price.
@@ -13,40 +13,43 @@ The combined figure applies the three in that order on each call (so they never 
 
 Example:
     >>> import pandas as pd
+    >>> prices = pd.DataFrame({"provider": ["openai"] * 2, "model": ["gpt-4", "gpt-4o-mini"],
+    ...                        "input_usd_per_mtok": [30.0, 0.15], "output_usd_per_mtok": [60.0, 0.6]})
     >>> calls = pd.DataFrame({
     ...     "timestamp": pd.to_datetime(["2026-01-01", "2026-01-02"], utc=True),
     ...     "provider": ["openai"] * 2, "model": ["gpt-4"] * 2, "task_type": ["classification"] * 2,
     ...     "input_tokens": [1000, 1000], "output_tokens": [100, 100], "cost_usd": [0.036, 0.036],
     ...     "session_id": ["s1", "s2"]})
-    >>> r = analyze_optimization(calls, candidates=[("openai", "gpt-4o-mini")])
+    >>> r = analyze_optimization(calls, prices)
     >>> r.right_sizing.loc[0, "candidate_model"]
     'gpt-4o-mini'
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from showcase_lib import pricing
+from showcase_lib.analysis._prices import base_rates, check_prices, offered_models, reprice
 
-from .base import (
+from ._base import (
     AnalysisResult,
     Metric,
     ReveniumValue,
     Step,
     Story,
-    comparison_frame,
+    build_result,
     monthly_factor,
     require_columns,
     require_rows,
 )
-from .quality import SIMULATED_LABEL, quality_score, task_complexity
+from ._quality import SIMULATED_LABEL, quality_score, task_complexity
 
-#: Providers whose models are offered as right-sizing candidates by default (direct APIs).
+#: Providers whose models are offered as right-sizing candidates by default: the direct APIs
+#: (a cloud reseller's copy of the same model would only add duplicate candidates).
 DEFAULT_CANDIDATE_PROVIDERS: tuple[str, ...] = (
     "openai",
     "anthropic",
@@ -56,71 +59,40 @@ DEFAULT_CANDIDATE_PROVIDERS: tuple[str, ...] = (
 )
 
 
-def candidate_models(
-    providers: Sequence[str] = DEFAULT_CANDIDATE_PROVIDERS, include_retired: bool = False
-) -> list[tuple[str, str]]:
-    """(provider, model) pairs from the price catalog that right-sizing may propose.
-
-    Retired models (priced from ``pricing.RETIRED_PRICES``) are left out unless asked for.
+@dataclass(frozen=True, slots=True)
+class OptimizationConfig:
+    """Settings of :func:`analyze_optimization`.
 
     Example:
-        >>> ("openai", "gpt-4o-mini") in candidate_models()
-        True
-        >>> ("anthropic", "claude-instant-1.2") in candidate_models()
-        False
+        >>> OptimizationConfig(max_quality_drop=5.0).cache_discount
+        0.5
     """
-    out = []
-    for provider, model, _ref in pricing.CATALOG:
-        if provider not in providers:
-            continue
-        if not include_retired and (provider, model) in pricing.RETIRED_PRICES:
-            continue
-        out.append((provider, model))
-    return out
+
+    #: (provider, model) pairs right-sizing may propose; None: every non-retired row of the
+    #: price table from ``DEFAULT_CANDIDATE_PROVIDERS``.
+    candidates: tuple[tuple[str, str], ...] | None = None
+    #: Simulated quality points a move may cost: 3 points is below the spread of one call's
+    #: score (``CALL_SCORE_SD``), so a reader would not notice it on a single answer.
+    max_quality_drop: float = 3.0
+    #: Share of the input price saved on a cache hit: 0.5 is OpenAI's published cached-input
+    #: discount (Anthropic's cache reads save 0.9, so this is the cautious figure).
+    cache_discount: float = 0.5
+    #: Prompts above this quantile of their task type count as bloated ...
+    long_quantile: float = 0.9
+    #: ... and are trimmed to this quantile (the median prompt of the task still does the job).
+    target_quantile: float = 0.5
+    #: task_type -> complexity overrides of the built-in table (see ``task_complexity``).
+    complexity_map: Mapping[str, str] | None = None
 
 
-def reprice(
-    calls: pd.DataFrame,
-    provider: str | pd.Series | np.ndarray,
-    model: str | pd.Series | np.ndarray,
-    *,
-    input_tokens: pd.Series | np.ndarray | None = None,
-    output_tokens: pd.Series | np.ndarray | None = None,
-) -> pd.Series:
-    """Cost of ``calls``' tokens (or the token counts given) at another provider/model's prices.
-
-    Example:
-        >>> df = pd.DataFrame({"input_tokens": [1_000_000], "output_tokens": [0]})
-        >>> reprice(df, "openai", "gpt-4").tolist()
-        [30.0]
-    """
-    n = len(calls)
-    frame = pd.DataFrame(
-        {
-            "provider": np.full(n, provider, dtype=object)
-            if isinstance(provider, str)
-            else np.asarray(provider, dtype=object),
-            "model": np.full(n, model, dtype=object)
-            if isinstance(model, str)
-            else np.asarray(model, dtype=object),
-            "input_tokens": np.asarray(
-                calls["input_tokens"] if input_tokens is None else input_tokens, dtype=float
-            ),
-            "output_tokens": np.asarray(
-                calls["output_tokens"] if output_tokens is None else output_tokens, dtype=float
-            ),
-        },
-        index=calls.index,
-    )
-    return pricing.cost_usd(frame)
+def _candidates(prices: pd.DataFrame, config: OptimizationConfig) -> list[tuple[str, str]]:
+    if config.candidates is None:
+        return offered_models(prices, DEFAULT_CANDIDATE_PROVIDERS)
+    return [(str(p), str(m)) for p, m in config.candidates]
 
 
-def right_sizing(
-    calls: pd.DataFrame,
-    *,
-    candidates: Sequence[tuple[str, str]] | None = None,
-    max_quality_drop: float = 3.0,
-    complexity_map: Mapping[str, str] | None = None,
+def _right_sizing(
+    calls: pd.DataFrame, prices: pd.DataFrame, config: OptimizationConfig
 ) -> pd.DataFrame:
     """Cheapest acceptable model per (task_type, provider, model), with saving and quality risk.
 
@@ -129,13 +101,9 @@ def right_sizing(
     ``max_quality_drop`` simulated points, or the current model when none is cheaper),
     ``saving_usd`` and ``quality_drop`` (simulated points lost). Largest saving first.
 
-    Example:
-        >>> df = pd.DataFrame({"provider": ["openai"], "model": ["gpt-4"],
-        ...     "task_type": ["code_generation"], "input_tokens": [1000], "output_tokens": [500]})
-        >>> right_sizing(df, candidates=[("openai", "gpt-4o-mini")])["saving_usd"].tolist()
-        [0.0]
     """
-    cands = candidate_models() if candidates is None else [tuple(c) for c in candidates]
+    cands = _candidates(prices, config)
+    max_quality_drop, complexity_map = config.max_quality_drop, config.complexity_map
     g = (
         calls.groupby(["task_type", "provider", "model"], observed=True)
         .agg(
@@ -146,14 +114,18 @@ def right_sizing(
         .reset_index()
     )
     g = g[g["calls"] > 0].reset_index(drop=True)
-    prices = {
-        pair: pricing.price(*pair)
-        for pair in {*cands, *zip(g["provider"].astype(str), g["model"].astype(str), strict=True)}
-    }
+    rates = base_rates(prices)
+    wanted = {*cands, *zip(g["provider"].astype(str), g["model"].astype(str), strict=True)}
+    unknown = sorted(pair for pair in wanted if pair not in rates)
+    if unknown:
+        raise LookupError(
+            f"no price for provider={unknown[0][0]!r}, model={unknown[0][1]!r} in the price "
+            f"table ({len(prices)} rows); add a row for it"
+        )
 
     def cost(pair: tuple[str, str], tin: float, tout: float) -> float:
-        p = prices[pair]
-        return (tin * p.input_usd_per_mtok + tout * p.output_usd_per_mtok) / 1e6
+        pin, pout = rates[pair]
+        return (tin * pin + tout * pout) / 1e6
 
     rows = []
     for r in g.itertuples(index=False):  # one row per (task, model): a few dozen at most
@@ -207,7 +179,7 @@ def right_sizing(
     return out.sort_values("saving_usd", ascending=False).reset_index(drop=True)
 
 
-def cacheable_input_tokens(calls: pd.DataFrame) -> np.ndarray:
+def _cacheable_input_tokens(calls: pd.DataFrame) -> np.ndarray:
     """Per call, input tokens a prompt cache could serve: the session's first prompt length
     (capped at the call's own) for every call after the first in its session; 0 otherwise.
 
@@ -215,7 +187,7 @@ def cacheable_input_tokens(calls: pd.DataFrame) -> np.ndarray:
         >>> df = pd.DataFrame({"session_id": ["s", "s", "t"], "input_tokens": [500, 800, 300],
         ...     "timestamp": pd.to_datetime(["2026-01-01 00:00", "2026-01-01 00:01",
         ...                                  "2026-01-01 00:02"], utc=True)})
-        >>> cacheable_input_tokens(df).tolist()
+        >>> _cacheable_input_tokens(df).tolist()
         [0.0, 500.0, 0.0]
     """
     if "session_id" not in calls:
@@ -238,7 +210,7 @@ def cacheable_input_tokens(calls: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def trimmable_input_tokens(
+def _trimmable_input_tokens(
     calls: pd.DataFrame, *, long_quantile: float = 0.9, target_quantile: float = 0.5
 ) -> np.ndarray:
     """Per call, input tokens removed by trimming prompts longer than the task type's
@@ -246,7 +218,7 @@ def trimmable_input_tokens(
 
     Example:
         >>> df = pd.DataFrame({"task_type": ["chat"] * 5, "input_tokens": [100, 100, 100, 100, 900]})
-        >>> trimmable_input_tokens(df, long_quantile=0.75, target_quantile=0.5).tolist()
+        >>> _trimmable_input_tokens(df, long_quantile=0.75, target_quantile=0.5).tolist()
         [0.0, 0.0, 0.0, 0.0, 800.0]
     """
     tin = calls["input_tokens"].astype(float)
@@ -267,27 +239,25 @@ class OptimizationResult(AnalysisResult):
 
 def analyze_optimization(
     calls: pd.DataFrame,
+    prices: pd.DataFrame,
     *,
-    candidates: Sequence[tuple[str, str]] | None = None,
-    max_quality_drop: float = 3.0,
-    cache_discount: float = 0.5,
-    long_quantile: float = 0.9,
-    target_quantile: float = 0.5,
-    complexity_map: Mapping[str, str] | None = None,
+    config: OptimizationConfig | None = None,
 ) -> OptimizationResult:
     """Right-size models, estimate caching and trimming savings, combine them without overlap.
 
     All savings are monthly (the period scaled to 30 days) and computed by repricing tokens with
-    ``showcase_lib.pricing``. ``cache_discount`` is the share of the input price saved on a cache
-    hit (0.5 is OpenAI's published cached-input discount; Anthropic's cache reads save 0.9).
+    ``prices``, a price table frame (``showcase_lib.pricing.price_table()``, or your own sheet
+    with ``provider, model, input_usd_per_mtok, output_usd_per_mtok``).
 
     Example:
+        >>> prices = pd.DataFrame({"provider": ["openai"], "model": ["gpt-4o"],
+        ...                        "input_usd_per_mtok": [2.5], "output_usd_per_mtok": [10.0]})
         >>> calls = pd.DataFrame({
         ...     "timestamp": pd.to_datetime(["2026-01-01", "2026-01-01"], utc=True),
         ...     "provider": ["openai"] * 2, "model": ["gpt-4o"] * 2, "task_type": ["chat"] * 2,
         ...     "input_tokens": [1000, 1000], "output_tokens": [0, 0], "cost_usd": [0.0025] * 2,
         ...     "session_id": ["s", "s"]})
-        >>> r = analyze_optimization(calls, candidates=[], cache_discount=0.5)
+        >>> r = analyze_optimization(calls, prices, config=OptimizationConfig(candidates=()))
         >>> round(r.opportunities.set_index("lever").loc["prompt caching", "saving_usd"], 6)
         np.float64(0.00125)
     """
@@ -306,15 +276,14 @@ def analyze_optimization(
         who=who,
     )
     require_rows(calls, who=who)
+    check_prices(prices, who=who)
+    config = config or OptimizationConfig()
+    cache_discount = config.cache_discount
+    long_quantile, target_quantile = config.long_quantile, config.target_quantile
     if not 0.0 <= cache_discount <= 1.0:
         raise ValueError(f"cache_discount={cache_discount} must be between 0 and 1")
     factor = monthly_factor(calls)
-    plan = right_sizing(
-        calls,
-        candidates=candidates,
-        max_quality_drop=max_quality_drop,
-        complexity_map=complexity_map,
-    )
+    plan = _right_sizing(calls, prices, config)
 
     # per-call target model from the plan
     key = ["task_type", "provider", "model"]
@@ -333,23 +302,21 @@ def analyze_optimization(
     new_model = target["candidate_model"].fillna(target["model"]).to_numpy()
 
     tin = calls["input_tokens"].to_numpy(dtype=float)
-    cached = cacheable_input_tokens(calls)
-    trimmed = trimmable_input_tokens(
+    cached = _cacheable_input_tokens(calls)
+    trimmed = _trimmable_input_tokens(
         calls, long_quantile=long_quantile, target_quantile=target_quantile
     )
-    current = reprice(
-        calls, calls["provider"].astype(str).to_numpy(), calls["model"].astype(str).to_numpy()
-    )
     cur_model = (calls["provider"].astype(str).to_numpy(), calls["model"].astype(str).to_numpy())
+    current = reprice(calls, prices, *cur_model)
     # each lever alone, against today's models
-    rs_only = reprice(calls, new_provider, new_model)
-    cache_only = reprice(calls, *cur_model, input_tokens=tin - cached * cache_discount)
-    trim_only = reprice(calls, *cur_model, input_tokens=tin - trimmed)
+    rs_only = reprice(calls, prices, new_provider, new_model)
+    cache_only = reprice(calls, prices, *cur_model, input_tokens=tin - cached * cache_discount)
+    trim_only = reprice(calls, prices, *cur_model, input_tokens=tin - trimmed)
     # combined: new model, trimmed prompt, cache on what is left
     eff_in = tin - trimmed
     eff_cached = np.minimum(cached, eff_in)
     combined = reprice(
-        calls, new_provider, new_model, input_tokens=eff_in - eff_cached * cache_discount
+        calls, prices, new_provider, new_model, input_tokens=eff_in - eff_cached * cache_discount
     )
 
     base = float(current.sum())
@@ -409,23 +376,21 @@ def analyze_optimization(
             f"{top['candidate_model']} saves ${top['monthly_saving_usd']:,.2f}/month "
             f"for {top['quality_drop']:.0f} points of {SIMULATED_LABEL}.",
         )
-    comparison = comparison_frame(
-        [
-            (
-                "Monthly AI spend",
-                monthly_now,
-                monthly_now - float(comb["monthly_saving_usd"]),
-                "usd",
-            ),
-            ("Known savings levers", 0.0, float((opp.iloc[:-1]["saving_usd"] > 0).sum()), "count"),
-            (
-                "Tasks on an oversized model",
-                "unknown",
-                float((plan["saving_usd"] > 0).sum()),
-                "count",
-            ),
-        ]
-    )
+    comparison = [
+        (
+            "Monthly AI spend",
+            monthly_now,
+            monthly_now - float(comb["monthly_saving_usd"]),
+            "usd",
+        ),
+        ("Known savings levers", 0.0, float((opp.iloc[:-1]["saving_usd"] > 0).sum()), "count"),
+        (
+            "Tasks on an oversized model",
+            "unknown",
+            float((plan["saving_usd"] > 0).sum()),
+            "count",
+        ),
+    ]
     value = ReveniumValue(
         metadata=(
             "task_type",
@@ -456,7 +421,8 @@ def analyze_optimization(
             Step(
                 "Find the moves",
                 "Run the analyzer with your quality guardrail.",
-                "result = analyze_optimization(calls, max_quality_drop=3.0)\n"
+                "result = analyze_optimization(calls, price_table(),\n"
+                "                              config=OptimizationConfig(max_quality_drop=3.0))\n"
                 "result.right_sizing.head()",
             ),
             Step(
@@ -466,7 +432,8 @@ def analyze_optimization(
             ),
         ),
     )
-    return OptimizationResult(
+    return build_result(
+        OptimizationResult,
         name="optimization",
         title="Cost optimization opportunities",
         headline=headline,
@@ -476,12 +443,10 @@ def analyze_optimization(
         revenium_value=value,
         story=story,
         parameters={
-            "max_quality_drop": max_quality_drop,
+            "max_quality_drop": config.max_quality_drop,
             "cache_discount": cache_discount,
             "long_quantile": long_quantile,
             "target_quantile": target_quantile,
             "quality": SIMULATED_LABEL,
         },
-        right_sizing=plan,
-        opportunities=opp,
     )

@@ -9,8 +9,8 @@ rate limit or hard cap would have let through.
 
 Example:
     >>> import numpy as np
-    >>> det = StreamingSpikeDetector(["a", "b"], window_buckets=6, recent_buckets=1,
-    ...                              min_history=6, min_usd=0.5)
+    >>> det = StreamingSpikeDetector(["a", "b"], StreamConfig(window_buckets=6, recent_buckets=1,
+    ...                              min_history=6, min_usd=0.5))
     >>> alerts = []
     >>> for t in range(10):
     ...     spend = np.array([1.0, 1.0 if t < 8 else 12.0])
@@ -21,27 +21,56 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from showcase_lib.analysis import anomalies
-from showcase_lib.analysis.timeseries import canonical_freq as ts_freq
+from showcase_lib.analysis._timeseries import canonical_freq as ts_freq
 
-from .base import (
+from ._base import (
     AnalysisResult,
     Metric,
     ReveniumValue,
     Step,
     Story,
-    comparison_frame,
+    build_result,
     require_columns,
     require_rows,
 )
 
+#: Budget shares that raise an alert: AWS Budgets' usual 50/80/100% ladder (a heads-up,
+#: time to act, over).
 THRESHOLDS: tuple[float, ...] = (0.5, 0.8, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamConfig:
+    """Settings of :class:`StreamingSpikeDetector` (counts are in buckets of the stream).
+
+    Example:
+        >>> StreamConfig(window_buckets=432, recent_buckets=6).factor
+        3.0
+    """
+
+    #: Buckets of history kept per key: 144 ten-minute buckets are one day of baseline.
+    window_buckets: int = 144
+    #: Buckets compared with the baseline: 3 ten-minute buckets, the last half hour.
+    recent_buckets: int = 3
+    #: Recent spend must be this many times the expected spend (relative part of the rule).
+    factor: float = 3.0
+    #: ... and this many standard deviations above it (statistical part).
+    z: float = 4.0
+    #: ... and this many dollars above it (material part), so cents never page anyone.
+    min_usd: float = 1.0
+    #: Buckets seen before the first alert (None: a full window).
+    min_history: int | None = None
+    #: Quiet buckets after which a key may alert again: 12 ten-minute buckets, two hours.
+    rearm_buckets: int = 12
 
 
 # --------------------------------------------------------------------------- streaming detector
@@ -77,23 +106,17 @@ class StreamingSpikeDetector:
     once per episode and re-arms after ``rearm_buckets`` quiet buckets.
 
     Example:
-        >>> det = StreamingSpikeDetector(["x"], window_buckets=4, recent_buckets=1, min_history=4)
+        >>> det = StreamingSpikeDetector(["x"], StreamConfig(window_buckets=4, recent_buckets=1,
+        ...                                                  min_history=4))
         >>> [det.update(t, np.array([2.0])) for t in range(5)][-1]
         []
     """
 
-    def __init__(
-        self,
-        keys: Sequence[str],
-        *,
-        window_buckets: int = 144,
-        recent_buckets: int = 3,
-        factor: float = 3.0,
-        z: float = 4.0,
-        min_usd: float = 1.0,
-        min_history: int | None = None,
-        rearm_buckets: int = 12,
-    ) -> None:
+    def __init__(self, keys: Sequence[str], config: StreamConfig | None = None) -> None:
+        cfg = config or StreamConfig()
+        window_buckets, recent_buckets = cfg.window_buckets, cfg.recent_buckets
+        factor, z, min_usd = cfg.factor, cfg.z, cfg.min_usd
+        min_history, rearm_buckets = cfg.min_history, cfg.rearm_buckets
         if recent_buckets < 1 or window_buckets <= recent_buckets:
             raise ValueError(
                 f"window_buckets={window_buckets} must exceed recent_buckets={recent_buckets} >= 1"
@@ -167,7 +190,7 @@ def bucket_spend(calls: pd.DataFrame, freq: str = "10min", by: str = "customer_i
     return pd.DataFrame(sums, index=index, columns=pd.Index(keys.categories, name=by))
 
 
-def detect_stream(wide: pd.DataFrame, **detector_kwargs) -> pd.DataFrame:
+def detect_stream(wide: pd.DataFrame, config: StreamConfig | None = None) -> pd.DataFrame:
     """Replay a bucketed spend frame (from :func:`bucket_spend`) through the streaming detector.
 
     Returns one row per alert: key, bucket (start), detected_at (bucket end), recent_usd,
@@ -176,10 +199,10 @@ def detect_stream(wide: pd.DataFrame, **detector_kwargs) -> pd.DataFrame:
     Example:
         >>> idx = pd.date_range("2026-01-01", periods=12, freq="h", tz="UTC")
         >>> w = pd.DataFrame({"a": [1.0] * 10 + [9.0, 9.0]}, index=idx)
-        >>> detect_stream(w, window_buckets=8, recent_buckets=1, min_history=8)["key"].tolist()
+        >>> detect_stream(w, StreamConfig(window_buckets=8, recent_buckets=1, min_history=8))["key"].tolist()
         ['a']
     """
-    det = StreamingSpikeDetector(list(map(str, wide.columns)), **detector_kwargs)
+    det = StreamingSpikeDetector(list(map(str, wide.columns)), config)
     values = wide.to_numpy(dtype=float)
     step = wide.index[1] - wide.index[0] if len(wide.index) > 1 else pd.Timedelta(0)
     alerts: list[Alert] = []
@@ -233,7 +256,6 @@ def budget_status(
     budgets: Mapping[str, float] | pd.Series,
     *,
     by: str = "customer_id",
-    thresholds: Sequence[float] = THRESHOLDS,
     asof: pd.Timestamp | None = None,
     burn_window: str = "24h",
 ) -> pd.DataFrame:
@@ -266,8 +288,8 @@ def budget_status(
         {by: budget.index, "budget_usd": budget.to_numpy(), "spent_usd": spent.to_numpy()}
     )
     out["used"] = out["spent_usd"] / out["budget_usd"]
-    crossings = anomalies.budget_alerts(in_month, budget, by=by, levels=tuple(thresholds))
-    for t in thresholds:
+    crossings = anomalies.budget_alerts(in_month, budget, by=by, levels=THRESHOLDS)
+    for t in THRESHOLDS:
         hit = crossings[crossings["level"] == float(t)].groupby("entity")["crossed_at"].min()
         out[f"crossed_{round(t * 100):d}"] = out[by].map(hit)
     window_start = asof - pd.Timedelta(burn_window)
@@ -325,22 +347,58 @@ class RealtimeResult(AnalysisResult):
     budgets: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
+@dataclass(frozen=True, slots=True)
+class RealtimeConfig:
+    """Settings of :func:`analyze_realtime`.
+
+    Example:
+        >>> RealtimeConfig(freq="hour").share_of_fee
+        0.3
+    """
+
+    #: Key the budgets and anomalies are per.
+    by: str = "customer_id"
+    #: Detection periods, as cloud cost-anomaly services report them.
+    freq: Literal["hour", "day", "week"] = "day"
+    #: Default budget: 30% of the monthly fee, a typical AI cost share of a SaaS price.
+    share_of_fee: float = 0.3
+    #: Overrides of the detector settings (by and freq above win); None: the defaults below.
+    detector: anomalies.DetectorConfig | None = None
+    #: The instant budgets are judged at (None: the last call).
+    asof: pd.Timestamp | None = None
+
+
+def _detector(calls: pd.DataFrame, cfg: RealtimeConfig) -> anomalies.DetectorConfig:
+    """The analyzer's detector: a two-week window, 2x and $5 above expected unless overridden."""
+    if cfg.detector is not None:
+        return dataclasses.replace(cfg.detector, by=cfg.by, freq=cfg.freq)
+    per_day = {"hour": 24, "day": 1, "week": 1 / 7}[ts_freq(cfg.freq)]
+    return anomalies.DetectorConfig(
+        by=cfg.by,
+        freq=cfg.freq,
+        # two weeks of baseline, one before scoring, at any period length (7 and 3 at least)
+        window=max(7, int(14 * per_day)),
+        min_periods=max(3, int(7 * per_day)),
+        threshold=3.5,
+        # a budget owner wants to hear of a doubling worth $5, earlier than the paging rule
+        min_ratio=2.0,
+        min_abs=5.0,
+        dimensions=tuple(d for d in ("customer_id", "model", "feature_id") if d in calls.columns),
+    )
+
+
 def analyze_realtime(
     calls: pd.DataFrame,
     *,
-    customers: pd.DataFrame | None = None,
     budgets: Mapping[str, float] | pd.Series | None = None,
-    by: str = "customer_id",
-    freq: str = "day",
-    share_of_fee: float = 0.3,
-    detector: Mapping[str, float] | None = None,
-    asof: pd.Timestamp | None = None,
+    customers: pd.DataFrame | None = None,
+    config: RealtimeConfig | None = None,
 ) -> RealtimeResult:
     """Detect spend anomalies per ``by`` value and track monthly budgets, burn and runway.
 
-    Anomalies come from Part B's ``anomalies.detect`` on ``freq`` periods (daily by default, as
-    cloud cost-anomaly services report them; trailing two-week window, a flag needs 2x the
-    expected spend and $5 above it; override with ``detector``). Budget crossings are found at
+    Anomalies come from Part B's ``anomalies.detect`` on ``config.freq`` periods (daily by
+    default, as cloud cost-anomaly services report them; trailing two-week window, a flag needs
+    2x the expected spend and $5 above it; override with ``config.detector``). Budget crossings are found at
     the call that crossed, and burn rate uses the trailing 24 hours, so they are as fresh as
     the last metered call. Minute-level detection on the stream is
     :class:`StreamingSpikeDetector` (notebook 12). ``budgets`` defaults to :func:`default_budgets` (``share_of_fee`` of
@@ -354,19 +412,16 @@ def analyze_realtime(
         True
     """
     who = "analyze_realtime"
+    cfg = config or RealtimeConfig()
+    by, freq, share_of_fee, asof = cfg.by, cfg.freq, cfg.share_of_fee, cfg.asof
     require_columns(calls, ["timestamp", "cost_usd", by], who=who)
     require_rows(calls, who=who)
-    per_day = {"hour": 24, "day": 1, "week": 1 / 7}[ts_freq(freq)]
+    detector = _detector(calls, cfg)
+    alerts = anomalies.detect(calls, detector)
     settings = {
-        "window": max(7, int(14 * per_day)),
-        "min_periods": max(3, int(7 * per_day)),
-        "threshold": 3.5,
-        "min_ratio": 2.0,
-        "min_abs": 5.0,
-        **(detector or {}),
+        k: getattr(detector, k)
+        for k in ("window", "min_periods", "threshold", "min_ratio", "min_abs")
     }
-    dims = tuple(d for d in ("customer_id", "model", "feature_id") if d in calls.columns)
-    alerts = anomalies.detect(calls, by=by, freq=freq, dimensions=dims, **settings)
     budget = (
         default_budgets(calls, customers, share_of_fee=share_of_fee, by=by)
         if budgets is None
@@ -429,21 +484,17 @@ def analyze_realtime(
             f"At the current burn, {worst[by]} exhausts its budget in "
             f"{worst['hours_to_exhaustion']:,.1f} hours."
         )
-    comparison = comparison_frame(
-        [
-            (
-                "When an overrun is noticed",
-                "month-end invoice",
-                f"{warn_hours:,.0f} h earlier (threshold alert)"
-                if len(over)
-                else "threshold alert",
-                "text",
-            ),
-            ("Spend above budget (with a cap at 100%)", blocked, 0.0, "usd"),
-            ("Anomalies flagged while they happen", 0.0, float(len(alerts)), "count"),
-            ("Budget runway per customer", "unknown", float(len(status)), "count"),
-        ]
-    )
+    comparison = [
+        (
+            "When an overrun is noticed",
+            "month-end invoice",
+            f"{warn_hours:,.0f} h earlier (threshold alert)" if len(over) else "threshold alert",
+            "text",
+        ),
+        ("Spend above budget (with a cap at 100%)", blocked, 0.0, "usd"),
+        ("Anomalies flagged while they happen", 0.0, float(len(alerts)), "count"),
+        ("Budget runway per customer", "unknown", float(len(status)), "count"),
+    ]
     value = ReveniumValue(
         metadata=(by, "timestamp", "cost_usd", "subscription_tier"),
         enables="per-customer spend seconds after each call, so a spike or a budget crossing "
@@ -462,7 +513,7 @@ def analyze_realtime(
                 "Detect anomalies",
                 "Compare each customer's daily spend with its baseline.",
                 "from showcase_lib.analysis import anomalies\n"
-                "found = anomalies.detect(calls, by='customer_id', freq='day', window=14)",
+                "found = anomalies.detect(calls, anomalies.DetectorConfig(window=14))",
             ),
             Step(
                 "Watch budgets and burn",
@@ -477,7 +528,8 @@ def analyze_realtime(
             ),
         ),
     )
-    return RealtimeResult(
+    return build_result(
+        RealtimeResult,
         name="realtime",
         title="Real-time cost monitoring",
         headline=headline,
@@ -487,6 +539,4 @@ def analyze_realtime(
         revenium_value=value,
         story=story,
         parameters={"freq": freq, "by": by, "share_of_fee": share_of_fee, **settings},
-        anomalies=alerts,
-        budgets=status,
     )

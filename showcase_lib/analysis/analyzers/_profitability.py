@@ -23,14 +23,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .alignment import chargeback
-from .base import (
+from ._alignment import chargeback
+from ._base import (
     DAYS_PER_MONTH,
     AnalysisResult,
     Metric,
     ReveniumValue,
     Step,
     Story,
+    build_result,
     comparison_frame,
     period_days,
     require_columns,
@@ -235,7 +236,8 @@ def analyze_profitability(
             ),
         ),
     )
-    return ProfitabilityResult(
+    return build_result(
+        ProfitabilityResult,
         name="profitability",
         title="Customer profitability",
         headline=headline,
@@ -250,7 +252,4 @@ def analyze_profitability(
             "revenue": "monthly_fee_usd pro-rated to the period",
             "cost": "direct + proportional share of non-production cost",
         },
-        by_customer=table,
-        by_band=by_band,
-        by_segment=by_segment,
     )

@@ -19,9 +19,10 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -124,6 +125,44 @@ class AnalysisResult:
             1.0
         """
         return next((m for m in self.headline if m.label == label), None)
+
+
+R = TypeVar("R", bound=AnalysisResult)
+
+
+def build_result(
+    cls: type[R],
+    *,
+    name: str,
+    title: str,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    **parts: Any,
+) -> R:
+    """Assemble an analyzer's result, the one place every analyzer's output is put together.
+
+    ``comparison`` may be given as ``(aspect, without, with, unit)`` rows (they become
+    :func:`comparison_frame`); a field of ``cls`` named like one of ``tables`` and not given in
+    ``parts`` is filled from that table, so a frame is written once.
+
+    Example:
+        >>> @dataclasses.dataclass
+        ... class Demo(AnalysisResult):
+        ...     summary: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+        >>> r = build_result(Demo, name="demo", title="Demo", tables={"summary": pd.DataFrame({"a": [1]})},
+        ...                  comparison=[("Cost", "unknown", 1.0, "usd")])
+        >>> r.summary is r.tables["summary"], r.comparison.shape
+        (True, (1, 4))
+    """
+    given = dict(parts)
+    comparison = given.get("comparison")
+    if comparison is not None and not isinstance(comparison, pd.DataFrame):
+        given["comparison"] = comparison_frame(comparison)
+    tabs = dict(tables or {})
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key, table in tabs.items():
+        if key in names and key not in given:
+            given[key] = table
+    return cls(name=name, title=title, tables=tabs, **given)
 
 
 def comparison_frame(rows: Iterable[tuple[str, object, object, str]]) -> pd.DataFrame:

@@ -29,19 +29,22 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .base import (
+from ._base import (
     AnalysisResult,
     Metric,
     ReveniumValue,
     Step,
     Story,
+    build_result,
     comparison_frame,
     require_columns,
     require_rows,
 )
 
 Rule = Literal["proportional", "calls", "even"]
+#: The fair-share rules ``Rule`` allows, for messages.
 RULES: tuple[str, ...] = ("proportional", "calls", "even")
+#: The ownership levels a chargeback is usually published at (organisation, product, feature).
 DEFAULT_DIMENSIONS: tuple[str, ...] = ("organization_id", "product_id", "feature_id")
 
 
@@ -214,7 +217,8 @@ def analyze_alignment(
             ),
         ),
     )
-    return AlignmentResult(
+    return build_result(
+        AlignmentResult,
         name="alignment",
         title="Showback and chargeback",
         headline=headline,

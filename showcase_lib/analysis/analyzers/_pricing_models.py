@@ -32,19 +32,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .alignment import shared_mask
-from .base import (
+from ._alignment import shared_mask
+from ._base import (
     DAYS_PER_MONTH,
     AnalysisResult,
     Metric,
     ReveniumValue,
     Step,
     Story,
+    build_result,
     comparison_frame,
     require_columns,
     require_rows,
 )
 
+#: Length of a billing cycle in days (fees and allowances are per 30-day month).
 CYCLE_DAYS = 30
 
 
@@ -74,7 +76,12 @@ def _tier_values(usage: pd.DataFrame, mapping: Mapping[str, float], what: str) -
 
 @dataclass(frozen=True)
 class FlatSubscription:
-    """Fixed fee per subscription tier and month; usage ignored."""
+    """Fixed fee per subscription tier and month; usage ignored.
+
+    Example:
+        >>> FlatSubscription(fees={"pro": 49.0}).describe()
+        'fee per month: pro $49'
+    """
 
     fees: Mapping[str, float]
     name: str = "flat subscription"
@@ -90,7 +97,12 @@ class FlatSubscription:
 
 @dataclass(frozen=True)
 class UsageBased:
-    """Pure pay-as-you-go: ktok x ``price_per_ktok``."""
+    """Pure pay-as-you-go: ktok x ``price_per_ktok``.
+
+    Example:
+        >>> UsageBased(price_per_ktok=0.02).name
+        'usage-based'
+    """
 
     price_per_ktok: float
     name: str = "usage-based"
@@ -110,6 +122,11 @@ class Tiered:
 
     Each ktok of a cycle is priced by the tier it falls in (not the whole quantity at the tier
     the total reaches: that would be *volume* pricing). ``base_fee`` is charged per month.
+
+    Example:
+        >>> t = Tiered(tiers=((1000.0, 0.02), (float("inf"), 0.01)), base_fee=49.0)
+        >>> t.name
+        'tiered (graduated)'
     """
 
     tiers: tuple[tuple[float, float], ...]
@@ -144,7 +161,13 @@ class Tiered:
 
 @dataclass(frozen=True)
 class Hybrid:
-    """Base fee per tier including an allowance of ktok; overage per ktok above it."""
+    """Base fee per tier including an allowance of ktok; overage per ktok above it.
+
+    Example:
+        >>> Hybrid(base_fees={"pro": 49.0}, allowances_ktok={"pro": 2000.0},
+        ...        overage_per_ktok=0.03).name
+        'hybrid (base + overage)'
+    """
 
     base_fees: Mapping[str, float]
     allowances_ktok: Mapping[str, float]
@@ -170,7 +193,12 @@ class Hybrid:
 
 @dataclass(frozen=True)
 class CostPlus:
-    """Pass-through: AI cost x (1 + ``markup``)."""
+    """Pass-through: AI cost x (1 + ``markup``).
+
+    Example:
+        >>> CostPlus(markup=2.0).name
+        'cost-plus'
+    """
 
     markup: float
     name: str = "cost-plus"
@@ -282,20 +310,27 @@ def blended_cost_per_ktok(usage: pd.DataFrame) -> float:
     return float(usage["cost_usd"].sum()) / q if q else float("nan")
 
 
+#: Tiered unit price as a multiple of the usage-based one, per tier: +30% for the first
+#: (light-use) tier, the plain rate for the middle, -30% above it (a volume discount big enough
+#: for a heavy user to notice, small enough that the top tier stays above cost at 3x markup).
+TIER_MULTIPLIERS: tuple[float, float, float] = (1.3, 1.0, 0.7)
+#: Tier bounds at the median and the 90th percentile of monthly customer usage: half the
+#: customers stay in the first tier, the top tenth reach the discount.
+TIER_QUANTILES: tuple[float, float] = (0.5, 0.9)
+
+
 def default_models(
     usage: pd.DataFrame,
     fees: Mapping[str, float],
     *,
     markup: float = 3.0,
-    tier_multipliers: tuple[float, float, float] = (1.3, 1.0, 0.7),
-    tier_quantiles: tuple[float, float] = (0.5, 0.9),
     cost_plus_markup: float | None = None,
 ) -> list[PricingModel]:
     """The five models with prices derived from the data by stated rules.
 
     With ``c`` the blended AI cost per ktok and ``u = round(markup x c)`` the unit price:
-    usage-based charges ``u``; tiered charges ``u x tier_multipliers`` with tier bounds at the
-    ``tier_quantiles`` of monthly customer usage (volume discount above them); hybrid keeps
+    usage-based charges ``u``; tiered charges ``u x TIER_MULTIPLIERS`` with tier bounds at the
+    ``TIER_QUANTILES`` of monthly customer usage (volume discount above them); hybrid keeps
     today's fee per tier, includes the ktok that fee buys at ``u`` and charges ``u`` above it;
     cost-plus charges cost x (1 + ``cost_plus_markup``), default ``markup - 1`` (same price
     level as usage-based on average).
@@ -309,22 +344,22 @@ def default_models(
     c = blended_cost_per_ktok(usage)
     unit = round_price(markup * c)
     monthly = usage["ktok"] / usage["months"].where(usage["months"] > 0)
-    b1, b2 = (round_price(float(monthly.quantile(q))) for q in tier_quantiles)
+    b1, b2 = (round_price(float(monthly.quantile(q))) for q in TIER_QUANTILES)
     if not b1 < b2:
         b2 = b1 * 10.0
     tiers = (
-        (b1, round_price(unit * tier_multipliers[0])),
-        (b2, round_price(unit * tier_multipliers[1])),
-        (math.inf, round_price(unit * tier_multipliers[2])),
+        (b1, round_price(unit * TIER_MULTIPLIERS[0])),
+        (b2, round_price(unit * TIER_MULTIPLIERS[1])),
+        (math.inf, round_price(unit * TIER_MULTIPLIERS[2])),
     )
     allowance = {k: round_price(v / unit) for k, v in fees.items()}
     cp = markup - 1.0 if cost_plus_markup is None else cost_plus_markup
     return [
-        FlatSubscription(dict(fees)),
-        UsageBased(unit),
-        Tiered(tiers),
-        Hybrid(dict(fees), allowance, unit),
-        CostPlus(cp),
+        FlatSubscription(fees=dict(fees)),
+        UsageBased(price_per_ktok=unit),
+        Tiered(tiers=tiers),
+        Hybrid(base_fees=dict(fees), allowances_ktok=allowance, overage_per_ktok=unit),
+        CostPlus(markup=cp),
     ]
 
 
@@ -461,7 +496,6 @@ def analyze_pricing(
     models: Sequence[PricingModel] | None = None,
     baseline: str = "flat subscription",
     markup: float = 3.0,
-    segment: str = "subscription_tier",
 ) -> PricingResult:
     """Replay pricing models on the usage history: revenue, cost, margin, winners and losers.
 
@@ -493,8 +527,7 @@ def analyze_pricing(
     factor = DAYS_PER_MONTH / n_days
     bills = bill_all(usage, chosen)
     summary = summarize(bills, baseline=baseline, factor=factor)
-    seg = segment if segment in bills.columns else "subscription_tier"
-    by_segment = summarize(bills, baseline=baseline, factor=factor, by=seg)
+    by_segment = summarize(bills, baseline=baseline, factor=factor, by="subscription_tier")
     wl = winners_losers(bills, baseline=baseline)
     counts = wl.groupby(["model", "outcome"]).size().unstack(fill_value=0)
     summary = summary.join(counts, on="model")
@@ -586,7 +619,8 @@ def analyze_pricing(
             ),
         ),
     )
-    return PricingResult(
+    return build_result(
+        PricingResult,
         name="pricing",
         title="Pricing model simulation",
         headline=headline,
@@ -608,9 +642,6 @@ def analyze_pricing(
         },
         models=chosen,
         usage=usage,
-        summary=summary,
-        by_segment=by_segment,
-        customers=wl,
         baseline=baseline,
     )
 

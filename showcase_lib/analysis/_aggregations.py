@@ -1,0 +1,369 @@
+"""Statistical aggregations over AI-call records: by dimension, percentiles, top-N,
+concentration (Pareto, Lorenz, Gini), token efficiency, distributions, and the showcase
+plan's CSV export ``dimension,value,count,avg_cost,total_cost``.
+
+Percentiles use linear interpolation (pandas' default, DuckDB's ``quantile_cont``), so the
+SQL versions in :mod:`showcase_lib.analysis.sql` give the same numbers.
+
+Example:
+    >>> import pandas as pd
+    >>> calls = pd.DataFrame({"model": ["a", "a", "b"], "cost_usd": [1.0, 3.0, 10.0],
+    ...                       "latency_ms": [100, 300, 50]})
+    >>> cost_by(calls, "model")["total_cost"].tolist()
+    [10.0, 4.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "PLAN_CSV_COLUMNS",
+    "by_dimension",
+    "concentration",
+    "cost_by",
+    "distribution",
+    "gini",
+    "lorenz_curve",
+    "percentiles",
+    "plan_csv_frame",
+    "token_efficiency",
+    "top_n",
+    "write_plan_csv",
+]
+
+#: Column order of the showcase plan's CSV output for queries.
+#: Columns of the showcase plan's CSV export, in its order.
+PLAN_CSV_COLUMNS: tuple[str, ...] = ("dimension", "value", "count", "avg_cost", "total_cost")
+
+#: Median, the tail a user notices (p95) and the worst one in a hundred (p99): the three an
+#: SLA or a price list is written against.
+DEFAULT_QUANTILES: tuple[float, ...] = (0.5, 0.95, 0.99)
+
+
+def _dims(by: str | Sequence[str]) -> list[str]:
+    dims = [by] if isinstance(by, str) else list(by)
+    if not dims:
+        raise ValueError("by=[] names no dimension; give a column such as 'model'")
+    return dims
+
+
+def _require(df: pd.DataFrame, columns: Sequence[str]) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"columns {missing} are missing from the frame (have {list(df.columns)})")
+
+
+def _qname(q: float) -> str:
+    return f"p{q * 100:g}".replace(".", "_")
+
+
+def cost_by(df: pd.DataFrame, by: str | Sequence[str]) -> pd.DataFrame:
+    """Calls, total and mean cost, and share of total cost per value of one or two dimensions,
+    largest total first.
+
+    Example:
+        >>> calls = pd.DataFrame({"model": ["a", "a", "b"], "cost_usd": [1.0, 3.0, 4.0]})
+        >>> cost_by(calls, "model").loc["a", ["calls", "avg_cost", "share"]].tolist()
+        [2.0, 2.0, 0.5]
+    """
+    dims = _dims(by)
+    _require(df, [*dims, "cost_usd"])
+    g = df.groupby(dims, observed=True, sort=False)["cost_usd"]
+    out = g.agg(calls="size", total_cost="sum", avg_cost="mean")
+    total = out["total_cost"].sum()
+    out["share"] = out["total_cost"] / total if total else np.nan
+    return out.sort_values(["total_cost", "calls"], ascending=False, kind="mergesort")
+
+
+def percentiles(
+    df: pd.DataFrame,
+    column: str = "latency_ms",
+    *,
+    by: str | Sequence[str] | None = None,
+    q: Sequence[float] = DEFAULT_QUANTILES,
+) -> pd.DataFrame | pd.Series:
+    """Percentiles (linear interpolation) of ``column``, overall (a Series) or per group.
+
+    Example:
+        >>> calls = pd.DataFrame({"latency_ms": list(range(1, 101))})
+        >>> percentiles(calls).round(2).tolist()
+        [50.5, 95.05, 99.01]
+    """
+    _require(df, [column] + ([] if by is None else _dims(by)))
+    qs = list(q)
+    if by is None:
+        s = df[column].astype(float).quantile(qs)
+        s.index = [_qname(x) for x in qs]
+        return s.rename(column)
+    out = df.groupby(_dims(by), observed=True)[column].quantile(qs).unstack()
+    out.columns = [_qname(x) for x in qs]
+    return out
+
+
+def by_dimension(
+    df: pd.DataFrame, by: str | Sequence[str], *, q: Sequence[float] = DEFAULT_QUANTILES
+) -> pd.DataFrame:
+    """The full statistical summary per value of one dimension (or a pair): count, sum, mean,
+    share of cost, and p50/p95/p99 of cost and latency; largest total cost first.
+
+    Example:
+        >>> calls = pd.DataFrame({"tier": ["pro"] * 4, "cost_usd": [1.0, 2.0, 3.0, 4.0],
+        ...                       "latency_ms": [10, 20, 30, 40]})
+        >>> row = by_dimension(calls, "tier").loc["pro"]
+        >>> row[["total_cost", "cost_p50", "latency_p95"]].tolist()
+        [10.0, 2.5, 38.5]
+    """
+    dims = _dims(by)
+    _require(df, [*dims, "cost_usd", "latency_ms"])
+    out = cost_by(df, dims)
+    for col, prefix in (("cost_usd", "cost"), ("latency_ms", "latency")):
+        p = percentiles(df, col, by=dims, q=q)
+        out = out.join(p.add_prefix(f"{prefix}_"))
+    return out
+
+
+def top_n(
+    df: pd.DataFrame, by: str = "customer_id", n: int = 10, *, metric: str = "cost_usd"
+) -> pd.DataFrame:
+    """The ``n`` largest values of ``by`` by total ``metric``, with rank, share and cumulative share.
+
+    Example:
+        >>> calls = pd.DataFrame({"customer_id": ["x", "y", "y", "z"], "cost_usd": [1.0, 2.0, 2.0, 5.0]})
+        >>> top_n(calls, n=2)[["rank", "total", "share"]].values.tolist()
+        [[1.0, 5.0, 0.5], [2.0, 4.0, 0.4]]
+    """
+    if n < 1:
+        raise ValueError(f"n={n} must be at least 1")
+    _require(df, [by, metric])
+    g = df.groupby(by, observed=True)[metric]
+    out = g.agg(calls="size", total="sum")
+    grand = out["total"].sum()
+    out = out.sort_values(["total", "calls"], ascending=False, kind="mergesort").head(n)
+    out.insert(0, "rank", np.arange(1, len(out) + 1, dtype=float))
+    out["share"] = out["total"] / grand if grand else np.nan
+    out["cumulative_share"] = out["share"].cumsum()
+    return out
+
+
+def gini(values: Sequence[float] | np.ndarray | pd.Series) -> float:
+    """Gini coefficient of non-negative amounts: 0 when all equal, -> 1 when one holds all.
+
+    Uses ``G = 2 * sum(i * x_(i)) / (n * sum(x)) - (n + 1) / n`` on ascending values.
+
+    Example:
+        >>> gini([1, 1, 1, 1]), gini([0, 0, 0, 4])
+        (0.0, 0.75)
+    """
+    x = np.sort(np.asarray(values, dtype=float))
+    if len(x) and x[0] < 0:
+        raise ValueError(f"values contain a negative amount ({x[0]}); Gini needs amounts >= 0")
+    if len(x) == 0 or x.sum() == 0:
+        return float("nan")
+    n = len(x)
+    i = np.arange(1, n + 1)
+    return float(2 * np.sum(i * x) / (n * x.sum()) - (n + 1) / n)
+
+
+def lorenz_curve(values: Sequence[float] | np.ndarray | pd.Series) -> pd.DataFrame:
+    """Points of the Lorenz curve: cumulative share of entities (smallest first) vs
+    cumulative share of the amount, starting at (0, 0).
+
+    Example:
+        >>> lorenz_curve([1, 3]).values.tolist()
+        [[0.0, 0.0], [0.5, 0.25], [1.0, 1.0]]
+    """
+    x = np.sort(np.asarray(values, dtype=float))
+    n = len(x)
+    total = x.sum()
+    pop = np.concatenate([[0.0], np.arange(1, n + 1) / n])
+    amt = np.concatenate([[0.0], np.cumsum(x) / total]) if total else np.full(n + 1, np.nan)
+    return pd.DataFrame({"entity_share": pop, "cost_share": amt})
+
+
+def concentration(
+    df: pd.DataFrame,
+    by: str = "customer_id",
+    *,
+    metric: str = "cost_usd",
+    top: Sequence[float] = (0.1, 0.2),
+) -> pd.Series:
+    """How concentrated spend is across the values of ``by``.
+
+    Returns ``entities``, ``gini``, ``top_10pct_share`` (share of the total from the
+    ``ceil(10% * n)`` largest entities; one entry per value of ``top``) and
+    ``entities_for_80pct`` (how few entities make 80% of the total: the Pareto check).
+
+    Example:
+        >>> calls = pd.DataFrame({"customer_id": list("abcdefghij"), "cost_usd": [91.0] + [1.0] * 9})
+        >>> c = concentration(calls)
+        >>> c[["top_10pct_share", "entities_for_80pct"]].tolist()
+        [0.91, 1.0]
+    """
+    _require(df, [by, metric])
+    totals = df.groupby(by, observed=True)[metric].sum().sort_values(ascending=False)
+    x = totals.to_numpy(dtype=float)
+    n = len(x)
+    grand = x.sum()
+    out: dict[str, float] = {"entities": float(n), "total": float(grand), "gini": gini(x)}
+    for share in top:
+        k = int(np.ceil(share * n - 1e-9))
+        out[f"top_{share * 100:g}pct_share"] = float(x[:k].sum() / grand) if grand else np.nan
+    cum = np.cumsum(x) / grand if grand else np.array([])
+    out["entities_for_80pct"] = float(np.searchsorted(cum, 0.8 - 1e-12) + 1) if grand else np.nan
+    return pd.Series(out, name=by)
+
+
+def token_efficiency(df: pd.DataFrame, by: str | Sequence[str] = ("model",)) -> pd.DataFrame:
+    """Token efficiency per group: cost per 1K tokens (input + output), output/input token
+    ratio, tokens and cost per call; cheapest per token first.
+
+    Ratios are of sums (a weighted mean), not means of per-call ratios.
+
+    Example:
+        >>> calls = pd.DataFrame({"model": ["m", "m"], "input_tokens": [1000, 3000],
+        ...                       "output_tokens": [500, 500], "cost_usd": [0.01, 0.035]})
+        >>> token_efficiency(calls, "model").loc["m", ["cost_per_1k_tokens", "output_input_ratio"]].round(6).tolist()
+        [0.009, 0.25]
+    """
+    dims = _dims(by)
+    _require(df, [*dims, "input_tokens", "output_tokens", "cost_usd"])
+    g = df.groupby(dims, observed=True)
+    out = g.agg(
+        calls=("cost_usd", "size"),
+        input_tokens=("input_tokens", "sum"),
+        output_tokens=("output_tokens", "sum"),
+        total_cost=("cost_usd", "sum"),
+    )
+    tokens = out["input_tokens"] + out["output_tokens"]
+    out["cost_per_1k_tokens"] = out["total_cost"] / tokens.where(tokens > 0) * 1000
+    out["output_input_ratio"] = out["output_tokens"] / out["input_tokens"].where(
+        out["input_tokens"] > 0
+    )
+    out["tokens_per_call"] = tokens / out["calls"]
+    out["cost_per_call"] = out["total_cost"] / out["calls"]
+    return out.sort_values("cost_per_1k_tokens", kind="mergesort")
+
+
+def distribution(
+    df: pd.DataFrame,
+    column: str = "cost_usd",
+    *,
+    bins: int | Sequence[float] = 20,
+    log: bool = True,
+) -> pd.DataFrame:
+    """Histogram table of ``column``: ``left, right, count, share, cumulative_share``.
+
+    With ``log=True`` and an integer ``bins`` the edges are spaced evenly on a log scale
+    (costs span several orders of magnitude); zeros fall in the first bin.
+
+    Example:
+        >>> calls = pd.DataFrame({"cost_usd": [0.001, 0.01, 0.1, 1.0]})
+        >>> distribution(calls, bins=3)["count"].tolist()
+        [1, 1, 2]
+    """
+    _require(df, [column])
+    x = df[column].to_numpy(dtype=float)
+    x = x[~np.isnan(x)]
+    if len(x) == 0:
+        raise ValueError(f"column {column!r} has no values to bin")
+    if isinstance(bins, int):
+        lo, hi = float(x.min()), float(x.max())
+        positive = x[x > 0]
+        if log and len(positive) and hi > 0:
+            edges = np.geomspace(positive.min(), hi, bins + 1)
+            edges[0] = min(lo, edges[0])
+        else:
+            edges = np.linspace(lo, hi if hi > lo else lo + 1, bins + 1)
+    else:
+        edges = np.asarray(bins, dtype=float)
+    counts, edges = np.histogram(x, bins=edges)
+    out = pd.DataFrame({"left": edges[:-1], "right": edges[1:], "count": counts})
+    out["share"] = out["count"] / counts.sum()
+    out["cumulative_share"] = out["share"].cumsum()
+    return out
+
+
+def plan_csv_frame(
+    df: pd.DataFrame,
+    dimension: str | Sequence[str],
+    value: str | None = None,
+) -> pd.DataFrame:
+    """Aggregate into the showcase plan's CSV shape ``dimension,value,count,avg_cost,total_cost``.
+
+    Two readings of the plan's header are supported:
+
+    * ``value`` given (the plan's own example ``customer_0001,pro,150,...``): rows are pairs,
+      ``dimension`` holds the value of the first column (a customer) and ``value`` the value of
+      the second (its tier).
+    * ``value=None``: a long table, ``dimension`` holds the column name and ``value`` its value;
+      ``dimension`` may list several columns, which are stacked.
+
+    Rows are ordered by ``dimension`` then total cost, largest first.
+
+    Example:
+        >>> calls = pd.DataFrame({"customer_id": ["c1", "c1", "c2"], "subscription_tier": ["pro"] * 3,
+        ...                       "model": ["a", "b", "a"], "cost_usd": [1.0, 2.0, 4.0]})
+        >>> plan_csv_frame(calls, "customer_id", "subscription_tier").values.tolist()
+        [['c2', 'pro', 1, 4.0, 4.0], ['c1', 'pro', 2, 1.5, 3.0]]
+        >>> plan_csv_frame(calls, "model")["value"].tolist()
+        ['a', 'b']
+    """
+    if value is not None:
+        if not isinstance(dimension, str):
+            raise ValueError(
+                f"dimension={dimension!r} must be one column when value={value!r} is given"
+            )
+        t = cost_by(df, [dimension, value]).reset_index()
+        out = pd.DataFrame(
+            {
+                "dimension": t[dimension].astype(str),
+                "value": t[value].astype(str),
+                "count": t["calls"].astype(np.int64),
+                "avg_cost": t["avg_cost"],
+                "total_cost": t["total_cost"],
+            }
+        )
+        return out.reset_index(drop=True)
+    parts = []
+    for dim in _dims(dimension):
+        t = cost_by(df, dim).reset_index()
+        parts.append(
+            pd.DataFrame(
+                {
+                    "dimension": dim,
+                    "value": t[dim].astype(str),
+                    "count": t["calls"].astype(np.int64),
+                    "avg_cost": t["avg_cost"],
+                    "total_cost": t["total_cost"],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def write_plan_csv(frame: pd.DataFrame, path: str | Path, *, decimals: int = 6) -> Path:
+    """Write a :func:`plan_csv_frame` result as CSV (costs rounded to ``decimals``); returns the path.
+
+    Example:
+        >>> import tempfile, os
+        >>> f = pd.DataFrame({"dimension": ["c1"], "value": ["pro"], "count": [150],
+        ...                   "avg_cost": [0.0135], "total_cost": [2.025]})
+        >>> p = write_plan_csv(f, os.path.join(tempfile.mkdtemp(), "q.csv"))
+        >>> p.read_text().splitlines()
+        ['dimension,value,count,avg_cost,total_cost', 'c1,pro,150,0.0135,2.025']
+    """
+    missing = [c for c in PLAN_CSV_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"columns {missing} are missing; build the frame with plan_csv_frame()")
+    out = frame[list(PLAN_CSV_COLUMNS)].copy()
+    out["avg_cost"] = out["avg_cost"].round(decimals)
+    out["total_cost"] = out["total_cost"].round(decimals)
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    out.to_csv(p, index=False)
+    return p

@@ -1,0 +1,303 @@
+"""Score anomaly detections against the ground truth of a simulation (``Simulation.incidents``).
+
+A detection (a row of :func:`showcase_lib.analysis.anomalies.detect`: ``entity, start, end,
+detected_at``) *matches* an incident (``kind, customer_id, start, end``) when it is about the
+same customer (or the incident names none) and their windows overlap (within ``tolerance``).
+
+* precision = detections that match an incident / all detections;
+* recall = incidents matched by at least one detection / all incidents;
+* detection delay = first matching ``detected_at`` - incident ``start`` (when an alert could
+  have fired, relative to the onset).
+
+Only incidents of ``kinds`` are scored (by default the two a spend detector should catch:
+``viral_spike`` and ``runaway_agent``); a ``growth`` or ``weekly_cycle`` row is context, not an
+anomaly, so a quiet scenario has zero incidents and every detection is a false alarm.
+
+Example:
+    >>> import pandas as pd
+    >>> t = lambda s: pd.Timestamp(s, tz="UTC")
+    >>> incidents = pd.DataFrame({"kind": ["viral_spike"], "customer_id": ["c1"],
+    ...                           "start": [t("2026-01-10")], "end": [t("2026-01-20")]})
+    >>> found = pd.DataFrame({"anomaly_id": [1, 2], "entity": ["c1", "c2"],
+    ...                       "start": [t("2026-01-10"), t("2026-01-03")],
+    ...                       "end": [t("2026-01-12"), t("2026-01-04")],
+    ...                       "detected_at": [t("2026-01-11"), t("2026-01-04")]})
+    >>> s = score(found, incidents)
+    >>> s.precision, s.recall, s.max_delay
+    (0.5, 1.0, Timedelta('1 days 00:00:00'))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["DetectionScore", "pooled", "score", "spike_onset", "spike_truth"]
+
+#: Incident kinds a spend-anomaly detector is expected to find.
+_ANOMALY_KINDS: tuple[str, ...] = ("viral_spike", "runaway_agent")
+
+
+@dataclass(frozen=True)
+class DetectionScore:
+    """Precision, recall and delay of one (or several pooled) detection runs."""
+
+    precision: float
+    recall: float
+    n_detections: int
+    n_incidents: int
+    true_positives: int  # detections that match an incident
+    false_positives: int
+    detected_incidents: int
+    mean_delay: pd.Timedelta | None
+    max_delay: pd.Timedelta | None
+    incidents: pd.DataFrame = field(repr=False)  # one row per incident, with its match
+    false_alarms: pd.DataFrame = field(repr=False)
+
+    @property
+    def f1(self) -> float:
+        """Harmonic mean of precision and recall (NaN when either is undefined)."""
+        p, r = self.precision, self.recall
+        if np.isnan(p) or np.isnan(r) or p + r == 0:
+            return float("nan")
+        return 2 * p * r / (p + r)
+
+    def as_series(self) -> pd.Series:
+        """The headline figures, for display."""
+        return pd.Series(
+            {
+                "detections": self.n_detections,
+                "incidents": self.n_incidents,
+                "true_positives": self.true_positives,
+                "false_positives": self.false_positives,
+                "detected_incidents": self.detected_incidents,
+                "precision": self.precision,
+                "recall": self.recall,
+                "f1": self.f1,
+                "mean_delay_h": _hours(self.mean_delay),
+                "max_delay_h": _hours(self.max_delay),
+            }
+        )
+
+
+def _hours(td: pd.Timedelta | None) -> float:
+    return float("nan") if td is None or pd.isna(td) else td / pd.Timedelta(hours=1)
+
+
+def spike_onset(incidents: pd.DataFrame) -> tuple[str, pd.Timestamp]:
+    """(customer, onset) of a simulation's first ``viral_spike`` incident: the parameters a
+    reader would know from their own data, read here from the ground truth.
+
+    Example:
+        >>> inc = pd.DataFrame({"kind": ["growth", "viral_spike"], "customer_id": ["", "c7"],
+        ...                     "start": pd.to_datetime(["2026-01-01", "2026-01-12"], utc=True)})
+        >>> spike_onset(inc)
+        ('c7', Timestamp('2026-01-12 00:00:00+0000', tz='UTC'))
+    """
+    rows = incidents[incidents["kind"] == "viral_spike"]
+    if rows.empty:
+        raise ValueError(
+            f"incidents has no 'viral_spike' row (kinds: {sorted(set(incidents['kind']))})"
+        )
+    first = rows.iloc[0]
+    return str(first["customer_id"]), pd.Timestamp(first["start"])
+
+
+def spike_truth(result, incidents: pd.DataFrame) -> pd.Series:
+    """A viral-spike response (``viral_spike_response``) against the simulation's incident:
+    whether it watched the customer that spiked, the true onset, and the alert's delay after it.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> t = lambda s: pd.Timestamp(s, tz="UTC")
+        >>> inc = pd.DataFrame({"kind": ["viral_spike"], "customer_id": ["c7"],
+        ...                     "start": [t("2026-01-12")]})
+        >>> r = SimpleNamespace(customer_id="c7", alert_at=t("2026-01-12 00:30"))
+        >>> spike_truth(r, inc)[["right_customer", "delay"]].tolist()
+        [True, Timedelta('0 days 00:30:00')]
+    """
+    customer, onset = spike_onset(incidents)
+    alert = getattr(result, "alert_at", None)
+    return pd.Series(
+        {
+            "right_customer": result.customer_id == customer,
+            "true_customer": customer,
+            "true_onset": onset,
+            "detected": alert is not None,
+            "delay": (alert - onset) if alert is not None else None,
+        }
+    )
+
+
+def _relevant(incidents: pd.DataFrame, kinds: Sequence[str] | None) -> pd.DataFrame:
+    need = ["kind", "customer_id", "start", "end"]
+    missing = [c for c in need if c not in incidents.columns]
+    if missing:
+        raise ValueError(f"incidents lack columns {missing}")
+    inc = incidents if kinds is None else incidents[incidents["kind"].isin(list(kinds))]
+    return inc.reset_index(drop=True)
+
+
+def _match(
+    anomalies: pd.DataFrame,
+    incidents: pd.DataFrame,
+    *,
+    kinds: Sequence[str] | None = _ANOMALY_KINDS,
+    tolerance: str | pd.Timedelta = "0h",
+    by_entity: bool = True,
+) -> pd.DataFrame:
+    """All (detection, incident) pairs that match: same customer and overlapping windows.
+
+    With ``by_entity=False`` the customer is ignored (for a detector that watches only the
+    total bill and cannot name anyone, any overlapping detection counts).
+
+    Returns ``anomaly_id, incident, kind, customer_id, incident_start, detected_at, delay``
+    (``incident`` is the row number in the filtered incidents).
+
+    Example:
+        >>> t = lambda s: pd.Timestamp(s, tz="UTC")
+        >>> inc = pd.DataFrame({"kind": ["runaway_agent"], "customer_id": ["c9"],
+        ...                     "start": [t("2026-01-16 01:00")], "end": [t("2026-01-16 07:00")]})
+        >>> an = pd.DataFrame({"anomaly_id": [7], "entity": ["c9"], "start": [t("2026-01-16")],
+        ...                    "end": [t("2026-01-17")], "detected_at": [t("2026-01-17")]})
+        >>> _match(an, inc)["delay"].tolist()
+        [Timedelta('0 days 23:00:00')]
+    """
+    tol = pd.Timedelta(tolerance)
+    inc = _relevant(incidents, kinds)
+    cols = [
+        "anomaly_id",
+        "incident",
+        "kind",
+        "customer_id",
+        "incident_start",
+        "detected_at",
+        "delay",
+    ]
+    if anomalies.empty or inc.empty:
+        return pd.DataFrame(columns=cols)
+    a = anomalies[["anomaly_id", "entity", "start", "end", "detected_at"]].reset_index(drop=True)
+    i = (
+        inc[["kind", "customer_id", "start", "end"]]
+        .reset_index()
+        .rename(columns={"index": "incident", "start": "incident_start", "end": "incident_end"})
+    )
+    pairs = a.merge(i, how="cross")
+    same = pairs["customer_id"].isna() | (
+        pairs["entity"].astype(str) == pairs["customer_id"].astype(str)
+    )
+    if not by_entity:
+        same = pd.Series(True, index=pairs.index)
+    overlap = (pairs["start"] <= pairs["incident_end"] + tol) & (
+        pairs["end"] > pairs["incident_start"] - tol
+    )
+    hit = pairs[same & overlap].copy()
+    hit["delay"] = hit["detected_at"] - hit["incident_start"]
+    return hit[cols].reset_index(drop=True)
+
+
+def score(
+    anomalies: pd.DataFrame,
+    incidents: pd.DataFrame,
+    *,
+    kinds: Sequence[str] | None = _ANOMALY_KINDS,
+    tolerance: str | pd.Timedelta = "0h",
+    by_entity: bool = True,
+) -> DetectionScore:
+    """Precision, recall and detection delay of ``anomalies`` against ``incidents``
+    (``by_entity``: see :func:`_match`).
+
+    Precision is NaN when nothing was detected; recall is NaN when there is nothing to find.
+
+    Example:
+        >>> empty = pd.DataFrame(columns=["anomaly_id", "entity", "start", "end", "detected_at"])
+        >>> inc = pd.DataFrame(columns=["kind", "customer_id", "start", "end"])
+        >>> s = score(empty, inc)
+        >>> s.n_detections, s.n_incidents
+        (0, 0)
+    """
+    inc = _relevant(incidents, kinds)
+    pairs = _match(anomalies, incidents, kinds=kinds, tolerance=tolerance, by_entity=by_entity)
+    n_det, n_inc = len(anomalies), len(inc)
+    tp = int(pairs["anomaly_id"].nunique()) if len(pairs) else 0
+    found = (
+        pairs.groupby("incident").agg(
+            anomaly_id=("anomaly_id", "min"),
+            detected_at=("detected_at", "min"),
+            delay=("delay", "min"),
+        )
+        if len(pairs)
+        else None
+    )
+    per_inc = inc[["kind", "customer_id", "start", "end"]].copy()
+    if found is None:
+        found = pd.DataFrame(
+            {
+                "anomaly_id": pd.Series(dtype="Int64"),
+                "detected_at": pd.Series(dtype="datetime64[ns, UTC]"),
+                "delay": pd.Series(dtype="timedelta64[ns]"),
+            }
+        )
+    per_inc = per_inc.join(found)
+    per_inc.insert(4, "detected", per_inc["detected_at"].notna())
+    delays = pd.to_timedelta(per_inc.loc[per_inc["detected"], "delay"])
+    matched_ids = set(pairs["anomaly_id"]) if len(pairs) else set()
+    false_alarms = (
+        anomalies[~anomalies["anomaly_id"].isin(matched_ids)].reset_index(drop=True)
+        if n_det
+        else anomalies.copy()
+    )
+    detected = int(per_inc["detected"].sum())
+    return DetectionScore(
+        precision=tp / n_det if n_det else float("nan"),
+        recall=detected / n_inc if n_inc else float("nan"),
+        n_detections=n_det,
+        n_incidents=n_inc,
+        true_positives=tp,
+        false_positives=n_det - tp,
+        detected_incidents=detected,
+        mean_delay=delays.mean() if len(delays) else None,
+        max_delay=delays.max() if len(delays) else None,
+        incidents=per_inc,
+        false_alarms=false_alarms,
+    )
+
+
+def pooled(scores: Iterable[DetectionScore]) -> DetectionScore:
+    """Pool several runs (e.g. seeds): precision and recall from the summed counts.
+
+    Example:
+        >>> empty = pd.DataFrame(columns=["anomaly_id", "entity", "start", "end", "detected_at"])
+        >>> inc = pd.DataFrame(columns=["kind", "customer_id", "start", "end"])
+        >>> pooled([score(empty, inc), score(empty, inc)]).n_detections
+        0
+    """
+    items = list(scores)
+    if not items:
+        raise ValueError("scores is empty; pass at least one DetectionScore")
+    n_det = sum(s.n_detections for s in items)
+    n_inc = sum(s.n_incidents for s in items)
+    tp = sum(s.true_positives for s in items)
+    det = sum(s.detected_incidents for s in items)
+    incs = pd.concat([s.incidents.assign(run=k) for k, s in enumerate(items)], ignore_index=True)
+    fa_parts = [s.false_alarms.assign(run=k) for k, s in enumerate(items) if len(s.false_alarms)]
+    fas = (
+        pd.concat(fa_parts, ignore_index=True) if fa_parts else items[0].false_alarms.assign(run=0)
+    )
+    delays = pd.to_timedelta(incs.loc[incs["detected"].astype(bool), "delay"])
+    return DetectionScore(
+        precision=tp / n_det if n_det else float("nan"),
+        recall=det / n_inc if n_inc else float("nan"),
+        n_detections=n_det,
+        n_incidents=n_inc,
+        true_positives=tp,
+        false_positives=n_det - tp,
+        detected_incidents=det,
+        mean_delay=delays.mean() if len(delays) else None,
+        max_delay=delays.max() if len(delays) else None,
+        incidents=incs,
+        false_alarms=fas,
+    )

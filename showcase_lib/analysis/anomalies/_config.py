@@ -1,0 +1,74 @@
+"""The detector's settings, in one frozen object shared by pandas and SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+
+#: 0.6745 = the 0.75 quantile of the standard normal: makes MAD comparable to a std.
+MAD_CONSTANT: Final[float] = 0.6745
+#: When MAD is 0 (over half the window identical), Iglewicz-Hoaglin use 1.253314 * mean AD.
+MEANAD_CONSTANT: Final[float] = 1.253314
+#: Column name of the single entity when spend is not split (``by=None``).
+TOTAL: Final[str] = "total"
+
+#: Periods detection runs on (a month is too coarse to page anyone).
+DetectFreq = Literal["hour", "day", "week"]
+#: What confirms a spend spike: the call count must spike too, or nothing.
+Confirm = Literal["calls"] | None
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorConfig:
+    """Settings of the spend-anomaly detector (:func:`detect` and the functions it composes).
+
+    The defaults are the production rule of notebook 07: a daily spike must be statistical
+    (robust z above ``threshold``), relative (``min_ratio`` x the trailing median) and material
+    (``min_abs`` dollars above it), confirmed by the call count, for entities with a history;
+    a sustained shift is found by CUSUM.
+
+    Example:
+        >>> DetectorConfig(min_ratio=2.0, confirm=None).threshold
+        3.5
+    """
+
+    #: Entity column to split spend by (None: the fleet total, what an invoice shows).
+    by: str | None = "customer_id"
+    #: Period length; daily is how cloud cost-anomaly services report.
+    freq: DetectFreq = "day"
+    #: Trailing periods forming the baseline: two weeks hold two weekly cycles.
+    window: int = 14
+    #: Periods of history before anything is scored: one week (one full weekly cycle).
+    min_periods: int = 7
+    #: Robust z-score to beat: 3.5 is Iglewicz and Hoaglin's cut-off for outliers.
+    threshold: float = 3.5
+    #: Spike must be 5x the baseline: on simulated months 5x keeps precision >= 0.8 (see the
+    #: min_ratio sweep in notebook 07); 2x-3x pages on ordinary busy days.
+    min_ratio: float = 5.0
+    #: ... and $2 above it, so a customer going from 10 cents to 60 cents pages nobody.
+    min_abs: float = 2.0
+    #: "calls": the call count must spike too, so one expensive call (an outlier) is no spike.
+    confirm: Confirm = "calls"
+    #: Judge only entities with spend in every baseline period (a newcomer has no "normal").
+    require_history: bool = True
+    #: Also look for behaviour changes (a new normal) with CUSUM.
+    shifts: bool = True
+    #: CUSUM alarm level: with ``cusum_clip`` 3 and ``cusum_k`` 0.5, four strongly elevated
+    #: periods in a row (4 x 2.5 = 10 > 8); a single spike adds at most 2.5.
+    cusum_h: float = 8.0
+    #: CUSUM slack per period: half a robust standard deviation, the usual choice for shifts of
+    #: about one standard deviation.
+    cusum_k: float = 0.5
+    #: Largest score one period adds to the CUSUM, so one spike cannot raise a shift alarm.
+    cusum_clip: float = 3.0
+    #: A shift must hold the level at 1.5x the baseline (and ``min_abs`` above it).
+    shift_ratio: float = 1.5
+    #: A window lasting this many periods (or more) is a behaviour change, shorter a spike.
+    persist: int = 3
+    #: Flags at most this many quiet periods apart join one window.
+    gap: int = 1
+    #: Extend a window while spend stays ``shift_ratio`` x above the baseline.
+    extend: bool = True
+    #: Dimensions ranked as root causes of each anomaly (empty: skip root causes).
+    dimensions: Sequence[str] = ("customer_id", "model", "feature_id")

@@ -1,0 +1,79 @@
+"""Pivot calls into (periods x entities) matrices, once; shape helpers shared by the scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from showcase_lib.analysis._timeseries import PANDAS_FREQ, canonical_freq, period_keys
+
+from ._config import TOTAL
+
+
+def cost_matrix(
+    df: pd.DataFrame,
+    by: str | None = "customer_id",
+    freq: str = "day",
+    *,
+    metric: str = "cost_usd",
+) -> pd.DataFrame:
+    """Pivot calls into a (periods x entities) matrix of summed ``metric``, zero-filled.
+
+    Rows are every period of the UTC calendar from the first call's period to the last one's;
+    columns are the values of ``by`` (or a single ``"total"`` column when ``by`` is None).
+    ``metric="calls"`` counts calls.
+
+    Example:
+        >>> calls = pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-01", "2026-01-03"], utc=True),
+        ...                       "customer_id": ["a", "b"], "cost_usd": [1.0, 2.0]})
+        >>> cost_matrix(calls).values.tolist()
+        [[1.0, 0.0], [0.0, 0.0], [0.0, 2.0]]
+    """
+    f = canonical_freq(freq)
+    need = ["timestamp"] + ([metric] if metric != "calls" else []) + ([by] if by else [])
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise ValueError(f"columns {missing} are missing from the frame (have {list(df.columns)})")
+    keys = period_keys(df["timestamp"], f)
+    values = np.ones(len(df)) if metric == "calls" else df[metric].to_numpy(dtype=float)
+    entity = df[by].to_numpy() if by else np.full(len(df), TOTAL, dtype=object)
+    if by and isinstance(df[by].dtype, pd.CategoricalDtype):
+        entity = df[by].values
+    s = pd.Series(values).groupby([keys, entity], observed=True, sort=True).sum()
+    mat = s.unstack(fill_value=0.0) if len(s) else pd.DataFrame(dtype=float)
+    mat.index = pd.DatetimeIndex(mat.index).tz_localize("UTC")
+    if len(mat):
+        end = mat.index[-1] + pd.tseries.frequencies.to_offset(PANDAS_FREQ[f])
+        cal = pd.date_range(mat.index[0], end, freq=PANDAS_FREQ[f], inclusive="left")
+        mat = mat.reindex(cal, fill_value=0.0)
+    mat.index.name = "period"
+    mat.columns = pd.Index([str(c) for c in mat.columns], name=by or "entity")
+    return mat.astype(float)
+
+
+def as_frame(x: pd.Series | pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """A Series as a one-column frame, and whether it was one."""
+    if isinstance(x, pd.Series):
+        return x.to_frame(x.name if x.name is not None else TOTAL), True
+    return x, False
+
+
+def back(frame: pd.DataFrame, was_series: bool):
+    """Undo :func:`as_frame`."""
+    return frame.iloc[:, 0] if was_series else frame
+
+
+def long_rows(mask: np.ndarray, frame: pd.DataFrame, **cols: np.ndarray) -> pd.DataFrame:
+    """Rows ``period, entity, <cols>`` of the cells of ``frame`` where ``mask`` is true."""
+    ti, ci = np.nonzero(mask)
+    out = pd.DataFrame({"period": frame.index[ti], "entity": frame.columns[ci].astype(str)})
+    for name, arr in cols.items():
+        out[name] = arr[ti, ci]
+    return out.sort_values(["period", "entity"], kind="mergesort").reset_index(drop=True)
+
+
+def calls_matrix(df: pd.DataFrame, costs: pd.DataFrame, by: str | None, freq: str) -> pd.DataFrame:
+    """The call-count matrix aligned with the cost matrix ``costs`` (same periods, entities)."""
+    return cost_matrix(df, by, freq, metric="calls").reindex(
+        index=costs.index, columns=costs.columns, fill_value=0.0
+    )

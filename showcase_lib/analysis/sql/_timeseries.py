@@ -1,0 +1,153 @@
+"""SQL of the time-series patterns; mirrors :mod:`showcase_lib.analysis.timeseries`."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ._common import _INTERVAL, _col, _indent, _lit, _period
+
+
+def aggregate_sql(freq: str = "day", by: str | None = None) -> str:
+    """Calls, cost and tokens per period (every period of the calendar, empty ones = 0).
+
+    Mirrors :func:`showcase_lib.analysis.timeseries.aggregate`.
+
+    Example:
+        >>> "utc_trunc('week', timestamp)" in aggregate_sql("weekly")
+        True
+    """
+    f, trunc = _period(freq)
+    dim = f", {_col(by)}" if by else ""
+    key = f"period{dim}"
+    grid = f"calendar CROSS JOIN (SELECT DISTINCT {_col(by)} FROM base) AS v" if by else "calendar"
+    return f"""-- calls, cost and tokens per {f} (UTC){" and " + by if by else ""}; empty periods count 0
+WITH base AS (
+    SELECT {trunc} AS period{dim},
+           count(*) AS calls,
+           sum(cost_usd) AS cost_usd,
+           sum(input_tokens)::BIGINT AS input_tokens,
+           sum(output_tokens)::BIGINT AS output_tokens
+    FROM calls
+    GROUP BY ALL
+),
+calendar AS (
+    SELECT unnest(generate_series(min(period), max(period), {_INTERVAL[f]})) AS period FROM base
+)
+SELECT {key},
+       coalesce(b.calls, 0) AS calls,
+       coalesce(b.cost_usd, 0) AS cost_usd,
+       coalesce(b.input_tokens, 0) AS input_tokens,
+       coalesce(b.output_tokens, 0) AS output_tokens,
+       coalesce(b.input_tokens, 0) + coalesce(b.output_tokens, 0) AS total_tokens
+FROM {grid}
+LEFT JOIN base AS b USING ({key})
+ORDER BY {key}"""
+
+
+def growth_rates_sql(freq: str = "day", *, complete_only: bool = True) -> str:
+    """Cost per period with the change over the previous one (and over 7 days back for daily
+    data). Mirrors :func:`showcase_lib.analysis.timeseries.growth_rates`.
+
+    Example:
+        >>> "lag(cost_usd, 7)" in growth_rates_sql("day")
+        True
+    """
+    f, _ = _period(freq)
+    last_week = (
+        ",\n       cost_usd / nullif(lag(cost_usd, 7) OVER w, 0) - 1 AS same_day_last_week"
+        if f == "day"
+        else ""
+    )
+    keep = (
+        "WHERE period >= (SELECT date_trunc('day', min(timestamp)) FROM calls)\n"
+        "  AND period + " + _INTERVAL[f] + " - INTERVAL 1 day"
+        " <= (SELECT date_trunc('day', max(timestamp)) FROM calls)"
+        if complete_only and f in ("week", "month")
+        else ""
+    )
+    return f"""-- {f}-over-{f} change of cost (a change from 0 is undefined: NULL)
+WITH per_period AS (
+{_indent(aggregate_sql(f))}
+)
+SELECT period, cost_usd,
+       cost_usd - lag(cost_usd) OVER w AS change,
+       cost_usd / nullif(lag(cost_usd) OVER w, 0) - 1 AS growth{last_week}
+FROM per_period
+{keep}
+WINDOW w AS (ORDER BY period)
+ORDER BY period"""
+
+
+def month_to_date_sql(asof=None) -> str:
+    """Month-to-date vs the same number of days of last month, one row per metric.
+
+    ``asof`` is the exclusive end (default: the end of the last day with data). Mirrors
+    :func:`showcase_lib.analysis.timeseries.month_to_date`.
+
+    Example:
+        >>> "least(" in month_to_date_sql("2026-02-15")
+        True
+    """
+    end = (
+        "date_trunc('day', (SELECT max(timestamp) FROM calls)) + INTERVAL 1 day"
+        if asof is None
+        else _lit(pd.Timestamp(asof))
+    )
+    return f"""-- month-to-date vs the same days of the previous month
+WITH bounds AS (
+    SELECT cur_start, cur_end,
+           cur_start - INTERVAL 1 month AS prev_start,
+           least(cur_start - INTERVAL 1 month + (cur_end - cur_start), cur_start) AS prev_end
+    FROM (SELECT date_trunc('month', e - INTERVAL 1 microsecond) AS cur_start, e AS cur_end
+          FROM (SELECT {end} AS e))
+),
+totals AS (
+    SELECT
+        sum(cost_usd) FILTER (WHERE timestamp >= cur_start AND timestamp < cur_end) AS cur_cost,
+        count(*) FILTER (WHERE timestamp >= cur_start AND timestamp < cur_end) AS cur_calls,
+        sum(input_tokens + output_tokens) FILTER (WHERE timestamp >= cur_start AND timestamp < cur_end) AS cur_tokens,
+        sum(cost_usd) FILTER (WHERE timestamp >= prev_start AND timestamp < prev_end) AS prev_cost,
+        count(*) FILTER (WHERE timestamp >= prev_start AND timestamp < prev_end) AS prev_calls,
+        sum(input_tokens + output_tokens) FILTER (WHERE timestamp >= prev_start AND timestamp < prev_end) AS prev_tokens
+    FROM calls, bounds
+),
+metrics AS (
+    SELECT 'cost_usd' AS metric, coalesce(cur_cost, 0) AS current, coalesce(prev_cost, 0) AS previous FROM totals
+    UNION ALL SELECT 'calls', cur_calls, prev_calls FROM totals
+    UNION ALL SELECT 'total_tokens', coalesce(cur_tokens, 0), coalesce(prev_tokens, 0) FROM totals
+    UNION ALL SELECT 'avg_cost_per_call', cur_cost / nullif(cur_calls, 0), prev_cost / nullif(prev_calls, 0) FROM totals
+)
+SELECT metric, current::DOUBLE AS current, previous::DOUBLE AS previous,
+       (current - previous)::DOUBLE AS change,
+       ((current - previous) / nullif(previous, 0))::DOUBLE AS change_pct
+FROM metrics"""
+
+
+def trend_sql(window: int = 7) -> str:
+    """Daily cost with its trailing ``window``-day mean and the least-squares line
+    (``regr_slope``/``regr_intercept`` on the day number). Mirrors the ``rolling_mean`` and
+    ``linear`` columns of :func:`showcase_lib.analysis.timeseries.trend`.
+
+    Example:
+        >>> "regr_slope" in trend_sql()
+        True
+    """
+    w = int(window)
+    return f"""-- daily cost, trailing {w}-day mean, and the OLS trend line
+WITH daily AS (
+{_indent(aggregate_sql("day"))}
+),
+numbered AS (
+    SELECT period, cost_usd AS actual,
+           date_diff('day', min(period) OVER (), period)::DOUBLE AS day
+    FROM daily
+),
+fit AS (
+    SELECT regr_slope(actual, day) AS slope, regr_intercept(actual, day) AS intercept FROM numbered
+)
+SELECT period, actual,
+       CASE WHEN count(*) OVER w = {w} THEN avg(actual) OVER w END AS rolling_mean,
+       intercept + slope * day AS linear
+FROM numbered, fit
+WINDOW w AS (ORDER BY period ROWS BETWEEN {w - 1} PRECEDING AND CURRENT ROW)
+ORDER BY period"""
