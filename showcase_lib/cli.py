@@ -35,7 +35,7 @@ __all__ = ["main"]
 #: and the backfill read these; ``doctor`` reports whether they are set, never their value.
 _SERVICE_ENV = ("REVENIUM_METERING_API_KEY", "REVENIUM_METERING_BASE_URL")
 
-#: The emulator's key variable (``showcase_lib.emulator.API_KEY_ENV``; a test keeps them equal).
+#: The emulator's key variable (``showcase_lib.emulator._runner.API_KEY_ENV``; a test keeps them equal).
 #: Written out so that building the parser imports no emulator code.
 _EMULATOR_KEY_ENV = "SHOWCASE_EMULATOR_API_KEY"
 
@@ -243,12 +243,13 @@ def _write_reports(
 
     matplotlib.use("Agg")
     from showcase_lib.analysis.analyzers import run_all
+    from showcase_lib.pricing import price_table
     from showcase_lib.report.cards import IndexEntry, ReportCards, format_value, write_index
     from showcase_lib.report.scenario_charts import chart_for, close_all
     from showcase_lib.simulation import simulate
 
     sim = simulate(scenario, days=days, customers=customers, seed=seed)
-    results = run_all(sim.calls, sim.customers)
+    results = run_all(sim.calls, sim.customers, price_table())
     source = (
         f"simulate({scenario!r}, days={days}, customers={customers}, seed={seed}): "
         f"{len(sim.calls):,} simulated calls"
@@ -342,16 +343,16 @@ def _run_emulator(args: argparse.Namespace) -> int:
 
     from pydantic import ValidationError
 
-    from showcase_lib.emulator import API_KEY_ENV, EmulatorServer
+    from showcase_lib.emulator import EmulatorServer, ServerOptions
 
     logging.basicConfig(
         level=args.log_level.upper(),
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    api_key = args.api_key or os.environ.get(API_KEY_ENV)
+    api_key = args.api_key or os.environ.get(_EMULATOR_KEY_ENV)
     if not api_key:
-        parser.error(f"give --api-key or set {API_KEY_ENV}")
+        parser.error(f"give --api-key or set {_EMULATOR_KEY_ENV}")
     try:
         faults = _faults_from_args(args)
     except (ValidationError, ValueError) as exc:
@@ -359,10 +360,11 @@ def _run_emulator(args: argparse.Namespace) -> int:
     db_path = args.db or os.path.join(
         tempfile.mkdtemp(prefix="showcase-emulator-"), "emulator.sqlite"
     )
-    options: dict[str, Any] = {"host": args.host, "port": args.port}
+    limits: dict[str, Any] = {}
     if args.max_body_bytes is not None:
-        options["max_body_bytes"] = args.max_body_bytes
-    server = EmulatorServer(api_key=api_key, db_path=db_path, faults=faults, **options)
+        limits["max_body_bytes"] = args.max_body_bytes
+    options = ServerOptions(host=args.host, port=args.port, **limits)
+    server = EmulatorServer(api_key=api_key, db_path=db_path, faults=faults, options=options)
     try:
         asyncio.run(_serve(server, db_path))
     except KeyboardInterrupt:
@@ -378,7 +380,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
 
 def _run_backfill(args: argparse.Namespace) -> int:
     parser = args.command_parser
-    from showcase_lib.metering import Settings, backfill
+    from showcase_lib.metering import BackfillOptions, Delivery, Settings, backfill
 
     overrides: dict[str, Any] = {}
     if args.base_url:
@@ -393,13 +395,14 @@ def _run_backfill(args: argparse.Namespace) -> int:
         args.path,
         settings,
         checkpoint=args.checkpoint,
-        concurrency=args.concurrency,
-        rate_limit=args.rate_limit,
-        chunk_rows=args.chunk_rows,
-        commit_every=args.commit_every,
-        progress=args.progress,
-        measure_compression=False,
-        close_timeout_s=args.close_timeout,
+        options=BackfillOptions(
+            chunk_rows=args.chunk_rows,
+            commit_every=args.commit_every,
+            progress=args.progress,
+            compression_sample=0,
+            close_timeout_s=args.close_timeout,
+        ),
+        delivery=Delivery(concurrency=args.concurrency, rate_limit=args.rate_limit),
     )
     summary = {k: v for k, v in report.as_dict().items() if k != "compression"}
     print(json.dumps(summary), flush=True)

@@ -137,7 +137,7 @@ def test_delegates_share_the_tree():
 
 def test_emulator_help_names_the_emulators_key_variable(capsys):
     from showcase_lib.cli import main
-    from showcase_lib.emulator import API_KEY_ENV
+    from showcase_lib.emulator._runner import API_KEY_ENV
 
     with pytest.raises(SystemExit):
         main(["emulator", "--help"])

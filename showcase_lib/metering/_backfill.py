@@ -31,11 +31,9 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 import os
-import sys
 import threading
 import time
 import uuid
@@ -524,59 +522,3 @@ def backfill(
         concurrency=delivery.concurrency,
         compression=compression_stats(sample) if sample else {},
     )
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m showcase_lib.metering backfill PATH --base-url URL ...``.
-
-    The API key is read from ``REVENIUM_METERING_API_KEY`` only (never a command-line
-    argument: process lists show arguments). Prints the report as one JSON line; returns 0
-    when the file was delivered completely, 1 otherwise.
-
-    Example::
-
-        REVENIUM_METERING_API_KEY=... python -m showcase_lib.metering backfill calls.parquet \\
-            --base-url http://127.0.0.1:8787 --checkpoint run.ckpt.json --rate-limit 500
-    """
-    p = argparse.ArgumentParser(
-        prog="python -m showcase_lib.metering backfill",
-        description="Backfill historical AI calls to Revenium.",
-    )
-    p.add_argument("path")
-    p.add_argument("--base-url", default=None, help="default: REVENIUM_METERING_BASE_URL")
-    p.add_argument("--checkpoint", default=None)
-    p.add_argument("--concurrency", type=int, default=32)
-    p.add_argument("--rate-limit", type=float, default=None)
-    p.add_argument("--chunk-rows", type=int, default=10_000)
-    p.add_argument("--commit-every", type=int, default=2_000)
-    p.add_argument("--max-retries", type=int, default=None)
-    p.add_argument(
-        "--close-timeout",
-        type=float,
-        default=120.0,
-        help="seconds to finish delivering (and replaying the spool) at the end",
-    )
-    p.add_argument("--progress", action="store_true")
-    a = p.parse_args(argv)
-    overrides: dict[str, Any] = {}
-    if a.base_url:
-        overrides["base_url"] = a.base_url
-    if a.max_retries is not None:
-        overrides["max_retries"] = a.max_retries
-    settings = Settings.from_env(**overrides)
-    report = backfill(
-        a.path,
-        settings,
-        checkpoint=a.checkpoint,
-        options=BackfillOptions(
-            chunk_rows=a.chunk_rows,
-            commit_every=a.commit_every,
-            progress=a.progress,
-            compression_sample=0,
-            close_timeout_s=a.close_timeout,
-        ),
-        delivery=Delivery(concurrency=a.concurrency, rate_limit=a.rate_limit),
-    )
-    json.dump({k: v for k, v in report.as_dict().items() if k != "compression"}, sys.stdout)
-    sys.stdout.write("\n")
-    return 0 if report.completed else 1

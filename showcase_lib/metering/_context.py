@@ -83,7 +83,7 @@ def check_tags(tags: Mapping[str, Any], *, partial: bool = True) -> list[tuple[s
         []
     """
     try:
-        from showcase_lib.metadata.validate import validate
+        from showcase_lib.metadata import validate
     except ImportError:  # pragma: no cover - Part C not installed
         return _minimal_check(tags)
     report = validate(dict(tags))
