@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import psutil
 
-from showcase_lib.metadata import Validator, audit, make_corpus, score, validate_many
+from showcase_lib.metadata import Validator, audit, make_corpus, validate_many
 from showcase_lib.simulation import simulate
 
 GOOD = {
@@ -190,7 +190,7 @@ def main() -> None:
     else:
         print("target (100,000 records in under 2 s): run with --rows 100000 to check")
 
-    s = score(corpus)
+    s = corpus.score()
     print(
         f"corpus score: catch {s.catch_rate:.1%}, located {s.located_rate:.1%}, "
         f"false alarms {s.false_alarm_rate:.2%} ({s.n_mistakes:,} mistakes, "

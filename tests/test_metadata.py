@@ -10,11 +10,8 @@ import pytest
 
 from showcase_lib.metadata import (
     FIELDS,
-    MISTAKE_KINDS,
-    REQUIRED_FIELDS,
     Metadata,
     MetadataError,
-    Rule,
     Validator,
     enterprise_needs_subscription,
     fields_table,
@@ -23,14 +20,15 @@ from showcase_lib.metadata import (
     production_needs_trace,
     registry_rule,
     rule,
-    score,
     validate,
     validate_many,
 )
-from showcase_lib.metadata._checks import present
+from showcase_lib.metadata._checks import Rule, present
+from showcase_lib.metadata._corpus import _MISTAKE_KINDS as MISTAKE_KINDS
 from showcase_lib.metadata._pii import luhn_ok, mask_value, pii_column, pii_kinds
 from showcase_lib.metadata._suggest import suggest_enum, suggest_format, suggest_key
-from showcase_lib.metadata.fields import FIELDS_BY_NAME
+
+REQUIRED_FIELDS = tuple(name for name, f in FIELDS.items() if f.required)
 
 GOOD = {
     "customer_id": "cust_0001",
@@ -310,7 +308,7 @@ def test_suggest_enum(value, allowed, expected):
     ],
 )
 def test_suggest_format(field, value, expected):
-    spec = FIELDS_BY_NAME[field]
+    spec = FIELDS[field]
     got = suggest_format(spec, value)
     assert got == expected
     assert spec.regex.fullmatch(got)
@@ -481,20 +479,27 @@ def test_corpus_is_seeded_and_labelled():
 
 
 def test_corpus_targets(corpus):
-    s = score(corpus)
+    s = corpus.score()
     assert s.catch_rate >= 0.95
     assert s.false_alarm_rate <= 0.01
     k = s.by_kind.set_index("kind")
     assert (k.loc[k.schema_catchable, "catch_rate"] > 0.99).all()
     assert (k.loc[~k.schema_catchable, "catch_rate"] == 0).all()
     # a registry rule catches part of the well-formed mistakes
-    s2 = score(corpus, Validator(rules=[registry_rule(corpus.customers)]))
+    s2 = corpus.score(Validator(rules=[registry_rule(corpus.customers)]))
     assert s2.catch_rate > s.catch_rate and s2.false_alarm_rate <= 0.01
 
 
 def test_corpus_weights():
     c = make_corpus(300, seed=1, weights={k: 0 for k in MISTAKE_KINDS} | {"wrong_type": 1})
     assert set(c.mistakes["kind"]) == {"wrong_type"}
+    kinds = c.kinds.set_index("kind")
+    assert list(kinds.index) == list(MISTAKE_KINDS)
+    assert kinds.loc["wrong_type", "share_of_mistakes"] == 1.0
+    assert kinds["share_of_mistakes"].sum() == pytest.approx(1.0)
+    assert not kinds.loc["well_formed_but_wrong", "schema_catchable"]
+    default = make_corpus(10, seed=0).kinds.set_index("kind")["weight"]
+    assert default.to_dict() == {k: v[0] for k, v in MISTAKE_KINDS.items()}
     with pytest.raises(ValueError, match="unknown kinds"):
         make_corpus(10, weights={"nope": 1})
 
@@ -536,12 +541,12 @@ def test_pydantic_model_agrees_with_validate_on_shape(corpus):
 
 def test_fields_table_and_wire_mapping():
     t = fields_table()
-    assert list(t["field"]) == [f.name for f in FIELDS]
+    assert list(t["field"]) == list(FIELDS) == [f.name for f in FIELDS.values()]
     assert t.loc[t.field == "session_id", "otel"].item() == "gen_ai.conversation.id"
     assert set(t.loc[t.required == "required", "field"]) == set(REQUIRED_FIELDS)
     wire = pytest.importorskip("showcase_lib.wire")
     theirs = {rec: w for rec, w, _ in wire.MAPPING}
-    for f in FIELDS:
+    for f in FIELDS.values():
         if f.name in theirs:
             assert f.wire == theirs[f.name], f.name
 
@@ -556,10 +561,9 @@ def test_fast_enough_to_be_vectorised():
 
 
 def test_task_types_cover_the_simulator():
-    from showcase_lib.metadata import TASK_TYPES
     from showcase_lib.simulation._customers import TASK_TYPES as SIM_TASK_TYPES
 
-    assert set(SIM_TASK_TYPES) <= set(TASK_TYPES)
+    assert set(SIM_TASK_TYPES) <= set(FIELDS["task_type"].allowed)
 
 
 def test_non_string_keys_are_reported():

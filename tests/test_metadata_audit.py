@@ -12,21 +12,15 @@ from showcase_lib.metadata import (
     ANTIPATTERNS,
     PATTERNS,
     audit,
-    bucket,
-    cardinality,
-    cardinality_growth,
     catalog,
-    double_counting,
-    hierarchy_conflicts,
     inject,
-    inject_all,
     normalise,
     payload_bytes,
     validate,
     validate_many,
 )
-from showcase_lib.metadata._audit import tag_columns
-from showcase_lib.metadata._patterns import step_in_trace
+from showcase_lib.metadata._audit import hierarchy_conflicts, tag_columns
+from showcase_lib.metadata._patterns import bucket, step_in_trace
 
 
 def _frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
@@ -81,6 +75,11 @@ def test_clean_frame_has_no_findings(clean):
     assert a.findings.empty, a.findings
     assert a.split_values.empty
     assert a.double_counting["records"].sum() == 0
+    assert a.hierarchy.empty and list(a.hierarchy.columns)[:3] == [
+        "child_field",
+        "parent_field",
+        "child",
+    ]
 
 
 def _count(a, check, field=None):
@@ -123,14 +122,18 @@ def test_normalise_merges_spellings():
 
 
 def test_cardinality_thresholds_and_growth(clean):
-    c = cardinality(clean, thresholds={"feature_id": 1}).set_index("field")
+    a = audit(clean, thresholds={"feature_id": 1})
+    c = a.cardinality.set_index("field")
     assert c.loc["feature_id", "status"] == "over"
     assert c.loc["request_id", "status"].startswith("unbounded")
     assert c.loc["request_id", "new_share_2nd_half"] > 0.4
     assert c.loc["product_id", "new_share_2nd_half"] == 0
-    g = cardinality_growth(clean, "request_id")
+    g = a.growth("request_id")
     assert g["unique_to_date"].iloc[-1] == clean["request_id"].nunique()
     assert (g["new_values"] >= 0).all()
+    assert len(a.growth("request_id", freq="2D")) < len(g)
+    with pytest.raises(KeyError, match="field='nope'"):
+        a.growth("nope")
 
 
 def test_cardinality_growth_finding_on_timestamped_names(clean):
@@ -159,7 +162,7 @@ def test_double_counting_overcount():
             "cost_usd": [1.0, 2.0, 4.0],
         }
     )
-    dc = double_counting(df).set_index("source")
+    dc = audit(df).double_counting.set_index("source")
     assert dc.loc["multiple_allocation_keys", "records"] == 1
     assert dc.loc["multiple_allocation_keys", "overcount_usd"] == 1.0
     assert dc.loc["multi_valued", "overcount_usd"] == 4.0  # counted 3 times: 2 extra x $2
@@ -175,6 +178,14 @@ def test_hierarchy_conflicts():
     )
     hc = hierarchy_conflicts(df, "feature_id", "product_id")
     assert hc["child"].tolist() == ["chat"] and hc["cost_usd"].item() == 3.0
+    # the audit reports the same conflict, for every (child, parent) pair in the frame
+    df["component_id"] = ["planner", "planner", "planner"]
+    h = audit(df).hierarchy
+    assert h[["child_field", "parent_field", "child"]].values.tolist() == [
+        ["feature_id", "product_id", "chat"],
+        ["component_id", "feature_id", "planner"],
+    ]
+    assert h["records"].tolist() == [2, 3]
 
 
 def test_tag_columns_skip_record_columns(clean):
@@ -202,7 +213,7 @@ def test_injectors_leave_input_unchanged_and_are_seeded(calls):
 
 
 def test_audit_finds_every_injected_antipattern(calls):
-    a = audit(inject_all(calls))
+    a = audit(inject(calls, "all"))
     checks = set(a.findings["check"])
     expected = {
         "split_value",
@@ -217,6 +228,18 @@ def test_audit_finds_every_injected_antipattern(calls):
     }
     assert expected <= checks, expected - checks
     assert len(ANTIPATTERNS) >= 8
+
+
+def test_inject_all_applies_every_antipattern_and_takes_only_a_seed(calls):
+    dirty = inject(calls, "all", seed=4)
+    pd.testing.assert_frame_equal(dirty, inject(calls, "all", seed=4))
+    assert {"user_id", "component_id", "cost_center", "team", "price_table"} <= set(dirty)
+    assert (dirty["feature_id"] == "chat").any()  # the hierarchy clash
+    assert all(isinstance(what, str) and what for what in ANTIPATTERNS.values())
+    with pytest.raises(TypeError, match="takes only seed, got share"):
+        inject(calls, "all", share=0.5)
+    with pytest.raises(ValueError, match="kind='nope' is unknown"):
+        inject(calls, "nope")
 
 
 # ----------------------------------------------------------------------------- patterns

@@ -1,8 +1,24 @@
 """Metadata for AI-call cost allocation: the schema, validators, the pattern catalog, the audit.
 
-What a notebook or a user needs is here; the implementation sits in private modules
-(``_checks`` shared by both validation paths, ``_validate`` one dict, ``_batch`` a frame,
-``_patterns``, ``_audit``, ``_antipatterns``, ``_corpus``...).
+What a notebook or a user needs is here, in five groups; the implementation sits in private
+modules (``_fields`` the table, ``_checks`` shared by both validation paths, ``_validate`` one
+dict, ``_batch`` a frame, ``_patterns``, ``_audit``, ``_antipatterns``, ``_corpus``...).
+
+* **The schema**: :data:`FIELDS` (name -> field spec: required or recommended, allowed values
+  or format, length limit, wire and OpenTelemetry names), :func:`fields_table` its view for the
+  book, the pydantic model :class:`Metadata` and its :func:`json_schema`.
+* **Validation**: :func:`validate` one dict (a :class:`Report` of :class:`Issue`),
+  :func:`validate_many` a frame; :class:`Validator` and the :func:`rule` decorator add business
+  rules, two of them ready-made (:data:`enterprise_needs_subscription`,
+  :data:`production_needs_trace`) and one against reference data (:func:`registry_rule`);
+  :class:`MetadataError` carries an invalid report.
+* **The pattern catalog**: :data:`PATTERNS` (name -> pattern with ``build``, ``example``,
+  ``run``) and :func:`catalog` its table.
+* **The audit**: :func:`audit` a frame of records (findings, cardinality and its growth, split
+  spellings, hierarchy conflicts, double counting, payload); :func:`normalise` repairs split
+  spellings; :func:`payload_bytes` sizes each record's metadata.
+* **Measuring on data**: :func:`make_corpus` (labelled mistakes; ``corpus.score(validator)``)
+  and :func:`inject` (one of the :data:`ANTIPATTERNS`, or all of them).
 
 Example:
     >>> from showcase_lib.metadata import validate
@@ -10,26 +26,19 @@ Example:
     ...           "product_id": "product_a", "feature_id": "chat",
     ...           "environment": "production"}).ok
     True
+    >>> [name for name, f in FIELDS.items() if f.required][-1]
+    'environment'
     >>> sorted(PATTERNS)[:3]
     ['ab_test', 'agents', 'ecommerce']
 """
 
-from showcase_lib.metadata._antipatterns import ANTIPATTERNS, inject, inject_all
-from showcase_lib.metadata._audit import (
-    Audit,
-    audit,
-    cardinality,
-    cardinality_growth,
-    double_counting,
-    hierarchy_conflicts,
-    normalise,
-    payload_bytes,
-)
-from showcase_lib.metadata._batch import BatchReport
-from showcase_lib.metadata._checks import Issue, MetadataError, Report, Rule, rule
-from showcase_lib.metadata._corpus import MISTAKE_KINDS, make_corpus, score
+from showcase_lib.metadata._antipatterns import ANTIPATTERNS, inject
+from showcase_lib.metadata._audit import audit, normalise, payload_bytes
+from showcase_lib.metadata._checks import Issue, MetadataError, Report, rule
+from showcase_lib.metadata._corpus import make_corpus
+from showcase_lib.metadata._fields import FIELDS, fields_table
 from showcase_lib.metadata._model import Metadata, json_schema
-from showcase_lib.metadata._patterns import PATTERNS, Pattern, bucket, catalog
+from showcase_lib.metadata._patterns import PATTERNS, catalog
 from showcase_lib.metadata._rules import (
     enterprise_needs_subscription,
     production_needs_trace,
@@ -37,55 +46,20 @@ from showcase_lib.metadata._rules import (
 )
 from showcase_lib.metadata._validate import Validator, validate, validate_many
 
-# The schema's facts (owned by ``fields``, re-exported so one import serves a notebook).
-from showcase_lib.metadata.fields import (
-    ENUM_FIELDS,
-    EXTENSIONS,
-    FIELD_NAMES,
-    FIELDS,
-    FIELDS_BY_NAME,
-    MAX_LENGTH,
-    RECOMMENDED_FIELDS,
-    REQUIRED_FIELDS,
-    TASK_TYPES,
-    FieldSpec,
-    fields_table,
-)
-
 __all__ = [
     "ANTIPATTERNS",
-    "ENUM_FIELDS",
-    "EXTENSIONS",
     "FIELDS",
-    "FIELDS_BY_NAME",
-    "FIELD_NAMES",
-    "MAX_LENGTH",
-    "MISTAKE_KINDS",
     "PATTERNS",
-    "RECOMMENDED_FIELDS",
-    "REQUIRED_FIELDS",
-    "TASK_TYPES",
-    "Audit",
-    "BatchReport",
-    "FieldSpec",
     "Issue",
     "Metadata",
     "MetadataError",
-    "Pattern",
     "Report",
-    "Rule",
     "Validator",
     "audit",
-    "bucket",
-    "cardinality",
-    "cardinality_growth",
     "catalog",
-    "double_counting",
     "enterprise_needs_subscription",
     "fields_table",
-    "hierarchy_conflicts",
     "inject",
-    "inject_all",
     "json_schema",
     "make_corpus",
     "normalise",
@@ -93,7 +67,6 @@ __all__ = [
     "production_needs_trace",
     "registry_rule",
     "rule",
-    "score",
     "validate",
     "validate_many",
 ]

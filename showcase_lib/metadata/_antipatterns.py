@@ -2,8 +2,7 @@
 
 Each injector returns a modified copy of the frame (the input is never changed) and is
 deterministic for a seed. :func:`inject` applies one by name (the names and what they do are
-in :data:`ANTIPATTERNS`), :func:`inject_all` applies them together; the audit must then find
-them.
+in :data:`ANTIPATTERNS`), or all of them together; the audit must then find them.
 
 Example:
     >>> import pandas as pd
@@ -15,8 +14,9 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, Final, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -210,26 +210,64 @@ def hierarchy_clash(df: pd.DataFrame, *, name: str = "chat") -> pd.DataFrame:
     return out
 
 
-#: name -> (injector, what it does)
-ANTIPATTERNS: dict[str, tuple[Callable[..., pd.DataFrame], str]] = {
-    "split_casing": (split_casing, "one customer spelled three ways"),
-    "emails_as_user_ids": (emails_as_user_ids, "email addresses used as user ids"),
-    "timestamps_in_names": (timestamps_in_names, "the date baked into feature names"),
-    "random_ids_in_names": (random_ids_in_names, "request ids baked into component names"),
-    "free_text_values": (free_text_values, "sentences used as feature names"),
-    "several_allocation_keys": (several_allocation_keys, "cost_center and team on one call"),
-    "price_table_copy": (price_table_copy, "a price table copied into every call"),
-    "hierarchy_clash": (hierarchy_clash, "one feature name shared by several products"),
+#: The anti-patterns :func:`inject` knows: name -> what it looks like in the data.
+ANTIPATTERNS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "split_casing": "one customer spelled three ways",
+        "emails_as_user_ids": "email addresses used as user ids",
+        "timestamps_in_names": "the date baked into feature names",
+        "random_ids_in_names": "request ids baked into component names",
+        "free_text_values": "sentences used as feature names",
+        "several_allocation_keys": "cost_center and team on one call",
+        "price_table_copy": "a price table copied into every call",
+        "hierarchy_clash": "one feature name shared by several products",
+    }
+)
+
+#: What ``inject`` accepts: one anti-pattern of :data:`ANTIPATTERNS`, or ``"all"`` of them.
+AntiPattern = Literal[
+    "all",
+    "split_casing",
+    "emails_as_user_ids",
+    "timestamps_in_names",
+    "random_ids_in_names",
+    "free_text_values",
+    "several_allocation_keys",
+    "price_table_copy",
+    "hierarchy_clash",
+]
+
+_INJECTORS: Final[dict[str, Callable[..., pd.DataFrame]]] = {
+    "split_casing": split_casing,
+    "emails_as_user_ids": emails_as_user_ids,
+    "timestamps_in_names": timestamps_in_names,
+    "random_ids_in_names": random_ids_in_names,
+    "free_text_values": free_text_values,
+    "several_allocation_keys": several_allocation_keys,
+    "price_table_copy": price_table_copy,
+    "hierarchy_clash": hierarchy_clash,
 }
+assert tuple(_INJECTORS) == tuple(ANTIPATTERNS) == get_args(AntiPattern)[1:]
+
+#: Options of ``inject(df, "all")`` per anti-pattern: a seed of its own (``seed + position``)
+#: where it draws rows, and 10% of rows for the two that multiply cardinality (all rows would
+#: drown every other finding in new values).
+_ALL_OPTIONS: Final[dict[str, dict[str, float]]] = {
+    "timestamps_in_names": {"share": 0.1},
+    "random_ids_in_names": {"share": 0.1},
+}
+_UNSEEDED: Final[frozenset[str]] = frozenset({"price_table_copy", "hierarchy_clash"})
 
 
-def inject(df: pd.DataFrame, kind: str, /, **options: Any) -> pd.DataFrame:
-    """Apply the anti-pattern ``kind`` of :data:`ANTIPATTERNS` with its ``options``.
+def inject(df: pd.DataFrame, kind: AntiPattern, /, **options: Any) -> pd.DataFrame:
+    """Apply the anti-pattern ``kind`` of :data:`ANTIPATTERNS` with its ``options``, or
+    ``"all"`` of them (then the only option is ``seed``); returns a modified copy.
 
     Options per anti-pattern: ``split_casing`` (field, top, share, seed), ``emails_as_user_ids``,
     ``timestamps_in_names``, ``random_ids_in_names``, ``free_text_values``,
     ``several_allocation_keys`` (share, seed), ``price_table_copy`` (models),
-    ``hierarchy_clash`` (name of the shared feature).
+    ``hierarchy_clash`` (name of the shared feature). ``"all"`` applies them in that order,
+    the ones that draw rows on a share of them.
 
     Example:
         >>> df = pd.DataFrame({"feature_id": ["doc_chat", "chat_widget"], "product_id": ["a", "b"]})
@@ -238,30 +276,28 @@ def inject(df: pd.DataFrame, kind: str, /, **options: Any) -> pd.DataFrame:
         >>> inject(df, "nope")
         Traceback (most recent call last):
         ...
-        ValueError: anti-pattern kind='nope' is unknown; known: split_casing, emails_as_user_ids, timestamps_in_names, random_ids_in_names, free_text_values, several_allocation_keys, price_table_copy, hierarchy_clash
-    """
-    if kind not in ANTIPATTERNS:
-        raise ValueError(f"anti-pattern kind={kind!r} is unknown; known: {', '.join(ANTIPATTERNS)}")
-    fn, _ = ANTIPATTERNS[kind]
-    return fn(df, **options)
-
-
-def inject_all(df: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
-    """Apply every anti-pattern of :data:`ANTIPATTERNS` (the expensive ones on a share of rows).
-
-    Example:
+        ValueError: anti-pattern kind='nope' is unknown; known: all, split_casing, emails_as_user_ids, timestamps_in_names, random_ids_in_names, free_text_values, several_allocation_keys, price_table_copy, hierarchy_clash
         >>> from showcase_lib.simulation import simulate
         >>> calls = simulate("steady_growth", days=2, customers=5, seed=0).calls
-        >>> dirty = inject_all(calls)
+        >>> dirty = inject(calls, "all", seed=0)
         >>> {"user_id", "component_id", "cost_center", "team", "price_table"} <= set(dirty)
         True
     """
+    if kind == "all":
+        extra = sorted(set(options) - {"seed"})
+        if extra:
+            raise TypeError(f"inject(df, 'all') takes only seed, got {', '.join(extra)}")
+        return _inject_all(df, **options)
+    if kind not in _INJECTORS:
+        raise ValueError(
+            f"anti-pattern kind={kind!r} is unknown; known: {', '.join(get_args(AntiPattern))}"
+        )
+    return _INJECTORS[kind](df, **options)
+
+
+def _inject_all(df: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
     out = df
-    for i, (name, (fn, _)) in enumerate(ANTIPATTERNS.items()):
-        kwargs = {"seed": seed + i} if name not in ("price_table_copy", "hierarchy_clash") else {}
-        if name == "timestamps_in_names":
-            kwargs["share"] = 0.1
-        if name == "random_ids_in_names":
-            kwargs["share"] = 0.1
-        out = fn(out, **kwargs)
+    for i, (name, fn) in enumerate(_INJECTORS.items()):
+        kwargs: dict[str, Any] = {} if name in _UNSEEDED else {"seed": seed + i}
+        out = fn(out, **kwargs, **_ALL_OPTIONS.get(name, {}))
     return out

@@ -1,5 +1,10 @@
 """Audit the metadata of many records: naming, cardinality, personal data, value shapes,
-double counting and payload size. Each finding comes with its count, examples and the fix.
+hierarchy, double counting and payload size. Each finding comes with its count, examples and
+the fix.
+
+:func:`audit` is the entry point: its :class:`Audit` holds every table (findings, cardinality,
+split values, hierarchy conflicts, payload, double counting) and the cardinality growth of any
+field (:meth:`Audit.growth`). The per-check functions below back it and stay private.
 
 All checks are vectorised: a column is reduced to its distinct values, the checks run on those,
 and the counts are broadcast back through the codes. Nothing is printed; everything returned
@@ -26,8 +31,8 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from showcase_lib.metadata._fields import FIELDS
 from showcase_lib.metadata._pii import PII_FIXES, mask_value, pii_column
-from showcase_lib.metadata.fields import ENUM_FIELDS, FIELDS_BY_NAME
 from showcase_lib.schema import ALL_COLUMNS
 
 #: Fields whose values are minted elsewhere and are meant to be unique (not grouping keys).
@@ -115,7 +120,7 @@ def tag_columns(df: pd.DataFrame) -> list[str]:
         >>> tag_columns(pd.DataFrame(columns=["timestamp", "customer_id", "cost_usd", "team"]))
         ['customer_id', 'team']
     """
-    return [c for c in df.columns if c in FIELDS_BY_NAME or c not in ALL_COLUMNS]
+    return [c for c in df.columns if c in FIELDS or c not in ALL_COLUMNS]
 
 
 def _uniques(col: pd.Series) -> tuple[np.ndarray, pd.Series]:
@@ -230,6 +235,9 @@ class Audit:
             fields that weigh most.
         double_counting: records with several allocation keys or multi-valued tags, and the
             cost a per-value report would count twice.
+        hierarchy: one row per child value that rolls up to more than one parent, for each
+            (child, parent) pair of the metadata trees present in the frame (child_field,
+            parent_field, child, parents, records, cost_usd); empty when every tree is a tree.
 
     Example:
         >>> a = audit(pd.DataFrame({"customer_id": ["cust_1", "CUST_1"], "cost_usd": [1.0, 2.0]}))
@@ -243,7 +251,9 @@ class Audit:
     split_values: pd.DataFrame
     payload: pd.DataFrame
     double_counting: pd.DataFrame
+    hierarchy: pd.DataFrame
     fields: list[str] = field(default_factory=list)
+    _frame: pd.DataFrame | None = field(default=None, repr=False)
 
     def by_check(self) -> pd.DataFrame:
         """Records affected per check (a record can appear under several fields).
@@ -258,6 +268,24 @@ class Audit:
             .reset_index()
             .sort_values("count", ascending=False, ignore_index=True)
         )
+
+    def growth(self, field: str, *, freq: str = "D") -> pd.DataFrame:
+        """Distinct values of ``field`` seen so far, and new ones, per period of the audited
+        frame (``freq`` is a fixed pandas frequency such as ``"D"`` or ``"6h"``; times come from
+        its ``timestamp`` column).
+
+        A bounded vocabulary flattens out after a few periods; an id or a date baked into a
+        name keeps growing.
+
+        Example:
+            >>> df = pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-01", "2026-01-02"] * 2),
+            ...                    "feature_id": ["a", "b", "a", "c"]})
+            >>> audit(df).growth("feature_id")["unique_to_date"].tolist()
+            [1, 3]
+        """
+        if self._frame is None or field not in self._frame:
+            raise KeyError(f"field={field!r} is not a column of the audited frame")
+        return cardinality_growth(self._frame, field, freq=freq)
 
 
 def cardinality(
@@ -402,6 +430,17 @@ def _field_bytes(df: pd.DataFrame, fields: Sequence[str]) -> pd.Series:
     return pd.Series(out, name="mean_bytes").sort_values(ascending=False)
 
 
+#: The columns of a hierarchy-conflict table.
+_CONFLICT_COLUMNS: Final[tuple[str, ...]] = (
+    "child_field",
+    "parent_field",
+    "child",
+    "parents",
+    "records",
+    "cost_usd",
+)
+
+
 def hierarchy_conflicts(
     df: pd.DataFrame, child: str, parent: str, *, cost_col: str = "cost_usd"
 ) -> pd.DataFrame:
@@ -413,7 +452,7 @@ def hierarchy_conflicts(
         >>> hierarchy_conflicts(df, "feature_id", "product_id")[["child", "parents"]].values.tolist()
         [['chat', ['docs', 'support']]]
     """
-    cols = ["child_field", "parent_field", "child", "parents", "records", "cost_usd"]
+    cols = list(_CONFLICT_COLUMNS)
     if child not in df or parent not in df:
         return pd.DataFrame(columns=cols)
     sub = pd.DataFrame(
@@ -517,7 +556,8 @@ def audit(
     """Run every check on the metadata columns of ``df`` (records or simulated calls).
 
     ``fields`` defaults to the tag columns of ``df``; ``thresholds`` overrides the cardinality
-    limits per field (:data:`DEFAULT_THRESHOLDS`); ``payload_budget`` is the metadata size per
+    limits per field (the defaults show in the ``threshold`` column of
+    ``Audit.cardinality``); ``payload_budget`` is the metadata size per
     record, in bytes, above which a record is flagged; ``examples`` the example values kept per
     finding. Times and costs come from the record's ``timestamp`` and ``cost_usd`` columns.
 
@@ -532,6 +572,7 @@ def audit(
     cost = df[cost_col].to_numpy(dtype=float) if cost_col in df else None
     found: list[dict] = []
     splits: list[dict] = []
+    conflicts: list[pd.DataFrame] = []
     cache = _frame_uniques(df, fields)
     for f in fields:
         if f not in cache:
@@ -603,7 +644,7 @@ def audit(
             m &= seen
             found.append(_finding(f"pii_{kind}", fv, m, mask_examples=True, fix=PII_FIXES[kind]))
         # value shapes
-        if not external and f not in ENUM_FIELDS:
+        if not external and not (f in FIELDS and FIELDS[f].allowed):
             free = _bool(text.str.contains(_FREE_TEXT, regex=True))
             found.append(_finding("free_text", fv, seen & free))
             ts = _bool(text.str.contains(_TIMESTAMP, regex=True))
@@ -626,6 +667,7 @@ def audit(
         if child in fields and parent in fields:
             hc = hierarchy_conflicts(df, child, parent, cost_col=cost_col)
             if not hc.empty:
+                conflicts.append(hc)
                 found.append(
                     {
                         "check": "hierarchy_conflict",
@@ -738,6 +780,11 @@ def audit(
         ],
     )
     split_df = split_df.sort_values("records_in_variants", ascending=False, ignore_index=True)
+    hierarchy = (
+        pd.concat(conflicts, ignore_index=True)
+        if conflicts
+        else pd.DataFrame(columns=list(_CONFLICT_COLUMNS))
+    )
     return Audit(
         n_records=n,
         findings=findings,
@@ -745,7 +792,9 @@ def audit(
         split_values=split_df,
         payload=payload,
         double_counting=dc,
+        hierarchy=hierarchy,
         fields=fields,
+        _frame=df,
     )
 
 
@@ -768,19 +817,3 @@ def normalise(values: pd.Series, field: str | None = None) -> pd.Series:
     s = s.str.replace(r"[^a-z0-9]+", "_", regex=True).str.strip("_")
     out = s.astype(values.dtype) if isinstance(values.dtype, pd.CategoricalDtype) else s
     return out
-
-
-__all__ = [
-    "ALLOCATION_KEYS",
-    "DEFAULT_THRESHOLDS",
-    "FIXES",
-    "Audit",
-    "audit",
-    "cardinality",
-    "cardinality_growth",
-    "double_counting",
-    "hierarchy_conflicts",
-    "normalise",
-    "payload_bytes",
-    "tag_columns",
-]

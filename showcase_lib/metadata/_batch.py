@@ -42,14 +42,13 @@ from showcase_lib.metadata._checks import (
     check_value,
     required_issue,
 )
-from showcase_lib.metadata._pii import mask_value, pii_column
-from showcase_lib.metadata.fields import (
+from showcase_lib.metadata._fields import (
     EXTENSION_VALUE,
     FIELDS,
-    FIELDS_BY_NAME,
     MAX_LENGTH,
     FieldSpec,
 )
+from showcase_lib.metadata._pii import mask_value, pii_column
 
 
 @dataclass
@@ -383,7 +382,7 @@ def _example_message(
     """The single-path message (and suggestion) for one failing example."""
     frame, validator = run.frame, run.validator
     issues: list[Issue]
-    spec = FIELDS_BY_NAME.get(field)
+    spec = FIELDS.get(field)
     if rule in ("required", "recommended") and spec is not None:
         if rule == "required":
             raw = frame[field].iloc[row] if field in frame else None
@@ -450,9 +449,9 @@ def check_frame(
     frame = _as_frame(records)
     n = len(frame)
     out = _Collector(n)
-    for spec in FIELDS:
+    for spec in FIELDS.values():
         _check_standard(spec, frame, out, validator)
-    standard = {s.name for s in FIELDS}
+    standard = set(FIELDS)
     for key in frame.columns:
         if key in standard or key in RECORD_ONLY_KEYS:
             continue

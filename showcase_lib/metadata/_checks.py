@@ -5,7 +5,7 @@
 neither of them (no cycle).
 
 Example:
-    >>> [i.rule for i in check_value(FIELDS_BY_NAME["environment"], "Prod")]
+    >>> [i.rule for i in check_value(FIELDS["environment"], "Prod")]
     ['enum']
 """
 
@@ -19,19 +19,19 @@ from typing import Any, Literal, Protocol
 
 import pandas as pd
 
-from showcase_lib.metadata._pii import PII_FIXES, describe, mask_value, pii_kinds
-from showcase_lib.metadata._suggest import snake, suggest_enum, suggest_format, suggest_key
-from showcase_lib.metadata.fields import (
+from showcase_lib.metadata._fields import (
     EXTENSION_KEY,
     EXTENSION_VALUE,
-    FIELDS_BY_NAME,
+    FIELDS,
     MAX_LENGTH,
     FieldSpec,
 )
+from showcase_lib.metadata._pii import PII_FIXES, describe, mask_value, pii_kinds
+from showcase_lib.metadata._suggest import snake, suggest_enum, suggest_format, suggest_key
 from showcase_lib.schema import ALL_COLUMNS
 
 #: Record columns that are not metadata (skipped by both validation paths).
-RECORD_ONLY_KEYS: frozenset[str] = frozenset(ALL_COLUMNS) - set(FIELDS_BY_NAME)
+RECORD_ONLY_KEYS: frozenset[str] = frozenset(ALL_COLUMNS) - set(FIELDS)
 #: The name used as ``Issue.field`` when the whole input is wrong.
 ROOT = "<metadata>"
 #: Built-in rule names, in the order they are checked.
@@ -282,7 +282,7 @@ def check_value(spec: FieldSpec, value: Any) -> list[Issue]:
     Personal data is masked in the messages and in ``Issue.value``.
 
     Example:
-        >>> [i.rule for i in check_value(FIELDS_BY_NAME["environment"], "Prod")]
+        >>> [i.rule for i in check_value(FIELDS["environment"], "Prod")]
         ['enum']
     """
     name = spec.name

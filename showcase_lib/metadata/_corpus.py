@@ -5,18 +5,18 @@ kind and the field it hits; the rest are valid, including legal but unusual valu
 ids, Stripe-style mixed-case subscription ids, W3C trace ids, UUID sessions, browser user
 agents, extension fields, numbers and booleans) that a careless validator flags by mistake.
 
-Mistake kinds and their relative weights are in :data:`MISTAKE_KINDS`. Two kinds are
+Mistake kinds and their relative weights are listed by ``Corpus.kinds``. Two kinds are
 *well-formed*: no schema can catch them (an existing but wrong customer id, a tier that
 disagrees with the contract, a timestamp baked into a valid-looking name). They get a lower
 weight on the assumption that they need a wrong source value rather than a slip of the
-keyboard; that assumption drives the headline catch rate, so :func:`score` reports every kind
-separately and the notebooks show the rate for other mixes.
+keyboard; that assumption drives the headline catch rate, so ``Corpus.score`` reports every
+kind separately and the notebooks show the rate for other mixes.
 
 Example:
     >>> c = make_corpus(200, seed=1)
     >>> float(c.labels["kind"].eq("valid").mean())
     0.5
-    >>> s = score(c)
+    >>> s = c.score()
     >>> s.false_alarm_rate
     0.0
 """
@@ -31,12 +31,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from showcase_lib.metadata._fields import FIELDS
 from showcase_lib.metadata._pii import luhn_ok
 from showcase_lib.metadata._validate import DEFAULT_VALIDATOR, Validator, validate_many
-from showcase_lib.metadata.fields import REQUIRED_FIELDS
 
-#: kind -> (relative weight, what it looks like, can a schema catch it?)
-MISTAKE_KINDS: dict[str, tuple[float, str, bool]] = {
+#: kind -> (relative weight, what it looks like, can a schema catch it?): the default mix.
+_MISTAKE_KINDS: dict[str, tuple[float, str, bool]] = {
     "enum_case": (1.0, "allowed value in the wrong case ('Pro', 'PRODUCTION')", True),
     "enum_typo": (1.0, "misspelt, aliased or padded value ('enterprize', 'prod', 'pro ')", True),
     "missing_required": (1.0, "required field absent, None or blank", True),
@@ -110,13 +110,46 @@ class Corpus:
     """Records plus labels (one row per record: row, kind, field, detail).
 
     ``customers`` is the reference table (customer_id, organization_id, subscription_tier),
-    usable with :func:`~showcase_lib.metadata.rules.registry_rule`.
+    usable with :func:`~showcase_lib.metadata.registry_rule`; ``weights`` the relative weight
+    of each mistake kind it was drawn with (see :attr:`kinds`).
     """
 
     records: list[dict[str, Any]]
     labels: pd.DataFrame
     customers: pd.DataFrame
     seed: int
+    weights: Mapping[str, float]
+
+    @property
+    def kinds(self) -> pd.DataFrame:
+        """The mistake kinds of this corpus: kind, weight, description, schema_catchable (can a
+        schema catch it?) and share_of_mistakes (its expected share of the broken records).
+
+        Example:
+            >>> k = make_corpus(10, seed=0, weights={"wrong_key": 0}).kinds.set_index("kind")
+            >>> float(k.loc["wrong_key", "share_of_mistakes"]), bool(k.loc["overlong", "schema_catchable"])
+            (0.0, True)
+        """
+        out = pd.DataFrame(
+            [
+                (kind, float(self.weights[kind]), what, catchable)
+                for kind, (_, what, catchable) in _MISTAKE_KINDS.items()
+            ],
+            columns=["kind", "weight", "description", "schema_catchable"],
+        )
+        out["share_of_mistakes"] = out["weight"] / out["weight"].sum()
+        return out
+
+    def score(self, validator: Validator | None = None) -> Score:
+        """Measure ``validator`` (default: the standard checks) on this corpus via
+        ``validate_many``: catch, located and false-alarm rates, overall and per kind.
+
+        Example:
+            >>> s = make_corpus(300, seed=2).score()
+            >>> 0.9 <= s.catch_rate <= 1.0
+            True
+        """
+        return _score(self, validator)
 
     def frame(self) -> pd.DataFrame:
         """The records as a DataFrame (missing keys -> NaN), for ``validate_many``."""
@@ -259,7 +292,7 @@ def _mistake(
         md[f] = pick([_typo(rng, v, _ENUMS[f]), pick(aliases), v + " ", " " + v])
         return f, f"{md[f]!r}"
     if kind == "missing_required":
-        f = pick(list(REQUIRED_FIELDS))
+        f = pick([name for name, spec in FIELDS.items() if spec.required])
         how = int(rng.integers(4))
         if how == 0:
             md.pop(f, None)
@@ -393,7 +426,7 @@ def _mistake(
             [f"{base}_2026-01-{int(rng.integers(1, 31)):02d}", f"{base}_{_token(rng, 12, _HEX)}"]
         )
         return f, f"{md[f]!r}"
-    raise ValueError(f"kind={kind!r} is not one of {', '.join(MISTAKE_KINDS)}")
+    raise ValueError(f"kind={kind!r} is not one of {', '.join(_MISTAKE_KINDS)}")
 
 
 def make_corpus(
@@ -405,8 +438,9 @@ def make_corpus(
 ) -> Corpus:
     """Generate ``n`` records, ``mistake_share`` of them with one labelled mistake.
 
-    ``weights`` overrides the relative weights of :data:`MISTAKE_KINDS` (a kind with weight 0
-    never appears).
+    ``weights`` overrides the relative weights of the default mix (listed with their
+    descriptions by ``make_corpus(...).kinds``; a kind with weight 0 never appears).
+    ``Corpus.score(validator)`` then measures a validator on it.
 
     Example:
         >>> c = make_corpus(50, seed=3)
@@ -417,12 +451,12 @@ def make_corpus(
         raise ValueError(f"mistake_share={mistake_share!r} must be between 0 and 1")
     rng = np.random.default_rng(seed)
     customers = _customers(rng)
-    w = {k: v[0] for k, v in MISTAKE_KINDS.items()}
+    w = {k: v[0] for k, v in _MISTAKE_KINDS.items()}
     if weights:
         unknown = set(weights) - set(w)
         if unknown:
             raise ValueError(
-                f"weights has unknown kinds {sorted(unknown)}; known: {', '.join(MISTAKE_KINDS)}"
+                f"weights has unknown kinds {sorted(unknown)}; known: {', '.join(_MISTAKE_KINDS)}"
             )
         w.update(weights)
     kinds = [k for k in w if w[k] > 0]
@@ -452,6 +486,7 @@ def make_corpus(
         labels=lab,
         customers=customers[["customer_id", "organization_id", "subscription_tier"]],
         seed=seed,
+        weights=w,
     )
 
 
@@ -473,14 +508,7 @@ class Score:
     seconds: float
 
 
-def score(corpus: Corpus, validator: Validator | None = None) -> Score:
-    """Measure ``validator`` (default: the standard checks) on ``corpus`` via ``validate_many``.
-
-    Example:
-        >>> s = score(make_corpus(300, seed=2))
-        >>> 0.9 <= s.catch_rate <= 1.0
-        True
-    """
+def _score(corpus: Corpus, validator: Validator | None) -> Score:
     validator = validator or DEFAULT_VALIDATOR
     rep = validate_many(corpus.frame(), validator=validator)
     lab = corpus.labels.copy()
@@ -497,11 +525,11 @@ def score(corpus: Corpus, validator: Validator | None = None) -> Score:
         .agg(records=("row", "size"), caught=("caught", "sum"), located=("located", "sum"))
         .reset_index()
     )
-    by_kind["schema_catchable"] = by_kind["kind"].map(lambda k: MISTAKE_KINDS[k][2])
-    by_kind["description"] = by_kind["kind"].map(lambda k: MISTAKE_KINDS[k][1])
+    by_kind["schema_catchable"] = by_kind["kind"].map(lambda k: _MISTAKE_KINDS[k][2])
+    by_kind["description"] = by_kind["kind"].map(lambda k: _MISTAKE_KINDS[k][1])
     by_kind["catch_rate"] = by_kind["caught"] / by_kind["records"]
     by_kind["located_rate"] = by_kind["located"] / by_kind["records"]
-    order = list(MISTAKE_KINDS)
+    order = list(_MISTAKE_KINDS)
     by_kind = (
         by_kind.assign(_o=by_kind["kind"].map(order.index))
         .sort_values("_o")

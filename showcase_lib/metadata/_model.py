@@ -31,11 +31,10 @@ from pydantic import (
     model_validator,
 )
 
-from showcase_lib.metadata.fields import (
+from showcase_lib.metadata._fields import (
     EXTENSION_KEY,
     EXTENSION_VALUE,
     FIELDS,
-    FIELDS_BY_NAME,
     MAX_LENGTH,
     FieldSpec,
 )
@@ -47,7 +46,7 @@ ExtensionText = Annotated[
 ExtensionValue = ExtensionText | StrictBool | StrictInt | StrictFloat
 
 _EXT_KEY = re.compile(EXTENSION_KEY)
-_RESERVED = frozenset(ALL_COLUMNS) - set(FIELDS_BY_NAME)
+_RESERVED = frozenset(ALL_COLUMNS) - set(FIELDS)
 
 
 class _MetadataBase(BaseModel):
@@ -66,7 +65,7 @@ class _MetadataBase(BaseModel):
     def _keys(cls, data: Any) -> Any:
         if isinstance(data, dict):
             for key in data:
-                if key in FIELDS_BY_NAME or key in _RESERVED:
+                if key in FIELDS or key in _RESERVED:
                     continue
                 if not isinstance(key, str) or not _EXT_KEY.fullmatch(key):
                     raise ValueError(f"extension key {key!r} is not snake_case")
@@ -105,7 +104,7 @@ Metadata: type[BaseModel] = create_model(  # type: ignore[call-overload]
         "    ...          environment='production').environment\n"
         "    'production'\n"
     ),
-    **{spec.name: _field(spec) for spec in FIELDS},
+    **{spec.name: _field(spec) for spec in FIELDS.values()},
 )
 
 

@@ -1,7 +1,7 @@
 """Ready-made custom rules: business rules a schema cannot express.
 
-Each is an ordinary :class:`~showcase_lib.metadata.validate.Rule` built with the ``@rule``
-decorator; add them with ``Validator(rules=[...])``. The vectorised variants keep
+Each is an ordinary rule built with the :func:`~showcase_lib.metadata.rule` decorator; add
+them with ``Validator(rules=[...])``. The vectorised variants keep
 ``validate_many`` fast on high-cardinality fields.
 
 Example:
@@ -131,9 +131,3 @@ def registry_rule(customers: pd.DataFrame, *, name: str = "known_customer") -> R
         fields=("customer_id", *checked),
         description="ids and attributes agree with the customer registry",
     )
-
-
-#: The example rules of the book, by name.
-EXAMPLE_RULES: dict[str, Rule] = {
-    r.name: r for r in (enterprise_needs_subscription, production_needs_trace)
-}

@@ -18,7 +18,7 @@ import difflib
 import re
 from typing import Final
 
-from showcase_lib.metadata.fields import FIELD_NAMES, FIELDS_BY_NAME, FieldSpec
+from showcase_lib.metadata._fields import FIELDS, FieldSpec
 
 #: Common aliases of allowed values.
 VALUE_ALIASES: Final[dict[str, str]] = {
@@ -149,12 +149,11 @@ def suggest_format(spec: FieldSpec, value: str) -> str | None:
     """A repaired value that passes the field's format, or ``None``.
 
     Example:
-        >>> from showcase_lib.metadata.fields import FIELDS_BY_NAME
-        >>> suggest_format(FIELDS_BY_NAME["customer_id"], "Customer-0001")
+        >>> suggest_format(FIELDS["customer_id"], "Customer-0001")
         'cust_0001'
-        >>> suggest_format(FIELDS_BY_NAME["organization_id"], "001")
+        >>> suggest_format(FIELDS["organization_id"], "001")
         'org_001'
-        >>> suggest_format(FIELDS_BY_NAME["product_id"], "Product A")
+        >>> suggest_format(FIELDS["product_id"], "Product A")
         'product_a'
     """
     rx = spec.regex
@@ -192,9 +191,9 @@ def suggest_key(key: object) -> str | None:
     if not isinstance(key, str):
         return None
     s = snake(key)
-    if s in FIELDS_BY_NAME:
+    if s in FIELDS:
         return s
     if s in KEY_ALIASES:
         return KEY_ALIASES[s]
-    hits = difflib.get_close_matches(s, FIELD_NAMES, n=1, cutoff=0.85)
+    hits = difflib.get_close_matches(s, list(FIELDS), n=1, cutoff=0.85)
     return hits[0] if hits else None

@@ -52,7 +52,7 @@ from showcase_lib.metadata._checks import (
     is_missing,
     required_issue,
 )
-from showcase_lib.metadata.fields import FIELDS, FIELDS_BY_NAME
+from showcase_lib.metadata._fields import FIELDS
 
 
 class Validator:
@@ -108,7 +108,7 @@ class Validator:
                 )
             )
             return report
-        for spec in FIELDS:
+        for spec in FIELDS.values():
             value = metadata.get(spec.name)
             if is_missing(value):
                 if spec.required:
@@ -128,7 +128,7 @@ class Validator:
                 continue
             report.errors.extend(check_value(spec, value))
         for key, value in metadata.items():
-            if key in FIELDS_BY_NAME or key in RECORD_ONLY_KEYS:
+            if key in FIELDS or key in RECORD_ONLY_KEYS:
                 continue
             if is_missing(value):
                 continue

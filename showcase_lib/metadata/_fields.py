@@ -21,28 +21,30 @@ Decisions documented here:
   identifiers minted by other systems (user, subscription, session, request, trace ids) may
   keep their case.
 
+``FIELDS`` maps each name to its :class:`FieldSpec`, in table order; every derived fact (the
+names, the required or recommended ones, the enum fields) is read from it where it is used.
+
 Example:
-    >>> from showcase_lib.metadata.fields import FIELDS_BY_NAME, REQUIRED_FIELDS
-    >>> FIELDS_BY_NAME["customer_id"].wire
+    >>> FIELDS["customer_id"].wire
     'subscriber.id'
-    >>> REQUIRED_FIELDS
-    ('customer_id', 'organization_id', 'product_id', 'feature_id', 'environment')
+    >>> [name for name, f in FIELDS.items() if f.required]
+    ['customer_id', 'organization_id', 'product_id', 'feature_id', 'environment']
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Final
 
 import pandas as pd
 
 from showcase_lib.schema import COLUMN, ENVIRONMENTS, SUBSCRIPTION_TIERS, TAG_MAX_LENGTH
 
-__all__ = ["FIELDS", "FieldSpec", "fields_table"]
-
-#: Task types, shared with the simulator (``showcase_lib.simulation``).
-TASK_TYPES: Final[tuple[str, ...]] = (
+#: Task types (the simulator's ``task_type`` values are a subset; a test checks it).
+_TASK_TYPES: Final[tuple[str, ...]] = (
     "chat",
     "summarization",
     "code_generation",
@@ -124,7 +126,7 @@ def _record(name: str) -> dict[str, object]:
     return {"wire": col.wire, "max_length": col.max_length or MAX_LENGTH}
 
 
-FIELDS: Final[tuple[FieldSpec, ...]] = (
+_TABLE: Final[tuple[FieldSpec, ...]] = (
     # identity
     FieldSpec(
         "customer_id",
@@ -239,7 +241,7 @@ FIELDS: Final[tuple[FieldSpec, ...]] = (
         False,
         "What kind of work the call did.",
         "chat",
-        allowed=TASK_TYPES,
+        allowed=_TASK_TYPES,
         recommended=True,
         otel="gen_ai.operation.name",
         note="OTel's operation names (chat, embeddings, ...) are coarser.",
@@ -295,30 +297,9 @@ FIELDS: Final[tuple[FieldSpec, ...]] = (
     ),
 )
 
-FIELDS_BY_NAME: Final[dict[str, FieldSpec]] = {f.name: f for f in FIELDS}
-FIELD_NAMES: Final[tuple[str, ...]] = tuple(FIELDS_BY_NAME)
-REQUIRED_FIELDS: Final[tuple[str, ...]] = tuple(f.name for f in FIELDS if f.required)
-RECOMMENDED_FIELDS: Final[tuple[str, ...]] = tuple(f.name for f in FIELDS if f.recommended)
-ENUM_FIELDS: Final[tuple[str, ...]] = tuple(f.name for f in FIELDS if f.allowed)
-
-#: Extension fields used by the pattern catalog (free to add more: any snake_case key works).
-EXTENSIONS: Final[dict[str, str]] = {
-    "experiment_id": "A/B test id (one per experiment)",
-    "variant": "A/B test arm (control, treatment)",
-    "flag_key": "feature-flag name",
-    "flag_variant": "feature-flag value served (on, off, or a variant)",
-    "workflow_step": "step of an agent workflow (plan, tool, answer)",
-    "pipeline_stage": "stage of a retrieval pipeline (embed, retrieve, generate)",
-    "cost_center": "internal chargeback owner (one per call)",
-    "reseller_id": "partner that resold the product",
-    "channel": "sales or support channel",
-    "ticket_id": "support ticket",
-    "store_id": "e-commerce storefront",
-    "region": "deployment region",
-}
-
-#: Wire names for extension keys that Revenium has a field for.
-EXTENSION_WIRE: Final[dict[str, str]] = {"region": "region"}
+#: The standard fields by name, in table order (read-only: the validator, the model, the JSON
+#: Schema and the audit all read this one table).
+FIELDS: Final[Mapping[str, FieldSpec]] = MappingProxyType({f.name: f for f in _TABLE})
 
 
 def fields_table() -> pd.DataFrame:
@@ -330,7 +311,7 @@ def fields_table() -> pd.DataFrame:
         'gen_ai.conversation.id'
     """
     rows = []
-    for f in FIELDS:
+    for f in FIELDS.values():
         rule = ("one of: " + ", ".join(f.allowed)) if f.allowed else f.format_hint
         rows.append(
             {
