@@ -537,9 +537,9 @@ def test_unknown_keys_are_allowed_and_reported():
 def test_product_name_limit_is_the_metadata_limit():
     """Regression: the wire allowed 255 characters in productName while the metadata rules
     (and Revenium) allow 224; both now read the one table."""
-    from showcase_lib.metadata.fields import FIELDS_BY_NAME
+    from showcase_lib.metadata import FIELDS
 
-    assert FIELDS_BY_NAME["product_id"].max_length == 224
+    assert FIELDS["product_id"].max_length == 224
     errors = wire.validate_wire(sdk_body(productName="p" * 225))
     assert [e.reason for e in errors] == ["must be at most 224 characters (got 225)"]
     with pytest.raises(ValueError, match="product_id='ppp"):
@@ -552,16 +552,16 @@ def test_product_name_limit_is_the_metadata_limit():
 
 def test_one_table_drives_schema_io_metadata_and_the_book():
     from showcase_lib import io, schema
-    from showcase_lib.metadata.fields import FIELDS_BY_NAME
+    from showcase_lib.metadata import FIELDS
 
     mapped = {rec: w for rec, w, _ in wire.MAPPING}
     for col in schema.COLUMNS:
         assert mapped[col.name] == col.wire
         assert schema.DTYPES[col.name] == col.dtype
-        if col.name in FIELDS_BY_NAME:
-            assert FIELDS_BY_NAME[col.name].wire == col.wire
+        if col.name in FIELDS:
+            assert FIELDS[col.name].wire == col.wire
             # free-text extension keys have no wire limit; metadata caps them at a tag's
-            assert FIELDS_BY_NAME[col.name].max_length == (col.max_length or 255)
+            assert FIELDS[col.name].max_length == (col.max_length or 255)
     always = {c.name for c in schema.COLUMNS if c.required == "always"}
     assert always < set(io.REQUIRED_VALUES)
     assert set(io.REQUIRED_VALUES) - always == {"cost_usd", "customer_id"}
