@@ -15,7 +15,14 @@ Conventions:
   the extras (status, stop_reason, region) may be absent as columns;
 - enumerated columns (subscription_tier, environment, status, stop_reason) must hold one of the
   schema's values, exactly (case-sensitive);
-- columns outside the schema are kept, after the schema's columns.
+- columns outside the schema are kept, after the schema's columns;
+- counts (``input_tokens``, ``output_tokens``, ``latency_ms``) are int64 >= 0: a larger value
+  (``1e19``, ``2**63``) is an error, never wrapped, and values beyond a float's 2**53 are read
+  exactly;
+- a CSV file is UTF-8 (a BOM is fine) with a header row; every row has the header's number of
+  fields (more or fewer is an error naming the row); an empty file, a UTF-16/32 file (a BOM or
+  NUL bytes reveal it) or one in latin-1 is refused with the file's name and what was expected.
+  Arrow parses the CSV (every field as text, one thread, so each row keeps its number).
 
 Example:
     >>> import pandas as pd, tempfile, pathlib
@@ -505,7 +512,7 @@ def _csv_header(path: str | os.PathLike[str], source: str) -> list[str]:
 
 
 def _malformed_row(row: pcsv.InvalidRow, source: str) -> RecordError:
-    number = row.number - 1  # Arrow counts the header as row 1; ours start after it
+    number = row.number - 1 if row.number else None  # Arrow counts the header as row 1
     return RecordError(
         f"row {number}: expected {row.expected_columns} fields like the header, "
         f"found {row.actual_columns} in {source}",
@@ -553,10 +560,13 @@ def _arrow_csv(fh: BinaryIO, names: list[str], source: str) -> Iterator[pa.Recor
             parse_options=pcsv.ParseOptions(invalid_row_handler=on_malformed),
             convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
         )
+        if reader.schema.names != names or {f.type for f in reader.schema} - {pa.string()}:
+            raise _not_csv(source, f"its header row reads two ways ({reader.schema.names!r})")
         seen = 0
         for batch in reader:
             if malformed:
-                yield batch.slice(0, malformed[0].number - 2 - seen)
+                before = (malformed[0].number or 2) - 2 - seen  # number: known with one thread
+                yield batch.slice(0, max(before, 0))
                 raise _malformed_row(malformed[0], source)
             seen += batch.num_rows
             yield batch
@@ -635,8 +645,8 @@ def load_calls(path: str | os.PathLike[str]) -> pd.DataFrame:
     source = Path(path).name
     if kind == "csv":
         return next(_csv_frames(path, source, chunk_rows=None)).reset_index(drop=True)
-    table = _parquet_file(path, source).read()
-    return _conform(table.to_pandas(), source=source)
+    _parquet_file(path, source)  # a clear error for an empty or broken file
+    return _conform(pd.read_parquet(path), source=source)
 
 
 def iter_calls(path: str | os.PathLike[str], chunk_rows: int = 50_000) -> Iterator[pd.DataFrame]:
