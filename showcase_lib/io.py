@@ -98,6 +98,8 @@ _MAX_HEADER_BYTES: Final[int] = 16 * 1024 * 1024
 #: Arrow's CSV block: ~4,000 records of ~250 bytes. Memory per block, not per file; larger
 #: blocks barely speed up one-thread parsing.
 _BLOCK_BYTES: Final[int] = 1 << 20
+#: Arrow's (22.x) wording for bad UTF-8 in a field; if it changes, the error still names the
+#: file and quotes Arrow, only without row and column.
 _ARROW_UTF8_RE: Final[re.Pattern[str]] = re.compile(
     r"column #(?P<column>\d+): Row #(?P<row>\d+): .*invalid UTF8"
 )
@@ -115,6 +117,9 @@ _EXACT_FLOAT: Final[float] = 2.0**53
 
 class RecordError(ValueError):
     """A record file or frame breaks the schema. ``row`` is 1-based (header not counted).
+
+    ``column`` and ``value`` name the bad cell; for a CSV row with the wrong number of fields
+    ``column`` is None and ``value`` is the row's text; ``columns`` lists missing columns.
 
     Example:
         >>> err = RecordError("row 3, column 'model': value is missing", row=3, column="model")
@@ -585,8 +590,7 @@ def _parquet_file(path: str | os.PathLike[str], source: str) -> Any:
         raise RecordError(f"{source}: not a readable Parquet file ({err})") from None
 
 
-def _to_frame(batches: list[pa.RecordBatch], schema: pa.Schema) -> pd.DataFrame:
-    table = pa.Table.from_batches(batches, schema=schema)
+def _to_frame(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas(types_mapper=_ARROW_TYPES.get)
 
 
@@ -601,27 +605,26 @@ def _csv_frames(
     batches = _csv_batches(path, source)
     buffer: list[pa.RecordBatch] = []
     buffered = offset = 0
-    schema = None
-    try:
-        for batch in batches:
-            schema = batch.schema
-            buffer.append(batch)
-            buffered += batch.num_rows
-            while chunk_rows is not None and buffered >= chunk_rows:
-                table = pa.Table.from_batches(buffer, schema=schema)
-                yield _chunk(
-                    _to_frame(table.slice(0, chunk_rows).to_batches(), schema), offset, source
-                )
-                offset += chunk_rows
-                buffer, buffered = table.slice(chunk_rows).to_batches(), buffered - chunk_rows
-    except RecordError:
-        if buffered:
-            _chunk(_to_frame(buffer, schema), offset, source)  # an earlier bad value first
-        raise
-    if schema is None:  # a header and no records
-        schema = pa.schema([(n, pa.string()) for n in _csv_header(path, source)])
+    while True:
+        try:
+            batch = next(batches, None)
+        except RecordError:
+            if buffered:  # an earlier bad value is reported first
+                _chunk(_to_frame(pa.Table.from_batches(buffer)), offset, source)
+            raise
+        if batch is None:
+            break
+        buffer.append(batch)
+        buffered += batch.num_rows
+        while chunk_rows is not None and buffered >= chunk_rows:
+            table = pa.Table.from_batches(buffer)
+            yield _chunk(_to_frame(table.slice(0, chunk_rows)), offset, source)
+            offset += chunk_rows
+            buffer, buffered = table.slice(chunk_rows).to_batches(), buffered - chunk_rows
     if buffered or offset == 0:
-        yield _chunk(_to_frame(buffer, schema), offset, source)
+        names = buffer[0].schema.names if buffer else _csv_header(path, source)
+        schema = pa.schema([(n, pa.string()) for n in names])  # also for a header-only file
+        yield _chunk(_to_frame(pa.Table.from_batches(buffer, schema=schema)), offset, source)
 
 
 def load_calls(path: str | os.PathLike[str]) -> pd.DataFrame:
