@@ -493,8 +493,11 @@ def _not_utf8(source: str, data: bytes, err: UnicodeDecodeError) -> RecordError:
     )
 
 
-def _csv_header(path: str | os.PathLike[str], source: str) -> list[str]:
-    """The header row's column names, after checking the file starts as UTF-8 CSV text."""
+def _csv_header(path: str | os.PathLike[str], source: str) -> tuple[list[str], bool]:
+    """The header row's column names and whether a line break follows (else: no records).
+
+    Checks first that the file starts as UTF-8 CSV text.
+    """
     with _open_bytes(path) as fh:
         head = fh.read(_SNIFF_BYTES)
         while head and b"\n" not in head and len(head) < _MAX_HEADER_BYTES:
@@ -513,7 +516,7 @@ def _csv_header(path: str | os.PathLike[str], source: str) -> list[str]:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise _not_csv(source, f"column name(s) repeated in the header: {dupes!r}")
-    return names
+    return names, b"\n" in head or b"\r" in head
 
 
 def _malformed_row(row: pcsv.InvalidRow, source: str) -> RecordError:
@@ -546,7 +549,9 @@ def _csv_batches(path: str | os.PathLike[str], source: str) -> Iterator[pa.Recor
     checks decide) in one thread, so it can report each row's number. A row with too many or
     too few fields stops the read: the rows before it are yielded first, then ``RecordError``.
     """
-    names = _csv_header(path, source)
+    names, rows_follow = _csv_header(path, source)
+    if not rows_follow:  # a header without even a line break: Arrow would call it empty
+        return
     with _open_bytes(path) as fh:
         yield from _arrow_csv(fh, names, source)
 
@@ -622,7 +627,7 @@ def _csv_frames(
             offset += chunk_rows
             buffer, buffered = table.slice(chunk_rows).to_batches(), buffered - chunk_rows
     if buffered or offset == 0:
-        names = buffer[0].schema.names if buffer else _csv_header(path, source)
+        names = buffer[0].schema.names if buffer else _csv_header(path, source)[0]
         schema = pa.schema([(n, pa.string()) for n in names])  # also for a header-only file
         yield _chunk(_to_frame(pa.Table.from_batches(buffer, schema=schema)), offset, source)
 

@@ -502,3 +502,11 @@ def test_a_header_only_csv_gives_one_empty_chunk(tmp_path):
     chunks = list(iter_calls(path, chunk_rows=5))
     assert len(chunks) == 1 and len(chunks[0]) == 0
     _schema_ok(chunks[0])
+
+
+def test_a_header_without_a_line_break_is_an_empty_file_of_calls(tmp_path):
+    path = tmp_path / "header.csv"
+    save_calls(empty_calls(), path)
+    path.write_text(path.read_text().rstrip("\n"))
+    assert len(load_calls(path)) == 0
+    assert [len(c) for c in iter_calls(path, chunk_rows=3)] == [0]
