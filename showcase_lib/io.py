@@ -15,7 +15,14 @@ Conventions:
   the extras (status, stop_reason, region) may be absent as columns;
 - enumerated columns (subscription_tier, environment, status, stop_reason) must hold one of the
   schema's values, exactly (case-sensitive);
-- columns outside the schema are kept, after the schema's columns.
+- columns outside the schema are kept, after the schema's columns;
+- counts (``input_tokens``, ``output_tokens``, ``latency_ms``) are int64 >= 0: a larger value
+  (``1e19``, ``2**63``) is an error, never wrapped, and values beyond a float's 2**53 are read
+  exactly;
+- a CSV file is UTF-8 (a BOM is fine) with a header row; every row has the header's number of
+  fields (more or fewer is an error naming the row); an empty file, a UTF-16/32 file (a BOM or
+  NUL bytes reveal it) or one in latin-1 is refused with the file's name and what was expected.
+  Arrow parses the CSV (every field as text, one thread, so each row keeps its number).
 
 Example:
     >>> import pandas as pd, tempfile, pathlib
@@ -28,15 +35,26 @@ Example:
 
 from __future__ import annotations
 
+import bz2
+import codecs
+import csv
+import gzip
+import io
+import lzma
 import os
+import re
+import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final, cast
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pcsv
 
 from showcase_lib.schema import (
     ALL_COLUMNS,
@@ -65,12 +83,43 @@ ENUM_VALUES: Final[dict[str, tuple[str, ...]]] = {c.name: c.values for c in COLU
 
 _CSV_SUFFIXES: Final[tuple[str, ...]] = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz")
 _PARQUET_SUFFIXES: Final[tuple[str, ...]] = (".parquet", ".pq")
+_EXPECTED_CSV: Final[str] = "a UTF-8 CSV file with a header row"
+#: Byte-order marks of encodings that are not UTF-8 (UTF-32-LE first: it starts like UTF-16-LE).
+_BOMS: Final[tuple[tuple[bytes, str], ...]] = (
+    (b"\xff\xfe\x00\x00", "UTF-32-LE"),
+    (b"\x00\x00\xfe\xff", "UTF-32-BE"),
+    (b"\xff\xfe", "UTF-16-LE"),
+    (b"\xfe\xff", "UTF-16-BE"),
+)
+#: Bytes read to check the encoding and parse the header: a 22-column header is ~300 bytes.
+_SNIFF_BYTES: Final[int] = 64 * 1024
+#: A header row longer than this is not a header (a file of one endless line): stop looking.
+_MAX_HEADER_BYTES: Final[int] = 16 * 1024 * 1024
+#: Arrow's CSV block: ~4,000 records of ~250 bytes. Memory per block, not per file; larger
+#: blocks barely speed up one-thread parsing.
+_BLOCK_BYTES: Final[int] = 1 << 20
+#: Arrow's (22.x) wording for bad UTF-8 in a field; if it changes, the error still names the
+#: file and quotes Arrow, only without row and column.
+_ARROW_UTF8_RE: Final[re.Pattern[str]] = re.compile(
+    r"column #(?P<column>\d+): Row #(?P<row>\d+): .*invalid UTF8"
+)
+#: Arrow text becomes pandas' Arrow-backed strings (no copy into Python objects).
+_ARROW_TEXT: Final[pd.StringDtype] = pd.StringDtype("pyarrow")
+_ARROW_TYPES: Final[dict[pa.DataType, pd.StringDtype]] = {pa.string(): _ARROW_TEXT}
 _ISO_FORMAT: Final[str] = "%Y-%m-%dT%H:%M:%S.%fZ"
 _OFFSET_RE: Final[str] = r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)\s*$"
+#: The record's counts are int64 (schema dtype); a larger value cannot be stored, only wrapped.
+_INT64_MAX: Final[int] = int(np.iinfo(np.int64).max)
+_INT64_RANGE: Final[str] = f"(0 .. {_INT64_MAX:,})"  # counts are also >= 0
+#: From 2**53 on, a float64 no longer holds every integer: such values are re-read exactly.
+_EXACT_FLOAT: Final[float] = 2.0**53
 
 
 class RecordError(ValueError):
     """A record file or frame breaks the schema. ``row`` is 1-based (header not counted).
+
+    ``column`` and ``value`` name the bad cell; for a CSV row with the wrong number of fields
+    ``column`` is None and ``value`` is the row's text; ``columns`` lists missing columns.
 
     Example:
         >>> err = RecordError("row 3, column 'model': value is missing", row=3, column="model")
@@ -145,7 +194,7 @@ def _check_time(col: str, s: pd.Series) -> tuple[pd.Series, _Problem | None]:
         conv = s.dt.tz_localize("UTC")
     else:
         miss = _missing(s)
-        text = s.astype("string")
+        text = s.astype(_ARROW_TEXT)
         numeric = pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
         text = text.where(~miss)
         # parse offset-carrying and naive timestamps apart: pandas would otherwise apply the
@@ -166,16 +215,77 @@ def _check_time(col: str, s: pd.Series) -> tuple[pd.Series, _Problem | None]:
     return conv, _missing_problem(col, s, conv.isna().to_numpy())
 
 
+def _exact_integer(value: Any) -> int | None:
+    """The exact integer a raw value spells, or None when it spells no integer."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or number != number.to_integral_value():
+        return None
+    return int(number)
+
+
+def _integer_values(
+    s: pd.Series, num: pd.Series, values: np.ndarray, candidates: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact int64 values: (values, too big for int64, not an integer after all).
+
+    ``values`` (float64) decides everything a float decides exactly; a raw value whose float is
+    at or beyond ``_EXACT_FLOAT`` is re-read from the raw text or object (a rare, slow path), so
+    ``9007199254740993`` stays itself and ``1e30`` is caught, not wrapped to -2**63.
+    """
+    too_big = np.zeros(len(s), dtype=bool)
+    not_integer = np.zeros(len(s), dtype=bool)
+    if pd.api.types.is_integer_dtype(num.dtype):
+        if pd.api.types.is_unsigned_integer_dtype(num.dtype):
+            raw = num.to_numpy(dtype="uint64", na_value=0)
+            too_big = candidates & (raw > _INT64_MAX)
+            return np.where(too_big, 0, raw).astype("int64"), too_big, not_integer
+        return num.to_numpy(dtype="int64", na_value=0), too_big, not_integer
+    with np.errstate(invalid="ignore"):
+        big = candidates & (np.abs(values) >= _EXACT_FLOAT)
+        out = np.where(big | ~candidates, 0, values).astype("int64")
+    for pos in np.flatnonzero(big):
+        exact = _exact_integer(s.iloc[pos]) if not _is_float(s.iloc[pos]) else int(values[pos])
+        if exact is None:
+            not_integer[pos] = True
+        elif exact > _INT64_MAX:
+            too_big[pos] = True
+        elif exact >= 0:  # a negative value is reported as negative
+            out[pos] = exact
+    return out, too_big, not_integer
+
+
+def _is_float(value: Any) -> bool:
+    return isinstance(value, (float, np.floating))
+
+
+def _arrow_number(s: pd.Series, integer: bool) -> pd.Series | None:
+    """Arrow's strict cast of Arrow text (the CSV path): None when any value fails it."""
+    try:
+        converted = pc.cast(pa.array(s.array), pa.int64() if integer else pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None  # the general path finds and names the bad value
+    return pd.Series(converted.to_numpy(), index=s.index)
+
+
 def _check_number(col: str, s: pd.Series, integer: bool) -> tuple[pd.Series, _Problem | None]:
     what = "an integer" if integer else "a number"
     miss = _missing(s)
     if pd.api.types.is_bool_dtype(s.dtype):
         return s, _problem(~miss, s, lambda v: f"{v!r} is not {what}")
     if pd.api.types.is_numeric_dtype(s.dtype):
-        num = s.astype("float64") if not pd.api.types.is_integer_dtype(s.dtype) else s
+        num = s if pd.api.types.is_integer_dtype(s.dtype) else s.astype("float64")
         not_number = np.zeros(len(s), dtype=bool)
     else:
-        num = pd.to_numeric(s.where(~miss), errors="coerce")
+        num = _arrow_number(s, integer) if s.dtype == _ARROW_TEXT and not miss.any() else None
+        if num is None:
+            num = pd.to_numeric(s.where(~miss) if miss.any() else s, errors="coerce")
         not_number = num.isna().to_numpy() & ~miss
     values = num.to_numpy(dtype="float64", na_value=np.nan)
     with np.errstate(invalid="ignore"):
@@ -183,19 +293,20 @@ def _check_number(col: str, s: pd.Series, integer: bool) -> tuple[pd.Series, _Pr
         bad_value = ~miss & ~not_number & ~finite
         fractional = ~miss & finite & (np.mod(values, 1) != 0) if integer else np.zeros_like(miss)
         negative = ~miss & finite & (values < 0)
+    too_big = np.zeros_like(miss)
+    if integer:
+        ints, too_big, not_integer = _integer_values(s, num, values, ~miss & finite & ~fractional)
+        fractional |= not_integer
     problem = _first(
         _missing_problem(col, s, miss),
         _problem(not_number | bad_value | fractional, s, lambda v: f"{v!r} is not {what}"),
         _problem(negative, s, lambda v: f"{v!r} is negative"),
+        _problem(too_big, s, lambda v: f"{v!r} is outside the int64 range {_INT64_RANGE}"),
     )
     if problem is not None or miss.any():
         return s, problem
     if integer:
-        if pd.api.types.is_integer_dtype(num.dtype) and not isinstance(
-            num.dtype, pd.api.extensions.ExtensionDtype
-        ):
-            return num.astype("int64", copy=False), None
-        return pd.Series(values.astype("int64"), index=s.index), None
+        return pd.Series(ints, index=s.index), None
     return pd.Series(values, index=s.index), None
 
 
@@ -218,7 +329,7 @@ def _check_category(col: str, s: pd.Series) -> tuple[pd.Series, _Problem | None]
         if allowed is not None and list(s.cat.categories) != list(allowed):
             s = s.cat.set_categories(list(allowed))
         return s, _missing_problem(col, s, miss)
-    text = s.astype("string").where(~miss)
+    text = s.astype(_ARROW_TEXT).where(~miss)
     if allowed is not None:
         bad = ~miss & ~text.isin(allowed).fillna(False).to_numpy(dtype=bool)
         problem = _first(
@@ -233,8 +344,9 @@ def _check_category(col: str, s: pd.Series) -> tuple[pd.Series, _Problem | None]
         if problem is not None:
             return s, problem
         dtype = pd.CategoricalDtype(sorted(text.dropna().unique()))
-    values = text.to_numpy(dtype=object, na_value=None)
-    return pd.Series(pd.Categorical(values, dtype=dtype), index=s.index), None
+    labels = pa.array(list(dtype.categories), type=pa.string())
+    codes = pc.index_in(pa.array(text.array), value_set=labels).fill_null(-1)
+    return pd.Series(pd.Categorical.from_codes(codes.to_numpy(), dtype=dtype), index=s.index), None
 
 
 def _check_id(col: str, s: pd.Series) -> tuple[pd.Series, _Problem | None]:
@@ -330,16 +442,202 @@ def _kind(path: str | os.PathLike[str]) -> str:
     )
 
 
-def _read_csv_kwargs() -> dict[str, Any]:
-    # every field as text, nothing turned into NaN behind our back: the checks decide
-    return {"dtype": str, "keep_default_na": False, "na_values": [], "encoding": "utf-8"}
+@contextmanager
+def _open_bytes(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """The file's bytes, decompressed by suffix (the CSV suffixes ``_CSV_SUFFIXES`` allows)."""
+    name = str(path).lower()
+    if name.endswith(".zip"):
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.namelist() if not m.endswith("/")]
+            if len(members) != 1:
+                raise RecordError(
+                    f"{Path(path).name}: a zip archive must hold exactly one CSV file, "
+                    f"it holds {len(members)}"
+                )
+            with archive.open(members[0]) as fh:
+                yield cast("BinaryIO", fh)
+        return
+    opener: Any = open
+    for suffix, module in ((".gz", gzip), (".bz2", bz2), (".xz", lzma)):
+        if name.endswith(suffix):
+            opener = module.open
+    with opener(path, "rb") as fh:
+        yield fh
+
+
+def _not_csv(source: str, problem: str) -> RecordError:
+    return RecordError(f"{source}: {problem}; expected {_EXPECTED_CSV}")
+
+
+def _sniff_encoding(head: bytes, source: str) -> None:
+    """Refuse what is plainly not UTF-8 text, naming the encoding a BOM or NUL bytes reveal."""
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            raise _not_csv(source, f"the file is {encoding} (it starts with a byte-order mark)")
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        even = head[0::2].count(0) > head[1::2].count(0)  # UTF-16-BE puts NUL first (ASCII text)
+        guess = "UTF-16-BE" if even else "UTF-16-LE"
+        raise _not_csv(
+            source, f"the file holds NUL bytes (at byte {nul}); it looks like {guess} text"
+        )
+
+
+def _not_utf8(source: str, data: bytes, err: UnicodeDecodeError) -> RecordError:
+    line = data.count(b"\n", 0, err.start) + 1
+    bad = data[err.start : err.start + 8]
+    return RecordError(
+        f"{source}: byte {err.start} (line {line}: {bad!r}) is not valid UTF-8; expected "
+        f"{_EXPECTED_CSV} (is it latin-1 or Windows-1252? re-save it as UTF-8)",
+        value=bad,
+    )
+
+
+def _csv_header(path: str | os.PathLike[str], source: str) -> tuple[list[str], bool]:
+    """The header row's column names and whether a line break follows (else: no records).
+
+    Checks first that the file starts as UTF-8 CSV text.
+    """
+    with _open_bytes(path) as fh:
+        head = fh.read(_SNIFF_BYTES)
+        while head and b"\n" not in head and len(head) < _MAX_HEADER_BYTES:
+            more = fh.read(_SNIFF_BYTES)
+            if not more:
+                break
+            head += more
+    if not head.strip(b" \t\r\n"):
+        raise _not_csv(source, "the file is empty")
+    _sniff_encoding(head, source)
+    try:  # the head may end inside a character: decode incrementally, not finally
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
+    except UnicodeDecodeError as err:
+        raise _not_utf8(source, head, err) from None
+    names = next((row for row in csv.reader(io.StringIO(text)) if row), [])
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise _not_csv(source, f"column name(s) repeated in the header: {dupes!r}")
+    return names, b"\n" in head or b"\r" in head
+
+
+def _malformed_row(row: pcsv.InvalidRow, source: str) -> RecordError:
+    number = row.number - 1 if row.number else None  # Arrow counts the header as row 1
+    return RecordError(
+        f"row {number}: expected {row.expected_columns} fields like the header, "
+        f"found {row.actual_columns} in {source}",
+        row=number,
+        value=row.text,
+    )
+
+
+def _arrow_csv_error(err: pa.ArrowInvalid, names: list[str], source: str) -> RecordError:
+    found = _ARROW_UTF8_RE.search(str(err))
+    if found is None:
+        return _not_csv(source, f"it cannot be read as CSV ({err})")
+    column, row = names[int(found["column"])], int(found["row"]) - 1
+    return RecordError(
+        f"row {row}, column {column!r}: the text is not valid UTF-8 in {source}; expected "
+        f"{_EXPECTED_CSV} (is it latin-1 or Windows-1252? re-save it as UTF-8)",
+        row=row,
+        column=column,
+    )
+
+
+def _csv_batches(path: str | os.PathLike[str], source: str) -> Iterator[pa.RecordBatch]:
+    """Every record of a CSV file as text, in Arrow batches; a malformed row raises.
+
+    Arrow reads every field as a string (nothing inferred, nothing turned into a null: the
+    checks decide) in one thread, so it can report each row's number. A row with too many or
+    too few fields stops the read: the rows before it are yielded first, then ``RecordError``.
+    """
+    names, rows_follow = _csv_header(path, source)
+    if not rows_follow:  # a header without even a line break: Arrow would call it empty
+        return
+    with _open_bytes(path) as fh:
+        yield from _arrow_csv(fh, names, source)
+
+
+def _arrow_csv(fh: BinaryIO, names: list[str], source: str) -> Iterator[pa.RecordBatch]:
+    malformed: list[pcsv.InvalidRow] = []
+
+    def on_malformed(row: pcsv.InvalidRow) -> str:
+        malformed.append(row)
+        return "skip"  # keep the rows before it; the read stops after this batch
+
+    try:
+        reader = pcsv.open_csv(
+            fh,
+            read_options=pcsv.ReadOptions(use_threads=False, block_size=_BLOCK_BYTES),
+            parse_options=pcsv.ParseOptions(invalid_row_handler=on_malformed),
+            convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
+        )
+        if reader.schema.names != names or {f.type for f in reader.schema} - {pa.string()}:
+            raise _not_csv(source, f"its header row reads two ways ({reader.schema.names!r})")
+        seen = 0
+        for batch in reader:
+            if malformed:
+                before = (malformed[0].number or 2) - 2 - seen  # number: known with one thread
+                yield batch.slice(0, max(before, 0))
+                raise _malformed_row(malformed[0], source)
+            seen += batch.num_rows
+            yield batch
+    except pa.ArrowInvalid as err:
+        raise _arrow_csv_error(err, names, source) from None
+
+
+def _parquet_file(path: str | os.PathLike[str], source: str) -> Any:
+    import pyarrow.parquet as pq
+
+    if Path(path).stat().st_size == 0:
+        raise RecordError(f"{source}: the file is empty; expected a Parquet file")
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as err:
+        raise RecordError(f"{source}: not a readable Parquet file ({err})") from None
+
+
+def _to_frame(table: pa.Table) -> pd.DataFrame:
+    return table.to_pandas(types_mapper=_ARROW_TYPES.get)
+
+
+def _csv_frames(
+    path: str | os.PathLike[str], source: str, chunk_rows: int | None
+) -> Iterator[pd.DataFrame]:
+    """Checked frames of ``chunk_rows`` records (None: one frame), numbered from the file start.
+
+    When a malformed row stops the read, the records before it are checked first, so a bad
+    value earlier in the file is reported before the malformed row.
+    """
+    batches = _csv_batches(path, source)
+    buffer: list[pa.RecordBatch] = []
+    buffered = offset = 0
+    while True:
+        try:
+            batch = next(batches, None)
+        except RecordError:
+            if buffered:  # an earlier bad value is reported first
+                _chunk(_to_frame(pa.Table.from_batches(buffer)), offset, source)
+            raise
+        if batch is None:
+            break
+        buffer.append(batch)
+        buffered += batch.num_rows
+        while chunk_rows is not None and buffered >= chunk_rows:
+            table = pa.Table.from_batches(buffer)
+            yield _chunk(_to_frame(table.slice(0, chunk_rows)), offset, source)
+            offset += chunk_rows
+            buffer, buffered = table.slice(chunk_rows).to_batches(), buffered - chunk_rows
+    if buffered or offset == 0:
+        names = buffer[0].schema.names if buffer else _csv_header(path, source)[0]
+        schema = pa.schema([(n, pa.string()) for n in names])  # also for a header-only file
+        yield _chunk(_to_frame(pa.Table.from_batches(buffer, schema=schema)), offset, source)
 
 
 def load_calls(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a CSV or Parquet file of calls, check every row, return it in the record schema.
 
-    Raises ``RecordError`` for a missing required column or the first bad value (row, column,
-    value). Row 1 is the first record after the header.
+    Raises ``RecordError`` for a missing required column, the first bad value (row, column,
+    value), a CSV row whose field count differs from the header's, and a file that is empty or
+    not UTF-8 CSV / Parquet. Row 1 is the first record after the header.
 
     Example:
         >>> import tempfile, pathlib
@@ -353,15 +651,18 @@ def load_calls(path: str | os.PathLike[str]) -> pd.DataFrame:
     """
     kind = _kind(path)
     source = Path(path).name
-    df = pd.read_csv(path, **_read_csv_kwargs()) if kind == "csv" else pd.read_parquet(path)
-    return _conform(df, source=source)
+    if kind == "csv":
+        return next(_csv_frames(path, source, chunk_rows=None)).reset_index(drop=True)
+    _parquet_file(path, source)  # a clear error for an empty or broken file
+    return _conform(pd.read_parquet(path), source=source)
 
 
 def iter_calls(path: str | os.PathLike[str], chunk_rows: int = 50_000) -> Iterator[pd.DataFrame]:
     """Stream a CSV or Parquet file in chunks of at most ``chunk_rows`` records (constant memory).
 
     Each chunk is checked like ``load_calls``; row numbers in errors count from the start of the
-    file, not of the chunk. Chunks carry a RangeIndex continuing across chunks.
+    file, not of the chunk. Chunks carry a RangeIndex continuing across chunks. A CSV file with
+    a header and no records gives one empty chunk.
 
     Example:
         >>> import tempfile, pathlib
@@ -375,22 +676,17 @@ def iter_calls(path: str | os.PathLike[str], chunk_rows: int = 50_000) -> Iterat
         raise ValueError(f"chunk_rows={chunk_rows!r} must be at least 1")
     kind = _kind(path)
     source = Path(path).name
-    offset = 0
     if kind == "csv":
-        with pd.read_csv(path, chunksize=chunk_rows, **_read_csv_kwargs()) as reader:
-            for chunk in reader:
-                yield _chunk(chunk, offset, source)
-                offset += len(chunk)
+        yield from _csv_frames(path, source, chunk_rows)
         return
-    import pyarrow.parquet as pq
-
-    pf = pq.ParquetFile(path)
+    pf = _parquet_file(path, source)
     missing = [c for c in REQUIRED_COLUMNS if c not in pf.schema_arrow.names]
     if missing:
         raise RecordError(
             f"{source}: missing required column(s): {', '.join(repr(c) for c in missing)}",
             columns=tuple(missing),
         )
+    offset = 0
     for batch in pf.iter_batches(batch_size=chunk_rows):
         chunk = batch.to_pandas()
         yield _chunk(chunk, offset, source)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -229,3 +231,282 @@ def test_conform_accepts_python_strings_and_objects(calls):
     df.loc[4, "call_id"] = pd.NA
     with pytest.raises(RecordError, match=r"^row 5, column 'call_id': value is missing"):
         conform(df)
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 9: hostile input (each test fails on the loader before it)
+
+_INT64_RANGE = "is outside the int64 range (0 .. 9,223,372,036,854,775,807)"
+_READERS = {
+    "load_calls": load_calls,
+    "iter_calls(1)": lambda p: pd.concat(list(iter_calls(p, chunk_rows=1))),
+    "iter_calls(2)": lambda p: pd.concat(list(iter_calls(p, chunk_rows=2))),
+    "iter_calls(100)": lambda p: pd.concat(list(iter_calls(p, chunk_rows=100))),
+}
+
+
+@pytest.fixture
+def good_csv(tmp_path, calls) -> Path:
+    path = tmp_path / "good.csv"
+    save_calls(calls.head(8), path)
+    return path
+
+
+@pytest.mark.parametrize("reader", _READERS, ids=str)
+@pytest.mark.parametrize("raw", [str(10**30), str(2**63), "1e19"])
+def test_csv_integers_beyond_int64_are_errors(tmp_path, good_csv, raw, reader):
+    bad = tmp_path / "big.csv"
+    _edit_csv(good_csv, bad, {(3, "output_tokens"): raw})
+    with pytest.raises(RecordError) as info:
+        _READERS[reader](bad)
+    assert str(info.value) == f"row 3, column 'output_tokens': {raw!r} {_INT64_RANGE} in big.csv"
+    assert (info.value.row, info.value.column, info.value.value) == (3, "output_tokens", raw)
+
+
+def test_int64_limits_load_exactly(tmp_path, good_csv):
+    edited = tmp_path / "edge.csv"
+    top = str(2**63 - 1)
+    beyond_float = str(2**53 + 1)  # a float64 would read 2**53
+    edits = {(1, "output_tokens"): "12.0", (2, "output_tokens"): top}
+    _edit_csv(good_csv, edited, {**edits, (3, "output_tokens"): beyond_float})
+    for reader in (load_calls, _READERS["iter_calls(2)"]):
+        got = reader(edited)["output_tokens"]
+        assert got.dtype == "int64"
+        assert got.iloc[:3].tolist() == [12, 2**63 - 1, 2**53 + 1]
+    _edit_csv(good_csv, edited, {**edits, (3, "output_tokens"): "9007199254740993.5"})
+    with pytest.raises(RecordError, match=r"^row 3, column 'output_tokens': .* is not an integer"):
+        load_calls(edited)
+
+
+class BigParquet(NamedTuple):
+    """A Parquet column type and the out-of-range value stored in it."""
+
+    dtype: str
+    value: object
+    shown: str
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        BigParquet("float64", 1e19, "1e+19"),
+        BigParquet("float64", 1e30, "1e+30"),
+        BigParquet("uint64", 2**63, str(2**63)),
+        BigParquet("object", str(10**30), repr(str(10**30))),
+    ],
+    ids=lambda c: f"{c.dtype}:{c.shown}",
+)
+def test_parquet_integers_beyond_int64_are_errors(tmp_path, calls, case):
+    df = calls.head(8).copy()
+    df["output_tokens"] = df["output_tokens"].astype(case.dtype)
+    if case.dtype == "object":
+        df["output_tokens"] = df["output_tokens"].astype(str)
+    df.loc[2, "output_tokens"] = case.value
+    path = tmp_path / "big.parquet"
+    df.to_parquet(path, index=False)
+    expected = f"row 3, column 'output_tokens': {case.shown} {_INT64_RANGE} in big.parquet"
+    for reader in (load_calls, _READERS["iter_calls(2)"]):
+        with pytest.raises(RecordError) as info:
+            reader(path)
+        assert str(info.value) == expected
+        assert (info.value.row, info.value.column) == (3, "output_tokens")
+
+
+@pytest.mark.parametrize("value", [10**30, 2**63, 1e19, -(10**30)])
+def test_json_records_beyond_int64_are_errors(calls, value):
+    """Records parsed from JSON (Python ints of any size) go through ``conform``."""
+    records = json.loads(calls.head(5).to_json(orient="records"))
+    records[3]["output_tokens"] = value
+    frame = pd.DataFrame(json.loads(json.dumps(records)))
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], unit="ms", utc=True)
+    problem = "is negative" if value < 0 else _INT64_RANGE
+    with pytest.raises(RecordError) as info:
+        conform(frame)
+    assert str(info.value) == f"row 4, column 'output_tokens': {value!r} {problem}"
+    assert (info.value.row, info.value.column, info.value.value) == (4, "output_tokens", value)
+
+
+def _with_line(src: Path, dst: Path, row: int, transform: Callable[[str], str]) -> None:
+    lines = src.read_text().splitlines()
+    lines[row] = transform(lines[row])
+    dst.write_text("\n".join(lines) + "\n")
+
+
+class Misshapen(NamedTuple):
+    """A way to break one CSV line and the field count the reader then finds."""
+
+    name: str
+    transform: Callable[[str], str]
+    found: int
+
+
+MISSHAPEN = [
+    Misshapen("long", lambda line: line + ",surplus", 23),
+    Misshapen("short", lambda line: line.rsplit(",", 3)[0], 19),
+]
+
+
+@pytest.mark.parametrize("reader", _READERS, ids=str)
+@pytest.mark.parametrize("case", MISSHAPEN, ids=lambda c: c.name)
+def test_rows_with_the_wrong_field_count_are_errors(tmp_path, good_csv, reader, case):
+    bad = tmp_path / f"{case.name}.csv"
+    _with_line(good_csv, bad, 3, case.transform)
+    with pytest.raises(RecordError) as info:
+        _READERS[reader](bad)
+    expected = f"row 3: expected 22 fields like the header, found {case.found} in {bad.name}"
+    assert str(info.value) == expected
+    assert info.value.row == 3
+
+
+def test_field_count_rows_are_counted_as_the_reader_sees_them(tmp_path, good_csv):
+    """A quoted line break and a blank line do not shift the row number."""
+    lines = good_csv.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("user_agent")] = '"two\nlines"'
+    lines[1] = ",".join(cells)
+    lines[2] = lines[2] + "\n"  # a blank line after row 2
+    lines[5] = lines[5] + ",surplus"
+    bad = tmp_path / "multi.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    for reader in _READERS.values():
+        with pytest.raises(
+            RecordError, match=r"^row 5: expected 22 fields like the header, found 23"
+        ):
+            reader(bad)
+
+
+def test_a_bad_value_before_a_malformed_row_is_reported_first(tmp_path, good_csv):
+    edited = tmp_path / "edited.csv"
+    _edit_csv(good_csv, edited, {(2, "input_tokens"): "many"})
+    bad = tmp_path / "both.csv"
+    _with_line(edited, bad, 6, lambda line: line + ",surplus")
+    for reader in _READERS.values():
+        with pytest.raises(RecordError, match=r"^row 2, column 'input_tokens': 'many'"):
+            reader(bad)
+
+
+def test_chunks_before_a_malformed_row_are_delivered(tmp_path, calls):
+    good = tmp_path / "good.csv"
+    save_calls(calls.head(300), good)
+    bad = tmp_path / "bad.csv"
+    _with_line(good, bad, 257, lambda line: line + ",surplus")
+    seen = 0
+    with pytest.raises(RecordError, match=r"^row 257: expected 22 fields"):
+        for chunk in iter_calls(bad, chunk_rows=100):
+            seen += len(chunk)
+    assert seen == 200
+
+
+_EXPECTED_CSV = "expected a UTF-8 CSV file with a header row"
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n", b"  \r\n"], ids=["0 bytes", "newlines", "blank"])
+def test_an_empty_csv_file_is_named(tmp_path, content):
+    path = tmp_path / "nothing.csv"
+    path.write_bytes(content)
+    for reader in (load_calls, _READERS["iter_calls(2)"]):
+        with pytest.raises(RecordError) as info:
+            reader(path)
+        assert str(info.value) == f"nothing.csv: the file is empty; {_EXPECTED_CSV}"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom", "detected"),
+    [
+        ("utf-16", True, "the file is UTF-16-LE (it starts with a byte-order mark)"),
+        ("utf-16-be", True, "the file is UTF-16-BE (it starts with a byte-order mark)"),
+        ("utf-32", True, "the file is UTF-32-LE (it starts with a byte-order mark)"),
+        ("utf-16-le", False, "the file holds NUL bytes (at byte 1); it looks like UTF-16-LE text"),
+        ("utf-16-be", False, "the file holds NUL bytes (at byte 0); it looks like UTF-16-BE text"),
+    ],
+)
+def test_utf16_and_utf32_files_name_the_encoding(tmp_path, good_csv, encoding, bom, detected):
+    text = good_csv.read_text()
+    data = text.encode(encoding)
+    if bom and encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    path = tmp_path / "wide.csv"
+    path.write_bytes(data)
+    for reader in (load_calls, _READERS["iter_calls(2)"]):
+        with pytest.raises(RecordError) as info:
+            reader(path)
+        assert str(info.value) == f"wide.csv: {detected}; {_EXPECTED_CSV}"
+
+
+def test_a_latin1_file_is_named(tmp_path, good_csv):
+    path = tmp_path / "latin.csv"
+    edited = tmp_path / "edited.csv"
+    _edit_csv(good_csv, edited, {(3, "feature_id"): "caf\u00e9"})
+    path.write_bytes(edited.read_text().encode("latin-1"))
+    for reader in (load_calls, _READERS["iter_calls(2)"]):
+        with pytest.raises(RecordError, match=r"^latin\.csv: byte \d+ \(line 4: b'\\xe9") as info:
+            reader(path)
+        assert _EXPECTED_CSV in str(info.value) and "latin-1" in str(info.value)
+
+
+def test_latin1_deep_in_a_file_names_row_and_column(tmp_path, calls):
+    """Past the first 64 KB the reader itself finds the bad bytes: row and column are named."""
+    good = tmp_path / "good.csv"
+    save_calls(calls.head(600), good)
+    edited = tmp_path / "edited.csv"
+    _edit_csv(good, edited, {(550, "feature_id"): "caf\u00e9"})
+    path = tmp_path / "deep.csv"
+    path.write_bytes(edited.read_text().encode("latin-1"))
+    assert path.stat().st_size > 64 * 1024
+    for reader in _READERS.values():
+        with pytest.raises(RecordError) as info:
+            reader(path)
+        assert str(info.value).startswith(
+            "row 550, column 'feature_id': the text is not valid UTF-8 in deep.csv; "
+            + _EXPECTED_CSV
+        )
+        assert (info.value.row, info.value.column) == (550, "feature_id")
+
+
+def test_a_utf8_bom_is_fine(tmp_path, good_csv):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + good_csv.read_bytes())
+    pd.testing.assert_frame_equal(load_calls(path), load_calls(good_csv))
+
+
+@pytest.mark.parametrize("content", [b"", b"not parquet at all"], ids=["empty", "garbage"])
+def test_an_empty_or_broken_parquet_file_is_named(tmp_path, content):
+    path = tmp_path / "broken.parquet"
+    path.write_bytes(content)
+    for reader in (load_calls, _READERS["iter_calls(2)"]):
+        with pytest.raises(
+            RecordError, match=r"^broken\.parquet: (the file is empty|not a readable)"
+        ):
+            reader(path)
+
+
+@pytest.mark.parametrize("suffix", [".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zip"])
+def test_compressed_csv_still_round_trips(tmp_path, calls, suffix):
+    path = tmp_path / f"calls{suffix}"
+    save_calls(calls.head(50), path)
+    back = load_calls(path)
+    pd.testing.assert_frame_equal(back, load_calls(_plain(tmp_path, calls.head(50))))
+    assert sum(len(c) for c in iter_calls(path, chunk_rows=7)) == 50
+
+
+def _plain(tmp_path: Path, df: pd.DataFrame) -> Path:
+    path = tmp_path / "plain.csv"
+    save_calls(df, path)
+    return path
+
+
+def test_a_header_only_csv_gives_one_empty_chunk(tmp_path):
+    path = tmp_path / "header.csv"
+    save_calls(empty_calls(), path)
+    chunks = list(iter_calls(path, chunk_rows=5))
+    assert len(chunks) == 1 and len(chunks[0]) == 0
+    _schema_ok(chunks[0])
+
+
+def test_a_header_without_a_line_break_is_an_empty_file_of_calls(tmp_path):
+    path = tmp_path / "header.csv"
+    save_calls(empty_calls(), path)
+    path.write_text(path.read_text().rstrip("\n"))
+    assert len(load_calls(path)) == 0
+    assert [len(c) for c in iter_calls(path, chunk_rows=3)] == [0]
