@@ -61,7 +61,7 @@ DEFAULT_CANDIDATE_PROVIDERS: tuple[str, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class OptimizationConfig:
-    """Settings of :func:`analyze_optimization`.
+    """Settings of the optimization analyzer (``analyze("optimization", ..., config=...)``).
 
     Example:
         >>> OptimizationConfig(max_quality_drop=5.0).cache_discount

@@ -350,7 +350,7 @@ class RealtimeResult(AnalysisResult):
 
 @dataclass(frozen=True, slots=True)
 class RealtimeConfig:
-    """Settings of :func:`analyze_realtime`.
+    """Settings of the real-time analyzer (``analyze("realtime", ..., config=...)``).
 
     Example:
         >>> RealtimeConfig(freq="hour").share_of_fee
