@@ -41,8 +41,7 @@ ENGINES = ("pandas", "duckdb", "parquet")
 
 def spikes(calls: pd.DataFrame) -> pd.DataFrame:
     """The pandas spike path (what ``detect`` runs): pivot once, score, alert."""
-    costs = an.cost_matrix(calls)
-    return an.spike_alerts(an.spike_scores(costs, calls=an.cost_matrix(calls, metric="calls")))
+    return an.alerts(calls, "spike")
 
 
 def queries(calls: pd.DataFrame) -> list[tuple[str, Callable[[], object], str, dict]]:
@@ -88,7 +87,7 @@ def queries(calls: pd.DataFrame) -> list[tuple[str, Callable[[], object], str, d
         ("concentration (Gini)", lambda: agg.concentration(calls), sql.query("concentration"), {}),
         (
             "token efficiency model x task",
-            lambda: agg.token_efficiency(calls, ["model", "task_type"]),
+            lambda: agg.by_dimension(calls, ["model", "task_type"], view="tokens"),
             sql.query("token_efficiency", ["model", "task_type"]),
             {},
         ),
@@ -100,20 +99,20 @@ def queries(calls: pd.DataFrame) -> list[tuple[str, Callable[[], object], str, d
         ),
         (
             "plan CSV (customer, tier)",
-            lambda: agg.plan_csv_frame(calls, "customer_id", "subscription_tier"),
+            lambda: agg.plan_csv(calls, "customer_id", "subscription_tier"),
             sql.query("plan_csv", "customer_id", "subscription_tier"),
             {},
         ),
         (
             "robust z per customer-day",
-            lambda: sql.to_long(an.robust_zscore(an.cost_matrix(calls)), "z"),
+            lambda: an.score(an.cost_matrix(calls), "robust"),
             sql.query("robust_zscore"),
             {},
         ),
         ("spike rule per customer-day", lambda: spikes(calls), sql.query("spikes"), {}),
         (
             "budget alerts (running sums)",
-            lambda: an.budget_alerts(calls, fees),
+            lambda: an.alerts(calls, "budget", limit=fees),
             sql.query("budget_alerts", fees),
             {},
         ),
@@ -203,7 +202,7 @@ def run_size(
                 row["pandas_s"], reference = best_time(pandas_fn, repeat)
             for engine, con in cons.items():
                 row[f"{engine}_s"], result = best_time(
-                    lambda con=con, q=query: sql.run(con, q), repeat
+                    lambda con=con, q=query: con.execute(q).df(), repeat
                 )
                 if check:
                     if reference is None:
@@ -249,9 +248,10 @@ def main(argv: list[str] | None = None) -> None:
     for k, v in machine_info().items():
         print(f"  {k}: {v}")
     warm = simulate("steady_growth", days=30, customers=50, seed=args.seed, calls_per_day=500).calls
+    warm_con = sql.connect(warm)
     for _name, pandas_fn, query, _kw in queries(warm):  # imports and first-call costs, not timed
         pandas_fn()
-        sql.run(warm, query)
+        warm_con.execute(query).df()
     tables = []
     for size in (int(float(s)) for s in args.sizes.split(",")):
         tables.append(

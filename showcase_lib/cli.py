@@ -242,10 +242,12 @@ def _write_reports(
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     from showcase_lib.analysis.analyzers import run_all
     from showcase_lib.pricing import price_table
-    from showcase_lib.report.cards import IndexEntry, ReportCards, format_value, write_index
-    from showcase_lib.report.scenario_charts import chart_for, close_all
+    from showcase_lib.report.cards import ReportCards, write_index
+    from showcase_lib.report.charts import chart
     from showcase_lib.simulation import simulate
 
     sim = simulate(scenario, days=days, customers=customers, seed=seed)
@@ -255,9 +257,9 @@ def _write_reports(
         f"{len(sim.calls):,} simulated calls"
     )
     out.mkdir(parents=True, exist_ok=True)
-    written, entries = [], []
+    written, index = [], {}
     for name, result in results.items():
-        ax = chart_for(result)
+        ax = chart(result)
         cards = ReportCards(
             result,
             charts=[ax] if ax is not None else [],
@@ -266,19 +268,12 @@ def _write_reports(
             source=source,
         )
         path = cards.write(out / f"{name}.html")
-        close_all()
+        plt.close("all")
         written.append(path)
-        head = result.headline[:2]
-        entries.append(
-            IndexEntry(
-                path.name,
-                result.title,
-                "; ".join(f"{m.label}: {format_value(m.value, m.unit)}" for m in head),
-            )
-        )
+        index[path.name] = result
     written.append(
         write_index(
-            out / "index.html", entries, title=f"Analyzer reports: {scenario}", subtitle=source
+            out / "index.html", index, title=f"Analyzer reports: {scenario}", subtitle=source
         )
     )
     return written

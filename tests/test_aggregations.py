@@ -109,23 +109,43 @@ def test_distribution_counts_every_call(calls):
 
 
 def test_plan_csv_pair_matches_the_plan_example(calls, tmp_path):
-    f = agg.plan_csv_frame(calls, "customer_id", "subscription_tier")
+    f = agg.plan_csv(calls, "customer_id", "subscription_tier")
     assert list(f.columns) == list(agg.PLAN_CSV_COLUMNS)
     assert f.iloc[0].tolist() == ["c2", "enterprise", 5, pytest.approx(1.44), pytest.approx(7.2)]
-    path = agg.write_plan_csv(f, tmp_path / "out" / "by_customer.csv")
+    path = tmp_path / "by_customer.csv"
+    f.round(6).to_csv(path, index=False)
     lines = path.read_text().splitlines()
     assert lines[0] == "dimension,value,count,avg_cost,total_cost"
     assert lines[1] == "c2,enterprise,5,1.44,7.2"
 
 
 def test_plan_csv_long_form_stacks_dimensions(calls):
-    f = agg.plan_csv_frame(calls, ["model", "customer_id"])
+    f = agg.plan_csv(calls, ["model", "customer_id"])
     assert f["dimension"].tolist() == ["model", "model", "customer_id", "customer_id"]
     assert f["count"].sum() == 20  # every call once per dimension
     with pytest.raises(ValueError, match="one column"):
-        agg.plan_csv_frame(calls, ["model", "task_type"], "subscription_tier")
+        agg.plan_csv(calls, ["model", "task_type"], "subscription_tier")
 
 
 def test_missing_column_is_named(calls):
     with pytest.raises(ValueError, match="nope"):
         agg.cost_by(calls, "nope")
+
+
+@pytest.mark.parametrize("view", ["cost", "summary", "tokens"])
+def test_by_dimension_views(calls, view):
+    """One entry point (issue 8): each view is the building block it names."""
+    blocks = {
+        "cost": agg.cost_by(calls, "model"),
+        "summary": agg.by_dimension(calls, "model"),
+        "tokens": agg.token_efficiency(calls, "model"),
+    }
+    pd.testing.assert_frame_equal(agg.by_dimension(calls, "model", view=view), blocks[view])
+    assert agg.by_dimension(calls, "model", view="cost").columns.tolist() == [
+        "calls",
+        "total_cost",
+        "avg_cost",
+        "share",
+    ]
+    with pytest.raises(ValueError, match="view='costs'"):
+        agg.by_dimension(calls, "model", view="costs")

@@ -11,31 +11,33 @@ import pytest
 from showcase_lib import pricing
 from showcase_lib.analysis.analyzers import (
     ANALYZERS,
-    CostPlus,
     FlatSubscription,
-    Hybrid,
     OptimizationConfig,
     Tiered,
-    UsageBased,
-    analyze_alignment,
-    analyze_features,
-    analyze_optimization,
-    analyze_performance,
-    analyze_pricing,
-    analyze_profitability,
-    analyze_realtime,
-    analyze_understanding,
+    analyze,
 )
-from showcase_lib.analysis.analyzers._alignment import chargeback
+from showcase_lib.analysis.analyzers._alignment import analyze_alignment, chargeback
 from showcase_lib.analysis.analyzers._base import AnalysisResult
+from showcase_lib.analysis.analyzers._features import analyze_features
+from showcase_lib.analysis.analyzers._optimization import analyze_optimization
+from showcase_lib.analysis.analyzers._performance import analyze_performance
+from showcase_lib.analysis.analyzers._pricing_models import (
+    CostPlus,
+    Hybrid,
+    UsageBased,
+    analyze_pricing,
+)
+from showcase_lib.analysis.analyzers._profitability import analyze_profitability
 from showcase_lib.analysis.analyzers._quality import quality_score, task_complexity
 from showcase_lib.analysis.analyzers._realtime import (
     StreamConfig,
     StreamingSpikeDetector,
+    analyze_realtime,
     budget_cap,
     budget_status,
     token_bucket,
 )
+from showcase_lib.analysis.analyzers._understanding import analyze_understanding
 from showcase_lib.schema import ALL_COLUMNS, DTYPES
 
 
@@ -340,6 +342,30 @@ def test_profitability_margins_and_bands():
     assert t.loc["cust_2", "band"] == "unprofitable"
     assert r.metric("Unprofitable customers").value == 1
     assert r.metric("Blended gross margin").value == pytest.approx((110 - 35) / 110)
+
+
+def test_analyze_runs_one_analyzer_by_name_with_its_inputs_and_options():
+    """One entry point (issue 8): ``analyze(name, ...)`` is the analyzer it names."""
+    rows = [
+        {"timestamp": "2026-01-01", "customer_id": "cust_1", "cost_usd": 20.0},
+        {"timestamp": "2026-01-30", "customer_id": "cust_2", "cost_usd": 15.0},
+    ]
+    calls = make_calls(rows)
+    direct = analyze_profitability(calls, CUSTOMERS, segment="organization_id")
+    via = analyze("profitability", calls, customers=CUSTOMERS, segment="organization_id")
+    pd.testing.assert_frame_equal(via.by_customer, direct.by_customer)
+    assert [m.value for m in via.headline] == [m.value for m in direct.headline]
+    with pytest.raises(ValueError, match="needs customers="):
+        analyze("profitability", calls)
+    with pytest.raises(ValueError, match="name='profit'"):
+        analyze("profit", calls)
+    with pytest.raises(TypeError):
+        analyze("understanding", calls, no_such_option=1)
+    flat = FlatSubscription.from_customers(CUSTOMERS)
+    assert flat.fees == {
+        str(k): float(v)
+        for k, v in CUSTOMERS.groupby("subscription_tier")["monthly_fee_usd"].median().items()
+    }
 
 
 # ------------------------------------------------------------------------ pricing

@@ -8,13 +8,11 @@ import pandas as pd
 import pytest
 
 from showcase_lib import pricing
-from showcase_lib.analysis._scenarios import SPIKE_DETECTOR
-from showcase_lib.analysis.evaluation import spike_onset, spike_truth
+from showcase_lib.analysis._scenarios import SPIKE_DETECTOR, ABTestConfig, ab_test_quality
+from showcase_lib.analysis.evaluation import spike_truth
 from showcase_lib.analysis.scenarios import (
-    ABTestConfig,
     ModelComparisonConfig,
     SpikeResponseConfig,
-    ab_test_quality,
     model_comparison,
     pricing_strategy,
     viral_spike_response,
@@ -47,12 +45,12 @@ def _spike(factor: float, customer: str):
         spike_factor=factor,
         spike_customer=customer,
     )
-    customer, onset = spike_onset(sim.incidents)
+    customer, onset = spike_truth(sim.incidents)[["true_customer", "true_onset"]]
     return sim, viral_spike_response(sim.calls, customer=customer, onset=onset, config=RESPONSE)
 
 
 def _respond(sim, **changes):
-    customer, onset = spike_onset(sim.incidents)
+    customer, onset = spike_truth(sim.incidents)[["true_customer", "true_onset"]]
     cfg = dataclasses.replace(RESPONSE, **changes)
     return viral_spike_response(sim.calls, customer=customer, onset=onset, config=cfg)
 
@@ -65,7 +63,7 @@ def test_bigger_spike_means_more_prevented_spend(big_customer):
     assert big.prevented_usd > 0
     # prevented spend is part of the spike spend, never more
     assert big.prevented_usd < big.spike_spend_usd
-    truth = spike_truth(big, sim.incidents)
+    truth = spike_truth(sim.incidents, big)
     assert truth["right_customer"] and truth["delay"] >= pd.Timedelta(0)
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from showcase_lib.analysis import anomalies as an
 from showcase_lib.analysis import evaluation as ev
+from showcase_lib.analysis.anomalies import _alerts, _detect, _scores
 from showcase_lib.analysis.anomalies._scores import established
 from showcase_lib.schema import DTYPES, empty_calls
 
@@ -61,7 +62,7 @@ def test_cost_matrix_shape_and_zero_fill():
 
 def test_rolling_zscore_excludes_the_current_point():
     s = pd.Series([10.0, 12.0] * 7 + [100.0])
-    z = an.rolling_zscore(s, 14, min_periods=14)
+    z = _scores.rolling_zscore(s, 14, min_periods=14)
     past = s.iloc[:14]
     assert z.iloc[-1] == pytest.approx((100 - past.mean()) / past.std(ddof=1))
     assert z.iloc[:14].isna().all()
@@ -69,7 +70,7 @@ def test_rolling_zscore_excludes_the_current_point():
 
 def test_robust_zscore_textbook_value():
     x = pd.Series([2.0, 3.0, 3.0, 4.0, 4.0, 4.0, 5.0, 5.0, 20.0])
-    z = an.robust_zscore(x, None)
+    z = _scores.robust_zscore(x, None)
     med, mad = 4.0, 1.0  # |x - 4| = 2,1,1,0,0,0,1,1,16 -> median 1
     assert z.iloc[-1] == pytest.approx(0.6745 * (20 - med) / mad)
     assert z.iloc[-1] > 3.5 > abs(z.iloc[0])
@@ -85,8 +86,8 @@ def test_spike_detected_on_the_right_day():
     }
     df = combine(base, steady_customer("b"), extra)
     costs = an.cost_matrix(df)
-    scores = an.spike_scores(costs, calls=an.cost_matrix(df, metric="calls"))
-    spikes = an.spike_alerts(scores)
+    scores = _detect.spike_scores(costs, calls=an.cost_matrix(df, metric="calls"))
+    spikes = _detect.spike_alerts(scores)
     assert spikes["period"].tolist() == [spike_day]
     assert spikes["entity"].tolist() == ["a"]
     assert spikes["calls"].iloc[0] == 220
@@ -118,14 +119,16 @@ def test_level_shift_is_a_behaviour_change():
     rng = np.random.default_rng(3)
     level = np.where(np.arange(30) < 18, 10.0, 16.0) + rng.normal(0, 0.6, 30)
     s = pd.Series(level, index=DAYS, name="a")
-    bc = an.behaviour_changes(s)
+    bc = _detect.behaviour_changes(s)
     assert len(bc) >= 1
     first = bc.iloc[0]
     assert DAYS[17] <= first["onset"] <= DAYS[19]
     assert first["period"] <= DAYS[22]  # alarm within a few days
     assert first["ratio"] == pytest.approx(1.6, abs=0.15)
     loose = an.DetectorConfig(min_ratio=2.0, min_abs=0.0, confirm=None, require_history=False)
-    assert an.spike_alerts(an.spike_scores(s, config=loose), loose).empty  # 1.6x is no 2x spike
+    assert _detect.spike_alerts(
+        _detect.spike_scores(s, config=loose), loose
+    ).empty  # 1.6x is no 2x spike
 
 
 def test_sustained_jump_is_reported_as_a_new_normal():
@@ -157,9 +160,9 @@ def test_new_customer_is_not_an_anomaly():
 def test_threshold_and_budget_alerts():
     df = combine(steady_customer("a", calls_per_day=10, cost=1.0))  # ~10 USD a day
     m = an.cost_matrix(df)
-    alerts = an.threshold_alerts(m, 10.2)
+    alerts = _alerts.threshold_alerts(m, 10.2)
     assert set(alerts["period"]) == {d for d in DAYS if d.dayofweek == DAYS[0].dayofweek}
-    b = an.budget_alerts(df, {"a": 100.0}, levels=(0.5, 1.0))
+    b = _alerts.budget_alerts(df, {"a": 100.0}, levels=(0.5, 1.0))
     assert b["level"].tolist() == [0.5, 1.0]
     assert b["spend_at_crossing"].iloc[0] >= 50.0
     crossed = b["crossed_at"].iloc[1]
@@ -167,13 +170,13 @@ def test_threshold_and_budget_alerts():
         b["spend_at_crossing"].iloc[1]
     )
     with pytest.raises(ValueError, match="budgets"):
-        an.budget_alerts(df, 0.0)
+        _alerts.budget_alerts(df, 0.0)
 
 
 def test_cusum_closed_form_matches_the_recursion():
     rng = np.random.default_rng(0)
     z = rng.normal(0, 2, size=(50, 3))
-    fast = an.cusum(z, k=0.5, clip=3.0)
+    fast = _scores.cusum(z, k=0.5, clip=3.0)
     slow = np.zeros_like(z)
     for t in range(len(z)):
         prev = slow[t - 1] if t else 0.0
@@ -301,10 +304,57 @@ def test_detect_pivots_the_calls_once(monkeypatch):
 def test_one_spike_path_scores_then_alerts():
     s = pd.Series([10.0, 11, 9, 10, 11, 9, 10, 60, 10], index=DAYS[:9], name="a")
     cfg = an.DetectorConfig(window=7, min_periods=7, confirm=None, require_history=False)
-    scores = an.spike_scores(s, config=cfg)
+    scores = _detect.spike_scores(s, config=cfg)
     assert len(scores) == 2 and {"score", "ratio", "established"} <= set(scores.columns)
-    alerts = an.spike_alerts(scores, cfg)
+    alerts = _detect.spike_alerts(scores, cfg)
     assert alerts["period"].tolist() == [DAYS[7]]
     with pytest.raises(ValueError, match="confirm='calls' needs call scores"):
-        an.spike_alerts(scores, an.DetectorConfig())
+        _detect.spike_alerts(scores, an.DetectorConfig())
     assert not hasattr(an, "flag_spikes") and not hasattr(an, "detect_spikes")
+
+
+# ----------------------------------------------------------- the public entry points (issue 8)
+def _spiky() -> pd.DataFrame:
+    burst = {
+        "timestamp": [DAYS[20] + pd.Timedelta(hours=9, minutes=i) for i in range(200)],
+        "customer_id": ["a"] * 200,
+        "cost_usd": [0.5] * 200,
+    }
+    return combine(steady_customer("a"), steady_customer("b", cost=0.2), burst)
+
+
+@pytest.mark.parametrize("method", ["rolling", "robust", "shift", "cusum"])
+def test_score_is_the_building_block_it_names(method):
+    m = an.cost_matrix(_spiky())
+    blocks = {
+        "rolling": lambda: _scores.rolling_zscore(m, 14, min_periods=7),
+        "robust": lambda: _scores.robust_zscore(m, 14, min_periods=7),
+        "shift": lambda: _scores.shift_scores(m, 14, min_periods=7),
+        "cusum": lambda: _scores.cusum(_scores.shift_scores(m, 14, min_periods=7)),
+    }
+    pd.testing.assert_frame_equal(an.score(m, method), blocks[method]())
+    with pytest.raises(ValueError, match="method='zscore'"):
+        an.score(m, "zscore")
+
+
+def test_alerts_apply_each_rule_on_the_calls():
+    calls = _spiky()
+    cfg = an.DetectorConfig()
+    m = an.cost_matrix(calls)
+    counts = an.cost_matrix(calls, metric="calls")
+    spikes = an.alerts(calls, "spike", config=cfg)
+    expected = _detect.spike_alerts(_detect.spike_scores(m, calls=counts, config=cfg), cfg)
+    pd.testing.assert_frame_equal(spikes, expected)
+    assert spikes["entity"].tolist() == ["a"] and spikes["period"].tolist() == [DAYS[20]]
+    pd.testing.assert_frame_equal(
+        an.alerts(calls, "threshold", limit=50.0), _alerts.threshold_alerts(m, 50.0)
+    )
+    pd.testing.assert_frame_equal(
+        an.alerts(calls, "budget", limit=100.0, levels=(1.0,)),
+        _alerts.budget_alerts(calls, 100.0, levels=(1.0,)),
+    )
+    pd.testing.assert_frame_equal(an.alerts(calls, "shift"), _detect.behaviour_changes(m, cfg))
+    with pytest.raises(ValueError, match="needs limit="):
+        an.alerts(calls, "budget")
+    with pytest.raises(ValueError, match="rule='spikes'"):
+        an.alerts(calls, "spikes")

@@ -21,11 +21,12 @@ from showcase_lib.analysis.analyzers._base import (
 )
 from showcase_lib.report import charts
 from showcase_lib.report.cards import (
-    IndexEntry,
     ReportCards,
     _environment,
+    _format_value,
+    _IndexEntry,
     _render_index,
-    format_value,
+    write_index,
 )
 
 EVIL = '<script>alert("x")</script>'
@@ -93,7 +94,7 @@ def test_written_file_is_self_contained_with_embedded_chart(tmp_path):
 
 
 def test_index_escapes_titles():
-    html = _render_index([IndexEntry("a.html", EVIL, "x")], title="Reports")
+    html = _render_index([_IndexEntry("a.html", EVIL, "x")], title="Reports")
     assert "<script>" not in html and 'href="a.html"' in html
 
 
@@ -104,10 +105,10 @@ def test_autoescape_is_on_and_templates_come_from_the_package():
 
 
 def test_format_value_units():
-    assert format_value(0.5, "pct") == "50.0%"
-    assert format_value(float("nan"), "usd") == "n/a"
-    assert format_value(1500.0, "ms") == "1,500 ms"
-    assert format_value(12.0, "count") == "12"
+    assert _format_value(0.5, "pct") == "50.0%"
+    assert _format_value(float("nan"), "usd") == "n/a"
+    assert _format_value(1500.0, "ms") == "1,500 ms"
+    assert _format_value(12.0, "count") == "12"
 
 
 @pytest.mark.parametrize(
@@ -140,3 +141,29 @@ def test_format_usd_never_shows_four_digits_before_a_unit():
             t = charts.format_usd(v)
             digits = t.lstrip("-$").rstrip("KMB").split(".")[0].replace(",", "")
             assert len(digits) <= 3 or t[-1] not in "KMB", (v, t)
+
+
+def test_write_index_links_each_result_with_its_headline(tmp_path):
+    page = write_index(
+        tmp_path / "index.html", {"profitability.html": _result()}, title="Reports"
+    ).read_text(encoding="utf-8")
+    assert 'href="profitability.html"' in page and "Customer profitability" in page
+    assert "Monthly loss: $1.2K" in page  # the first two headline metrics, formatted
+    assert EVIL not in page and "&lt;script&gt;" in page
+
+
+def test_chart_dispatches_by_kind_and_by_result():
+    top = pd.DataFrame(
+        {"total": [5.0, 3.0], "cumulative_share": [0.5, 0.8]},
+        index=pd.Index(["a", "b"], name="customer_id"),
+    )
+    assert charts.chart(top, "pareto", title="Top").get_title(loc="left") == "Top"
+    curve = charts.chart(pd.Series({"a": 1.0, "b": 3.0}), "lorenz", gini=0.25)
+    xs, ys = curve.lines[1].get_data()
+    assert list(xs) == [0.0, 0.5, 1.0] and list(ys) == [0.0, 0.25, 1.0]
+    ax = charts.chart((100.0, 40.0), "without_with", title="Cost", ylabel="USD")
+    assert len(ax.patches) == 2
+    assert charts.chart(AnalysisResult("unknown", "U")) is None
+    with pytest.raises(ValueError, match="kind='pie'"):
+        charts.chart(top, "pie")
+    matplotlib.pyplot.close("all")

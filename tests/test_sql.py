@@ -31,15 +31,12 @@ def parquet_con(calls, tmp_path_factory):
 
 
 def same(expected, query: str, con, **kwargs) -> None:
-    sql.assert_same(expected, sql.run(con, query), **kwargs)
+    sql.assert_same(expected, con.execute(query).df(), **kwargs)
 
 
 def spikes(calls: pd.DataFrame, config: an.DetectorConfig | None = None) -> pd.DataFrame:
     """The pandas spike path: pivot once, score, alert."""
-    cfg = config or an.DetectorConfig()
-    costs = an.cost_matrix(calls, cfg.by, cfg.freq)
-    counts = an.cost_matrix(calls, cfg.by, cfg.freq, metric="calls") if cfg.confirm else None
-    return an.spike_alerts(an.spike_scores(costs, calls=counts, config=cfg), cfg)
+    return an.alerts(calls, "spike", config=config)
 
 
 @pytest.mark.parametrize("freq", ["day", "week", "month"])
@@ -80,16 +77,17 @@ def test_top_n_concentration_distribution(calls, con):
 
 def test_plan_csv_both_readings_and_export(calls, con, tmp_path):
     same(
-        agg.plan_csv_frame(calls, "customer_id", "subscription_tier"),
+        agg.plan_csv(calls, "customer_id", "subscription_tier"),
         sql.query("plan_csv", "customer_id", "subscription_tier"),
         con,
     )
     same(
-        agg.plan_csv_frame(calls, ["provider", "feature_id"]),
+        agg.plan_csv(calls, ["provider", "feature_id"]),
         sql.query("plan_csv", ["provider", "feature_id"]),
         con,
     )
-    path = sql.export_csv(con, sql.query("plan_csv", "model"), tmp_path / "by_model.csv")
+    path = tmp_path / "by_model.csv"
+    con.execute(f"COPY ({sql.query('plan_csv', 'model')}) TO '{path}' (HEADER)")
     back = pd.read_csv(path)
     assert list(back.columns) == list(agg.PLAN_CSV_COLUMNS)
     assert back["count"].sum() == len(calls)
@@ -97,9 +95,11 @@ def test_plan_csv_both_readings_and_export(calls, con, tmp_path):
 
 def test_anomaly_scores(calls, con):
     m = an.cost_matrix(calls)
-    same(sql.to_long(an.rolling_zscore(m), "z"), sql.query("rolling_zscore"), con)
-    same(sql.to_long(an.robust_zscore(m), "z"), sql.query("robust_zscore"), con)
-    same(sql.to_long(an.cusum(an.shift_scores(m)), "cusum"), sql.query("cusum"), con)
+    same(an.score(m, "rolling"), sql.query("rolling_zscore"), con)  # the matrix is unstacked
+    same(an.score(m, "robust"), sql.query("robust_zscore"), con)
+    same(an.score(m, "cusum"), sql.query("cusum"), con)
+    with pytest.raises(AssertionError):
+        same(an.score(m, "rolling"), sql.query("robust_zscore"), con)
 
 
 def test_spikes_alerts_outliers(calls, con):
@@ -109,9 +109,10 @@ def test_spikes_alerts_outliers(calls, con):
     loose = an.DetectorConfig(min_ratio=1.5, min_abs=0.0, confirm=None, require_history=False)
     same(spikes(calls, loose), sql.query("spikes", loose), con)
     m = an.cost_matrix(calls)
-    same(an.threshold_alerts(m, 5.0), sql.query("threshold_alerts", 5.0), con)
+    same(an.alerts(calls, "threshold", limit=5.0), sql.query("threshold_alerts", 5.0), con)
+    assert len(an.alerts(calls, "threshold", limit=5.0)) == int((m > 5.0).sum().sum())
     budgets = {"cust_0001": 20.0, "cust_0002": 5.0}
-    same(an.budget_alerts(calls, budgets), sql.query("budget_alerts", budgets), con)
+    same(an.alerts(calls, "budget", limit=budgets), sql.query("budget_alerts", budgets), con)
     cols = ["call_id", "cost_usd", "group_median_cost", "score", "cost_ratio"]
     same(an.cost_outliers(calls)[cols], sql.query("cost_outliers"), con, keys=["call_id"])
 
@@ -166,9 +167,11 @@ def test_hand_computed_frame():
             "output_tokens": [1, 1, 1],
         }
     )
-    got = sql.run(df, sql.query("aggregate", "day"))
+    con = sql.connect(df)
+    got = con.execute(sql.query("aggregate", "day")).df()
     assert got["cost_usd"].tolist() == [3.0, 0.0, 4.0]
-    assert np.allclose(sql.run(df, sql.query("by_dimension", "model"))["cost_p50"], [2.5, 2.0])
+    by_model = con.execute(sql.query("by_dimension", "model")).df()
+    assert np.allclose(by_model["cost_p50"], [2.5, 2.0])
 
 
 def test_outliers_when_a_group_has_zero_mad():

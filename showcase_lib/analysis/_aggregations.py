@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -30,13 +30,11 @@ __all__ = [
     "gini",
     "lorenz_curve",
     "percentiles",
-    "plan_csv_frame",
+    "plan_csv",
     "token_efficiency",
     "top_n",
-    "write_plan_csv",
 ]
 
-#: Column order of the showcase plan's CSV output for queries.
 #: Columns of the showcase plan's CSV export, in its order.
 PLAN_CSV_COLUMNS: tuple[str, ...] = ("dimension", "value", "count", "avg_cost", "total_cost")
 
@@ -105,19 +103,47 @@ def percentiles(
     return out
 
 
+#: What :func:`by_dimension` reports per group.
+View = Literal["summary", "cost", "tokens"]
+
+
 def by_dimension(
-    df: pd.DataFrame, by: str | Sequence[str], *, q: Sequence[float] = DEFAULT_QUANTILES
+    df: pd.DataFrame,
+    by: str | Sequence[str],
+    *,
+    view: View = "summary",
+    q: Sequence[float] = DEFAULT_QUANTILES,
 ) -> pd.DataFrame:
-    """The full statistical summary per value of one dimension (or a pair): count, sum, mean,
-    share of cost, and p50/p95/p99 of cost and latency; largest total cost first.
+    """Statistics per value of one dimension (or a pair).
+
+    ``view``:
+
+    * ``"cost"``: ``calls, total_cost, avg_cost, share`` (of the total cost), largest total
+      first;
+    * ``"summary"`` (default): the cost columns plus the ``q`` percentiles (p50/p95/p99) of
+      cost and latency, ``cost_p50 ... latency_p99``;
+    * ``"tokens"``: token efficiency: ``calls, input_tokens, output_tokens, total_cost,
+      cost_per_1k_tokens`` (input + output), ``output_input_ratio, tokens_per_call,
+      cost_per_call``; ratios are of sums (a weighted mean); cheapest per token first.
 
     Example:
         >>> calls = pd.DataFrame({"tier": ["pro"] * 4, "cost_usd": [1.0, 2.0, 3.0, 4.0],
-        ...                       "latency_ms": [10, 20, 30, 40]})
+        ...                       "latency_ms": [10, 20, 30, 40], "input_tokens": 1000,
+        ...                       "output_tokens": 250})
         >>> row = by_dimension(calls, "tier").loc["pro"]
         >>> row[["total_cost", "cost_p50", "latency_p95"]].tolist()
         [10.0, 2.5, 38.5]
+        >>> by_dimension(calls, "tier", view="cost").loc["pro", ["calls", "share"]].tolist()
+        [4.0, 1.0]
+        >>> float(by_dimension(calls, "tier", view="tokens").loc["pro", "cost_per_1k_tokens"])
+        2.0
     """
+    if view == "cost":
+        return cost_by(df, by)
+    if view == "tokens":
+        return token_efficiency(df, by)
+    if view != "summary":
+        raise ValueError(f"view={view!r} is not one of {list(get_args(View))}")
     dims = _dims(by)
     _require(df, [*dims, "cost_usd", "latency_ms"])
     out = cost_by(df, dims)
@@ -288,7 +314,7 @@ def distribution(
     return out
 
 
-def plan_csv_frame(
+def plan_csv(
     df: pd.DataFrame,
     dimension: str | Sequence[str],
     value: str | None = None,
@@ -303,14 +329,15 @@ def plan_csv_frame(
     * ``value=None``: a long table, ``dimension`` holds the column name and ``value`` its value;
       ``dimension`` may list several columns, which are stacked.
 
-    Rows are ordered by ``dimension`` then total cost, largest first.
+    Rows are ordered by ``dimension`` then total cost, largest first. Write it with
+    ``frame.round(6).to_csv(path, index=False)``.
 
     Example:
         >>> calls = pd.DataFrame({"customer_id": ["c1", "c1", "c2"], "subscription_tier": ["pro"] * 3,
         ...                       "model": ["a", "b", "a"], "cost_usd": [1.0, 2.0, 4.0]})
-        >>> plan_csv_frame(calls, "customer_id", "subscription_tier").values.tolist()
+        >>> plan_csv(calls, "customer_id", "subscription_tier").values.tolist()
         [['c2', 'pro', 1, 4.0, 4.0], ['c1', 'pro', 2, 1.5, 3.0]]
-        >>> plan_csv_frame(calls, "model")["value"].tolist()
+        >>> plan_csv(calls, "model")["value"].tolist()
         ['a', 'b']
     """
     if value is not None:
@@ -344,26 +371,3 @@ def plan_csv_frame(
             )
         )
     return pd.concat(parts, ignore_index=True)
-
-
-def write_plan_csv(frame: pd.DataFrame, path: str | Path, *, decimals: int = 6) -> Path:
-    """Write a :func:`plan_csv_frame` result as CSV (costs rounded to ``decimals``); returns the path.
-
-    Example:
-        >>> import tempfile, os
-        >>> f = pd.DataFrame({"dimension": ["c1"], "value": ["pro"], "count": [150],
-        ...                   "avg_cost": [0.0135], "total_cost": [2.025]})
-        >>> p = write_plan_csv(f, os.path.join(tempfile.mkdtemp(), "q.csv"))
-        >>> p.read_text().splitlines()
-        ['dimension,value,count,avg_cost,total_cost', 'c1,pro,150,0.0135,2.025']
-    """
-    missing = [c for c in PLAN_CSV_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(f"columns {missing} are missing; build the frame with plan_csv_frame()")
-    out = frame[list(PLAN_CSV_COLUMNS)].copy()
-    out["avg_cost"] = out["avg_cost"].round(decimals)
-    out["total_cost"] = out["total_cost"].round(decimals)
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(p, index=False)
-    return p

@@ -106,26 +106,33 @@ def spike_onset(incidents: pd.DataFrame) -> tuple[str, pd.Timestamp]:
     return str(first["customer_id"]), pd.Timestamp(first["start"])
 
 
-def spike_truth(result, incidents: pd.DataFrame) -> pd.Series:
-    """A viral-spike response (``viral_spike_response``) against the simulation's incident:
-    whether it watched the customer that spiked, the true onset, and the alert's delay after it.
+def spike_truth(incidents: pd.DataFrame, result=None) -> pd.Series:
+    """The first ``viral_spike`` incident of a simulation: ``true_customer`` and
+    ``true_onset`` (what a reader would know from their own data: who, and since when) and,
+    given a :func:`~showcase_lib.analysis.scenarios.viral_spike_response` ``result``, whether it
+    watched that customer (``right_customer``), ``detected`` and the alert's ``delay`` after the
+    onset.
 
     Example:
-        >>> from types import SimpleNamespace
         >>> t = lambda s: pd.Timestamp(s, tz="UTC")
-        >>> inc = pd.DataFrame({"kind": ["viral_spike"], "customer_id": ["c7"],
-        ...                     "start": [t("2026-01-12")]})
+        >>> inc = pd.DataFrame({"kind": ["growth", "viral_spike"], "customer_id": ["", "c7"],
+        ...                     "start": [t("2026-01-01"), t("2026-01-12")]})
+        >>> spike_truth(inc)[["true_customer", "true_onset"]].tolist()
+        ['c7', Timestamp('2026-01-12 00:00:00+0000', tz='UTC')]
+        >>> from types import SimpleNamespace
         >>> r = SimpleNamespace(customer_id="c7", alert_at=t("2026-01-12 00:30"))
-        >>> spike_truth(r, inc)[["right_customer", "delay"]].tolist()
+        >>> spike_truth(inc, r)[["right_customer", "delay"]].tolist()
         [True, Timedelta('0 days 00:30:00')]
     """
     customer, onset = spike_onset(incidents)
+    truth = {"true_customer": customer, "true_onset": onset}
+    if result is None:
+        return pd.Series(truth)
     alert = getattr(result, "alert_at", None)
     return pd.Series(
         {
             "right_customer": result.customer_id == customer,
-            "true_customer": customer,
-            "true_onset": onset,
+            **truth,
             "detected": alert is not None,
             "delay": (alert - onset) if alert is not None else None,
         }
@@ -208,9 +215,14 @@ def score(
     by_entity: bool = True,
 ) -> DetectionScore:
     """Precision, recall and detection delay of ``anomalies`` against ``incidents``
-    (``by_entity``: see :func:`_match`).
+    (a detection matches an incident of the same customer whose window it overlaps, within
+    ``tolerance``; ``by_entity=False`` ignores the customer, for a detector that watches only
+    the total bill).
 
     Precision is NaN when nothing was detected; recall is NaN when there is nothing to find.
+    Returns a frozen ``DetectionScore``: ``precision, recall, f1, n_detections, n_incidents,
+    true_positives, false_positives, detected_incidents, mean_delay, max_delay``,
+    ``incidents`` (one row per incident with its match), ``false_alarms`` and ``as_series()``.
 
     Example:
         >>> empty = pd.DataFrame(columns=["anomaly_id", "entity", "start", "end", "detected_at"])

@@ -56,6 +56,7 @@ from showcase_lib.analysis.analyzers._quality import (
     CALL_SCORE_SD,
     SIMULATED_LABEL,
     quality_score,
+    quality_table,
     sample_scores,
     task_complexity,
 )
@@ -202,6 +203,7 @@ class ModelComparisonResult(AnalysisResult):
     ab_tests: pd.DataFrame = field(default_factory=pd.DataFrame)
     candidates: pd.DataFrame = field(default_factory=pd.DataFrame)
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    quality: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _simple_mask(calls: pd.DataFrame, complexity_map: Mapping[str, str] | None) -> np.ndarray:
@@ -249,9 +251,16 @@ def model_comparison(
     Every call's tokens are repriced from ``prices`` (a price table frame) on ``baseline`` (the
     "before": one model for everything)
     and, for simple tasks, on ``candidate`` (the "after"). Each of ``candidates`` is A/B tested
-    on simple tasks against one shared baseline arm (:func:`ab_test_quality`, an A/B/n test
+    on simple tasks against one shared baseline arm (an A/B/n test
     with simulated scores) and priced the same way. The sensitivity table
     keeps the per-call costs of this fleet and varies the share of simple calls.
+
+    Returns a ``ModelComparisonResult`` (an analyzer result: ``headline``, ``comparison``,
+    ``story``, ``tables``, ``parameters``) with ``per_call_reduction, simple_share,
+    monthly_before_usd, monthly_after_usd, monthly_saving_usd, fleet_saving_pct,
+    saving_per_simple_call_usd, monthly_calls`` and the tables ``tasks`` (per task type),
+    ``candidates``, ``ab_tests`` (``candidate_model, n_per_arm, diff, ci_low, ci_high, p_value,
+    passed``), ``sensitivity`` and ``quality`` (the simulated quality table of the models).
 
     Example:
         >>> prices = pd.DataFrame({"provider": ["openai", "openai"], "model": ["gpt-4", "gpt-4o-mini"],
@@ -447,7 +456,8 @@ def model_comparison(
             Step(
                 "A/B test the cheaper model",
                 "Non-inferiority: CI lower bound above the guardrail.",
-                "test = ab_test_quality('gpt-4', 'claude-instant-1.2', max_drop=3.0)\ntest.passed",
+                "cfg = ModelComparisonConfig(max_quality_drop=3.0)\n"
+                "model_comparison(calls, prices, config=cfg).ab_tests['passed']",
             ),
             Step(
                 "Route by task",
@@ -463,7 +473,13 @@ def model_comparison(
         headline=headline,
         comparison=comparison,
         findings=findings,
-        tables={"tasks": tasks, "candidates": cands, "ab_tests": ab, "sensitivity": sensitivity},
+        tables={
+            "tasks": tasks,
+            "candidates": cands,
+            "ab_tests": ab,
+            "sensitivity": sensitivity,
+            "quality": quality_table([baseline[1], *(m for _, m in cand_names)]),
+        },
         revenium_value=value,
         story=story,
         parameters={
@@ -580,6 +596,11 @@ def viral_spike_response(
     ``onset``. ``prevented_usd`` = actual - served spend after the limit starts;
     ``prevented_monthly_usd`` scales it to 30 days of spike. To score the result against a
     simulation's ground truth use :func:`showcase_lib.analysis.evaluation.spike_truth`.
+
+    Returns a ``ViralSpikeResult`` (an analyzer result) with ``customer_id, onset, alert_at,
+    detection_delay, invoice_at, spike_spend_usd, excess_spend_usd, prevented_usd,
+    prevented_monthly_usd, baseline_daily_usd, false_alerts`` (other customers that alerted),
+    ``timeline`` (spend per bucket without and with the limit) and ``alerts``.
 
     Example:
         >>> idx = pd.date_range("2026-01-01", periods=24 * 6, freq="h", tz="UTC")
@@ -787,7 +808,13 @@ def pricing_strategy(
     markups: Sequence[float] = MARKUPS,
     target_lift: float = 0.51,
 ) -> PricingStrategyResult:
-    """Pricing models on the history (:func:`analyze_pricing`) and the price-level sensitivity.
+    """Pricing models on the history (``analyze("pricing", ...)``) and the price-level
+    sensitivity.
+
+    Returns a ``PricingStrategyResult`` with ``pricing`` (the pricing analyzer's result:
+    ``summary``, ``by_segment``, ``customers``, ``tables["parameters"]``, ``baseline``),
+    ``sensitivity`` (margin per model and markup), ``averages_vs_actual``, ``target_lift`` and
+    ``markup_for_target``.
 
     ``markup_for_target`` is the price level at which tiered pricing raises the monthly margin by
     ``target_lift`` over the baseline (linear interpolation on the sensitivity grid).

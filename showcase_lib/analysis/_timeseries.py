@@ -412,18 +412,23 @@ def trend(series: pd.Series, *, window: int = 7, period: int = 7) -> pd.DataFram
 
     Columns: ``actual``, ``rolling_mean`` (centred on nothing: the trailing ``window`` mean),
     ``linear`` (OLS fit) and ``stl_trend`` (statsmodels STL with the given seasonal ``period``;
-    NaN when the series is shorter than two periods).
+    NaN when the series is shorter than two periods). ``attrs["fit"]`` holds the OLS line:
+    ``slope_per_day``, ``intercept``, ``r2``, ``p_value``, ``slope_ci`` (95%), ``mean`` and
+    ``pct_per_day`` (the slope relative to the mean level).
 
     Example:
         >>> s = pd.Series(np.arange(28, dtype=float), index=pd.date_range("2026-01-01", periods=28, tz="UTC"))
         >>> t = trend(s)
         >>> round(float(t["linear"].iloc[-1]), 6), round(float(t["rolling_mean"].iloc[-1]), 6)
         (27.0, 24.0)
+        >>> round(t.attrs["fit"].slope_per_day, 6)
+        1.0
     """
     out = pd.DataFrame({"actual": series.astype(float)})
     out["rolling_mean"] = out["actual"].rolling(window, min_periods=window).mean()
     fit = linear_trend(series)
     out["linear"] = fit.intercept + fit.slope_per_day * _day_numbers(series.index)
+    out.attrs["fit"] = fit
     if len(series) >= 2 * period:
         from statsmodels.tsa.seasonal import STL
 
@@ -567,11 +572,17 @@ def month_end_projection(
 ) -> MonthEndProjection:
     """Project the month-end spend of the month containing ``asof`` and compare it to ``budget``.
 
-    ``daily_cost`` is a daily cost series (e.g. ``daily(calls)["cost_usd"]``). The model is
+    ``daily_cost`` is a daily cost series (e.g. ``aggregate(calls, "day")["cost_usd"]``). The model is
     fitted on the days before ``asof`` (default: after the last day), ``n_paths`` future paths
     are simulated to the end of the month, and the month-end total is
     ``spent_to_date + sum(path)``. The interval holds ``config.level`` of the simulated totals and
     ``prob_over_budget`` is the share of paths above the budget.
+
+    Returns a frozen ``MonthEndProjection`` with ``month, asof, spent_to_date,
+    days_remaining, projected`` (mean month-end total), ``lower, upper`` (the interval),
+    ``level, budget, prob_over_budget, converged`` (the ETS fit), ``path`` (per day: actual
+    cumulative spend, then projected ``mean, lower, upper``), ``headroom`` (budget minus
+    projected) and ``as_series()`` (the scalar figures, for display).
 
     Example:
         >>> idx = pd.date_range("2026-01-01", "2026-02-14", tz="UTC")

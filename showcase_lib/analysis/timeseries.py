@@ -1,5 +1,8 @@
 """Time-series query patterns: spend per period, growth, month to date, trends and forecasts.
 
+Results are frames, except :func:`month_end_projection`, which returns a small frozen object
+(fields listed on the function).
+
 Example:
     >>> import pandas as pd
     >>> calls = pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-01 10:00", "2026-01-03 09:00"], utc=True),
@@ -12,9 +15,7 @@ from ._timeseries import (
     ProjectionConfig,
     aggregate,
     forecast,
-    growth,
     growth_rates,
-    linear_trend,
     month_end_projection,
     month_to_date,
     trend,
@@ -24,9 +25,7 @@ __all__ = [
     "ProjectionConfig",
     "aggregate",
     "forecast",
-    "growth",
     "growth_rates",
-    "linear_trend",
     "month_end_projection",
     "month_to_date",
     "trend",

@@ -1,8 +1,7 @@
 """Presentation: charts in one house style and HTML report cards. Computes no business numbers.
 
-Modules: :mod:`.charts` (the house style and the basic charts), :mod:`.queries_charts` (Part B),
-:mod:`.scenario_charts` (Part D and the analyzers), :mod:`.metering_charts` (Part A),
-:mod:`.metadata_charts` (Part C) and :mod:`.cards` (HTML report cards).
+Two modules: :mod:`.charts` (the house style, the basic charts and :func:`~.charts.chart` for
+the book's figures) and :mod:`.cards` (HTML report cards and their index page).
 
 Example:
     >>> from showcase_lib.report import charts

@@ -1,7 +1,7 @@
 """HTML report cards: Problem, Solution, Results (before/after) and Implementation.
 
-Cards render what an analyzer (or a scenario) returned -- an
-:class:`~showcase_lib.analysis.analyzers.AnalysisResult` -- and compute no business
+Cards render what an analyzer (or a scenario) returned -- an analyzer result of
+:mod:`showcase_lib.analysis.analyzers` or :mod:`showcase_lib.analysis.scenarios` -- and compute no business
 numbers: they only format values for display. Templates live in ``templates/`` next to this
 module, are loaded from the package (not the working directory) and are rendered by Jinja2 with
 autoescaping on, so user data such as a customer id containing ``<script>`` shows as text.
@@ -10,11 +10,14 @@ A :class:`ReportCards` displays inline in a notebook (``_repr_html_``) and write
 self-contained HTML file (inline CSS, charts embedded as base64 PNG).
 
 Example:
-    >>> from showcase_lib.analysis.analyzers import AnalysisResult, Metric, Story
-    >>> r = AnalysisResult("demo", "Demo", headline=[Metric("Cost", 12.5, "usd")],
-    ...                    story=Story(problem="<b>p</b>", solution="s"))
-    >>> html = ReportCards(r).to_html()
-    >>> "&lt;b&gt;p&lt;/b&gt;" in html and "$12.50" in html
+    >>> import pandas as pd
+    >>> from showcase_lib.analysis.analyzers import analyze
+    >>> calls = pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-01", "2026-01-02"], utc=True),
+    ...     "provider": "openai", "model": "gpt-4o", "customer_id": ["<b>a</b>", "b"],
+    ...     "cost_usd": [1.0, 3.0], "input_tokens": 100, "output_tokens": 10})
+    >>> r = analyze("understanding", calls, dimensions=("customer_id",))
+    >>> html = ReportCards(r, tables=["by_customer_id"]).to_html()
+    >>> "&lt;b&gt;a&lt;/b&gt;" in html and "<b>a</b>" not in html
     True
 """
 
@@ -35,7 +38,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from showcase_lib.report.charts import format_usd
 
-__all__ = ["IndexEntry", "ReportCards", "format_value", "write_index"]
+__all__ = ["ReportCards", "write_index"]
 
 #: Rows of a detail table shown in the Results card: a dozen fit one screen of a phone.
 MAX_TABLE_ROWS = 12
@@ -57,15 +60,15 @@ def _environment() -> Environment:
     )
 
 
-def format_value(value: Any, unit: str = "count") -> str:
+def _format_value(value: Any, unit: str = "count") -> str:
     """Format one value for display by its unit (usd, pct, count, ms, ratio, ...).
 
     Text is returned unchanged; NaN shows as "n/a".
 
     Example:
-        >>> format_value(0.256, "pct"), format_value(1234.5, "usd"), format_value(3.0, "ratio")
+        >>> _format_value(0.256, "pct"), _format_value(1234.5, "usd"), _format_value(3.0, "ratio")
         ('25.6%', '$1.2K', '3.00x')
-        >>> format_value("unknown", "usd")
+        >>> _format_value("unknown", "usd")
         'unknown'
     """
     if value is None:
@@ -170,7 +173,7 @@ def _cell(value: Any, column: str) -> dict[str, Any]:
     if num and unit == "count" and not float(value).is_integer():
         text = f"{float(value):,.4g}"
     else:
-        text = format_value(value, unit)
+        text = _format_value(value, unit)
     return {"text": text, "num": num}
 
 
@@ -197,8 +200,8 @@ class ReportCards:
     ``result.tables`` to show (first ``MAX_TABLE_ROWS`` rows) in the Results card.
 
     Example:
-        >>> from showcase_lib.analysis.analyzers import AnalysisResult
-        >>> cards = ReportCards(AnalysisResult("x", "X"))
+        >>> from types import SimpleNamespace
+        >>> cards = ReportCards(SimpleNamespace(name="x", title="X", tables={}))
         >>> "Implementation" in cards._repr_html_()
         True
     """
@@ -226,8 +229,8 @@ class ReportCards:
         """What the templates receive (all values already formatted as text).
 
         Example:
-            >>> from showcase_lib.analysis.analyzers import AnalysisResult
-            >>> ReportCards(AnalysisResult("x", "X")).context()["title"]
+            >>> from types import SimpleNamespace
+            >>> ReportCards(SimpleNamespace(name="x", title="X", tables={})).context()["title"]
             'X'
         """
         r = self.result
@@ -236,8 +239,8 @@ class ReportCards:
         rows = [
             {
                 "aspect": str(row.aspect),
-                "without": format_value(row.without_revenium, str(row.unit)),
-                "with_": format_value(row.with_revenium, str(row.unit)),
+                "without": _format_value(row.without_revenium, str(row.unit)),
+                "with_": _format_value(row.with_revenium, str(row.unit)),
             }
             for row in comparison.itertuples(index=False)
         ]
@@ -255,7 +258,7 @@ class ReportCards:
             "solution": story.solution if story else "",
             "steps": list(story.steps) if story else [],
             "metrics": [
-                {"label": m.label, "text": format_value(m.value, m.unit), "note": m.note}
+                {"label": m.label, "text": _format_value(m.value, m.unit), "note": m.note}
                 for m in getattr(r, "headline", [])
             ],
             "value": getattr(r, "revenium_value", None),
@@ -297,11 +300,11 @@ def _param_text(value: Any) -> str:
 
 
 @dataclass(frozen=True)
-class IndexEntry:
+class _IndexEntry:
     """One line of an index page: link, title and a one-line headline.
 
     Example:
-        >>> IndexEntry(href="realtime.html", title="Real-time", summary="3 anomalies").href
+        >>> _IndexEntry(href="realtime.html", title="Real-time", summary="3 anomalies").href
         'realtime.html'
     """
 
@@ -310,11 +313,11 @@ class IndexEntry:
     summary: str = ""
 
 
-def _render_index(entries: Sequence[IndexEntry], *, title: str, subtitle: str = "") -> str:
+def _render_index(entries: Sequence[_IndexEntry], *, title: str, subtitle: str = "") -> str:
     """A self-contained index page linking the reports.
 
     Example:
-        >>> "a.html" in _render_index([IndexEntry("a.html", "A")], title="Reports")
+        >>> "a.html" in _render_index([_IndexEntry("a.html", "A")], title="Reports")
         True
     """
     return (
@@ -325,17 +328,36 @@ def _render_index(entries: Sequence[IndexEntry], *, title: str, subtitle: str = 
 
 
 def write_index(
-    path: str | Path, entries: Sequence[IndexEntry], *, title: str, subtitle: str = ""
+    path: str | Path,
+    reports: Mapping[str, Any],
+    *,
+    title: str,
+    subtitle: str = "",
 ) -> Path:
-    """Write an index page linking ``entries`` (escaped) to ``path``; returns the path.
+    """Write an index page linking the reports to ``path``; returns the path.
+
+    ``reports`` maps each report's file name (relative to the index) to the result it shows;
+    each line carries the result's title and its first two headline metrics. Text is escaped.
 
     Example:
         >>> import tempfile, pathlib
+        >>> from types import SimpleNamespace
         >>> out = pathlib.Path(tempfile.mkdtemp()) / "index.html"
-        >>> p = write_index(out, [IndexEntry(href="a.html", title="<A>")], title="Reports")
+        >>> p = write_index(out, {"a.html": SimpleNamespace(title="<A>", headline=[])}, title="Reports")
         >>> "&lt;A&gt;" in p.read_text()
         True
     """
+    entries = [
+        _IndexEntry(
+            str(href),
+            str(getattr(result, "title", href)),
+            "; ".join(
+                f"{m.label}: {_format_value(m.value, m.unit)}"
+                for m in list(getattr(result, "headline", []))[:2]
+            ),
+        )
+        for href, result in reports.items()
+    ]
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text(_render_index(entries, title=title, subtitle=subtitle), encoding="utf-8")

@@ -1,8 +1,11 @@
 """Chart helpers with one house style, used by every notebook.
 
 Every chart has a title, labelled axes with units, and currency ticks where money is shown.
-Functions take data that is already computed (by ``showcase_lib.analysis``) and return the
-matplotlib ``Axes`` so a notebook can add to it.
+Functions take data that is already computed (by ``showcase_lib.analysis`` or
+``showcase_lib.metadata``) and return the matplotlib ``Axes`` so a notebook can add to it:
+:func:`line` and :func:`bar` for any series, :func:`hline` / :func:`vline` for markers,
+:func:`side_by_side` for "without / with Revenium" pairs, and :func:`chart` for the book's
+figures (one ``kind`` per figure, or an analyzer result's summary chart).
 
 Example:
     >>> import pandas as pd
@@ -15,8 +18,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Final, TypedDict, Unpack
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, Literal, TypedDict, Unpack
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -28,8 +31,8 @@ __all__ = [
     "ACCENT",
     "GOOD",
     "PALETTE",
-    "BarStyle",
     "bar",
+    "chart",
     "format_usd",
     "hline",
     "line",
@@ -96,20 +99,21 @@ def _apply_style() -> None:
     mpl.rcParams.update(_STYLE)
 
 
-def format_usd(value: float, decimals: int | None = None) -> str:
+def format_usd(value: float, decimals: int | None = None, *, signed: bool = False) -> str:
     """Format a dollar amount for axes and prose: $0.0123, $12.50, $1.2K, $12K, $1.00M.
 
     The tier is chosen *after* rounding, so an amount that rounds up to the next tier moves to
-    it: ``999_999.5`` is ``$1.00M``, never ``$1000K``. ``decimals`` overrides the tier's.
+    it: ``999_999.5`` is ``$1.00M``, never ``$1000K``. ``decimals`` overrides the tier's;
+    ``signed`` writes a ``+`` before a positive amount (a change, a margin lift).
 
     Example:
         >>> format_usd(1234.5), format_usd(999_999.5), format_usd(-2_500_000)
         ('$1.2K', '$1.00M', '-$2.50M')
-        >>> format_usd(0.01234), format_usd(0)
-        ('$0.0123', '$0.00')
+        >>> format_usd(0.01234), format_usd(0), format_usd(10_390.2, signed=True)
+        ('$0.0123', '$0.00', '+$10K')
     """
     a = abs(float(value))
-    sign = "-" if value < 0 else ""
+    sign = "-" if value < 0 else ("+" if signed and value > 0 else "")
     if a == 0:
         return f"${0:.{2 if decimals is None else decimals}f}"
     tier = next(k for k, (upper, *_rest) in enumerate(_TIERS) if a < upper)
@@ -185,11 +189,11 @@ def line(
     return ax
 
 
-class BarStyle(TypedDict, total=False):
+class _BarStyle(TypedDict, total=False):
     """Options of :func:`bar`, all optional keywords (a typed option group: a typo fails).
 
     Example:
-        >>> style: BarStyle = {"money": True, "annotate": True}
+        >>> style: _BarStyle = {"money": True, "annotate": True}
         >>> sorted(style)
         ['annotate', 'money']
     """
@@ -202,7 +206,7 @@ class BarStyle(TypedDict, total=False):
 
 
 def bar(
-    data: pd.Series, *, title: str, xlabel: str, ylabel: str, **style: Unpack[BarStyle]
+    data: pd.Series, *, title: str, xlabel: str, ylabel: str, **style: Unpack[_BarStyle]
 ) -> Axes:
     """Bar chart of a Series (index = labels). Horizontal by default, largest on top.
 
@@ -211,10 +215,10 @@ def bar(
         >>> bar(s, title="t", xlabel="Cost (USD)", ylabel="Model", money=True).get_title(loc="left")
         't'
     """
-    unknown = sorted(set(style) - set(BarStyle.__annotations__))
+    unknown = sorted(set(style) - set(_BarStyle.__annotations__))
     if unknown:
         raise TypeError(
-            f"bar() got unknown option(s) {unknown}; known: {sorted(BarStyle.__annotations__)}"
+            f"bar() got unknown option(s) {unknown}; known: {sorted(_BarStyle.__annotations__)}"
         )
     money, horizontal = style.get("money", False), style.get("horizontal", True)
     color, annotate = style.get("color"), style.get("annotate", False)
@@ -310,3 +314,107 @@ def side_by_side(titles: Mapping[str, str] | Sequence[str], *, figsize=(11.0, 4.
         ax.set_title(name)
     fig.tight_layout()
     return list(axes[0])
+
+
+#: The book's figures :func:`chart` draws, by the data each one takes.
+ChartKind = Literal[
+    # Part B (analysis results)
+    "trend",
+    "month_end",
+    "lorenz",
+    "pareto",
+    "histogram",
+    "expected_band",
+    # Part D (scenario results)
+    "ab_test",
+    "savings_sensitivity",
+    "spike_timeline",
+    "margin_sensitivity",
+    "grouped_bars",
+    "without_with",
+    # Part A (metering measurements)
+    "breaker",
+    "latency",
+    "retry_delays",
+    # Part C (metadata tables)
+    "catch_rate",
+    "groupby_cost",
+    "cardinality",
+]
+
+
+def _figures() -> dict[str, Callable[..., Any]]:
+    from . import _metadata, _metering, _queries, _scenarios
+
+    return {
+        "trend": _queries.trend,
+        "month_end": _queries.month_end,
+        "lorenz": _queries.lorenz,
+        "pareto": _queries.pareto,
+        "histogram": _queries.histogram,
+        "expected_band": _queries.expected_band,
+        "ab_test": _scenarios.ab_test_chart,
+        "savings_sensitivity": _scenarios.model_savings_sensitivity,
+        "spike_timeline": _scenarios.spike_timeline,
+        "margin_sensitivity": _scenarios.pricing_margin_sensitivity,
+        "grouped_bars": _scenarios.grouped_bars,
+        "without_with": lambda pair, **kw: _scenarios.without_with_bars(*pair, **kw),
+        "breaker": _metering.state_and_backlog,
+        "latency": _metering.latency_bars,
+        "retry_delays": _metering.delays_chart,
+        "catch_rate": _metadata.catch_rate_by_kind,
+        "groupby_cost": _metadata.groupby_cost,
+        "cardinality": _metadata.cardinality_growth,
+    }
+
+
+def chart(data: Any, kind: ChartKind | None = None, /, **options: Any) -> Any:
+    """Draw one of the book's figures from computed ``data``; returns its ``Axes``.
+
+    With ``kind=None`` ``data`` is an analyzer or scenario result and the chart is its summary
+    chart (None when it has none). Otherwise ``kind`` names the figure, ``options`` its
+    keywords (all take ``title=``):
+
+    =====================  =================================================================
+    kind                   data, options
+    =====================  =================================================================
+    ``trend``              ``timeseries.trend`` frame
+    ``month_end``          a projection's ``path``; ``budget=``, ``level=``
+    ``lorenz``             spend per entity (a Series) or the curve's points; ``gini=``
+    ``pareto``             ``aggregations.top_n`` frame
+    ``histogram``          ``aggregations.distribution`` frame; ``xlabel=``, ``log=``
+    ``expected_band``      ``anomalies.expected_band`` frame; ``onset=``
+    ``ab_test``            a comparison's ``ab_tests``
+    ``savings_sensitivity``  a comparison's ``sensitivity``; ``mark_x=``
+    ``spike_timeline``     spend per bucket without/with the limit; ``onset=``, ``alert=``
+    ``margin_sensitivity``   a pricing strategy's ``sensitivity``; ``target_margin=``
+    ``grouped_bars``       a frame, one group per row; ``xlabel=``, ``ylabel=``, ``money=``
+    ``without_with``       ``(without, with)`` amounts; ``ylabel=`` (two bars)
+    ``breaker``            a delivery timeline (state, queue, backlog); ``marks=``,
+                           ``transitions=`` (returns two Axes)
+    ``latency``            overhead per call (``p50_us, p99_us``); ``columns=``
+    ``retry_delays``       the retry schedule's delays
+    ``catch_rate``         catch rate per kind of mistake
+    ``groupby_cost``       cost of a group-by as a tag's cardinality grows
+    ``cardinality``        distinct values seen so far, per field (a mapping of frames)
+    =====================  =================================================================
+
+    Example:
+        >>> import pandas as pd
+        >>> top = pd.DataFrame({"total": [5.0, 3.0], "cumulative_share": [0.5, 0.8]},
+        ...                    index=pd.Index(["a", "b"], name="customer_id"))
+        >>> chart(top, "pareto", title="Top 2").get_title(loc="left")
+        'Top 2'
+        >>> chart(top, "pie")
+        Traceback (most recent call last):
+        ...
+        ValueError: kind='pie' is not one of ['trend', 'month_end', 'lorenz', 'pareto', 'histogram', 'expected_band', 'ab_test', 'savings_sensitivity', 'spike_timeline', 'margin_sensitivity', 'grouped_bars', 'without_with', 'breaker', 'latency', 'retry_delays', 'catch_rate', 'groupby_cost', 'cardinality']
+    """
+    if kind is None:
+        from ._scenarios import chart_for
+
+        return chart_for(data)
+    figures = _figures()
+    if kind not in figures:
+        raise ValueError(f"kind={kind!r} is not one of {list(figures)}")
+    return figures[kind](data, **options)

@@ -208,7 +208,7 @@ def analyze_alignment(
             Step(
                 "Pick the fair-share rule",
                 "Agree the rule once; it is a parameter.",
-                "result = analyze_alignment(calls, rule='proportional')",
+                "result = analyze('alignment', calls, rule='proportional')",
             ),
             Step(
                 "Publish showback, then chargeback",

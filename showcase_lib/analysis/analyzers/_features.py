@@ -224,7 +224,7 @@ def analyze_features(
             Step(
                 "Attribute revenue",
                 "Pick and state the rule (calls, tokens, cost or even).",
-                "result = analyze_features(calls, customers, rule='calls')",
+                "result = analyze('features', calls, customers=customers, rule='calls')",
             ),
             Step(
                 "Review the bottom of the list",

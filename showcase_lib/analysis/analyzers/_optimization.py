@@ -61,7 +61,7 @@ DEFAULT_CANDIDATE_PROVIDERS: tuple[str, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class OptimizationConfig:
-    """Settings of :func:`analyze_optimization`.
+    """Settings of the optimization analyzer (``analyze("optimization", ..., config=...)``).
 
     Example:
         >>> OptimizationConfig(max_quality_drop=5.0).cache_discount
@@ -421,8 +421,8 @@ def analyze_optimization(
             Step(
                 "Find the moves",
                 "Run the analyzer with your quality guardrail.",
-                "result = analyze_optimization(calls, price_table(),\n"
-                "                              config=OptimizationConfig(max_quality_drop=3.0))\n"
+                "result = analyze('optimization', calls, prices=price_table(),\n"
+                "                  config=OptimizationConfig(max_quality_drop=3.0))\n"
                 "result.right_sizing.head()",
             ),
             Step(

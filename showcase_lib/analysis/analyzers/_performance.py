@@ -241,7 +241,7 @@ def analyze_performance(
             Step(
                 "Compute percentiles and SLA",
                 "Run the analyzer with your SLA table.",
-                "result = analyze_performance(calls, sla_ms={'enterprise': 15000,\n"
+                "result = analyze('performance', calls, sla_ms={'enterprise': 15000,\n"
                 "                                          'pro': 20000, 'starter': 30000})\n"
                 "result.sla",
             ),

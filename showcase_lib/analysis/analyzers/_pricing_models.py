@@ -86,6 +86,17 @@ class FlatSubscription:
     fees: Mapping[str, float]
     name: str = "flat subscription"
 
+    @classmethod
+    def from_customers(cls, customers: pd.DataFrame) -> FlatSubscription:
+        """Today's flat plan: the monthly fee per tier as recorded in the customer table.
+
+        Example:
+            >>> FlatSubscription.from_customers(pd.DataFrame({"subscription_tier": ["pro"],
+            ...     "monthly_fee_usd": [149.0]})).fees
+            {'pro': 149.0}
+        """
+        return cls(current_fees(customers))
+
     def bill(self, usage: pd.DataFrame) -> np.ndarray:
         """Revenue per usage row (fee x active months)."""
         return _tier_values(usage, self.fees, "fees") * usage["months"].to_numpy(dtype=float)
@@ -609,13 +620,14 @@ def analyze_pricing(
             Step(
                 "Write the candidate price lists",
                 "Parameters are explicit dataclasses.",
-                "models = [FlatSubscription(fees), UsageBased(0.02),\n"
+                "models = [FlatSubscription.from_customers(customers),\n"
                 "          Tiered(((500, 0.026), (5000, 0.02), (math.inf, 0.014)))]",
             ),
             Step(
                 "Replay and compare",
                 "Margin by model and segment, winners and losers.",
-                "result = analyze_pricing(calls, customers, models=models)\nresult.summary",
+                "result = analyze('pricing', calls, customers=customers, models=models)\n"
+                "result.summary",
             ),
         ),
     )

@@ -227,7 +227,7 @@ def analyze_profitability(
             Step(
                 "Join revenue",
                 "Bring the billing system's fees per customer.",
-                "result = analyze_profitability(calls, customers)",
+                "result = analyze('profitability', calls, customers=customers)",
             ),
             Step(
                 "Act on the losers",

@@ -31,6 +31,7 @@ import pandas as pd
 
 from showcase_lib.analysis import anomalies
 from showcase_lib.analysis._timeseries import canonical_freq as ts_freq
+from showcase_lib.analysis.anomalies import _alerts
 
 from ._base import (
     AnalysisResult,
@@ -261,7 +262,7 @@ def budget_status(
 ) -> pd.DataFrame:
     """Month-to-date spend against a monthly budget per key, threshold crossings, burn rate.
 
-    Threshold crossings come from Part B's ``anomalies.budget_alerts``.
+    Threshold crossings come from Part B's ``anomalies.alerts(calls, "budget", ...)``.
 
     For the calendar month of ``asof`` (default: the last call): ``spent_usd``, ``budget_usd``,
     ``used`` (fraction), the first time each threshold was crossed (``crossed_50``...),
@@ -288,7 +289,7 @@ def budget_status(
         {by: budget.index, "budget_usd": budget.to_numpy(), "spent_usd": spent.to_numpy()}
     )
     out["used"] = out["spent_usd"] / out["budget_usd"]
-    crossings = anomalies.budget_alerts(in_month, budget, by=by, levels=THRESHOLDS)
+    crossings = _alerts.budget_alerts(in_month, budget, by=by, levels=THRESHOLDS)
     for t in THRESHOLDS:
         hit = crossings[crossings["level"] == float(t)].groupby("entity")["crossed_at"].min()
         out[f"crossed_{round(t * 100):d}"] = out[by].map(hit)
@@ -349,7 +350,7 @@ class RealtimeResult(AnalysisResult):
 
 @dataclass(frozen=True, slots=True)
 class RealtimeConfig:
-    """Settings of :func:`analyze_realtime`.
+    """Settings of the real-time analyzer (``analyze("realtime", ..., config=...)``).
 
     Example:
         >>> RealtimeConfig(freq="hour").share_of_fee

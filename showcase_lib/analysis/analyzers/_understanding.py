@@ -140,7 +140,7 @@ def analyze_understanding(
     """Allocate cost by each dimension, compute unit costs, the daily trend and a forecast.
 
     Dimensions absent from ``calls`` are skipped. The trend is Part B's OLS line
-    (``timeseries.linear_trend``) and the forecast its exponential smoothing
+    (``timeseries.trend(...).attrs["fit"]``) and the forecast its exponential smoothing
     (:func:`cost_forecast`).
 
     Example:
@@ -261,8 +261,8 @@ def analyze_understanding(
             Step(
                 "Allocate and trend",
                 "Run the analyzer on the metered records.",
-                "from showcase_lib.analysis.analyzers import analyze_understanding\n"
-                "result = analyze_understanding(calls)\n"
+                "from showcase_lib.analysis.analyzers import analyze\n"
+                "result = analyze('understanding', calls)\n"
                 "result.allocation['customer_id'].head()",
             ),
             Step(

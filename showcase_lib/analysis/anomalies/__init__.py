@@ -1,56 +1,42 @@
 """Anomaly detection on AI spend: scores, alerts, and detection with root causes.
 
 Calls are pivoted once into a (periods x entities) matrix (:func:`cost_matrix`) and every score
-is computed on the whole matrix at once. Three layers, one module each:
+is computed on the whole matrix at once. Three layers:
 
-* **scores** (each looks only at the past): :func:`rolling_zscore`, :func:`robust_zscore`
-  (``0.6745 (x - median) / MAD``, Iglewicz and Hoaglin), :func:`expected_band`,
-  :func:`shift_scores` and :func:`cusum` for a sustained shift;
-* **alerts** a team sets by hand: :func:`threshold_alerts`, :func:`budget_alerts`, and
-  per-call :func:`cost_outliers`;
-* **detection**: :func:`spike_scores` -> :func:`spike_alerts` (the three-part spike rule),
-  :func:`behaviour_changes` (CUSUM), composed by :func:`detect` into AWS-style anomaly windows
-  with :func:`root_causes`. Every setting lives in one :class:`DetectorConfig`.
+* **scores**, each looking only at the past: :func:`score` (rolling or robust z-score, the
+  shift score and its CUSUM) and, for one series, :func:`expected_band`;
+* **alerts**: :func:`alerts` applies one rule (a fixed limit, a budget, the spike rule, a
+  sustained shift) to the calls; :func:`cost_outliers` finds single calls that cost far more
+  than calls of their kind;
+* **detection**: :func:`detect` composes the spike and shift rules into AWS-style anomaly
+  windows with their :func:`root_causes`. Every setting lives in one :class:`DetectorConfig`.
 
 Example:
     >>> import numpy as np, pandas as pd
-    >>> idx = pd.date_range("2026-01-01", periods=20, tz="UTC")
-    >>> m = pd.DataFrame({"c1": 10 + np.tile([0.0, 1.0], 10)}, index=idx)
-    >>> m.iloc[15, 0] = 100.0                       # one spike on day 16
+    >>> days = pd.date_range("2026-01-01", periods=20, tz="UTC")
+    >>> calls = pd.DataFrame({"timestamp": days, "customer_id": "c1",
+    ...                       "cost_usd": 10 + np.tile([0.0, 1.0], 10)})
+    >>> calls.loc[15, "cost_usd"] = 100.0                  # one spike on day 16
     >>> cfg = DetectorConfig(window=10, min_periods=5, confirm=None, require_history=False)
-    >>> spikes = spike_alerts(spike_scores(m, config=cfg), cfg)
+    >>> spikes = alerts(calls, "spike", config=cfg)
     >>> spikes["period"].dt.strftime("%m-%d").tolist(), spikes["entity"].tolist()
     (['01-16'], ['c1'])
 """
 
-from ._alerts import budget_alerts, cost_outliers, threshold_alerts
+from ._alerts import cost_outliers
 from ._config import DetectorConfig
-from ._detect import (
-    anomaly_report,
-    behaviour_changes,
-    detect,
-    root_causes,
-    spike_alerts,
-    spike_scores,
-)
+from ._detect import detect, root_causes
 from ._matrix import cost_matrix
-from ._scores import cusum, expected_band, robust_zscore, rolling_zscore, shift_scores
+from ._rules import alerts
+from ._scores import expected_band, score
 
 __all__ = [
     "DetectorConfig",
-    "anomaly_report",
-    "behaviour_changes",
-    "budget_alerts",
+    "alerts",
     "cost_matrix",
     "cost_outliers",
-    "cusum",
     "detect",
     "expected_band",
-    "robust_zscore",
-    "rolling_zscore",
     "root_causes",
-    "shift_scores",
-    "spike_alerts",
-    "spike_scores",
-    "threshold_alerts",
+    "score",
 ]

@@ -10,11 +10,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal, get_args
+
 import numpy as np
 import pandas as pd
 
 from ._config import MAD_CONSTANT, MEANAD_CONSTANT
 from ._matrix import as_frame, back
+
+if TYPE_CHECKING:
+    from ._config import DetectorConfig
 
 
 def rolling_zscore(
@@ -211,3 +216,54 @@ def established(
     past = frame.shift(1).rolling(window, min_periods=min_periods)
     ok = (past.min() > 0) & past.count().ge(min_periods)
     return back(ok.fillna(False).astype(bool), was_series)
+
+
+#: Scores :func:`score` computes: the rolling z-score, the robust (modified) z-score, the
+#: shift score behaviour changes accumulate, and its CUSUM.
+ScoreMethod = Literal["rolling", "robust", "shift", "cusum"]
+
+
+def score(
+    x: pd.Series | pd.DataFrame,
+    method: ScoreMethod = "robust",
+    *,
+    window: int | None = 14,
+    config: DetectorConfig | None = None,
+) -> pd.Series | pd.DataFrame:
+    """Score every period of a cost series or (periods x entities) matrix against its past.
+
+    ``method``:
+
+    * ``"rolling"``: ``(x - mean) / std`` of the previous ``window`` periods (the current one
+      excluded, so a spike cannot hide itself);
+    * ``"robust"``: the modified z-score ``0.6745 (x - median) / MAD`` of the previous
+      ``window`` periods (Iglewicz and Hoaglin; flag above 3.5); ``window=None``: the whole
+      column, current point included, as in the textbook test;
+    * ``"shift"``: the robust score the behaviour-change rule accumulates, 0 before a baseline
+      exists and +inf for a rise over a perfectly flat history;
+    * ``"cusum"``: the upper CUSUM of the shift scores, ``S_t = max(0, S_{t-1} + min(z_t,
+      clip) - k)`` with ``k``, ``clip`` from ``config`` (``cusum_k``, ``cusum_clip``): a single
+      spike adds at most ``clip - k``, a sustained shift climbs past ``config.cusum_h``.
+
+    Scores are NaN until ``config.min_periods`` periods of history exist (default 7).
+
+    Example:
+        >>> s = pd.Series([10.0, 11.0, 9.0, 10.0, 11.0, 9.0, 10.0, 40.0])
+        >>> round(float(score(s, "robust", window=7).iloc[-1]), 2)
+        20.23
+        >>> round(float(score(s, "rolling", window=7).iloc[-1]), 2)
+        36.74
+        >>> score(pd.Series([1.0] * 8 + [5.0] * 4), "cusum").round(1).tolist()[-4:]
+        [2.5, 5.0, 7.5, 9.9]
+    """
+    from ._config import DetectorConfig
+
+    cfg = config or DetectorConfig()
+    if method == "rolling":
+        return rolling_zscore(x, window or cfg.window, min_periods=cfg.min_periods)
+    if method == "robust":
+        return robust_zscore(x, window, min_periods=cfg.min_periods)
+    if method not in ("shift", "cusum"):
+        raise ValueError(f"method={method!r} is not one of {list(get_args(ScoreMethod))}")
+    z = shift_scores(x, window or cfg.window, min_periods=cfg.min_periods)
+    return z if method == "shift" else cusum(z, k=cfg.cusum_k, clip=cfg.cusum_clip)

@@ -4,11 +4,12 @@ One private module per pandas module it mirrors: time series
 (:mod:`~showcase_lib.analysis.timeseries`), aggregations
 (:mod:`~showcase_lib.analysis.aggregations`) and anomalies
 (:mod:`~showcase_lib.analysis.anomalies`). :func:`query` returns the SQL text of one pattern by
-name (print it to teach it); :func:`run` executes it on a connection from :func:`connect`,
-which exposes the data as a view ``calls`` -- a registered in-memory frame (zero copy through
-Arrow) or ``read_parquet(...)`` on a file, a directory or a glob, so the same query scales past
-memory. :func:`assert_same` checks with ``pandas.testing.assert_frame_equal`` that pandas and
-DuckDB give the same answer.
+name (print it to teach it); run it with DuckDB's own ``con.execute(text).df()`` on a
+connection from :func:`connect`, which exposes the data as a view ``calls`` -- a registered
+in-memory frame (zero copy through Arrow) or ``read_parquet(...)`` on a file, a directory or a
+glob, so the same query scales past memory (``COPY (text) TO 'out.csv' (HEADER)`` writes a
+result to CSV). :func:`assert_same` checks with ``pandas.testing.assert_frame_equal`` that
+pandas and DuckDB give the same answer.
 
 Column and dimension names are checked against the record schema before they are put into
 SQL text, and values are rendered as literals, so the printed SQL runs as is.
@@ -21,12 +22,12 @@ Example:
     >>> con = connect(calls)
     >>> print(query("top_n", "model", 1).splitlines()[1])
     SELECT "model", count(*) AS calls, sum("cost_usd") AS total,
-    >>> assert_same(agg.top_n(calls, "model", 1), run(con, query("top_n", "model", 1)))
+    >>> assert_same(agg.top_n(calls, "model", 1), con.execute(query("top_n", "model", 1)).df())
     1
 """
 
-from ._common import connect, export_csv, run
-from ._compare import assert_same, to_long
+from ._common import connect
+from ._compare import assert_same
 from ._query import query
 
-__all__ = ["assert_same", "connect", "export_csv", "query", "run", "to_long"]
+__all__ = ["assert_same", "connect", "query"]

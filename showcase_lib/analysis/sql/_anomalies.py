@@ -39,7 +39,7 @@ def rolling_zscore_sql(
 ) -> str:
     """z-score of each period's cost against the mean and std of the previous ``window``
     periods (window excludes the current row). Mirrors
-    :func:`showcase_lib.analysis.anomalies.rolling_zscore` on the cost matrix.
+    :func:`showcase_lib.analysis.anomalies.score` (``"rolling"``) on the cost matrix.
 
     Example:
         >>> "1 PRECEDING" in rolling_zscore_sql()
@@ -101,7 +101,7 @@ def robust_zscore_sql(
 ) -> str:
     """Modified z-score ``0.6745 (cost - median) / MAD`` against the previous ``window``
     periods (mean absolute deviation when MAD is 0). Mirrors
-    :func:`showcase_lib.analysis.anomalies.robust_zscore` on the cost matrix.
+    :func:`showcase_lib.analysis.anomalies.score` (``"robust"``) on the cost matrix.
 
     Example:
         >>> "0.6745" in robust_zscore_sql()
@@ -174,7 +174,7 @@ def cusum_sql(config: DetectorConfig | None = None) -> str:
     (``cusum_clip``, ``cusum_k`` of the config); ``alarm`` marks the first period of each
     excursion above ``cusum_h``. Mirrors
     ``cusum(shift_scores(cost_matrix(calls)))`` of :mod:`showcase_lib.analysis.anomalies`
-    (the statistic behind :func:`~showcase_lib.analysis.anomalies.behaviour_changes`).
+    (``anomalies.score(m, "cusum")``, the statistic behind the shift rule).
 
     Example:
         >>> "least(0, min(c)" in cusum_sql()
@@ -212,7 +212,7 @@ def threshold_alerts_sql(
 ) -> str:
     """Periods where an entity's spend exceeds a fixed threshold (one, or one per entity).
 
-    Mirrors :func:`showcase_lib.analysis.anomalies.threshold_alerts` on the cost matrix.
+    Mirrors ``anomalies.alerts(calls, "threshold", limit=...)``.
 
     Example:
         >>> "excess" in threshold_alerts_sql(100.0)
@@ -241,7 +241,7 @@ def budget_alerts_sql(
     freq: str = "month",
 ) -> str:
     """First call at which each entity's period-to-date spend crossed each share of its
-    budget. Mirrors :func:`showcase_lib.analysis.anomalies.budget_alerts`.
+    budget. Mirrors ``anomalies.alerts(calls, "budget", limit=...)``.
 
     Two steps keep it fast on big tables: daily totals find the day of each crossing, then a
     running sum over that day's calls only (ordered by timestamp, then call id) finds the call.

@@ -52,6 +52,11 @@ def assert_same(
     numbers within ``rtol``/``atol`` (NaN equals NULL) and other values exactly, and its
     ``AssertionError`` names the column and the first differing row.
 
+    A (periods x entities) matrix (:func:`~showcase_lib.analysis.anomalies.cost_matrix`,
+    :func:`~showcase_lib.analysis.anomalies.score`) is compared with the long rows
+    ``period, entity, <value>`` the SQL scores return: it is unstacked first (NaN kept), and
+    ``<value>`` is the SQL score's ``cusum`` or ``z`` column.
+
     Example:
         >>> a = pd.DataFrame({"k": ["x", "y"], "v": [1.0, 2.0]}).set_index("k")
         >>> assert_same(a, pd.DataFrame({"k": ["y", "x"], "v": [2.0, 1.0 + 1e-12]}))
@@ -62,6 +67,8 @@ def assert_same(
         AssertionError: pandas vs DuckDB.iloc[:, 1] (column name="v") are different
         ...
     """
+    if _is_matrix(expected, actual):
+        expected = to_long(expected, next(c for c in _SCORES if c in actual.columns))
     e = _normalise(expected, actual)
     a = _normalise(actual)
     missing = [c for c in e.columns if c not in a.columns]
@@ -81,6 +88,21 @@ def assert_same(
         e, a, check_dtype=False, check_exact=False, rtol=rtol, atol=atol, obj="pandas vs DuckDB"
     )
     return len(e)
+
+
+#: Columns the SQL anomaly scores return their value in (CUSUM first: its rows also carry z).
+_SCORES = ("cusum", "z")
+
+
+def _is_matrix(expected: pd.DataFrame | pd.Series, actual: pd.DataFrame) -> bool:
+    """Whether ``expected`` is a (periods x entities) matrix to compare with long SQL rows."""
+    return (
+        isinstance(expected, pd.DataFrame)
+        and expected.index.name == "period"
+        and {"period", "entity"} <= set(actual.columns)
+        and "entity" not in expected.columns
+        and any(c in actual.columns for c in _SCORES)
+    )
 
 
 def to_long(matrix: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -1,11 +1,11 @@
 """Part D charts: one summary chart per analyzer result, and the scenario charts of notebooks
-11-13 (sensitivity, spike timeline, pricing). House style from :mod:`.charts`; every function
-takes computed data and returns the matplotlib ``Axes``.
+11-13 (sensitivity, spike timeline, pricing), drawn through :func:`.charts.chart`. House style
+from :mod:`.charts`; every function takes computed data and returns the matplotlib ``Axes``.
 
 Example:
     >>> import pandas as pd
-    >>> from showcase_lib.analysis.analyzers import AnalysisResult
-    >>> r = AnalysisResult("pricing", "Pricing", tables={"summary": pd.DataFrame({
+    >>> from types import SimpleNamespace
+    >>> r = SimpleNamespace(name="pricing", title="Pricing", tables={"summary": pd.DataFrame({
     ...     "model": ["flat", "tiered"], "monthly_margin_usd": [10.0, 12.0]})})
     >>> chart_for(r).get_title(loc="left")
     'Monthly gross margin by pricing model'
@@ -48,8 +48,8 @@ def chart_for(result) -> Axes | None:
     """The summary chart of an analyzer result (by ``result.name``), or None if it has none.
 
     Example:
-        >>> from showcase_lib.analysis.analyzers import AnalysisResult
-        >>> chart_for(AnalysisResult("unknown", "U")) is None
+        >>> from types import SimpleNamespace
+        >>> chart_for(SimpleNamespace(name="unknown", tables={})) is None
         True
     """
     t = result.tables

@@ -5,9 +5,9 @@ matplotlib ``Axes``; nothing here computes a business number.
 
 Example:
     >>> import pandas as pd
-    >>> from showcase_lib.report import queries_charts as qc
+    >>> from showcase_lib.report import charts
     >>> curve = pd.DataFrame({"entity_share": [0, 0.5, 1], "cost_share": [0, 0.2, 1]})
-    >>> qc.lorenz(curve, gini=0.3).get_title(loc="left")
+    >>> charts.chart(curve, "lorenz", gini=0.3).get_title(loc="left")
     'Lorenz curve of spend across customers'
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
@@ -96,19 +97,28 @@ def month_end(
 
 
 def lorenz(
-    curve: pd.DataFrame,
+    curve: pd.DataFrame | pd.Series,
     *,
     gini: float | None = None,
     title: str = "Lorenz curve of spend across customers",
     ax: Axes | None = None,
 ) -> Axes:
-    """The Lorenz curve (``aggregations.lorenz_curve``) against the line of equality.
+    """The Lorenz curve against the line of equality: ``curve`` holds its points
+    (``entity_share, cost_share``) or is the spend per entity, whose cumulative shares
+    (smallest first) are the points.
 
     Example:
-        >>> c = pd.DataFrame({"entity_share": [0, 1], "cost_share": [0, 1]})
-        >>> lorenz(c).get_xlabel()
+        >>> lorenz(pd.Series({"a": 1.0, "b": 3.0})).get_xlabel()
         'Share of customers (smallest first)'
     """
+    if isinstance(curve, pd.Series):
+        x = np.sort(curve.to_numpy(dtype=float))
+        curve = pd.DataFrame(
+            {
+                "entity_share": np.arange(len(x) + 1) / max(len(x), 1),
+                "cost_share": np.concatenate([[0.0], np.cumsum(x)]) / (x.sum() or 1.0),
+            }
+        )
     ax = charts._new_axes(title, "Share of customers (smallest first)", "Share of spend", ax=ax)
     ax.plot([0, 1], [0, 1], color=charts.MUTED, ls="--", label="equal spend")
     label = "actual" if gini is None else f"actual (Gini {gini:.2f})"
