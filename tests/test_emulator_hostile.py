@@ -145,6 +145,12 @@ def test_unicode_digit_in_query_is_400_not_500(fresh):
     assert fresh.stats()["internal_errors"] == 0
 
 
+def test_an_upgrade_request_gets_a_plain_answer_then_close(fresh):
+    upgrade = HEALTH.replace(b"\r\n\r\n", b"\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n")
+    out, closed = exchange(fresh.port, upgrade + HEALTH)
+    assert statuses(out) == [200] and closed
+
+
 def test_blank_lines_before_a_request_are_ignored(fresh):
     out, _ = exchange(
         fresh.port, b"\r\n\r\n" + HEALTH.replace(b"1.1\r\n", b"1.1\r\nConnection: close\r\n", 1)

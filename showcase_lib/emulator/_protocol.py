@@ -159,7 +159,8 @@ class _Message:
 
     url: bytearray = field(default_factory=bytearray)
     headers: dict[str, str] = field(default_factory=dict)
-    head_bytes: int = 0  # request target and headers seen by the parser callbacks
+    head_bytes: int = 0  # header bytes seen by the parser callbacks
+    header_lines: int = 0
     segment_bytes: int = 0  # bytes of later segments while the head is still incomplete
     body: list[bytes] = field(default_factory=list)
     body_bytes: int = 0
@@ -225,23 +226,19 @@ class HttpProtocol(asyncio.Protocol):
         if self._broken or self._transport is None:
             return
         self._last_data = self._loop.time()
-        msg = self._msg
-        started_in = msg if msg is not None and self._in_body else None
-        head_of = msg if msg is not None and not self._in_body else None
+        msg = self._msg  # a request begun in an earlier segment, if any
         try:
             self._parser.feed_data(data)
-            if started_in is not None and self._msg is started_in:
-                started_in.wire_bytes += len(data)
-                if started_in.wire_bytes > 2 * self._limits.max_body_bytes + MAX_HEAD_BYTES:
-                    raise _Reject(413, "the chunk framing is larger than the body limit allows")
-            if head_of is not None and self._msg is head_of and not self._in_body:
-                head_of.segment_bytes += len(data)  # a head arriving in pieces: all of it
-                if head_of.segment_bytes > MAX_HEAD_BYTES:
-                    raise _Reject(431, f"the request head is larger than {MAX_HEAD_BYTES} bytes")
+            if msg is not None and self._msg is msg:
+                self._count_segment(msg, len(data))
         except _Reject as bad:
             self._fail(bad.status, bad.message)
         except httptools.HttpParserUpgrade:
-            self._fail(501, "protocol upgrades are not supported")
+            # the request asking for the upgrade gets a plain answer; then the connection closes
+            if self._msg is None:
+                self._fail(0, "")
+            else:
+                self._fail(501, "protocol upgrades are not supported")
         except httptools.HttpParserCallbackError as exc:
             cause = exc.__context__ or exc.__cause__
             if isinstance(cause, _Reject):
@@ -252,6 +249,17 @@ class HttpProtocol(asyncio.Protocol):
         except httptools.HttpParserError as exc:
             self._fail(400, f"malformed HTTP request: {str(exc)[:200]}")
         self._process()
+
+    def _count_segment(self, msg: _Message, size: int) -> None:
+        """Bound a request spread over many segments (each one parsed in linear time)."""
+        if not self._in_body:
+            msg.segment_bytes += size  # a head arriving in pieces: all of it is head
+            if msg.segment_bytes > MAX_HEAD_BYTES:
+                raise _Reject(431, f"the request head is larger than {MAX_HEAD_BYTES} bytes")
+        elif msg.discard is None:  # chunk framing counts; a body being discarded does not
+            msg.wire_bytes += size
+            if msg.wire_bytes > 2 * self._limits.max_body_bytes + MAX_HEAD_BYTES:
+                raise _Reject(413, "the chunk framing is larger than the body limit allows")
 
     def eof_received(self) -> bool | None:
         # the client finished sending: answer what is queued, then close
@@ -283,21 +291,25 @@ class HttpProtocol(asyncio.Protocol):
                     431, f"the chunked trailers are larger than {MAX_TRAILER_BYTES} bytes"
                 )
             return
-        headers = msg.headers
-        if len(headers) >= MAX_HEADERS:
-            raise _Reject(431, f"the request has more than {MAX_HEADERS} header lines")
+        # the hot path: the limits are checked once, in on_headers_complete (a head that never
+        # completes is bounded per segment in data_received)
+        msg.head_bytes += len(name) + len(value) + 4
+        msg.header_lines += 1
         key = name.decode("latin-1").lower()
-        text = value.decode("latin-1")
-        # a head in one segment is counted here; one arriving in pieces in data_received
-        msg.head_bytes = max(msg.head_bytes, len(msg.url)) + len(name) + len(value) + 4
-        if msg.head_bytes > MAX_HEAD_BYTES:
-            raise _Reject(431, f"the request head is larger than {MAX_HEAD_BYTES} bytes")
-        headers[key] = headers[key] + ", " + text if key in headers else text
+        headers = msg.headers
+        if key in headers:
+            headers[key] += ", " + value.decode("latin-1")
+        else:
+            headers[key] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
         msg = self._msg
         assert msg is not None
         self._in_body = True
+        if msg.head_bytes + len(msg.url) > MAX_HEAD_BYTES:
+            raise _Reject(431, f"the request head is larger than {MAX_HEAD_BYTES} bytes")
+        if msg.header_lines > MAX_HEADERS:
+            raise _Reject(431, f"the request has more than {MAX_HEADERS} header lines")
         headers = msg.headers
         te = headers.get("transfer-encoding")
         if te is not None and te.strip().lower() != "chunked":
