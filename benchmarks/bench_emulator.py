@@ -6,8 +6,17 @@ Revenium completion body (built with ``frame_to_wire``) and its own ``Idempotenc
 Prints throughput, latency percentiles, the server's CPU time and peak memory, the machine,
 and checks that every record was stored exactly once.
 
+The figure to compare across versions of the server is its CPU time per request (psutil
+``cpu_times`` of the server process over the run, user + system), not the throughput, which
+depends on how much of the 2 cores the client takes. ``--rounds 3`` repeats the run with a
+fresh server and prints the per-round figures and their median. Before/after a change, run
+the same command against the old tree (``git worktree add /tmp/emu-old <commit>``, then
+``cd /tmp/emu-old && PYTHONPATH=/tmp/emu-old python /path/to/bench_emulator.py``: the server
+process starts with ``-m`` from the working directory, so it must be the old tree).
+
 Usage:
     .venv/bin/python benchmarks/bench_emulator.py --records 20000 --concurrency 32
+    .venv/bin/python benchmarks/bench_emulator.py --records 20000 --concurrency 64 --rounds 3
     .venv/bin/python benchmarks/bench_emulator.py --records 100000 --mode thread
     .venv/bin/python benchmarks/bench_emulator.py --records 20000 --clients 2 --wire-rows 1000000
 """
@@ -120,6 +129,7 @@ def main() -> None:
     p.add_argument(
         "--clients", type=int, default=1, help="client processes (>1 to find the server's ceiling)"
     )
+    p.add_argument("--rounds", type=int, default=1, help="repeat with a fresh server")
     args = p.parse_args()
 
     if args.wire_rows:
@@ -140,6 +150,21 @@ def main() -> None:
     payloads = [json.dumps(b).encode() for b in frame_to_wire(make_frame(args.records))]
     prep = time.perf_counter() - t0
 
+    per_request_us = []
+    for round_no in range(1, args.rounds + 1):
+        if args.rounds > 1:
+            print(f"--- round {round_no} of {args.rounds}")
+        per_request_us.append(_round(args, payloads, prep))
+    if args.rounds > 1:
+        figures = ", ".join(f"{x:.0f}" for x in per_request_us)
+        print(
+            f"server CPU per request over {args.rounds} rounds: {figures} us "
+            f"(median {np.median(per_request_us):.0f} us)"
+        )
+
+
+def _round(args: argparse.Namespace, payloads: list[bytes], prep: float) -> float:
+    """One run against a fresh server; prints its figures and returns server CPU us/request."""
     with Emulator(process=args.mode == "process") as emu:
         server_proc = psutil.Process(emu.pid)
         cpu0 = server_proc.cpu_times()
@@ -199,6 +224,7 @@ def main() -> None:
     )
     assert statuses == {201: args.records}, statuses
     assert stored == args.records, (stored, args.records)
+    return server_cpu / args.records * 1e6
 
 
 if __name__ == "__main__":

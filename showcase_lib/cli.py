@@ -154,18 +154,29 @@ def _add_emulator(sub: Any) -> None:
         description="Revenium-compatible metering API emulator. Prints one JSON line when "
         "listening (the key is never printed), then serves until SIGINT/SIGTERM.",
     )
-    emu.add_argument("--host", default="127.0.0.1")
+    emu.add_argument(
+        "--host", default="127.0.0.1", help="default loopback; anything else is warned about"
+    )
     emu.add_argument("--port", type=int, default=8787, help="0 picks a free port")
+    emu.add_argument(
+        "--api-key-file",
+        default=None,
+        metavar="PATH",
+        help="read the key clients (and the admin routes) must send from this file",
+    )
     emu.add_argument(
         "--api-key",
         default=None,
-        help=f"the key clients must send (default: ${_EMULATOR_KEY_ENV}, which keeps it out "
-        "of process listings)",
+        help=f"the key on the command line, visible in process listings: prefer "
+        f"${_EMULATOR_KEY_ENV} or --api-key-file, which win over it",
     )
     emu.add_argument("--db", default=None, help="SQLite store (default: a temp file)")
-    emu.add_argument(
-        "--max-body-bytes", type=int, default=None, help="default: the server's own limit"
-    )
+    limits = emu.add_argument_group("limits (default: the server's own, see ServerOptions)")
+    limits.add_argument("--max-body-bytes", type=int, default=None)
+    limits.add_argument("--header-timeout-s", type=float, default=None)
+    limits.add_argument("--body-timeout-s", type=float, default=None)
+    limits.add_argument("--keep-alive-timeout-s", type=float, default=None)
+    limits.add_argument("--max-connections", type=int, default=None)
     f = emu.add_argument_group("faults")
     f.add_argument("--faults-json", default=None, help="a FaultConfig as JSON (flags override)")
     f.add_argument("--error-rate", type=float)
@@ -330,6 +341,50 @@ async def _serve(server: Any, db_path: str) -> None:
         await server.stop()
 
 
+#: ServerOptions fields the emulator command sets from flags of the same name.
+_EMULATOR_LIMITS = (
+    "max_body_bytes",
+    "header_timeout_s",
+    "body_timeout_s",
+    "keep_alive_timeout_s",
+    "max_connections",
+)
+
+
+def _emulator_key(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """The key from ``--api-key-file``, else the environment, else ``--api-key``; and a
+    warning for stderr when the command-line form was given."""
+    if args.api_key_file:
+        try:
+            with open(args.api_key_file, encoding="utf-8") as fh:
+                key: str | None = fh.read().strip()
+        except OSError as exc:
+            args.command_parser.error(f"--api-key-file {args.api_key_file!r}: {exc.strerror}")
+        source = "--api-key-file"
+    elif os.environ.get(_EMULATOR_KEY_ENV):
+        key, source = os.environ[_EMULATOR_KEY_ENV], _EMULATOR_KEY_ENV
+    else:
+        key, source = args.api_key, "--api-key"
+    warning = None
+    if args.api_key and source != "--api-key":
+        warning = f"warning: --api-key is ignored: the key comes from {source}"
+    elif args.api_key:
+        warning = (
+            "warning: --api-key is visible to every user in the process list; "
+            f"set {_EMULATOR_KEY_ENV} or use --api-key-file PATH"
+        )
+    return key, warning
+
+
+def _loopback_host(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _run_emulator(args: argparse.Namespace) -> int:
     parser = args.command_parser
     import asyncio
@@ -345,9 +400,17 @@ def _run_emulator(args: argparse.Namespace) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    api_key = args.api_key or os.environ.get(_EMULATOR_KEY_ENV)
+    api_key, warning = _emulator_key(args)
     if not api_key:
-        parser.error(f"give --api-key or set {_EMULATOR_KEY_ENV}")
+        parser.error(f"set {_EMULATOR_KEY_ENV}, or give --api-key-file PATH (or --api-key)")
+    if warning:
+        print(warning, file=sys.stderr)
+    if not _loopback_host(args.host):
+        print(
+            f"WARNING: --host {args.host} serves beyond loopback: anyone who can reach this "
+            "machine can send records to it and, with the key, read every stored body",
+            file=sys.stderr,
+        )
     try:
         faults = _faults_from_args(args)
     except (ValidationError, ValueError) as exc:
@@ -355,9 +418,9 @@ def _run_emulator(args: argparse.Namespace) -> int:
     db_path = args.db or os.path.join(
         tempfile.mkdtemp(prefix="showcase-emulator-"), "emulator.sqlite"
     )
-    limits: dict[str, Any] = {}
-    if args.max_body_bytes is not None:
-        limits["max_body_bytes"] = args.max_body_bytes
+    limits: dict[str, Any] = {
+        name: getattr(args, name) for name in _EMULATOR_LIMITS if getattr(args, name) is not None
+    }
     options = ServerOptions(host=args.host, port=args.port, **limits)
     server = EmulatorServer(api_key=api_key, db_path=db_path, faults=faults, options=options)
     try:

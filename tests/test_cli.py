@@ -191,3 +191,42 @@ def test_pyproject_declares_the_one_entry_point():
         (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8")
     )
     assert pyproject["project"]["scripts"] == {"showcase": "showcase_lib.cli:main"}
+
+
+def _emulator_args(*argv: str):
+    from showcase_lib.cli import _parser
+
+    return _parser().parse_args(["emulator", *argv])
+
+
+def test_emulator_key_prefers_the_file_and_the_environment_and_warns_on_the_flag(
+    tmp_path, monkeypatch
+):
+    from showcase_lib.cli import _emulator_key
+
+    monkeypatch.delenv("SHOWCASE_EMULATOR_API_KEY", raising=False)
+    key_file = tmp_path / "key"
+    key_file.write_text("rev_from_file\n", encoding="utf-8")
+    key, warning = _emulator_key(_emulator_args("--api-key", "rev_flag"))
+    assert key == "rev_flag" and "visible" in warning and "process list" in warning
+    monkeypatch.setenv("SHOWCASE_EMULATOR_API_KEY", "rev_from_env")
+    assert _emulator_key(_emulator_args()) == ("rev_from_env", None)
+    key, warning = _emulator_key(_emulator_args("--api-key", "rev_flag"))
+    assert key == "rev_from_env" and "ignored" in warning
+    key, _ = _emulator_key(_emulator_args("--api-key-file", str(key_file)))
+    assert key == "rev_from_file"  # the file wins over the environment
+    assert "rev_flag" not in (warning or "")
+
+
+def test_emulator_binding_beyond_loopback_warns_on_stderr():
+    env = {**os.environ, "SHOWCASE_EMULATOR_API_KEY": "rev_cli_warn"}
+    # 192.0.2.1 (TEST-NET-1) is no address of this machine: the warning comes, then the bind fails
+    proc = _run("-m", "showcase_lib.emulator", "--host", "192.0.2.1", "--port", "0", env=env)
+    assert proc.returncode == 2
+    assert "WARNING: --host 192.0.2.1 serves beyond loopback" in proc.stderr
+    assert "rev_cli_warn" not in proc.stdout + proc.stderr
+
+
+def test_emulator_missing_key_file_is_a_usage_error(tmp_path):
+    proc = _run("-m", "showcase_lib.emulator", "--api-key-file", str(tmp_path / "none"))
+    assert proc.returncode == 2 and "--api-key-file" in proc.stderr

@@ -273,13 +273,16 @@ def test_cli_serves_and_stops_cleanly(tmp_path):
             headers={"x-api-key": cli_key, "Idempotency-Key": "cli-1"},
         )
         assert r.status_code == 201
-        events = httpx.get(f"http://127.0.0.1:{port}/_emulator/events").json()
+        events_url = f"http://127.0.0.1:{port}/_emulator/events"
+        assert httpx.get(events_url).status_code == 401  # the admin read-out needs the key
+        events = httpx.get(events_url, headers={"x-api-key": cli_key}).json()
         assert [e["transactionId"] for e in events] == ["c0"]
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err
     assert cli_key.encode() not in out + err
+    assert b"--api-key is visible" in err  # the command-line key is warned about
     assert db.exists()
 
 

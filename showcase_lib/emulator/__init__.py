@@ -2,8 +2,8 @@
 
 Start it in-process (a background thread) or as a subprocess, point any client at
 ``emu.base_url`` with ``emu.api_key``, then read back what arrived. The emulator needs only
-the standard library, pydantic and the wire mapping (``showcase_lib.wire``): no HTTP client
-stack and nothing of the tracker (a test checks it).
+the standard library, pydantic, httptools and the wire mapping (``showcase_lib.wire``): no HTTP
+client stack and nothing of the tracker (a test checks it).
 
 Example:
     >>> import httpx, pandas as pd
@@ -17,8 +17,10 @@ Example:
     ...     (r.status_code, r.json()["resourceType"], emu.records()["call_id"].tolist())
     (201, 'metering', ['c1'])
 
-Command line: ``python -m showcase_lib.emulator --host 127.0.0.1 --port PORT --api-key KEY``
-(the key may come from the ``SHOWCASE_EMULATOR_API_KEY`` environment variable instead).
+Command line: ``python -m showcase_lib.emulator --host 127.0.0.1 --port PORT`` with the key in
+``SHOWCASE_EMULATOR_API_KEY`` or ``--api-key-file PATH`` (``--api-key KEY`` still works, with a
+warning: it shows in process listings). The admin routes (``/_emulator/*``) need the same key,
+except health; HTTP framing is llhttp's, through ``httptools``.
 """
 
 from showcase_lib.emulator._faults import FaultConfig, Outage

@@ -1,10 +1,14 @@
-"""A lean HTTP/1.1 server on ``asyncio.Protocol``: keep-alive, pipelining, Content-Length and
-chunked bodies, ``Expect: 100-continue``, size limits. Just enough HTTP for the emulator.
+"""HTTP/1.1 on ``asyncio.Protocol``, framed by llhttp (``httptools``): keep-alive, pipelining,
+Content-Length and chunked bodies, ``Expect: 100-continue``, limits, timeouts, backpressure.
 
-Why not aiohttp.web? Measured on the 2-core build machine, aiohttp.web spent ~90 us of server
-CPU per trivial request and this protocol ~35 us; the emulator must sustain 10,000 metering
-requests/s while sharing the machine with the client. Handlers may answer synchronously (the
-fast path: no task per request) or return an awaitable.
+Request framing (request line, headers, Content-Length, chunk sizes, trailers) is done by
+llhttp, the parser of Node.js, through MagicStack's ``httptools`` (the one uvicorn uses): a
+hand-written parser accepted ``Content-Length: ²``, chunk sizes ``0x16a``/``+16a``/``1_6b`` and
+a bare LF that hid a ``Transfer-Encoding``; llhttp rejects them all (strict mode). This module
+keeps what needs the connection itself: answering in order, limits, timeouts, write
+backpressure, and the emulator's faults (drop the connection, answer nothing, hang).
+
+Handlers may answer synchronously (the fast path: no task per request) or return an awaitable.
 
 Example:
     >>> import asyncio, httpx
@@ -24,21 +28,66 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-import re
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Final
 
+import httptools
+
 log = logging.getLogger("showcase_lib.emulator.protocol")
 
+#: Request line plus headers. 32 KiB: a metering request's head is ~300 bytes; browsers and
+#: proxies cap heads at 8-64 KiB, so no honest client comes near it.
 MAX_HEAD_BYTES: Final = 32 * 1024
+#: Header lines per request (a metering request sends ~6; nginx's default buffer holds ~100).
+MAX_HEADERS: Final = 100
+#: Chunked trailers per request. The emulator reads no trailer; 8 KiB is room for a few
+#: checksums. Without a limit 40 MB of trailers were read (RSS +47 MB).
+MAX_TRAILER_BYTES: Final = 8 * 1024
+#: Chunks per request body. A 1 MiB body in 100-byte chunks is ~10,000 chunks; more than this
+#: means the framing outweighs the data (1,000,000 one-byte chunks once cost 31.6 s of CPU).
+MAX_CHUNKS: Final = 10_000
 #: A too-large body with a Content-Length up to this size is read and discarded so the client
 #: can read the 413; beyond it the connection is closed after the answer.
 MAX_DISCARD_BYTES: Final = 64 * 1024 * 1024
-_TOKEN: Final = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+#: Parsed requests waiting for their turn on one connection before reading pauses (pipelining
+#: clients send a handful; 64 keeps memory per connection at 64 x max_body_bytes at worst).
+MAX_QUEUED: Final = 64
+#: Write-buffer high-water mark: above it the connection stops reading and answering until the
+#: client has read; 256 KiB holds ~300 answers of a metering POST or a page of events.
+WRITE_HIGH_WATER: Final = 256 * 1024
+
 _REASONS: Final[dict[int, bytes]] = {s.value: s.phrase.encode() for s in HTTPStatus}
+_CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Per-connection limits and timeouts of :func:`start_server`.
+
+    ``header_timeout_s``: the whole head (request line and headers) must arrive within it,
+    else 408 and close (10 s: a client writes its head at once; a slowloris never finishes);
+    ``body_timeout_s``: the longest silence inside a body (10 s: a 1 MiB body needs only
+    ~100 KB/s); ``keep_alive_timeout_s``: an idle connection is closed after it (60 s: longer
+    than the idle expiry of common client pools, httpx 5 s, aiohttp 15 s, so the pool drops a
+    connection before the server does and never reuses one being closed);
+    ``max_connections``: further connections get 503 and are closed (512: under the common
+    1,024 open-files limit, with room for the store; a tracker opens <= 100).
+
+    Example:
+        >>> Limits().max_connections, Limits(header_timeout_s=1).header_timeout_s
+        (512, 1)
+    """
+
+    max_body_bytes: int = 1024 * 1024
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 10.0
+    keep_alive_timeout_s: float = 60.0
+    max_connections: int = 512
 
 
 @dataclass(slots=True)
@@ -74,7 +123,9 @@ HandlerResult = HttpResponse | Drop | Awaitable[HttpResponse | Drop]
 Handler = Callable[[HttpRequest], HandlerResult]
 
 
-class _BadRequest(Exception):
+class _Reject(Exception):
+    """The protocol answers ``status`` itself and closes (raised inside parser callbacks)."""
+
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
@@ -82,9 +133,11 @@ class _BadRequest(Exception):
 
 
 def error_body(error: str, message: str) -> bytes:
-    import json
-
     return json.dumps({"error": error, "message": message}).encode()
+
+
+def _error_name(status: int) -> str:
+    return _REASONS.get(status, b"error").decode().lower().replace(" ", "_").replace("-", "_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,57 +146,230 @@ class Hooks:
 
     ``connections`` is kept up to date with the open connections (so the owner can close
     them at shutdown); ``on_error(status, path)`` is told about requests the protocol itself
-    rejects (malformed HTTP, a head or body over the limits), which never reach the handler.
+    rejects (malformed HTTP, limits, timeouts), which never reach the handler.
     """
 
     connections: set[HttpProtocol] = field(default_factory=set)
     on_error: Callable[[int, str], None] | None = None
 
 
+@dataclass(slots=True)
+class _Message:
+    """The request being parsed."""
+
+    url: bytearray = field(default_factory=bytearray)
+    headers: dict[str, str] = field(default_factory=dict)
+    head_bytes: int = 0  # header bytes seen by the parser callbacks
+    header_lines: int = 0
+    segment_bytes: int = 0  # bytes of later segments while the head is still incomplete
+    body: list[bytes] = field(default_factory=list)
+    body_bytes: int = 0
+    chunks: int = 0
+    trailer_bytes: int = 0
+    wire_bytes: int = 0  # bytes received while in the body (framing included)
+    discard: HttpResponse | None = None  # a 413 to send once the body has been swallowed
+
+
 class HttpProtocol(asyncio.Protocol):
     """One client connection. Requests are answered in order, one at a time."""
 
-    def __init__(self, handler: Handler, max_body_bytes: int, hooks: Hooks):
+    def __init__(self, handler: Handler, limits: Limits, hooks: Hooks):
         self._handler = handler
+        self._limits = limits
         self._on_error = hooks.on_error
-        self._max_body = max_body_bytes
         self._connections = hooks.connections
-        self._buf = bytearray()
+        self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
-        self._busy = False
-        self._paused = False
-        self._discard = 0  # bytes of an oversized body still to swallow
-        self._after_discard: tuple[HttpRequest, HttpResponse] | None = None
-        self._continue_sent = False
+        self._msg: _Message | None = None  # a request being parsed
+        self._in_body = False
+        #: parsed requests (or a final rejection) waiting for their turn
+        self._queue: deque[HttpRequest | HttpResponse] = deque()
+        self._queued_bytes = 0
+        self._busy = False  # an awaitable handler is running
+        self._broken = False  # framing failed: read nothing more
+        self._read_paused = False
+        self._write_paused = False
+        self._loop = asyncio.get_running_loop()
+        self._timer: asyncio.TimerHandle | None = None
+        self._tick = min(
+            limits.header_timeout_s, limits.body_timeout_s, limits.keep_alive_timeout_s
+        )
+        self._last_data = self._last_sent = self._head_started = self._loop.time()
 
-    # -- asyncio.Protocol
+    # ------------------------------------------------------------ asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
+        if len(self._connections) >= self._limits.max_connections:
+            message = f"the server holds its limit of {self._limits.max_connections} connections"
+            self._reject_now(503, message, "")
+            return
         self._connections.add(self)
+        self._transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)  # type: ignore[union-attr]
+        self._schedule()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
         self._connections.discard(self)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
-    def data_received(self, data: bytes) -> None:
-        if self._discard:
-            take = min(self._discard, len(data))
-            self._discard -= take
-            data = data[take:]
-            if self._discard == 0 and self._after_discard is not None:
-                req, resp = self._after_discard
-                self._after_discard = None
-                self._send(req, resp)
-        self._buf += data
-        if self._busy:
-            if not self._paused and len(self._buf) > MAX_HEAD_BYTES + self._max_body:
-                self._paused = True
-                if self._transport is not None:
-                    self._transport.pause_reading()
-            return
+    def pause_writing(self) -> None:
+        self._write_paused = True
+        self._flow()
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
         self._process()
 
-    # -- helpers
+    def data_received(self, data: bytes) -> None:
+        if self._broken or self._transport is None:
+            return
+        self._last_data = self._loop.time()
+        msg = self._msg  # a request begun in an earlier segment, if any
+        try:
+            self._parser.feed_data(data)
+            if msg is not None and self._msg is msg:
+                self._count_segment(msg, len(data))
+        except _Reject as bad:
+            self._fail(bad.status, bad.message)
+        except httptools.HttpParserUpgrade:
+            # the request asking for the upgrade gets a plain answer; then the connection closes
+            if self._msg is None:
+                self._fail(0, "")
+            else:
+                self._fail(501, "protocol upgrades are not supported")
+        except httptools.HttpParserCallbackError as exc:
+            cause = exc.__context__ or exc.__cause__
+            if isinstance(cause, _Reject):
+                self._fail(cause.status, cause.message)
+            else:
+                log.error("HTTP parser callback failed: %r", cause)
+                self._fail(400, "malformed request")
+        except httptools.HttpParserError as exc:
+            self._fail(400, f"malformed HTTP request: {str(exc)[:200]}")
+        self._process()
+
+    def _count_segment(self, msg: _Message, size: int) -> None:
+        """Bound a request spread over many segments (each one parsed in linear time)."""
+        if not self._in_body:
+            msg.segment_bytes += size  # a head arriving in pieces: all of it is head
+            if msg.segment_bytes > MAX_HEAD_BYTES:
+                raise _Reject(431, f"the request head is larger than {MAX_HEAD_BYTES} bytes")
+        elif msg.discard is None:  # chunk framing counts; a body being discarded does not
+            msg.wire_bytes += size
+            if msg.wire_bytes > 2 * self._limits.max_body_bytes + MAX_HEAD_BYTES:
+                raise _Reject(413, "the chunk framing is larger than the body limit allows")
+
+    def eof_received(self) -> bool | None:
+        # the client finished sending: answer what is queued, then close
+        if not self._queue and not self._busy:
+            return None  # asyncio closes the transport
+        self._broken = True
+        return True
+
+    # ------------------------------------------------------------ llhttp callbacks
+    def on_message_begin(self) -> None:
+        self._msg = _Message()
+        self._in_body = False
+        self._head_started = self._last_data
+
+    def on_url(self, url: bytes) -> None:
+        msg = self._msg
+        assert msg is not None
+        msg.url += url
+        if len(msg.url) > MAX_HEAD_BYTES:
+            raise _Reject(431, f"the request target is longer than {MAX_HEAD_BYTES} bytes")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        msg = self._msg
+        assert msg is not None
+        if self._in_body:  # a trailer: counted, never kept
+            msg.trailer_bytes += len(name) + len(value) + 4
+            if msg.trailer_bytes > MAX_TRAILER_BYTES:
+                raise _Reject(
+                    431, f"the chunked trailers are larger than {MAX_TRAILER_BYTES} bytes"
+                )
+            return
+        # the hot path: the limits are checked once, in on_headers_complete (a head that never
+        # completes is bounded per segment in data_received)
+        msg.head_bytes += len(name) + len(value) + 4
+        msg.header_lines += 1
+        key = name.decode("latin-1").lower()
+        headers = msg.headers
+        if key in headers:
+            headers[key] += ", " + value.decode("latin-1")
+        else:
+            headers[key] = value.decode("latin-1")
+
+    def on_headers_complete(self) -> None:
+        msg = self._msg
+        assert msg is not None
+        self._in_body = True
+        if msg.head_bytes + len(msg.url) > MAX_HEAD_BYTES:
+            raise _Reject(431, f"the request head is larger than {MAX_HEAD_BYTES} bytes")
+        if msg.header_lines > MAX_HEADERS:
+            raise _Reject(431, f"the request has more than {MAX_HEADERS} header lines")
+        headers = msg.headers
+        te = headers.get("transfer-encoding")
+        if te is not None and te.strip().lower() != "chunked":
+            # llhttp accepts "gzip, chunked" (chunked last); the emulator decodes no gzip
+            raise _Reject(501, f"Transfer-Encoding {te[:40]!r} is not supported; use chunked")
+        limit = self._limits.max_body_bytes
+        length = int(headers.get("content-length") or 0)  # llhttp checked: ASCII digits only
+        expect = "100-continue" in headers.get("expect", "").lower()
+        if length > limit:
+            message = f"the body is larger than {limit} bytes"
+            if expect or length > MAX_DISCARD_BYTES:
+                raise _Reject(413, message)  # the client has not sent (or will not finish) it
+            msg.discard = HttpResponse(413, error_body("payload_too_large", message), close=True)
+        elif expect and (length or te) and not self._queue and not self._busy:
+            assert self._transport is not None
+            self._transport.write(_CONTINUE)
+
+    def on_chunk_header(self) -> None:
+        msg = self._msg
+        assert msg is not None
+        msg.chunks += 1
+        if msg.chunks > MAX_CHUNKS:
+            raise _Reject(413, f"the body has more than {MAX_CHUNKS} chunks")
+
+    def on_body(self, body: bytes) -> None:
+        msg = self._msg
+        assert msg is not None
+        if msg.discard is not None:
+            return
+        msg.body_bytes += len(body)
+        if msg.body_bytes > self._limits.max_body_bytes:
+            raise _Reject(413, f"the body is larger than {self._limits.max_body_bytes} bytes")
+        msg.body.append(body)
+
+    def on_message_complete(self) -> None:
+        msg = self._msg
+        assert msg is not None
+        self._msg = None
+        self._in_body = False
+        if msg.discard is not None:
+            self._note_error(413, "")
+            self._queue.append(msg.discard)
+            self._broken = True
+            raise _Stop
+        target = msg.url.decode("latin-1")
+        if not target.startswith("/"):  # absolute-form: http://host/path
+            scheme_end = target.find("://")
+            slash = target.find("/", scheme_end + 3) if scheme_end >= 0 else -1
+            target = target[slash:] if slash >= 0 else "/"
+        path, _, query = target.partition("?")
+        body = msg.body[0] if len(msg.body) == 1 else b"".join(msg.body)
+        method = self._parser.get_method().decode("ascii")
+        keep_alive = self._parser.should_keep_alive()
+        self._queue.append(HttpRequest(method, path, query, msg.headers, body, keep_alive))
+        self._queued_bytes += len(body)
+        if not keep_alive:  # read nothing after a request that closes the connection
+            self._broken = True
+            raise _Stop
+
+    # ------------------------------------------------------------ control
     def abort(self) -> None:
         if self._transport is not None:
             self._transport.abort()
@@ -157,38 +383,109 @@ class HttpProtocol(asyncio.Protocol):
             return True
         return False
 
+    def _note_error(self, status: int, path: str) -> None:
+        if self._on_error is not None:
+            self._on_error(status, path)
+
+    def _fail(self, status: int, message: str) -> None:
+        """Framing failed or a limit was hit: answer once the queue ahead is done, then close."""
+        self._broken = True
+        if status == 0:  # _Stop: an orderly end of reading, nothing to answer
+            return
+        msg, self._msg = self._msg, None
+        path = msg.url.decode("latin-1").partition("?")[0] if msg is not None else ""
+        self._note_error(status, path)
+        self._queue.append(
+            HttpResponse(status, error_body(_error_name(status), message), close=True)
+        )
+
+    def _reject_now(self, status: int, message: str, path: str) -> None:
+        self._broken = True
+        self._note_error(status, path)
+        self._send(
+            HttpRequest("GET", path, "", {}, keep_alive=False),
+            HttpResponse(status, error_body(_error_name(status), message), close=True),
+        )
+
     def _process(self) -> None:
-        while not self._busy and self._transport is not None and not self._discard:
-            try:
-                req = self._parse()
-            except _BadRequest as bad:
-                req = HttpRequest("GET", "", "", {}, keep_alive=False)
-                name = _REASONS.get(bad.status, b"error").decode().lower().replace(" ", "_")
-                self._reject(
-                    req, HttpResponse(bad.status, error_body(name, bad.message), close=True)
-                )
+        queue = self._queue
+        while queue and not self._busy and not self._write_paused and self._transport is not None:
+            item = queue.popleft()
+            if isinstance(item, HttpResponse):  # the protocol's own final answer
+                self._send(HttpRequest("GET", "", "", {}, keep_alive=False), item)
                 return
-            if req is None:
-                return
+            self._queued_bytes -= len(item.body)
             try:
-                result = self._handler(req)
+                result = self._handler(item)
             except Exception:
-                log.exception("handler failed on %s %s", req.method, req.path)
+                log.exception("handler failed on %s %s", item.method, item.path)
                 result = HttpResponse(500, error_body("internal_error", "the emulator failed"))
             if isinstance(result, HttpResponse | Drop):
-                self._send(req, result)
+                self._send(item, result)
             else:
                 self._busy = True
                 fut = asyncio.ensure_future(result)
-                fut.add_done_callback(lambda f, req=req: self._deferred(req, f))
-        if self._paused and self._transport is not None and not self._busy:
-            self._paused = False
-            self._transport.resume_reading()
+                fut.add_done_callback(lambda f, req=item: self._deferred(req, f))
+        if self._transport is not None and self._broken and not queue and not self._busy:
+            self._transport.close()  # nothing more will be read or answered
+            self._transport = None
+        self._flow()
+        self._schedule()
 
-    def _reject(self, req: HttpRequest, resp: HttpResponse) -> None:
-        if self._on_error is not None:
-            self._on_error(resp.status, req.path)
-        self._send(req, resp)
+    def _flow(self) -> None:
+        """Pause reading while the client does not read or too much is queued."""
+        transport = self._transport
+        if transport is None:
+            return
+        full = (
+            self._write_paused
+            or len(self._queue) >= MAX_QUEUED
+            or self._queued_bytes > self._limits.max_body_bytes
+        )
+        if full and not self._read_paused:
+            self._read_paused = True
+            transport.pause_reading()
+        elif not full and self._read_paused:
+            self._read_paused = False
+            transport.resume_reading()
+
+    def _schedule(self) -> None:
+        """Keep the connection's one timer armed; it fires at most every ``_tick`` seconds
+        and checks the deadline of the current state (so no request re-arms a timer)."""
+        if self._timer is None and self._transport is not None:
+            self._timer = self._loop.call_at(self._loop.time() + self._tick, self._on_timer)
+
+    def _overdue(self, now: float) -> str | None:
+        """Which timeout the connection has run out of, if any."""
+        if self._busy or self._queue:
+            return None  # answering: the handler's own time (hang faults included)
+        limits = self._limits
+        if self._msg is None:
+            idle = now - max(self._last_data, self._last_sent) > limits.keep_alive_timeout_s
+            return "idle" if idle else None
+        if not self._in_body:
+            late = now - self._head_started > limits.header_timeout_s
+            return (
+                f"the request head did not arrive within {limits.header_timeout_s:g} s"
+                if late
+                else None
+            )
+        late = now - self._last_data > limits.body_timeout_s
+        return f"the body stalled for more than {limits.body_timeout_s:g} s" if late else None
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self._transport is None:
+            return
+        overdue = self._overdue(self._loop.time())
+        if overdue is None:
+            self._schedule()
+        elif overdue == "idle":  # an idle keep-alive connection: close quietly
+            self._transport.close()
+            self._transport = None
+        else:
+            self._fail(408, overdue)
+            self._process()
 
     def _deferred(self, req: HttpRequest, fut: asyncio.Future[Any]) -> None:
         self._busy = False
@@ -223,139 +520,18 @@ class HttpProtocol(asyncio.Protocol):
         head.append(b"Connection: close\r\n\r\n" if close else b"\r\n")
         body = b"" if req.method == "HEAD" else resp.body
         transport.write(b"".join(head) + body)
+        self._last_sent = self._loop.time()
         if close:
+            self._broken = True
             transport.close()
             self._transport = None
 
-    def _parse(self) -> HttpRequest | None:
-        buf = self._buf
-        end = buf.find(b"\r\n\r\n")
-        if end < 0:
-            if len(buf) > MAX_HEAD_BYTES:
-                raise _BadRequest(431, f"the request head is larger than {MAX_HEAD_BYTES} bytes")
-            return None
-        if end > MAX_HEAD_BYTES:
-            raise _BadRequest(431, f"the request head is larger than {MAX_HEAD_BYTES} bytes")
-        lines = bytes(buf[:end]).split(b"\r\n")
-        parts = lines[0].split(b" ")
-        if len(parts) != 3 or not _TOKEN.match(parts[0]) or not parts[1]:
-            raise _BadRequest(400, "malformed request line")
-        method_b, target_b, version = parts
-        if version not in (b"HTTP/1.1", b"HTTP/1.0"):
-            raise _BadRequest(505, "only HTTP/1.0 and HTTP/1.1 are supported")
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, sep, value = line.partition(b":")
-            if not sep or not name or name[-1:] in b" \t" or not name.isascii():
-                raise _BadRequest(400, "malformed header line")
-            key = name.decode("ascii").lower()
-            text = value.strip().decode("latin-1")
-            if key in headers:
-                if key == "content-length" and headers[key] != text:
-                    raise _BadRequest(400, "conflicting Content-Length headers")
-                headers[key] = text if key == "content-length" else headers[key] + ", " + text
-            else:
-                headers[key] = text
-        target = target_b.decode("latin-1")
-        if not target.startswith("/"):  # absolute-form: http://host/path
-            scheme_end = target.find("://")
-            slash = target.find("/", scheme_end + 3) if scheme_end >= 0 else -1
-            target = target[slash:] if slash >= 0 else "/"
-        path, _, query = target.partition("?")
-        conn = headers.get("connection", "").lower()
-        keep_alive = ("close" not in conn) if version == b"HTTP/1.1" else ("keep-alive" in conn)
-        method = method_b.decode("ascii")
-        body_start = end + 4
 
-        te = headers.get("transfer-encoding")
-        if te is not None:
-            if "content-length" in headers:
-                raise _BadRequest(400, "both Content-Length and Transfer-Encoding")
-            if te.lower().replace(" ", "").split(",")[-1] != "chunked":
-                raise _BadRequest(501, f"Transfer-Encoding {te[:40]!r} is not supported")
-            self._maybe_continue(headers)
-            parsed = self._parse_chunked(body_start)
-            if parsed is None:
-                return None
-            body, consumed = parsed
-            del buf[:consumed]
-            self._continue_sent = False
-            return HttpRequest(method, path, query, headers, body, keep_alive)
+class _Stop(_Reject):
+    """Stop parsing after this message (it closes the connection); nothing to answer."""
 
-        cl_text = headers.get("content-length", "0") or "0"
-        if not cl_text.isdigit() or len(cl_text) > 18:
-            raise _BadRequest(400, f"Content-Length {cl_text[:40]!r} is not a number")
-        length = int(cl_text)
-        if length > self._max_body:
-            req = HttpRequest(method, path, query, headers, b"", False)
-            resp = HttpResponse(
-                413,
-                error_body("payload_too_large", f"the body is larger than {self._max_body} bytes"),
-                close=True,
-            )
-            available = len(buf) - body_start
-            del buf[:]
-            if self._on_error is not None:
-                self._on_error(413, path)
-            if "100-continue" in headers.get("expect", "").lower() or length > MAX_DISCARD_BYTES:
-                self._send(req, resp)  # the client has not sent (or will not finish) the body
-                return None
-            if available >= length:
-                self._send(req, resp)
-                return None
-            self._discard = length - available
-            self._after_discard = (req, resp)
-            return None
-        if len(buf) - body_start < length:
-            if length:
-                self._maybe_continue(headers)
-            return None
-        body = bytes(buf[body_start : body_start + length])
-        del buf[: body_start + length]
-        self._continue_sent = False
-        return HttpRequest(method, path, query, headers, body, keep_alive)
-
-    def _maybe_continue(self, headers: dict[str, str]) -> None:
-        if not self._continue_sent and "100-continue" in headers.get("expect", "").lower():
-            self._continue_sent = True
-            if self._transport is not None:
-                self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-
-    def _parse_chunked(self, pos: int) -> tuple[bytes, int] | None:
-        buf = self._buf
-        chunks: list[bytes] = []
-        total = 0
-        while True:
-            eol = buf.find(b"\r\n", pos)
-            if eol < 0:
-                if len(buf) - pos > 1024:
-                    raise _BadRequest(400, "malformed chunk size line")
-                return None
-            size_text = bytes(buf[pos:eol]).split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise _BadRequest(400, "malformed chunk size") from None
-            if size < 0:
-                raise _BadRequest(400, "malformed chunk size")
-            total += size
-            if total > self._max_body:
-                raise _BadRequest(413, f"the body is larger than {self._max_body} bytes")
-            data_start = eol + 2
-            if size == 0:  # trailers end with an empty line
-                trailer_end = buf.find(b"\r\n", data_start)
-                while trailer_end >= 0 and trailer_end != data_start:
-                    data_start = trailer_end + 2
-                    trailer_end = buf.find(b"\r\n", data_start)
-                if trailer_end < 0:
-                    return None
-                return b"".join(chunks), trailer_end + 2
-            if len(buf) < data_start + size + 2:
-                return None
-            if buf[data_start + size : data_start + size + 2] != b"\r\n":
-                raise _BadRequest(400, "chunk data is not followed by CRLF")
-            chunks.append(bytes(buf[data_start : data_start + size]))
-            pos = data_start + size + 2
+    def __init__(self) -> None:
+        super().__init__(0, "")
 
 
 async def start_server(
@@ -363,18 +539,19 @@ async def start_server(
     host: str,
     port: int,
     *,
-    max_body_bytes: int = 1024 * 1024,
+    limits: Limits | None = None,
     hooks: Hooks | None = None,
 ) -> asyncio.Server:
     """Listen on ``host:port`` (0 = a free port) and serve ``handler``.
 
-    ``hooks`` (a :class:`Hooks`) tracks the open connections and hears of requests the
-    protocol rejects itself.
+    ``limits`` (a :class:`Limits`) bounds bodies, time and connections; ``hooks`` (a
+    :class:`Hooks`) tracks the open connections and hears of requests the protocol rejects.
     """
+    limits = limits if limits is not None else Limits()
     hooks = hooks if hooks is not None else Hooks()
     loop = asyncio.get_running_loop()
     return await loop.create_server(
-        lambda: HttpProtocol(handler, max_body_bytes, hooks),
+        lambda: HttpProtocol(handler, limits, hooks),
         host,
         port,
         backlog=1024,  # a burst of ~1,000 clients connecting at once queues instead of failing

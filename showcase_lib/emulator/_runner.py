@@ -7,7 +7,8 @@ so a heavy client does not share the GIL with the server. Either way ``records()
 ``restart()`` stops and starts the server on the same port with the same store.
 
 The runner talks to a process-mode server's admin routes with ``urllib`` (stdlib): the
-emulator imports no HTTP client stack.
+emulator imports no HTTP client stack. It sends the API key (the admin routes need it) and,
+on writes, ``Content-Type: application/json``.
 
 Example:
     >>> import urllib.request
@@ -33,6 +34,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from showcase_lib.emulator._faults import FaultConfig
@@ -127,7 +129,7 @@ class _ProcessHost:
         self.faults = faults
         self.host = options.host
         self.port = options.port
-        self.max_body_bytes = options.max_body_bytes
+        self.options = options
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -145,7 +147,15 @@ class _ProcessHost:
             "--faults-json",
             self.faults.model_dump_json(),
             "--max-body-bytes",
-            str(self.max_body_bytes),
+            str(self.options.max_body_bytes),
+            "--header-timeout-s",
+            str(self.options.header_timeout_s),
+            "--body-timeout-s",
+            str(self.options.body_timeout_s),
+            "--keep-alive-timeout-s",
+            str(self.options.keep_alive_timeout_s),
+            "--max-connections",
+            str(self.options.max_connections),
         ]
         env = {**os.environ, API_KEY_ENV: self._api_key}
         with open(self.log_path, "ab") as log:
@@ -194,7 +204,7 @@ class Emulator:
         db_path: SQLite store; default a temp file removed on ``close()``.
         faults: a ``FaultConfig`` or a dict of its fields.
         process: run the server in a subprocess instead of a thread.
-        options: a ``ServerOptions`` (host, port, max_body_bytes): where and how to listen
+        options: a ``ServerOptions`` (host, port, limits, timeouts): where and how to listen
             (port 0 picks a free port; ``restart()`` keeps it).
 
     Example:
@@ -296,12 +306,7 @@ class Emulator:
 
     def _listen(self) -> ServerOptions:
         """The options with the port in use (a restart keeps the port it got)."""
-        return ServerOptions(
-            host=self.options.host,
-            port=self.port,
-            max_body_bytes=self.options.max_body_bytes,
-            shutdown_timeout_s=self.options.shutdown_timeout_s,
-        )
+        return replace(self.options, port=self.port)
 
     def stop(self) -> None:
         """Stop the server; the store stays (``restart()`` or ``start()`` reuse it)."""
@@ -354,7 +359,13 @@ class Emulator:
             raise RuntimeError(
                 "the emulator is not running; use it inside `with Emulator() as emu:`"
             )
-        req = urllib.request.Request(self.url + "_emulator/" + path, data=body, method=method)
+        headers = {"x-api-key": self._api_key}
+        if method in ("PUT", "POST"):
+            headers["Content-Type"] = "application/json"
+            body = body if body is not None else b"{}"
+        req = urllib.request.Request(
+            self.url + "_emulator/" + path, data=body, method=method, headers=headers
+        )
         try:
             with self._http.open(req, timeout=30) as resp:  # 30 s: a reset of a large store
                 return json.loads(resp.read())

@@ -9,13 +9,21 @@ Routes:
   object and are stored under their own kind.
 - ``GET /_emulator/health``, ``GET /_emulator/events?limit&offset&kind``,
   ``GET /_emulator/stats``, ``GET|PUT|POST /_emulator/faults``, ``POST /_emulator/reset``.
-  The admin routes need no key: the server binds to loopback by default.
+  Every admin route but health (which returns only ``status`` and ``uptime_s`` without a
+  key) needs the same ``x-api-key``: the events hold every body, credentials included. A
+  browser page must not reach them either: a request with an ``Origin`` other than the
+  server's own gets 403, on a loopback server so does a ``Host`` that is not loopback (DNS
+  rebinding), and writes need ``Content-Type: application/json`` (415 otherwise), which a
+  cross-origin "simple" request cannot send without a CORS preflight the server never grants.
 
 Answers: 201 ``{id, label, resourceType: "metering", signature, created}``; errors are JSON
 ``{"error": <code>, "message": ..., "errors"?: [{field, reason, value, message}]}``: 400 (bad
-JSON, bad fields: every bad field is listed), 401 (missing or wrong ``x-api-key``, compared in
-constant time), 404, 405, 409 (``idempotency_key_mismatch``, or
-``idempotency_key_in_progress`` with ``Retry-After``), 413 (body over ``max_body_bytes``).
+JSON, bad fields: every bad field is listed; a body that is not UTF-8, or holds a lone surrogate
+such as ``"\\ud800"``, is a 400 ``invalid_encoding`` naming the problem), 401 (missing or wrong ``x-api-key``, compared in
+constant time), 403 (cross-origin admin request), 404, 405, 408 (head or body too slow),
+409 (``idempotency_key_mismatch``, or
+``idempotency_key_in_progress`` with ``Retry-After``), 413 (body over ``max_body_bytes``), 415, 431 (head or trailers too large), 503 (over the
+connection cap). HTTP framing is llhttp's (see ``_protocol``).
 Injected faults: 429/5xx, latency, hangs, dropped connections (see ``faults``). A handler
 crash is a 500 counted in ``stats()["internal_errors"]`` (the fuzz tests assert it stays 0).
 
@@ -44,6 +52,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import ipaddress
 import itertools
 import json
 import logging
@@ -52,7 +61,7 @@ import secrets
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs
@@ -68,6 +77,7 @@ from showcase_lib.emulator._protocol import (
     HttpProtocol,
     HttpRequest,
     HttpResponse,
+    Limits,
     start_server,
 )
 from showcase_lib.emulator._store import Outcome, Pending, Store
@@ -97,6 +107,7 @@ ENDPOINTS: dict[str, str] = {
 _ERROR_NAMES = {
     400: "bad_request",
     401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
@@ -113,8 +124,75 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+class _BadEncoding(ValueError):
+    """The body is JSON but not UTF-8 text (400 ``invalid_encoding``)."""
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _decode(raw: bytes) -> str:
+    """The body as text: strict UTF-8 (a BOM is dropped); UTF-16/32 and other bytes refused."""
+    if raw.startswith(_BOM):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        hint = " (it looks UTF-16 or UTF-32)" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise _BadEncoding(
+            f"the body is not UTF-8{hint}: byte 0x{raw[exc.start]:02x} at offset {exc.start}; "
+            "send JSON as UTF-8"
+        ) from None
+    if "\x00" in text:
+        raise _BadEncoding(
+            f"the body holds a NUL byte at offset {text.index(chr(0))} (UTF-16 or UTF-32?); "
+            "send JSON as UTF-8"
+        )
+    return text
+
+
+def _lone_surrogate(value: Any, path: str = "(body)") -> str | None:
+    """The path of the first string (key or value) holding a lone surrogate, else None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _lone_surrogate(k, f"{path} key") or _lone_surrogate(v, str(k))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _lone_surrogate(v, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
 def _loads(raw: bytes) -> Any:
-    return json.loads(raw, parse_constant=_reject_constant)
+    """Parse a body as strict UTF-8 JSON; ``_BadEncoding`` names what is wrong."""
+    text = _decode(raw)
+    body = json.loads(text, parse_constant=_reject_constant)
+    # only a \uD800-\uDFFF escape can smuggle a surrogate past strict UTF-8 decoding
+    if ("\\ud" in text or "\\uD" in text) and (where := _lone_surrogate(body)):
+        raise _BadEncoding(
+            f"{where} holds a lone surrogate (a \\uD800-\\uDFFF escape without its pair), "
+            "which is not Unicode text"
+        )
+    return body
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the server on this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> HttpResponse:
@@ -183,16 +261,29 @@ class _Writer:
                     outcomes = await self._loop.run_in_executor(
                         self._executor, self._store.write_batch, items
                     )
-                except Exception as exc:  # the store failed: every waiter gets a 500
-                    log.error("store write failed: %r", exc)
-                    for _, fut in batch:
-                        if not fut.done():
-                            fut.set_exception(exc)
+                except Exception as exc:
+                    # one bad item must not fail the others: write them one by one
+                    log.error("store write of %d records failed: %r", len(batch), exc)
+                    await self._one_by_one(batch)
                     continue
                 self.batches += 1
                 for (_, fut), outcome in zip(batch, outcomes, strict=True):
                     if not fut.done():
                         fut.set_result(outcome)
+
+    async def _one_by_one(self, batch: list[tuple[Pending, asyncio.Future[Outcome]]]) -> None:
+        for item, fut in batch:
+            try:
+                (outcome,) = await self._loop.run_in_executor(
+                    self._executor, self._store.write_batch, [item]
+                )
+            except Exception as exc:  # this record only: its request gets a 500
+                log.error("store write failed for one record: %r", exc)
+                if not fut.done():
+                    fut.set_exception(exc)
+            else:
+                if not fut.done():
+                    fut.set_result(outcome)
 
     async def close(self) -> None:
         while self._pending:  # drain what is queued
@@ -211,17 +302,34 @@ class ServerOptions:
     ``port=0`` picks a free port (``Emulator.restart()`` then keeps the one it got);
     ``max_body_bytes``: bodies above it get 413; ``shutdown_timeout_s``: how long in-flight
     requests may finish at ``stop()`` (half a second: a metering request takes milliseconds,
-    so only a hung one is cut off).
+    so only a hung one is cut off). Per connection: ``header_timeout_s`` (10 s for the whole
+    head, then 408: a client writes its head at once, a slowloris never finishes it),
+    ``body_timeout_s`` (10 s of silence inside a body, then 408), ``keep_alive_timeout_s``
+    (60 s idle, then closed: longer than the idle expiry of client pools, httpx 5 s, aiohttp
+    15 s, so a pool never reuses a connection the server is closing), ``max_connections``
+    (512; more get 503: under the usual 1,024 open-files limit, and a tracker opens <= 100).
+    A host beyond loopback is logged as a warning: the store holds every body sent.
 
     Example:
         >>> ServerOptions(port=8787).host, ServerOptions().max_body_bytes
         ('127.0.0.1', 1048576)
+        >>> ServerOptions().header_timeout_s, ServerOptions().keep_alive_timeout_s
+        (10.0, 60.0)
     """
 
     host: str = "127.0.0.1"
     port: int = 0
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     shutdown_timeout_s: float = 0.5
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 10.0
+    keep_alive_timeout_s: float = 60.0
+    max_connections: int = 512
+
+    def limits(self) -> Limits:
+        """The per-connection part, for the protocol."""
+        names = {f.name for f in fields(Limits)}
+        return Limits(**{n: getattr(self, n) for n in names})
 
 
 class EmulatorServer:
@@ -254,6 +362,7 @@ class EmulatorServer:
         self.port = options.port
         self.max_body_bytes = options.max_body_bytes
         self.shutdown_timeout = options.shutdown_timeout_s
+        self._limits = options.limits()
         self._unknown: Counter[str] = Counter()
         self._injector = FaultInjector(FaultConfig.coerce(faults))
         self._in_progress: set[str] = set()
@@ -286,12 +395,18 @@ class EmulatorServer:
         self._writer = _Writer(self._store, self._executor)
         r = secrets.token_hex(10)  # ids look like UUIDs: random per start + a counter
         self._id_prefix = f"{r[:8]}-{r[8:12]}-4{r[12:15]}-a{r[15:18]}-"
+        if not _is_loopback(self.host):
+            log.warning(
+                "the emulator binds %s, beyond loopback: anyone who can reach this machine "
+                "can send to it (its admin routes still need the API key)",
+                self.host,
+            )
         try:
             self._server = await start_server(
                 self.handle,
                 self.host,
                 self.port,
-                max_body_bytes=self.max_body_bytes,
+                limits=self._limits,
                 hooks=Hooks(self._connections, self._protocol_error),
             )
         except BaseException:
@@ -446,7 +561,43 @@ class EmulatorServer:
                 f"{req.method} is not allowed on {path}; use {allow}",
                 headers={"Allow": allow},
             )
+        refused = self._admin_refusal(req, open_route=name == "_health")
+        if refused is not None:
+            return refused
         return getattr(self, name)(req)
+
+    def _authorized(self, req: HttpRequest) -> bool:
+        provided = req.headers.get("x-api-key")
+        return provided is not None and hmac.compare_digest(
+            provided.encode("latin-1", "replace"), self._key
+        )
+
+    def _admin_refusal(self, req: HttpRequest, *, open_route: bool) -> HttpResponse | None:
+        """Why an admin request is refused (browser, rebinding, no key, not JSON), or None."""
+        host = req.headers.get("host", "")
+        origin = req.headers.get("origin")
+        if _is_loopback(self.host) and host and not _is_loopback(host.rpartition(":")[0] or host):
+            return self._reject(403, "forbidden", f"Host {host[:80]!r} is not this loopback server")
+        if origin is not None and origin != f"http://{host}":
+            return self._reject(
+                403,
+                "forbidden",
+                f"cross-origin request from Origin {origin[:80]!r} refused: the admin routes "
+                "answer only their own origin",
+            )
+        if open_route:
+            return None
+        if not self._authorized(req):
+            return self._reject(401, "unauthorized", "the admin routes need the x-api-key header")
+        if req.method in ("PUT", "POST"):
+            ctype = req.headers.get("content-type", "").partition(";")[0].strip().lower()
+            if ctype != "application/json":
+                return self._reject(
+                    415,
+                    "unsupported_media_type",
+                    f"Content-Type {ctype[:60]!r} refused: admin writes need application/json",
+                )
+        return None
 
     async def _after_delay(self, req: HttpRequest, kind: str, delay: float) -> HttpResponse | Drop:
         await asyncio.sleep(delay)
@@ -491,6 +642,8 @@ class EmulatorServer:
         raw = req.body
         try:
             body = _loads(raw)
+        except _BadEncoding as exc:
+            return self._reject(400, "invalid_encoding", str(exc))
         except (ValueError, RecursionError) as exc:
             reason = str(exc) if isinstance(exc, ValueError) else "too deeply nested"
             return self._reject(400, "invalid_json", f"the body is not valid JSON: {reason[:200]}")
@@ -525,12 +678,9 @@ class EmulatorServer:
         store, writer = self._store, self._writer
         if store is None or writer is None:
             return json_error(503, "service_unavailable", "the emulator is shutting down")
-        try:
-            text = raw.decode("utf-8")
-            if text.startswith("\ufeff"):
-                raise ValueError
-        except ValueError:  # UTF-16/32 JSON or a BOM: store a re-encoded copy
-            text = json.dumps(body, separators=(",", ":"))
+        text = raw.decode("utf-8")  # _loads checked it is UTF-8
+        if text.startswith("\ufeff"):  # a BOM: store the JSON without it
+            text = text[1:]
         # keyed hash of the bytes: the answer's signature and the idempotency fingerprint
         signature = hashlib.blake2b(raw, key=store.secret, digest_size=32).hexdigest()
         tid = body.get("transactionId")
@@ -584,14 +734,13 @@ class EmulatorServer:
 
     # ---------------------------------------------------------------- admin
     def _health(self, req: HttpRequest) -> HttpResponse:
-        return json_response(
-            200,
-            {
-                "status": "ok",
-                "uptime_s": round(time.monotonic() - self._started, 3),
-                "in_store": self._store.count() if self._store is not None else None,
-            },
-        )
+        answer: dict[str, Any] = {
+            "status": "ok",
+            "uptime_s": round(time.monotonic() - self._started, 3),
+        }
+        if self._authorized(req):  # how much is stored is data: only with the key
+            answer["in_store"] = self._store.count() if self._store is not None else None
+        return json_response(200, answer)
 
     def _stats_route(self, req: HttpRequest) -> HttpResponse:
         return json_response(200, self.stats())
@@ -603,7 +752,7 @@ class EmulatorServer:
         for name in params:
             if name in q:
                 text = q[name][-1]
-                if text.isdigit() and len(text) < 18:
+                if text.isascii() and text.isdigit() and len(text) < 18:  # not "²"
                     params[name] = int(text)
                 else:
                     errors.append(FieldError(name, "must be an integer >= 0", repr(text[:40])))
