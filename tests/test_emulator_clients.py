@@ -131,7 +131,7 @@ def test_fuzz_raw_socket_bytes(emu, data):
             out = b""
     if out:
         status = int(out.split(b" ", 2)[1])
-        assert status < 500 or status in (501, 505), out
+        assert status < 500, out
 
 
 def test_huge_values_and_deep_nesting(client):

@@ -128,13 +128,13 @@ def test_bad_framing_is_400_and_the_request_ahead_is_answered(fresh, bad):
     assert fresh.stats()["internal_errors"] == 0
 
 
-def test_gzip_then_chunked_is_501_not_silently_ignored(fresh):
+def test_gzip_then_chunked_is_rejected_not_silently_ignored(fresh):
     chunked = b"%x\r\n" % len(VALID) + VALID + b"\r\n0\r\n\r\n"
     head = b"POST /meter/v2/ai/completions HTTP/1.1\r\nHost: x\r\nx-api-key: " + KEY.encode()
     out, closed = exchange(
         fresh.port, head + b"\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" + chunked
     )
-    assert statuses(out) == [501] and closed
+    assert statuses(out) == [400] and closed
     assert fresh.records().empty
 
 

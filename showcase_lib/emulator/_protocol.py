@@ -238,7 +238,7 @@ class HttpProtocol(asyncio.Protocol):
             if self._msg is None:
                 self._fail(0, "")
             else:
-                self._fail(501, "protocol upgrades are not supported")
+                self._fail(400, "protocol upgrades are not supported")
         except httptools.HttpParserCallbackError as exc:
             cause = exc.__context__ or exc.__cause__
             if isinstance(cause, _Reject):
@@ -313,8 +313,10 @@ class HttpProtocol(asyncio.Protocol):
         headers = msg.headers
         te = headers.get("transfer-encoding")
         if te is not None and te.strip().lower() != "chunked":
-            # llhttp accepts "gzip, chunked" (chunked last); the emulator decodes no gzip
-            raise _Reject(501, f"Transfer-Encoding {te[:40]!r} is not supported; use chunked")
+            # llhttp accepts "gzip, chunked" (chunked last); the emulator decodes no gzip. RFC 9112
+            # 6.1 suggests 501 here, but the metering API defines bodies as plain JSON, so any other
+            # coding is the client's error: a 4xx keeps "5xx" meaning "the server failed".
+            raise _Reject(400, f"Transfer-Encoding {te[:40]!r} is not supported; use chunked")
         limit = self._limits.max_body_bytes
         length = int(headers.get("content-length") or 0)  # llhttp checked: ASCII digits only
         expect = "100-continue" in headers.get("expect", "").lower()
