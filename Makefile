@@ -63,7 +63,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
 emulator: $(STAMP)
-	$(BIN)/showcase emulator --host 127.0.0.1 --port 8787 --api-key $${EMULATOR_API_KEY:-hak_local_workshop_key}
+	SHOWCASE_EMULATOR_API_KEY=$${SHOWCASE_EMULATOR_API_KEY:-hak_local_workshop_key} $(BIN)/showcase emulator --host 127.0.0.1 --port 8787
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
