@@ -38,7 +38,7 @@ from showcase_lib.metering import (
     submit_with_context,
 )
 from showcase_lib.metering._breaker import CLOSED, HALF_OPEN, OPEN
-from showcase_lib.metering._context import apply_enrichers
+from showcase_lib.metering._context import _EnricherError, apply_enrichers
 from showcase_lib.metering._retry import parse_retry_after
 from showcase_lib.metering._settings import Secret, normalize_base_url
 
@@ -484,14 +484,18 @@ def test_partial_tags_are_not_required_to_be_complete():
         assert current_metadata() == {"organization_id": "org_001"}
 
 
-def test_enrichers_fill_gaps_and_survive_errors():
+def test_enrichers_fill_gaps_and_name_a_broken_hook():
     rec = {"environment": "production", "cost_usd": 0.2}
+    added = apply_enrichers(rec, (lambda r: {"environment": "staging", "task_type": "chat"},))
+    assert added == 1
+    assert rec == {"environment": "production", "cost_usd": 0.2, "task_type": "chat"}
 
     def broken(_r):
         raise RuntimeError("bug")
 
-    failures = apply_enrichers(
-        rec, (lambda r: {"environment": "staging", "task_type": "chat"}, broken)
-    )
-    assert failures == 1
-    assert rec == {"environment": "production", "cost_usd": 0.2, "task_type": "chat"}
+    with pytest.raises(_EnricherError, match="broken raised RuntimeError: bug"):
+        apply_enrichers(rec, (broken,))
+    with pytest.raises(_EnricherError, match="returned list"):
+        apply_enrichers(rec, (lambda r: ["task_type"],))
+    with pytest.raises(_EnricherError, match=r"unknown field.*tenant"):
+        apply_enrichers(rec, (lambda r: {"tenant": "t1"},))

@@ -139,6 +139,20 @@ class MemorySpool:
     def leased(self) -> int:
         return len(self._leased)
 
+    def clear(self) -> int:
+        """Forget every record (the tracker's close, when they cannot be delivered); count.
+
+        Example:
+            >>> m = MemorySpool(); m.put_many([Envelope("k", "t", b"{}")]); m.clear(), len(m)
+            1
+            (1, 0)
+        """
+        with self._lock:
+            n = len(self._rows)
+            self._rows.clear()
+            self._leased.clear()
+        return n
+
     def close(self) -> None:
         pass
 
