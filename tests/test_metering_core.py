@@ -16,9 +16,7 @@ from tenacity import RetryCallState
 
 from showcase_lib.metering import (
     BreakerPolicy,
-    BreakerState,
     CircuitBreaker,
-    Envelope,
     FakeClock,
     MemorySpool,
     PermanentError,
@@ -30,17 +28,19 @@ from showcase_lib.metering import (
     TokenBucket,
     _breaker,
     _enqueue,
-    backoff_delays,
-    classify,
-    current_metadata,
     metadata_context,
-    run_in_context,
     submit_with_context,
 )
-from showcase_lib.metering._breaker import CLOSED, HALF_OPEN, OPEN
-from showcase_lib.metering._context import _EnricherError, apply_enrichers
-from showcase_lib.metering._retry import parse_retry_after
+from showcase_lib.metering._breaker import CLOSED, HALF_OPEN, OPEN, BreakerState
+from showcase_lib.metering._context import (
+    _EnricherError,
+    apply_enrichers,
+    current_metadata,
+    run_in_context,
+)
+from showcase_lib.metering._retry import classify, parse_retry_after
 from showcase_lib.metering._settings import Secret, normalize_base_url
+from showcase_lib.metering._spool import Envelope
 
 KEY = "hak_unit_test_secret_0123456789"
 
@@ -135,7 +135,7 @@ def test_key_never_shows_in_reprs_strings_or_errors():
     ],
 )
 def test_classify(status, body, kind):
-    err = classify(status, {}, body)
+    err = RetryPolicy.classify(status, {}, body)
     if kind is None:
         assert err is None
     else:
@@ -159,7 +159,7 @@ def test_parse_retry_after():
 
 
 def test_backoff_delays_grow_and_are_capped():
-    d = list(backoff_delays(8, base=0.5, cap=8.0, rng=random.Random(1)))
+    d = RetryPolicy(initial_s=0.5, max_s=8.0).delays(8, rng=random.Random(1))
     for n, x in enumerate(d):
         assert 0.75 * min(0.5 * 2**n, 8.0) <= x <= min(0.5 * 2**n, 8.0)
     assert max(d) <= 8.0

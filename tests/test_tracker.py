@@ -21,9 +21,9 @@ from showcase_lib.metering import (
     Settings,
     Tracker,
     metadata_context,
-    run_in_context,
 )
 from showcase_lib.metering._breaker import CLOSED, OPEN
+from showcase_lib.metering._context import run_in_context
 
 FAST = RetryPolicy(max_retries=6, initial_s=0.01, max_s=0.1, jitter_s=0.01)
 FAST_DELIVERY = Delivery(retry=FAST)

@@ -4,9 +4,8 @@
 merge (inner values win), and ``Tracker.track`` picks the current tags up at call time, so a
 web handler can tag the organisation, a service layer the product, and the code that calls the
 model only the feature. asyncio tasks inherit the context they were created in; **threads do
-not** (a new thread starts with an empty context): use :func:`run_in_context` /
-``contextvars.copy_context().run`` or :func:`submit_with_context` to carry tags into a thread
-pool.
+not** (a new thread starts with an empty context): use ``contextvars.copy_context().run``
+or :func:`submit_with_context` to carry tags into a thread or a thread pool.
 
 Tags are validated when they are set (not on the hot path) through
 ``showcase_lib.metadata.validate``: checks of the values present (type, enum, format, length,
