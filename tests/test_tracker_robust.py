@@ -204,3 +204,20 @@ def test_the_invariant_holds_at_every_sample(emu, settings):
         stats = t.close(timeout=20)
     assert all(s.check_invariant() for s in seen), [s for s in seen if not s.check_invariant()]
     assert stats.check_invariant() and stats.invalid == 7
+
+
+def test_a_full_spill_is_dropped_counted_and_logged(settings, tmp_path, caplog):
+    t = Tracker(
+        settings,
+        spool=tmp_path / "s.db",
+        overflow=Overflow(policy="spool", max_queue=5, max_spill=10),
+        start=False,
+    )
+    with caplog.at_level(logging.WARNING, logger="showcase_lib.metering"):
+        _good(t, 30)
+    assert t.stats.dropped == 15 and t.stats.overflowed == 25 and t.stats.pending == 15
+    assert t.stats.reasons == {"overflow: queue and spill full (spool)": 15}
+    assert any("queue full" in r.getMessage() for r in caplog.records)
+    t.start()
+    stats = t.close(timeout=10)
+    assert stats.delivered == 15 and stats.spooled == 10 and stats.check_invariant()
