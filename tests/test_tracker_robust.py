@@ -221,3 +221,11 @@ def test_a_full_spill_is_dropped_counted_and_logged(settings, tmp_path, caplog):
     t.start()
     stats = t.close(timeout=10)
     assert stats.delivered == 15 and stats.spooled == 10 and stats.check_invariant()
+
+
+def test_every_record_column_and_the_idempotency_key_are_accepted(settings):
+    t = Tracker(settings, start=False)
+    t.track("openai", "m", 1, 1, 1, idempotency_key="k-1", cost_usd=0.1, region="eu-west-1")
+    with pytest.raises(TypeError, match="did you mean 'input_tokens'"):
+        t.track_record({"provider": "openai", "input_token": 1})
+    assert t.stats.tracked == 1

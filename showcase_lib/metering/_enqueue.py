@@ -61,13 +61,9 @@ def new_transaction_id() -> str:
 #: What ``track(**fields)`` accepts besides the positional fields: every record column, plus
 #: the idempotency key. Anything else is a typo or a tag without a column: it must fail at the
 #: call, not vanish from the body (``extra=`` carries deliberate extension keys).
-_TRACK_FIELDS = frozenset(ALL_COLUMNS) - {
-    "provider",
-    "model",
-    "input_tokens",
-    "output_tokens",
-    "latency_ms",
-}
+_TRACK_FIELDS = (
+    frozenset(ALL_COLUMNS) - {"provider", "model", "input_tokens", "output_tokens", "latency_ms"}
+) | {"idempotency_key"}
 _RECORD_FIELDS = frozenset(ALL_COLUMNS)
 #: One overflow warning per 10 s at most, with the count since the last one: a full queue at
 #: 5,000 calls/s would otherwise write 5,000 log lines a second and slow the caller further.
@@ -141,7 +137,7 @@ class _Enqueue:
         """
         extra = fields.pop("extra", None)
         if not _TRACK_FIELDS.issuperset(fields):
-            raise _unknown_fields(set(fields) - _TRACK_FIELDS - {"idempotency_key"}, _TRACK_FIELDS)
+            raise _unknown_fields(set(fields) - _TRACK_FIELDS, _TRACK_FIELDS)
         if extra is not None:
             fields["__extra__"] = _check_extra(extra)
         call_id = fields.pop("call_id", None)

@@ -1,8 +1,9 @@
 """The fire-and-forget tracker: ``track()`` returns at once, a background worker delivers.
 
-``track()`` is the only thing on the AI call's path: it mints the transaction id, packs a
-tuple, appends it to a bounded ``deque`` (thread-safe under the GIL) and returns the id; it
-never blocks on the network and never raises. The tracker owns a background thread that runs
+``track()`` is the only thing on the AI call's path: it checks the field names, mints the
+transaction id, packs a tuple, appends it to a bounded ``deque`` and returns the id; it never
+blocks on the network or the disk (whatever the overflow policy), and raises only for an
+unknown field name (a ``TypeError`` naming the closest field). The tracker owns a background thread that runs
 an asyncio event loop, so it works the same from a script, a Flask/Django request thread, a
 thread pool or inside a running event loop (a notebook, FastAPI).
 
@@ -16,9 +17,11 @@ This module holds construction, start, flush and close. Options travel in frozen
 (:class:`Delivery`, :class:`Overflow`), so a typo fails when the group is built.
 
 Counters (:class:`TrackerStats`): tracked, delivered, retried, failed, spooled, replayed,
-dropped, plus requests, connections, flushes and live gauges. Nothing is lost silently: every
-record ends up delivered, failed permanently (dead-lettered in the spool, with its reason),
-in the spool's backlog, or counted as dropped.
+dropped, invalid, plus requests, connections, flushes and live gauges. Nothing is lost
+silently: every record is delivered, failed (dead-lettered, with its reason), invalid
+(could not be prepared: dead-lettered, with its reason), dropped (counted, with its reason,
+and logged) or pending, and ``tracked + inherited == delivered + failed + dropped + invalid +
+pending`` holds in every snapshot (:meth:`TrackerStats.check_invariant`).
 
 Example:
     >>> from showcase_lib.metering import Delivery, Settings, Tracker
