@@ -229,3 +229,17 @@ def test_every_record_column_and_the_idempotency_key_are_accepted(settings):
     with pytest.raises(TypeError, match="did you mean 'input_tokens'"):
         t.track_record({"provider": "openai", "input_token": 1})
     assert t.stats.tracked == 1
+
+
+def test_a_full_memory_spool_evicts_records_not_in_flight():
+    from showcase_lib.metering import MemorySpool
+    from showcase_lib.metering._spool import Envelope
+
+    m = MemorySpool(max_records=2)
+    m.put_many([Envelope("a", "a", b"{}"), Envelope("b", "b", b"{}")])
+    leased = m.lease(1)  # "a" is being sent
+    m.put_many([Envelope("c", "c", b"{}")])
+    assert [e.key for e in leased] == ["a"] and m.evicted == 1
+    assert sorted(e.key for e in m.lease(10)) == ["c"]  # "b" went, "a" is still in flight
+    m.ack(leased)
+    assert len(m) == 1

@@ -96,8 +96,12 @@ class MemorySpool:
                 self._rows[self._seq] = env
                 n += 1
                 while len(self._rows) > self.max_records:
-                    old, _ = self._rows.popitem(last=False)
-                    self._leased.discard(old)
+                    # the oldest record not in flight: a leased one may be delivered in a
+                    # moment, and must not be counted both evicted and delivered
+                    old = next((q for q in self._rows if q not in self._leased), None)
+                    if old is None:
+                        break
+                    del self._rows[old]
                     self.evicted += 1
         return n
 
