@@ -8,10 +8,11 @@ Sections (all against the emulator in a separate process on loopback):
    requests made vs records sent, connections opened.
 3. ``backfill`` - a Parquet file of N historical calls (default 1,000,000) streamed in a fresh
    process: throughput and peak resident memory.
-4. ``chaos`` - >= 50,000 records through faults (20% 5xx, 10% 429 with Retry-After, dropped
-   connections, lost responses, hangs/timeouts): (a) the fire-and-forget Tracker in-process with
-   an emulator restart; (b) a backfill process SIGKILLed mid-run and resumed, with an emulator
-   restart and the durable spool: counts lost and stored twice.
+4. ``overflow`` - track() p99/max while the queue is full and the service is down, for each
+   overflow policy, and how long ``close()`` waits with the memory spool and the service down.
+
+The chaos runs (>= 50,000 records through faults, restarts and SIGKILLs) are in
+``benchmarks/bench_chaos.py``.
 
 Usage::
 
@@ -26,7 +27,6 @@ import argparse
 import json
 import os
 import platform
-import signal
 import subprocess
 import sys
 import tempfile
@@ -41,8 +41,8 @@ import psutil
 from showcase_lib.emulator import Emulator
 from showcase_lib.metering import (
     BackfillOptions,
-    BreakerPolicy,
     Delivery,
+    Overflow,
     RetryPolicy,
     Settings,
     Tracker,
@@ -296,153 +296,48 @@ def bench_backfill(rows: int) -> dict:
         }
 
 
-# ----------------------------------------------------------------------------- 4. chaos
-CHAOS_FAULTS = {
-    "error_rate": 0.20,
-    "rate_limit_rate": 0.10,
-    "retry_after_s": 0.05,
-    "drop_rate": 0.01,
-    "lost_response_rate": 0.02,
-    "hang_rate": 0.002,
-    "hang_s": 1.0,
-    "seed": 42,
-}
-CHAOS_RETRY = RetryPolicy(max_retries=8, initial_s=0.02, max_s=0.5, jitter_s=0.02)
+# ----------------------------------------------------------------------------- 4. overflow
+def bench_overflow(n: int) -> dict:
+    """track() cost while the queue is full and the service is down, per overflow policy.
 
-
-def bench_chaos_tracker(n: int) -> dict:
-    """Fire-and-forget tracker in-process, faults + an emulator restart mid-run."""
-    with tempfile.TemporaryDirectory() as tmp, Emulator(process=True, faults=CHAOS_FAULTS) as emu:
-        settings = Settings(emu.api_key, emu.base_url, timeout_s=0.5, connect_timeout_s=0.5)
-        tracker = Tracker(
-            settings,
-            delivery=Delivery(
-                retry=CHAOS_RETRY, breaker=BreakerPolicy(reset_timeout_s=0.5), concurrency=64
-            ),
-            spool=os.path.join(tmp, "spool.db"),
-        )
+    The queue is kept full (a small ``max_queue``, the emulator in an outage), so every call
+    takes the overflow path: ``spool`` with a durable spool (the worker writes the spill to
+    SQLite while the caller goes on), ``drop_oldest`` and ``drop_newest``. Then ``close()``
+    with the memory spool while the service is still down (how long it waits).
+    """
+    out: dict = {}
+    perf = time.perf_counter_ns
+    with tempfile.TemporaryDirectory() as tmp, Emulator(process=True) as emu:
+        emu.set_faults(outage=True)
+        settings = Settings(emu.api_key, emu.base_url, timeout_s=1.0, connect_timeout_s=1.0)
+        fast = Delivery(retry=RetryPolicy(max_retries=1, initial_s=0.01, max_s=0.02))
+        for policy in ("spool", "drop_oldest", "drop_newest"):
+            spool = os.path.join(tmp, f"{policy}.db")
+            tracker = Tracker(
+                settings, delivery=fast, spool=spool, overflow=Overflow(policy, max_queue=500)
+            )
+            lat = np.empty(n, dtype="int64")
+            for i in range(n):
+                t0 = perf()
+                tracker.track("openai", "gpt-4o-mini", 100, 20, 800, customer_id="cust_0001")
+                lat[i] = perf() - t0
+            stats = tracker.close(timeout=30)
+            a = lat / 1000.0
+            out[f"{policy}_p99_us"] = round(float(np.percentile(a, 99)), 1)
+            out[f"{policy}_p99.9_us"] = round(float(np.percentile(a, 99.9)), 1)
+            out[f"{policy}_max_us"] = round(float(a.max()), 1)
+            out[f"{policy}_calls_over_1ms"] = int((a > 1000).sum())
+            out[f"{policy}_overflowed"] = stats.overflowed
+            out[f"{policy}_dropped"] = stats.dropped
+        tracker = Tracker(settings, delivery=fast)
+        for _ in range(200):
+            tracker.track("openai", "gpt-4o-mini", 100, 20, 800)
         t0 = time.perf_counter()
-        ids = set()
-        for i in range(n):
-            ids.add(
-                tracker.track(
-                    "openai",
-                    "gpt-4o-mini",
-                    100 + i % 50,
-                    20,
-                    800,
-                    customer_id=f"cust_{i % 97:04d}",
-                    feature_id="chat",
-                )
-            )
-            if i == n // 2:
-                emu.restart()
-            if i % 5000 == 0:
-                time.sleep(0.05)
-        ok = tracker.flush(900)
-        stats = tracker.close()
-        elapsed = time.perf_counter() - t0
-        df = emu.records()
-        stored, distinct = len(df), df["call_id"].nunique()
-        lost = len(ids - set(df["call_id"]))
-        es = emu.stats()
-    return {
-        "records": n,
-        "flushed": ok,
-        "elapsed_s": round(elapsed, 1),
-        "tracked": stats.tracked,
-        "delivered": stats.delivered,
-        "retried": stats.retried,
-        "spooled": stats.spooled,
-        "replayed": stats.replayed,
-        "failed": stats.failed,
-        "dropped": stats.dropped,
-        "requests": stats.requests,
-        "breaker_transitions": tracker.breaker.transition_count,
-        "emulator_stored": stored,
-        "lost": lost,
-        "stored_twice": stored - distinct,
-        "emulator_duplicate_requests_deduped": es["duplicates"],
-        "faults_injected_after_restart": es["faults"],
-    }
-
-
-def bench_chaos_kill(n: int) -> dict:
-    """Backfill process under faults: emulator restart at ~30%, SIGKILL at ~60%, resume."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "chaos.parquet")
-        ckpt = os.path.join(tmp, "chaos.ckpt.json")
-        subprocess.run([sys.executable, str(HERE), "--make-data", path, str(n), "7"], check=True)
-        import pandas as pd
-
-        want = set(pd.read_parquet(path, columns=["call_id"])["call_id"])
-        with Emulator(
-            process=True, faults=CHAOS_FAULTS, db_path=os.path.join(tmp, "emu.sqlite")
-        ) as emu:
-            env = dict(os.environ, REVENIUM_METERING_API_KEY=emu.api_key)
-            cmd = [
-                sys.executable,
-                "-m",
-                "showcase_lib.metering",
-                "backfill",
-                path,
-                "--base-url",
-                emu.base_url,
-                "--checkpoint",
-                ckpt,
-                "--concurrency",
-                "64",
-                "--max-retries",
-                "8",
-                "--close-timeout",
-                "600",
-            ]
-            t0 = time.perf_counter()
-            proc = subprocess.Popen(
-                cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
-            restarted = killed_at = None
-            while proc.poll() is None:
-                time.sleep(0.05)
-                try:
-                    done = json.loads(Path(ckpt).read_text())["rows_committed"]
-                except (OSError, ValueError):
-                    continue
-                if restarted is None and done >= 0.3 * n:
-                    emu.restart()
-                    restarted = done
-                if done >= 0.6 * n:
-                    os.kill(proc.pid, signal.SIGKILL)
-                    killed_at = done
-                    break
-            proc.wait()
-            spool_backlog = 0
-            spool_db = ckpt + ".spool.db"
-            if os.path.exists(spool_db):
-                import sqlite3
-
-                con = sqlite3.connect(spool_db)
-                spool_backlog = con.execute("SELECT COUNT(*) FROM spool").fetchone()[0]
-                con.close()
-            stored_at_kill = emu.stats()["in_store"]
-            subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            elapsed = time.perf_counter() - t0
-            df = emu.records()
-            es = emu.stats()
-        got = list(df["call_id"])
-        return {
-            "records": n,
-            "elapsed_s": round(elapsed, 1),
-            "restart_at_committed": restarted,
-            "sigkill_at_committed": killed_at,
-            "stored_at_kill": stored_at_kill,
-            "spool_backlog_at_kill": spool_backlog,
-            "emulator_stored": len(got),
-            "lost": len(want - set(got)),
-            "stored_twice": len(got) - len(set(got)),
-            "unexpected": len(set(got) - want),
-            "duplicate_requests_deduped_after_restart": es["duplicates"],
-        }
+        stats = tracker.close(timeout=30)
+        out["memory_spool_close_s"] = round(time.perf_counter() - t0, 2)
+        out["memory_spool_close_dropped"] = stats.dropped
+        out["memory_spool_close_pending"] = stats.pending
+    return out
 
 
 # ----------------------------------------------------------------------------- main
@@ -450,10 +345,12 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     p.add_argument(
-        "--only", nargs="*", default=None, choices=["overhead", "throughput", "backfill", "chaos"]
+        "--only",
+        nargs="*",
+        default=None,
+        choices=["overhead", "throughput", "backfill", "overflow"],
     )
     p.add_argument("--backfill-rows", type=int, default=None)
-    p.add_argument("--chaos-records", type=int, default=None)
     p.add_argument("--make-data", nargs="+", help=argparse.SUPPRESS)
     p.add_argument("--run-backfill", nargs=2, help=argparse.SUPPRESS)
     a = p.parse_args()
@@ -463,7 +360,7 @@ def main() -> None:
     if a.run_backfill:
         print(json.dumps(run_backfill(*a.run_backfill, None, None)))
         return
-    only = set(a.only or ["overhead", "throughput", "backfill", "chaos"])
+    only = set(a.only or ["overhead", "throughput", "backfill", "overflow"])
     q = a.quick
     show("machine (shared machines give noisy figures; re-run on a quiet one)", machine_info())
     if "overhead" in only:
@@ -487,10 +384,11 @@ def main() -> None:
         )
     if "backfill" in only:
         show("backfill", bench_backfill(a.backfill_rows or (20_000 if q else 1_000_000)))
-    if "chaos" in only:
-        n = a.chaos_records or (5_000 if q else 50_000)
-        show("chaos: fire-and-forget tracker, emulator restart", bench_chaos_tracker(n))
-        show("chaos: backfill process SIGKILLed and resumed, emulator restart", bench_chaos_kill(n))
+    if "overflow" in only:
+        show(
+            "overflow: track() with a full queue and the service down; close() with it down",
+            bench_overflow(5_000 if q else 50_000),
+        )
 
 
 if __name__ == "__main__":

@@ -16,9 +16,7 @@ from tenacity import RetryCallState
 
 from showcase_lib.metering import (
     BreakerPolicy,
-    BreakerState,
     CircuitBreaker,
-    Envelope,
     FakeClock,
     MemorySpool,
     PermanentError,
@@ -30,17 +28,19 @@ from showcase_lib.metering import (
     TokenBucket,
     _breaker,
     _enqueue,
-    backoff_delays,
-    classify,
-    current_metadata,
     metadata_context,
-    run_in_context,
     submit_with_context,
 )
-from showcase_lib.metering._breaker import CLOSED, HALF_OPEN, OPEN
-from showcase_lib.metering._context import apply_enrichers
-from showcase_lib.metering._retry import parse_retry_after
+from showcase_lib.metering._breaker import CLOSED, HALF_OPEN, OPEN, BreakerState
+from showcase_lib.metering._context import (
+    _EnricherError,
+    apply_enrichers,
+    current_metadata,
+    run_in_context,
+)
+from showcase_lib.metering._retry import classify, parse_retry_after
 from showcase_lib.metering._settings import Secret, normalize_base_url
+from showcase_lib.metering._spool import Envelope
 
 KEY = "hak_unit_test_secret_0123456789"
 
@@ -135,7 +135,7 @@ def test_key_never_shows_in_reprs_strings_or_errors():
     ],
 )
 def test_classify(status, body, kind):
-    err = classify(status, {}, body)
+    err = RetryPolicy.classify(status, {}, body)
     if kind is None:
         assert err is None
     else:
@@ -159,7 +159,7 @@ def test_parse_retry_after():
 
 
 def test_backoff_delays_grow_and_are_capped():
-    d = list(backoff_delays(8, base=0.5, cap=8.0, rng=random.Random(1)))
+    d = RetryPolicy(initial_s=0.5, max_s=8.0).delays(8, rng=random.Random(1))
     for n, x in enumerate(d):
         assert 0.75 * min(0.5 * 2**n, 8.0) <= x <= min(0.5 * 2**n, 8.0)
     assert max(d) <= 8.0
@@ -484,14 +484,18 @@ def test_partial_tags_are_not_required_to_be_complete():
         assert current_metadata() == {"organization_id": "org_001"}
 
 
-def test_enrichers_fill_gaps_and_survive_errors():
+def test_enrichers_fill_gaps_and_name_a_broken_hook():
     rec = {"environment": "production", "cost_usd": 0.2}
+    added = apply_enrichers(rec, (lambda r: {"environment": "staging", "task_type": "chat"},))
+    assert added == 1
+    assert rec == {"environment": "production", "cost_usd": 0.2, "task_type": "chat"}
 
     def broken(_r):
         raise RuntimeError("bug")
 
-    failures = apply_enrichers(
-        rec, (lambda r: {"environment": "staging", "task_type": "chat"}, broken)
-    )
-    assert failures == 1
-    assert rec == {"environment": "production", "cost_usd": 0.2, "task_type": "chat"}
+    with pytest.raises(_EnricherError, match="broken raised RuntimeError: bug"):
+        apply_enrichers(rec, (broken,))
+    with pytest.raises(_EnricherError, match="returned list"):
+        apply_enrichers(rec, (lambda r: ["task_type"],))
+    with pytest.raises(_EnricherError, match=r"unknown field.*tenant"):
+        apply_enrichers(rec, (lambda r: {"tenant": "t1"},))

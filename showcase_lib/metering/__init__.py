@@ -33,49 +33,29 @@ from showcase_lib.metering._backfill import (
     backfill,
     idempotency_key_for,
 )
-from showcase_lib.metering._breaker import (
-    BreakerPolicy,
-    BreakerState,
-    CircuitBreaker,
-    FakeClock,
-    Transition,
-)
+from showcase_lib.metering._breaker import BreakerPolicy, CircuitBreaker, FakeClock
 from showcase_lib.metering._config import Delivery, Overflow
 from showcase_lib.metering._context import (
-    HIERARCHY,
     TagError,
     add_enricher,
-    check_tags,
-    current_metadata,
     metadata_context,
     remove_enricher,
-    run_in_context,
     submit_with_context,
 )
 from showcase_lib.metering._ratelimit import TokenBucket
-from showcase_lib.metering._retry import (
-    DeliveryError,
-    PermanentError,
-    RetryableError,
-    RetryPolicy,
-    backoff_delays,
-    classify,
-)
+from showcase_lib.metering._retry import DeliveryError, PermanentError, RetryableError, RetryPolicy
 from showcase_lib.metering._settings import Settings
-from showcase_lib.metering._spool import Envelope, MemorySpool, Spool
+from showcase_lib.metering._spool import MemorySpool, Spool
 from showcase_lib.metering._stats import TrackerStats
 from showcase_lib.metering._tracker import Tracker
 
 __all__ = [
-    "HIERARCHY",
     "BackfillOptions",
     "BackfillReport",
     "BreakerPolicy",
-    "BreakerState",
     "CircuitBreaker",
     "Delivery",
     "DeliveryError",
-    "Envelope",
     "FakeClock",
     "MemorySpool",
     "Overflow",
@@ -88,16 +68,10 @@ __all__ = [
     "TokenBucket",
     "Tracker",
     "TrackerStats",
-    "Transition",
     "add_enricher",
     "backfill",
-    "backoff_delays",
-    "check_tags",
-    "classify",
-    "current_metadata",
     "idempotency_key_for",
     "metadata_context",
     "remove_enricher",
-    "run_in_context",
     "submit_with_context",
 ]

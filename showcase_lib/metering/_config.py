@@ -103,11 +103,18 @@ class Delivery:
 class Overflow:
     """What ``track()`` does when the in-memory queue is full.
 
+    No policy blocks the caller: beyond the queue, ``track()`` costs a lock and a ``deque``
+    operation, never disk or network I/O (measured in ``benchmarks/bench_metering.py``).
+    Every overflowing record is counted (``overflowed``; ``dropped`` with a reason when it
+    is dropped) and logged, at most one warning per 10 s with the count since the last one.
+
     Attributes:
-        policy: ``"spool"`` (write the record to the spool from the caller's thread: slower
-            for that record, nothing lost), ``"drop_oldest"``, ``"drop_newest"`` (counted in
-            ``dropped``), or ``"auto"`` (spool if the spool is durable, else drop_oldest).
+        policy: ``"spool"`` (hand the record to a spill area that the worker writes to the
+            spool before anything else: nothing lost while the spill has room),
+            ``"drop_oldest"``, ``"drop_newest"`` (counted in ``dropped``), or ``"auto"``
+            (spool if the spool is durable, else drop_oldest).
         max_queue: bound of the in-memory queue.
+        max_spill: bound of the spill (policy ``"spool"``); beyond it records are dropped.
 
     Example:
         >>> Overflow(policy="drop_newest", max_queue=10).max_queue
@@ -118,7 +125,12 @@ class Overflow:
     # 100,000 queued records hold ~100 s of traffic at 1,000 calls/s while the worker catches
     # up; each is a tuple of the call's fields and tags (a few hundred bytes): tens of MB
     max_queue: int = 100_000
+    # the spill drains at the spool's batched write speed (tens of thousands of records a
+    # second), so 100,000 more records (tens of MB) absorb a burst far beyond the queue;
+    # a bigger spill only moves the loss further out in memory, it cannot replace the disk
+    max_spill: int = 100_000
 
     def __post_init__(self) -> None:
         _check_choice("policy", self.policy, get_args(OverflowPolicy))
         _check_min("max_queue", self.max_queue, 1)
+        _check_min("max_spill", self.max_spill, 0)

@@ -4,9 +4,8 @@
 merge (inner values win), and ``Tracker.track`` picks the current tags up at call time, so a
 web handler can tag the organisation, a service layer the product, and the code that calls the
 model only the feature. asyncio tasks inherit the context they were created in; **threads do
-not** (a new thread starts with an empty context): use :func:`run_in_context` /
-``contextvars.copy_context().run`` or :func:`submit_with_context` to carry tags into a thread
-pool.
+not** (a new thread starts with an empty context): use ``contextvars.copy_context().run``
+or :func:`submit_with_context` to carry tags into a thread or a thread pool.
 
 Tags are validated when they are set (not on the hot path) through
 ``showcase_lib.metadata.validate``: checks of the values present (type, enum, format, length,
@@ -33,6 +32,8 @@ from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any
 
+from showcase_lib.schema import ALL_COLUMNS
+
 log = logging.getLogger("showcase_lib.metering")
 
 #: The hierarchy the book tags by, outermost first.
@@ -45,6 +46,7 @@ _TAGS: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
 
 Enricher = Callable[[Mapping[str, Any]], Mapping[str, Any] | None]
 _ENRICHERS: list[Enricher] = []
+_COLUMNS = frozenset(ALL_COLUMNS)
 
 #: Rules that only make sense on a complete record, skipped when validating partial tags.
 _PARTIAL_SKIP = frozenset({"required", "recommended"})
@@ -224,24 +226,43 @@ def enrichers() -> tuple[Enricher, ...]:
 
 
 def apply_enrichers(record: dict[str, Any], hooks: tuple[Enricher, ...]) -> int:
-    """Run hooks on ``record`` in place, filling missing tags; return how many hooks failed.
+    """Run hooks on ``record`` in place, filling missing tags; return how many tags were added.
+
+    A hook returns a mapping of derived tags (or ``None``). A hook that raises, or returns
+    anything else (a ``str``, a ``list``), raises :class:`_EnricherError` naming the hook: the
+    tracker's worker dead-letters that record with the reason and goes on.
 
     Example:
         >>> rec = {"cost_usd": 2.0}
         >>> apply_enrichers(rec, (lambda r: {"task_type": "chat"},))
-        0
+        1
         >>> rec["task_type"]
         'chat'
+        >>> apply_enrichers(rec, (lambda r: "chat",))
+        Traceback (most recent call last):
+        ...
+        showcase_lib.metering._context._EnricherError: enricher <lambda> returned str, not a mapping
     """
-    failures = 0
+    added = 0
     for hook in hooks:
+        name = getattr(hook, "__qualname__", None) or repr(hook)
         try:
             extra = hook(record)
-        except Exception:  # a broken hook must not lose the record
-            failures += 1
+        except Exception as exc:
+            raise _EnricherError(f"enricher {name} raised {type(exc).__name__}: {exc}") from exc
+        if extra is None:
             continue
-        if extra:
-            for k, v in extra.items():
-                if record.get(k) is None:
-                    record[k] = v
-    return failures
+        if not isinstance(extra, Mapping):
+            raise _EnricherError(f"enricher {name} returned {type(extra).__name__}, not a mapping")
+        unknown = [k for k in extra if k not in _COLUMNS]
+        if unknown:
+            raise _EnricherError(f"enricher {name} returned unknown field(s) {unknown!r}")
+        for k, v in extra.items():
+            if record.get(k) is None:
+                record[k] = v
+                added += 1
+    return added
+
+
+class _EnricherError(Exception):
+    """An enrichment hook raised, or returned something other than a mapping (or None)."""

@@ -2,23 +2,23 @@
 
 Two layers, as the book teaches them:
 
-* :func:`backoff_delays` is the idea in ten lines (what the official SDK does by hand:
-  ``min(base * 2**n, cap)`` times a random factor in ``[0.75, 1.0]``).
+* :meth:`RetryPolicy.delays` is the idea in a few lines (what the official SDK does by hand:
+  ``min(initial_s * 2**n, max_s)`` times a random factor in ``[0.75, 1.0]``).
 * :class:`RetryPolicy` is what production code uses: tenacity's ``wait_exponential_jitter``
   wrapped by a wait that obeys a server's ``Retry-After`` /
   ``retry-after-ms`` when it is between 0 and 60 s.
 
-What is retried (:func:`classify`): connection errors, timeouts, 408, 409
+What is retried (:meth:`RetryPolicy.classify`): connection errors, timeouts, 408, 409
 ``idempotency_key_in_progress``, 429 and every 5xx; never 400, 401, 403, 404, 422 or a 409
 ``idempotency_key_mismatch``. A ``x-should-retry: true|false`` header overrides.
 
 Example:
     >>> import random
-    >>> [round(d, 2) for d in backoff_delays(4, rng=random.Random(0))]
+    >>> [round(d, 2) for d in RetryPolicy().delays(4, rng=random.Random(0))]
     [0.48, 0.94, 1.71, 3.26]
-    >>> classify(201, {}, b"") is None
+    >>> RetryPolicy.classify(201, {}, b"") is None
     True
-    >>> classify(429, {"Retry-After": "2"}, b"").retry_after
+    >>> RetryPolicy.classify(429, {"Retry-After": "2"}, b"").retry_after
     2.0
 """
 
@@ -28,7 +28,7 @@ import email.utils
 import os
 import random
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tenacity import (
@@ -73,25 +73,6 @@ class RetryableError(DeliveryError):
 
 class PermanentError(DeliveryError):
     """Never retried: the record itself (400, 422, 409 mismatch) or the credentials (401, 403)."""
-
-
-def backoff_delays(
-    attempts: int, *, base: float = 0.5, cap: float = 8.0, rng: random.Random | None = None
-) -> Iterator[float]:
-    """Yield the wait before each retry: ``min(base * 2**n, cap) * U(0.75, 1.0)``.
-
-    The hand-written version of the idea (the official SDK's formula). Jitter spreads the
-    retries of many clients so they do not hit a recovering service in lock-step.
-
-    Example:
-        >>> list(backoff_delays(0))
-        []
-        >>> all(0.375 <= d <= 0.5 for d in backoff_delays(1))
-        True
-    """
-    rng = rng or random.Random()
-    for n in range(attempts):
-        yield min(base * 2**n, cap) * rng.uniform(0.75, 1.0)
 
 
 def parse_retry_after(
@@ -247,6 +228,38 @@ class RetryPolicy:
     @property
     def attempts(self) -> int:
         return self.max_retries + 1
+
+    def delays(
+        self, retries: int | None = None, *, rng: random.Random | None = None
+    ) -> list[float]:
+        """The wait before each retry, by hand: ``min(initial_s * 2**n, max_s) * U(0.75, 1)``.
+
+        The hand-written version of the idea (the official SDK's formula), for the book;
+        the tracker uses tenacity (:meth:`wait`, :meth:`preview`). Jitter spreads the
+        retries of many clients so they do not hit a recovering service in lock-step.
+
+        Example:
+            >>> RetryPolicy().delays(0)
+            []
+            >>> all(0.375 <= d <= 0.5 for d in RetryPolicy(initial_s=0.5).delays(1))
+            True
+        """
+        rng = rng or random.Random()
+        n_retries = self.max_retries if retries is None else retries
+        return [
+            min(self.initial_s * 2**n, self.max_s) * rng.uniform(0.75, 1.0)
+            for n in range(n_retries)
+        ]
+
+    @staticmethod
+    def classify(status: int, headers: Mapping[str, str], body: bytes) -> DeliveryError | None:
+        """What an HTTP answer means: ``None`` (delivered), retryable or permanent error.
+
+        Example:
+            >>> type(RetryPolicy.classify(503, {}, b"")).__name__
+            'RetryableError'
+        """
+        return classify(status, headers, body)
 
     def wait(self, rng: random.Random | None = None) -> wait_base:
         """The tenacity wait strategy: Retry-After first, exponential + jitter otherwise.

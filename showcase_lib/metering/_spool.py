@@ -96,8 +96,12 @@ class MemorySpool:
                 self._rows[self._seq] = env
                 n += 1
                 while len(self._rows) > self.max_records:
-                    old, _ = self._rows.popitem(last=False)
-                    self._leased.discard(old)
+                    # the oldest record not in flight: a leased one may be delivered in a
+                    # moment, and must not be counted both evicted and delivered
+                    old = next((q for q in self._rows if q not in self._leased), None)
+                    if old is None:
+                        break
+                    del self._rows[old]
                     self.evicted += 1
         return n
 
@@ -138,6 +142,20 @@ class MemorySpool:
     @property
     def leased(self) -> int:
         return len(self._leased)
+
+    def clear(self) -> int:
+        """Forget every record (the tracker's close, when they cannot be delivered); count.
+
+        Example:
+            >>> m = MemorySpool(); m.put_many([Envelope("k", "t", b"{}")]); m.clear(), len(m)
+            1
+            (1, 0)
+        """
+        with self._lock:
+            n = len(self._rows)
+            self._rows.clear()
+            self._leased.clear()
+        return n
 
     def close(self) -> None:
         pass

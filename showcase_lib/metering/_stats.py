@@ -1,21 +1,25 @@
 """What the tracker tells the outside: counters (:class:`TrackerStats`), timeline, health.
 
-Every counter is a plain ``int``: the hot-path counter ``tracked`` is guarded by a lock, the
-others are written by the worker thread only (or under the same lock, when the caller's
-thread spools an overflowing record). Reading them needs nothing but attribute access, so
-``stats``, ``close()`` and ``repr`` work the same on every Python version.
+Every counter is a plain ``int``: the hot-path counter ``tracked`` (and the queue it feeds)
+is guarded by a lock, the others are written by the worker thread only (or under a second
+lock, when the caller's thread drops an overflowing record). ``stats`` is read on the worker's
+event loop, between two of its steps, so one snapshot is consistent:
+``tracked + inherited == delivered + failed + dropped + invalid + pending`` holds in every
+snapshot (:meth:`TrackerStats.check_invariant`), not only after ``close()``.
 
 Example:
-    >>> TrackerStats(tracked=2, delivered=2).pending
-    0
+    >>> TrackerStats(tracked=2, delivered=2).check_invariant()
+    True
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -25,18 +29,29 @@ from showcase_lib.metering._breaker import CLOSED, OPEN
 #: Timeline samples kept: 200,000 tuples of 11 numbers (about 20 MB) are 5.5 hours at the
 #: default 0.1 s interval; older samples are dropped.
 MAX_SAMPLES = 200_000
+#: ``stats`` waits this long for the worker's loop to take its snapshot; past it (a loop busy
+#: in a long spool write) the counters are read directly, possibly mid-step.
+_SNAPSHOT_WAIT_S = 2.0
 
 
 @dataclass(frozen=True)
 class TrackerStats:
     """A snapshot of the counters (monotonic) and gauges (current levels).
 
-    ``pending`` = queued + in flight + spool backlog. In one process with no crash,
-    ``tracked == delivered + failed + dropped + pending``.
+    Every record tracked is in exactly one of: ``delivered``, ``failed`` (rejected by the
+    service, or an unexpected error while sending: dead-lettered), ``dropped`` (overflow, a
+    memory spool evicting or closing), ``invalid`` (could not be prepared: dead-lettered) or
+    ``pending`` (queued, held by the worker, in flight or in the spool's backlog). So
+    ``tracked + inherited == delivered + failed + dropped + invalid + pending``
+    (:meth:`check_invariant`), where ``inherited`` counts records found in a durable spool at
+    start. ``reasons`` breaks failed, dropped and invalid down by reason. The gauges
+    ``queue_depth``, ``in_flight`` and ``spool_backlog`` show where pending records wait.
 
     Example:
-        >>> TrackerStats().pending
-        0
+        >>> s = TrackerStats(tracked=3, delivered=1, invalid=1, pending=1,
+        ...                  reasons={"invalid: encoding (UnicodeEncodeError)": 1})
+        >>> s.check_invariant(), s.undelivered
+        (True, 2)
     """
 
     tracked: int = 0
@@ -56,20 +71,38 @@ class TrackerStats:
     spool_backlog: int = 0
     dead_letters: int = 0
     breaker_state: str = CLOSED.value
+    pending: int = 0
+    inherited: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
 
     @property
-    def pending(self) -> int:
-        """Records not settled yet: queued, in flight or in the spool's backlog."""
-        return self.queue_depth + self.in_flight + self.spool_backlog
-
-    def as_dict(self) -> dict[str, Any]:
-        """All fields plus ``pending``.
+    def undelivered(self) -> int:
+        """Records tracked (or inherited) and not delivered: failed, dropped, invalid, pending.
 
         Example:
-            >>> TrackerStats(tracked=3, queue_depth=3).as_dict()["pending"]
+            >>> TrackerStats(tracked=5, delivered=4, pending=1).undelivered
+            1
+        """
+        return self.tracked + self.inherited - self.delivered
+
+    def check_invariant(self) -> bool:
+        """``tracked + inherited == delivered + failed + dropped + invalid + pending``.
+
+        Example:
+            >>> TrackerStats(tracked=2, delivered=1).check_invariant()
+            False
+        """
+        settled = self.delivered + self.failed + self.dropped + self.invalid
+        return self.tracked + self.inherited == settled + self.pending
+
+    def as_dict(self) -> dict[str, Any]:
+        """All fields plus ``undelivered``.
+
+        Example:
+            >>> TrackerStats(tracked=3, pending=3).as_dict()["undelivered"]
             3
         """
-        return {**asdict(self), "pending": self.pending}
+        return {**asdict(self), "undelivered": self.undelivered}
 
 
 class _Observability:
@@ -142,33 +175,62 @@ class _Observability:
 
     @property
     def stats(self) -> TrackerStats:
-        """Counters and gauges now (safe to read from any thread).
+        """Counters and gauges now (safe to read from any thread; one consistent snapshot).
 
         Example:
             >>> from showcase_lib.metering import Settings, Tracker
             >>> Tracker(Settings("k", "http://127.0.0.1:9"), start=False).stats.pending
             0
         """
+        loop, thread = self._loop, self._thread
+        if (
+            loop is None
+            or thread is None
+            or not thread.is_alive()
+            or threading.get_ident() == thread.ident
+        ):
+            return self._snapshot()
+        fut: Future = Future()
+
+        def take() -> None:
+            if not fut.done():
+                fut.set_result(self._snapshot())
+
+        try:
+            loop.call_soon_threadsafe(take)
+            return fut.result(_SNAPSHOT_WAIT_S)
+        except (RuntimeError, FutureTimeout):  # loop closed or busy: read directly
+            return self._snapshot()
+
+    def _snapshot(self) -> TrackerStats:
         t = self._transport
         ready = getattr(self, "_ready", None)
+        with self._tracked_lock, self._counts_lock:
+            tracked, waiting = self._tracked, len(self._q) + len(self._spill)
+            dropped, invalid, failed = self._dropped, self._invalid, self._failed
+            reasons = dict(self._reasons)
+        backlog = len(self.spool)
         return TrackerStats(
-            tracked=self._tracked,
+            tracked=tracked,
             delivered=self._delivered,
             retried=self._retried,
-            failed=self._failed,
+            failed=failed,
             spooled=self._spooled,
             replayed=self._replayed,
-            dropped=self._dropped,
+            dropped=dropped,
             overflowed=self._overflowed,
-            invalid=self._invalid,
+            invalid=invalid,
             requests=t.requests if t else 0,
             connections=t.connections if t else 0,
             flushes=self._flushes,
-            queue_depth=len(self._q) + (ready.qsize() if ready is not None else 0),
+            queue_depth=waiting + (ready.qsize() if ready is not None else 0),
             in_flight=self._busy + len(self._retry_tasks),
-            spool_backlog=len(self.spool),
+            spool_backlog=backlog,
             dead_letters=self.spool.dead_count(),
             breaker_state=self.breaker.state.value,
+            pending=waiting + self._held + len(self._to_spool) + backlog - len(self._acks),
+            inherited=self._inherited,
+            reasons=reasons,
         )
 
     def health(self, *, probe: bool = True, timeout: float = 5.0) -> dict[str, Any]:

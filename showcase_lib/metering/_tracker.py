@@ -1,8 +1,9 @@
 """The fire-and-forget tracker: ``track()`` returns at once, a background worker delivers.
 
-``track()`` is the only thing on the AI call's path: it mints the transaction id, packs a
-tuple, appends it to a bounded ``deque`` (thread-safe under the GIL) and returns the id; it
-never blocks on the network and never raises. The tracker owns a background thread that runs
+``track()`` is the only thing on the AI call's path: it checks the field names, mints the
+transaction id, packs a tuple, appends it to a bounded ``deque`` and returns the id; it never
+blocks on the network or the disk (whatever the overflow policy), and raises only for an
+unknown field name (a ``TypeError`` naming the closest field). The tracker owns a background thread that runs
 an asyncio event loop, so it works the same from a script, a Flask/Django request thread, a
 thread pool or inside a running event loop (a notebook, FastAPI).
 
@@ -16,9 +17,11 @@ This module holds construction, start, flush and close. Options travel in frozen
 (:class:`Delivery`, :class:`Overflow`), so a typo fails when the group is built.
 
 Counters (:class:`TrackerStats`): tracked, delivered, retried, failed, spooled, replayed,
-dropped, plus requests, connections, flushes and live gauges. Nothing is lost silently: every
-record ends up delivered, failed permanently (dead-lettered in the spool, with its reason),
-in the spool's backlog, or counted as dropped.
+dropped, invalid, plus requests, connections, flushes and live gauges. Nothing is lost
+silently: every record is delivered, failed (dead-lettered, with its reason), invalid
+(could not be prepared: dead-lettered, with its reason), dropped (counted, with its reason,
+and logged) or pending, and ``tracked + inherited == delivered + failed + dropped + invalid +
+pending`` holds in every snapshot (:meth:`TrackerStats.check_invariant`).
 
 Example:
     >>> from showcase_lib.metering import Delivery, Settings, Tracker
@@ -41,7 +44,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
-from showcase_lib.metering._breaker import OPEN, CircuitBreaker
+from showcase_lib.metering._breaker import CircuitBreaker
 from showcase_lib.metering._config import Delivery, Overflow
 from showcase_lib.metering._context import Enricher
 from showcase_lib.metering._enqueue import _Enqueue
@@ -124,6 +127,11 @@ class Tracker(_Enqueue, _Worker, _Observability):
 
         # hot-path state (touched from any thread)
         self._q: collections.deque = collections.deque()
+        # overflow with policy "spool": records the worker writes to the spool first (the
+        # caller's thread never touches SQLite); bounded by max_queue too
+        self._spill: collections.deque = collections.deque()
+        self._overflow_logged_at = -float("inf")
+        self._overflow_unlogged = 0
         self._tracked = 0
         self._tracked_lock = threading.Lock()
         self._wake_pending = False
@@ -134,11 +142,16 @@ class Tracker(_Enqueue, _Worker, _Observability):
         self._delivered = self._retried = self._failed = self._spooled = 0
         self._replayed = self._dropped = self._overflowed = self._invalid = 0
         self._flushes = 0
+        self._held = 0  # fresh envelopes the worker holds (prepared, queued, in flight)
+        self._reasons: collections.Counter[str] = collections.Counter()
+        # records found in a durable spool at start (a previous run's backlog): they settle
+        # here like tracked ones, so the invariant adds them to ``tracked``
+        self._inherited = len(spool)
         self._busy = 0
         self._retry_tasks: set[asyncio.Task] = set()
         self._to_spool: list[Envelope] = []
         self._acks: list[Envelope] = []
-        self._waiters: list[tuple[Future, bool]] = []
+        self._waiters: list[tuple[Future, bool, bool]] = []
         self._last_success: float | None = None
         self._last_error: str | None = None
         self._samples: collections.deque = collections.deque(maxlen=MAX_SAMPLES)
@@ -213,15 +226,15 @@ class Tracker(_Enqueue, _Worker, _Observability):
         await self.aclose()
 
     # ------------------------------------------------------------------ flush / close
-    def _request_flush(self, with_spool: bool) -> Future:
+    def _request_flush(self, with_spool: bool, while_up: bool = False) -> Future:
         fut: Future = Future()
         loop = self._loop
         if loop is None or self._thread is None or not self._thread.is_alive():
-            fut.set_result(not self._q and len(self.spool) == 0)
+            fut.set_result(not self._q and not self._spill and len(self.spool) == 0)
             return fut
 
         def _add() -> None:
-            self._waiters.append((fut, with_spool))
+            self._waiters.append((fut, with_spool, while_up))
             self._wake.set()
 
         loop.call_soon_threadsafe(_add)
@@ -252,13 +265,18 @@ class Tracker(_Enqueue, _Worker, _Observability):
         except (TimeoutError, asyncio.TimeoutError):
             return False
 
-    def close(self, timeout: float = 30.0, *, drain_spool: bool | None = None) -> TrackerStats:
+    def close(self, timeout: float = 30.0, *, drain_spool: bool = True) -> TrackerStats:
         """Deliver what can be delivered within ``timeout``, spool the rest, stop the thread.
 
-        ``drain_spool`` (default: unless the spool is durable and the breaker is open) also
-        waits for the spool's backlog to be replayed. With a durable spool and the service
-        down, close returns quickly: the backlog is on disk for the next run. Safe to call
-        twice. Returns the final :class:`TrackerStats`.
+        Bounded: close returns after at most ``timeout`` seconds plus up to 1 s for the
+        worker to stop (a hung request is cancelled, its record kept). Steps: wait until every
+        fresh record is delivered, failed or spooled; then, with ``drain_spool`` (default),
+        wait for the spool's backlog to be replayed, but only while the service is up: as
+        soon as the breaker is open, close stops waiting. What was not delivered is reported
+        in the returned :class:`TrackerStats`: with a durable spool it stays on disk
+        (``pending``, replayed by the next tracker on that file); with a memory spool it is
+        counted in ``dropped`` (reason ``"memory spool not delivered at close"`` in
+        ``reasons``) and logged. ``undelivered`` sums both. Safe to call twice.
 
         Example:
             >>> Tracker(Settings("k", "http://127.0.0.1:9"), start=False).close().tracked
@@ -269,11 +287,12 @@ class Tracker(_Enqueue, _Worker, _Observability):
         deadline = time.monotonic() + timeout
         if self._thread is not None and self._thread.is_alive():
             self.flush(timeout, spool=False)  # every fresh record delivered or spooled
-            if drain_spool is None:
-                drain_spool = not (self.spool.durable and self.breaker.state == OPEN)
             if drain_spool:
-                self.flush(max(0.0, deadline - time.monotonic()), spool=True)
-            self._closed = True
+                fut = self._request_flush(True, while_up=True)
+                with contextlib.suppress(FutureTimeout):
+                    fut.result(max(0.0, deadline - time.monotonic()))
+            with self._tracked_lock:
+                self._closed = True
 
             def _stop() -> None:
                 self._stop_requested = True
