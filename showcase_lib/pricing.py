@@ -21,9 +21,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,7 @@ __all__ = [
     "PROVIDERS",
     "ModelPrice",
     "UnknownModelError",
+    "cost_breakdown",
     "cost_usd",
     "price",
     "price_table",
@@ -431,3 +432,381 @@ def cost_usd(calls: pd.DataFrame | Mapping[str, Any]) -> pd.Series:
             rate_out = np.where(long, pout_long[pr], rate_out)
         cost[lo:hi] = (tin * rate_in + tout * rate_out) / 1e6
     return pd.Series(cost, index=index, name="cost_usd", dtype="float64", copy=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# The full bill: every token kind, service tiers, long-context cliffs, the price at the call's
+# timestamp. Token rule (inclusive, as OpenTelemetry GenAI and genai-prices' ``Usage``):
+# ``input_tokens`` includes ``cache_read_tokens`` and ``cache_write_tokens``; ``output_tokens``
+# includes ``reasoning_tokens``; ``cache_write_tokens`` is the 5-minute plus the 1-hour writes.
+# ---------------------------------------------------------------------------------------------
+
+_ServiceTier = Literal["standard", "batch", "flex", "priority"]
+
+#: The service tiers a record may carry, in code order (a missing column is all "standard").
+_SERVICE_TIERS: Final[tuple[_ServiceTier, ...]] = ("standard", "batch", "flex", "priority")
+
+#: The genai-prices ``price_context`` that selects each tier's price variant (its models carry
+#: ``price_variants`` keyed ``{"processing": "batch"}`` and ``{"service_tier": "flex"|"priority"}``,
+#: e.g. gpt-5.5 batch $2.50/$15 vs $5/$30 per MTok, dated from 2026-10-14 in 0.2.3).
+_TIER_CONTEXT: Final[dict[str, dict[str, str] | None]] = {
+    "standard": None,
+    "batch": {"processing": "batch"},
+    "flex": {"service_tier": "flex"},
+    "priority": {"service_tier": "priority"},
+}
+
+#: Multiplier on every token kind when genai-prices has no variant for the model at that date.
+#: batch 0.5: OpenAI Batch API "50% off" (help.openai.com/en/articles/9197833), Anthropic Message
+#: Batches 50% (docs.anthropic.com/en/docs/build-with-claude/batch-processing), Gemini Batch Mode
+#: 50% (ai.google.dev/gemini-api/docs/batch-mode). flex 0.5: OpenAI Flex processing is billed at
+#: Batch rates (platform.openai.com/docs/guides/flex-processing). priority 2.0: OpenAI Priority
+#: processing, gpt-5 $2.50 vs $1.25 input per MTok (openai.com/api/pricing); an approximation
+#: where the package is silent (its gpt-5.5 priority variant is 2.5x, and is used as is).
+_TIER_FALLBACK: Final[dict[str, float]] = {
+    "standard": 1.0,
+    "batch": 0.5,
+    "flex": 0.5,
+    "priority": 2.0,
+}
+
+#: Rate kinds, in table order: uncached input, cache read, 5-minute write, 1-hour write, visible
+#: output, reasoning output.
+_KINDS: Final[tuple[str, ...]] = (
+    "input",
+    "cache_read",
+    "write_5m",
+    "write_1h",
+    "output",
+    "reasoning",
+)
+
+#: genai-prices price keys that may carry a long-context tier ("cliff": crossing the threshold
+#: reprices every token of the call, ``TieredPrices`` in the package).
+_TIERED_KEYS: Final[tuple[str, ...]] = (
+    "input_mtok",
+    "cache_read_mtok",
+    "cache_write_mtok",
+    "cache_write_1h_mtok",
+    "output_mtok",
+)
+
+#: Output probes use a million tokens so the Decimal difference is exact and well scaled.
+_PROBE_OUT: Final[int] = 1_000_000
+
+#: The result columns of ``cost_breakdown``, in order.
+_BREAKDOWN_COLUMNS: Final[tuple[str, ...]] = (
+    "input",
+    "cache_read",
+    "cache_write",
+    "output",
+    "reasoning",
+    "total",
+)
+
+
+class _Rates(NamedTuple):
+    """USD per token of each kind (``_KINDS``) per cliff band, and the tier multiplier left to
+    apply (1.0 when genai-prices priced the tier itself). Band b holds calls whose input_tokens
+    exceed ``thresholds[b - 1]``."""
+
+    thresholds: tuple[int, ...]
+    per_token: tuple[tuple[float, ...], ...]
+    multiplier: float
+
+
+class _Probe(NamedTuple):
+    """One resolved (model, instant, tier): where to send ``calc_price`` probes."""
+
+    ref: str
+    provider_id: str
+    when: datetime
+    context: dict[str, str] | None
+
+
+def _probe(p: _Probe, **usage: int) -> Decimal:
+    """Total price of one synthetic usage through the public ``calc_price``."""
+    from genai_prices import Usage, calc_price
+
+    return calc_price(
+        Usage(**usage),
+        p.ref,
+        provider_id=p.provider_id,
+        genai_request_timestamp=p.when,
+        price_context=p.context,
+    ).total_price
+
+
+def _band_rates(p: _Probe, n_in: int) -> tuple[float, ...]:
+    """Per-token rates of the six kinds for a call with ``n_in`` input tokens (one cliff band).
+
+    Each kind is the price of ``n_in`` tokens of that kind over ``n_in`` (input side) or of a
+    million extra output tokens (output side), so the package's own decomposition decides.
+    """
+    base = _probe(p, input_tokens=n_in)
+    read = _probe(p, input_tokens=n_in, cache_read_tokens=n_in)
+    w5m = _probe(p, input_tokens=n_in, cache_write_tokens=n_in)
+    w1h = _probe(p, input_tokens=n_in, cache_write_tokens=n_in, cache_write_1h_tokens=n_in)
+    out = _probe(p, input_tokens=n_in, output_tokens=_PROBE_OUT) - base
+    reason = (
+        _probe(p, input_tokens=n_in, output_tokens=_PROBE_OUT, output_reasoning_tokens=_PROBE_OUT)
+        - base
+    )
+    return (
+        float(base / n_in),
+        float(read / n_in),
+        float(w5m / n_in),
+        float(w1h / n_in),
+        float(out / _PROBE_OUT),
+        float(reason / _PROBE_OUT),
+    )
+
+
+def _genai_target(provider: str, model: str) -> tuple[str, str]:
+    """(genai-prices provider id, model reference) of a record's (provider, model)."""
+    refs = {(e.provider, e.model): e.ref for e in CATALOG}
+    return _GENAI_PROVIDER.get(provider, provider), refs.get((provider, model)) or model
+
+
+def _unknown(provider: str, model: str) -> UnknownModelError:
+    return UnknownModelError(
+        f"no price for provider={provider!r}, model={model!r}: not in genai-prices "
+        f"{_genai_prices_version()} nor in the retired-model table "
+        f"(known providers: {', '.join(PROVIDERS)})"
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _boundaries(provider: str, model: str) -> tuple[datetime, ...]:
+    """UTC instants where the model's price (or a tier variant) changes, from the public
+    ``PriceCalculation.model`` of ``calc_price`` (its ``prices`` and ``price_variants``).
+
+    Example:
+        >>> [d.date().isoformat() for d in _boundaries("openai", "gpt-5.6-luna")][:1]
+        ['2026-07-30']
+    """
+    if (provider, model) in RETIRED_PRICES:
+        return ()
+    from genai_prices import Usage, calc_price
+
+    genai_provider, ref = _genai_target(provider, model)
+    try:
+        info = calc_price(
+            Usage(input_tokens=1, output_tokens=1), ref, provider_id=genai_provider
+        ).model
+    except LookupError:
+        raise _unknown(provider, model) from None
+    constraints = [c.constraint for c in info.prices] if isinstance(info.prices, list) else []
+    constraints += [v.constraint for v in info.price_variants or ()]
+    out = set()
+    for c in constraints:
+        if c is None:
+            continue
+        start = getattr(c, "start_date", None)
+        if start is None:  # e.g. a daily off-peak window: would need per-hour resolution
+            raise ValueError(
+                f"model={model!r} of provider={provider!r} has a time-of-day price, which "
+                "cost_breakdown does not support"
+            )
+        out.add(datetime(start.year, start.month, start.day, tzinfo=timezone.utc))
+    return tuple(sorted(out))
+
+
+@functools.lru_cache(maxsize=4096)
+def _rates(provider: str, model: str, when: datetime, tier: str) -> _Rates:
+    """Resolve one (provider, model, instant, tier) through ``calc_price`` (cached)."""
+    if (provider, model) in RETIRED_PRICES:  # no caching nor reasoning then: input/output rates
+        pin, pout, _ = RETIRED_PRICES[(provider, model)]
+        rates = (pin / 1e6, pin / 1e6, pin / 1e6, pin / 1e6, pout / 1e6, pout / 1e6)
+        return _Rates(thresholds=(), per_token=(rates,), multiplier=_TIER_FALLBACK[tier])
+    from genai_prices import Usage, calc_price
+
+    genai_provider, ref = _genai_target(provider, model)
+    context = _TIER_CONTEXT[tier]
+    try:
+        std = calc_price(
+            Usage(input_tokens=1), ref, provider_id=genai_provider, genai_request_timestamp=when
+        )
+        resolved = std
+        if context is not None:
+            resolved = calc_price(
+                Usage(input_tokens=1),
+                ref,
+                provider_id=genai_provider,
+                genai_request_timestamp=when,
+                price_context=context,
+            )
+    except LookupError:
+        raise _unknown(provider, model) from None
+    native = context is not None and resolved.model_price != std.model_price
+    starts = set()
+    for key in _TIERED_KEYS:
+        for t in getattr(getattr(resolved.model_price, key, None), "tiers", None) or ():
+            starts.add(int(t.start))
+    thresholds = tuple(sorted(starts))
+    probe = _Probe(ref, genai_provider, when, context if native else None)
+    bands = tuple(_band_rates(probe, n) for n in (1, *(s + 1 for s in thresholds)))
+    return _Rates(thresholds, bands, 1.0 if native else _TIER_FALLBACK[tier])
+
+
+def _tokens(calls: pd.DataFrame | Mapping[str, Any], column: str) -> np.ndarray | float:
+    """A token column as float64, or 0.0 when the record has no such column."""
+    if column not in calls:
+        return 0.0
+    return np.asarray(calls[column], dtype=np.float64)
+
+
+def _check_part(whole: Any, part: Any, names: tuple[str, str], index: Any) -> None:
+    """Raise ValueError naming the first row where ``part`` exceeds ``whole``."""
+    bad = np.flatnonzero(np.broadcast_to(np.asarray(part) > np.asarray(whole), (len(index),)))
+    if len(bad):
+        i = int(bad[0])
+        w = whole if np.isscalar(whole) else whole[i]
+        p = part if np.isscalar(part) else part[i]
+        raise ValueError(
+            f"row {index[i]!r}: {names[1]}={p:g} exceeds {names[0]}={w:g} (inclusive rule: "
+            f"{names[0]} includes {names[1]})"
+        )
+
+
+def _tier_codes(calls: pd.DataFrame | Mapping[str, Any], n: int) -> np.ndarray:
+    """Service tier of each row as an index into ``_SERVICE_TIERS`` (missing: standard)."""
+    if "service_tier" not in calls:
+        return np.zeros(n, dtype=np.int64)
+    cat = _as_categorical(calls["service_tier"])
+    lut = np.empty(len(cat.categories) + 1, dtype=np.int64)
+    lut[-1] = 0  # a missing value (code -1) is the standard tier
+    for i, name in enumerate(cat.categories):
+        slug = str(name).strip().lower()
+        if slug not in _SERVICE_TIERS:
+            raise ValueError(f"service_tier={name!r} is not one of {_SERVICE_TIERS}")
+        lut[i] = _SERVICE_TIERS.index(slug)
+    return lut[np.asarray(cat.codes)]
+
+
+def _timestamps_ns(calls: pd.DataFrame | Mapping[str, Any], n: int) -> np.ndarray:
+    """Call instants in UTC nanoseconds; without a timestamp column, ``PRICE_AS_OF``."""
+    if "timestamp" not in calls:
+        return np.full(n, pd.Timestamp(PRICE_AS_OF).value, dtype=np.int64)
+    ts = pd.to_datetime(pd.Series(np.asarray(calls["timestamp"])), utc=True)
+    return ts.to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+def cost_breakdown(calls: pd.DataFrame | Mapping[str, Any]) -> pd.DataFrame:
+    """Cost in USD of every call by token kind: input, cache_read, cache_write, output, reasoning
+    and total (one row per call, same index).
+
+    Needs provider, model, input_tokens, output_tokens. Optional columns, zeros (or the standard
+    tier, or ``PRICE_AS_OF``) when absent: cache_read_tokens, cache_write_tokens,
+    cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, service_tier
+    (standard / batch / flex / priority) and timestamp. Inclusive rule: input_tokens includes
+    the cache reads and writes, output_tokens includes the reasoning tokens; "input" is the
+    uncached rest, "output" the visible rest. A call above a model's long-context threshold is
+    priced wholly at the higher rates; prices are those in force at the call's timestamp. Each
+    (provider, model, price period, tier) is resolved once through ``genai_prices.calc_price``,
+    then the rows are priced with arrays. Raises ``UnknownModelError`` naming an unpriced pair,
+    ``ValueError`` naming a row whose parts exceed their whole.
+
+    Example:
+        >>> import pandas as pd
+        >>> calls = pd.DataFrame({"provider": ["anthropic"], "model": ["claude-haiku-4-5"],
+        ...     "input_tokens": [10_000], "cache_read_tokens": [8_000],
+        ...     "output_tokens": [1_000], "timestamp": ["2026-11-15T12:00:00Z"]})
+        >>> row = cost_breakdown(calls).iloc[0]  # $1 in, $0.10 cache read, $5 out per MTok
+        >>> [round(float(row[k]), 6) for k in ("input", "cache_read", "output", "total")]
+        [0.002, 0.0008, 0.005, 0.0078]
+    """
+    missing = [c for c in ("provider", "model", "input_tokens", "output_tokens") if c not in calls]
+    if missing:
+        raise KeyError(f"cost_breakdown needs columns {missing}")
+    index = calls.index if isinstance(calls, pd.DataFrame) else pd.RangeIndex(len(calls["model"]))
+    prov = _as_categorical(calls["provider"])
+    mod = _as_categorical(calls["model"])
+    pc = np.asarray(prov.codes, dtype=np.int64)
+    mc = np.asarray(mod.codes, dtype=np.int64)
+    n = len(pc)
+    if n and (pc.min() < 0 or mc.min() < 0):
+        bad = int(np.flatnonzero((pc < 0) | (mc < 0))[0])
+        raise UnknownModelError(f"row {index[bad]!r}: provider or model is missing")
+    n_models = max(len(mod.categories), 1)
+    pair = pc * n_models + mc
+    pairs = np.flatnonzero(np.bincount(pair, minlength=1)) if n else np.array([], dtype=np.int64)
+    names = {
+        int(c): (
+            _normalize_provider(prov.categories[c // n_models]),
+            str(mod.categories[c % n_models]),
+        )
+        for c in pairs
+    }
+    edges = sorted({b for key in names.values() for b in _boundaries(*key)})
+    edges_ns = np.array([pd.Timestamp(e).value for e in edges], dtype=np.int64)
+    period = np.searchsorted(edges_ns, _timestamps_ns(calls, n), side="right")
+    n_periods = len(edges) + 1
+    key = (pair * n_periods + period) * len(_SERVICE_TIERS) + _tier_codes(calls, n)
+    n_keys = max(len(prov.categories), 1) * n_models * n_periods * len(_SERVICE_TIERS)
+
+    rates = {
+        k: _rates_for(k, names, edges, n_periods)
+        for k in np.flatnonzero(np.bincount(key, minlength=1))
+        if n
+    }
+    max_bands = max((len(r.per_token) for r in rates.values()), default=1)
+    thr = np.full((n_keys, max(max_bands - 1, 1)), np.inf)
+    table = np.zeros((n_keys * max_bands, len(_KINDS)))
+    mult = np.ones(n_keys)
+    for k, r in rates.items():
+        thr[k, : len(r.thresholds)] = r.thresholds
+        for b, per in enumerate(r.per_token):
+            table[k * max_bands + b] = per
+        mult[k] = r.multiplier
+
+    tin = _tokens(calls, "input_tokens")
+    tout = _tokens(calls, "output_tokens")
+    read = _tokens(calls, "cache_read_tokens")
+    w1h = _tokens(calls, "cache_write_1h_tokens")
+    if "cache_write_tokens" in calls:
+        write = _tokens(calls, "cache_write_tokens")
+    else:
+        write = _tokens(calls, "cache_write_5m_tokens") + w1h
+    if "cache_write_1h_tokens" not in calls and "cache_write_5m_tokens" in calls:
+        w1h = write - _tokens(calls, "cache_write_5m_tokens")
+    reasoning = _tokens(calls, "reasoning_tokens")
+    _check_part(
+        tin, read + write, ("input_tokens", "cache_read_tokens + cache_write_tokens"), index
+    )
+    _check_part(write, w1h, ("cache_write_tokens", "cache_write_1h_tokens"), index)
+    _check_part(tout, reasoning, ("output_tokens", "reasoning_tokens"), index)
+
+    band = np.zeros(n, dtype=np.int64)
+    for j in range(max_bands - 1):
+        band += tin > thr[key, j]
+    rows = table[key * max_bands + band]
+    m = mult[key]
+    out = {
+        "input": (tin - read - write) * rows[:, 0] * m,
+        "cache_read": read * rows[:, 1] * m,
+        "cache_write": ((write - w1h) * rows[:, 2] + w1h * rows[:, 3]) * m,
+        "output": (tout - reasoning) * rows[:, 4] * m,
+        "reasoning": reasoning * rows[:, 5] * m,
+    }
+    cols = {k: np.broadcast_to(v, (n,)) for k, v in out.items()}
+    cols["total"] = cols["input"] + cols["cache_read"] + cols["cache_write"]
+    cols["total"] += cols["output"] + cols["reasoning"]
+    return pd.DataFrame(cols, index=index, copy=False)
+
+
+def _rates_for(
+    key: int, names: Mapping[int, tuple[str, str]], edges: list[datetime], n_periods: int
+) -> _Rates:
+    """Rates of one row key (pair, global price period, tier), resolved at the period's start
+    (the first period: one second before the first change)."""
+    tier = _SERVICE_TIERS[key % len(_SERVICE_TIERS)]
+    rest = key // len(_SERVICE_TIERS)
+    period, pair = rest % n_periods, rest // n_periods
+    if not edges:
+        when = PRICE_AS_OF
+    elif period == 0:
+        when = edges[0] - timedelta(seconds=1)
+    else:
+        when = edges[period - 1]
+    return _rates(*names[pair], when, tier)
