@@ -688,7 +688,11 @@ def _timestamps_ns(calls: pd.DataFrame | Mapping[str, Any], n: int) -> np.ndarra
     """Call instants in UTC nanoseconds; without a timestamp column, ``PRICE_AS_OF``."""
     if "timestamp" not in calls:
         return np.full(n, pd.Timestamp(PRICE_AS_OF).value, dtype=np.int64)
-    ts = pd.to_datetime(pd.Series(np.asarray(calls["timestamp"])), utc=True)
+    raw = calls["timestamp"]
+    if not isinstance(raw, pd.Series):
+        raw = pd.Series(raw)
+    ts = raw if isinstance(raw.dtype, pd.DatetimeTZDtype) else pd.to_datetime(raw, utc=True)
+    ts = ts.dt.tz_convert("UTC").dt.as_unit("ns") if ts.dt.tz is not None else ts
     return ts.to_numpy(dtype="datetime64[ns]").view(np.int64)
 
 

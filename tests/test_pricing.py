@@ -208,3 +208,179 @@ def test_lookup_goes_through_calc_price(monkeypatch):
         pricing._lookup_genai.cache_clear()
     assert ("gpt-4.1-mini", "openai") in seen
     assert p.input_usd_per_mtok > 0 and p.output_usd_per_mtok > p.input_usd_per_mtok
+
+
+# --- cost_breakdown: the full bill (issue 10) -------------------------------------------------
+
+
+def _plain_catalog_calls(n=500, seed=1):
+    t = price_table()
+    rng = np.random.default_rng(seed)
+    pick = rng.integers(0, len(t), n)
+    return pd.DataFrame(
+        {
+            "provider": t["provider"].to_numpy()[pick],
+            "model": t["model"].to_numpy()[pick],
+            "input_tokens": rng.integers(0, 300_000, n),
+            "output_tokens": rng.integers(0, 5_000, n),
+        },
+        index=np.arange(n) * 3 + 7,
+    )
+
+
+def test_breakdown_total_equals_cost_usd_for_plain_calls():
+    df = _plain_catalog_calls()
+    bill = pricing.cost_breakdown(df)
+    kinds = ["input", "cache_read", "cache_write", "output", "reasoning"]
+    assert list(bill.columns) == [*kinds, "total"]
+    assert bill.index.equals(df.index)
+    np.testing.assert_allclose(bill["total"].to_numpy(), cost_usd(df).to_numpy(), rtol=1e-12)
+    assert (bill[["cache_read", "cache_write", "reasoning"]] == 0).all().all()
+
+
+def test_breakdown_matches_genai_prices_row_by_row():
+    """Random calls with every token kind, tier and a timestamp range: the vectorised bill
+    equals the package's own per-call ``calc_price`` on each row."""
+    from datetime import timezone
+
+    from genai_prices import Usage, calc_price
+
+    rng = np.random.default_rng(7)
+    fleet = [
+        ("openai", "gpt-5.5"),
+        ("openai", "gpt-5.6-luna"),
+        ("anthropic", "claude-sonnet-5"),
+        ("anthropic", "claude-haiku-4-5"),
+        ("google", "gemini-2.5-pro"),
+        ("google", "gemini-3.5-flash"),
+    ]
+    n = 300
+    pick = rng.integers(0, len(fleet), n)
+    inp = np.where(
+        rng.random(n) < 0.2, rng.integers(190_000, 300_000, n), rng.integers(1, 9_000, n)
+    )
+    read = (inp * rng.random(n) * 0.7).astype(int)
+    write = ((inp - read) * rng.random(n) * 0.5).astype(int)
+    w1h = (write * rng.random(n)).astype(int)
+    out = rng.integers(1, 3_000, n)
+    reasoning = (out * rng.random(n)).astype(int)
+    start = pd.Timestamp("2026-07-01", tz="UTC").value
+    ts = pd.to_datetime(start + rng.integers(0, pd.Timedelta(days=150).value, n), utc=True)
+    ts = ts.floor("s")
+    tiers = rng.choice(["standard", "batch", "flex", "priority"], n)
+    providers = [fleet[i][0] for i in pick]
+    df = pd.DataFrame(
+        {
+            "provider": providers,
+            "model": [fleet[i][1] for i in pick],
+            "input_tokens": inp,
+            "cache_read_tokens": read,
+            "cache_write_tokens": write,
+            "cache_write_1h_tokens": w1h,
+            "output_tokens": out,
+            "reasoning_tokens": reasoning,
+            "timestamp": ts,
+            "service_tier": tiers,
+        }
+    )
+    got = pricing.cost_breakdown(df)["total"].to_numpy()
+    ctx = {"standard": None, "batch": {"processing": "batch"}}
+    ctx |= {"flex": {"service_tier": "flex"}, "priority": {"service_tier": "priority"}}
+    for i, r in enumerate(df.itertuples()):
+        usage = Usage(
+            input_tokens=int(r.input_tokens),
+            cache_read_tokens=int(r.cache_read_tokens),
+            cache_write_tokens=int(r.cache_write_tokens),
+            cache_write_1h_tokens=int(r.cache_write_1h_tokens),
+            output_tokens=int(r.output_tokens),
+            output_reasoning_tokens=int(r.reasoning_tokens),
+        )
+        when = r.timestamp.to_pydatetime().astimezone(timezone.utc)
+        std = calc_price(usage, r.model, provider_id=r.provider, genai_request_timestamp=when)
+        ref = calc_price(
+            usage,
+            r.model,
+            provider_id=r.provider,
+            genai_request_timestamp=when,
+            price_context=ctx[r.service_tier],
+        )
+        expected = float(ref.total_price)
+        if r.service_tier != "standard" and ref.model_price == std.model_price:
+            # no variant in the package: the documented multiplier (pricing._TIER_FALLBACK)
+            expected = {"batch": 0.5, "flex": 0.5, "priority": 2.0}[r.service_tier] * expected
+        assert got[i] == pytest.approx(expected, abs=1e-9), r
+
+
+def test_breakdown_missing_columns_are_zeros_and_standard_tier():
+    base = pd.DataFrame(
+        {"provider": ["anthropic"], "model": ["claude-haiku-4-5"], "input_tokens": [1_000]}
+        | {"output_tokens": [100]}
+    )
+    full = base.assign(
+        cache_read_tokens=0, cache_write_tokens=0, reasoning_tokens=0, service_tier="standard"
+    )
+    pd.testing.assert_frame_equal(pricing.cost_breakdown(base), pricing.cost_breakdown(full))
+
+
+def test_breakdown_5m_only_column_splits_the_writes():
+    """cache_write_tokens = 5m + 1h; with only the 5m column given, the rest is 1-hour."""
+    row = {"provider": "anthropic", "model": "claude-sonnet-5", "input_tokens": 1_000}
+    row |= {"output_tokens": 0, "timestamp": "2026-11-15T00:00:00Z"}
+    a = pricing.cost_breakdown(
+        pd.DataFrame([row | {"cache_write_tokens": 300, "cache_write_5m_tokens": 100}])
+    )
+    b = pricing.cost_breakdown(
+        pd.DataFrame([row | {"cache_write_tokens": 300, "cache_write_1h_tokens": 200}])
+    )
+    c = pricing.cost_breakdown(
+        pd.DataFrame([row | {"cache_write_5m_tokens": 100, "cache_write_1h_tokens": 200}])
+    )
+    expected = (100 * 2.50 + 200 * 4.0) / 1e6  # claude-sonnet-5 writes: $2.50 5m, $4 1h
+    for got in (a, b, c):
+        assert float(got["cache_write"].iloc[0]) == pytest.approx(expected, abs=1e-12)
+
+
+def test_breakdown_rejects_parts_larger_than_their_whole():
+    df = pd.DataFrame(
+        {"provider": ["openai"], "model": ["gpt-5.5"], "input_tokens": [100]}
+        | {"output_tokens": [10], "cache_read_tokens": [150]},
+        index=["call_9"],
+    )
+    with pytest.raises(ValueError, match=r"'call_9'.*cache_read_tokens.*=150.*input_tokens=100"):
+        pricing.cost_breakdown(df)
+    df = df.assign(cache_read_tokens=0, reasoning_tokens=11)
+    with pytest.raises(ValueError, match=r"reasoning_tokens=11 exceeds output_tokens=10"):
+        pricing.cost_breakdown(df)
+
+
+def test_breakdown_rejects_an_unknown_service_tier():
+    df = pd.DataFrame(
+        {"provider": ["openai"], "model": ["gpt-5.5"], "input_tokens": [1]}
+        | {"output_tokens": [1], "service_tier": ["turbo"]}
+    )
+    with pytest.raises(ValueError, match=r"service_tier='turbo'"):
+        pricing.cost_breakdown(df)
+
+
+def test_breakdown_of_unknown_pair_names_it():
+    df = pd.DataFrame(
+        {"provider": ["openai"], "model": ["claude-3-haiku"], "input_tokens": [1]}
+        | {"output_tokens": [1]}
+    )
+    with pytest.raises(UnknownModelError, match=r"provider='openai', model='claude-3-haiku'"):
+        pricing.cost_breakdown(df)
+
+
+def test_breakdown_of_empty_frame_is_empty():
+    df = pd.DataFrame({"provider": [], "model": [], "input_tokens": [], "output_tokens": []})
+    assert len(pricing.cost_breakdown(df)) == 0
+
+
+def test_priority_fallback_multiplier_where_the_package_is_silent():
+    """claude-haiku-4-5 has no priority variant: the documented 2x applies."""
+    row = {"provider": "anthropic", "model": "claude-haiku-4-5", "input_tokens": 1_000}
+    row |= {"output_tokens": 100, "timestamp": "2026-11-15T00:00:00Z"}
+    std = pricing.cost_breakdown(pd.DataFrame([row]))["total"].iloc[0]
+    pri = pricing.cost_breakdown(pd.DataFrame([row | {"service_tier": "priority"}]))["total"]
+    assert float(pri.iloc[0]) == pytest.approx(2 * float(std), abs=1e-12)
+    assert float(std) == pytest.approx((1_000 * 1.0 + 100 * 5.0) / 1e6, abs=1e-12)
