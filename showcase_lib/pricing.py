@@ -691,7 +691,12 @@ def _timestamps_ns(calls: pd.DataFrame | Mapping[str, Any], n: int) -> np.ndarra
     raw = calls["timestamp"]
     if not isinstance(raw, pd.Series):
         raw = pd.Series(raw)
-    ts = raw if isinstance(raw.dtype, pd.DatetimeTZDtype) else pd.to_datetime(raw, utc=True)
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        ts = raw
+    elif pd.api.types.is_datetime64_dtype(raw.dtype):  # naive instants are UTC
+        ts = pd.to_datetime(raw, utc=True)
+    else:  # strings (ISO 8601 as on the wire, offsets allowed) or datetime objects
+        ts = pd.to_datetime(raw, utc=True, format="ISO8601")
     ts = ts.dt.tz_convert("UTC").dt.as_unit("ns") if ts.dt.tz is not None else ts
     return ts.to_numpy(dtype="datetime64[ns]").view(np.int64)
 

@@ -384,3 +384,30 @@ def test_priority_fallback_multiplier_where_the_package_is_silent():
     pri = pricing.cost_breakdown(pd.DataFrame([row | {"service_tier": "priority"}]))["total"]
     assert float(pri.iloc[0]) == pytest.approx(2 * float(std), abs=1e-12)
     assert float(std) == pytest.approx((1_000 * 1.0 + 100 * 5.0) / 1e6, abs=1e-12)
+
+
+def test_breakdown_accepts_naive_and_offset_timestamps_and_mappings():
+    """Naive instants are UTC (as in genai-prices); an offset is converted; a dict of columns
+    works like a frame. 2026-07-30 01:00+02:00 is still 2026-07-29 in UTC: the old luna price."""
+    calls = {
+        "provider": ["openai"] * 3,
+        "model": ["gpt-5.6-luna"] * 3,
+        "input_tokens": [1_000_000] * 3,
+        "output_tokens": [0] * 3,
+        "timestamp": ["2026-07-29 23:59:59", "2026-07-30 00:00:00", "2026-07-30T01:00:00+02:00"],
+    }
+    got = pricing.cost_breakdown(calls)["total"].tolist()
+    assert got == pytest.approx([2.0, 0.4, 2.0], abs=1e-9)  # 1M tokens > 272k: cliff rates
+
+
+def test_old_formula_overprices_a_cache_heavy_call():
+    """The defect issue 10 names: cost_usd (input * p_in + output * p_out) bills cache reads at
+    the full input price; cost_breakdown bills them at the cache-read price ($0.10 vs $1)."""
+    df = pd.DataFrame(
+        {"provider": ["anthropic"], "model": ["claude-haiku-4-5"], "input_tokens": [10_000]}
+        | {"output_tokens": [0], "cache_read_tokens": [9_000]}
+    )
+    assert float(cost_usd(df).iloc[0]) == pytest.approx(10_000 * 1.0 / 1e6)
+    assert float(pricing.cost_breakdown(df)["total"].iloc[0]) == pytest.approx(
+        (1_000 * 1.0 + 9_000 * 0.10) / 1e6, abs=1e-12
+    )
