@@ -1,5 +1,9 @@
 """Model price catalog and vectorised cost of AI calls.
 
+``cost_usd`` is ``input * p_in + output * p_out`` at ``PRICE_AS_OF`` (long-context tier included);
+``cost_breakdown`` is the full bill: cache reads and writes, reasoning, service tiers, long-context
+cliffs and the price at each call's timestamp, by token kind.
+
 Prices come from the maintained, offline price package ``genai-prices`` (pinned in
 ``requirements.txt``). Its per-call API is slow, so the catalog is resolved **once** into a small
 table (cached) and a whole DataFrame is priced with array arithmetic. Only retired models the
@@ -710,7 +714,9 @@ def cost_breakdown(calls: pd.DataFrame | Mapping[str, Any]) -> pd.DataFrame:
     cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, service_tier
     (standard / batch / flex / priority) and timestamp. Inclusive rule: input_tokens includes
     the cache reads and writes, output_tokens includes the reasoning tokens; "input" is the
-    uncached rest, "output" the visible rest. A call above a model's long-context threshold is
+    uncached rest, "output" the visible rest. cache_write_tokens is the total of the writes;
+    its 1-hour share is cache_write_1h_tokens (or the total minus cache_write_5m_tokens), the
+    rest is priced at the 5-minute rate (without cache_write_tokens: 5m + 1h). A call above a model's long-context threshold is
     priced wholly at the higher rates; prices are those in force at the call's timestamp. Each
     (provider, model, price period, tier) is resolved once through ``genai_prices.calc_price``,
     then the rows are priced with arrays. Raises ``UnknownModelError`` naming an unpriced pair,
@@ -798,7 +804,7 @@ def cost_breakdown(calls: pd.DataFrame | Mapping[str, Any]) -> pd.DataFrame:
         "output": (tout - reasoning) * rows[:, 4] * m,
         "reasoning": reasoning * rows[:, 5] * m,
     }
-    cols = {k: np.broadcast_to(v, (n,)) for k, v in out.items()}
+    cols = {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
     cols["total"] = cols["input"] + cols["cache_read"] + cols["cache_write"]
     cols["total"] += cols["output"] + cols["reasoning"]
     return pd.DataFrame(cols, index=index, copy=False)
