@@ -197,39 +197,28 @@ def test_official_sdk_meters_successfully(emu):
         "cust_9",
         "success",
     )
+    # the smallest valid completion the SDK sends; each call below changes one thing of it
+    minimal = {
+        "completion_start_time": "2026-01-01T00:00:01Z",
+        "cost_type": "AI",
+        "input_token_count": 1,
+        "is_streamed": False,
+        "model": "m",
+        "output_token_count": 1,
+        "provider": "OpenAI",
+        "request_duration": 1,
+        "request_time": "2026-01-01T00:00:00Z",
+        "response_time": "2026-01-01T00:00:01Z",
+        "stop_reason": "END",
+        "total_token_count": 2,
+    }
     with pytest.raises(BadRequestError):
         sdk.ai.create_completion(
-            completion_start_time="bad",
-            cost_type="AI",
-            input_token_count=1,
-            is_streamed=False,
-            model="m",
-            output_token_count=1,
-            provider="OpenAI",
-            request_duration=1,
-            request_time="2026-01-01T00:00:00Z",
-            response_time="2026-01-01T00:00:01Z",
-            stop_reason="END",
-            total_token_count=2,
-            transaction_id="sdk-2",
+            **{**minimal, "completion_start_time": "bad"}, transaction_id="sdk-2"
         )
     bad_key = ReveniumMetering(api_key="rev_wrong", base_url=emu.base_url, max_retries=0)
     with pytest.raises(AuthenticationError):
-        bad_key.ai.create_completion(
-            completion_start_time="2026-01-01T00:00:01Z",
-            cost_type="AI",
-            input_token_count=1,
-            is_streamed=False,
-            model="m",
-            output_token_count=1,
-            provider="OpenAI",
-            request_duration=1,
-            request_time="2026-01-01T00:00:00Z",
-            response_time="2026-01-01T00:00:01Z",
-            stop_reason="END",
-            total_token_count=2,
-            transaction_id="sdk-3",
-        )
+        bad_key.ai.create_completion(**minimal, transaction_id="sdk-3")
 
 
 # ------------------------------------------------------------------ the command line

@@ -216,61 +216,12 @@ def make_transport(name: str, settings: Settings, *, concurrency: int = 64) -> T
     raise ValueError(f"transport={name!r} is not one of {', '.join(TRANSPORTS)}")
 
 
-class SyncSender:
-    """A blocking POST per record: the "without a tracker" baseline (keep-alive, no retries).
-
-    Example:
-        >>> with SyncSender(Settings("k", "http://127.0.0.1:9")) as s:
-        ...     s.requests
-        0
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.requests = 0
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(settings.timeout_s, connect=settings.connect_timeout_s),
-            headers={
-                "x-api-key": settings.api_key.reveal(),  # type: ignore[union-attr]
-                "Content-Type": "application/json",
-            },
-        )
-
-    def send(self, env: Envelope) -> None:
-        """POST one record and wait for the answer; raises RetryableError / PermanentError."""
-        self.requests += 1
-        env.attempts += 1
-        try:
-            resp = self._client.post(
-                self.settings.completions_url,
-                content=env.body,
-                headers={"Idempotency-Key": env.key},
-            )
-        except httpx.TimeoutException:
-            raise RetryableError("timeout") from None
-        except httpx.TransportError as exc:
-            raise RetryableError(f"connection error: {type(exc).__name__}") from None
-        err = classify(resp.status_code, resp.headers, resp.content)
-        if err is not None:
-            raise err
-
-    def close(self) -> None:
-        self._client.close()
-
-    def __enter__(self) -> SyncSender:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
 __all__ = [
     "TRANSPORTS",
     "AiohttpTransport",
     "HttpxTransport",
     "PermanentError",
     "RetryableError",
-    "SyncSender",
     "Transport",
     "make_transport",
 ]
