@@ -233,7 +233,7 @@ def score(
     """
     inc = _relevant(incidents, kinds)
     pairs = _match(anomalies, incidents, kinds=kinds, tolerance=tolerance, by_entity=by_entity)
-    n_det, n_inc = len(anomalies), len(inc)
+    n_det = len(anomalies)
     tp = int(pairs["anomaly_id"].nunique()) if len(pairs) else 0
     found = (
         pairs.groupby("incident").agg(
@@ -255,14 +255,23 @@ def score(
         )
     per_inc = per_inc.join(found)
     per_inc.insert(4, "detected", per_inc["detected_at"].notna())
-    delays = pd.to_timedelta(per_inc.loc[per_inc["detected"], "delay"])
     matched_ids = set(pairs["anomaly_id"]) if len(pairs) else set()
     false_alarms = (
         anomalies[~anomalies["anomaly_id"].isin(matched_ids)].reset_index(drop=True)
         if n_det
         else anomalies.copy()
     )
-    detected = int(per_inc["detected"].sum())
+    return _assemble(n_det, tp, per_inc, false_alarms)
+
+
+def _assemble(
+    n_det: int, tp: int, incidents: pd.DataFrame, false_alarms: pd.DataFrame
+) -> DetectionScore:
+    """A score from the detection counts and the per-incident table (one row per incident)."""
+    n_inc = len(incidents)
+    hit = incidents["detected"].astype(bool)
+    detected = int(hit.sum())
+    delays = pd.to_timedelta(incidents.loc[hit, "delay"])
     return DetectionScore(
         precision=tp / n_det if n_det else float("nan"),
         recall=detected / n_inc if n_inc else float("nan"),
@@ -273,7 +282,7 @@ def score(
         detected_incidents=detected,
         mean_delay=delays.mean() if len(delays) else None,
         max_delay=delays.max() if len(delays) else None,
-        incidents=per_inc,
+        incidents=incidents,
         false_alarms=false_alarms,
     )
 
@@ -291,25 +300,10 @@ def pooled(scores: Iterable[DetectionScore]) -> DetectionScore:
     if not items:
         raise ValueError("scores is empty; pass at least one DetectionScore")
     n_det = sum(s.n_detections for s in items)
-    n_inc = sum(s.n_incidents for s in items)
     tp = sum(s.true_positives for s in items)
-    det = sum(s.detected_incidents for s in items)
     incs = pd.concat([s.incidents.assign(run=k) for k, s in enumerate(items)], ignore_index=True)
     fa_parts = [s.false_alarms.assign(run=k) for k, s in enumerate(items) if len(s.false_alarms)]
     fas = (
         pd.concat(fa_parts, ignore_index=True) if fa_parts else items[0].false_alarms.assign(run=0)
     )
-    delays = pd.to_timedelta(incs.loc[incs["detected"].astype(bool), "delay"])
-    return DetectionScore(
-        precision=tp / n_det if n_det else float("nan"),
-        recall=det / n_inc if n_inc else float("nan"),
-        n_detections=n_det,
-        n_incidents=n_inc,
-        true_positives=tp,
-        false_positives=n_det - tp,
-        detected_incidents=det,
-        mean_delay=delays.mean() if len(delays) else None,
-        max_delay=delays.max() if len(delays) else None,
-        incidents=incs,
-        false_alarms=fas,
-    )
+    return _assemble(n_det, tp, incs, fas)
