@@ -247,22 +247,7 @@ def _card(rng: np.random.Generator) -> str:
             return " ".join(digits[i : i + 4] for i in range(0, 16, 4))
 
 
-_ENUMS = {
-    "subscription_tier": ("starter", "pro", "enterprise"),
-    "environment": ("production", "staging", "development"),
-    "task_type": (
-        "chat",
-        "summarization",
-        "code_generation",
-        "classification",
-        "extraction",
-        "translation",
-        "rag_qa",
-        "agent_step",
-        "embedding",
-        "moderation",
-    ),
-}
+_ENUMS = {name: FIELDS[name].allowed for name in ("subscription_tier", "environment", "task_type")}
 
 
 def _mistake(
