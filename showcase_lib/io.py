@@ -78,6 +78,12 @@ __all__ = [
 #: Columns whose value may never be missing in a file or frame (from the record's table).
 REQUIRED_VALUES: Final[tuple[str, ...]] = tuple(c.name for c in COLUMNS if c.required != "no")
 
+#: What an absent column or an empty value means, for the columns that have a default (token
+#: kinds: 0, service tier: standard), so files written before those columns existed still load.
+DEFAULTS: Final[dict[str, int | str]] = {
+    c.name: c.default for c in COLUMNS if c.default is not None
+}
+
 #: Columns restricted to a fixed list of values (also their category order).
 ENUM_VALUES: Final[dict[str, tuple[str, ...]]] = {c.name: c.values for c in COLUMNS if c.values}
 
@@ -362,6 +368,16 @@ def _check_id(col: str, s: pd.Series) -> tuple[pd.Series, _Problem | None]:
     return conv, None
 
 
+def _default_column(col: str, index: pd.Index) -> pd.Series:
+    """The column ``col`` holding its default on every row."""
+    default = DEFAULTS[col]
+    if col in ENUM_VALUES:
+        cats = pd.CategoricalDtype(list(ENUM_VALUES[col]))
+        codes = np.full(len(index), ENUM_VALUES[col].index(str(default)), dtype=np.int8)
+        return pd.Series(pd.Categorical.from_codes(codes, dtype=cats), index=index)
+    return pd.Series(np.full(len(index), default, dtype=DTYPES[col]), index=index)
+
+
 def _conform(df: pd.DataFrame, *, row_offset: int = 0, source: str = "frame") -> pd.DataFrame:
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
@@ -372,6 +388,9 @@ def _conform(df: pd.DataFrame, *, row_offset: int = 0, source: str = "frame") ->
     out: dict[str, pd.Series] = {}
     problems: list[tuple[_Problem, str]] = []
     for col in ALL_COLUMNS:
+        if col not in df.columns and col in DEFAULTS:  # a column newer than the file
+            out[col] = _default_column(col, df.index)
+            continue
         if col not in df.columns:  # optional extra: all missing
             dtype = pd.CategoricalDtype(list(ENUM_VALUES[col])) if col in ENUM_VALUES else None
             out[col] = pd.Series(
@@ -380,6 +399,10 @@ def _conform(df: pd.DataFrame, *, row_offset: int = 0, source: str = "frame") ->
             )
             continue
         s = df[col]
+        if col in DEFAULTS:
+            miss = _missing(s)
+            if miss.any():
+                s = s.astype(object).where(~miss, DEFAULTS[col])
         if col in TIME_COLUMNS:
             conv, prob = _check_time(col, s)
         elif col in INT_COLUMNS:

@@ -60,6 +60,9 @@ PRODUCT_MAX_LENGTH: Final[int] = 224
 SUBSCRIPTION_TIERS: Final[tuple[str, ...]] = ("starter", "pro", "enterprise")
 ENVIRONMENTS: Final[tuple[str, ...]] = ("production", "staging", "development")
 STATUSES: Final[tuple[str, ...]] = ("success", "error", "timeout")
+#: The processing tier that served (and prices) the call: standard, or the discounted batch and
+#: flex tiers, or the premium priority tier (OpenAI ``service_tier``, Anthropic/Gemini batch).
+SERVICE_TIERS: Final[tuple[str, ...]] = ("standard", "batch", "flex", "priority")
 #: Revenium's ``stopReason`` enum (see the metering API reference).
 STOP_REASONS: Final[tuple[str, ...]] = (
     "END",
@@ -80,7 +83,9 @@ class Column:
     ``wire`` is the completion-body field (dotted for a nested one, ``subscriber.id``);
     ``read_also`` lists deprecated wire names read back when ``wire`` is absent; ``values``
     are the allowed values (checked by ``io`` on load, and on the wire when ``kind`` is
-    ``"enum"``); ``in_plan`` marks the showcase plan's nineteen CSV columns.
+    ``"enum"``); ``in_plan`` marks the showcase plan's nineteen CSV columns; ``default`` is the
+    value a record, a file or a wire body without the column means (0 tokens, the standard
+    tier), so that files written before the column existed still load.
 
     Example:
         >>> col = COLUMN["product_id"]
@@ -99,6 +104,7 @@ class Column:
     values: tuple[str, ...] = ()
     read_also: tuple[str, ...] = ()
     in_plan: bool = True
+    default: int | str | None = None
 
 
 _TIME = "datetime64[ns, UTC]"
@@ -106,7 +112,13 @@ _CAT = "category"
 _ID = "string[pyarrow]"  # high-cardinality identifiers: Arrow-backed strings (compact, fast)
 # low-cardinality text is pandas ``category`` (10M rows stay small; group with observed=True)
 
-#: The record, in column order: the plan's nineteen CSV columns, then three extras.
+#: The record, in column order: the plan's nineteen CSV columns, then the extras.
+#:
+#: Token rule (inclusive, as OpenTelemetry GenAI's ``gen_ai.usage.input_tokens`` and
+#: genai-prices' ``Usage``): ``input_tokens`` counts every prompt token, cached or not, so it
+#: includes ``cache_read_tokens`` and ``cache_write_tokens``; ``output_tokens`` includes
+#: ``reasoning_tokens``; ``cache_write_1h_tokens`` is the 1-hour share of ``cache_write_tokens``
+#: (the rest was written with the 5-minute TTL).
 COLUMNS: Final[tuple[Column, ...]] = (
     Column(
         name="timestamp",
@@ -310,6 +322,62 @@ COLUMNS: Final[tuple[Column, ...]] = (
         description="extra: the provider region that served the call",
         max_length=TAG_MAX_LENGTH,
         in_plan=False,
+    ),
+    Column(
+        name="cache_read_tokens",
+        dtype="int64",
+        kind="count",
+        wire="cacheReadTokenCount",
+        description="extra: prompt tokens read from the provider's prompt cache (part of "
+        "input_tokens; billed at about a tenth of the input price)",
+        wire_note="integer >= 0; 0 when absent",
+        in_plan=False,
+        default=0,
+    ),
+    Column(
+        name="cache_write_tokens",
+        dtype="int64",
+        kind="count",
+        wire="cacheCreationTokenCount",
+        description="extra: prompt tokens written to the prompt cache (part of input_tokens; "
+        "billed at 1.25x the input price for a 5-minute TTL, 2x for 1 hour)",
+        wire_note="integer >= 0; 0 when absent; the 5-minute share is sent as "
+        "cacheCreation5mTokenCount",
+        in_plan=False,
+        default=0,
+    ),
+    Column(
+        name="cache_write_1h_tokens",
+        dtype="int64",
+        kind="count",
+        wire="cacheCreation1hTokenCount",
+        description="extra: the share of cache_write_tokens written with the 1-hour TTL",
+        wire_note="integer >= 0; 0 when absent",
+        in_plan=False,
+        default=0,
+    ),
+    Column(
+        name="reasoning_tokens",
+        dtype="int64",
+        kind="count",
+        wire="reasoningTokenCount",
+        description="extra: hidden reasoning tokens (part of output_tokens, billed as output)",
+        wire_note="integer >= 0; 0 when absent",
+        in_plan=False,
+        default=0,
+    ),
+    Column(
+        name="service_tier",
+        dtype=_CAT,
+        kind="enum",
+        wire="actualServiceTier",
+        description="extra: the processing tier that priced the call: standard, batch, flex "
+        "or priority",
+        wire_note="also sent as pricingTier (BATCH for batch, STANDARD otherwise) and, for flex "
+        "and priority, costMultiplier; standard when absent",
+        values=SERVICE_TIERS,
+        in_plan=False,
+        default="standard",
     ),
 )
 

@@ -34,6 +34,7 @@ from showcase_lib import pricing
 from showcase_lib.schema import (
     ALL_COLUMNS,
     ENVIRONMENTS,
+    SERVICE_TIERS,
     STATUSES,
     STOP_REASONS,
     SUBSCRIPTION_TIERS,
@@ -498,6 +499,11 @@ def _simulate(p: dict[str, Any]) -> Simulation:
     del root
     columns["call_id"] = hex_ids("call_", n, int(salt[0]), None, offsets)
     columns["request_id"] = hex_ids("req_", n, int(salt[1]), None, offsets)
+    columns["cache_read_tokens"] = np.zeros(n, dtype=np.int64)
+    columns["cache_write_tokens"] = np.zeros(n, dtype=np.int64)
+    columns["cache_write_1h_tokens"] = np.zeros(n, dtype=np.int64)
+    columns["reasoning_tokens"] = np.zeros(n, dtype=np.int64)
+    columns["service_tier"] = _categorical(np.zeros(n, dtype=np.int8), SERVICE_TIERS)
     calls = pd.DataFrame(
         {c: columns.pop(c) for c in ALL_COLUMNS}, columns=list(ALL_COLUMNS), copy=False
     )
