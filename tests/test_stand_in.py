@@ -373,3 +373,43 @@ def test_bad_config_names_the_field_and_the_value(kwargs, needle):
     with pytest.raises(ValueError) as err:
         StandIn(**kwargs)
     assert needle in str(err.value)
+
+
+# ------------------------------------------------------------------ the loopback server
+def test_loopback_server_serves_both_clients_over_a_real_socket():
+    with CFG.serve() as srv:
+        assert srv.url.startswith("http://127.0.0.1:")
+        oa_client = openai.OpenAI(api_key="sk-stand-in", base_url=srv.url + "v1")
+        claude = anthropic.Anthropic(api_key="sk-ant-stand-in", base_url=srv.url)
+        r = oa_client.chat.completions.create(model="m", messages=MSG)
+        chunks = list(
+            oa_client.chat.completions.create(
+                model="m", messages=MSG, stream=True, stream_options={"include_usage": True}
+            )
+        )
+        with claude.messages.stream(model="c", max_tokens=9, messages=MSG) as s:
+            final = s.get_final_message()
+        resp = oa_client.responses.create(model="m", input="x")
+
+        async def one():
+            aclient = anthropic.AsyncAnthropic(api_key="k", base_url=srv.url)
+            return await aclient.messages.create(model="c", max_tokens=9, messages=MSG)
+
+        amsg = asyncio.run(one())
+    got = [r.usage, chunks[-1].usage, final.usage, resp.usage, amsg.usage]
+    assert [to_record_tokens(u) for u in got] == [
+        EXPECTED_OPENAI._asdict(),
+        EXPECTED_OPENAI._asdict(),
+        EXPECTED._asdict(),
+        EXPECTED_OPENAI._asdict(),
+        EXPECTED._asdict(),
+    ]
+    assert [s.status for s in srv.served] == [200] * 5
+
+
+def test_loopback_errors_and_retry_headers_cross_the_socket():
+    with StandIn(errors=("rate_limit",), retry_after_s=0.01).serve() as srv:
+        client = openai.OpenAI(api_key="k", base_url=srv.url + "v1")
+        r = client.chat.completions.create(model="m", messages=MSG)  # one retry after 10 ms
+        assert r.usage.prompt_tokens == 2000
+        assert [s.status for s in srv.served] == [429, 200]

@@ -16,6 +16,9 @@ Going live is removing the stand-in and setting real keys, nothing else:
     # real provider (OPENAI_API_KEY in the environment)
     client = openai.OpenAI()
 
+``StandIn(...).serve()`` runs the same stand-in behind a loopback socket for clients that only
+take a ``base_url`` (going live is then dropping ``base_url=``).
+
 Example:
     >>> import openai
     >>> from showcase_lib.stand_in import StandIn

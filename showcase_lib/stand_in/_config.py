@@ -13,6 +13,7 @@ from showcase_lib.stand_in._bodies import Tokens
 if TYPE_CHECKING:
     import httpx2
 
+    from showcase_lib.stand_in._server import LoopbackStandIn
     from showcase_lib.stand_in._transport import StandInTransport
 
 ErrorKind = Literal["rate_limit", "server_error", "overloaded"]
@@ -148,6 +149,26 @@ class StandIn:
         import httpx2
 
         return httpx2.AsyncClient(transport=transport or self.transport())
+
+    def serve(self, port: int = 0) -> LoopbackStandIn:
+        """The same stand-in behind a real loopback socket (HTTP/1.1, a thread per connection),
+        for clients that cannot take ``http_client=``: point them at ``url`` with
+        ``base_url=url + "v1"`` (OpenAI) or ``base_url=url`` (Anthropic); going live is then
+        dropping ``base_url=``. A context manager; ``served`` is its log.
+
+        Example:
+            >>> import openai
+            >>> with StandIn(seed=1).serve() as srv:
+            ...     client = openai.OpenAI(api_key="sk-stand-in", base_url=srv.url + "v1")
+            ...     r = client.chat.completions.create(model="m", messages=[], stream=True,
+            ...                                        stream_options={"include_usage": True})
+            ...     usage = list(r)[-1].usage
+            >>> (usage.prompt_tokens, len(srv.served))
+            (2000, 1)
+        """
+        from showcase_lib.stand_in._server import LoopbackStandIn
+
+        return LoopbackStandIn(self.transport(), port)
 
     def draw(self, index: int) -> tuple[ErrorKind | None, Tokens, str]:
         """Call ``index``'s error (or None), token counts and answer text.
