@@ -261,7 +261,7 @@ def test_chunk_delay_spreads_a_stream():
 
 
 def test_async_latency_does_not_block_the_loop():
-    cfg = StandIn(latency_ms=150)
+    cfg = StandIn(latency_ms=250)
 
     async def run():
         client = openai.AsyncOpenAI(api_key="k", http_client=cfg.async_http_client())
@@ -272,7 +272,7 @@ def test_async_latency_does_not_block_the_loop():
         return time.perf_counter() - t0
 
     elapsed = asyncio.run(run())
-    assert 0.15 <= elapsed < 0.6  # six 150 ms calls overlap: not 0.9 s
+    assert 0.25 <= elapsed < 1.0  # six 250 ms calls overlap: not 1.5 s
 
 
 # ------------------------------------------------------------------ errors
@@ -288,7 +288,8 @@ def test_openai_rate_limit_has_retry_after_and_the_client_retries_on_it():
     client, t = oa(StandIn(errors=("rate_limit", "rate_limit"), retry_after_s=0.01))
     t0 = time.perf_counter()
     r = client.chat.completions.create(model="m", messages=MSG)
-    assert r.usage.prompt_tokens == 2000 and time.perf_counter() - t0 < 0.5
+    # the client waited retry-after-ms (2 x 10 ms), not its own backoff (>= 1.1 s for two)
+    assert r.usage.prompt_tokens == 2000 and time.perf_counter() - t0 < 0.9
     assert [s.status for s in t.served] == [429, 429, 200]
     assert [s.error for s in t.served] == ["rate_limit", "rate_limit", None]
 
