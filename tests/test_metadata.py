@@ -73,6 +73,106 @@ def test_pydantic_model_instance_is_accepted():
     assert validate(Metadata(**GOOD)).ok
 
 
+# ------------------------------------------------- the showcase plan's metadata reference
+# Its "Metadata Schema Reference", verbatim: exactly four fields are marked Required.
+PLAN_REFERENCE = {
+    "customer_id": "cust_0001",  # Required
+    "organization_id": "org_001",  # Required
+    "user_id": "user_123",  # Optional
+    "product_id": "product_a",  # Required
+    "feature_id": "chat",  # Required
+    "component_id": "ai_assistant",  # Optional
+    "subscription_tier": "pro",  # starter|pro|enterprise
+    "subscription_id": "sub_xyz",  # Optional
+    "environment": "production",  # production|staging|development
+    "task_type": "chat",  # chat|summarization|code_generation|etc
+    "session_id": "sess_abc",  # Optional
+    "request_id": "req_123",  # Optional
+    "trace_id": "trace_xyz",  # Optional
+    "user_agent": "web_app_v1.2",  # Optional
+}
+PLAN_REQUIRED = ("customer_id", "organization_id", "product_id", "feature_id")
+#: The plan's "JSON Output (for metadata)" example.
+PLAN_JSON_OUTPUT = {
+    "customer_id": "cust_0001",
+    "organization_id": "org_001",
+    "product_id": "product_a",
+    "feature_id": "chat",
+    "subscription_tier": "pro",
+    "environment": "production",
+}
+MINIMAL = {k: PLAN_REFERENCE[k] for k in PLAN_REQUIRED}
+
+
+def _environment_warning(warnings):
+    (w,) = [w for w in warnings if w.field == "environment"]
+    return w
+
+
+def test_required_fields_are_exactly_the_plans_four():
+    """Regression (issue 12): environment was required too."""
+    assert REQUIRED_FIELDS == PLAN_REQUIRED
+    assert sorted(json_schema()["required"]) == sorted(PLAN_REQUIRED)
+    t = fields_table()
+    assert t.loc[t.field == "environment", "required"].item() == "recommended"
+
+
+def test_minimal_record_of_the_reference_is_valid_with_an_environment_warning():
+    """Regression (issue 12): the four Required fields alone failed with environment missing."""
+    r = validate(MINIMAL)
+    assert r.ok, str(r)
+    w = _environment_warning(r.warnings)
+    assert (w.rule, w.severity, w.suggestion) == ("recommended", "warning", "production")
+    assert "configuration" in w.message and "environment='production'" in w.message
+    assert Metadata(**MINIMAL).environment is None  # the pydantic model agrees
+    r.raise_if_invalid()  # no MetadataError
+
+
+@pytest.mark.parametrize("blank", [None, "", "   ", float("nan")])
+def test_blank_environment_is_a_warning_too(blank):
+    r = validate({**MINIMAL, "environment": blank})
+    assert r.ok and _environment_warning(r.warnings).rule == "recommended"
+
+
+def test_the_references_own_examples_validate():
+    full = validate(PLAN_REFERENCE)
+    assert full.ok and full.warnings == [], str(full)
+    out = validate(PLAN_JSON_OUTPUT)
+    assert out.ok and {w.field for w in out.warnings} == {"task_type"}
+
+
+def test_environment_is_still_checked_when_present():
+    r = validate({**MINIMAL, "environment": "prod"})
+    assert pairs(r) == {("environment", "enum")}
+    assert r.errors[0].suggestion == "production"
+
+
+def test_batch_validation_of_minimal_records_warns_about_environment():
+    """Regression (issue 12): validate_many rejected every minimal record."""
+    records = [MINIMAL, {**MINIMAL, "customer_id": "cust_0002"}, {**MINIMAL, "environment": ""}]
+    for rep in (
+        validate_many(records),
+        validate_many(pd.DataFrame(records).astype("category")),
+        Validator(rules=[enterprise_needs_subscription, production_needs_trace]).validate_many(
+            records
+        ),
+    ):
+        assert rep.n_invalid == 0 and rep.errors.empty, rep.summary
+        env = rep.warnings.query("field == 'environment'")
+        assert env["row"].tolist() == [0, 1, 2] and set(env["rule"]) == {"recommended"}
+        line = rep.summary.query("field == 'environment'").iloc[0]
+        assert (line.severity, line["count"], line.suggestion) == ("warning", 3, "production")
+        assert "configuration" in line.message
+
+
+def test_batch_without_an_environment_column_warns_on_every_row():
+    frame = pd.DataFrame([MINIMAL] * 4)
+    rep = validate_many(frame)
+    assert rep.ok.all()
+    assert rep.warnings.query("field == 'environment'")["row"].tolist() == [0, 1, 2, 3]
+    assert Validator(warn_recommended=False).validate_many(frame).warnings.empty
+
+
 # ----------------------------------------------------------------------------- each rule
 
 

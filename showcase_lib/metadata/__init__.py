@@ -4,9 +4,10 @@ What a notebook or a user needs is here, in five groups; the implementation sits
 modules (``_fields`` the table, ``_checks`` shared by both validation paths, ``_validate`` one
 dict, ``_batch`` a frame, ``_patterns``, ``_audit``, ``_antipatterns``, ``_corpus``...).
 
-* **The schema**: :data:`FIELDS` (name -> field spec: required or recommended, allowed values
-  or format, length limit, wire and OpenTelemetry names), :func:`fields_table` its view for the
-  book, the pydantic model :class:`Metadata` and its :func:`json_schema`.
+* **The schema**: :data:`FIELDS` (name -> field spec: required (the plan's four) or
+  recommended, allowed values or format, length limit, wire and OpenTelemetry names),
+  :func:`fields_table` its view for the book, the pydantic model :class:`Metadata` and its
+  :func:`json_schema`.
 * **Validation**: :func:`validate` one dict (a :class:`Report` of :class:`Issue`),
   :func:`validate_many` a frame; :class:`Validator` and the :func:`rule` decorator add business
   rules, two of them ready-made (:data:`enterprise_needs_subscription`,
@@ -23,11 +24,10 @@ dict, ``_batch`` a frame, ``_patterns``, ``_audit``, ``_antipatterns``, ``_corpu
 Example:
     >>> from showcase_lib.metadata import validate
     >>> validate({"customer_id": "cust_0001", "organization_id": "org_001",
-    ...           "product_id": "product_a", "feature_id": "chat",
-    ...           "environment": "production"}).ok
+    ...           "product_id": "product_a", "feature_id": "chat"}).ok
     True
-    >>> [name for name, f in FIELDS.items() if f.required][-1]
-    'environment'
+    >>> [name for name, f in FIELDS.items() if f.required]
+    ['customer_id', 'organization_id', 'product_id', 'feature_id']
     >>> sorted(PATTERNS)[:3]
     ['ab_test', 'agents', 'ecommerce']
 """

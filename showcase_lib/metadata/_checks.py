@@ -444,6 +444,25 @@ def required_issue(spec: FieldSpec, value: Any) -> Issue:
     )
 
 
+def recommended_issue(spec: FieldSpec) -> Issue:
+    """The warning for a missing recommended field: why to set it, and the suggested value.
+
+    Example:
+        >>> w = recommended_issue(FIELDS["environment"])
+        >>> w.severity, w.rule, w.suggestion
+        ('warning', 'recommended', 'production')
+    """
+    why = f": {spec.advice}" if spec.advice else ""
+    return Issue(
+        spec.name,
+        "recommended",
+        f"{spec.name} is missing; it is recommended{why} (e.g. {spec.name}={spec.example!r})",
+        None,
+        spec.example,
+        "warning",
+    )
+
+
 class ValidatorLike(Protocol):
     """What the vectorised path needs of a validator (``Validator`` satisfies it)."""
 

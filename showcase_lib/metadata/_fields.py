@@ -11,12 +11,16 @@ subscription ids) state their wire name here.
 
 Decisions documented here:
 
-* Required: ``customer_id``, ``organization_id``, ``product_id``, ``feature_id`` (the showcase
-  plan) **and** ``environment``: it is set once per process from configuration, and without it
-  staging and development spend mixes silently into production margins.
-* ``subscription_tier`` is optional but *recommended* (missing -> a warning, not an error):
-  internal chargeback and pre-sales traffic has no tier, and the tier is a customer attribute
-  that billing data can join later. When present it must be one of the allowed tiers.
+* Required: exactly the four fields the showcase plan's metadata reference marks Required,
+  ``customer_id``, ``organization_id``, ``product_id`` and ``feature_id``; a record with those
+  four (and nothing else) is complete and validates.
+* ``environment``, ``subscription_tier`` and ``task_type`` are optional but *recommended*
+  (missing -> a warning with the suggested value, not an error). ``environment`` is set once
+  per process from configuration; without it staging and development spend mixes silently
+  into production margins, so every report should warn about it, but the reference does not
+  require it and a minimal, correct record must pass. Internal chargeback and pre-sales
+  traffic has no tier, and the tier is a customer attribute that billing data can join later.
+  When present, each must be one of its allowed values.
 * Our own grouping keys (customer, organization, product, feature, component) are lowercase;
   identifiers minted by other systems (user, subscription, session, request, trace ids) may
   keep their case.
@@ -28,7 +32,9 @@ Example:
     >>> FIELDS["customer_id"].wire
     'subscriber.id'
     >>> [name for name, f in FIELDS.items() if f.required]
-    ['customer_id', 'organization_id', 'product_id', 'feature_id', 'environment']
+    ['customer_id', 'organization_id', 'product_id', 'feature_id']
+    >>> [name for name, f in FIELDS.items() if f.recommended]
+    ['subscription_tier', 'environment', 'task_type']
 """
 
 from __future__ import annotations
@@ -98,6 +104,8 @@ class FieldSpec:
     max_length: int = MAX_LENGTH
     recommended: bool = False
     wire: str | None = None
+    #: Why a recommended field is worth setting (the warning of a missing one says it).
+    advice: str = ""
     otel: str | None = None
     note: str = ""
 
@@ -209,6 +217,7 @@ _TABLE: Final[tuple[FieldSpec, ...]] = (
         "pro",
         allowed=SUBSCRIPTION_TIERS,
         recommended=True,
+        advice="per-tier margins and tier reports need it",
         note="Optional (internal traffic has no tier) but recommended.",
         **_record("subscription_tier"),
     ),
@@ -227,12 +236,16 @@ _TABLE: Final[tuple[FieldSpec, ...]] = (
     FieldSpec(
         "environment",
         "context",
-        True,
+        False,
         "Where the call ran.",
         "production",
         allowed=ENVIRONMENTS,
+        recommended=True,
+        advice="set it once per process from configuration, so staging and development "
+        "spend does not mix into production margins",
         otel="deployment.environment.name",
-        note="Required here: non-production spend must not hide in production margins.",
+        note="Optional in the plan but recommended: set it once per process from "
+        "configuration, so non-production spend does not hide in production margins.",
         **_record("environment"),
     ),
     FieldSpec(
@@ -243,6 +256,7 @@ _TABLE: Final[tuple[FieldSpec, ...]] = (
         "chat",
         allowed=_TASK_TYPES,
         recommended=True,
+        advice="model comparisons and cost per kind of work group by it",
         otel="gen_ai.operation.name",
         note="OTel's operation names (chat, embeddings, ...) are coarser.",
         **_record("task_type"),

@@ -11,7 +11,7 @@ Example:
     >>> m.model_dump(exclude_none=True)["experiment_id"]
     'exp_checkout'
     >>> sorted(json_schema()["required"])
-    ['customer_id', 'environment', 'feature_id', 'organization_id', 'product_id']
+    ['customer_id', 'feature_id', 'organization_id', 'product_id']
 """
 
 from __future__ import annotations

@@ -50,6 +50,7 @@ from showcase_lib.metadata._checks import (
     check_key,
     check_value,
     is_missing,
+    recommended_issue,
     required_issue,
 )
 from showcase_lib.metadata._fields import FIELDS
@@ -66,7 +67,7 @@ class Validator:
 
     Example:
         >>> Validator().validate({"customer_id": "cust_1"}).fields == {
-        ...     "organization_id", "product_id", "feature_id", "environment"}
+        ...     "organization_id", "product_id", "feature_id"}
         True
     """
 
@@ -114,17 +115,7 @@ class Validator:
                 if spec.required:
                     report.errors.append(required_issue(spec, value))
                 elif spec.recommended and self.warn_recommended:
-                    report.warnings.append(
-                        Issue(
-                            spec.name,
-                            "recommended",
-                            f"{spec.name} is missing; it is recommended "
-                            f"(e.g. {spec.name}={spec.example!r})",
-                            None,
-                            None,
-                            "warning",
-                        )
-                    )
+                    report.warnings.append(recommended_issue(spec))
                 continue
             report.errors.extend(check_value(spec, value))
         for key, value in metadata.items():
@@ -164,7 +155,14 @@ def validate(metadata: Mapping[str, Any], *, rules: Iterable[Rule] = ()) -> Repo
     Returns a :class:`Report` with ``.ok`` and ``.errors`` (each with ``.field``, ``.rule``,
     ``.message``). Non-dict input gives a report with one ``type`` error, never an exception.
 
+    A record with the four required fields of the showcase plan's reference is valid; a
+    missing ``environment`` is a warning that says why to set it and suggests a value:
+
     Example:
+        >>> r = validate({"customer_id": "cust_0001", "organization_id": "org_001",
+        ...               "product_id": "product_a", "feature_id": "chat"})
+        >>> r.ok, [(w.field, w.suggestion) for w in r.warnings][1]
+        (True, ('environment', 'production'))
         >>> validate("cust_0001").errors[0].message
         'metadata must be a dict of field -> value, got str'
     """
