@@ -30,7 +30,7 @@ Example:
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "calls.csv"
     >>> save_calls(empty_calls(), path)
     >>> load_calls(path).shape[1]
-    22
+    27
 """
 
 from __future__ import annotations

@@ -12,7 +12,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from showcase_lib import wire
-from showcase_lib.schema import ALL_COLUMNS, DTYPES, STATUSES, STOP_REASONS
+from showcase_lib.schema import (
+    ALL_COLUMNS,
+    COLUMN,
+    DTYPES,
+    SERVICE_TIER_MULTIPLIERS,
+    SERVICE_TIERS,
+    STATUSES,
+    STOP_REASONS,
+)
 
 
 def make_frame(n: int, seed: int = 0) -> pd.DataFrame:
@@ -44,6 +52,17 @@ def make_frame(n: int, seed: int = 0) -> pd.DataFrame:
         "stop_reason": r.choice(["END", "ERROR", "TIMEOUT", "TOKEN_LIMIT"], n),
         "region": r.choice(["us-east-1", "eu-west-1"], n),
     }
+    # the token kinds, inclusive: parts of input_tokens / output_tokens (zero in some rows)
+    tin, tout = data["input_tokens"], data["output_tokens"]
+    data["cache_read_tokens"] = (tin * r.choice([0.0, 0.8], n)).astype("int64")
+    data["cache_write_tokens"] = ((tin - data["cache_read_tokens"]) * r.random(n) / 2).astype(
+        "int64"
+    )
+    data["cache_write_1h_tokens"] = (
+        data["cache_write_tokens"] * r.choice([0.0, 0.5, 1.0], n)
+    ).astype("int64")
+    data["reasoning_tokens"] = (tout * r.choice([0.0, 0.9], n)).astype("int64")
+    data["service_tier"] = r.choice(list(SERVICE_TIERS), n)
     return pd.DataFrame(data).astype(DTYPES)[list(ALL_COLUMNS)]
 
 
@@ -53,12 +72,18 @@ def same(a, b) -> bool:
     return a == b
 
 
+def value(rec, col):
+    """A record's value, or what its absence means (0 tokens, the standard tier)."""
+    v = rec.get(col)
+    return COLUMN[col].default if v is None and COLUMN[col].default is not None else v
+
+
 def test_mapping_covers_every_record_column():
     mapped = " ".join(rec for rec, _, _ in wire.MAPPING)
     for col in ALL_COLUMNS:
         assert col in mapped, col
     table = wire.mapping_table()
-    assert list(table.columns) == ["record field", "wire field", "note"]
+    assert list(table.columns) == ["record field", "wire field", "OpenTelemetry", "note"]
     assert set(wire.CompletionBody.__required_keys__) <= set(table["wire field"])
 
 
@@ -121,37 +146,65 @@ def test_frame_and_record_paths_agree():
         back = wire.wire_to_record(body)
         assert list(back) == list(ALL_COLUMNS)
         assert all(same(back[c], rec[c]) for c in ALL_COLUMNS)
+    tiers = df["service_tier"].astype(str)
+    assert {b.get("pricingTier") for b in bodies} == {None, "STANDARD", "BATCH"}
+    assert all(
+        b.get("costMultiplier")
+        == (SERVICE_TIER_MULTIPLIERS[t] if t in ("flex", "priority") else None)
+        for b, t in zip(bodies, tiers, strict=True)
+    )
 
 
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=20)
 optional_text = st.none() | text
-record_strategy = st.fixed_dictionaries(
-    {
-        "timestamp": st.integers(946_684_800 * 10**9, 4_102_444_800 * 10**9).map(
-            lambda ns: pd.Timestamp(ns, tz="UTC")
-        ),
-        "call_id": text.filter(lambda s: s.strip() != ""),
-        "provider": st.sampled_from([*wire._PROVIDER_NAMES, "perplexity", "xai"]),
-        "model": text.filter(lambda s: s.strip() != ""),
-        "input_tokens": st.integers(0, 10**9),
-        "output_tokens": st.integers(0, 10**9),
-        "cost_usd": st.none() | st.floats(0, 1e6, allow_nan=False),
-        "latency_ms": st.integers(0, 10**7),
-        "customer_id": optional_text,
-        "subscription_tier": optional_text,
-        "organization_id": optional_text,
-        "product_id": optional_text,
-        "feature_id": optional_text,
-        "task_type": optional_text,
-        "environment": optional_text,
-        "request_id": optional_text,
-        "trace_id": optional_text,
-        "user_agent": optional_text,
-        "session_id": optional_text,
-        "status": st.none() | st.sampled_from(STATUSES),
-        "stop_reason": st.none() | st.sampled_from(STOP_REASONS),
-        "region": optional_text,
-    }
+record_strategy = (
+    st.fixed_dictionaries(
+        {
+            "timestamp": st.integers(946_684_800 * 10**9, 4_102_444_800 * 10**9).map(
+                lambda ns: pd.Timestamp(ns, tz="UTC")
+            ),
+            "call_id": text.filter(lambda s: s.strip() != ""),
+            "provider": st.sampled_from([*wire._PROVIDER_NAMES, "perplexity", "xai"]),
+            "model": text.filter(lambda s: s.strip() != ""),
+            "input_tokens": st.integers(0, 10**9),
+            "output_tokens": st.integers(0, 10**9),
+            "cost_usd": st.none() | st.floats(0, 1e6, allow_nan=False),
+            "latency_ms": st.integers(0, 10**7),
+            "customer_id": optional_text,
+            "subscription_tier": optional_text,
+            "organization_id": optional_text,
+            "product_id": optional_text,
+            "feature_id": optional_text,
+            "task_type": optional_text,
+            "environment": optional_text,
+            "request_id": optional_text,
+            "trace_id": optional_text,
+            "user_agent": optional_text,
+            "session_id": optional_text,
+            "status": st.none() | st.sampled_from(STATUSES),
+            "stop_reason": st.none() | st.sampled_from(STOP_REASONS),
+            "region": optional_text,
+        }
+    )
+    .flatmap(
+        lambda rec: st.fixed_dictionaries(
+            {
+                **{k: st.just(v) for k, v in rec.items()},
+                "cache_read_tokens": st.none() | st.integers(0, rec["input_tokens"] // 2),
+                "cache_write_tokens": st.none() | st.integers(0, rec["input_tokens"] // 2),
+                "reasoning_tokens": st.none() | st.integers(0, rec["output_tokens"]),
+                "service_tier": st.none() | st.sampled_from(SERVICE_TIERS),
+            }
+        )
+    )
+    .flatmap(
+        lambda rec: st.fixed_dictionaries(
+            {
+                **{k: st.just(v) for k, v in rec.items()},
+                "cache_write_1h_tokens": st.none() | st.integers(0, rec["cache_write_tokens"] or 0),
+            }
+        )
+    )
 )
 
 
@@ -162,13 +215,15 @@ def test_record_round_trip_property(rec):
     # through real JSON, as on the wire
     back = wire.wire_to_record(json.loads(json.dumps(body, allow_nan=False)))
     for col in ALL_COLUMNS:
-        assert same(back[col], rec[col]), (col, back[col], rec[col])
+        assert same(back[col], value(rec, col)), (col, back[col], rec[col])
 
 
 @settings(max_examples=25, deadline=None)
 @given(st.lists(record_strategy, min_size=1, max_size=15))
 def test_frame_round_trip_property(recs):
-    df = pd.DataFrame(recs, columns=list(ALL_COLUMNS)).astype(DTYPES)
+    df = pd.DataFrame(recs, columns=list(ALL_COLUMNS))
+    df = df.fillna({c: COLUMN[c].default for c in ALL_COLUMNS if COLUMN[c].default is not None})
+    df = df.astype(DTYPES)
     back = wire.wire_to_frame(wire.frame_to_wire(df))
     pd.testing.assert_frame_equal(back, df, check_categorical=False)
 
@@ -582,6 +637,6 @@ def test_mappers_work_when_pandas_is_first_imported_by_them():
         " 'model': 'm', 'input_tokens': 1, 'output_tokens': 2, 'latency_ms': 3}\n"
         "body = wire.record_to_wire(rec)\n"
         "assert body['requestTime'] == '2026-01-01T00:00:00.500Z', body\n"
-        "assert wire.wire_to_frame([body]).shape == (1, 22)\n"
+        "assert wire.wire_to_frame([body]).shape == (1, 27)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
