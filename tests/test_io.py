@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from showcase_lib.io import RecordError, conform, iter_calls, load_calls, save_calls
-from showcase_lib.schema import ALL_COLUMNS, CATEGORY_COLUMNS, DTYPES, empty_calls
+from showcase_lib.schema import ALL_COLUMNS, CATEGORY_COLUMNS, DTYPES, SERVICE_TIERS, empty_calls
 from showcase_lib.simulation import simulate
 
 
@@ -512,3 +512,119 @@ def test_a_header_without_a_line_break_is_an_empty_file_of_calls(tmp_path):
     path.write_text(path.read_text().rstrip("\n"))
     assert len(load_calls(path)) == 0
     assert [len(c) for c in iter_calls(path, chunk_rows=3)] == [0]
+
+
+# ------------------------------------------------------------------ the 2026 token taxonomy
+_TAXONOMY = ("cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens")
+_TAXONOMY += ("reasoning_tokens", "service_tier")
+#: A file written before issue 10: the plan's 19 columns plus status, stop_reason, region.
+_OLD_HEADER = [c for c in ALL_COLUMNS if c not in _TAXONOMY]
+
+
+def _with_taxonomy(calls: pd.DataFrame) -> pd.DataFrame:
+    """The calls with cache reads/writes, reasoning and every tier (inclusive rule kept)."""
+    df = calls.copy()
+    n = len(df)
+    df["cache_read_tokens"] = df["input_tokens"] // 2
+    df["cache_write_tokens"] = df["input_tokens"] // 4
+    df["cache_write_1h_tokens"] = df["cache_write_tokens"] // 3
+    df["reasoning_tokens"] = df["output_tokens"] * (pd.RangeIndex(n) % 2)
+    tiers = ["standard", "batch", "flex", "priority"]
+    df["service_tier"] = pd.Categorical([tiers[i % 4] for i in range(n)], categories=tiers)
+    return df
+
+
+def test_old_22_column_files_load_with_zeros_and_the_standard_tier(tmp_path, calls):
+    """A CSV and a Parquet file in the layout before the token columns existed still load."""
+    assert len(_OLD_HEADER) == 22
+    old = calls[_OLD_HEADER]
+    csv_path, pq_path = tmp_path / "old.csv", tmp_path / "old.parquet"
+    old.to_csv(csv_path, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
+    old.to_parquet(pq_path, index=False)
+    assert csv_path.read_text().splitlines()[0].split(",") == _OLD_HEADER
+    for path in (csv_path, pq_path):
+        for back in (load_calls(path), *iter_calls(path, chunk_rows=1000)):
+            _schema_ok(back)
+            for col in _TAXONOMY[:4]:
+                assert (back[col] == 0).all(), (path.name, col)
+            assert (back["service_tier"] == "standard").all()
+            assert list(back["service_tier"].cat.categories) == list(SERVICE_TIERS)
+
+
+def test_empty_token_cells_mean_zero_and_standard(tmp_path, calls):
+    path = tmp_path / "new.csv"
+    save_calls(_with_taxonomy(calls.head(5)), path)
+    edited = tmp_path / "edited.csv"
+    _edit_csv(path, edited, {(2, "cache_read_tokens"): "", (3, "service_tier"): ""})
+    back = load_calls(edited)
+    assert back.loc[1, "cache_read_tokens"] == 0
+    assert back.loc[2, "service_tier"] == "standard"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_token_columns_round_trip(tmp_path, calls, suffix):
+    df = _with_taxonomy(calls)
+    assert df["cache_read_tokens"].gt(0).any() and df["reasoning_tokens"].gt(0).any()
+    path = tmp_path / f"tax{suffix}"
+    save_calls(df, path)
+    back = load_calls(path)
+    _schema_ok(back)
+    for col in _TAXONOMY[:4]:
+        assert back[col].tolist() == df[col].tolist(), col
+    assert back["service_tier"].astype(str).tolist() == df["service_tier"].astype(str).tolist()
+
+
+@pytest.mark.parametrize(
+    ("cell", "text", "expected"),
+    [
+        ("cache_read_tokens", "-4", "row 2, column 'cache_read_tokens': '-4' is negative"),
+        ("reasoning_tokens", "1.5", "row 2, column 'reasoning_tokens': '1.5' is not an integer"),
+        ("cache_write_1h_tokens", "x", "row 2, column 'cache_write_1h_tokens': 'x' is not an"),
+        (
+            "service_tier",
+            "turbo",
+            "row 2, column 'service_tier': 'turbo' is not one of standard, batch, flex, priority",
+        ),
+    ],
+)
+def test_bad_token_values_are_named(tmp_path, calls, cell, text, expected):
+    path = tmp_path / "new.csv"
+    save_calls(_with_taxonomy(calls.head(5)), path)
+    bad = tmp_path / "bad.csv"
+    _edit_csv(path, bad, {(2, cell): text})
+    with pytest.raises(RecordError) as info:
+        load_calls(bad)
+    assert str(info.value).startswith(expected)
+    assert (info.value.row, info.value.column) == (2, cell)
+
+
+@pytest.mark.parametrize(
+    ("over", "column", "message"),
+    [
+        (
+            {"cache_read_tokens": 900, "cache_write_tokens": 200},
+            "cache_read_tokens",
+            "cache_read_tokens + cache_write_tokens = 1100 exceed input_tokens = 1000",
+        ),
+        (
+            {"reasoning_tokens": 60},
+            "reasoning_tokens",
+            "reasoning_tokens = 60 exceeds output_tokens",
+        ),
+        (
+            {"cache_write_tokens": 10, "cache_write_1h_tokens": 11},
+            "cache_write_1h_tokens",
+            "cache_write_1h_tokens = 11 exceeds cache_write_tokens = 10",
+        ),
+    ],
+)
+def test_the_inclusive_rule_is_checked_with_row_and_column(calls, over, column, message):
+    df = _with_taxonomy(calls.head(4))
+    df[list(_TAXONOMY[:4])] = 0
+    df["input_tokens"], df["output_tokens"] = 1000, 50
+    for col, v in over.items():
+        df.loc[2, col] = v
+    with pytest.raises(RecordError) as info:
+        conform(df)
+    assert str(info.value).startswith(f"row 3, column {column!r}: {message}")
+    assert (info.value.row, info.value.column) == (3, column)
