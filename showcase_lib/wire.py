@@ -1029,12 +1029,16 @@ def _tokens_and_tier(values: list[Any], get: Callable[[str], Any]) -> None:
     values[_I_TIER] = tier
 
 
-def wire_to_record(body: Mapping[str, Any], *, validate: bool = True) -> dict[str, Any]:
+def wire_to_record(
+    body: Mapping[str, Any], *, validate: bool = True, raw_time: bool = False
+) -> dict[str, Any]:
     """Map one completion body back to a record dict (ALL_COLUMNS order; missing -> None).
 
-    ``timestamp`` is a UTC ``pd.Timestamp`` (from ``requestTime``); ``latency_ms`` comes from
-    ``requestDuration``; bodies from other clients (no extension keys) get ``status`` implied
-    by ``stopReason``.
+    ``timestamp`` is a UTC ``pd.Timestamp`` (from ``requestTime``), or with ``raw_time=True``
+    the wire's ISO 8601 text as sent (no pandas needed: the emulator's pricing reads bodies
+    so); ``latency_ms`` comes from ``requestDuration``; bodies from other clients (no
+    extension keys) get ``status`` implied by ``stopReason``; absent token kinds are 0 and an
+    absent tier is standard.
 
     Raises:
         WireError: (a ValueError) naming every bad field and its value.
@@ -1053,7 +1057,8 @@ def wire_to_record(body: Mapping[str, Any], *, validate: bool = True) -> dict[st
         if errors:
             raise WireError(errors)
     values = _record_values(body)
-    values[0] = _to_timestamp(values[0])
+    if not raw_time:
+        values[0] = _to_timestamp(values[0])
     return dict(zip(ALL_COLUMNS, values, strict=True))
 
 
