@@ -1192,19 +1192,22 @@ def _bodies_of_chunk(df: pd.DataFrame) -> list[dict[str, Any]]:
         stop,
         status,
     ]
-    sparse: list[tuple[str, list[Any]]] = []
+    # keys that only some rows carry: (key, values, the rows that carry one)
+    sparse: list[tuple[str, list[Any], list[int]]] = []
 
-    def add(key: str, values: list[Any] | None) -> None:
+    def add(key: str, values: list[Any] | None, rows: list[int] | None = None) -> None:
         if values is None:
             return
-        if None in values:
-            sparse.append((key, values))
+        if rows is None:  # a membership test runs in C; the positions only when needed
+            rows = [i for i, v in enumerate(values) if v is not None] if None in values else None
+        if rows is not None and len(rows) < n:
+            sparse.append((key, values, rows))
         else:
             keys.append(key)
             full.append(values)
 
     if None in stop_in:
-        sparse.append(("stopReasonDerived", [True if s is None else None for s in stop_in]))
+        add("stopReasonDerived", [True if s is None else None for s in stop_in])
     if "cost_usd" in df.columns:
         cost = pd.to_numeric(df["cost_usd"]).to_numpy(dtype="float64") + 0.0
         bad = (cost < 0) | np.isinf(cost) | (cost > _MONEY_MAX)
@@ -1216,36 +1219,29 @@ def _bodies_of_chunk(df: pd.DataFrame) -> list[dict[str, Any]]:
         if values is not None and sub is not None:
             values = [None if v is None else {sub: v} for v in values]
         add(key, values)
-    for key, values in _token_columns(df, tin, tout):
-        add(key, values)
+    for key, values, rows in _token_columns(df, tin, tout):
+        add(key, values, rows)
     if _TIER.column in df.columns:
         tiers = _text_list(df[_TIER.column])
-        if any(t is not None and t != "standard" for t in tiers):
+        tiered = [i for i, t in enumerate(tiers) if t is not None and t != "standard"]
+        if tiered:
             for key in ("actualServiceTier", "pricingTier", "costMultiplier"):
-                add(key, [None if t is None else _TIER_FIELDS.get(t, {}).get(key) for t in tiers])
+                values = [None if t is None else _TIER_FIELDS.get(t, {}).get(key) for t in tiers]
+                add(key, values, tiered if key != "costMultiplier" else None)
 
-    out: list[dict[str, Any]] = []
-    append = out.append
-    rows = zip(*full, strict=True)
-    if not sparse:
-        for vals in rows:
-            append(dict(zip(keys, vals, strict=True)))
-        return out
-    for i, vals in enumerate(rows):
-        d = dict(zip(keys, vals, strict=True))
-        for key, values in sparse:
-            if (v := values[i]) is not None:
-                d[key] = v
-        append(d)
+    out = [dict(zip(keys, vals, strict=True)) for vals in zip(*full, strict=True)]
+    for key, values, rows in sparse:  # only the rows that carry the key: O(values sent)
+        for i in rows:
+            out[i][key] = values[i]
     return out
 
 
 def _token_columns(
     df: pd.DataFrame, tin: np.ndarray, tout: np.ndarray
-) -> list[tuple[str, list[Any]]]:
-    """(wire key, values with None for 0) of each token kind beyond input and output that is
-    non-zero somewhere in the chunk, the 5-minute writes included; the inclusive rule checked.
-    """
+) -> list[tuple[str, list[Any], list[int]]]:
+    """(wire key, values, the rows where it is not 0) of each token kind beyond input and
+    output that is non-zero somewhere in the chunk, the 5-minute writes included; the inclusive
+    rule checked first."""
     arrays = {
         col: _count_array(df, f) if col in df.columns else np.zeros(len(df), dtype="int64")
         for col, f in _COUNTS
@@ -1265,12 +1261,12 @@ def _token_columns(
             first = message(int(np.flatnonzero(bad)[0]))
             raise ValueError(first + (f" ({more} rows)" if more > 1 else ""))
     out = []
-    for (_, f), arr in zip(_COUNTS, (read, write, w1h, reasoning), strict=True):
-        if arr.any():
-            out.append((f.wire, [v or None for v in arr.tolist()]))
     w5m = write - w1h
-    if w5m.any():
-        out.append((_W5M, [v or None for v in w5m.tolist()]))
+    for key, arr in zip(
+        (*(f.wire for _, f in _COUNTS), _W5M), (read, write, w1h, reasoning, w5m), strict=True
+    ):
+        if arr.any():
+            out.append((key, arr.tolist(), np.flatnonzero(arr).tolist()))
     return out
 
 
