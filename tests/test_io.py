@@ -268,6 +268,7 @@ def test_int64_limits_load_exactly(tmp_path, good_csv):
     top = str(2**63 - 1)
     beyond_float = str(2**53 + 1)  # a float64 would read 2**53
     edits = {(1, "output_tokens"): "12.0", (2, "output_tokens"): top}
+    edits |= {(row, "reasoning_tokens"): "0" for row in (1, 2, 3)}  # a part of output_tokens
     _edit_csv(good_csv, edited, {**edits, (3, "output_tokens"): beyond_float})
     for reader in (load_calls, _READERS["iter_calls(2)"]):
         got = reader(edited)["output_tokens"]
