@@ -704,6 +704,9 @@ _COUNTS: Final[tuple[tuple[str, _Field], ...]] = tuple(
     )
 )
 _W5M: Final[str] = _DERIVED[0].wire
+_COUNT_COLUMNS: Final[tuple[str, ...]] = tuple(col for col, _ in _COUNTS)
+#: What a record's service_tier may be without adding anything to the body.
+_STANDARD: Final[frozenset[str | None]] = frozenset({None, "standard"})
 #: What a non-standard service tier adds to a body (the standard tier adds nothing): the tier
 #: itself, Revenium's pricingTier (it knows STANDARD and BATCH only) and, for the tiers
 #: pricingTier cannot say, the cost multiplier of ``schema.SERVICE_TIER_MULTIPLIERS``.
@@ -864,21 +867,23 @@ def record_to_wire(record: Mapping[str, Any]) -> dict[str, Any]:
             if v is None:
                 continue
         body[key] = v if sub is None else {sub: v}
-    counts = [0, 0, 0, 0]
-    for i, (col, f) in enumerate(_COUNTS):
-        v = get(col)
-        if v is None:
-            continue
-        if not (type(v) is int and 0 <= v <= _INT64_MAX):
-            v = slow(f, v)
+    counts = [get(col) for col in _COUNT_COLUMNS]
+    if not (counts[0] is counts[1] is counts[2] is counts[3] is None):  # any given at all
+        for i, v in enumerate(counts):
             if v is None:
-                continue
-        counts[i] = v
-    if counts != [0, 0, 0, 0]:
-        _tokens_to_body(body, counts, (tin, tout), errors)
+                counts[i] = 0
+            elif not (type(v) is int and 0 <= v <= _INT64_MAX):
+                v = slow(_COUNTS[i][1], v)  # numpy ints, NaN/NA (missing: 0), bad values
+                counts[i] = 0 if v is None else v
+        if counts != [0, 0, 0, 0]:
+            _tokens_to_body(body, counts, (tin, tout), errors)
     tier = get("service_tier")
-    if tier is not None and not (type(tier) is str and tier == "standard"):
-        _tier_to_body(body, tier, errors)
+    if (tier is not None and type(tier) is not str) or tier not in _STANDARD:
+        extra = _TIER_FIELDS.get(tier) if type(tier) is str else None
+        if extra is not None:
+            body.update(extra)
+        else:
+            _tier_to_body(body, tier, errors)
     if errors:
         raise ValueError("; ".join(dict.fromkeys(errors)))
     return body
