@@ -72,6 +72,13 @@ def make_frame(n: int, seed: int = 0) -> pd.DataFrame:
         "stop_reason": "END",
         "region": "us-east-1",
     }
+    if "cache_read_tokens" in ALL_COLUMNS:  # the 2026 token kinds (older revisions lack them)
+        tin, tout = data["input_tokens"], data["output_tokens"]
+        data["cache_read_tokens"] = tin * r.choice([0, 8], n) // 10  # 80% hits on half the calls
+        data["cache_write_tokens"] = (tin - data["cache_read_tokens"]) * r.choice([0, 1], n) // 4
+        data["cache_write_1h_tokens"] = data["cache_write_tokens"] * r.choice([0, 1], n)
+        data["reasoning_tokens"] = tout * r.choice([0, 0, 7], n) // 10  # a third reason
+        data["service_tier"] = r.choice(["standard"] * 7 + ["batch", "flex", "priority"], n)
     return pd.DataFrame(data).astype(DTYPES)[list(ALL_COLUMNS)]
 
 

@@ -30,7 +30,7 @@ Example:
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "calls.csv"
     >>> save_calls(empty_calls(), path)
     >>> load_calls(path).shape[1]
-    22
+    27
 """
 
 from __future__ import annotations
@@ -378,6 +378,43 @@ def _default_column(col: str, index: pd.Index) -> pd.Series:
     return pd.Series(np.full(len(index), default, dtype=DTYPES[col]), index=index)
 
 
+#: The inclusive rule (``showcase_lib.schema``): each whole counts its parts, so the parts may
+#: never exceed it. (whole, its parts, why), checked once every column has been converted.
+_INCLUSIVE: Final[tuple[tuple[str, tuple[str, ...], str], ...]] = (
+    (
+        "input_tokens",
+        ("cache_read_tokens", "cache_write_tokens"),
+        "input_tokens counts the cache reads and writes",
+    ),
+    ("output_tokens", ("reasoning_tokens",), "output_tokens counts the reasoning tokens"),
+    (
+        "cache_write_tokens",
+        ("cache_write_1h_tokens",),
+        "the 1-hour writes are a share of all cache writes",
+    ),
+)
+
+
+def _inclusive_problems(out: dict[str, pd.Series]) -> list[tuple[_Problem, str]]:
+    """Rows whose token kinds exceed the count that includes them (first row per rule)."""
+    problems = []
+    for whole, parts, why in _INCLUSIVE:
+        if any(out[c].dtype != "int64" for c in (whole, *parts)):
+            continue  # a missing value was reported (or the column is all missing)
+        total = out[whole].to_numpy()
+        part = sum(out[c].to_numpy() for c in parts)
+        bad = np.flatnonzero(part > total)
+        if len(bad):
+            pos = int(bad[0])
+            verb = "exceed" if len(parts) > 1 else "exceeds"
+            message = (
+                f"{' + '.join(parts)} = {int(part[pos])} {verb} {whole} = {int(total[pos])} "
+                f"(inclusive rule: {why})"
+            )
+            problems.append(((pos, message, int(part[pos]), len(bad)), parts[0]))
+    return problems
+
+
 def _conform(df: pd.DataFrame, *, row_offset: int = 0, source: str = "frame") -> pd.DataFrame:
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
@@ -416,6 +453,8 @@ def _conform(df: pd.DataFrame, *, row_offset: int = 0, source: str = "frame") ->
         if prob is not None:
             problems.append((prob, col))
         out[col] = conv
+    if not problems:
+        problems = _inclusive_problems(out)
     if problems:
         (pos, message, value, count), col = min(problems, key=lambda pc: pc[0][0])
         row = row_offset + pos + 1

@@ -38,6 +38,7 @@ __all__ = [
     "ALL_COLUMNS",
     "COLUMNS",
     "DTYPES",
+    "SERVICE_TIER_MULTIPLIERS",
     "Column",
     "empty_calls",
     "schema_table",
@@ -63,6 +64,21 @@ STATUSES: Final[tuple[str, ...]] = ("success", "error", "timeout")
 #: The processing tier that served (and prices) the call: standard, or the discounted batch and
 #: flex tiers, or the premium priority tier (OpenAI ``service_tier``, Anthropic/Gemini batch).
 SERVICE_TIERS: Final[tuple[str, ...]] = ("standard", "batch", "flex", "priority")
+#: What each service tier multiplies the standard price of every token kind by, where the price
+#: package (genai-prices) has no price of its own for the tier. One table for the library's
+#: pricing, the wire (``costMultiplier``) and the emulator (plain floats: no pandas needed).
+#: batch 0.5: OpenAI Batch API "50% off" (help.openai.com/en/articles/9197833), Anthropic Message
+#: Batches 50% (docs.anthropic.com/en/docs/build-with-claude/batch-processing), Gemini Batch Mode
+#: 50% (ai.google.dev/gemini-api/docs/batch-mode). flex 0.5: OpenAI Flex processing is billed at
+#: Batch rates (platform.openai.com/docs/guides/flex-processing). priority 2.0: OpenAI Priority
+#: processing, gpt-5 $2.50 vs $1.25 input per MTok (openai.com/api/pricing); an approximation
+#: where the package is silent (Gemini's Priority is about 1.8x).
+SERVICE_TIER_MULTIPLIERS: Final[dict[str, float]] = {
+    "standard": 1.0,
+    "batch": 0.5,
+    "flex": 0.5,
+    "priority": 2.0,
+}
 #: Revenium's ``stopReason`` enum (see the metering API reference).
 STOP_REASONS: Final[tuple[str, ...]] = (
     "END",
@@ -85,7 +101,9 @@ class Column:
     are the allowed values (checked by ``io`` on load, and on the wire when ``kind`` is
     ``"enum"``); ``in_plan`` marks the showcase plan's nineteen CSV columns; ``default`` is the
     value a record, a file or a wire body without the column means (0 tokens, the standard
-    tier), so that files written before the column existed still load.
+    tier), so that files written before the column existed still load; ``otel`` is the
+    OpenTelemetry GenAI attribute that carries the same value, where one exists
+    (open-telemetry/semantic-conventions, ``docs/registry/attributes/gen-ai.md``).
 
     Example:
         >>> col = COLUMN["product_id"]
@@ -105,6 +123,7 @@ class Column:
     read_also: tuple[str, ...] = ()
     in_plan: bool = True
     default: int | str | None = None
+    otel: str = ""
 
 
 _TIME = "datetime64[ns, UTC]"
@@ -149,6 +168,7 @@ COLUMNS: Final[tuple[Column, ...]] = (
         "mistral->Mistral, cohere->Cohere, aws-bedrock->AWS, azure-openai->Azure; "
         "others unchanged",
         required="always",
+        otel="gen_ai.provider.name",
     ),
     Column(
         name="model",
@@ -157,24 +177,27 @@ COLUMNS: Final[tuple[Column, ...]] = (
         wire="model",
         description="model name as the provider bills it",
         required="always",
+        otel="gen_ai.request.model",
     ),
     Column(
         name="input_tokens",
         dtype="int64",
         kind="count",
         wire="inputTokenCount",
-        description="prompt tokens billed",
+        description="prompt tokens billed, cached ones included (cache reads and writes)",
         wire_note="integer >= 0",
         required="always",
+        otel="gen_ai.usage.input_tokens",
     ),
     Column(
         name="output_tokens",
         dtype="int64",
         kind="count",
         wire="outputTokenCount",
-        description="completion tokens billed",
+        description="completion tokens billed, reasoning tokens included",
         wire_note="integer >= 0",
         required="always",
+        otel="gen_ai.usage.output_tokens",
     ),
     Column(
         name="cost_usd",
@@ -243,6 +266,7 @@ COLUMNS: Final[tuple[Column, ...]] = (
         description="the product feature that made the call",
         wire_note="the product feature that made the call (Revenium's attribution dimension)",
         max_length=TAG_MAX_LENGTH,
+        otel="gen_ai.agent.name",
     ),
     Column(
         name="task_type",
@@ -292,6 +316,7 @@ COLUMNS: Final[tuple[Column, ...]] = (
         wire="sessionId",
         description="the end user's session or conversation",
         wire_note="extension key (no Revenium field)",
+        otel="gen_ai.conversation.id",
     ),
     Column(
         name="status",
@@ -330,9 +355,10 @@ COLUMNS: Final[tuple[Column, ...]] = (
         wire="cacheReadTokenCount",
         description="extra: prompt tokens read from the provider's prompt cache (part of "
         "input_tokens; billed at about a tenth of the input price)",
-        wire_note="integer >= 0; 0 when absent",
+        wire_note="integer >= 0; omitted when 0 (absent reads as 0)",
         in_plan=False,
         default=0,
+        otel="gen_ai.usage.cache_read.input_tokens",
     ),
     Column(
         name="cache_write_tokens",
@@ -341,10 +367,11 @@ COLUMNS: Final[tuple[Column, ...]] = (
         wire="cacheCreationTokenCount",
         description="extra: prompt tokens written to the prompt cache (part of input_tokens; "
         "billed at 1.25x the input price for a 5-minute TTL, 2x for 1 hour)",
-        wire_note="integer >= 0; 0 when absent; the 5-minute share is sent as "
-        "cacheCreation5mTokenCount",
+        wire_note="integer >= 0, every TTL; omitted when 0; its 5-minute share (minus the "
+        "1-hour one) also goes as cacheCreation5mTokenCount; absent: read as 5m + 1h",
         in_plan=False,
         default=0,
+        otel="gen_ai.usage.cache_creation.input_tokens",
     ),
     Column(
         name="cache_write_1h_tokens",
@@ -352,7 +379,7 @@ COLUMNS: Final[tuple[Column, ...]] = (
         kind="count",
         wire="cacheCreation1hTokenCount",
         description="extra: the share of cache_write_tokens written with the 1-hour TTL",
-        wire_note="integer >= 0; 0 when absent",
+        wire_note="integer >= 0, at most cache_write_tokens; omitted when 0",
         in_plan=False,
         default=0,
     ),
@@ -362,9 +389,10 @@ COLUMNS: Final[tuple[Column, ...]] = (
         kind="count",
         wire="reasoningTokenCount",
         description="extra: hidden reasoning tokens (part of output_tokens, billed as output)",
-        wire_note="integer >= 0; 0 when absent",
+        wire_note="integer >= 0, at most output_tokens; omitted when 0",
         in_plan=False,
         default=0,
+        otel="gen_ai.usage.reasoning.output_tokens",
     ),
     Column(
         name="service_tier",
@@ -373,11 +401,13 @@ COLUMNS: Final[tuple[Column, ...]] = (
         wire="actualServiceTier",
         description="extra: the processing tier that priced the call: standard, batch, flex "
         "or priority",
-        wire_note="also sent as pricingTier (BATCH for batch, STANDARD otherwise) and, for flex "
-        "and priority, costMultiplier; standard when absent",
+        wire_note="standard: nothing sent; otherwise also pricingTier (BATCH for batch, "
+        "STANDARD otherwise) and, for flex and priority, costMultiplier "
+        "(SERVICE_TIER_MULTIPLIERS); read from actualServiceTier, else pricingTier",
         values=SERVICE_TIERS,
         in_plan=False,
         default="standard",
+        otel="openai.response.service_tier",
     ),
 )
 

@@ -57,7 +57,14 @@ from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr, TypeAd
 from pydantic import ValidationError as _ValidationError
 from typing_extensions import NotRequired, Required, TypedDict
 
-from showcase_lib.schema import ALL_COLUMNS, COLUMNS, DTYPES, Column
+from showcase_lib.schema import (
+    ALL_COLUMNS,
+    COLUMNS,
+    DTYPES,
+    SERVICE_TIER_MULTIPLIERS,
+    SERVICE_TIERS,
+    Column,
+)
 
 
 class _OnFirstUse:
@@ -187,11 +194,36 @@ class _Field(NamedTuple):
 
 
 def _from_column(col: Column) -> _Field:
+    if col.name == "service_tier":  # the provider's own word on the wire ("default", ...)
+        return _Field(col.wire, "tag", max_length=_TAG_MAX, column=col.name, note=col.wire_note)
     # the wire requires a stopReason; a record without one gets one implied by its status
     required = col.required == "always" or col.wire == "stopReason"
     values = col.values if col.kind == "enum" else ()
     return _Field(col.wire, col.kind, required, col.max_length, values, col.name, col.wire_note)
 
+
+#: Body fields derived from the token kinds and the service tier (shown in the mapping table).
+_DERIVED: Final[tuple[_Field, ...]] = (
+    _Field(
+        "cacheCreation5mTokenCount",
+        "count",
+        note="derived: cache_write_tokens - cache_write_1h_tokens, omitted when 0; read as the "
+        "5-minute share when cacheCreationTokenCount is absent",
+    ),
+    _Field(
+        "pricingTier",
+        "enum",
+        values=("STANDARD", "BATCH"),
+        note="derived from service_tier: BATCH for batch, STANDARD for flex and priority, "
+        "omitted for standard; read when actualServiceTier is absent",
+    ),
+    _Field(
+        "costMultiplier",
+        "money",
+        note="derived from service_tier: SERVICE_TIER_MULTIPLIERS of flex (0.5) and priority "
+        "(2.0); not read back",
+    ),
+)
 
 #: Body fields that no record column carries: derived, constant, or optional Revenium fields
 #: that are checked when present and not mapped.
@@ -216,9 +248,6 @@ _BODY_ONLY: Final[tuple[_Field, ...]] = (
     *(
         _Field(name, "count")
         for name in (
-            "cacheReadTokenCount",
-            "cacheCreationTokenCount",
-            "reasoningTokenCount",
             "timeToFirstToken",
             "retryNumber",
             "mediationLatency",
@@ -237,7 +266,8 @@ _BODY_ONLY: Final[tuple[_Field, ...]] = (
     _Field("temperature", "number"),
     _Field("responseQualityScore", "score"),
     _Field("operationType", "enum", values=_OPERATION_TYPES),
-    _Field("pricingTier", "enum", values=("STANDARD", "BATCH")),
+    *_DERIVED,
+    _Field("requestedServiceTier", "tag", max_length=_TAG_MAX),
     _Field("billingSkipped", "bool"),
     _Field("subscriber.email", "tag", max_length=_TAG_MAX),
 )
@@ -245,7 +275,8 @@ _FIELDS: Final[tuple[_Field, ...]] = (*(_from_column(c) for c in COLUMNS), *_BOD
 _FIELD: Final[dict[str, _Field]] = {f.wire: f for f in _FIELDS}
 
 #: (record field, wire field, note): the table the book shows, derived from the table above:
-#: every record column, then the body fields every body carries without a column of its own.
+#: every record column, then the body fields every body carries without a column of its own,
+#: then the fields derived from the token kinds and the service tier.
 MAPPING: Final[list[tuple[str, str, str]]] = [
     *((f.column, f.wire, f.note) for f in _FIELDS if f.column is not None),
     *(
@@ -253,17 +284,25 @@ MAPPING: Final[list[tuple[str, str, str]]] = [
         for f in _BODY_ONLY
         if f.required
     ),
+    *(("(derived)", f.wire, f.note) for f in _DERIVED),
 ]
+_OTEL: Final[dict[str, str]] = {c.name: c.otel for c in COLUMNS}
 
 
 def mapping_table() -> pd.DataFrame:
-    """Return ``MAPPING`` as a DataFrame (record field, wire field, note) for display.
+    """Return ``MAPPING`` as a DataFrame for display: record field, wire field, the
+    OpenTelemetry GenAI attribute of the same value (``schema.Column.otel``; empty where the
+    conventions have none) and the note.
 
     Example:
         >>> mapping_table().iloc[1].tolist()[:2]
         ['call_id', 'transactionId']
+        >>> t = mapping_table().set_index("record field")
+        >>> t.loc["cache_read_tokens", ["wire field", "OpenTelemetry"]].tolist()
+        ['cacheReadTokenCount', 'gen_ai.usage.cache_read.input_tokens']
     """
-    return pd.DataFrame(MAPPING, columns=["record field", "wire field", "note"])
+    rows = [(rec, w, _OTEL.get(rec, ""), note) for rec, w, note in MAPPING]
+    return pd.DataFrame(rows, columns=["record field", "wire field", "OpenTelemetry", "note"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -651,6 +690,47 @@ def _col(name: str) -> _Field:
 _TS, _TXN, _PROVIDER, _MODEL = _col("timestamp"), _col("call_id"), _col("provider"), _col("model")
 _TIN, _TOUT, _LAT = _col("input_tokens"), _col("output_tokens"), _col("latency_ms")
 _COST, _STATUS, _STOP = _col("cost_usd"), _col("status"), _col("stop_reason")
+_TIER = _col("service_tier")
+#: The token kinds beyond input and output: (record column, its field), in this order
+#: (cache reads, cache writes, their 1-hour share, reasoning). A zero is not sent: a body
+#: without the field means 0, so the common call's body does not grow.
+_COUNTS: Final[tuple[tuple[str, _Field], ...]] = tuple(
+    (name, _col(name))
+    for name in (
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "cache_write_1h_tokens",
+        "reasoning_tokens",
+    )
+)
+_W5M: Final[str] = _DERIVED[0].wire
+_COUNT_COLUMNS: Final[tuple[str, ...]] = tuple(col for col, _ in _COUNTS)
+#: What a record's service_tier may be without adding anything to the body.
+_STANDARD: Final[frozenset[str | None]] = frozenset({None, "standard"})
+#: What a non-standard service tier adds to a body (the standard tier adds nothing): the tier
+#: itself, Revenium's pricingTier (it knows STANDARD and BATCH only) and, for the tiers
+#: pricingTier cannot say, the cost multiplier of ``schema.SERVICE_TIER_MULTIPLIERS``.
+_TIER_FIELDS: Final[dict[str, dict[str, Any]]] = {
+    tier: {
+        _TIER.wire: tier,
+        "pricingTier": "BATCH" if tier == "batch" else "STANDARD",
+        **(
+            {"costMultiplier": SERVICE_TIER_MULTIPLIERS[tier]}
+            if tier in ("flex", "priority")
+            else {}
+        ),
+    }
+    for tier in SERVICE_TIERS
+    if tier != "standard"
+}
+_TIER_REASON: Final[str] = "must be one of " + ", ".join(SERVICE_TIERS)
+#: actualServiceTier as providers write it (lower-cased) -> the record's tier. OpenAI answers
+#: ``service_tier`` "default" (or echoes "auto") for the standard tier.
+_TIER_FROM_WIRE: Final[dict[str, str]] = {
+    **{t: t for t in SERVICE_TIERS},
+    "default": "standard",
+    "auto": "standard",
+}
 #: The optional text columns, mapped one to one:
 #: (record column, its field, top-level wire key, nested key or None, length limit).
 _TEXT: Final[tuple[tuple[str, _Field, str, str | None, int], ...]] = tuple(
@@ -661,7 +741,7 @@ _TEXT: Final[tuple[tuple[str, _Field, str, str | None, int], ...]] = tuple(
         f.max_length or _INT64_MAX,
     )
     for f in _FIELDS
-    if f.column is not None and f.kind in ("tag", "free") and f is not _STATUS
+    if f.column is not None and f.kind in ("tag", "free") and f not in (_STATUS, _TIER)
 )
 _STOP_SET: Final[frozenset[str]] = frozenset(_STOP.values)
 #: The keys every body starts with, in order (the vectorised mapper fills them column-wise;
@@ -787,9 +867,78 @@ def record_to_wire(record: Mapping[str, Any]) -> dict[str, Any]:
             if v is None:
                 continue
         body[key] = v if sub is None else {sub: v}
+    counts = [get(col) for col in _COUNT_COLUMNS]
+    if not (counts[0] is counts[1] is counts[2] is counts[3] is None):  # any given at all
+        for i, v in enumerate(counts):
+            if v is None:
+                counts[i] = 0
+            elif not (type(v) is int and 0 <= v <= _INT64_MAX):
+                v = slow(_COUNTS[i][1], v)  # numpy ints, NaN/NA (missing: 0), bad values
+                counts[i] = 0 if v is None else v
+        if counts != [0, 0, 0, 0]:
+            _tokens_to_body(body, counts, (tin, tout), errors)
+    tier = get("service_tier")
+    if (tier is not None and type(tier) is not str) or tier not in _STANDARD:
+        extra = _TIER_FIELDS.get(tier) if type(tier) is str else None
+        if extra is not None:
+            body.update(extra)
+        else:
+            _tier_to_body(body, tier, errors)
     if errors:
         raise ValueError("; ".join(dict.fromkeys(errors)))
     return body
+
+
+def _tokens_to_body(
+    body: dict[str, Any], counts: list[int], totals: tuple[Any, Any], errors: list[str]
+) -> None:
+    """Check the inclusive rule and add the non-zero token kinds (and the 5-minute share)."""
+    read, write, w1h, reasoning = counts
+    tin, tout = totals
+    if type(tin) is int and read + write > tin:
+        errors.append(_over_input(read, write, tin))
+    if type(tout) is int and reasoning > tout:
+        errors.append(_over_output(reasoning, tout))
+    if w1h > write:
+        errors.append(_over_writes(w1h, write))
+    for (_, f), v in zip(_COUNTS, counts, strict=True):
+        if v:
+            body[f.wire] = v
+    if write > w1h:
+        body[_W5M] = write - w1h
+
+
+def _over_input(read: Any, write: Any, tin: Any, at: str = "") -> str:
+    return (
+        f"cache_read_tokens={read} + cache_write_tokens={write}{at} exceed input_tokens={tin} "
+        "(inclusive rule: input_tokens counts the cache reads and writes)"
+    )
+
+
+def _over_output(reasoning: Any, tout: Any, at: str = "") -> str:
+    return (
+        f"reasoning_tokens={reasoning}{at} exceeds output_tokens={tout} (inclusive rule: "
+        "output_tokens counts the reasoning tokens)"
+    )
+
+
+def _over_writes(w1h: Any, write: Any, at: str = "") -> str:
+    return (
+        f"cache_write_1h_tokens={w1h}{at} exceeds cache_write_tokens={write} (the 1-hour "
+        "writes are a share of all cache writes)"
+    )
+
+
+def _tier_to_body(body: dict[str, Any], tier: Any, errors: list[str]) -> None:
+    """Add a non-standard tier's fields; a missing tier is standard, anything else an error."""
+    if _missing(tier):
+        return
+    extra = _TIER_FIELDS.get(str(tier)) if isinstance(tier, str) else None
+    if extra is None:
+        if tier != "standard":
+            errors.append(f"service_tier={_short(tier)} {_TIER_REASON}")
+        return
+    body.update(extra)
 
 
 def _start_ns(ts: Any, errors: list[str]) -> int | None:
@@ -824,9 +973,11 @@ _NESTED: Final[tuple[tuple[int, str], ...]] = tuple(
 _FALLBACKS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = tuple(
     (i, c.read_also) for i, c in enumerate(COLUMNS) if c.read_also
 )
-_I_PROVIDER, _I_COST, _I_STATUS, _I_STOP = (
-    ALL_COLUMNS.index(name) for name in ("provider", "cost_usd", "status", "stop_reason")
+_I_PROVIDER, _I_COST, _I_STATUS, _I_STOP, _I_TIER = (
+    ALL_COLUMNS.index(name)
+    for name in ("provider", "cost_usd", "status", "stop_reason", "service_tier")
 )
+_I_READ, _I_WRITE, _I_W1H, _I_REASONING = (ALL_COLUMNS.index(name) for name, _ in _COUNTS)
 
 
 def _record_values(body: Mapping[str, Any]) -> list[Any]:
@@ -853,15 +1004,46 @@ def _record_values(body: Mapping[str, Any]) -> list[Any]:
         values[_I_STATUS] = _STATUS_FROM_STOP.get(values[_I_STOP], "success")
     if get("stopReasonDerived") is True:
         values[_I_STOP] = None
+    _tokens_and_tier(values, get)
     return values
 
 
-def wire_to_record(body: Mapping[str, Any], *, validate: bool = True) -> dict[str, Any]:
+def _tokens_and_tier(values: list[Any], get: Callable[[str], Any]) -> None:
+    """Fill the token kinds and the tier of a record read from a body (absent: 0, standard).
+
+    Cache writes: cacheCreationTokenCount, else the 5-minute plus the 1-hour count; the
+    1-hour share: cacheCreation1hTokenCount, else the total minus the 5-minute count. Tier:
+    actualServiceTier (OpenAI's "default" is standard), else pricingTier.
+    """
+    if values[_I_READ] is None:
+        values[_I_READ] = 0
+    if values[_I_REASONING] is None:
+        values[_I_REASONING] = 0
+    write, w1h = values[_I_WRITE], values[_I_W1H]
+    if write is None or w1h is None:
+        w5m = get(_W5M)
+        if write is None:
+            write = (w5m or 0) + (w1h or 0)
+        if w1h is None:
+            w1h = max(write - w5m, 0) if w5m is not None else 0
+        values[_I_WRITE], values[_I_W1H] = write, w1h
+    tier = values[_I_TIER]
+    tier = _TIER_FROM_WIRE.get(tier.lower()) if tier is not None else None
+    if tier is None:
+        tier = "batch" if get("pricingTier") == "BATCH" else "standard"
+    values[_I_TIER] = tier
+
+
+def wire_to_record(
+    body: Mapping[str, Any], *, validate: bool = True, raw_time: bool = False
+) -> dict[str, Any]:
     """Map one completion body back to a record dict (ALL_COLUMNS order; missing -> None).
 
-    ``timestamp`` is a UTC ``pd.Timestamp`` (from ``requestTime``); ``latency_ms`` comes from
-    ``requestDuration``; bodies from other clients (no extension keys) get ``status`` implied
-    by ``stopReason``.
+    ``timestamp`` is a UTC ``pd.Timestamp`` (from ``requestTime``), or with ``raw_time=True``
+    the wire's ISO 8601 text as sent (no pandas needed: the emulator's pricing reads bodies
+    so); ``latency_ms`` comes from ``requestDuration``; bodies from other clients (no
+    extension keys) get ``status`` implied by ``stopReason``; absent token kinds are 0 and an
+    absent tier is standard.
 
     Raises:
         WireError: (a ValueError) naming every bad field and its value.
@@ -880,7 +1062,8 @@ def wire_to_record(body: Mapping[str, Any], *, validate: bool = True) -> dict[st
         if errors:
             raise WireError(errors)
     values = _record_values(body)
-    values[0] = _to_timestamp(values[0])
+    if not raw_time:
+        values[0] = _to_timestamp(values[0])
     return dict(zip(ALL_COLUMNS, values, strict=True))
 
 
@@ -920,7 +1103,9 @@ def _count_array(df: pd.DataFrame, f: _Field) -> np.ndarray:
     col = f.column
     s = df[col]
     if s.isna().any():
-        raise _bad(col, s, s.isna(), "is required")
+        if f.required:
+            raise _bad(col, s, s.isna(), "is required")
+        s = s.astype(object).where(s.notna(), 0)  # an optional count: missing means 0
     reason = _reason(f)
     try:
         arr = pd.to_numeric(s).to_numpy()
@@ -961,8 +1146,13 @@ def _check_frame(df: pd.DataFrame) -> None:
     if missing:
         raise ValueError(f"columns={missing!r} are required in the frame")
     for f in _FIELDS:
-        if f.column in df.columns and f.kind in ("text", "tag", "enum"):
+        if f.column in df.columns and f.kind in ("text", "tag", "enum") and f is not _TIER:
             _check_text(df, f)
+    if _TIER.column in df.columns:
+        s = df[_TIER.column]
+        bad = (s.notna() & ~s.astype(object).isin(SERVICE_TIERS)).to_numpy(bool)
+        if bad.any():
+            raise _bad(_TIER.column, s, bad, _TIER_REASON)
 
 
 def _bodies_of_chunk(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -1007,19 +1197,22 @@ def _bodies_of_chunk(df: pd.DataFrame) -> list[dict[str, Any]]:
         stop,
         status,
     ]
-    sparse: list[tuple[str, list[Any]]] = []
+    # keys that only some rows carry: (key, values, the rows that carry one)
+    sparse: list[tuple[str, list[Any], list[int]]] = []
 
-    def add(key: str, values: list[Any] | None) -> None:
+    def add(key: str, values: list[Any] | None, rows: list[int] | None = None) -> None:
         if values is None:
             return
-        if None in values:
-            sparse.append((key, values))
+        if rows is None:  # a membership test runs in C; the positions only when needed
+            rows = [i for i, v in enumerate(values) if v is not None] if None in values else None
+        if rows is not None and len(rows) < n:
+            sparse.append((key, values, rows))
         else:
             keys.append(key)
             full.append(values)
 
     if None in stop_in:
-        sparse.append(("stopReasonDerived", [True if s is None else None for s in stop_in]))
+        add("stopReasonDerived", [True if s is None else None for s in stop_in])
     if "cost_usd" in df.columns:
         cost = pd.to_numeric(df["cost_usd"]).to_numpy(dtype="float64") + 0.0
         bad = (cost < 0) | np.isinf(cost) | (cost > _MONEY_MAX)
@@ -1031,20 +1224,54 @@ def _bodies_of_chunk(df: pd.DataFrame) -> list[dict[str, Any]]:
         if values is not None and sub is not None:
             values = [None if v is None else {sub: v} for v in values]
         add(key, values)
+    for key, values, rows in _token_columns(df, tin, tout):
+        add(key, values, rows)
+    if _TIER.column in df.columns:
+        tiers = _text_list(df[_TIER.column])
+        tiered = [i for i, t in enumerate(tiers) if t is not None and t != "standard"]
+        if tiered:
+            for key in ("actualServiceTier", "pricingTier", "costMultiplier"):
+                values = [None if t is None else _TIER_FIELDS.get(t, {}).get(key) for t in tiers]
+                add(key, values, tiered if key != "costMultiplier" else None)
 
-    out: list[dict[str, Any]] = []
-    append = out.append
-    rows = zip(*full, strict=True)
-    if not sparse:
-        for vals in rows:
-            append(dict(zip(keys, vals, strict=True)))
-        return out
-    for i, vals in enumerate(rows):
-        d = dict(zip(keys, vals, strict=True))
-        for key, values in sparse:
-            if (v := values[i]) is not None:
-                d[key] = v
-        append(d)
+    out = [dict(zip(keys, vals, strict=True)) for vals in zip(*full, strict=True)]
+    for key, values, rows in sparse:  # only the rows that carry the key: O(values sent)
+        for i in rows:
+            out[i][key] = values[i]
+    return out
+
+
+def _token_columns(
+    df: pd.DataFrame, tin: np.ndarray, tout: np.ndarray
+) -> list[tuple[str, list[Any], list[int]]]:
+    """(wire key, values, the rows where it is not 0) of each token kind beyond input and
+    output that is non-zero somewhere in the chunk, the 5-minute writes included; the inclusive
+    rule checked first."""
+    arrays = {
+        col: _count_array(df, f) if col in df.columns else np.zeros(len(df), dtype="int64")
+        for col, f in _COUNTS
+    }
+    read, write, w1h, reasoning = arrays.values()
+
+    def at(i: int) -> str:
+        return f" at row {_short(df.index[i])}"
+
+    for bad, message in (
+        (read + write > tin, lambda i: _over_input(read[i], write[i], tin[i], at(i))),
+        (reasoning > tout, lambda i: _over_output(reasoning[i], tout[i], at(i))),
+        (w1h > write, lambda i: _over_writes(w1h[i], write[i], at(i))),
+    ):
+        if bad.any():
+            more = int(bad.sum())
+            first = message(int(np.flatnonzero(bad)[0]))
+            raise ValueError(first + (f" ({more} rows)" if more > 1 else ""))
+    out = []
+    w5m = write - w1h
+    for key, arr in zip(
+        (*(f.wire for _, f in _COUNTS), _W5M), (read, write, w1h, reasoning, w5m), strict=True
+    ):
+        if arr.any():
+            out.append((key, arr.tolist(), np.flatnonzero(arr).tolist()))
     return out
 
 
@@ -1073,7 +1300,7 @@ def wire_to_frame(bodies: Iterable[Mapping[str, Any]], *, validate: bool = True)
 
     Example:
         >>> wire_to_frame([]).shape
-        (0, 22)
+        (0, 27)
     """
     rows = []
     for i, body in enumerate(bodies):

@@ -161,3 +161,25 @@ def test_backfill_killed_with_sigkill_resumes_exactly_once(calls_file, tmp_path)
         assert r.resumed_from == committed and r.completed
         df = emu.records()
         assert len(df) == df["call_id"].nunique() == n
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_backfill_carries_the_token_kinds_and_the_tier(calls_file, tmp_path, suffix):
+    """A file with cache reads and writes, reasoning and tiers arrives with all of them."""
+    _, calls = calls_file
+    df = calls.head(120).copy()
+    df["cache_read_tokens"] = df["input_tokens"] // 2
+    df["cache_write_tokens"] = df["input_tokens"] // 5
+    df["cache_write_1h_tokens"] = df["cache_write_tokens"] // 2
+    df["reasoning_tokens"] = df["output_tokens"] // 3
+    df["service_tier"] = (["standard", "batch", "flex", "priority"] * 30)[: len(df)]
+    path = tmp_path / f"tax{suffix}"
+    save_calls(df, path)
+    with Emulator() as emu:
+        r = backfill(path, Settings(emu.api_key, emu.base_url), options=QUIET)
+        assert r.completed and r.delivered == len(df)
+        back = emu.records().set_index("call_id").loc[df["call_id"]]
+    for col in ("cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens"):
+        assert back[col].tolist() == df[col].tolist(), col
+    assert back["reasoning_tokens"].tolist() == df["reasoning_tokens"].tolist()
+    assert back["service_tier"].astype(str).tolist() == list(df["service_tier"])

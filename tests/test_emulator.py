@@ -275,8 +275,18 @@ def test_records_round_trip_a_frame_through_http(client, emu):
             "status": "success",
             "stop_reason": "END",
             "region": "eu-west-1",
+            "cache_read_tokens": 0,
+            "cache_write_tokens": 0,
+            "cache_write_1h_tokens": 0,
+            "reasoning_tokens": 0,
+            "service_tier": rng.choice(["standard", "batch", "priority"], n),
         }
     ).astype(DTYPES)[list(ALL_COLUMNS)]
+    df["input_tokens"] += 20  # room for the cache writes below (inclusive rule)
+    df["cache_read_tokens"] = df["input_tokens"] // 2
+    df.loc[::3, "cache_write_tokens"] = 10
+    df.loc[::6, "cache_write_1h_tokens"] = 4
+    df["reasoning_tokens"] = df["output_tokens"] // 3
     df.loc[5, "cost_usd"] = np.nan
     for b in frame_to_wire(df):
         assert post(client, b, key=b["transactionId"]).status_code == 201

@@ -73,14 +73,35 @@ with Emulator() as emu:
 
 
 def test_the_server_process_loads_no_client_stack(tmp_path):
-    """``python -m showcase_lib.emulator`` itself, checked from inside the process."""
+    """``python -m showcase_lib.emulator`` itself, checked from inside the process, after it
+    stored a completion without a cost and priced it for its cost read-out."""
     code = """
-import runpy, sys, threading, os, signal, time
+import json, runpy, socket, sys, threading, os, signal, time, urllib.request
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+BODY = {{"transactionId": "t1", "provider": "OpenAI", "model": "gpt-5.5",
+    "inputTokenCount": 1000, "outputTokenCount": 100, "totalTokenCount": 1100,
+    "requestTime": "2026-11-15T12:00:00Z", "responseTime": "2026-11-15T12:00:01Z",
+    "completionStartTime": "2026-11-15T12:00:01Z", "requestDuration": 1000,
+    "stopReason": "END", "costType": "AI", "isStreamed": False}}
+def call(path, data=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{{port}}/" + path, data=data,
+        headers={{"x-api-key": "rev_test_key", "Content-Type": "application/json"}})
+    return json.loads(urllib.request.urlopen(req, timeout=10).read())
 def stop():
-    time.sleep(3)
+    for _ in range(100):
+        try:
+            call("_emulator/health")
+            break
+        except OSError:
+            time.sleep(0.05)
+    call("meter/v2/ai/completions", json.dumps(BODY).encode())
+    cost = call("_emulator/costs")[0]
+    print(json.dumps({{"priced": [cost["source"], round(cost["total"], 6)]}}))
     os.kill(os.getpid(), signal.SIGINT)
 threading.Thread(target=stop, daemon=True).start()
-sys.argv = ["x", "--port", "0", "--api-key", "rev_test_key", "--db", {!r}]
+sys.argv = ["x", "--port", str(port), "--api-key", "rev_test_key", "--db", {!r}]
 try:
     runpy.run_module("showcase_lib.emulator", run_name="__main__")
 except SystemExit:
@@ -88,6 +109,7 @@ except SystemExit:
 """.format(str(tmp_path / "e.sqlite"))
     loaded, heavy, stdout = _run(code)
     assert '"event": "listening"' in stdout  # the server did start
+    assert '{"priced": ["genai-prices", 0.008]}' in stdout  # 1000 x $5 + 100 x $30 per MTok
     assert loaded == []
     # the server only validates bodies: it does not even need pandas (only the mappers do)
     assert heavy == []

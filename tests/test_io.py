@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from showcase_lib.io import RecordError, conform, iter_calls, load_calls, save_calls
-from showcase_lib.schema import ALL_COLUMNS, CATEGORY_COLUMNS, DTYPES, empty_calls
+from showcase_lib.schema import ALL_COLUMNS, CATEGORY_COLUMNS, DTYPES, SERVICE_TIERS, empty_calls
 from showcase_lib.simulation import simulate
 
 
@@ -268,6 +268,7 @@ def test_int64_limits_load_exactly(tmp_path, good_csv):
     top = str(2**63 - 1)
     beyond_float = str(2**53 + 1)  # a float64 would read 2**53
     edits = {(1, "output_tokens"): "12.0", (2, "output_tokens"): top}
+    edits |= {(row, "reasoning_tokens"): "0" for row in (1, 2, 3)}  # a part of output_tokens
     _edit_csv(good_csv, edited, {**edits, (3, "output_tokens"): beyond_float})
     for reader in (load_calls, _READERS["iter_calls(2)"]):
         got = reader(edited)["output_tokens"]
@@ -341,8 +342,8 @@ class Misshapen(NamedTuple):
 
 
 MISSHAPEN = [
-    Misshapen("long", lambda line: line + ",surplus", 23),
-    Misshapen("short", lambda line: line.rsplit(",", 3)[0], 19),
+    Misshapen("long", lambda line: line + ",surplus", len(ALL_COLUMNS) + 1),
+    Misshapen("short", lambda line: line.rsplit(",", 3)[0], len(ALL_COLUMNS) - 3),
 ]
 
 
@@ -353,7 +354,7 @@ def test_rows_with_the_wrong_field_count_are_errors(tmp_path, good_csv, reader, 
     _with_line(good_csv, bad, 3, case.transform)
     with pytest.raises(RecordError) as info:
         _READERS[reader](bad)
-    expected = f"row 3: expected 22 fields like the header, found {case.found} in {bad.name}"
+    expected = f"row 3: expected {len(ALL_COLUMNS)} fields like the header, found {case.found} in {bad.name}"
     assert str(info.value) == expected
     assert info.value.row == 3
 
@@ -371,7 +372,9 @@ def test_field_count_rows_are_counted_as_the_reader_sees_them(tmp_path, good_csv
     bad.write_text("\n".join(lines) + "\n")
     for reader in _READERS.values():
         with pytest.raises(
-            RecordError, match=r"^row 5: expected 22 fields like the header, found 23"
+            RecordError,
+            match=rf"^row 5: expected {len(ALL_COLUMNS)} fields like the header, found "
+            rf"{len(ALL_COLUMNS) + 1}",
         ):
             reader(bad)
 
@@ -392,7 +395,7 @@ def test_chunks_before_a_malformed_row_are_delivered(tmp_path, calls):
     bad = tmp_path / "bad.csv"
     _with_line(good, bad, 257, lambda line: line + ",surplus")
     seen = 0
-    with pytest.raises(RecordError, match=r"^row 257: expected 22 fields"):
+    with pytest.raises(RecordError, match=rf"^row 257: expected {len(ALL_COLUMNS)} fields"):
         for chunk in iter_calls(bad, chunk_rows=100):
             seen += len(chunk)
     assert seen == 200
@@ -510,3 +513,119 @@ def test_a_header_without_a_line_break_is_an_empty_file_of_calls(tmp_path):
     path.write_text(path.read_text().rstrip("\n"))
     assert len(load_calls(path)) == 0
     assert [len(c) for c in iter_calls(path, chunk_rows=3)] == [0]
+
+
+# ------------------------------------------------------------------ the 2026 token taxonomy
+_TAXONOMY = ("cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens")
+_TAXONOMY += ("reasoning_tokens", "service_tier")
+#: A file written before issue 10: the plan's 19 columns plus status, stop_reason, region.
+_OLD_HEADER = [c for c in ALL_COLUMNS if c not in _TAXONOMY]
+
+
+def _with_taxonomy(calls: pd.DataFrame) -> pd.DataFrame:
+    """The calls with cache reads/writes, reasoning and every tier (inclusive rule kept)."""
+    df = calls.copy()
+    n = len(df)
+    df["cache_read_tokens"] = df["input_tokens"] // 2
+    df["cache_write_tokens"] = df["input_tokens"] // 4
+    df["cache_write_1h_tokens"] = df["cache_write_tokens"] // 3
+    df["reasoning_tokens"] = df["output_tokens"] * (pd.RangeIndex(n) % 2)
+    tiers = ["standard", "batch", "flex", "priority"]
+    df["service_tier"] = pd.Categorical([tiers[i % 4] for i in range(n)], categories=tiers)
+    return df
+
+
+def test_old_22_column_files_load_with_zeros_and_the_standard_tier(tmp_path, calls):
+    """A CSV and a Parquet file in the layout before the token columns existed still load."""
+    assert len(_OLD_HEADER) == 22
+    old = calls[_OLD_HEADER]
+    csv_path, pq_path = tmp_path / "old.csv", tmp_path / "old.parquet"
+    old.to_csv(csv_path, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
+    old.to_parquet(pq_path, index=False)
+    assert csv_path.read_text().splitlines()[0].split(",") == _OLD_HEADER
+    for path in (csv_path, pq_path):
+        for back in (load_calls(path), *iter_calls(path, chunk_rows=1000)):
+            _schema_ok(back)
+            for col in _TAXONOMY[:4]:
+                assert (back[col] == 0).all(), (path.name, col)
+            assert (back["service_tier"] == "standard").all()
+            assert list(back["service_tier"].cat.categories) == list(SERVICE_TIERS)
+
+
+def test_empty_token_cells_mean_zero_and_standard(tmp_path, calls):
+    path = tmp_path / "new.csv"
+    save_calls(_with_taxonomy(calls.head(5)), path)
+    edited = tmp_path / "edited.csv"
+    _edit_csv(path, edited, {(2, "cache_read_tokens"): "", (3, "service_tier"): ""})
+    back = load_calls(edited)
+    assert back.loc[1, "cache_read_tokens"] == 0
+    assert back.loc[2, "service_tier"] == "standard"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_token_columns_round_trip(tmp_path, calls, suffix):
+    df = _with_taxonomy(calls)
+    assert df["cache_read_tokens"].gt(0).any() and df["reasoning_tokens"].gt(0).any()
+    path = tmp_path / f"tax{suffix}"
+    save_calls(df, path)
+    back = load_calls(path)
+    _schema_ok(back)
+    for col in _TAXONOMY[:4]:
+        assert back[col].tolist() == df[col].tolist(), col
+    assert back["service_tier"].astype(str).tolist() == df["service_tier"].astype(str).tolist()
+
+
+@pytest.mark.parametrize(
+    ("cell", "text", "expected"),
+    [
+        ("cache_read_tokens", "-4", "row 2, column 'cache_read_tokens': '-4' is negative"),
+        ("reasoning_tokens", "1.5", "row 2, column 'reasoning_tokens': '1.5' is not an integer"),
+        ("cache_write_1h_tokens", "x", "row 2, column 'cache_write_1h_tokens': 'x' is not an"),
+        (
+            "service_tier",
+            "turbo",
+            "row 2, column 'service_tier': 'turbo' is not one of standard, batch, flex, priority",
+        ),
+    ],
+)
+def test_bad_token_values_are_named(tmp_path, calls, cell, text, expected):
+    path = tmp_path / "new.csv"
+    save_calls(_with_taxonomy(calls.head(5)), path)
+    bad = tmp_path / "bad.csv"
+    _edit_csv(path, bad, {(2, cell): text})
+    with pytest.raises(RecordError) as info:
+        load_calls(bad)
+    assert str(info.value).startswith(expected)
+    assert (info.value.row, info.value.column) == (2, cell)
+
+
+@pytest.mark.parametrize(
+    ("over", "column", "message"),
+    [
+        (
+            {"cache_read_tokens": 900, "cache_write_tokens": 200},
+            "cache_read_tokens",
+            "cache_read_tokens + cache_write_tokens = 1100 exceed input_tokens = 1000",
+        ),
+        (
+            {"reasoning_tokens": 60},
+            "reasoning_tokens",
+            "reasoning_tokens = 60 exceeds output_tokens",
+        ),
+        (
+            {"cache_write_tokens": 10, "cache_write_1h_tokens": 11},
+            "cache_write_1h_tokens",
+            "cache_write_1h_tokens = 11 exceeds cache_write_tokens = 10",
+        ),
+    ],
+)
+def test_the_inclusive_rule_is_checked_with_row_and_column(calls, over, column, message):
+    df = _with_taxonomy(calls.head(4))
+    df[list(_TAXONOMY[:4])] = 0
+    df["input_tokens"], df["output_tokens"] = 1000, 50
+    for col, v in over.items():
+        df.loc[2, col] = v
+    with pytest.raises(RecordError) as info:
+        conform(df)
+    assert str(info.value).startswith(f"row 3, column {column!r}: {message}")
+    assert (info.value.row, info.value.column) == (3, column)

@@ -157,6 +157,42 @@ def test_track_record_keeps_the_call_id_and_fields(emu, settings):
     assert row.timestamp.isoformat() == "2026-01-01T09:00:00+00:00"
 
 
+def test_token_kinds_and_tier_as_keywords_or_in_the_record(emu, settings):
+    """track() takes the 2026 token kinds and the service tier as keywords, track_record()
+    in the record; they reach the emulator, which prices the call from them; a record that
+    breaks the inclusive rule is dead-lettered as invalid (never raised at the call)."""
+    kinds = {"cache_read_tokens": 8_000, "cache_write_tokens": 1_000, "reasoning_tokens": 300}
+    with Tracker(settings) as t:
+        t.track(
+            "anthropic",
+            "claude-haiku-4-5",
+            10_000,
+            1_000,
+            800,
+            call_id="kw",
+            timestamp="2026-11-15T12:00:00Z",
+            cache_write_1h_tokens=400,
+            service_tier="batch",
+            **kinds,
+        )
+        t.track_record(
+            {"call_id": "rec", "provider": "openai", "model": "gpt-5.5", "input_tokens": 1_000}
+            | {"output_tokens": 500, "latency_ms": 5, "service_tier": "priority"}
+            | {"reasoning_tokens": 450, "timestamp": "2026-11-15T12:00:00Z"}
+        )
+        t.track("openai", "gpt-5.5", 100, 10, call_id="bad", cache_read_tokens=101)
+        t.flush(10)
+        assert t.stats.invalid == 1
+    _, _, df = _stored(emu)
+    row = df.set_index("call_id").loc["kw"]
+    assert [row[k] for k in kinds] == list(kinds.values())
+    assert (row["cache_write_1h_tokens"], row["service_tier"]) == (400, "batch")
+    assert df.set_index("call_id").loc["rec", "service_tier"] == "priority"
+    costs = emu.costs().set_index("transaction_id")
+    assert costs.loc["kw", "source"].startswith("genai-prices")
+    assert costs.loc["rec", "reasoning"] > costs.loc["rec", "output"] > 0
+
+
 def test_usable_from_many_threads(emu, settings):
     t = Tracker(settings, delivery=Delivery(concurrency=16, batch_size=32))
 

@@ -12,7 +12,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from showcase_lib import wire
-from showcase_lib.schema import ALL_COLUMNS, DTYPES, STATUSES, STOP_REASONS
+from showcase_lib.schema import (
+    ALL_COLUMNS,
+    COLUMN,
+    DTYPES,
+    SERVICE_TIER_MULTIPLIERS,
+    SERVICE_TIERS,
+    STATUSES,
+    STOP_REASONS,
+)
 
 
 def make_frame(n: int, seed: int = 0) -> pd.DataFrame:
@@ -44,6 +52,17 @@ def make_frame(n: int, seed: int = 0) -> pd.DataFrame:
         "stop_reason": r.choice(["END", "ERROR", "TIMEOUT", "TOKEN_LIMIT"], n),
         "region": r.choice(["us-east-1", "eu-west-1"], n),
     }
+    # the token kinds, inclusive: parts of input_tokens / output_tokens (zero in some rows)
+    tin, tout = data["input_tokens"], data["output_tokens"]
+    data["cache_read_tokens"] = (tin * r.choice([0.0, 0.8], n)).astype("int64")
+    data["cache_write_tokens"] = ((tin - data["cache_read_tokens"]) * r.random(n) / 2).astype(
+        "int64"
+    )
+    data["cache_write_1h_tokens"] = (
+        data["cache_write_tokens"] * r.choice([0.0, 0.5, 1.0], n)
+    ).astype("int64")
+    data["reasoning_tokens"] = (tout * r.choice([0.0, 0.9], n)).astype("int64")
+    data["service_tier"] = r.choice(list(SERVICE_TIERS), n)
     return pd.DataFrame(data).astype(DTYPES)[list(ALL_COLUMNS)]
 
 
@@ -53,12 +72,18 @@ def same(a, b) -> bool:
     return a == b
 
 
+def value(rec, col):
+    """A record's value, or what its absence means (0 tokens, the standard tier)."""
+    v = rec.get(col)
+    return COLUMN[col].default if v is None and COLUMN[col].default is not None else v
+
+
 def test_mapping_covers_every_record_column():
     mapped = " ".join(rec for rec, _, _ in wire.MAPPING)
     for col in ALL_COLUMNS:
         assert col in mapped, col
     table = wire.mapping_table()
-    assert list(table.columns) == ["record field", "wire field", "note"]
+    assert list(table.columns) == ["record field", "wire field", "OpenTelemetry", "note"]
     assert set(wire.CompletionBody.__required_keys__) <= set(table["wire field"])
 
 
@@ -121,37 +146,65 @@ def test_frame_and_record_paths_agree():
         back = wire.wire_to_record(body)
         assert list(back) == list(ALL_COLUMNS)
         assert all(same(back[c], rec[c]) for c in ALL_COLUMNS)
+    tiers = df["service_tier"].astype(str)
+    assert {b.get("pricingTier") for b in bodies} == {None, "STANDARD", "BATCH"}
+    assert all(
+        b.get("costMultiplier")
+        == (SERVICE_TIER_MULTIPLIERS[t] if t in ("flex", "priority") else None)
+        for b, t in zip(bodies, tiers, strict=True)
+    )
 
 
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=20)
 optional_text = st.none() | text
-record_strategy = st.fixed_dictionaries(
-    {
-        "timestamp": st.integers(946_684_800 * 10**9, 4_102_444_800 * 10**9).map(
-            lambda ns: pd.Timestamp(ns, tz="UTC")
-        ),
-        "call_id": text.filter(lambda s: s.strip() != ""),
-        "provider": st.sampled_from([*wire._PROVIDER_NAMES, "perplexity", "xai"]),
-        "model": text.filter(lambda s: s.strip() != ""),
-        "input_tokens": st.integers(0, 10**9),
-        "output_tokens": st.integers(0, 10**9),
-        "cost_usd": st.none() | st.floats(0, 1e6, allow_nan=False),
-        "latency_ms": st.integers(0, 10**7),
-        "customer_id": optional_text,
-        "subscription_tier": optional_text,
-        "organization_id": optional_text,
-        "product_id": optional_text,
-        "feature_id": optional_text,
-        "task_type": optional_text,
-        "environment": optional_text,
-        "request_id": optional_text,
-        "trace_id": optional_text,
-        "user_agent": optional_text,
-        "session_id": optional_text,
-        "status": st.none() | st.sampled_from(STATUSES),
-        "stop_reason": st.none() | st.sampled_from(STOP_REASONS),
-        "region": optional_text,
-    }
+record_strategy = (
+    st.fixed_dictionaries(
+        {
+            "timestamp": st.integers(946_684_800 * 10**9, 4_102_444_800 * 10**9).map(
+                lambda ns: pd.Timestamp(ns, tz="UTC")
+            ),
+            "call_id": text.filter(lambda s: s.strip() != ""),
+            "provider": st.sampled_from([*wire._PROVIDER_NAMES, "perplexity", "xai"]),
+            "model": text.filter(lambda s: s.strip() != ""),
+            "input_tokens": st.integers(0, 10**9),
+            "output_tokens": st.integers(0, 10**9),
+            "cost_usd": st.none() | st.floats(0, 1e6, allow_nan=False),
+            "latency_ms": st.integers(0, 10**7),
+            "customer_id": optional_text,
+            "subscription_tier": optional_text,
+            "organization_id": optional_text,
+            "product_id": optional_text,
+            "feature_id": optional_text,
+            "task_type": optional_text,
+            "environment": optional_text,
+            "request_id": optional_text,
+            "trace_id": optional_text,
+            "user_agent": optional_text,
+            "session_id": optional_text,
+            "status": st.none() | st.sampled_from(STATUSES),
+            "stop_reason": st.none() | st.sampled_from(STOP_REASONS),
+            "region": optional_text,
+        }
+    )
+    .flatmap(
+        lambda rec: st.fixed_dictionaries(
+            {
+                **{k: st.just(v) for k, v in rec.items()},
+                "cache_read_tokens": st.none() | st.integers(0, rec["input_tokens"] // 2),
+                "cache_write_tokens": st.none() | st.integers(0, rec["input_tokens"] // 2),
+                "reasoning_tokens": st.none() | st.integers(0, rec["output_tokens"]),
+                "service_tier": st.none() | st.sampled_from(SERVICE_TIERS),
+            }
+        )
+    )
+    .flatmap(
+        lambda rec: st.fixed_dictionaries(
+            {
+                **{k: st.just(v) for k, v in rec.items()},
+                "cache_write_1h_tokens": st.none() | st.integers(0, rec["cache_write_tokens"] or 0),
+            }
+        )
+    )
 )
 
 
@@ -162,12 +215,13 @@ def test_record_round_trip_property(rec):
     # through real JSON, as on the wire
     back = wire.wire_to_record(json.loads(json.dumps(body, allow_nan=False)))
     for col in ALL_COLUMNS:
-        assert same(back[col], rec[col]), (col, back[col], rec[col])
+        assert same(back[col], value(rec, col)), (col, back[col], rec[col])
 
 
 @settings(max_examples=25, deadline=None)
 @given(st.lists(record_strategy, min_size=1, max_size=15))
 def test_frame_round_trip_property(recs):
+    recs = [{c: value(rec, c) for c in ALL_COLUMNS} for rec in recs]  # absent: 0 / standard
     df = pd.DataFrame(recs, columns=list(ALL_COLUMNS)).astype(DTYPES)
     back = wire.wire_to_frame(wire.frame_to_wire(df))
     pd.testing.assert_frame_equal(back, df, check_categorical=False)
@@ -582,6 +636,134 @@ def test_mappers_work_when_pandas_is_first_imported_by_them():
         " 'model': 'm', 'input_tokens': 1, 'output_tokens': 2, 'latency_ms': 3}\n"
         "body = wire.record_to_wire(rec)\n"
         "assert body['requestTime'] == '2026-01-01T00:00:00.500Z', body\n"
-        "assert wire.wire_to_frame([body]).shape == (1, 22)\n"
+        "assert wire.wire_to_frame([body]).shape == (1, 27)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+# ------------------------------------------------------------------ the 2026 token taxonomy
+CACHED = {
+    "input_tokens": 1_200,
+    "output_tokens": 500,
+    "cache_read_tokens": 800,
+    "cache_write_tokens": 300,
+    "cache_write_1h_tokens": 200,
+    "reasoning_tokens": 400,
+}
+
+
+def test_token_kinds_travel_as_reveniums_fields_and_back():
+    """Regression (issue 10): the mappers dropped the token kinds; a frame with them did not
+    even map back (``wire_to_frame`` failed on the missing int64 values)."""
+    body = wire.record_to_wire(base_record(**CACHED, service_tier="batch"))
+    sent = {k: body.get(k) for k in ("cacheReadTokenCount", "cacheCreationTokenCount")}
+    assert sent == {"cacheReadTokenCount": 800, "cacheCreationTokenCount": 300}
+    assert (body["cacheCreation1hTokenCount"], body["cacheCreation5mTokenCount"]) == (200, 100)
+    assert body["reasoningTokenCount"] == 400
+    assert (body["actualServiceTier"], body["pricingTier"]) == ("batch", "BATCH")
+    assert "costMultiplier" not in body  # pricingTier says batch itself
+    assert wire.validate_wire(body) == []
+    back = wire.wire_to_record(json.loads(json.dumps(body)))
+    assert {k: back[k] for k in CACHED} == CACHED and back["service_tier"] == "batch"
+    frame = wire.wire_to_frame([body])
+    assert frame.loc[0, "cache_write_1h_tokens"] == 200 and frame.loc[0, "service_tier"] == "batch"
+
+
+@pytest.mark.parametrize(
+    ("tier", "pricing", "multiplier"),
+    [("flex", "STANDARD", 0.5), ("priority", "STANDARD", 2.0), ("batch", "BATCH", None)],
+)
+def test_tiers_pricing_tier_cannot_say_carry_the_documented_multiplier(tier, pricing, multiplier):
+    body = wire.record_to_wire(base_record(service_tier=tier))
+    assert (body["actualServiceTier"], body["pricingTier"]) == (tier, pricing)
+    assert body.get("costMultiplier") == multiplier
+    assert multiplier in (None, SERVICE_TIER_MULTIPLIERS[tier])
+
+
+def test_zeros_and_the_standard_tier_are_not_sent():
+    """Decision: a zero count (and the standard tier) is omitted, so the common body does not
+    grow; a body without these fields reads back as zeros and the standard tier."""
+    plain = wire.record_to_wire(base_record())
+    zeros = wire.record_to_wire(
+        base_record(**dict.fromkeys(list(CACHED)[2:], 0), service_tier="standard")
+    )
+    assert zeros == plain
+    assert not {"cacheReadTokenCount", "pricingTier", "actualServiceTier"} & set(plain)
+    back = wire.wire_to_record(sdk_body())
+    assert [back[k] for k in list(CACHED)[2:]] == [0, 0, 0, 0]
+    assert back["service_tier"] == "standard"
+
+
+@pytest.mark.parametrize(
+    ("over", "expected"),
+    [
+        ({"cacheCreation5mTokenCount": 100, "cacheCreation1hTokenCount": 200}, (300, 200)),
+        ({"cacheCreationTokenCount": 300, "cacheCreation5mTokenCount": 100}, (300, 200)),
+        ({"cacheCreationTokenCount": 300}, (300, 0)),
+        ({"cacheCreation5mTokenCount": 70}, (70, 0)),
+    ],
+)
+def test_cache_writes_read_from_whichever_split_a_client_sends(over, expected):
+    rec = wire.wire_to_record(sdk_body(inputTokenCount=500, **over))
+    assert (rec["cache_write_tokens"], rec["cache_write_1h_tokens"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("over", "tier"),
+    [
+        ({"actualServiceTier": "flex"}, "flex"),
+        ({"actualServiceTier": "default"}, "standard"),  # OpenAI's word for the standard tier
+        ({"actualServiceTier": "PRIORITY"}, "priority"),
+        ({"pricingTier": "BATCH"}, "batch"),
+        ({"pricingTier": "STANDARD"}, "standard"),
+        ({"actualServiceTier": "priority", "pricingTier": "BATCH"}, "priority"),
+        ({"actualServiceTier": "scale", "pricingTier": "BATCH"}, "batch"),  # unknown word
+    ],
+)
+def test_tier_read_from_actual_service_tier_else_pricing_tier(over, tier):
+    assert wire.wire_to_record(sdk_body(**over))["service_tier"] == tier
+
+
+@pytest.mark.parametrize(
+    ("over", "expected"),
+    [
+        (
+            {"cache_read_tokens": 1_000, "cache_write_tokens": 300},
+            "cache_read_tokens=1000 + cache_write_tokens=300 exceed input_tokens=1200",
+        ),
+        ({"reasoning_tokens": 501}, "reasoning_tokens=501 exceeds output_tokens=500"),
+        ({"cache_write_1h_tokens": 301}, "cache_write_1h_tokens=301 exceeds cache_write_tokens"),
+        ({"cache_read_tokens": -1}, "cache_read_tokens=-1 must be an integer >= 0"),
+        ({"service_tier": "turbo"}, "service_tier='turbo' must be one of standard, batch"),
+    ],
+)
+def test_the_inclusive_rule_and_bad_values_are_named(over, expected):
+    with pytest.raises(ValueError) as info:
+        wire.record_to_wire(base_record(**CACHED | over))
+    assert expected in str(info.value)
+    df = pd.DataFrame([base_record(**CACHED), base_record(**CACHED | over)])
+    with pytest.raises(ValueError) as info:
+        list(wire.frame_to_wire(df))
+    field = expected.split("=", 1)[0]
+    assert str(info.value).startswith(f"{field}=") and "at row 1" in str(info.value)
+
+
+def test_an_exclusive_body_from_another_client_is_accepted_on_read():
+    """The official SDK forwards Anthropic's cache-exclusive input_tokens: the service takes it
+    (the emulator's cost read-out then names the problem); the body check does not refuse it."""
+    body = sdk_body(inputTokenCount=100, cacheReadTokenCount=800, cacheCreationTokenCount=100)
+    assert wire.validate_wire(body) == []
+    assert wire.wire_to_record(body)["cache_read_tokens"] == 800
+
+
+def test_mapping_table_names_the_opentelemetry_attributes():
+    t = wire.mapping_table().set_index("record field")["OpenTelemetry"]
+    assert t["input_tokens"] == "gen_ai.usage.input_tokens"
+    assert t["output_tokens"] == "gen_ai.usage.output_tokens"
+    assert t["cache_read_tokens"] == "gen_ai.usage.cache_read.input_tokens"
+    assert t["cache_write_tokens"] == "gen_ai.usage.cache_creation.input_tokens"
+    assert t["reasoning_tokens"] == "gen_ai.usage.reasoning.output_tokens"
+    assert t["model"] == "gen_ai.request.model" and t["provider"] == "gen_ai.provider.name"
+    assert t["cost_usd"] == ""  # no standard cost attribute exists
+    wire_fields = set(wire.mapping_table()["wire field"])
+    assert {"cacheCreation5mTokenCount", "pricingTier", "costMultiplier"} <= wire_fields

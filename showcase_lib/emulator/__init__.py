@@ -17,6 +17,12 @@ Example:
     ...     (r.status_code, r.json()["resourceType"], emu.records()["call_id"].tolist())
     (201, 'metering', ['c1'])
 
+A completion sent without ``totalCost`` is priced like the service prices it: from its tokens
+(cache reads and writes, reasoning), its tier and its timestamp, through ``genai-prices``;
+``emu.costs()`` (or ``GET /_emulator/costs``) shows each record's cost by token kind and where
+it came from (the caller's cost, the package's price, the package's price times the tier
+multiplier, or unpriced with the reason).
+
 Command line: ``python -m showcase_lib.emulator --host 127.0.0.1 --port PORT`` with the key in
 ``SHOWCASE_EMULATOR_API_KEY`` or ``--api-key-file PATH`` (``--api-key KEY`` still works, with a
 warning: it shows in process listings). The admin routes (``/_emulator/*``) need the same key,

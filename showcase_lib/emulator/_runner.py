@@ -38,6 +38,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from showcase_lib.emulator._faults import FaultConfig
+from showcase_lib.emulator._pricing import COST_FIELDS, price_bodies
 from showcase_lib.emulator._server import EmulatorServer, ServerOptions
 from showcase_lib.emulator._store import count_events, read_bodies
 from showcase_lib.wire import wire_to_frame
@@ -386,8 +387,40 @@ class Emulator:
         )
 
     def records(self) -> pd.DataFrame:
-        """Stored completions as a record frame (``showcase_lib.schema``), in arrival order."""
+        """Stored completions as a record frame (``showcase_lib.schema``), in arrival order.
+
+        ``cost_usd`` is what each body carried (NaN when it sent none); ``costs()`` shows what
+        the emulator priced such calls at, like the service does.
+        """
         return wire_to_frame(self.events(), validate=False)
+
+    def costs(self, *, limit: int | None = None, offset: int = 0) -> pd.DataFrame:
+        """The priced read-out: one row per stored completion, in arrival order.
+
+        Columns: transaction_id, source (``caller``: the body's totalCost, kept;
+        ``genai-prices``: priced from its tokens, tier and timestamp; ``genai-prices x tier
+        multiplier``; ``unpriced``, with the reason in ``note``), the cost in USD by token kind
+        (input, cache_read, cache_write, output, reasoning) and total, tier, multiplier, model,
+        provider, priced_at (the call's requestTime) and note. The same entries as
+        ``GET /_emulator/costs``.
+
+        Example:
+            >>> import httpx
+            >>> body = {"transactionId": "t1", "provider": "OpenAI", "model": "gpt-5.5",
+            ...     "inputTokenCount": 1000, "outputTokenCount": 100, "totalTokenCount": 1100,
+            ...     "requestTime": "2026-11-15T12:00:00Z", "responseTime": "2026-11-15T12:00:01Z",
+            ...     "completionStartTime": "2026-11-15T12:00:01Z", "requestDuration": 1000,
+            ...     "stopReason": "END", "costType": "AI", "isStreamed": False}
+            >>> with Emulator() as emu:
+            ...     _ = httpx.post(emu.completions_url, json=body, headers={"x-api-key": emu.api_key})
+            ...     row = emu.costs().iloc[0]
+            >>> row["source"], round(float(row["total"]), 6)  # 1000 x $5 + 100 x $30 per MTok
+            ('genai-prices', 0.008)
+        """
+        import pandas as pd
+
+        bodies = self.events(limit=limit, offset=offset)
+        return pd.DataFrame(price_bodies(bodies), columns=list(COST_FIELDS))
 
     def stats(self) -> dict[str, Any]:
         """Counters since the server (re)started: received, stored, duplicates, no_key,

@@ -8,6 +8,9 @@ Routes:
   ``/video``, ``/images``, ``/meter/v2/events`` and ``/meter/v2/tool/events`` need a JSON
   object and are stored under their own kind.
 - ``GET /_emulator/health``, ``GET /_emulator/events?limit&offset&kind``,
+  ``GET /_emulator/costs?limit&offset`` (each stored completion priced like the service:
+  the caller's ``totalCost``, else genai-prices at the call's timestamp and tier, with the
+  cost by token kind and its source; see ``_pricing``),
   ``GET /_emulator/stats``, ``GET|PUT|POST /_emulator/faults``, ``POST /_emulator/reset``.
   Every admin route but health (which returns only ``status`` and ``uptime_s`` without a
   key) needs the same ``x-api-key``: the events hold every body, credentials included. A
@@ -69,6 +72,7 @@ from urllib.parse import parse_qs
 from pydantic import ValidationError
 
 from showcase_lib.emulator._faults import Fault, FaultConfig, FaultInjector
+from showcase_lib.emulator._pricing import price_bodies
 from showcase_lib.emulator._protocol import (
     DROP,
     Drop,
@@ -745,9 +749,9 @@ class EmulatorServer:
     def _stats_route(self, req: HttpRequest) -> HttpResponse:
         return json_response(200, self.stats())
 
-    def _events(self, req: HttpRequest) -> HandlerResult:
-        q = parse_qs(req.query, keep_blank_values=True)
-        errors = []
+    @staticmethod
+    def _page(q: dict[str, list[str]], errors: list[FieldError]) -> dict[str, int | None]:
+        """``limit`` and ``offset`` of a read-out query (bad ones appended to ``errors``)."""
         params: dict[str, int | None] = {"limit": None, "offset": 0}
         for name in params:
             if name in q:
@@ -756,6 +760,36 @@ class EmulatorServer:
                     params[name] = int(text)
                 else:
                     errors.append(FieldError(name, "must be an integer >= 0", repr(text[:40])))
+        return params
+
+    def _costs(self, req: HttpRequest) -> HandlerResult:
+        """The priced read-out: one entry per stored completion (``_pricing.price_body``)."""
+        errors: list[FieldError] = []
+        params = self._page(parse_qs(req.query, keep_blank_values=True), errors)
+        if errors:
+            return json_error(
+                400, "bad_request", "; ".join(e.message for e in errors), errors=errors
+            )
+        store, loop = self._store, self._loop
+        assert store is not None and loop is not None
+
+        async def read() -> HttpResponse:
+            text = await loop.run_in_executor(
+                self._executor,
+                lambda: store.bodies_json(
+                    kind="completion", limit=params["limit"], offset=params["offset"] or 0
+                ),
+            )
+            # priced off the store's thread: a long read-out must not hold up the writes
+            costs = await loop.run_in_executor(None, price_bodies, json.loads(text))
+            return json_response(200, costs)
+
+        return read()
+
+    def _events(self, req: HttpRequest) -> HandlerResult:
+        q = parse_qs(req.query, keep_blank_values=True)
+        errors: list[FieldError] = []
+        params = self._page(q, errors)
         kind = q.get("kind", ["completion"])[-1]
         if kind not in (*ENDPOINTS.values(), "all"):
             errors.append(
@@ -821,6 +855,7 @@ _ADMIN: dict[str, tuple[tuple[str, ...], str]] = {
     "/_emulator/health": (("GET", "HEAD"), "_health"),
     "/_emulator/stats": (("GET", "HEAD"), "_stats_route"),
     "/_emulator/events": (("GET", "HEAD"), "_events"),
+    "/_emulator/costs": (("GET", "HEAD"), "_costs"),
     "/_emulator/faults": (("GET", "PUT", "POST"), "_get_faults"),
     "/_emulator/reset": (("POST",), "_reset"),
 }

@@ -113,8 +113,13 @@ class _Enqueue:
 
         ``fields`` are other record columns (``showcase_lib.schema.ALL_COLUMNS``): metadata
         tags (``customer_id=...``, merged over the current :func:`metadata_context`),
-        ``cost_usd``, ``call_id`` (the transaction id, minted if missing) and ``timestamp``
-        (when the call started; default: now minus ``latency_ms``), plus ``idempotency_key``
+        ``cost_usd`` (leave it out and the service prices the call), the token kinds beyond
+        input and output (``cache_read_tokens``, ``cache_write_tokens`` and its
+        ``cache_write_1h_tokens`` share, ``reasoning_tokens``: parts of ``input_tokens`` and
+        ``output_tokens``, the inclusive rule of ``showcase_lib.schema``), ``service_tier``
+        (standard, batch, flex or priority), ``call_id`` (the transaction id, minted if
+        missing) and ``timestamp`` (when the call started; default: now minus
+        ``latency_ms``), plus ``idempotency_key``
         (default: minted in the worker) and ``extra`` (a mapping of extension keys sent as
         they are in the body). The wire mapping happens later, in the worker; a value it
         rejects is dead-lettered and counted in ``invalid``, never raised here.
@@ -130,6 +135,9 @@ class _Enqueue:
             32
             >>> t.track("openai", "gpt-4o-mini", 120, 30, 850, call_id="c-7", cost_usd=0.001)
             'c-7'
+            >>> t.track("anthropic", "claude-haiku-4-5", 10_000, 1_000, 900, call_id="c-8",
+            ...         cache_read_tokens=8_000, reasoning_tokens=200, service_tier="batch")
+            'c-8'
             >>> t.track("openai", "gpt-4o-mini", 1, 1, custmer_id="c9")
             Traceback (most recent call last):
             ...
