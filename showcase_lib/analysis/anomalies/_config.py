@@ -17,6 +17,8 @@ TOTAL: Final[str] = "total"
 DetectFreq = Literal["hour", "day", "week"]
 #: What confirms a spend spike: the call count must spike too, or nothing.
 Confirm = Literal["calls"] | None
+#: What is watched per period: spend, the call count, or the cost per call (spend / calls).
+Metric = Literal["cost_usd", "calls", "cost_per_call"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,5 +72,12 @@ class DetectorConfig:
     gap: int = 1
     #: Extend a window while spend stays ``shift_ratio`` x above the baseline.
     extend: bool = True
-    #: Dimensions ranked as root causes of each anomaly (empty: skip root causes).
+    #: Dimensions ranked as root causes of each anomaly (empty: skip root causes); "driver"
+    #: ranks what moved (calls, a token kind or the price; needs the ``cost_<kind>`` columns).
     dimensions: Sequence[str] = ("customer_id", "model", "feature_id")
+    #: What is watched: "cost_usd" (spend), "calls" (a volume detector) or "cost_per_call"
+    #: (a cost-per-call jump at flat volume: a cache-miss regression, reasoning creep, a price
+    #: change). ``confirm`` applies to spend only; for "cost_per_call", ``min_abs`` is the
+    #: anomaly's dollar impact per period (extra cost per call x calls) and thresholds apply to
+    #: the cost per call (a period without calls keeps the previous one's).
+    metric: Metric = "cost_usd"

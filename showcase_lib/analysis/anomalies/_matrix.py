@@ -77,3 +77,16 @@ def calls_matrix(df: pd.DataFrame, costs: pd.DataFrame, by: str | None, freq: st
     return cost_matrix(df, by, freq, metric="calls").reindex(
         index=costs.index, columns=costs.columns, fill_value=0.0
     )
+
+
+def metric_matrix(df: pd.DataFrame, by: str | None, freq: str, metric: str) -> pd.DataFrame:
+    """The (periods x entities) matrix of ``metric``: ``"cost_usd"``, ``"calls"`` or
+    ``"cost_per_call"`` (spend / calls; a period without calls keeps the previous value, 0
+    before the first call)."""
+    if metric in ("cost_usd", "calls"):
+        return cost_matrix(df, by, freq, metric=metric)
+    if metric != "cost_per_call":
+        raise ValueError(f"metric={metric!r} is not one of cost_usd, calls, cost_per_call")
+    costs = cost_matrix(df, by, freq)
+    counts = calls_matrix(df, costs, by, freq)
+    return (costs / counts.where(counts > 0)).ffill().fillna(0.0)
