@@ -197,7 +197,7 @@ split AS (
            output, reasoning, price
     FROM parts
 )
-SELECT entity, previous, current, change, {contrib},
+SELECT entity AS {_col(by) if by else "entity"}, previous, current, change, {contrib},
        change - price AS usage,
        {names}[list_position(
            list_transform([{contrib}], x -> x * CASE WHEN change < 0 THEN -1 ELSE 1 END),
