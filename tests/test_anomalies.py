@@ -550,3 +550,34 @@ def test_by_kind_asks_for_the_right_driver_and_matches_features():
     assert cache["max_delay_h"] == pytest.approx(30.0)
     price = table.loc["price_change"]  # names no one: any entity in the window matches
     assert (price["recall"], price["precision"]) == (1.0, 1.0)
+
+
+def test_calls_per_request_sees_a_retry_storm_the_hourly_call_count_misses():
+    rng = np.random.default_rng(0)
+    hours = pd.date_range("2026-01-01", periods=24 * 10, freq="h", tz="UTC")
+    n = rng.poisson(20 * (1 + 0.8 * np.sin(np.arange(len(hours)) / 24 * 2 * np.pi)))
+    ts_ = np.repeat(hours, n) + pd.to_timedelta(rng.uniform(0, 3600, n.sum()), unit="s")
+    df = pd.DataFrame({"timestamp": ts_, "customer_id": "a", "cost_usd": 0.01})
+    df["request_id"] = [f"r{i}" for i in range(len(df))]
+    storm = (df["timestamp"] >= hours[200]) & (df["timestamp"] < hours[202])
+    retries = df[storm]  # every request of the two hours tried twice
+    df = pd.concat([df, retries], ignore_index=True).sort_values("timestamp", ignore_index=True)
+    hourly = an.DetectorConfig(
+        metric="calls", freq="hour", window=48, min_periods=24, dimensions=()
+    )
+    assert an.detect(df, hourly).empty  # twice a busy hour's ~35 calls: no volume spike
+    storms = an.DetectorConfig(
+        metric="calls_per_request",
+        freq="hour",
+        window=48,
+        min_periods=24,
+        min_ratio=2.0,
+        min_abs=0.05,
+        dimensions=(),
+    )
+    found = an.detect(df, storms)
+    assert found["start"].tolist() == [hours[200]] and found["periods"].tolist() == [2]
+    # the cost of the retries: half of the window's cost
+    assert found["impact_usd"].iloc[0] == pytest.approx(found["actual"].iloc[0] / 2)
+    with pytest.raises(ValueError, match="request_id"):
+        an.detect(df.drop(columns="request_id"), storms)

@@ -18,7 +18,14 @@ from showcase_lib.analysis._timeseries import canonical_freq
 
 from ._config import DetectorConfig
 from ._drivers import anomaly_drivers, driver_rows, require_kind_costs
-from ._matrix import as_frame, calls_matrix, cost_matrix, long_rows, metric_matrix
+from ._matrix import (
+    as_frame,
+    calls_matrix,
+    cost_matrix,
+    long_rows,
+    metric_matrix,
+    requests_matrix,
+)
 from ._scores import cusum, established, robust_center_scale, shift_scores
 
 #: Length of one detection period.
@@ -299,9 +306,11 @@ def detect(calls: pd.DataFrame, config: DetectorConfig | None = None) -> pd.Data
       above it.
 
     With ``config.metric`` the same rules watch the call count (``"calls"``: a volume
-    detector) or the cost per call (``"cost_per_call"``: a jump at flat volume, such as a
-    cache-miss regression); ``expected``, ``actual`` and the impact stay in dollars (expected =
-    the baseline cost per call x the calls, or the baseline calls x the baseline cost per call).
+    detector), the cost per call (``"cost_per_call"``: a jump at flat volume, such as a
+    cache-miss regression) or the calls per request (``"calls_per_request"``: a retry storm);
+    ``expected``, ``actual`` and the impact stay in dollars (expected = the baseline cost per
+    call x the calls, the baseline calls x the baseline cost per call, or the window's cost per
+    call x the requests at the baseline calls per request).
 
     Flags of one entity at most ``gap`` periods apart form a window, ``extend``ed while the
     metric stays ``shift_ratio`` x above the baseline. A window of ``persist`` periods or more
@@ -326,7 +335,7 @@ def detect(calls: pd.DataFrame, config: DetectorConfig | None = None) -> pd.Data
     f = canonical_freq(cfg.freq)
     step = _step(f)
     window = cfg.window
-    unit = cfg.metric == "cost_per_call"
+    unit = cfg.metric in ("cost_per_call", "calls_per_request")  # ratios: min_abs in dollars
     rule_cfg = cfg
     if cfg.metric != "cost_usd":  # confirming by the call count is for spend only
         rule_cfg = dataclasses.replace(cfg, confirm=None, min_abs=0.0 if unit else cfg.min_abs)
@@ -335,6 +344,8 @@ def detect(calls: pd.DataFrame, config: DetectorConfig | None = None) -> pd.Data
     if cfg.metric != "cost_usd":
         costs = cost_matrix(calls, cfg.by, f).reindex_like(mat).fillna(0.0).to_numpy()
         counts = calls_matrix(calls, mat, cfg.by, f).to_numpy()
+        if cfg.metric == "calls_per_request":
+            requests = requests_matrix(calls, mat, cfg.by, f).to_numpy()
     values = mat.to_numpy(dtype=float)
     med, _ = robust_center_scale(values, window, cfg.min_periods)
     ok = (
@@ -364,8 +375,12 @@ def detect(calls: pd.DataFrame, config: DetectorConfig | None = None) -> pd.Data
             expected = float(base) * n
         else:
             actual = float(costs[t0 : t1 + 1, j].sum())
-            if unit:
-                expected = float(base) * float(counts[t0 : t1 + 1, j].sum())
+            n_calls = float(counts[t0 : t1 + 1, j].sum())
+            if cfg.metric == "cost_per_call":
+                expected = float(base) * n_calls
+            elif unit:  # calls per request: the same requests at the baseline retries
+                n_req = float(requests[t0 : t1 + 1, j].sum())
+                expected = actual * min(1.0, float(base) * n_req / n_calls) if n_calls else 0.0
             else:
                 lo = max(0, t0 - window)
                 before = float(counts[lo:t0, j].sum())

@@ -79,14 +79,35 @@ def calls_matrix(df: pd.DataFrame, costs: pd.DataFrame, by: str | None, freq: st
     )
 
 
+#: The metrics :func:`metric_matrix` pivots.
+METRICS: tuple[str, ...] = ("cost_usd", "calls", "cost_per_call", "calls_per_request")
+
+
+def requests_matrix(
+    df: pd.DataFrame, like: pd.DataFrame, by: str | None, freq: str
+) -> pd.DataFrame:
+    """Distinct ``request_id`` values per (period, entity), aligned with ``like``."""
+    if "request_id" not in df.columns:
+        raise ValueError(f"column 'request_id' is missing from the frame (have {list(df.columns)})")
+    keys = period_keys(df["timestamp"], canonical_freq(freq))
+    entity = df[by].astype(str).to_numpy() if by else np.full(len(df), TOTAL, dtype=object)
+    n = df["request_id"].groupby([keys, entity], observed=True).nunique().unstack(fill_value=0)
+    n.index = pd.DatetimeIndex(n.index).tz_localize("UTC")
+    n.columns = pd.Index([str(c) for c in n.columns])
+    return n.reindex(index=like.index, columns=like.columns, fill_value=0).astype(float)
+
+
 def metric_matrix(df: pd.DataFrame, by: str | None, freq: str, metric: str) -> pd.DataFrame:
-    """The (periods x entities) matrix of ``metric``: ``"cost_usd"``, ``"calls"`` or
-    ``"cost_per_call"`` (spend / calls; a period without calls keeps the previous value, 0
-    before the first call)."""
+    """The (periods x entities) matrix of ``metric`` (one of :data:`METRICS`): spend, calls,
+    spend / calls or calls / distinct requests (for the two ratios a period without calls
+    keeps the previous value, 0 before the first call)."""
     if metric in ("cost_usd", "calls"):
         return cost_matrix(df, by, freq, metric=metric)
-    if metric != "cost_per_call":
-        raise ValueError(f"metric={metric!r} is not one of cost_usd, calls, cost_per_call")
+    if metric not in METRICS:
+        raise ValueError(f"metric={metric!r} is not one of {', '.join(METRICS)}")
     costs = cost_matrix(df, by, freq)
     counts = calls_matrix(df, costs, by, freq)
-    return (costs / counts.where(counts > 0)).ffill().fillna(0.0)
+    if metric == "cost_per_call":
+        return (costs / counts.where(counts > 0)).ffill().fillna(0.0)
+    reqs = requests_matrix(df, counts, by, freq)
+    return (counts / reqs.where(reqs > 0)).ffill().fillna(0.0)
