@@ -41,6 +41,7 @@ __all__ = [
     "cost_breakdown",
     "cost_usd",
     "price",
+    "price_changes",
     "price_table",
 ]
 
@@ -889,6 +890,40 @@ def cost_usd(
     """
     cols, index = _bill(calls, at, parts=False)
     return pd.Series(cols["total"], index=index, name="cost_usd", dtype="float64", copy=False)
+
+
+def price_changes(provider: str, model: str) -> pd.DataFrame:
+    """Dated list-price changes of one model in ``genai-prices``: one row per instant (UTC) from
+    which the standard-tier prices differ from the day before, with the new input, cache-read
+    and output USD per MTok (below any cliff). Empty for a model whose price never changed.
+
+    Raises ``UnknownModelError`` naming an unpriced pair.
+
+    Example:
+        >>> price_changes("openai", "gpt-5.6-luna").values.tolist()  # doctest: +NORMALIZE_WHITESPACE
+        [[Timestamp('2026-07-30 00:00:00+0000', tz='UTC'), 1.0, 0.2, 0.1, 0.02, 6.0, 1.2]]
+    """
+    slug = _normalize_provider(provider)
+    rows = []
+    for edge in _boundaries(slug, str(model)):
+        before = _rates(slug, str(model), edge - timedelta(seconds=1), "standard").per_token[0]
+        after = _rates(slug, str(model), edge, "standard").per_token[0]
+        if before != after:
+            rows.append(
+                (pd.Timestamp(edge), *(round(r * 1e6, 9) for k in (0, 1, 4) for r in (before[k], after[k])))
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "start",
+            "input_before_usd_per_mtok",
+            "input_usd_per_mtok",
+            "cache_read_before_usd_per_mtok",
+            "cache_read_usd_per_mtok",
+            "output_before_usd_per_mtok",
+            "output_usd_per_mtok",
+        ],
+    )
 
 
 def _rates_for(
