@@ -60,7 +60,7 @@ def cost_by_kind_sql(by: str | Sequence[str], *, costs: bool = True) -> str:
     kind_costs = "".join(f", {c}" for c in KIND_COSTS) if costs else ""
     return f"""-- cost by token kind, cache hit rate and reasoning share by {", ".join(_dims(by))}
 SELECT {dims}, calls, total_cost, {", ".join(KIND_TOKENS)}{kind_costs},
-{_indent(kind_rates_sql(), 7).lstrip()},
+{_indent(kind_rates_sql(), 7)},
        total_cost / sum(total_cost) OVER () AS share
 FROM (
     SELECT {dims},

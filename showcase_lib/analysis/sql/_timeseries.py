@@ -85,7 +85,7 @@ filled AS (
     LEFT JOIN base AS b USING ({key})
 )
 SELECT *, input_tokens + output_tokens AS total_tokens,
-{_indent(kind_rates_sql(), 7).lstrip()}
+{_indent(kind_rates_sql(), 7)}
 FROM filled
 ORDER BY {key}"""
 
