@@ -343,7 +343,8 @@ def by_kind(
 
     * ``incidents``, ``found``, ``named``, ``recall`` (named / incidents);
     * ``detections``: the detections that claim this kind (their driver is the kind's);
-    * ``precision``: the share of those that name an incident of this kind;
+    * ``true_positives``: those that name an incident of this kind, and ``precision`` (their
+      share; pool runs by summing the counts);
     * ``mean_delay_h``, ``max_delay_h``: first naming ``detected_at`` - incident ``start``.
 
     Example:
@@ -394,6 +395,7 @@ def by_kind(
                 "named": float(named["incident"].nunique()),
                 "recall": named["incident"].nunique() / len(ids) if len(ids) else np.nan,
                 "detections": float(n_claims),
+                "true_positives": float(sum(c in right for c in claims)),
                 "precision": (
                     sum(c in right for c in claims) / n_claims if n_claims else float("nan")
                 ),

@@ -23,7 +23,7 @@ from ._matrix import (
     calls_matrix,
     cost_matrix,
     long_rows,
-    metric_matrix,
+    ratio_matrix,
     requests_matrix,
 )
 from ._scores import cusum, established, robust_center_scale, shift_scores
@@ -339,13 +339,21 @@ def detect(calls: pd.DataFrame, config: DetectorConfig | None = None) -> pd.Data
     rule_cfg = cfg
     if cfg.metric != "cost_usd":  # confirming by the call count is for spend only
         rule_cfg = dataclasses.replace(cfg, confirm=None, min_abs=0.0 if unit else cfg.min_abs)
-    mat = metric_matrix(calls, cfg.by, f, cfg.metric)
+    if cfg.metric == "cost_usd":
+        mat = cost_matrix(calls, cfg.by, f)
+    else:  # pivot once: the metric and the dollars behind it
+        cost_mat = cost_matrix(calls, cfg.by, f)
+        count_mat = calls_matrix(calls, cost_mat, cfg.by, f)
+        costs, counts = cost_mat.to_numpy(), count_mat.to_numpy()
+        if cfg.metric == "calls":
+            mat = count_mat
+        elif cfg.metric == "cost_per_call":
+            mat = ratio_matrix(cost_mat, count_mat)
+        else:
+            req_mat = requests_matrix(calls, cost_mat, cfg.by, f)
+            requests = req_mat.to_numpy()
+            mat = ratio_matrix(count_mat, req_mat)
     cm = calls_matrix(calls, mat, cfg.by, f) if rule_cfg.confirm == "calls" else None
-    if cfg.metric != "cost_usd":
-        costs = cost_matrix(calls, cfg.by, f).reindex_like(mat).fillna(0.0).to_numpy()
-        counts = calls_matrix(calls, mat, cfg.by, f).to_numpy()
-        if cfg.metric == "calls_per_request":
-            requests = requests_matrix(calls, mat, cfg.by, f).to_numpy()
     values = mat.to_numpy(dtype=float)
     med, _ = robust_center_scale(values, window, cfg.min_periods)
     ok = (

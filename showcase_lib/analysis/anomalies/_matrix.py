@@ -91,7 +91,9 @@ def requests_matrix(
         raise ValueError(f"column 'request_id' is missing from the frame (have {list(df.columns)})")
     keys = period_keys(df["timestamp"], canonical_freq(freq))
     entity = df[by].astype(str).to_numpy() if by else np.full(len(df), TOTAL, dtype=object)
-    n = df["request_id"].groupby([keys, entity], observed=True).nunique().unstack(fill_value=0)
+    request = pd.factorize(df["request_id"])[0]  # integer codes: fast to deduplicate
+    pairs = pd.DataFrame({"period": keys, "entity": entity, "request": request}).drop_duplicates()
+    n = pairs.groupby(["period", "entity"], observed=True).size().unstack(fill_value=0)
     n.index = pd.DatetimeIndex(n.index).tz_localize("UTC")
     n.columns = pd.Index([str(c) for c in n.columns])
     return n.reindex(index=like.index, columns=like.columns, fill_value=0).astype(float)
@@ -108,6 +110,11 @@ def metric_matrix(df: pd.DataFrame, by: str | None, freq: str, metric: str) -> p
     costs = cost_matrix(df, by, freq)
     counts = calls_matrix(df, costs, by, freq)
     if metric == "cost_per_call":
-        return (costs / counts.where(counts > 0)).ffill().fillna(0.0)
-    reqs = requests_matrix(df, counts, by, freq)
-    return (counts / reqs.where(reqs > 0)).ffill().fillna(0.0)
+        return ratio_matrix(costs, counts)
+    return ratio_matrix(counts, requests_matrix(df, counts, by, freq))
+
+
+def ratio_matrix(top: pd.DataFrame, bottom: pd.DataFrame) -> pd.DataFrame:
+    """``top / bottom`` cell by cell; a cell whose ``bottom`` is 0 keeps the previous period's
+    value (no calls, no evidence), 0 before the first one."""
+    return (top / bottom.where(bottom > 0)).ffill().fillna(0.0)

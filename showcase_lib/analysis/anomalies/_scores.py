@@ -49,6 +49,19 @@ def _trailing_windows(values: np.ndarray, window: int) -> np.ndarray:
     return view[:t]
 
 
+def _window_median(win: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(win, axis=2)``, with the plain (several times faster) median on the
+    windows without a NaN: numpy's nanmedian goes through masked arrays on short axes."""
+    gaps = np.isnan(win).any(axis=2)
+    out = np.empty(win.shape[:2])
+    full = ~gaps
+    if full.any():
+        out[full] = np.median(win[full], axis=1)
+    if gaps.any():
+        out[gaps] = np.nanmedian(win[gaps], axis=1)
+    return out
+
+
 def robust_center_scale(values: np.ndarray, window: int | None, min_periods: int):
     """Trailing (or global) median and MAD-based scale; scale falls back to mean AD."""
     import warnings
@@ -66,9 +79,9 @@ def robust_center_scale(values: np.ndarray, window: int | None, min_periods: int
             )
         else:
             win = _trailing_windows(values, window)
-            med = np.nanmedian(win, axis=2)
+            med = _window_median(win)
             dev = np.abs(win - med[..., None])
-            mad = np.nanmedian(dev, axis=2)
+            mad = _window_median(dev)
             meanad = np.nanmean(dev, axis=2)
             count = np.sum(~np.isnan(win), axis=2)
     scale = np.where(mad > 0, mad / MAD_CONSTANT, MEANAD_CONSTANT * meanad)
