@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
@@ -62,8 +64,31 @@ def _window_median(win: np.ndarray) -> np.ndarray:
     return out
 
 
+#: The last few results of :func:`robust_center_scale`: one detection asks for the same
+#: matrix's baseline several times (spike scores, shifts, windows).
+_BASELINES: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_BASELINES_KEPT = 4
+
+
 def robust_center_scale(values: np.ndarray, window: int | None, min_periods: int):
-    """Trailing (or global) median and MAD-based scale; scale falls back to mean AD."""
+    """Trailing (or global) median and MAD-based scale; scale falls back to mean AD.
+
+    The results are read-only and remembered for the last few matrices (keyed by content)."""
+    values = np.ascontiguousarray(values, dtype=float)
+    key = (values.shape, window, min_periods, hashlib.blake2b(values.tobytes()).digest())
+    if key in _BASELINES:
+        _BASELINES.move_to_end(key)
+        return _BASELINES[key]
+    med, scale = _center_scale(values, window, min_periods)
+    for a in (med, scale):
+        a.flags.writeable = False
+    _BASELINES[key] = (med, scale)
+    if len(_BASELINES) > _BASELINES_KEPT:
+        _BASELINES.popitem(last=False)
+    return med, scale
+
+
+def _center_scale(values: np.ndarray, window: int | None, min_periods: int):
     import warnings
 
     with warnings.catch_warnings():
