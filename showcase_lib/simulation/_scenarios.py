@@ -54,7 +54,7 @@ _CACHE_REGRESSION: Final[dict[str, Any]] = {
     "regression_hit_rate": 0.0,  # its cache hit rate from then on (before: the feature's)
 }
 _REASONING_CREEP: Final[dict[str, Any]] = {
-    "creep_feature": "kb_answer",  # reasoning_effort raised for this feature
+    "creep_feature": "repo_qa",  # reasoning_effort raised for this feature (dev_copilot)
     "creep_day": None,
     "creep_factor": 5.0,  # x reasoning tokens per call from then on (visible output flat)
 }
@@ -179,8 +179,7 @@ def resolve_params(scenario: str, days: int, params: dict[str, Any]) -> dict[str
         "loop_start_hour": 0 <= p.get("loop_start_hour", 0.0) < 24,
         "regression_hit_rate": 0 <= p.get("regression_hit_rate", 0.0) <= 1,
         "creep_factor": p.get("creep_factor", 1.0) > 0,
-        "storm_start_hour": p.get("storm_start_hour") is None
-        or 0 <= p["storm_start_hour"] < 24,
+        "storm_start_hour": p.get("storm_start_hour") is None or 0 <= p["storm_start_hour"] < 24,
         "storm_hours": p.get("storm_hours", 1.0) > 0,
         "storm_error_rate": 0 <= p.get("storm_error_rate", 0.0) < 1,
         "max_retries": 0 <= p.get("max_retries", 0) <= 50,
