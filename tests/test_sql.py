@@ -272,3 +272,37 @@ def test_drivers(taxonomy, current, previous, by):
     assert (actual.set_index(by or "entity")["driver"] == expected["driver"]).all()
     if current[0] == "2026-01-22":
         assert set(expected["driver"]) == {"price"}  # a 50% price rise outweighs the cache
+
+
+@pytest.fixture(scope="module")
+def storm_calls() -> pd.DataFrame:
+    simulation = pytest.importorskip("showcase_lib.simulation")
+    return simulation.simulate("incidents_2026", days=20, customers=30, seed=2).calls
+
+
+@pytest.mark.parametrize(
+    ("metric", "freq", "by"),
+    [
+        ("cost_per_call", "day", "feature_id"),
+        ("calls_per_request", "hour", "customer_id"),
+        ("calls", "hour", "feature_id"),
+    ],
+)
+def test_spikes_and_cusum_of_every_metric(storm_calls, metric, freq, by):
+    from showcase_lib.analysis.anomalies import _matrix
+
+    cfg = an.DetectorConfig(
+        by=by,
+        freq=freq,
+        metric=metric,
+        window=24 if freq == "hour" else 7,
+        min_periods=6,
+        min_ratio=1.5,
+    )
+    con = sql.connect(storm_calls)
+    flagged = an.alerts(storm_calls, "spike", config=cfg)
+    assert len(flagged) >= 1  # something to compare
+    same(flagged, sql.query("spikes", cfg), con)
+    matrix = _matrix.metric_matrix(storm_calls, by, freq, metric)
+    cusum = an.score(matrix, "cusum", window=cfg.window, config=cfg)
+    same(cusum, sql.query("cusum", cfg), con)

@@ -47,7 +47,9 @@ def alerts(
       level, ratio, cusum``.
 
     The rules watch ``config.metric`` (spend by default; ``"calls"`` counts calls, so
-    ``limit`` is then a number of calls per period; ``"cost_per_call"`` divides them).
+    ``limit`` is then a number of calls per period; ``"cost_per_call"`` and
+    ``"calls_per_request"`` divide them, and their spike and shift alerts have no ``min_abs``
+    floor: :func:`detect` applies it in dollars per anomaly window).
 
     Example:
         >>> calls = pd.DataFrame({"timestamp": pd.date_range("2026-01-01", periods=4, freq="D", tz="UTC"),
@@ -69,7 +71,9 @@ def alerts(
         return threshold_alerts(costs, limit)
     if rule == "shift":
         return behaviour_changes(costs, cfg)
-    if cfg.metric != "cost_usd":  # confirming by the call count is for spend only
-        cfg = dataclasses.replace(cfg, confirm=None)
+    if cfg.metric != "cost_usd":  # confirming by the call count is for spend only, and a
+        # ratio's dollar floor needs a window: detect() applies it, a cell alert does not
+        ratio = cfg.metric in ("cost_per_call", "calls_per_request")
+        cfg = dataclasses.replace(cfg, confirm=None, min_abs=0.0 if ratio else cfg.min_abs)
     counts = calls_matrix(calls, costs, cfg.by, cfg.freq) if cfg.confirm == "calls" else None
     return spike_alerts(spike_scores(costs, calls=counts, config=cfg), cfg)
