@@ -2,7 +2,8 @@
 frame, and DuckDB over a Parquet file.
 
 Data comes from ``showcase_lib.simulation.simulate`` at the requested size (30 days, 1,000
-customers); the Parquet copy is written to a temporary directory and removed afterwards. Each
+customers), joined with its cost by token kind (``pricing.cost_breakdown``, timed apart, as the
+``cost_<kind>`` columns the token-taxonomy queries read); the Parquet copy is written to a temporary directory and removed afterwards. Each
 query runs ``--repeat`` times per engine and the best time is kept; at the end each DuckDB
 result is checked against pandas with ``sql.assert_same`` (``--no-check`` skips it). The target of
 the issue is every query under 2 s on 10M rows in DuckDB.
@@ -34,6 +35,7 @@ from showcase_lib.analysis import aggregations as agg
 from showcase_lib.analysis import anomalies as an
 from showcase_lib.analysis import sql
 from showcase_lib.analysis import timeseries as ts
+from showcase_lib.pricing import cost_breakdown
 from showcase_lib.simulation import simulate
 
 ENGINES = ("pandas", "duckdb", "parquet")
@@ -47,6 +49,9 @@ def spikes(calls: pd.DataFrame) -> pd.DataFrame:
 def queries(calls: pd.DataFrame) -> list[tuple[str, Callable[[], object], str, dict]]:
     """(name, pandas thunk, SQL text, compare kwargs) for each Part B query pattern."""
     fees = {c: 100.0 for c in calls["customer_id"].cat.categories[:50]}
+    day0 = calls["timestamp"].min().floor("D")
+    this_week = (day0 + pd.Timedelta(days=21), day0 + pd.Timedelta(days=28))
+    before = (day0 + pd.Timedelta(days=7), day0 + pd.Timedelta(days=21))
     edges = np.geomspace(max(calls["cost_usd"].min(), 1e-7), calls["cost_usd"].max(), 21)
     edges[0] = calls["cost_usd"].min()
     return [
@@ -92,6 +97,30 @@ def queries(calls: pd.DataFrame) -> list[tuple[str, Callable[[], object], str, d
             {},
         ),
         (
+            "cost by token kind, by feature",
+            lambda: agg.by_dimension(calls, "feature_id", view="kinds"),
+            sql.query("cost_by_kind", "feature_id"),
+            {},
+        ),
+        (
+            "daily cost by token kind",
+            lambda: ts.aggregate(calls, "day", kinds=True),
+            sql.query("aggregate", "day", kinds=True),
+            {},
+        ),
+        (
+            "tier mix by feature",
+            lambda: agg.by_dimension(calls, "feature_id", view="tiers"),
+            sql.query("tier_mix", "feature_id"),
+            {},
+        ),
+        (
+            "drivers per customer (week vs 2)",
+            lambda: an.drivers(calls, this_week, before, by="customer_id"),
+            sql.query("drivers", this_week, before, "customer_id"),
+            {},
+        ),
+        (
             "cost histogram",
             lambda: agg.distribution(calls, "cost_usd", bins=list(edges)),
             sql.query("distribution", "cost_usd", list(edges)),
@@ -123,6 +152,12 @@ def queries(calls: pd.DataFrame) -> list[tuple[str, Callable[[], object], str, d
             {"keys": ["call_id"]},
         ),
     ]
+
+
+def with_kinds(calls: pd.DataFrame) -> pd.DataFrame:
+    """The calls with their cost by token kind (``cost_input ... cost_reasoning``)."""
+    kinds = cost_breakdown(calls).drop(columns="total").add_prefix("cost_")
+    return pd.concat([calls, kinds], axis=1)
 
 
 def best_time(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
@@ -174,8 +209,12 @@ def run_size(
         "steady_growth", days=30, customers=1_000, seed=seed, calls_per_day=rows / 30
     ).calls
     gen_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    calls = with_kinds(calls)
+    price_s = time.perf_counter() - t0
     print(
-        f"\n== {len(calls):,} calls (simulated in {gen_s:.1f} s, frame {calls.memory_usage(deep=True).sum() / 2**20:,.0f} MiB)"
+        f"\n== {len(calls):,} calls (simulated in {gen_s:.1f} s, cost by kind in {price_s:.1f} s, "
+        f"frame {calls.memory_usage(deep=True).sum() / 2**20:,.0f} MiB)"
     )
     tmp = Path(tempfile.mkdtemp(prefix="bench_queries_"))
     try:
@@ -247,7 +286,9 @@ def main(argv: list[str] | None = None) -> None:
     print("Part B query benchmark")
     for k, v in machine_info().items():
         print(f"  {k}: {v}")
-    warm = simulate("steady_growth", days=30, customers=50, seed=args.seed, calls_per_day=500).calls
+    warm = with_kinds(
+        simulate("steady_growth", days=30, customers=50, seed=args.seed, calls_per_day=500).calls
+    )
     warm_con = sql.connect(warm)
     for _name, pandas_fn, query, _kw in queries(warm):  # imports and first-call costs, not timed
         pandas_fn()

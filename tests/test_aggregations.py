@@ -23,7 +23,15 @@ def calls() -> pd.DataFrame:
     df["latency_ms"] = [100, 200, 300, 400, 10, 20, 30, 40, 50, 60]
     df["input_tokens"] = [1000] * 4 + [400] * 6
     df["output_tokens"] = [500] * 4 + [100] * 6
-    return df.astype({c: DTYPES[c] for c in df.columns})
+    for c in (
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "cache_write_1h_tokens",
+        "reasoning_tokens",
+    ):
+        df[c] = 0  # the record's defaults (reindex leaves them empty)
+    df["service_tier"] = "standard"
+    return df.astype({c: DTYPES[c] for c in df.columns if df[c].notna().any()})
 
 
 def test_cost_by_dimension(calls):
@@ -149,3 +157,55 @@ def test_by_dimension_views(calls, view):
     ]
     with pytest.raises(ValueError, match="view='costs'"):
         agg.by_dimension(calls, "model", view="costs")
+
+
+@pytest.fixture
+def taxonomy(calls) -> pd.DataFrame:
+    """The ten calls with cache reads and writes, reasoning, tiers and the cost by kind."""
+    df = calls.copy()
+    df["cache_read_tokens"] = [800] * 4 + [0] * 6  # model a reads 80% of its input from cache
+    df["cache_write_tokens"] = [100, 0, 0, 0] + [200] * 6
+    df["reasoning_tokens"] = [0] * 4 + [50] * 6  # half of b's 100 output tokens
+    df["service_tier"] = ["standard"] * 7 + ["batch"] * 3
+    for k, v in {"input": 0.1, "cache_read": 0.01, "cache_write": 0.02, "output": 0.2}.items():
+        df[f"cost_{k}"] = v
+    df["cost_reasoning"] = [0.0] * 4 + [0.05] * 6
+    return df
+
+
+def test_kinds_view_has_hit_rate_reasoning_share_and_cost_by_kind(taxonomy):
+    t = agg.by_dimension(taxonomy, "model", view="kinds")
+    assert t.index.tolist() == ["a", "b"]  # largest total first
+    assert t.loc["a", "cache_hit_rate"] == pytest.approx(3200 / 4000)
+    assert t.loc["b", "cache_hit_rate"] == pytest.approx(0.0)
+    assert t.loc["a", "reasoning_share"] == pytest.approx(0.0)
+    assert t.loc["b", "reasoning_share"] == pytest.approx(300 / 600)
+    assert t.loc["b", "cost_reasoning"] == pytest.approx(0.3)
+    assert t.loc["a", "cache_write_tokens"] == 100 and t.loc["b", "calls"] == 6
+    assert t["share"].sum() == pytest.approx(1.0)
+    no_costs = agg.by_dimension(calls_without_costs(taxonomy), "model", view="kinds")
+    assert "cost_input" not in no_costs and "cache_hit_rate" in no_costs
+
+
+def calls_without_costs(df: pd.DataFrame) -> pd.DataFrame:
+    return df.drop(columns=[c for c in df.columns if c.startswith("cost_") and c != "cost_usd"])
+
+
+def test_kinds_are_weighted_by_tokens_not_averaged_per_call(taxonomy):
+    df = taxonomy.copy()
+    df.loc[0, "input_tokens"] = 100_000  # one long call with no cache reads
+    df.loc[0, "cache_read_tokens"] = 0
+    t = agg.by_dimension(df, "model", view="kinds")
+    assert t.loc["a", "cache_hit_rate"] == pytest.approx(2400 / 103_000)  # not mean(0, .8, .8, .8)
+
+
+def test_tier_mix_shares_within_each_group(taxonomy):
+    t = agg.by_dimension(taxonomy, "model", view="tiers")
+    assert set(t.index) == {("a", "standard"), ("b", "standard"), ("b", "batch")}
+    assert t.loc[("b", "batch"), "call_share"] == pytest.approx(0.5)
+    assert t.loc[("b", "batch"), "cost_share"] == pytest.approx(1.5 / 2.1)
+    assert t.loc[("a", "standard"), "call_share"] == pytest.approx(1.0)
+    overall = agg.tier_mix(taxonomy)
+    assert overall["calls"].sum() == 10 and overall["cost_share"].sum() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="service_tier"):
+        agg.tier_mix(taxonomy.drop(columns="service_tier"))

@@ -358,3 +358,226 @@ def test_alerts_apply_each_rule_on_the_calls():
         an.alerts(calls, "budget")
     with pytest.raises(ValueError, match="rule='spikes'"):
         an.alerts(calls, "spikes")
+
+
+# --- the 2026 token taxonomy: cost per call, drivers, price attribution -----------------------
+
+#: Hand-set prices per token: uncached input $1, cache read $0.10, cache write $1.25, output
+#: (visible and reasoning) $5 per million tokens.
+PRICE = {"input": 1e-6, "cache_read": 1e-7, "cache_write": 1.25e-6, "output": 5e-6}
+
+
+#: What a customer's calls look like unless a test changes it (each value may be a function
+#: of the day): 80% of 10,000 input tokens read from cache, no reasoning, today's prices.
+USUAL = {"hit_rate": 0.8, "reasoning": 0, "input_tokens": 10_000, "price_factor": 1.0}
+
+
+def taxonomy_calls(customer: str, *, calls_per_day: int = 40, **change) -> pd.DataFrame:
+    """One customer's calls over DAYS: ``input_tokens`` (``hit_rate`` of them read from cache),
+    500 output tokens plus ``reasoning``; the cost by kind at the fixed PRICE and ``cost_usd``
+    at PRICE x ``price_factor`` (keywords of USUAL)."""
+    unknown = set(change) - set(USUAL)
+    assert not unknown, unknown
+    hit_rate, reasoning, input_tokens, price_factor = ({**USUAL, **change}[k] for k in USUAL)
+    day = np.repeat(np.arange(len(DAYS)), calls_per_day)
+    minute = np.tile(np.arange(calls_per_day) * 11, len(DAYS))
+
+    def per_day(v):
+        return np.array([v(d) if callable(v) else v for d in range(len(DAYS))])[day]
+
+    inp = per_day(input_tokens).astype(np.int64)
+    read = (inp * per_day(hit_rate)).astype(np.int64)
+    write = np.where(day % 7 == 0, inp // 20, 0)  # a cache refresh once a week
+    reason = per_day(reasoning).astype(np.int64)
+    out = 500 + reason
+    df = frame(
+        {
+            "timestamp": list(DAYS[day] + pd.to_timedelta(minute, unit="min")),
+            "customer_id": [customer] * len(day),
+            "cost_usd": [0.0] * len(day),
+            "input_tokens": list(inp),
+            "output_tokens": list(out),
+        }
+    )
+    df["cache_read_tokens"] = read
+    df["cache_write_tokens"] = write
+    df["reasoning_tokens"] = reason
+    df["cost_input"] = (inp - read - write) * PRICE["input"]
+    df["cost_cache_read"] = read * PRICE["cache_read"]
+    df["cost_cache_write"] = write * PRICE["cache_write"]
+    df["cost_output"] = (out - reason) * PRICE["output"]
+    df["cost_reasoning"] = reason * PRICE["output"]
+    fixed = df[[f"cost_{k}" for k in ("input", "cache_read", "cache_write", "output", "reasoning")]]
+    df["cost_usd"] = fixed.sum(axis=1) * per_day(price_factor)
+    return df
+
+
+ONSET = 20  # the day every change below starts
+
+
+def after(value_before, value_after):
+    return lambda d: value_after if d >= ONSET else value_before
+
+
+BEFORE = (DAYS[ONSET - 7], DAYS[ONSET])
+AFTER = (DAYS[ONSET], DAYS[ONSET + 7])
+
+
+@pytest.mark.parametrize(
+    ("change", "driver"),
+    [
+        ({"hit_rate": after(0.8, 0.1)}, "cache_read"),  # the cache-miss regression
+        ({"reasoning": after(0, 1500)}, "reasoning"),  # reasoning creep
+        ({"calls_per_day": 40 * 3}, None),  # more calls (whole month): no change between weeks
+        ({"input_tokens": after(10_000, 30_000)}, "input"),  # longer prompts, same hit rate
+        ({"price_factor": after(1.0, 1.6)}, "price"),  # the price moved, usage did not
+    ],
+)
+def test_drivers_name_what_moved_and_add_up(change, driver):
+    calls = taxonomy_calls("a", **change)
+    d = an.drivers(calls, AFTER, BEFORE).loc["total"]
+    parts = d[["calls", "input", "cache_read", "cache_write", "output", "reasoning", "price"]]
+    assert parts.sum() == pytest.approx(d["change"], rel=1e-9, abs=1e-9)
+    assert d["usage"] == pytest.approx(d["change"] - d["price"])
+    if driver is None:
+        assert abs(d["change"]) < 1e-9
+        return
+    assert d["driver"] == driver
+    assert parts[driver] == pytest.approx(d["change"], rel=0.05)  # it explains the change
+    if driver != "price":
+        assert d["price"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_cache_regression_contribution_is_the_hit_rate_times_the_price_gap():
+    calls = taxonomy_calls("a", hit_rate=after(0.8, 0.1))
+    d = an.drivers(calls, AFTER, BEFORE).loc["total"]
+    # 7 days x 40 calls, 0.7 x 10,000 tokens per call moved from $0.10 to $1 per MTok; the
+    # cache-write day (day 21) is in both weeks, so it cancels
+    assert d["cache_read"] == pytest.approx(7 * 40 * 7_000 * (1e-6 - 1e-7), rel=1e-6)
+    assert d["input"] == pytest.approx(0.0, abs=1e-9) and d["calls"] == pytest.approx(0.0)
+
+
+def test_drivers_scale_a_longer_baseline_and_split_by_entity():
+    b = taxonomy_calls("b", calls_per_day=80)
+    b = b[(b["timestamp"] >= DAYS[ONSET]) | (np.arange(len(b)) % 2 == 0)]  # 40 a day, then 80
+    calls = pd.concat([taxonomy_calls("a"), b], ignore_index=True)
+    calls["customer_id"] = calls["customer_id"].astype(str)
+    two_weeks = (DAYS[ONSET - 14], DAYS[ONSET])
+    d = an.drivers(calls, AFTER, two_weeks, by="customer_id")
+    assert d.loc["a", "change"] == pytest.approx(0.0, abs=1e-9)  # per week, nothing moved
+    assert d.loc["b", "driver"] == "calls"
+    assert d.loc["b", "calls"] == pytest.approx(d.loc["a", "current"], rel=1e-9)  # doubled
+
+
+def test_drivers_need_the_cost_by_kind():
+    calls = taxonomy_calls("a").drop(columns="cost_reasoning")
+    with pytest.raises(ValueError, match="cost_reasoning"):
+        an.drivers(calls, AFTER, BEFORE)
+
+
+def test_cost_per_call_detector_sees_a_cache_regression_that_spend_and_calls_rules_miss():
+    calls = pd.concat(
+        [
+            taxonomy_calls("a", hit_rate=after(0.8, 0.1)),
+            taxonomy_calls("b"),
+            taxonomy_calls("c", reasoning=after(0, 1500)),
+        ],
+        ignore_index=True,
+    )
+    # spend (confirmed by calls) and an hourly call count see nothing: volume is flat
+    assert an.detect(calls).empty
+    hourly = an.DetectorConfig(metric="calls", freq="hour", window=48, min_periods=24)
+    assert an.detect(calls, hourly).empty
+    cfg = an.DetectorConfig(metric="cost_per_call", confirm=None, min_abs=0.1, dimensions=())
+    found = an.detect(calls, cfg)
+    assert found["entity"].tolist() == ["a", "c"]
+    assert (found["start"] == DAYS[ONSET]).all()
+    assert found.set_index("entity")["driver"].to_dict() == {"a": "cache_read", "c": "reasoning"}
+    a = found.set_index("entity").loc["a"]
+    # impact in dollars: 0.7 x 10,000 tokens x $0.90/MTok = $0.0063 more per call, 40 calls/day
+    assert a["impact_usd"] == pytest.approx(0.0063 * 40 * a["periods"], rel=0.05)
+    # materiality is in dollars per period: a's $0.25 a day is below $0.28, c's $0.30 is not
+    tiny = an.detect(calls, an.DetectorConfig(metric="cost_per_call", confirm=None, min_abs=0.28))
+    assert tiny["entity"].tolist() == ["c"]
+
+
+def test_price_change_at_flat_usage_is_named_price_by_detect_and_root_causes():
+    calls = pd.concat(
+        [taxonomy_calls("a", price_factor=after(1.0, 1.6)), taxonomy_calls("b")],
+        ignore_index=True,
+    )
+    cfg = an.DetectorConfig(metric="cost_per_call", confirm=None, min_abs=0.1, dimensions=())
+    found = an.detect(calls, cfg)
+    assert found["entity"].tolist() == ["a"] and found["driver"].tolist() == ["price"]
+    rc = an.root_causes(calls, found, dimensions=["driver"], top=1, config=cfg)
+    assert rc[["dimension", "value"]].values.tolist() == [["driver", "price"]]
+    assert rc["contribution"].iloc[0] == pytest.approx(found["impact_usd"].iloc[0], rel=0.05)
+
+
+def test_detect_without_the_cost_by_kind_leaves_the_driver_empty():
+    calls = taxonomy_calls("a", hit_rate=after(0.8, 0.1)).drop(columns="cost_input")
+    found = an.detect(calls, an.DetectorConfig(metric="cost_per_call", confirm=None, min_abs=0.1))
+    assert len(found) == 1 and found["driver"].iloc[0] == ""
+
+
+def test_by_kind_asks_for_the_right_driver_and_matches_features():
+    t = _t
+    inc = pd.DataFrame(
+        {
+            "kind": ["cache_miss_regression", "price_change", "growth"],
+            "customer_id": [None, None, None],
+            "feature_id": ["chat", None, None],
+            "start": [t("2026-01-10"), t("2026-01-15"), t("2026-01-01")],
+            "end": [t("2026-01-20"), t("2026-01-31"), t("2026-01-31")],
+            "driver": ["cache_read", "price", "calls"],
+        }
+    )
+    found = pd.DataFrame(
+        {
+            "anomaly_id": [1, 2, 3],
+            "entity": ["chat", "search", "cust_0003"],
+            "start": [t("2026-01-10"), t("2026-01-11"), t("2026-01-15")],
+            "end": [t("2026-01-12"), t("2026-01-12"), t("2026-01-17")],
+            "detected_at": [t("2026-01-11 06:00"), t("2026-01-12"), t("2026-01-16")],
+            "driver": ["cache_read", "cache_read", "price"],
+        }
+    )
+    table = ev.by_kind(found, inc)
+    assert table.index.tolist() == ["cache_miss_regression", "price_change"]  # no "growth"
+    cache = table.loc["cache_miss_regression"]
+    # "search" is another feature: it claims the kind but matches nothing
+    assert (cache["named"], cache["detections"], cache["precision"]) == (1.0, 2.0, 0.5)
+    assert cache["max_delay_h"] == pytest.approx(30.0)
+    price = table.loc["price_change"]  # names no one: any entity in the window matches
+    assert (price["recall"], price["precision"]) == (1.0, 1.0)
+
+
+def test_calls_per_request_sees_a_retry_storm_the_hourly_call_count_misses():
+    rng = np.random.default_rng(0)
+    hours = pd.date_range("2026-01-01", periods=24 * 10, freq="h", tz="UTC")
+    n = rng.poisson(20 * (1 + 0.8 * np.sin(np.arange(len(hours)) / 24 * 2 * np.pi)))
+    ts_ = np.repeat(hours, n) + pd.to_timedelta(rng.uniform(0, 3600, n.sum()), unit="s")
+    df = pd.DataFrame({"timestamp": ts_, "customer_id": "a", "cost_usd": 0.01})
+    df["request_id"] = [f"r{i}" for i in range(len(df))]
+    storm = (df["timestamp"] >= hours[200]) & (df["timestamp"] < hours[202])
+    retries = df[storm]  # every request of the two hours tried twice
+    df = pd.concat([df, retries], ignore_index=True).sort_values("timestamp", ignore_index=True)
+    hourly = an.DetectorConfig(
+        metric="calls", freq="hour", window=48, min_periods=24, dimensions=()
+    )
+    assert an.detect(df, hourly).empty  # twice a busy hour's ~35 calls: no volume spike
+    storms = an.DetectorConfig(
+        metric="calls_per_request",
+        freq="hour",
+        window=48,
+        min_periods=24,
+        min_ratio=2.0,
+        min_abs=0.05,
+        dimensions=(),
+    )
+    found = an.detect(df, storms)
+    assert found["start"].tolist() == [hours[200]] and found["periods"].tolist() == [2]
+    # the cost of the retries: half of the window's cost
+    assert found["impact_usd"].iloc[0] == pytest.approx(found["actual"].iloc[0] / 2)
+    with pytest.raises(ValueError, match="request_id"):
+        an.detect(df.drop(columns="request_id"), storms)

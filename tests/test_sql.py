@@ -188,3 +188,121 @@ def test_outliers_when_a_group_has_zero_mad():
     expected = an.cost_outliers(df)[cols]
     assert expected["call_id"].tolist() == ["c30", "c29"]
     same(expected, sql.query("cost_outliers"), sql.connect(df), keys=["call_id"])
+
+
+@pytest.fixture(scope="module")
+def taxonomy() -> pd.DataFrame:
+    """Hand-made calls with every token kind, tiers and a cost by kind at fixed prices that
+    differs from ``cost_usd`` after a price change on day 20 (a random but seeded frame)."""
+    rng = np.random.default_rng(3)
+    n = 6_000
+    ts_ = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(
+        np.sort(rng.integers(0, 40 * 86_400, n)), unit="s"
+    )
+    day = (ts_ - ts_[0].normalize()).days.to_numpy()
+    inp = rng.integers(100, 20_000, n)
+    read = (inp * rng.uniform(0, 0.9, n) * (day < 25)).astype(np.int64)  # caching stops on day 25
+    write = (inp - read) * (rng.uniform(size=n) < 0.1) // 2
+    reason = rng.integers(0, 2_000, n) * (rng.uniform(size=n) < 0.3)
+    out = reason + rng.integers(10, 800, n)
+    df = pd.DataFrame(
+        {
+            "timestamp": ts_,
+            "customer_id": rng.choice(["c1", "c2", "c3"], n),
+            "feature_id": rng.choice(["chat", "search"], n),
+            "service_tier": pd.Categorical(
+                rng.choice(["standard", "batch", "priority"], n, p=[0.7, 0.2, 0.1])
+            ),
+            "input_tokens": inp,
+            "cache_read_tokens": read,
+            "cache_write_tokens": write,
+            "output_tokens": out,
+            "reasoning_tokens": reason,
+        }
+    )
+    df["cost_input"] = (inp - read - write) * 1e-6
+    df["cost_cache_read"] = read * 1e-7
+    df["cost_cache_write"] = write * 1.25e-6
+    df["cost_output"] = (out - reason) * 5e-6
+    df["cost_reasoning"] = reason * 5e-6
+    fixed = df[
+        ["cost_input", "cost_cache_read", "cost_cache_write", "cost_output", "cost_reasoning"]
+    ]
+    df["cost_usd"] = fixed.sum(axis=1) * np.where(day >= 20, 1.5, 1.0)
+    return df
+
+
+@pytest.mark.parametrize("freq", ["day", "week"])
+def test_aggregate_with_kinds(taxonomy, freq):
+    con = sql.connect(taxonomy)
+    same(ts.aggregate(taxonomy, freq, kinds=True), sql.query("aggregate", freq, kinds=True), con)
+    same(
+        ts.aggregate(taxonomy, freq, by="feature_id", kinds=True),
+        sql.query("aggregate", freq, "feature_id", kinds=True),
+        con,
+    )
+    bare = taxonomy.drop(columns=[c for c in taxonomy if c.startswith("cost_") and c != "cost_usd"])
+    same(
+        ts.aggregate(bare, freq, kinds=True),
+        sql.query("aggregate", freq, kinds=True, costs=False),
+        sql.connect(bare),
+    )
+
+
+@pytest.mark.parametrize("by", ["feature_id", ["customer_id", "feature_id"]])
+def test_cost_by_kind_and_tier_mix(taxonomy, by):
+    con = sql.connect(taxonomy)
+    same(agg.by_dimension(taxonomy, by, view="kinds"), sql.query("cost_by_kind", by), con)
+    same(agg.by_dimension(taxonomy, by, view="tiers"), sql.query("tier_mix", by), con)
+    same(agg.tier_mix(taxonomy), sql.query("tier_mix"), con)
+
+
+@pytest.mark.parametrize(
+    ("current", "previous"),
+    [
+        (("2026-01-22", "2026-01-29"), ("2026-01-08", "2026-01-22")),  # price change and cache off
+        (("2026-01-10", "2026-01-17"), ("2026-01-03", "2026-01-10")),  # nothing but noise
+    ],
+)
+@pytest.mark.parametrize("by", [None, "customer_id"])
+def test_drivers(taxonomy, current, previous, by):
+    expected = an.drivers(taxonomy, current, previous, by=by)
+    actual = sql.connect(taxonomy).execute(sql.query("drivers", current, previous, by)).df()
+    same(expected, sql.query("drivers", current, previous, by), sql.connect(taxonomy))
+    assert (actual.set_index(by or "entity")["driver"] == expected["driver"]).all()
+    if current[0] == "2026-01-22":
+        assert set(expected["driver"]) == {"price"}  # a 50% price rise outweighs the cache
+
+
+@pytest.fixture(scope="module")
+def storm_calls() -> pd.DataFrame:
+    simulation = pytest.importorskip("showcase_lib.simulation")
+    return simulation.simulate("incidents_2026", days=20, customers=30, seed=2).calls
+
+
+@pytest.mark.parametrize(
+    ("metric", "freq", "by"),
+    [
+        ("cost_per_call", "day", "feature_id"),
+        ("calls_per_request", "hour", "customer_id"),
+        ("calls", "hour", "feature_id"),
+    ],
+)
+def test_spikes_and_cusum_of_every_metric(storm_calls, metric, freq, by):
+    from showcase_lib.analysis.anomalies import _matrix
+
+    cfg = an.DetectorConfig(
+        by=by,
+        freq=freq,
+        metric=metric,
+        window=24 if freq == "hour" else 7,
+        min_periods=6,
+        min_ratio=1.5,
+    )
+    con = sql.connect(storm_calls)
+    flagged = an.alerts(storm_calls, "spike", config=cfg)
+    assert len(flagged) >= 1  # something to compare
+    same(flagged, sql.query("spikes", cfg), con)
+    matrix = _matrix.metric_matrix(storm_calls, by, freq, metric)
+    cusum = an.score(matrix, "cusum", window=cfg.window, config=cfg)
+    same(cusum, sql.query("cusum", cfg), con)

@@ -202,3 +202,27 @@ def test_month_end_projection_is_reproducible():
         b.prob_over_budget,
     )
     assert a.converged
+
+
+def test_aggregate_with_kinds_rates_per_period_and_nan_on_empty_days():
+    df = make_calls(
+        [("2026-01-01 10:00", 1.0), ("2026-01-01 11:00", 3.0), ("2026-01-03 09:00", 2.0)]
+    )
+    df["input_tokens"] = [1000, 3000, 1000]
+    df["cache_read_tokens"] = [1000, 0, 500]  # day 1: 1000 of 4000 input tokens read from cache
+    df["cache_write_tokens"] = [0, 3000, 0]
+    df["reasoning_tokens"] = [10, 40, 0]  # of 50 output tokens each
+    df["cost_input"], df["cost_cache_read"], df["cost_cache_write"] = 0.5, 0.1, 0.2
+    df["cost_output"], df["cost_reasoning"] = 0.3, [0.1, 0.4, 0.0]
+    t = ts.aggregate(df, "day", kinds=True)
+    assert t["cache_hit_rate"].iloc[0] == pytest.approx(0.25)
+    assert np.isnan(t["cache_hit_rate"].iloc[1]) and t["calls"].iloc[1] == 0
+    assert t["cache_hit_rate"].iloc[2] == pytest.approx(0.5)
+    assert t["reasoning_share"].iloc[0] == pytest.approx(50 / 100)
+    assert t["cost_reasoning"].tolist() == pytest.approx([0.5, 0.0, 0.0])
+    assert t["cache_write_tokens"].dtype == np.int64
+    # the usual columns are unchanged by the option
+    plain = ts.aggregate(df, "day")
+    pd.testing.assert_frame_equal(t[plain.columns], plain)
+    by = ts.aggregate(df, "day", by="customer_id", kinds=True)
+    assert by["cost_input"].sum() == pytest.approx(1.5)

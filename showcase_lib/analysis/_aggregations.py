@@ -22,15 +22,18 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "KINDS",
     "PLAN_CSV_COLUMNS",
     "by_dimension",
     "concentration",
     "cost_by",
     "distribution",
     "gini",
+    "kind_sums",
     "lorenz_curve",
     "percentiles",
     "plan_csv",
+    "tier_mix",
     "token_efficiency",
     "top_n",
 ]
@@ -41,6 +44,23 @@ PLAN_CSV_COLUMNS: tuple[str, ...] = ("dimension", "value", "count", "avg_cost", 
 #: Median, the tail a user notices (p95) and the worst one in a hundred (p99): the three an
 #: SLA or a price list is written against.
 DEFAULT_QUANTILES: tuple[float, ...] = (0.5, 0.95, 0.99)
+
+
+#: The token kinds a call is billed for, in the order of ``pricing.cost_breakdown``'s columns.
+#: Inclusive rule: ``input_tokens`` holds the cache reads and writes ("input" is the uncached
+#: rest), ``output_tokens`` holds the reasoning tokens ("output" is the visible rest).
+KINDS: tuple[str, ...] = ("input", "cache_read", "cache_write", "output", "reasoning")
+#: The call's cost by kind, as the caller joins it:
+#: ``calls.join(pricing.cost_breakdown(calls).add_prefix("cost_"))`` (or ``at=`` fixed prices).
+KIND_COSTS: tuple[str, ...] = tuple(f"cost_{k}" for k in KINDS)
+#: Token columns of the record summed per group by the ``kinds`` views.
+KIND_TOKENS: tuple[str, ...] = (
+    "input_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+)
 
 
 def _dims(by: str | Sequence[str]) -> list[str]:
@@ -103,8 +123,101 @@ def percentiles(
     return out
 
 
+def has_kind_costs(df: pd.DataFrame) -> bool:
+    """Whether the frame carries the per-kind cost columns ``cost_input ... cost_reasoning``.
+
+    Example:
+        >>> has_kind_costs(pd.DataFrame({"cost_usd": [1.0]}))
+        False
+    """
+    return all(c in df.columns for c in KIND_COSTS)
+
+
+def kind_rates(out: pd.DataFrame) -> pd.DataFrame:
+    """Add ``cache_hit_rate`` (cache reads / input tokens) and ``reasoning_share`` (reasoning /
+    output tokens) to a frame of token sums; NaN where the denominator is 0.
+
+    Example:
+        >>> t = kind_rates(pd.DataFrame({"input_tokens": [100, 0], "cache_read_tokens": [80, 0],
+        ...                              "output_tokens": [10, 5], "reasoning_tokens": [4, 0]}))
+        >>> t["cache_hit_rate"].tolist(), t["reasoning_share"].tolist()
+        ([0.8, nan], [0.4, 0.0])
+    """
+    inp = out["input_tokens"].astype(float)
+    outp = out["output_tokens"].astype(float)
+    out["cache_hit_rate"] = out["cache_read_tokens"] / inp.where(inp > 0)
+    out["reasoning_share"] = out["reasoning_tokens"] / outp.where(outp > 0)
+    return out
+
+
+def kind_sums(df: pd.DataFrame, keys: Sequence[str] | dict[str, np.ndarray]) -> pd.DataFrame:
+    """Calls, cost, the five token columns and (when present) the five ``cost_<kind>`` columns
+    summed per group of ``keys`` (column names, or a mapping name -> per-row array).
+
+    Example:
+        >>> calls = pd.DataFrame({"model": ["a", "a"], "cost_usd": [1.0, 2.0],
+        ...     "input_tokens": [10, 20], "cache_read_tokens": [5, 0], "cache_write_tokens": 0,
+        ...     "output_tokens": [3, 3], "reasoning_tokens": [1, 2]})
+        >>> t = kind_sums(calls, ["model"])
+        >>> int(t.loc["a", "calls"]), int(t.loc["a", "cache_read_tokens"])
+        (2, 5)
+    """
+    _require(df, ["cost_usd", *KIND_TOKENS])
+    costs = list(KIND_COSTS) if has_kind_costs(df) else []
+    frame = pd.DataFrame(
+        {c: df[c].to_numpy(dtype=np.int64) for c in KIND_TOKENS}
+        | {c: df[c].to_numpy(dtype=float) for c in ["cost_usd", *costs]}
+    )
+    if isinstance(keys, dict):
+        names = list(keys)
+        for k, v in keys.items():
+            frame[k] = v
+    else:
+        names = list(keys)
+        _require(df, names)
+        for k in names:
+            frame[k] = (
+                df[k].values if isinstance(df[k].dtype, pd.CategoricalDtype) else df[k].to_numpy()
+            )
+    g = frame.groupby(names, observed=True, sort=True)
+    out = g.agg(calls=("cost_usd", "size"), total_cost=("cost_usd", "sum"))
+    sums = g[[*KIND_TOKENS, *costs]].sum()
+    return out.join(sums)
+
+
+def _kinds_view(df: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
+    out = kind_rates(kind_sums(df, dims))
+    total = out["total_cost"].sum()
+    out["share"] = out["total_cost"] / total if total else np.nan
+    return out.sort_values(["total_cost", "calls"], ascending=False, kind="mergesort")
+
+
+def tier_mix(df: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Calls and cost per service tier (standard / batch / flex / priority), with each tier's
+    ``call_share`` and ``cost_share`` of its group (of ``by``, or of all calls).
+
+    Example:
+        >>> calls = pd.DataFrame({"feature_id": ["f"] * 4, "cost_usd": [1.0, 1.0, 1.0, 1.0],
+        ...                       "service_tier": ["standard", "standard", "standard", "batch"]})
+        >>> tier_mix(calls, "feature_id")["call_share"].tolist()
+        [0.25, 0.75]
+    """
+    dims = [] if by is None else _dims(by)
+    _require(df, [*dims, "service_tier", "cost_usd"])
+    g = df.groupby([*dims, "service_tier"], observed=True, sort=True)["cost_usd"]
+    out = g.agg(calls="size", total_cost="sum")
+    if dims:
+        grp = out.groupby(level=list(range(len(dims))), observed=True)
+        calls_tot, cost_tot = grp["calls"].transform("sum"), grp["total_cost"].transform("sum")
+    else:
+        calls_tot, cost_tot = out["calls"].sum(), out["total_cost"].sum()
+    out["call_share"] = out["calls"] / calls_tot
+    out["cost_share"] = out["total_cost"] / cost_tot
+    return out
+
+
 #: What :func:`by_dimension` reports per group.
-View = Literal["summary", "cost", "tokens"]
+View = Literal["summary", "cost", "tokens", "kinds", "tiers"]
 
 
 def by_dimension(
@@ -124,7 +237,15 @@ def by_dimension(
       cost and latency, ``cost_p50 ... latency_p99``;
     * ``"tokens"``: token efficiency: ``calls, input_tokens, output_tokens, total_cost,
       cost_per_1k_tokens`` (input + output), ``output_input_ratio, tokens_per_call,
-      cost_per_call``; ratios are of sums (a weighted mean); cheapest per token first.
+      cost_per_call``; ratios are of sums (a weighted mean); cheapest per token first;
+    * ``"kinds"``: the token taxonomy: ``calls, total_cost``, the token sums
+      ``input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens``,
+      the cost by kind ``cost_input ... cost_reasoning`` when the frame carries them (join
+      ``pricing.cost_breakdown(calls).add_prefix("cost_")``), ``cache_hit_rate`` (cache reads /
+      input tokens), ``reasoning_share`` (reasoning / output tokens) and ``share`` of the total
+      cost; largest total first;
+    * ``"tiers"``: the tier mix, one row per (group, ``service_tier``): ``calls, total_cost,
+      call_share, cost_share`` (shares of the group).
 
     Example:
         >>> calls = pd.DataFrame({"tier": ["pro"] * 4, "cost_usd": [1.0, 2.0, 3.0, 4.0],
@@ -137,7 +258,17 @@ def by_dimension(
         [4.0, 1.0]
         >>> float(by_dimension(calls, "tier", view="tokens").loc["pro", "cost_per_1k_tokens"])
         2.0
+        >>> calls["cache_read_tokens"], calls["cache_write_tokens"] = 500, 0
+        >>> calls["reasoning_tokens"], calls["service_tier"] = 50, ["standard"] * 3 + ["batch"]
+        >>> by_dimension(calls, "tier", view="kinds").loc["pro", ["cache_hit_rate", "reasoning_share"]].tolist()
+        [0.5, 0.2]
+        >>> by_dimension(calls, "tier", view="tiers")["call_share"].tolist()
+        [0.25, 0.75]
     """
+    if view == "kinds":
+        return _kinds_view(df, _dims(by))
+    if view == "tiers":
+        return tier_mix(df, by)
     if view == "cost":
         return cost_by(df, by)
     if view == "tokens":

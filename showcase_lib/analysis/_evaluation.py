@@ -1,8 +1,10 @@
 """Score anomaly detections against the ground truth of a simulation (``Simulation.incidents``).
 
 A detection (a row of :func:`showcase_lib.analysis.anomalies.detect`: ``entity, start, end,
-detected_at``) *matches* an incident (``kind, customer_id, start, end``) when it is about the
-same customer (or the incident names none) and their windows overlap (within ``tolerance``).
+detected_at``) *matches* an incident (``kind, customer_id, start, end``, optionally
+``feature_id``) when it is about the same customer or feature (or the incident names neither)
+and their windows overlap (within ``tolerance``). :func:`by_kind` also asks that the detection
+names the incident's ``driver`` (what moved: calls, a token kind, or the price).
 
 * precision = detections that match an incident / all detections;
 * recall = incidents matched by at least one detection / all incidents;
@@ -35,10 +37,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["DetectionScore", "pooled", "score", "spike_onset", "spike_truth"]
+__all__ = ["DetectionScore", "by_kind", "pooled", "score", "spike_onset", "spike_truth"]
 
 #: Incident kinds a spend-anomaly detector is expected to find.
 _ANOMALY_KINDS: tuple[str, ...] = ("viral_spike", "runaway_agent")
+#: Every incident kind :func:`by_kind` scores (the rest, growth or cycles, is context).
+_ALL_ANOMALY_KINDS: tuple[str, ...] = (
+    *_ANOMALY_KINDS,
+    "cache_miss_regression",
+    "reasoning_creep",
+    "retry_storm",
+    "price_change",
+)
 
 
 @dataclass(frozen=True)
@@ -192,10 +202,18 @@ def _match(
         .reset_index()
         .rename(columns={"index": "incident", "start": "incident_start", "end": "incident_end"})
     )
-    pairs = a.merge(i, how="cross")
-    same = pairs["customer_id"].isna() | (
-        pairs["entity"].astype(str) == pairs["customer_id"].astype(str)
+    feature = (
+        inc["feature_id"].reset_index(drop=True)
+        if "feature_id" in inc.columns
+        else pd.Series(None, index=i.index, dtype=object)
     )
+    i["feature_id"] = feature.to_numpy()
+    pairs = a.merge(i, how="cross")
+    entity = pairs["entity"].astype(str)
+    same = (pairs["customer_id"].isna() & pairs["feature_id"].isna()) | (
+        entity == pairs["customer_id"].astype(str)
+    )
+    same |= pairs["feature_id"].notna() & (entity == pairs["feature_id"].astype(str))
     if not by_entity:
         same = pd.Series(True, index=pairs.index)
     overlap = (pairs["start"] <= pairs["incident_end"] + tol) & (
@@ -307,3 +325,82 @@ def pooled(scores: Iterable[DetectionScore]) -> DetectionScore:
         pd.concat(fa_parts, ignore_index=True) if fa_parts else items[0].false_alarms.assign(run=0)
     )
     return _assemble(n_det, tp, incs, fas)
+
+
+def by_kind(
+    anomalies: pd.DataFrame,
+    incidents: pd.DataFrame,
+    *,
+    kinds: Sequence[str] | None = None,
+    tolerance: str | pd.Timedelta = "0h",
+) -> pd.DataFrame:
+    """Precision, recall and delay per incident kind, asking each detection to name what moved.
+
+    A detection *finds* an incident when it matches it (same customer or feature, overlapping
+    windows, see :func:`score`) and *names* it when, in addition, its ``driver`` equals the
+    incident's ``driver`` (when both frames have the column; otherwise finding is naming).
+    Per kind (default: the anomaly kinds present in ``incidents``):
+
+    * ``incidents``, ``found``, ``named``, ``recall`` (named / incidents);
+    * ``detections``: the detections that claim this kind (their driver is the kind's);
+    * ``true_positives``: those that name an incident of this kind, and ``precision`` (their
+      share; pool runs by summing the counts);
+    * ``mean_delay_h``, ``max_delay_h``: first naming ``detected_at`` - incident ``start``.
+
+    Example:
+        >>> t = lambda s: pd.Timestamp(s, tz="UTC")
+        >>> inc = pd.DataFrame({"kind": ["cache_miss_regression", "reasoning_creep"],
+        ...     "customer_id": ["c1", "c2"], "start": [t("2026-01-10"), t("2026-01-12")],
+        ...     "end": [t("2026-01-20"), t("2026-01-20")], "driver": ["cache_read", "reasoning"]})
+        >>> found = pd.DataFrame({"anomaly_id": [1, 2, 3], "entity": ["c1", "c2", "c3"],
+        ...     "start": [t("2026-01-10"), t("2026-01-12"), t("2026-01-02")],
+        ...     "end": [t("2026-01-13"), t("2026-01-15"), t("2026-01-03")],
+        ...     "detected_at": [t("2026-01-11"), t("2026-01-14"), t("2026-01-03")],
+        ...     "driver": ["cache_read", "output", "cache_read"]})
+        >>> by_kind(found, inc)[["found", "named", "recall", "detections", "precision"]].values.tolist()
+        [[1.0, 1.0, 1.0, 2.0, 0.5], [1.0, 0.0, 0.0, 0.0, nan]]
+    """
+    if kinds is None:
+        present = set(incidents["kind"]) if "kind" in incidents.columns else set()
+        kinds = [k for k in _ALL_ANOMALY_KINDS if k in present]
+    labelled = "driver" in anomalies.columns and "driver" in incidents.columns
+    inc = _relevant(incidents, kinds)
+    pairs = _match(anomalies, incidents, kinds=kinds, tolerance=tolerance)
+    if labelled and len(pairs):
+        said = anomalies.set_index("anomaly_id")["driver"].astype(str)
+        pairs["named"] = (
+            pairs["anomaly_id"].map(said).to_numpy()
+            == inc.loc[pairs["incident"], "driver"].astype(str).to_numpy()
+        )
+    else:
+        pairs["named"] = True
+    rows = []
+    for kind in kinds:
+        ids = inc.index[inc["kind"] == kind]
+        mine = pairs[pairs["incident"].isin(ids)]
+        named = mine[mine["named"].astype(bool)]
+        delay = named.groupby("incident")["delay"].min() if len(named) else pd.Series(dtype=float)
+        if labelled:
+            drivers = set(inc.loc[ids, "driver"].astype(str))
+            claims = anomalies[anomalies["driver"].astype(str).isin(drivers)]["anomaly_id"]
+        else:
+            claims = anomalies["anomaly_id"] if len(anomalies) else pd.Series(dtype=int)
+        right = set(named["anomaly_id"])
+        n_claims = len(claims)
+        rows.append(
+            {
+                "kind": kind,
+                "incidents": float(len(ids)),
+                "found": float(mine["incident"].nunique()),
+                "named": float(named["incident"].nunique()),
+                "recall": named["incident"].nunique() / len(ids) if len(ids) else np.nan,
+                "detections": float(n_claims),
+                "true_positives": float(sum(c in right for c in claims)),
+                "precision": (
+                    sum(c in right for c in claims) / n_claims if n_claims else float("nan")
+                ),
+                "mean_delay_h": _hours(pd.to_timedelta(delay).mean()) if len(delay) else np.nan,
+                "max_delay_h": _hours(pd.to_timedelta(delay).max()) if len(delay) else np.nan,
+            }
+        )
+    return pd.DataFrame(rows).set_index("kind")

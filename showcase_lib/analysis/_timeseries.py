@@ -116,7 +116,12 @@ def _calendar(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.DatetimeI
 
 
 def aggregate(
-    df: pd.DataFrame, freq: str = "day", *, by: str | None = None, fill: bool = True
+    df: pd.DataFrame,
+    freq: str = "day",
+    *,
+    by: str | None = None,
+    fill: bool = True,
+    kinds: bool = False,
 ) -> pd.DataFrame:
     """Calls, cost and tokens per period (optionally per value of one dimension).
 
@@ -125,39 +130,53 @@ def aggregate(
     output_tokens, total_tokens``. With ``fill=True`` periods without calls appear with zeros,
     so growth rates and rolling windows see the real calendar.
 
+    With ``kinds=True`` the token taxonomy is added: ``cache_read_tokens, cache_write_tokens,
+    reasoning_tokens``, the cost by token kind ``cost_input, cost_cache_read, cost_cache_write,
+    cost_output, cost_reasoning`` when the frame carries them (join
+    ``pricing.cost_breakdown(calls).add_prefix("cost_")``), ``cache_hit_rate`` (cache reads /
+    input tokens) and ``reasoning_share`` (reasoning / output tokens), NaN in empty periods.
+
     Example:
         >>> calls = pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-05", "2026-01-12"], utc=True),
         ...                       "cost_usd": [2.0, 4.0], "input_tokens": [1, 1], "output_tokens": [1, 1]})
         >>> aggregate(calls, "week")["cost_usd"].tolist()
         [2.0, 4.0]
+        >>> calls["cache_read_tokens"], calls["cache_write_tokens"] = [0, 1], 0
+        >>> calls["reasoning_tokens"] = [1, 0]
+        >>> t = aggregate(calls, "week", kinds=True)
+        >>> t["cache_hit_rate"].tolist(), t["reasoning_share"].tolist()
+        ([0.0, 1.0], [1.0, 0.0])
     """
+    from ._aggregations import KIND_COSTS, KIND_TOKENS, has_kind_costs, kind_rates, kind_sums
+
     f = canonical_freq(freq)
     cols = ["timestamp", "cost_usd", "input_tokens", "output_tokens"] + ([by] if by else [])
     _require(df, cols)
-    keys = period_keys(df["timestamp"], f)
-    frame = pd.DataFrame(
-        {
-            "period": keys,
-            "cost_usd": df["cost_usd"].to_numpy(dtype=float),
-            "input_tokens": df["input_tokens"].to_numpy(dtype=np.int64),
-            "output_tokens": df["output_tokens"].to_numpy(dtype=np.int64),
-        }
-    )
-    group_cols = ["period"]
+    keys = {"period": period_keys(df["timestamp"], f)}
     if by:
-        frame[by] = (
+        keys[by] = (
             df[by].to_numpy()
             if not isinstance(df[by].dtype, pd.CategoricalDtype)
             else df[by].values
         )
-        group_cols.append(by)
-    grouped = frame.groupby(group_cols, observed=True, sort=True)
-    out = grouped.agg(
-        calls=("cost_usd", "size"),
-        cost_usd=("cost_usd", "sum"),
-        input_tokens=("input_tokens", "sum"),
-        output_tokens=("output_tokens", "sum"),
-    )
+    group_cols = list(keys)
+    if kinds:
+        out = kind_sums(df, keys).rename(columns={"total_cost": "cost_usd"})
+    else:
+        frame = pd.DataFrame(
+            {
+                **keys,
+                "cost_usd": df["cost_usd"].to_numpy(dtype=float),
+                "input_tokens": df["input_tokens"].to_numpy(dtype=np.int64),
+                "output_tokens": df["output_tokens"].to_numpy(dtype=np.int64),
+            }
+        )
+        out = frame.groupby(group_cols, observed=True, sort=True).agg(
+            calls=("cost_usd", "size"),
+            cost_usd=("cost_usd", "sum"),
+            input_tokens=("input_tokens", "sum"),
+            output_tokens=("output_tokens", "sum"),
+        )
     out["total_tokens"] = out["input_tokens"] + out["output_tokens"]
     out = out.reset_index()
     out["period"] = out["period"].dt.tz_localize("UTC")
@@ -171,14 +190,15 @@ def aggregate(
             out = out.set_index("period").reindex(cal, fill_value=0)
     else:
         out = out.set_index(group_cols)
-    return out[list(_METRICS)].astype(
-        {
-            "calls": np.int64,
-            "input_tokens": np.int64,
-            "output_tokens": np.int64,
-            "total_tokens": np.int64,
-        }
-    )
+    ints = ["calls", "input_tokens", "output_tokens", "total_tokens"]
+    columns = list(_METRICS)
+    if kinds:
+        extra = [c for c in KIND_TOKENS if c not in columns]
+        costs = list(KIND_COSTS) if has_kind_costs(df) else []
+        ints += extra
+        out = kind_rates(out[[*columns, *extra, *costs]].astype(dict.fromkeys(ints, np.int64)))
+        return out
+    return out[columns].astype(dict.fromkeys(ints, np.int64))
 
 
 def daily(df: pd.DataFrame, **kwargs) -> pd.DataFrame:

@@ -14,6 +14,6 @@ Example:
     1.0
 """
 
-from ._evaluation import pooled, score, spike_truth
+from ._evaluation import by_kind, pooled, score, spike_truth
 
-__all__ = ["pooled", "score", "spike_truth"]
+__all__ = ["by_kind", "pooled", "score", "spike_truth"]

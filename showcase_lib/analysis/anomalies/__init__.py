@@ -9,7 +9,10 @@ is computed on the whole matrix at once. Three layers:
   sustained shift) to the calls; :func:`cost_outliers` finds single calls that cost far more
   than calls of their kind;
 * **detection**: :func:`detect` composes the spike and shift rules into AWS-style anomaly
-  windows with their :func:`root_causes`. Every setting lives in one :class:`DetectorConfig`.
+  windows with their :func:`root_causes`. Every setting lives in one :class:`DetectorConfig`
+  (its ``metric`` watches spend, the call count or the cost per call);
+* **drivers**: :func:`drivers` splits a change of cost into calls, each token kind and the
+  price (usage vs price attribution), the ``driver`` that :func:`detect` reports.
 
 Example:
     >>> import numpy as np, pandas as pd
@@ -26,6 +29,7 @@ Example:
 from ._alerts import cost_outliers
 from ._config import DetectorConfig
 from ._detect import detect, root_causes
+from ._drivers import drivers
 from ._matrix import cost_matrix
 from ._rules import alerts
 from ._scores import expected_band, score
@@ -36,6 +40,7 @@ __all__ = [
     "cost_matrix",
     "cost_outliers",
     "detect",
+    "drivers",
     "expected_band",
     "root_causes",
     "score",

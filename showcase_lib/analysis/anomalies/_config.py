@@ -17,6 +17,9 @@ TOTAL: Final[str] = "total"
 DetectFreq = Literal["hour", "day", "week"]
 #: What confirms a spend spike: the call count must spike too, or nothing.
 Confirm = Literal["calls"] | None
+#: What is watched per period: spend, the call count, the cost per call (spend / calls), or
+#: the calls per distinct request (retries share their request's ``request_id``).
+Metric = Literal["cost_usd", "calls", "cost_per_call", "calls_per_request"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,5 +73,13 @@ class DetectorConfig:
     gap: int = 1
     #: Extend a window while spend stays ``shift_ratio`` x above the baseline.
     extend: bool = True
-    #: Dimensions ranked as root causes of each anomaly (empty: skip root causes).
+    #: Dimensions ranked as root causes of each anomaly (empty: skip root causes); "driver"
+    #: ranks what moved (calls, a token kind or the price; needs the ``cost_<kind>`` columns).
     dimensions: Sequence[str] = ("customer_id", "model", "feature_id")
+    #: What is watched: "cost_usd" (spend), "calls" (a volume detector), "cost_per_call" (a
+    #: jump at flat volume: a cache-miss regression, reasoning creep, a price change) or
+    #: "calls_per_request" (a retry storm: every attempt is billed under one request_id).
+    #: ``confirm`` applies to spend only; for the two ratios ``min_abs`` is the anomaly's dollar
+    #: impact per period and the other thresholds apply to the ratio (a period without calls
+    #: keeps the previous period's value).
+    metric: Metric = "cost_usd"

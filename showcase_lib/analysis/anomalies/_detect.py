@@ -8,6 +8,7 @@ windows, pivoting the calls once.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,7 +17,15 @@ import pandas as pd
 from showcase_lib.analysis._timeseries import canonical_freq
 
 from ._config import DetectorConfig
-from ._matrix import as_frame, calls_matrix, cost_matrix, long_rows
+from ._drivers import anomaly_drivers, driver_rows, require_kind_costs
+from ._matrix import (
+    as_frame,
+    calls_matrix,
+    cost_matrix,
+    long_rows,
+    ratio_matrix,
+    requests_matrix,
+)
 from ._scores import cusum, established, robust_center_scale, shift_scores
 
 #: Length of one detection period.
@@ -214,53 +223,9 @@ def _windows(flags: pd.DataFrame, step: pd.Timedelta, gap: int) -> pd.DataFrame:
     )
 
 
-def detect(calls: pd.DataFrame, config: DetectorConfig | None = None) -> pd.DataFrame:
-    """Detect spend anomalies per entity and report them the way AWS Cost Anomaly Detection
-    does: one row per anomaly window.
-
-    The calls are pivoted once (cost and call-count matrices); a period of an entity is flagged
-    by
-
-    * the **spike** rule (:func:`spike_scores` then :func:`spike_alerts`): spend
-      ``threshold`` robust z-scores AND ``min_ratio`` x AND ``min_abs`` dollars above the
-      trailing median, confirmed by the call count, for established entities; or
-    * the **behaviour change** rule (``shifts``, :func:`behaviour_changes`): the CUSUM of the
-      clipped robust spend scores crosses ``cusum_h`` and the level since the onset is
-      ``shift_ratio`` x the baseline in spend (and calls, when confirming) and ``min_abs``
-      above it.
-
-    Flags of one entity at most ``gap`` periods apart form a window, ``extend``ed while spend
-    stays ``shift_ratio`` x above the baseline. A window of ``persist`` periods or more (or found
-    by CUSUM) is a ``behaviour_change`` (a new normal), a shorter one a ``spike``.
-
-    Columns: ``anomaly_id, entity, kind, start, end`` (exclusive), ``detected_at`` (end of the
-    first flagged period: when the alert could fire), ``periods, expected`` (baseline median
-    x periods), ``actual, impact_usd, impact_pct, score, top_root_cause``.
-
-    Example:
-        >>> idx = pd.date_range("2026-01-01", periods=30, freq="D", tz="UTC")
-        >>> calls = pd.DataFrame({"timestamp": idx.repeat(20), "customer_id": "a", "model": "m",
-        ...                       "feature_id": "f", "cost_usd": 0.5 + 0.01 * (np.arange(600) // 20 % 2)})
-        >>> burst = calls.iloc[[400] * 200]                # day 21: 200 more calls at $0.50
-        >>> a = detect(pd.concat([calls, burst], ignore_index=True))
-        >>> a[["entity", "kind", "periods", "expected", "impact_usd"]].round(2).values.tolist()
-        [['a', 'spike', 1, 10.1, 99.9]]
-    """
-    cfg = config or DetectorConfig()
-    f = canonical_freq(cfg.freq)
-    step = _step(f)
-    window = cfg.window
-    mat = cost_matrix(calls, cfg.by, f)
-    cm = calls_matrix(calls, mat, cfg.by, f) if cfg.confirm == "calls" else None
-    scores = spike_scores(mat, calls=cm, config=cfg)
-    spikes = spike_alerts(scores, cfg)
-    values = mat.to_numpy(dtype=float)
-    med, _ = robust_center_scale(values, window, cfg.min_periods)
-    ok = (
-        established(mat, window, min_periods=cfg.min_periods).to_numpy()
-        if cfg.require_history
-        else np.ones(values.shape, dtype=bool)
-    )
+def _flags(mat: pd.DataFrame, cm: pd.DataFrame | None, ok: np.ndarray, cfg: DetectorConfig):
+    """Spike and behaviour-change flags ``entity, start, last, flag_time, kind, score``."""
+    spikes = spike_alerts(spike_scores(mat, calls=cm, config=cfg), cfg)
     flags = [
         pd.DataFrame(
             {
@@ -282,7 +247,7 @@ def detect(calls: pd.DataFrame, config: DetectorConfig | None = None) -> pd.Data
             keep = ok[pos, col]
             if cm is not None:
                 cv = cm.to_numpy(dtype=float)
-                calls_med, _ = robust_center_scale(cv, window, cfg.min_periods)
+                calls_med, _ = robust_center_scale(cv, cfg.window, cfg.min_periods)
                 level = np.array(
                     [np.median(cv[p : q + 1, c]) for p, q, c in zip(pos, alarm, col, strict=True)]
                 )
@@ -302,28 +267,103 @@ def detect(calls: pd.DataFrame, config: DetectorConfig | None = None) -> pd.Data
                     }
                 )
             )
-    flags = (
-        pd.concat([x for x in flags if len(x)], ignore_index=True)
-        if any(len(x) for x in flags)
-        else pd.DataFrame()
+    parts = [x for x in flags if len(x)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+#: Columns of :func:`detect`.
+_DETECT_COLUMNS = [
+    "anomaly_id",
+    "entity",
+    "kind",
+    "start",
+    "end",
+    "detected_at",
+    "periods",
+    "expected",
+    "actual",
+    "impact_usd",
+    "impact_pct",
+    "score",
+    "driver",
+    "top_root_cause",
+]
+
+
+def detect(calls: pd.DataFrame, config: DetectorConfig | None = None) -> pd.DataFrame:
+    """Detect spend anomalies per entity and report them the way AWS Cost Anomaly Detection
+    does: one row per anomaly window.
+
+    The calls are pivoted once (cost and call-count matrices); a period of an entity is flagged
+    by
+
+    * the **spike** rule (:func:`spike_scores` then :func:`spike_alerts`): spend
+      ``threshold`` robust z-scores AND ``min_ratio`` x AND ``min_abs`` dollars above the
+      trailing median, confirmed by the call count, for established entities; or
+    * the **behaviour change** rule (``shifts``, :func:`behaviour_changes`): the CUSUM of the
+      clipped robust spend scores crosses ``cusum_h`` and the level since the onset is
+      ``shift_ratio`` x the baseline in spend (and calls, when confirming) and ``min_abs``
+      above it.
+
+    With ``config.metric`` the same rules watch the call count (``"calls"``: a volume
+    detector), the cost per call (``"cost_per_call"``: a jump at flat volume, such as a
+    cache-miss regression) or the calls per request (``"calls_per_request"``: a retry storm);
+    ``expected``, ``actual`` and the impact stay in dollars (expected = the baseline cost per
+    call x the calls, the baseline calls x the baseline cost per call, or the window's cost per
+    call x the requests at the baseline calls per request).
+
+    Flags of one entity at most ``gap`` periods apart form a window, ``extend``ed while the
+    metric stays ``shift_ratio`` x above the baseline. A window of ``persist`` periods or more
+    (or found by CUSUM) is a ``behaviour_change`` (a new normal), a shorter one a ``spike``.
+
+    Columns: ``anomaly_id, entity, kind, start, end`` (exclusive), ``detected_at`` (end of the
+    first flagged period: when the alert could fire), ``periods, expected`` (baseline median
+    x periods), ``actual, impact_usd, impact_pct, score``, ``driver`` (what moved: calls, input,
+    cache_read, cache_write, output, reasoning or price, from :func:`drivers`; empty unless the
+    calls carry the ``cost_<kind>`` columns) and ``top_root_cause``.
+
+    Example:
+        >>> idx = pd.date_range("2026-01-01", periods=30, freq="D", tz="UTC")
+        >>> calls = pd.DataFrame({"timestamp": idx.repeat(20), "customer_id": "a", "model": "m",
+        ...                       "feature_id": "f", "cost_usd": 0.5 + 0.01 * (np.arange(600) // 20 % 2)})
+        >>> burst = calls.iloc[[400] * 200]                # day 21: 200 more calls at $0.50
+        >>> a = detect(pd.concat([calls, burst], ignore_index=True))
+        >>> a[["entity", "kind", "periods", "expected", "impact_usd"]].round(2).values.tolist()
+        [['a', 'spike', 1, 10.1, 99.9]]
+    """
+    cfg = config or DetectorConfig()
+    f = canonical_freq(cfg.freq)
+    step = _step(f)
+    window = cfg.window
+    unit = cfg.metric in ("cost_per_call", "calls_per_request")  # ratios: min_abs in dollars
+    rule_cfg = cfg
+    if cfg.metric != "cost_usd":  # confirming by the call count is for spend only
+        rule_cfg = dataclasses.replace(cfg, confirm=None, min_abs=0.0 if unit else cfg.min_abs)
+    if cfg.metric == "cost_usd":
+        mat = cost_matrix(calls, cfg.by, f)
+    else:  # pivot once: the metric and the dollars behind it
+        cost_mat = cost_matrix(calls, cfg.by, f)
+        count_mat = calls_matrix(calls, cost_mat, cfg.by, f)
+        costs, counts = cost_mat.to_numpy(), count_mat.to_numpy()
+        if cfg.metric == "calls":
+            mat = count_mat
+        elif cfg.metric == "cost_per_call":
+            mat = ratio_matrix(cost_mat, count_mat)
+        else:
+            req_mat = requests_matrix(calls, cost_mat, cfg.by, f)
+            requests = req_mat.to_numpy()
+            mat = ratio_matrix(count_mat, req_mat)
+    cm = calls_matrix(calls, mat, cfg.by, f) if rule_cfg.confirm == "calls" else None
+    values = mat.to_numpy(dtype=float)
+    med, _ = robust_center_scale(values, window, cfg.min_periods)
+    ok = (
+        established(mat, window, min_periods=cfg.min_periods).to_numpy()
+        if cfg.require_history
+        else np.ones(values.shape, dtype=bool)
     )
-    cols = [
-        "anomaly_id",
-        "entity",
-        "kind",
-        "start",
-        "end",
-        "detected_at",
-        "periods",
-        "expected",
-        "actual",
-        "impact_usd",
-        "impact_pct",
-        "score",
-        "top_root_cause",
-    ]
+    flags = _flags(mat, cm, ok, rule_cfg)
     if flags.empty:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=_DETECT_COLUMNS)
     win = _windows(flags, step, cfg.gap)
     pos = {p: i for i, p in enumerate(mat.index)}
     col = {str(c): j for j, c in enumerate(mat.columns)}
@@ -334,12 +374,28 @@ def detect(calls: pd.DataFrame, config: DetectorConfig | None = None) -> pd.Data
         if np.isnan(base):
             base = float(np.median(values[max(0, t0 - window) : t0, j])) if t0 else 0.0
         if cfg.extend:
-            floor = max(cfg.shift_ratio * base, base + cfg.min_abs)
+            floor = max(cfg.shift_ratio * base, base + rule_cfg.min_abs)
             while t1 + 1 < len(mat) and values[t1 + 1, j] >= floor:
                 t1 += 1
         n = t1 - t0 + 1
-        actual = float(values[t0 : t1 + 1, j].sum())
-        expected = float(base) * n
+        if cfg.metric == "cost_usd":
+            actual = float(values[t0 : t1 + 1, j].sum())
+            expected = float(base) * n
+        else:
+            actual = float(costs[t0 : t1 + 1, j].sum())
+            n_calls = float(counts[t0 : t1 + 1, j].sum())
+            if cfg.metric == "cost_per_call":
+                expected = float(base) * n_calls
+            elif unit:  # calls per request: the same requests at the baseline retries
+                n_req = float(requests[t0 : t1 + 1, j].sum())
+                expected = actual * min(1.0, float(base) * n_req / n_calls) if n_calls else 0.0
+            else:
+                lo = max(0, t0 - window)
+                before = float(counts[lo:t0, j].sum())
+                per_call = float(costs[lo:t0, j].sum()) / before if before else 0.0
+                expected = float(base) * n * per_call
+        if unit and actual - expected < cfg.min_abs * n:
+            continue  # not material: less than min_abs dollars per period
         shift = "behaviour_change" in w.kinds or n >= cfg.persist
         rows.append(
             {
@@ -356,14 +412,19 @@ def detect(calls: pd.DataFrame, config: DetectorConfig | None = None) -> pd.Data
                 "score": float(w.score),
             }
         )
+    if not rows:
+        return pd.DataFrame(columns=_DETECT_COLUMNS)
     out = pd.DataFrame(rows).sort_values(["entity", "start"], kind="mergesort")
     # windows that grew into each other by extension: keep the first
     overlap = (out["entity"] == out["entity"].shift()) & (out["start"] < out["end"].shift())
     out = out[~overlap].sort_values(["detected_at", "entity"], kind="mergesort", ignore_index=True)
     out.insert(0, "anomaly_id", np.arange(1, len(out) + 1))
+    contrib = anomaly_drivers(calls, out, by=cfg.by, step=step, window=window)
+    out["driver"] = out["anomaly_id"].map(contrib.set_index("anomaly_id")["driver"]).fillna("")
     out["top_root_cause"] = ""
-    if cfg.dimensions:
-        rc = root_causes(calls, out, config=cfg, top=1)
+    dims = [d for d in cfg.dimensions if d != "driver"]
+    if dims:
+        rc = root_causes(calls, out, dimensions=dims, config=cfg, top=1)
         if len(rc):
             best = rc.set_index("anomaly_id")
             label = (
@@ -375,7 +436,7 @@ def detect(calls: pd.DataFrame, config: DetectorConfig | None = None) -> pd.Data
                 + ")"
             )
             out["top_root_cause"] = out["anomaly_id"].map(label).fillna("")
-    return out[cols]
+    return out[_DETECT_COLUMNS]
 
 
 def root_causes(
@@ -395,6 +456,11 @@ def root_causes(
     Returns the ``top`` values per anomaly, largest contribution first, with
     ``contribution_share`` (of the anomaly's total impact).
 
+    The pseudo-dimension ``"driver"`` ranks what moved the entity's cost against the same
+    baseline (:func:`drivers`: ``calls``, ``input``, ``cache_read``, ``cache_write``,
+    ``output``, ``reasoning``, ``price``; ``actual`` and ``expected`` are NaN on these rows);
+    it needs the ``cost_<kind>`` columns.
+
     Example:
         >>> idx = pd.date_range("2026-01-01", periods=4, freq="D", tz="UTC")
         >>> calls = pd.DataFrame({"timestamp": idx.repeat(2), "customer_id": "a",
@@ -408,7 +474,8 @@ def root_causes(
     f = canonical_freq(cfg.freq)
     step = _step(f)
     by, baseline = cfg.by, cfg.window
-    dims = [d for d in (cfg.dimensions if dimensions is None else dimensions) if d != by]
+    asked = [d for d in (cfg.dimensions if dimensions is None else dimensions) if d != by]
+    dims = [d for d in asked if d != "driver"]
     missing = [d for d in dims if d not in df.columns]
     if missing:
         raise ValueError(f"dimensions {missing} are not columns of the frame")
@@ -443,6 +510,11 @@ def root_causes(
         "contribution",
         "contribution_share",
     ]
+    if "driver" in asked:
+        require_kind_costs(df)
+        contrib = anomaly_drivers(df, anomalies, by=by, step=step, window=baseline)
+        parts.append(driver_rows(contrib, asked))
+    parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame(columns=cols)
     out = pd.concat(parts, ignore_index=True)

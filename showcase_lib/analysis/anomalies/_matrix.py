@@ -77,3 +77,44 @@ def calls_matrix(df: pd.DataFrame, costs: pd.DataFrame, by: str | None, freq: st
     return cost_matrix(df, by, freq, metric="calls").reindex(
         index=costs.index, columns=costs.columns, fill_value=0.0
     )
+
+
+#: The metrics :func:`metric_matrix` pivots.
+METRICS: tuple[str, ...] = ("cost_usd", "calls", "cost_per_call", "calls_per_request")
+
+
+def requests_matrix(
+    df: pd.DataFrame, like: pd.DataFrame, by: str | None, freq: str
+) -> pd.DataFrame:
+    """Distinct ``request_id`` values per (period, entity), aligned with ``like``."""
+    if "request_id" not in df.columns:
+        raise ValueError(f"column 'request_id' is missing from the frame (have {list(df.columns)})")
+    keys = period_keys(df["timestamp"], canonical_freq(freq))
+    entity = df[by].astype(str).to_numpy() if by else np.full(len(df), TOTAL, dtype=object)
+    request = pd.factorize(df["request_id"])[0]  # integer codes: fast to deduplicate
+    pairs = pd.DataFrame({"period": keys, "entity": entity, "request": request}).drop_duplicates()
+    n = pairs.groupby(["period", "entity"], observed=True).size().unstack(fill_value=0)
+    n.index = pd.DatetimeIndex(n.index).tz_localize("UTC")
+    n.columns = pd.Index([str(c) for c in n.columns])
+    return n.reindex(index=like.index, columns=like.columns, fill_value=0).astype(float)
+
+
+def metric_matrix(df: pd.DataFrame, by: str | None, freq: str, metric: str) -> pd.DataFrame:
+    """The (periods x entities) matrix of ``metric`` (one of :data:`METRICS`): spend, calls,
+    spend / calls or calls / distinct requests (for the two ratios a period without calls
+    keeps the previous value, 0 before the first call)."""
+    if metric in ("cost_usd", "calls"):
+        return cost_matrix(df, by, freq, metric=metric)
+    if metric not in METRICS:
+        raise ValueError(f"metric={metric!r} is not one of {', '.join(METRICS)}")
+    costs = cost_matrix(df, by, freq)
+    counts = calls_matrix(df, costs, by, freq)
+    if metric == "cost_per_call":
+        return ratio_matrix(costs, counts)
+    return ratio_matrix(counts, requests_matrix(df, counts, by, freq))
+
+
+def ratio_matrix(top: pd.DataFrame, bottom: pd.DataFrame) -> pd.DataFrame:
+    """``top / bottom`` cell by cell; a cell whose ``bottom`` is 0 keeps the previous period's
+    value (no calls, no evidence), 0 before the first one."""
+    return (top / bottom.where(bottom > 0)).ffill().fillna(0.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Literal, get_args
 
@@ -10,7 +11,7 @@ import pandas as pd
 from ._alerts import budget_alerts, threshold_alerts
 from ._config import DetectorConfig
 from ._detect import behaviour_changes, spike_alerts, spike_scores
-from ._matrix import calls_matrix, cost_matrix
+from ._matrix import calls_matrix, metric_matrix
 
 #: The rules :func:`alerts` applies.
 Rule = Literal["threshold", "budget", "spike", "shift"]
@@ -45,6 +46,11 @@ def alerts(
       baseline and ``config.min_abs`` above it: ``onset, period (alarm), entity, baseline,
       level, ratio, cusum``.
 
+    The rules watch ``config.metric`` (spend by default; ``"calls"`` counts calls, so
+    ``limit`` is then a number of calls per period; ``"cost_per_call"`` and
+    ``"calls_per_request"`` divide them, and their spike and shift alerts have no ``min_abs``
+    floor: :func:`detect` applies it in dollars per anomaly window).
+
     Example:
         >>> calls = pd.DataFrame({"timestamp": pd.date_range("2026-01-01", periods=4, freq="D", tz="UTC"),
         ...                       "customer_id": ["a"] * 4, "cost_usd": [3.0, 3.0, 12.0, 3.0]})
@@ -60,10 +66,14 @@ def alerts(
         raise ValueError(f"rule={rule!r} needs limit= (one amount, or one per entity)")
     if rule == "budget":
         return budget_alerts(calls, limit, by=cfg.by, levels=levels)
-    costs = cost_matrix(calls, cfg.by, cfg.freq)
+    costs = metric_matrix(calls, cfg.by, cfg.freq, cfg.metric)
     if rule == "threshold":
         return threshold_alerts(costs, limit)
     if rule == "shift":
         return behaviour_changes(costs, cfg)
+    if cfg.metric != "cost_usd":  # confirming by the call count is for spend only, and a
+        # ratio's dollar floor needs a window: detect() applies it, a cell alert does not
+        ratio = cfg.metric in ("cost_per_call", "calls_per_request")
+        cfg = dataclasses.replace(cfg, confirm=None, min_abs=0.0 if ratio else cfg.min_abs)
     counts = calls_matrix(calls, costs, cfg.by, cfg.freq) if cfg.confirm == "calls" else None
     return spike_alerts(spike_scores(costs, calls=counts, config=cfg), cfg)

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
@@ -49,8 +51,44 @@ def _trailing_windows(values: np.ndarray, window: int) -> np.ndarray:
     return view[:t]
 
 
+def _window_median(win: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(win, axis=2)``, with the plain (several times faster) median on the
+    windows without a NaN: numpy's nanmedian goes through masked arrays on short axes."""
+    gaps = np.isnan(win).any(axis=2)
+    out = np.empty(win.shape[:2])
+    full = ~gaps
+    if full.any():
+        out[full] = np.median(win[full], axis=1)
+    if gaps.any():
+        out[gaps] = np.nanmedian(win[gaps], axis=1)
+    return out
+
+
+#: The last few results of :func:`robust_center_scale`: one detection asks for the same
+#: matrix's baseline several times (spike scores, shifts, windows).
+_BASELINES: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_BASELINES_KEPT = 4
+
+
 def robust_center_scale(values: np.ndarray, window: int | None, min_periods: int):
-    """Trailing (or global) median and MAD-based scale; scale falls back to mean AD."""
+    """Trailing (or global) median and MAD-based scale; scale falls back to mean AD.
+
+    The results are read-only and remembered for the last few matrices (keyed by content)."""
+    values = np.ascontiguousarray(values, dtype=float)
+    key = (values.shape, window, min_periods, hashlib.blake2b(values.tobytes()).digest())
+    if key in _BASELINES:
+        _BASELINES.move_to_end(key)
+        return _BASELINES[key]
+    med, scale = _center_scale(values, window, min_periods)
+    for a in (med, scale):
+        a.flags.writeable = False
+    _BASELINES[key] = (med, scale)
+    if len(_BASELINES) > _BASELINES_KEPT:
+        _BASELINES.popitem(last=False)
+    return med, scale
+
+
+def _center_scale(values: np.ndarray, window: int | None, min_periods: int):
     import warnings
 
     with warnings.catch_warnings():
@@ -66,9 +104,9 @@ def robust_center_scale(values: np.ndarray, window: int | None, min_periods: int
             )
         else:
             win = _trailing_windows(values, window)
-            med = np.nanmedian(win, axis=2)
+            med = _window_median(win)
             dev = np.abs(win - med[..., None])
-            mad = np.nanmedian(dev, axis=2)
+            mad = _window_median(dev)
             meanad = np.nanmean(dev, axis=2)
             count = np.sum(~np.isnan(win), axis=2)
     scale = np.where(mad > 0, mad / MAD_CONSTANT, MEANAD_CONSTANT * meanad)

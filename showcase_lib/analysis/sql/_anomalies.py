@@ -8,26 +8,50 @@ from showcase_lib.analysis.anomalies import DetectorConfig
 
 from ._common import _INTERVAL, _col, _dims, _indent, _lit, _period
 
+#: The value a detector watches, per (period, entity) row of ``per`` (``p``) joined to the
+#: calendar (``c``, ``e``): ``DetectorConfig.metric``. The two ratios keep the previous
+#: period's value where a period has no calls (``IGNORE NULLS``), 0 before the first call.
+_METRIC_SQL = {
+    "cost_usd": "coalesce(p.cost, 0)",
+    "calls": "coalesce(p.calls, 0)::DOUBLE",
+    "cost_per_call": "p.cost / p.calls",
+    "calls_per_request": "p.calls / p.requests",
+}
 
-def cost_matrix_sql(by: str | None = "customer_id", freq: str = "day") -> str:
+
+def cost_matrix_sql(
+    by: str | None = "customer_id", freq: str = "day", metric: str = "cost_usd"
+) -> str:
     """Cost and calls per (period, entity), zero-filled over the calendar x entities grid,
     with a period number ``t``. The long form of
-    :func:`showcase_lib.analysis.anomalies.cost_matrix` (``metric="cost_usd"`` and ``"calls"``).
+    :func:`showcase_lib.analysis.anomalies.cost_matrix` (``metric="cost_usd"`` and ``"calls"``);
+    with another ``metric`` of ``DetectorConfig`` the ``cost`` column holds that metric.
 
     Example:
         >>> "CROSS JOIN" in cost_matrix_sql()
         True
+        >>> "IGNORE NULLS" in cost_matrix_sql(metric="cost_per_call")
+        True
     """
     f, trunc = _period(freq)
     ent = f"{_col(_dims(by)[0])}::VARCHAR" if by else "'total'"
+    if metric not in _METRIC_SQL:
+        raise ValueError(f"metric={metric!r} is not one of {', '.join(_METRIC_SQL)}")
+    value = _METRIC_SQL[metric]
+    if metric in ("cost_per_call", "calls_per_request"):
+        value = (
+            f"coalesce(last_value({value} IGNORE NULLS) OVER (PARTITION BY e.entity "
+            "ORDER BY c.period ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0)"
+        )
+    requests = ", count(DISTINCT request_id) AS requests" if metric == "calls_per_request" else ""
     return f"""WITH per AS (
-    SELECT {trunc} AS period, {ent} AS entity, sum(cost_usd) AS cost, count(*) AS calls
+    SELECT {trunc} AS period, {ent} AS entity, sum(cost_usd) AS cost, count(*) AS calls{requests}
     FROM calls GROUP BY ALL
 ),
 calendar AS (
     SELECT unnest(generate_series(min(period), max(period), {_INTERVAL[f]})) AS period FROM per
 )
-SELECT c.period, e.entity, coalesce(p.cost, 0) AS cost, coalesce(p.calls, 0)::DOUBLE AS calls,
+SELECT c.period, e.entity, {value} AS cost, coalesce(p.calls, 0)::DOUBLE AS calls,
        (row_number() OVER (PARTITION BY e.entity ORDER BY c.period) - 1) AS t
 FROM calendar AS c
 CROSS JOIN (SELECT DISTINCT entity FROM per) AS e
@@ -58,12 +82,15 @@ WINDOW w AS (PARTITION BY entity ORDER BY period ROWS BETWEEN {w} PRECEDING AND 
 ORDER BY period, entity"""
 
 
-def _robust_cte(by: str | None, freq: str, window: int, min_periods: int) -> str:
-    """CTEs ``m`` (the matrix) and ``scored``: per (period, entity) the trailing median and
-    MAD-based scale of cost and of calls, and whether the entity is established."""
+def _robust_cte(
+    by: str | None, freq: str, window: int, min_periods: int, metric: str = "cost_usd"
+) -> str:
+    """CTEs ``m`` (the matrix of ``metric``) and ``scored``: per (period, entity) the trailing
+    median and MAD-based scale of the metric and of calls, and whether the entity is
+    established."""
     w, mp = int(window), int(min_periods)
     return f"""m AS (
-{_indent(cost_matrix_sql(by, freq))}
+{_indent(cost_matrix_sql(by, freq, metric))}
 ),
 past AS (  -- each period paired with the previous {w} periods of the same entity
     SELECT a.entity, a.period, b.cost AS past_cost, b.calls AS past_calls
@@ -143,6 +170,9 @@ def spikes_sql(config: DetectorConfig | None = None) -> str:
     by, freq, window, min_periods = cfg.by, cfg.freq, cfg.window, cfg.min_periods
     confirm, min_abs, require_history = cfg.confirm, cfg.min_abs, cfg.require_history
     t, r = float(cfg.threshold), float(cfg.min_ratio)
+    if cfg.metric != "cost_usd":  # as alerts(): confirming is for spend, ratios have no floor
+        confirm = None
+        min_abs = 0.0 if cfg.metric in ("cost_per_call", "calls_per_request") else min_abs
     calls_cols = (
         f""",
            calls, expected_calls,
@@ -154,7 +184,7 @@ def spikes_sql(config: DetectorConfig | None = None) -> str:
     calls_rule = f"\n  AND calls_score > {t!r} AND calls_ratio >= {r!r}" if confirm else ""
     history = "\n  AND established" if require_history else ""
     return f"""-- spikes: statistical AND relative AND material{" AND confirmed by calls" if confirm else ""}
-WITH {_robust_cte(by, freq, window, min_periods)},
+WITH {_robust_cte(by, freq, window, min_periods, cfg.metric)},
 flagged AS (
     SELECT period, entity, cost AS actual, expected,
            {_score("cost", "expected", "scale")} AS score,
@@ -184,7 +214,7 @@ def cusum_sql(config: DetectorConfig | None = None) -> str:
     by, freq, window, min_periods = cfg.by, cfg.freq, cfg.window, cfg.min_periods
     k, clip, h = cfg.cusum_k, cfg.cusum_clip, cfg.cusum_h
     return f"""-- CUSUM of clipped robust scores: a sustained shift, not one spike
-WITH {_robust_cte(by, freq, window, min_periods)},
+WITH {_robust_cte(by, freq, window, min_periods, cfg.metric)},
 z AS (
     SELECT period, entity, t, cost,
            CASE WHEN expected IS NULL THEN 0

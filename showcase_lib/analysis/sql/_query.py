@@ -24,6 +24,7 @@ from ._anomalies import (
     spikes_sql,
     threshold_alerts_sql,
 )
+from ._kinds import cost_by_kind_sql, drivers_sql, tier_mix_sql
 from ._timeseries import aggregate_sql, growth_rates_sql, month_to_date_sql, trend_sql
 
 #: The pattern names, each named after the pandas function it mirrors.
@@ -41,6 +42,8 @@ Pattern = Literal[
     "token_efficiency",
     "distribution",
     "plan_csv",
+    "cost_by_kind",
+    "tier_mix",
     # anomalies (showcase_lib.analysis.anomalies)
     "cost_matrix",
     "rolling_zscore",
@@ -50,6 +53,7 @@ Pattern = Literal[
     "threshold_alerts",
     "budget_alerts",
     "cost_outliers",
+    "drivers",
 ]
 
 _BUILDERS: Final[dict[str, Callable[..., str]]] = {
@@ -72,6 +76,9 @@ _BUILDERS: Final[dict[str, Callable[..., str]]] = {
     "threshold_alerts": threshold_alerts_sql,
     "budget_alerts": budget_alerts_sql,
     "cost_outliers": cost_outliers_sql,
+    "cost_by_kind": cost_by_kind_sql,
+    "tier_mix": tier_mix_sql,
+    "drivers": drivers_sql,
 }
 assert set(_BUILDERS) == set(get_args(Pattern)), "every pattern name has one builder"
 
@@ -79,14 +86,17 @@ assert set(_BUILDERS) == set(get_args(Pattern)), "every pattern name has one bui
 def query(pattern: Pattern, *args: object, **params: object) -> str:
     """The SQL text of one pattern, with the same parameters as the pandas function it mirrors.
 
-    Time series: ``aggregate(freq, by)``, ``growth_rates(freq, complete_only=)``,
-    ``month_to_date(asof)``, ``trend(window)``. Aggregations: ``percentiles(column, q, by=)``,
-    ``by_dimension(by, q)``, ``top_n(by, n, metric)``, ``concentration(by, top)``,
-    ``token_efficiency(by)``, ``distribution(column, edges)``, ``plan_csv(dimension, value)``.
+    Time series: ``aggregate(freq, by, kinds=, costs=)``, ``growth_rates(freq,
+    complete_only=)``, ``month_to_date(asof)``, ``trend(window)``. Aggregations:
+    ``percentiles(column, q, by=)``, ``by_dimension(by, q)``, ``top_n(by, n, metric)``,
+    ``concentration(by, top)``, ``token_efficiency(by)``, ``distribution(column, edges)``,
+    ``plan_csv(dimension, value)``, ``cost_by_kind(by, costs=)`` (``by_dimension(view="kinds")``),
+    ``tier_mix(by)`` (``view="tiers"``).
     Anomalies: ``cost_matrix(by, freq)``, ``rolling_zscore(by, freq, window, min_periods)``,
     ``robust_zscore(...)`` (same), ``spikes(config)`` and ``cusum(config)`` (a
     ``DetectorConfig``), ``threshold_alerts(threshold, by, freq)``,
-    ``budget_alerts(budgets, by=, levels=, freq=)``, ``cost_outliers(by, threshold=, ...)``.
+    ``budget_alerts(budgets, by=, levels=, freq=)``, ``cost_outliers(by, threshold=, ...)``,
+    ``drivers(current, previous, by)`` (what moved a cost: calls, a token kind, the price).
 
     Example:
         >>> print(query("trend", 7).splitlines()[0])
@@ -94,7 +104,7 @@ def query(pattern: Pattern, *args: object, **params: object) -> str:
         >>> query("tend")
         Traceback (most recent call last):
         ...
-        ValueError: pattern='tend' is not one of aggregate, budget_alerts, by_dimension, concentration, cost_matrix, cost_outliers, cusum, distribution, growth_rates, month_to_date, percentiles, plan_csv, robust_zscore, rolling_zscore, spikes, threshold_alerts, token_efficiency, top_n, trend
+        ValueError: pattern='tend' is not one of aggregate, budget_alerts, by_dimension, concentration, cost_by_kind, cost_matrix, cost_outliers, cusum, distribution, drivers, growth_rates, month_to_date, percentiles, plan_csv, robust_zscore, rolling_zscore, spikes, threshold_alerts, tier_mix, token_efficiency, top_n, trend
     """
     build = _BUILDERS.get(pattern)
     if build is None:

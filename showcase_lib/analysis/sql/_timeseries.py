@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import pandas as pd
 
+from showcase_lib.analysis._aggregations import KIND_COSTS
+
 from ._common import _INTERVAL, _col, _indent, _lit, _period
+from ._kinds import kind_rates_sql, kind_sums_sql
 
 
-def aggregate_sql(freq: str = "day", by: str | None = None) -> str:
+def aggregate_sql(
+    freq: str = "day", by: str | None = None, *, kinds: bool = False, costs: bool = True
+) -> str:
     """Calls, cost and tokens per period (every period of the calendar, empty ones = 0).
 
-    Mirrors :func:`showcase_lib.analysis.timeseries.aggregate`.
+    Mirrors :func:`showcase_lib.analysis.timeseries.aggregate`; ``kinds=True`` adds the token
+    taxonomy (cache reads and writes, reasoning, the cost by kind unless ``costs=False``, the
+    cache hit rate and the reasoning share, NULL in empty periods).
 
     Example:
         >>> "utc_trunc('week', timestamp)" in aggregate_sql("weekly")
         True
+        >>> "cache_hit_rate" in aggregate_sql("day", kinds=True)
+        True
     """
+    if kinds:
+        return _aggregate_kinds_sql(freq, by, costs)
     f, trunc = _period(freq)
     dim = f", {_col(by)}" if by else ""
     key = f"period{dim}"
@@ -41,6 +52,41 @@ SELECT {key},
        coalesce(b.input_tokens, 0) + coalesce(b.output_tokens, 0) AS total_tokens
 FROM {grid}
 LEFT JOIN base AS b USING ({key})
+ORDER BY {key}"""
+
+
+def _aggregate_kinds_sql(freq: str, by: str | None, costs: bool) -> str:
+    f, trunc = _period(freq)
+    dim = f", {_col(by)}" if by else ""
+    key = f"period{dim}"
+    grid = f"calendar CROSS JOIN (SELECT DISTINCT {_col(by)} FROM base) AS v" if by else "calendar"
+    extra = ["cache_read_tokens", "cache_write_tokens", "reasoning_tokens"]
+    filled = ",\n".join(
+        f"coalesce(b.{c}, 0) AS {c}"
+        for c in ["calls", "cost_usd", "input_tokens", "output_tokens", *extra]
+        + (list(KIND_COSTS) if costs else [])
+    )
+    return f"""-- calls, cost and every token kind per {f} (UTC){" and " + by if by else ""}; empty periods count 0
+WITH base AS (
+    SELECT {trunc} AS period{dim},
+           count(*) AS calls,
+           sum(cost_usd) AS cost_usd,
+{_indent(kind_sums_sql(costs), 11)}
+    FROM calls
+    GROUP BY ALL
+),
+calendar AS (
+    SELECT unnest(generate_series(min(period), max(period), {_INTERVAL[f]})) AS period FROM base
+),
+filled AS (
+    SELECT {key},
+{_indent(filled, 11)}
+    FROM {grid}
+    LEFT JOIN base AS b USING ({key})
+)
+SELECT *, input_tokens + output_tokens AS total_tokens,
+{_indent(kind_rates_sql(), 7)}
+FROM filled
 ORDER BY {key}"""
 
 
