@@ -1,8 +1,9 @@
 """Model price catalog and vectorised cost of AI calls.
 
-``cost_usd`` is ``input * p_in + output * p_out`` at ``PRICE_AS_OF`` (long-context tier included);
-``cost_breakdown`` is the full bill: cache reads and writes, reasoning, service tiers, long-context
-cliffs and the price at each call's timestamp, by token kind.
+``cost_breakdown`` is the full bill of each call by token kind: cache reads and writes, reasoning,
+service tiers, long-context cliffs and the price at each call's timestamp (or at one instant,
+``at=``); ``cost_usd`` is its total. ``price`` and ``price_table`` give list prices per model as
+of ``PRICE_AS_OF``.
 
 Prices come from the maintained, offline price package ``genai-prices`` (pinned in
 ``requirements.txt``). Its per-call API is slow, so the catalog is resolved **once** into a small
@@ -77,9 +78,11 @@ _PROVIDER_ALIASES: Final[dict[str, str]] = {
     "mistralai": "mistral",
 }
 
-#: Prices are resolved as of this instant (``genai-prices`` keeps dated price histories), so the
-#: catalog does not drift with the wall clock.
-PRICE_AS_OF: Final[datetime] = datetime(2026, 1, 1, tzinfo=timezone.utc)
+#: List prices (``price``, ``price_table``, and calls without a timestamp) are resolved as of this
+#: instant (``genai-prices`` keeps dated price histories), so the catalog does not drift with the
+#: wall clock. 2026-11-01: after every dated change of the catalog's 2026 models in genai-prices
+#: 0.2.3 (gpt-5.6-luna's cut of 2026-07-30, the batch variants of 2026-10-14).
+PRICE_AS_OF: Final[datetime] = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
 
 class _Entry(NamedTuple):
@@ -91,7 +94,10 @@ class _Entry(NamedTuple):
     ref: str | None
 
 
-#: The models the simulation uses, one keyword row each (see ``_Entry``).
+#: The models the simulation uses, one keyword row each (see ``_Entry``): the 2024 fleet the
+#: book started with (gpt-4 and claude-instant-1.2 are the seed's historic pair) and the 2026
+#: fleet of genai-prices 0.2.3 (a frontier, a mid and a small model per major provider, a
+#: reasoning model, a cloud-hosted Claude).
 CATALOG: Final[tuple[_Entry, ...]] = (
     _Entry(provider="openai", model="gpt-4", ref="gpt-4"),
     _Entry(provider="openai", model="gpt-4-turbo", ref="gpt-4-turbo"),
@@ -128,6 +134,22 @@ CATALOG: Final[tuple[_Entry, ...]] = (
     ),
     _Entry(provider="azure-openai", model="gpt-4o", ref="gpt-4o"),
     _Entry(provider="azure-openai", model="gpt-4o-mini", ref="gpt-4o-mini"),
+    # the 2026 fleet: frontier, mid, small per provider; o3 is the reasoning model
+    _Entry(provider="openai", model="gpt-5.5", ref="gpt-5.5"),
+    _Entry(provider="openai", model="gpt-5.6-luna", ref="gpt-5.6-luna"),
+    _Entry(provider="openai", model="gpt-5.4-nano", ref="gpt-5.4-nano"),
+    _Entry(provider="openai", model="o3", ref="o3"),
+    _Entry(provider="anthropic", model="claude-opus-5", ref="claude-opus-5"),
+    _Entry(provider="anthropic", model="claude-sonnet-5", ref="claude-sonnet-5"),
+    _Entry(provider="anthropic", model="claude-haiku-4-5", ref="claude-haiku-4-5"),
+    _Entry(provider="google", model="gemini-3.1-pro-preview", ref="gemini-3.1-pro-preview"),
+    _Entry(provider="google", model="gemini-3.5-flash", ref="gemini-3.5-flash"),
+    _Entry(provider="google", model="gemini-3.5-flash-lite", ref="gemini-3.5-flash-lite"),
+    _Entry(
+        provider="aws-bedrock",
+        model="anthropic.claude-sonnet-5",
+        ref="anthropic.claude-sonnet-5-v1:0",
+    ),
 )
 
 #: Retired models ``genai-prices`` no longer lists: (provider, model) -> (input, output USD per
@@ -156,6 +178,10 @@ _TABLE_COLUMNS: Final[tuple[str, ...]] = (
     "long_context_input_usd_per_mtok",
     "long_context_output_usd_per_mtok",
     "retired",
+    "cache_read_usd_per_mtok",
+    "cache_write_5m_usd_per_mtok",
+    "cache_write_1h_usd_per_mtok",
+    "batch_multiplier",
 )
 
 
@@ -286,8 +312,20 @@ def _price_table_cached() -> pd.DataFrame:
                 f"genai-prices {_genai_prices_version()} has no price for "
                 f"provider={provider!r}, model={model!r} (reference {ref!r})"
             )
-        rows.append((provider, model, *_price_row(p), (provider, model) in RETIRED_PRICES))
+        retired = (provider, model) in RETIRED_PRICES
+        rows.append((provider, model, *_price_row(p), retired, *_cache_and_batch(provider, model)))
     return pd.DataFrame(rows, columns=list(_TABLE_COLUMNS))
+
+
+def _cache_and_batch(provider: str, model: str) -> tuple[float, float, float, float]:
+    """Cache read, 5-minute and 1-hour cache write USD per MTok (below any cliff) and the batch
+    tier's price over the standard one, as of ``PRICE_AS_OF``. A model without a cache price
+    bills those tokens at its input price (as genai-prices does)."""
+    std = _rates(provider, model, PRICE_AS_OF, "standard")
+    batch = _rates(provider, model, PRICE_AS_OF, "batch")
+    _, read, w5m, w1h, _, _ = (round(r * 1e6, 9) for r in std.per_token[0])
+    ratio = batch.per_token[0][0] * batch.multiplier / std.per_token[0][0]
+    return read, w5m, w1h, round(ratio, 9)
 
 
 def _price_row(p: ModelPrice) -> tuple[Any, ...]:
@@ -306,17 +344,26 @@ def _price_row(p: ModelPrice) -> tuple[Any, ...]:
 
 
 def price_table() -> pd.DataFrame:
-    """One row per catalog model: provider, model, input/output USD per Mtok, source.
+    """One row per catalog model: provider, model, input/output USD per Mtok, source, as of
+    ``PRICE_AS_OF``.
 
     Built once from ``genai-prices`` (cached); a fresh copy is returned on each call. The
     ``long_context_*`` columns are NaN unless the model bills long prompts at a higher rate;
-    ``retired`` marks the models priced from the cited retired-model table. This is the price
-    table the analyses take as data (``analyze_optimization(calls, price_table())``).
+    ``retired`` marks the models priced from the cited retired-model table. Then the prompt
+    cache, per MTok below any cliff: ``cache_read_usd_per_mtok``, ``cache_write_5m_usd_per_mtok``
+    and ``cache_write_1h_usd_per_mtok`` (the input price where the model has no such price), and
+    ``batch_multiplier``, the batch tier's input price over the standard one (the package's
+    batch variant, else the documented 0.5). This is the price table the analyses take as data
+    (``analyze_optimization(calls, price_table())``).
 
     Example:
         >>> t = price_table()
         >>> t.loc[t.model == "gpt-4", ["input_usd_per_mtok", "output_usd_per_mtok"]].values.tolist()
         [[30.0, 60.0]]
+        >>> cache = ["cache_read_usd_per_mtok", "cache_write_5m_usd_per_mtok",
+        ...          "cache_write_1h_usd_per_mtok", "batch_multiplier"]
+        >>> t.loc[t.model == "claude-sonnet-5", cache].values.tolist()
+        [[0.2, 2.5, 4.0, 0.5]]
     """
     return _price_table_cached().copy()
 
@@ -372,70 +419,6 @@ def _as_categorical(values: Any) -> pd.Categorical:
     if isinstance(values, pd.Categorical):
         return values
     return pd.Categorical(np.asarray(values, dtype=object))
-
-
-def cost_usd(calls: pd.DataFrame | Mapping[str, Any]) -> pd.Series:
-    """Vectorised cost in USD of every call (columns provider, model, input_tokens, output_tokens).
-
-    Each distinct (provider, model) pair is priced once; the rows are then priced with array
-    arithmetic through the pair's integer code, so 10M rows cost a few numpy passes.
-    Raises ``UnknownModelError`` naming the first unpriced provider and model.
-
-    Example:
-        >>> import pandas as pd
-        >>> df = pd.DataFrame({"provider": ["openai", "anthropic"],
-        ...                    "model": ["gpt-4o-mini", "claude-3-haiku"],
-        ...                    "input_tokens": [1_000_000, 0], "output_tokens": [0, 1_000_000]})
-        >>> cost_usd(df).round(2).tolist()
-        [0.15, 1.25]
-    """
-    missing = [c for c in ("provider", "model", "input_tokens", "output_tokens") if c not in calls]
-    if missing:
-        raise KeyError(f"cost_usd needs columns {missing}")
-    index = calls.index if isinstance(calls, pd.DataFrame) else None
-    prov = _as_categorical(calls["provider"])
-    mod = _as_categorical(calls["model"])
-    pc = np.asarray(prov.codes)
-    mc = np.asarray(mod.codes)
-    n_models = max(len(mod.categories), 1)
-    if len(pc) and (pc.min() < 0 or mc.min() < 0):
-        bad = int(np.flatnonzero((pc < 0) | (mc < 0))[0])
-        raise UnknownModelError(f"row {bad + 1}: provider or model is missing, cannot price it")
-    n_pairs = max(len(prov.categories), 1) * n_models
-    pair = pc.astype(np.int32 if n_pairs < 2**31 else np.int64)
-    pair *= n_models
-    pair += mc
-    present = np.flatnonzero(np.bincount(pair, minlength=n_pairs)) if len(pair) else []
-
-    pin = np.zeros(n_pairs)
-    pout = np.zeros(n_pairs)
-    thr = np.full(n_pairs, np.inf)
-    pin_long = np.zeros(n_pairs)
-    pout_long = np.zeros(n_pairs)
-    for code in present:
-        p = price(str(prov.categories[code // n_models]), str(mod.categories[code % n_models]))
-        pin[code], pout[code] = p.input_usd_per_mtok, p.output_usd_per_mtok
-        if p.long_context_threshold_tokens is not None:
-            thr[code] = p.long_context_threshold_tokens
-            pin_long[code] = p.long_context_input_usd_per_mtok or p.input_usd_per_mtok
-            pout_long[code] = p.long_context_output_usd_per_mtok or p.output_usd_per_mtok
-
-    tin_all = np.asarray(calls["input_tokens"])
-    tout_all = np.asarray(calls["output_tokens"])
-    has_tiers = bool(np.isfinite(thr[present]).any()) if len(present) else False
-    cost = np.empty(len(pair), dtype=np.float64)
-    for lo in range(0, len(pair), _CHUNK):  # chunks bound the temporaries at any size
-        hi = min(len(pair), lo + _CHUNK)
-        pr = pair[lo:hi]
-        tin = tin_all[lo:hi].astype(np.float64)
-        tout = tout_all[lo:hi].astype(np.float64)
-        rate_in, rate_out = pin[pr], pout[pr]
-        if has_tiers:
-            long = tin > thr[pr]
-            rate_in = np.where(long, pin_long[pr], rate_in)
-            rate_out = np.where(long, pout_long[pr], rate_out)
-        cost[lo:hi] = (tin * rate_in + tout * rate_out) / 1e6
-    return pd.Series(cost, index=index, name="cost_usd", dtype="float64", copy=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -653,13 +636,6 @@ def _rates(provider: str, model: str, when: datetime, tier: str) -> _Rates:
     return _Rates(thresholds, bands, 1.0 if native else _TIER_FALLBACK[tier])
 
 
-def _tokens(calls: pd.DataFrame | Mapping[str, Any], column: str) -> np.ndarray | float:
-    """A token column as float64, or 0.0 when the record has no such column."""
-    if column not in calls:
-        return 0.0
-    return np.asarray(calls[column], dtype=np.float64)
-
-
 def _check_part(whole: Any, part: Any, names: tuple[str, str], index: Any) -> None:
     """Raise ValueError naming the first row where ``part`` exceeds ``whole``."""
     bad = np.flatnonzero(np.broadcast_to(np.asarray(part) > np.asarray(whole), (len(index),)))
@@ -705,36 +681,26 @@ def _timestamps_ns(calls: pd.DataFrame | Mapping[str, Any], n: int) -> np.ndarra
     return ts.to_numpy(dtype="datetime64[ns]").view(np.int64)
 
 
-def cost_breakdown(calls: pd.DataFrame | Mapping[str, Any]) -> pd.DataFrame:
-    """Cost in USD of every call by token kind: input, cache_read, cache_write, output, reasoning
-    and total (one row per call, same index).
+class _Plan(NamedTuple):
+    """What the chunked pricing pass needs: per-row rate key, per-key rates and thresholds."""
 
-    Needs provider, model, input_tokens, output_tokens. Optional columns, zeros (or the standard
-    tier, or ``PRICE_AS_OF``) when absent: cache_read_tokens, cache_write_tokens,
-    cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, service_tier
-    (standard / batch / flex / priority) and timestamp. Inclusive rule: input_tokens includes
-    the cache reads and writes, output_tokens includes the reasoning tokens; "input" is the
-    uncached rest, "output" the visible rest. cache_write_tokens is the total of the writes;
-    its 1-hour share is cache_write_1h_tokens (or the total minus cache_write_5m_tokens), the
-    rest is priced at the 5-minute rate (without cache_write_tokens: 5m + 1h). A call above a model's long-context threshold is
-    priced wholly at the higher rates; prices are those in force at the call's timestamp. Each
-    (provider, model, price period, tier) is resolved once through ``genai_prices.calc_price``,
-    then the rows are priced with arrays. Raises ``UnknownModelError`` naming an unpriced pair,
-    ``ValueError`` naming a row whose parts exceed their whole.
+    key: np.ndarray  # per row: index into ``mult`` / ``thr`` (int32)
+    table: np.ndarray  # (n_keys * max_bands, 6) USD per token of each kind
+    thr: np.ndarray  # (n_keys, max_bands - 1) cliff thresholds (inf when unused)
+    mult: np.ndarray  # (n_keys,) tier multiplier left to apply
+    max_bands: int
 
-    Example:
-        >>> import pandas as pd
-        >>> calls = pd.DataFrame({"provider": ["anthropic"], "model": ["claude-haiku-4-5"],
-        ...     "input_tokens": [10_000], "cache_read_tokens": [8_000],
-        ...     "output_tokens": [1_000], "timestamp": ["2026-11-15T12:00:00Z"]})
-        >>> row = cost_breakdown(calls).iloc[0]  # $1 in, $0.10 cache read, $5 out per MTok
-        >>> [round(float(row[k]), 6) for k in ("input", "cache_read", "output", "total")]
-        [0.002, 0.0008, 0.005, 0.0078]
-    """
-    missing = [c for c in ("provider", "model", "input_tokens", "output_tokens") if c not in calls]
-    if missing:
-        raise KeyError(f"cost_breakdown needs columns {missing}")
-    index = calls.index if isinstance(calls, pd.DataFrame) else pd.RangeIndex(len(calls["model"]))
+
+def _instant_ns(at: datetime | str | pd.Timestamp) -> int:
+    """One instant in UTC nanoseconds (naive: UTC; an ISO string may carry an offset)."""
+    ts = pd.Timestamp(at)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return int(ts.as_unit("ns").value)
+
+
+def _plan(calls: pd.DataFrame | Mapping[str, Any], at: Any, index: Any) -> _Plan:
+    """Resolve every (provider, model, price period, tier) present once, and give each row the
+    integer key of its rates. Raises ``UnknownModelError`` naming an unpriced pair."""
     prov = _as_categorical(calls["provider"])
     mod = _as_categorical(calls["model"])
     pc = np.asarray(prov.codes, dtype=np.int64)
@@ -745,6 +711,7 @@ def cost_breakdown(calls: pd.DataFrame | Mapping[str, Any]) -> pd.DataFrame:
         raise UnknownModelError(f"row {index[bad]!r}: provider or model is missing")
     n_models = max(len(mod.categories), 1)
     pair = pc * n_models + mc
+    del pc, mc
     pairs = np.flatnonzero(np.bincount(pair, minlength=1)) if n else np.array([], dtype=np.int64)
     names = {
         int(c): (
@@ -755,59 +722,173 @@ def cost_breakdown(calls: pd.DataFrame | Mapping[str, Any]) -> pd.DataFrame:
     }
     edges = sorted({b for key in names.values() for b in _boundaries(*key)})
     edges_ns = np.array([pd.Timestamp(e).value for e in edges], dtype=np.int64)
-    period = np.searchsorted(edges_ns, _timestamps_ns(calls, n), side="right")
     n_periods = len(edges) + 1
-    key = (pair * n_periods + period) * len(_SERVICE_TIERS) + _tier_codes(calls, n)
-    n_keys = max(len(prov.categories), 1) * n_models * n_periods * len(_SERVICE_TIERS)
-
-    rates = {
-        k: _rates_for(k, names, edges, n_periods)
-        for k in np.flatnonzero(np.bincount(key, minlength=1))
-        if n
-    }
-    max_bands = max((len(r.per_token) for r in rates.values()), default=1)
-    thr = np.full((n_keys, max(max_bands - 1, 1)), np.inf)
-    table = np.zeros((n_keys * max_bands, len(_KINDS)))
-    mult = np.ones(n_keys)
-    for k, r in rates.items():
+    if at is not None:
+        period: np.ndarray | int = int(np.searchsorted(edges_ns, _instant_ns(at), side="right"))
+    else:
+        period = np.searchsorted(edges_ns, _timestamps_ns(calls, n), side="right")
+    key = pair * n_periods
+    del pair
+    key += period
+    key *= len(_SERVICE_TIERS)
+    key += _tier_codes(calls, n)
+    present = np.unique(key) if n else np.array([], dtype=np.int64)
+    rates = [_rates_for(int(k), names, edges, n_periods) for k in present]
+    # compact keys: row key -> position in ``present``
+    compact = np.searchsorted(present, key).astype(np.int32) if n else key.astype(np.int32)
+    del key
+    max_bands = max((len(r.per_token) for r in rates), default=1)
+    thr = np.full((max(len(rates), 1), max(max_bands - 1, 1)), np.inf)
+    table = np.zeros((max(len(rates), 1) * max_bands, len(_KINDS)))
+    mult = np.ones(max(len(rates), 1))
+    for k, r in enumerate(rates):
         thr[k, : len(r.thresholds)] = r.thresholds
         for b, per in enumerate(r.per_token):
             table[k * max_bands + b] = per
         mult[k] = r.multiplier
+    return _Plan(compact, table, thr, mult, max_bands)
 
-    tin = _tokens(calls, "input_tokens")
-    tout = _tokens(calls, "output_tokens")
-    read = _tokens(calls, "cache_read_tokens")
-    w1h = _tokens(calls, "cache_write_1h_tokens")
-    if "cache_write_tokens" in calls:
-        write = _tokens(calls, "cache_write_tokens")
-    else:
-        write = _tokens(calls, "cache_write_5m_tokens") + w1h
-    if "cache_write_1h_tokens" not in calls and "cache_write_5m_tokens" in calls:
-        w1h = write - _tokens(calls, "cache_write_5m_tokens")
-    reasoning = _tokens(calls, "reasoning_tokens")
-    _check_part(
-        tin, read + write, ("input_tokens", "cache_read_tokens + cache_write_tokens"), index
-    )
-    _check_part(write, w1h, ("cache_write_tokens", "cache_write_1h_tokens"), index)
-    _check_part(tout, reasoning, ("output_tokens", "reasoning_tokens"), index)
 
-    band = np.zeros(n, dtype=np.int64)
-    for j in range(max_bands - 1):
-        band += tin > thr[key, j]
-    rows = table[key * max_bands + band]
-    m = mult[key]
-    out = {
-        "input": (tin - read - write) * rows[:, 0] * m,
-        "cache_read": read * rows[:, 1] * m,
-        "cache_write": ((write - w1h) * rows[:, 2] + w1h * rows[:, 3]) * m,
-        "output": (tout - reasoning) * rows[:, 4] * m,
-        "reasoning": reasoning * rows[:, 5] * m,
+def _raw(calls: pd.DataFrame | Mapping[str, Any], column: str) -> np.ndarray | None:
+    """A token column as a numpy array without copying (None when the record has none)."""
+    if column not in calls:
+        return None
+    return np.asarray(calls[column])
+
+
+def _chunk(raw: np.ndarray | None, lo: int, hi: int) -> np.ndarray | float:
+    return 0.0 if raw is None else raw[lo:hi].astype(np.float64)
+
+
+def _bill(
+    calls: pd.DataFrame | Mapping[str, Any], at: Any, parts: bool
+) -> tuple[dict[str, np.ndarray], Any]:
+    """The priced columns (the five parts and the total, or the total only) and the index."""
+    missing = [c for c in ("provider", "model", "input_tokens", "output_tokens") if c not in calls]
+    if missing:
+        raise KeyError(f"pricing needs columns {missing}")
+    index = calls.index if isinstance(calls, pd.DataFrame) else pd.RangeIndex(len(calls["model"]))
+    plan = _plan(calls, at, index)
+    n = len(plan.key)
+    raw = {
+        c: _raw(calls, c)
+        for c in (
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "cache_write_5m_tokens",
+            "cache_write_1h_tokens",
+            "reasoning_tokens",
+        )
     }
-    cols = {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
-    cols["total"] = cols["input"] + cols["cache_read"] + cols["cache_write"]
-    cols["total"] += cols["output"] + cols["reasoning"]
+    names = ("input", "cache_read", "cache_write", "output", "reasoning", "total")
+    out = {k: np.empty(n) for k in (names if parts else ("total",))}
+    for lo in range(0, n, _CHUNK):  # chunks bound the temporaries at any size
+        hi = min(n, lo + _CHUNK)
+        rows = index[lo:hi]
+        tin = _chunk(raw["input_tokens"], lo, hi)
+        tout = _chunk(raw["output_tokens"], lo, hi)
+        read = _chunk(raw["cache_read_tokens"], lo, hi)
+        w1h = _chunk(raw["cache_write_1h_tokens"], lo, hi)
+        if raw["cache_write_tokens"] is not None:
+            write = _chunk(raw["cache_write_tokens"], lo, hi)
+        else:
+            write = _chunk(raw["cache_write_5m_tokens"], lo, hi) + w1h
+        if raw["cache_write_1h_tokens"] is None and raw["cache_write_5m_tokens"] is not None:
+            w1h = write - _chunk(raw["cache_write_5m_tokens"], lo, hi)
+        reasoning = _chunk(raw["reasoning_tokens"], lo, hi)
+        _check_part(
+            tin, read + write, ("input_tokens", "cache_read_tokens + cache_write_tokens"), rows
+        )
+        _check_part(write, w1h, ("cache_write_tokens", "cache_write_1h_tokens"), rows)
+        _check_part(tout, reasoning, ("output_tokens", "reasoning_tokens"), rows)
+        key = plan.key[lo:hi]
+        band = np.zeros(hi - lo, dtype=np.int64)
+        for j in range(plan.max_bands - 1):
+            band += tin > plan.thr[key, j]
+        r = plan.table[key * plan.max_bands + band]
+        m = plan.mult[key]
+        kinds = {
+            "input": (tin - read - write) * r[:, 0],
+            "cache_read": read * r[:, 1],
+            "cache_write": (write - w1h) * r[:, 2] + w1h * r[:, 3],
+            "output": (tout - reasoning) * r[:, 4],
+            "reasoning": reasoning * r[:, 5],
+        }
+        total = np.zeros(hi - lo)
+        for name, usd in kinds.items():
+            usd = np.broadcast_to(usd * m, (hi - lo,))
+            total += usd
+            if parts:
+                out[name][lo:hi] = usd
+        out["total"][lo:hi] = total
+    return out, index
+
+
+def cost_breakdown(
+    calls: pd.DataFrame | Mapping[str, Any], *, at: datetime | str | None = None
+) -> pd.DataFrame:
+    """Cost in USD of every call by token kind: input, cache_read, cache_write, output, reasoning
+    and total (one row per call, same index).
+
+    Needs provider, model, input_tokens, output_tokens. Optional columns, zeros (or the standard
+    tier, or ``PRICE_AS_OF``) when absent: cache_read_tokens, cache_write_tokens,
+    cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, service_tier
+    (standard / batch / flex / priority) and timestamp. Inclusive rule: input_tokens includes
+    the cache reads and writes, output_tokens includes the reasoning tokens; "input" is the
+    uncached rest, "output" the visible rest. cache_write_tokens is the total of the writes;
+    its 1-hour share is cache_write_1h_tokens (or the total minus cache_write_5m_tokens), the
+    rest is priced at the 5-minute rate (without cache_write_tokens: 5m + 1h). A call above a
+    model's long-context threshold is priced wholly at the higher rates. Prices are those in
+    force at the call's timestamp, or, with ``at`` (a datetime or ISO 8601 string; naive means
+    UTC), those in force at that one instant for every call ("last month at today's prices").
+    Each (provider, model, price period, tier) is resolved once through
+    ``genai_prices.calc_price``, then the rows are priced with arrays, a million at a time.
+    Raises ``UnknownModelError`` naming an unpriced pair, ``ValueError`` naming a row whose
+    parts exceed their whole.
+
+    Example:
+        >>> import pandas as pd
+        >>> calls = pd.DataFrame({"provider": ["anthropic"], "model": ["claude-haiku-4-5"],
+        ...     "input_tokens": [10_000], "cache_read_tokens": [8_000],
+        ...     "output_tokens": [1_000], "timestamp": ["2026-11-15T12:00:00Z"]})
+        >>> row = cost_breakdown(calls).iloc[0]  # $1 in, $0.10 cache read, $5 out per MTok
+        >>> [round(float(row[k]), 6) for k in ("input", "cache_read", "output", "total")]
+        [0.002, 0.0008, 0.005, 0.0078]
+        >>> luna = pd.DataFrame({"provider": ["openai"], "model": ["gpt-5.6-luna"],
+        ...     "input_tokens": [100_000], "output_tokens": [0],
+        ...     "timestamp": ["2026-07-01T00:00:00Z"]})  # $1.00 then, $0.20 from 2026-07-30
+        >>> [round(float(cost_breakdown(luna, at=t)["total"].iloc[0]), 6) for t in (None, "2026-11")]
+        [0.1, 0.02]
+    """
+    cols, index = _bill(calls, at, parts=True)
     return pd.DataFrame(cols, index=index, copy=False)
+
+
+def cost_usd(
+    calls: pd.DataFrame | Mapping[str, Any], *, at: datetime | str | None = None
+) -> pd.Series:
+    """Vectorised cost in USD of every call: ``cost_breakdown(calls, at=at)["total"]``, computed
+    without the per-kind columns (so cheaper in memory).
+
+    Every token kind, service tier, long-context cliff and the price at each call's timestamp
+    (``PRICE_AS_OF`` when the record has no timestamp). Needs provider, model, input_tokens,
+    output_tokens; raises ``UnknownModelError`` naming the first unpriced provider and model.
+
+    Example:
+        >>> import pandas as pd
+        >>> calls = pd.DataFrame({"provider": ["openai"], "model": ["gpt-4"],
+        ...                       "input_tokens": [1_000], "output_tokens": [500]})
+        >>> round(float(cost_usd(calls).iloc[0]), 4)  # 1000 * 30/1e6 + 500 * 60/1e6
+        0.06
+        >>> cached = pd.DataFrame({"provider": ["anthropic"], "model": ["claude-haiku-4-5"],
+        ...     "input_tokens": [10_000], "cache_read_tokens": [9_000], "output_tokens": [0]})
+        >>> round(float(cost_usd(cached).iloc[0]), 6)  # 1,000 * $1 + 9,000 * $0.10 per MTok
+        0.0019
+    """
+    cols, index = _bill(calls, at, parts=False)
+    return pd.Series(cols["total"], index=index, name="cost_usd", dtype="float64", copy=False)
 
 
 def _rates_for(

@@ -400,14 +400,88 @@ def test_breakdown_accepts_naive_and_offset_timestamps_and_mappings():
     assert got == pytest.approx([2.0, 0.4, 2.0], abs=1e-9)  # 1M tokens > 272k: cliff rates
 
 
-def test_old_formula_overprices_a_cache_heavy_call():
-    """The defect issue 10 names: cost_usd (input * p_in + output * p_out) bills cache reads at
-    the full input price; cost_breakdown bills them at the cache-read price ($0.10 vs $1)."""
+def test_cost_usd_no_longer_overprices_a_cache_heavy_call():
+    """Regression (issue 10): cost_usd was input * p_in + output * p_out, billing cache reads at
+    the full input price ($0.01 here); it is now the full bill, cache reads at $0.10 per MTok."""
     df = pd.DataFrame(
         {"provider": ["anthropic"], "model": ["claude-haiku-4-5"], "input_tokens": [10_000]}
         | {"output_tokens": [0], "cache_read_tokens": [9_000]}
     )
-    assert float(cost_usd(df).iloc[0]) == pytest.approx(10_000 * 1.0 / 1e6)
-    assert float(pricing.cost_breakdown(df)["total"].iloc[0]) == pytest.approx(
-        (1_000 * 1.0 + 9_000 * 0.10) / 1e6, abs=1e-12
+    expected = (1_000 * 1.0 + 9_000 * 0.10) / 1e6
+    assert float(cost_usd(df).iloc[0]) == pytest.approx(expected, abs=1e-12)
+    assert float(pricing.cost_breakdown(df)["total"].iloc[0]) == pytest.approx(expected, abs=1e-12)
+    assert float(cost_usd(df).iloc[0]) < 10_000 * 1.0 / 1e6
+
+
+def test_cost_usd_is_the_breakdown_total_at_each_timestamp():
+    """Every token kind, tier and dated price: cost_usd == cost_breakdown()["total"]."""
+    rng = np.random.default_rng(3)
+    n = 3_000
+    fleet = [("openai", "gpt-5.6-luna"), ("openai", "gpt-5.5"), ("anthropic", "claude-sonnet-5")]
+    fleet += [("google", "gemini-3.1-pro-preview"), ("openai", "gpt-4")]
+    pick = rng.integers(0, len(fleet), n)
+    inp = np.where(rng.random(n) < 0.05, rng.integers(200_000, 400_000, n), rng.integers(1, 9e3, n))
+    read = (inp * rng.random(n) * 0.6).astype(np.int64)
+    write = ((inp - read) * rng.random(n) * 0.3).astype(np.int64)
+    out = rng.integers(0, 3_000, n)
+    df = pd.DataFrame(
+        {
+            "provider": [fleet[i][0] for i in pick],
+            "model": [fleet[i][1] for i in pick],
+            "input_tokens": inp,
+            "cache_read_tokens": read,
+            "cache_write_tokens": write,
+            "cache_write_1h_tokens": write // 3,
+            "output_tokens": out,
+            "reasoning_tokens": out // 2,
+            "service_tier": rng.choice(["standard", "batch", "priority"], n),
+            "timestamp": pd.Timestamp("2026-07-01", tz="UTC")
+            + pd.to_timedelta(rng.integers(0, 120 * 86_400, n), unit="s"),
+        }
     )
+    np.testing.assert_array_equal(
+        cost_usd(df).to_numpy(), pricing.cost_breakdown(df)["total"].to_numpy()
+    )
+
+
+def test_at_prices_every_call_at_one_instant():
+    """at= reprices history at one instant: luna calls of July at November's price (-80%)."""
+    df = pd.DataFrame(
+        {
+            "provider": ["openai"] * 2,
+            "model": ["gpt-5.6-luna"] * 2,
+            "input_tokens": [100_000, 100_000],
+            "output_tokens": [10_000, 10_000],
+            "timestamp": ["2026-07-10T00:00:00Z", "2026-08-10T00:00:00Z"],
+        }
+    )
+    own = pricing.cost_breakdown(df)["total"].tolist()
+    assert own == pytest.approx([0.16, 0.032], abs=1e-12)  # $1/$6, then $0.20/$1.20
+    today = pricing.cost_breakdown(df, at="2026-12-01")["total"].tolist()
+    assert today == pytest.approx([0.032, 0.032], abs=1e-12)
+    july = cost_usd(df, at=pd.Timestamp("2026-07-10", tz="UTC")).tolist()
+    assert july == pytest.approx([0.16, 0.16], abs=1e-12)
+    naive = cost_usd(df, at="2026-07-29 23:59:59").tolist()  # naive = UTC: still July's price
+    assert naive == pytest.approx([0.16, 0.16], abs=1e-12)
+
+
+def test_price_table_has_cache_and_batch_columns():
+    t = price_table().set_index(["provider", "model"])
+    cols = ["cache_read_usd_per_mtok", "cache_write_5m_usd_per_mtok"]
+    cols += ["cache_write_1h_usd_per_mtok", "batch_multiplier"]
+    assert t.loc[("anthropic", "claude-haiku-4-5"), cols].tolist() == [0.1, 1.25, 2.0, 0.5]
+    assert t.loc[("openai", "gpt-5.5"), cols].tolist() == [0.5, 5.0, 5.0, 0.5]
+    # no cache price: the input price (as genai-prices bills it)
+    assert t.loc[("openai", "gpt-4"), "cache_read_usd_per_mtok"] == 30.0
+    assert (t["cache_read_usd_per_mtok"] <= t["input_usd_per_mtok"]).all()
+    assert t["batch_multiplier"].between(0.2, 1.0).all()
+
+
+def test_catalog_has_the_2026_fleet_and_the_historic_pair():
+    t = price_table()
+    models = set(zip(t["provider"], t["model"], strict=True))
+    for provider in ("openai", "anthropic", "google"):
+        assert sum(p == provider for p, _ in models) >= 3
+    for needed in [("openai", "gpt-5.5"), ("openai", "o3"), ("anthropic", "claude-sonnet-5")]:
+        assert needed in models
+    assert ("openai", "gpt-4") in models and ("anthropic", "claude-instant-1.2") in models
