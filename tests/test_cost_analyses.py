@@ -160,7 +160,7 @@ def test_caching_reads_within_the_ttl_and_writes_after_it_by_hand():
     # the read saves 2,000 x $0.90/MTok, each write costs 2,000 x $0.25/MTok more
     assert saving == pytest.approx(0.0018 - 2 * 0.0005, abs=1e-12)
     assert r.saving("prompt caching") == pytest.approx(30 * saving, abs=1e-9)
-    view, changed, _ = turn_on_caching(calls, cfg)
+    view, changed = turn_on_caching(calls, cfg)
     assert view["cache_read_tokens"].tolist() == [0, 2_000, 0]
     assert view["cache_write_tokens"].tolist() == [2_000, 0, 2_000]
     assert changed.all()
@@ -174,22 +174,45 @@ def test_caching_a_rarely_called_feature_costs_more_than_it_saves():
     assert r.by_feature.loc[0, "best_lever"] == "none"
 
 
-def test_caching_leaves_short_prompts_and_calls_that_already_cache_alone():
+def test_caching_turns_warm_misses_into_reads_of_the_measured_prefix():
+    """A feature that caches reuses its measured prefix (median read of its hits): a miss
+    that came within the TTL of the previous call reads it instead of writing it."""
     calls = haiku_calls(
         ["2026-11-02 10:00", "2026-11-02 10:01", "2026-11-02 10:02"],
         input_tokens=[1_500, 4_000, 4_000],
         cache_read_tokens=[0, 3_000, 0],
+        cache_write_tokens=[0, 0, 3_000],
     )
-    view, changed, share = turn_on_caching(calls, LeverConfig())
-    # prefix share measured on the call that caches: 3,000 / 4,000
-    assert share == pytest.approx(0.75)
-    # 0.75 x 1,500 = 1,125 >= 1,024 would cache; but the min is checked on the prefix:
-    assert changed.tolist() == [True, False, True]
-    short = haiku_calls(["2026-11-02 10:00"], input_tokens=[1_300])
-    _, changed, _ = turn_on_caching(short, LeverConfig(prefix_share=0.75))
-    assert not changed.any()  # 975-token prefix: below the 1,024 minimum
+    view, changed = turn_on_caching(calls, LeverConfig())
+    # call 0 is the first of its feature (cold), call 1 already reads: both stay as they are
+    assert changed.tolist() == [False, False, True]
+    assert view["cache_read_tokens"].tolist() == [0, 3_000, 3_000]
+    assert view["cache_write_tokens"].tolist() == [0, 0, 0]
+    r = cost_levers(calls, pricer, config=LeverConfig(routes=(), batch_task_types=()))
+    saving = 3_000 * (HAIKU["w5m"] - HAIKU["read"]) / M  # a 5-minute write became a read
+    assert r.saving("prompt caching") == pytest.approx(30 * saving, abs=1e-12)
+    assert r.cache_share_now == pytest.approx(3_000 / 9_500)
+    assert r.cache_share_after == pytest.approx(6_000 / 9_500)
+
+
+def test_caching_needs_a_prefix_worth_caching():
+    # a measured prefix below the 1,024-token minimum is not cached
+    tiny = haiku_calls(
+        ["2026-11-02 10:00", "2026-11-02 10:01"], cache_read_tokens=[500, 0], input_tokens=4_000
+    )
+    assert not turn_on_caching(tiny, LeverConfig())[1].any()
+    # a feature that never caches: nothing measured, nothing assumed unless prefix_share says
+    cold = haiku_calls(["2026-11-02 10:00", "2026-11-02 10:01"])
+    assert not turn_on_caching(cold, LeverConfig())[1].any()
+    assert not turn_on_caching(cold, LeverConfig(prefix_share=0.25))[1].any()  # 1,000 < 1,024
+    view, changed = turn_on_caching(cold, LeverConfig(prefix_share=0.5))
+    assert changed.all()  # 2,000-token prefix: written, then read
+    assert view["cache_write_tokens"].tolist() == [2_000, 0]
+    assert view["cache_read_tokens"].tolist() == [0, 2_000]
+    short = haiku_calls(["2026-11-02 10:00", "2026-11-02 10:01"], input_tokens=1_300)
+    assert not turn_on_caching(short, LeverConfig(prefix_share=0.75))[1].any()  # 975 tokens
     with pytest.raises(ValueError, match="prefix_share"):
-        turn_on_caching(short, LeverConfig())
+        turn_on_caching(short, LeverConfig(prefix_share=1.5))
 
 
 def test_switch_moves_only_simple_tasks_on_a_routed_model():

@@ -550,8 +550,9 @@ class LeverConfig:
     switch_complexities: tuple[str, ...] = ("simple",)
     #: task_type -> complexity overrides of the built-in table (see ``task_complexity``).
     complexity_map: Mapping[str, str] | None = None
-    #: Share of an eligible call's prompt that is a reusable prefix (system prompt, tools,
-    #: documents); None: the median share read from the cache on the calls that already use it.
+    #: Share of the prompt taken as the reusable prefix (system prompt, tools, documents) in a
+    #: feature that never reads from the cache; None: such features are left alone (a feature
+    #: that caches reuses its measured prefix, the median cache read of its hits).
     prefix_share: float | None = None
     #: A prefix below this many tokens is not cached: 1,024 is the minimum cacheable prompt of
     #: OpenAI's automatic caching and of Anthropic's cache breakpoints (Sonnet and Opus).
@@ -571,7 +572,8 @@ class LeverResult(AnalysisResult):
     """Three cost levers on the same calls: monthly saving per lever and per feature."""
 
     monthly_cost_usd: float = 0.0
-    prefix_share: float = 0.0
+    cache_share_now: float = 0.0
+    cache_share_after: float = 0.0
     levers: pd.DataFrame = field(default_factory=pd.DataFrame)
     by_feature: pd.DataFrame = field(default_factory=pd.DataFrame)
     switches: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -619,30 +621,40 @@ def switch_models(calls: pd.DataFrame, config: LeverConfig) -> tuple[pd.DataFram
     return view, moved
 
 
-def _prefix_share(view: pd.DataFrame, config: LeverConfig) -> float:
+def _prefixes(calls: pd.DataFrame, view: pd.DataFrame, config: LeverConfig) -> np.ndarray:
+    """Per call, the prompt prefix its feature reuses: the median cache read of the feature's
+    calls that hit the cache; where a feature never reads from it, ``prefix_share`` of the
+    prompt (0 when None: nothing measured, nothing assumed). Capped at the call's prompt."""
+    tin, read = _ints(view, "input_tokens"), _ints(view, "cache_read_tokens")
+    key = pd.Series(_group_key(calls, config), index=view.index)
+    measured = pd.Series(read, index=view.index)[read > 0].groupby(key[read > 0]).median()
+    prefix = key.map(measured).to_numpy(dtype=float)
     if config.prefix_share is not None:
         if not 0.0 < config.prefix_share <= 1.0:
             raise ValueError(f"prefix_share={config.prefix_share!r} must be in (0, 1]")
-        return float(config.prefix_share)
-    read, tin = _ints(view, "cache_read_tokens"), _ints(view, "input_tokens")
-    using = read > 0
-    if not using.any():
-        raise ValueError(
-            "cost_levers: no call reads from a prompt cache yet, so the reusable prefix cannot be "
-            "measured; pass LeverConfig(prefix_share=...)"
-        )
-    return float(np.median(read[using] / tin[using]))
+        prefix = np.where(np.isnan(prefix), np.floor(config.prefix_share * tin), prefix)
+    return np.minimum(np.nan_to_num(prefix), tin)
+
+
+def _group_key(calls: pd.DataFrame, config: LeverConfig) -> np.ndarray:
+    if config.by in calls:
+        return calls[config.by].astype(str).to_numpy()
+    return np.full(len(calls), "", dtype=object)
 
 
 def turn_on_caching(
     calls: pd.DataFrame, config: LeverConfig, *, view: pd.DataFrame | None = None
-) -> tuple[pd.DataFrame, np.ndarray, float]:
-    """(priced copy with a prompt cache on every call that does not use one yet, which calls
-    changed, the prefix share used).
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """(priced copy with the prompt cache used wherever the traffic allows, which calls
+    changed).
 
-    A changed call's prefix (``prefix_share`` of its prompt, at least ``min_prefix_tokens``) is
-    a cache read when the previous call of the same feature and model came within
-    ``cache_ttl_minutes``, otherwise a (5-minute) cache write. Token totals do not change
+    Every call that does not read from the cache and has a reusable prefix of at least
+    ``min_prefix_tokens`` (see below) changes when the previous call of its feature and model
+    came within ``cache_ttl_minutes``: the prefix is then a cache read (and no longer a
+    write). In a feature that does not cache at all, the other calls write the prefix (the
+    write that creates the cache; billed at the input price where the provider charges no
+    write). The prefix is the feature's median cache read on its hits (what it already reuses)
+    or, where it never reads, ``prefix_share`` of the prompt. Token totals do not change
     (inclusive rule): only their kind does.
 
     Example:
@@ -650,40 +662,35 @@ def turn_on_caching(
         ...     "feature_id": "chat", "input_tokens": 4_000, "output_tokens": 100,
         ...     "timestamp": pd.to_datetime(["2026-11-02 10:00", "2026-11-02 10:03",
         ...                                  "2026-11-02 11:00"], utc=True)})
-        >>> v, changed, share = turn_on_caching(calls, LeverConfig(prefix_share=0.5))
+        >>> v, changed = turn_on_caching(calls, LeverConfig(prefix_share=0.5))
         >>> v["cache_write_tokens"].tolist(), v["cache_read_tokens"].tolist()
         ([2000, 0, 2000], [0, 2000, 0])
     """
     view = priced_view(calls) if view is None else view.copy()
-    share = _prefix_share(priced_view(calls), config)
-    tin = _ints(view, "input_tokens")
     read, write = _ints(view, "cache_read_tokens"), _ints(view, "cache_write_tokens")
-    prefix = np.floor(share * tin)
-    changed = (read + write == 0) & (prefix >= config.min_prefix_tokens)
-    key = (
-        calls[config.by].astype(str).to_numpy()
-        if config.by in calls
-        else np.full(len(calls), "", dtype=object)
-    )
+    w1h = _ints(view, "cache_write_1h_tokens")
+    prefix = _prefixes(calls, view, config)
+    key = _group_key(calls, config)
+    candidate = (read == 0) & (prefix >= config.min_prefix_tokens)
     order = pd.DataFrame(
         {
             "key": key,
             "model": view["model"].astype(str).to_numpy(),
             "ts": pd.to_datetime(calls["timestamp"], utc=True).to_numpy(),
-            "pos": np.arange(len(view)),
         }
-    )[changed].sort_values(["key", "model", "ts"], kind="stable")
+    ).sort_values(["key", "model", "ts"], kind="stable")
     same = order["key"].eq(order["key"].shift()) & order["model"].eq(order["model"].shift())
-    gap = order["ts"].diff()
-    hit = np.zeros(len(view), dtype=bool)
-    hit[order["pos"].to_numpy()] = (
-        same & (gap <= pd.Timedelta(minutes=config.cache_ttl_minutes))
+    warm = np.zeros(len(view), dtype=bool)
+    warm[order.index.to_numpy()] = (
+        same & (order["ts"].diff() <= pd.Timedelta(minutes=config.cache_ttl_minutes))
     ).to_numpy()
-    view["cache_read_tokens"] = np.where(changed & hit, prefix, read).astype(np.int64)
-    view["cache_write_tokens"] = np.where(changed & ~hit, prefix, write).astype(np.int64)
-    if "cache_write_1h_tokens" not in view:
-        view["cache_write_1h_tokens"] = 0
-    return view, changed, share
+    caching = pd.Series(read + write > 0).groupby(key).transform("any").to_numpy()
+    hit = candidate & warm
+    creates = candidate & ~warm & ~caching
+    view["cache_read_tokens"] = np.where(hit, prefix, read).astype(np.int64)
+    view["cache_write_tokens"] = np.where(hit, 0, np.where(creates, prefix, write)).astype(np.int64)
+    view["cache_write_1h_tokens"] = np.where(hit | creates, 0, w1h).astype(np.int64)
+    return view, hit | creates
 
 
 def move_to_batch(
@@ -749,7 +756,9 @@ def cost_levers(
     reduction for input, cache read and output tokens (prices probed at the last call's
     timestamp) and, where calls moved, the reduction on that traffic.
 
-    Returns a ``LeverResult`` with ``monthly_cost_usd``, ``prefix_share`` and the tables
+    Returns a ``LeverResult`` with ``monthly_cost_usd``, ``cache_share_now`` and
+    ``cache_share_after`` (share of input tokens read from the cache, before and with the
+    caching lever) and the tables
     ``levers`` (``lever, calls, monthly_saving_usd, share_of_spend``), ``by_feature`` (one row
     per ``config.by`` value: ``monthly_cost_usd``, the saving of each lever, ``best_lever``)
     and ``switches``; ``saving(lever)`` reads one figure.
@@ -784,9 +793,9 @@ def cost_levers(
     now = price(view).to_numpy()
 
     switched, moved = switch_models(calls, cfg)
-    cached, changed, share = turn_on_caching(calls, cfg)
+    cached, changed = turn_on_caching(calls, cfg)
     batched, batch = move_to_batch(calls, cfg)
-    every, _, _ = turn_on_caching(calls, cfg, view=switched)
+    every, _ = turn_on_caching(calls, cfg, view=switched)
     every, _ = move_to_batch(calls, cfg, view=every)
     after = {
         "switch model": (price(switched).to_numpy(), moved),
@@ -846,7 +855,10 @@ def cost_levers(
         cfg,
         tables={"levers": levers, "by_feature": by, "switches": switches},
         monthly_cost_usd=total * factor,
-        prefix_share=share,
+        cache_share=tuple(
+            float(_ints(v, "cache_read_tokens").sum() / max(_ints(v, "input_tokens").sum(), 1))
+            for v in (view, cached)
+        ),
     )
 
 
@@ -855,7 +867,7 @@ def _lever_result(
     *,
     tables: dict[str, pd.DataFrame],
     monthly_cost_usd: float,
-    prefix_share: float,
+    cache_share: tuple[float, float],
 ) -> LeverResult:
     levers, by = tables["levers"], tables["by_feature"]
     s = levers.set_index("lever")["monthly_saving_usd"]
@@ -927,13 +939,14 @@ def _lever_result(
         parameters={
             "routes": "; ".join(f"{a[1]} -> {b[1]}" for a, b in cfg.routes),
             "switch_complexities": ", ".join(cfg.switch_complexities),
-            "prefix_share": prefix_share,
+            "prefix_share": cfg.prefix_share,
             "min_prefix_tokens": cfg.min_prefix_tokens,
             "cache_ttl_minutes": cfg.cache_ttl_minutes,
             "batch_task_types": ", ".join(cfg.batch_task_types),
         },
         monthly_cost_usd=monthly_cost_usd,
-        prefix_share=prefix_share,
+        cache_share_now=cache_share[0],
+        cache_share_after=cache_share[1],
     )
 
 
