@@ -208,9 +208,14 @@ class ModelComparisonResult(AnalysisResult):
     quality: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
+def _complexities(calls: pd.DataFrame, complexity_map: Mapping[str, str] | None) -> np.ndarray:
+    """Complexity of each call's task type, resolved once per distinct task type."""
+    codes, uniques = pd.factorize(calls["task_type"].astype(str), use_na_sentinel=False)
+    return np.asarray([task_complexity(t, complexity_map) for t in uniques], dtype=object)[codes]
+
+
 def _simple_mask(calls: pd.DataFrame, complexity_map: Mapping[str, str] | None) -> np.ndarray:
-    cx = calls["task_type"].astype(str).map(lambda t: task_complexity(t, complexity_map))
-    return (cx == "simple").to_numpy()
+    return _complexities(calls, complexity_map) == "simple"
 
 
 @dataclass(frozen=True, slots=True)
@@ -513,11 +518,12 @@ Route = tuple[tuple[str, str], tuple[str, str]]
 HISTORIC_ROUTE: Final[Route] = (("openai", "gpt-4"), ("anthropic", "claude-instant-1.2"))
 #: Model switches of the lever comparison: the historic pair, then each 2026 provider's frontier
 #: and mid models to its small one (the small model of the same provider keeps the prompt format,
-#: the client and the data-processing agreement unchanged).
+#: the client and the data-processing agreement unchanged). Not gpt-5.6-luna: since its price
+#: cut of 2026-07-30 ($0.20 / $1.20 per MTok in genai-prices 0.2.3) it costs no more than
+#: gpt-5.4-nano ($0.20 / $1.25), so the move would save nothing.
 DEFAULT_ROUTES: Final[tuple[Route, ...]] = (
     HISTORIC_ROUTE,
     (("openai", "gpt-5.5"), ("openai", "gpt-5.4-nano")),
-    (("openai", "gpt-5.6-luna"), ("openai", "gpt-5.4-nano")),
     (("anthropic", "claude-opus-5"), ("anthropic", "claude-haiku-4-5")),
     (("anthropic", "claude-sonnet-5"), ("anthropic", "claude-haiku-4-5")),
     (("google", "gemini-3.1-pro-preview"), ("google", "gemini-3.5-flash-lite")),
@@ -608,8 +614,8 @@ def switch_models(calls: pd.DataFrame, config: LeverConfig) -> tuple[pd.DataFram
         (['gpt-5.4-nano', 'gpt-5.5'], [True, False])
     """
     view = priced_view(calls)
-    cx = calls["task_type"].astype(str).map(lambda t: task_complexity(t, config.complexity_map))
-    eligible = cx.isin(list(config.switch_complexities)).to_numpy()
+    cx = _complexities(calls, config.complexity_map)
+    eligible = np.isin(cx, list(config.switch_complexities))
     prov = view["provider"].astype(str).to_numpy().astype(object)
     model = view["model"].astype(str).to_numpy().astype(object)
     moved = np.zeros(len(view), dtype=bool)
@@ -676,7 +682,7 @@ def turn_on_caching(
         {
             "key": key,
             "model": view["model"].astype(str).to_numpy(),
-            "ts": pd.to_datetime(calls["timestamp"], utc=True).to_numpy(),
+            "ts": pd.to_datetime(calls["timestamp"], utc=True).to_numpy(dtype="datetime64[ns]"),
         }
     ).sort_values(["key", "model", "ts"], kind="stable")
     same = order["key"].eq(order["key"].shift()) & order["model"].eq(order["model"].shift())
