@@ -84,19 +84,31 @@ def check_prices(prices: pd.DataFrame, *, who: str) -> None:
             )
 
 
-def _rows(prices: pd.DataFrame, provider: np.ndarray, model: np.ndarray) -> np.ndarray:
-    """Row position in ``prices`` of each (provider, model); names the first unknown pair."""
+def _rows(prices: pd.DataFrame, provider: pd.Series, model: pd.Series) -> np.ndarray:
+    """Row position in ``prices`` of each (provider, model); names the first unknown pair.
+
+    Each distinct pair is looked up once (a fleet has a few dozen), then spread to the calls.
+    """
+    p_code, p_names = pd.factorize(provider)  # a categorical column factorizes by its codes
+    m_code, m_names = pd.factorize(model)
+    pair, first = np.unique(p_code * max(len(m_names), 1) + m_code, return_inverse=True)
     keys = pd.MultiIndex.from_arrays(
         [prices["provider"].astype(str).to_numpy(), prices["model"].astype(str).to_numpy()]
     )
-    pos = keys.get_indexer(pd.MultiIndex.from_arrays([provider, model]))
+    wanted = pd.MultiIndex.from_arrays(
+        [
+            np.asarray(p_names, dtype=object)[pair // max(len(m_names), 1)].astype(str),
+            np.asarray(m_names, dtype=object)[pair % max(len(m_names), 1)].astype(str),
+        ]
+    )
+    pos = keys.get_indexer(wanted)
     if len(pos) and (pos < 0).any():
         i = int(np.flatnonzero(pos < 0)[0])
         raise LookupError(
-            f"no price for provider={provider[i]!r}, model={model[i]!r} in the price table "
+            f"no price for provider={wanted[i][0]!r}, model={wanted[i][1]!r} in the price table "
             f"({len(prices)} rows); add a row for it"
         )
-    return pos
+    return pos[first.reshape(-1)] if len(pos) else np.zeros(0, dtype=np.int64)
 
 
 def _column(prices: pd.DataFrame, name: str, rows: np.ndarray, default: np.ndarray) -> np.ndarray:
@@ -146,14 +158,15 @@ def _writes(calls: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 def _tier_multiplier(calls: pd.DataFrame, prices: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     if "service_tier" not in calls:
         return np.ones(len(calls))
-    tier = calls["service_tier"].astype(str).str.lower().to_numpy()
-    other = ~np.isin(tier, ["standard", "batch", "nan", "none", ""])
-    if other.any():
-        raise ValueError(
-            f"service_tier={tier[np.flatnonzero(other)[0]]!r}: a price table prices the standard "
-            "and batch tiers only; pass a pricer (pricing.cost_breakdown) for the others"
-        )
-    batch = tier == "batch"
+    codes, names = pd.factorize(calls["service_tier"], use_na_sentinel=False)
+    slugs = [str(t).strip().lower() for t in names]
+    for t in slugs:
+        if t not in ("standard", "batch", "nan", "none", ""):
+            raise ValueError(
+                f"service_tier={t!r}: a price table prices the standard and batch tiers only; "
+                "pass a pricer (pricing.cost_breakdown) for the others"
+            )
+    batch = np.asarray([t == "batch" for t in slugs], dtype=bool)[codes] if slugs else codes > 0
     return np.where(batch, _needed(prices, "batch_multiplier", rows, batch), 1.0)
 
 
@@ -178,11 +191,7 @@ def table_cost(calls: pd.DataFrame, prices: pd.DataFrame) -> pd.Series:
         ValueError: the price table has no 'cache_read_usd_per_mtok' for provider='a', model='m', needed by 1 call(s); add the column or pass a pricer
     """
     n = len(calls)
-    rows = _rows(
-        prices,
-        calls["provider"].astype(str).to_numpy(),
-        calls["model"].astype(str).to_numpy(),
-    )
+    rows = _rows(prices, calls["provider"], calls["model"])
     tin, tout = _tokens(calls, "input_tokens"), _tokens(calls, "output_tokens")
     read = _tokens(calls, "cache_read_tokens")
     write, w1h = _writes(calls)
@@ -271,10 +280,16 @@ def on_model(
         [['b', 'n', 5]]
     """
     out = priced_view(calls)
-    n = len(out)
-    out["provider"] = np.asarray(np.broadcast_to(np.asarray(provider, dtype=object), (n,)))
-    out["model"] = np.asarray(np.broadcast_to(np.asarray(model, dtype=object), (n,)))
+    out["provider"] = _as_column(provider, len(out))
+    out["model"] = _as_column(model, len(out))
     return out
+
+
+def _as_column(value: str | np.ndarray, n: int) -> pd.Categorical:
+    """One value for every row, or one per row, as a categorical column."""
+    if np.ndim(value) == 0:
+        return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[str(value)])
+    return pd.Categorical(np.asarray(value, dtype=object))
 
 
 def offered_models(prices: pd.DataFrame, providers: Sequence[str]) -> list[tuple[str, str]]:

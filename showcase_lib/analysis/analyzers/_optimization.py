@@ -129,21 +129,25 @@ def _right_sizing(
     """
     max_quality_drop, complexity_map = config.max_quality_drop, config.complexity_map
     key = ["task_type", "provider", "model"]
-    groups = calls[key].astype(str)
+    group, names = pd.MultiIndex.from_frame(calls[key].astype(str)).factorize()
     view = priced_view(calls)
-    per_group = {"current": price(view).groupby([groups[k] for k in key]).sum()}
-    for cand in cands:
-        per_group[cand] = price(on_model(view, *cand)).groupby([groups[k] for k in key]).sum()
-    counts = groups.groupby(key).size()
+
+    def per_group(cost: pd.Series) -> np.ndarray:
+        return np.bincount(group, weights=cost.to_numpy(), minlength=len(names))
+
+    current_usd = per_group(price(view))
+    cand_usd = {cand: per_group(price(on_model(view, *cand))) for cand in cands}
+    counts = np.bincount(group, minlength=len(names))
     rows = []
-    for (task, prov, model), n in counts.items():  # one row per (task, model): a few dozen
+    for g, (task, prov, model) in enumerate(names):  # one row per (task, model): a few dozen
+        n = counts[g]
         cx = task_complexity(str(task), complexity_map)
         q_now = quality_score(str(model), cx)
-        now = float(per_group["current"].loc[(task, prov, model)])
+        now = float(current_usd[g])
         best, best_cost, best_q = (str(prov), str(model)), now, q_now
         for cand in cands:
             q = quality_score(cand[1], cx)
-            c = float(per_group[cand].loc[(task, prov, model)])
+            c = float(cand_usd[cand][g])
             if q >= q_now - max_quality_drop and c < best_cost - 1e-12:
                 best, best_cost, best_q = cand, c, q
         rows.append(
