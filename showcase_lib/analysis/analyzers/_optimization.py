@@ -135,6 +135,20 @@ def _right_sizing(
     def per_group(cost: pd.Series) -> np.ndarray:
         return np.bincount(group, weights=cost.to_numpy(), minlength=len(names))
 
+    q_group = {
+        g: quality_score(str(model), task_complexity(str(task), complexity_map))
+        for g, (task, _, model) in enumerate(names)
+    }
+    # price only the candidates acceptable for at least one group (each is a pass over the calls)
+    cands = [
+        cand
+        for cand in cands
+        if any(
+            quality_score(cand[1], task_complexity(str(task), complexity_map))
+            >= q_group[g] - max_quality_drop
+            for g, (task, _, _) in enumerate(names)
+        )
+    ]
     current_usd = per_group(price(view))
     cand_usd = {cand: per_group(price(on_model(view, *cand))) for cand in cands}
     counts = np.bincount(group, minlength=len(names))
@@ -191,7 +205,10 @@ def _cacheable_input_tokens(calls: pd.DataFrame) -> np.ndarray:
         return np.zeros(len(calls))
     session = calls["session_id"]
     order = (
-        np.argsort(calls["timestamp"].to_numpy(), kind="stable")
+        np.argsort(
+            pd.to_datetime(calls["timestamp"], utc=True).to_numpy(dtype="datetime64[ns]"),
+            kind="stable",
+        )
         if "timestamp" in calls
         else np.arange(len(calls))
     )
