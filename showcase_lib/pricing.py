@@ -41,6 +41,7 @@ __all__ = [
     "cost_breakdown",
     "cost_usd",
     "price",
+    "price_changes",
     "price_table",
 ]
 
@@ -669,6 +670,8 @@ def _timestamps_ns(calls: pd.DataFrame | Mapping[str, Any], n: int) -> np.ndarra
     if "timestamp" not in calls:
         return np.full(n, pd.Timestamp(PRICE_AS_OF).value, dtype=np.int64)
     raw = calls["timestamp"]
+    if isinstance(raw, np.ndarray) and np.issubdtype(raw.dtype, np.datetime64):
+        return raw.astype("datetime64[ns]").view(np.int64)  # naive instants are UTC
     if not isinstance(raw, pd.Series):
         raw = pd.Series(raw)
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
@@ -687,7 +690,7 @@ class _Plan(NamedTuple):
     key: np.ndarray  # per row: index into ``mult`` / ``thr`` (int32)
     table: np.ndarray  # (n_keys * max_bands, 6) USD per token of each kind
     thr: np.ndarray  # (n_keys, max_bands - 1) cliff thresholds (inf when unused)
-    mult: np.ndarray  # (n_keys,) tier multiplier left to apply
+    mult: np.ndarray  # (n_keys,) tier multiplier (already folded into ``table``)
     max_bands: int
 
 
@@ -723,19 +726,22 @@ def _plan(calls: pd.DataFrame | Mapping[str, Any], at: Any, index: Any) -> _Plan
     edges = sorted({b for key in names.values() for b in _boundaries(*key)})
     edges_ns = np.array([pd.Timestamp(e).value for e in edges], dtype=np.int64)
     n_periods = len(edges) + 1
-    if at is not None:
-        period: np.ndarray | int = int(np.searchsorted(edges_ns, _instant_ns(at), side="right"))
-    else:
-        period = np.searchsorted(edges_ns, _timestamps_ns(calls, n), side="right")
     key = pair * n_periods
     del pair
-    key += period
+    if at is not None:
+        key += int(np.searchsorted(edges_ns, _instant_ns(at), side="right"))
+    elif n:
+        key += _periods(_timestamps_ns(calls, n), edges_ns)
     key *= len(_SERVICE_TIERS)
     key += _tier_codes(calls, n)
-    present = np.unique(key) if n else np.array([], dtype=np.int64)
+    counts = np.bincount(key) if n else np.zeros(0, dtype=np.int64)
+    present = np.flatnonzero(counts)
+    del counts
     rates = [_rates_for(int(k), names, edges, n_periods) for k in present]
-    # compact keys: row key -> position in ``present``
-    compact = np.searchsorted(present, key).astype(np.int32) if n else key.astype(np.int32)
+    # compact keys: row key -> position in ``present`` (a small lookup table)
+    lut = np.zeros(int(present[-1]) + 1 if len(present) else 1, dtype=np.int32)
+    lut[present] = np.arange(len(present), dtype=np.int32)
+    compact = lut[key]
     del key
     max_bands = max((len(r.per_token) for r in rates), default=1)
     thr = np.full((max(len(rates), 1), max(max_bands - 1, 1)), np.inf)
@@ -744,26 +750,45 @@ def _plan(calls: pd.DataFrame | Mapping[str, Any], at: Any, index: Any) -> _Plan
     for k, r in enumerate(rates):
         thr[k, : len(r.thresholds)] = r.thresholds
         for b, per in enumerate(r.per_token):
-            table[k * max_bands + b] = per
+            table[k * max_bands + b] = np.asarray(per) * r.multiplier  # the tier folded in
         mult[k] = r.multiplier
     return _Plan(compact, table, thr, mult, max_bands)
 
 
+def _periods(ts_ns: np.ndarray, edges_ns: np.ndarray) -> np.ndarray | int:
+    """Price period of each instant (how many change instants are <= it). Edges before the
+    earliest or after the latest instant shift every row alike, so only the edges inside the
+    span cost an array pass."""
+    lo, hi = int(ts_ns.min()), int(ts_ns.max())
+    period: np.ndarray | int = int((edges_ns <= lo).sum())
+    for edge in edges_ns[(edges_ns > lo) & (edges_ns <= hi)]:
+        period = period + (ts_ns >= edge)
+    if isinstance(period, np.ndarray):
+        return period.astype(np.int64, copy=False)
+    return period
+
+
 def _raw(calls: pd.DataFrame | Mapping[str, Any], column: str) -> np.ndarray | None:
-    """A token column as a numpy array without copying (None when the record has none)."""
+    """A token column as a numeric numpy array, without copying integer or float columns
+    (None when the record has none)."""
     if column not in calls:
         return None
-    return np.asarray(calls[column])
+    arr = np.asarray(calls[column])
+    return arr if arr.dtype.kind in "iuf" else arr.astype(np.float64)
 
 
-def _chunk(raw: np.ndarray | None, lo: int, hi: int) -> np.ndarray | float:
-    return 0.0 if raw is None else raw[lo:hi].astype(np.float64)
+def _chunk(raw: np.ndarray | None, lo: int, hi: int) -> np.ndarray | int:
+    return 0 if raw is None else raw[lo:hi]
 
 
 def _bill(
     calls: pd.DataFrame | Mapping[str, Any], at: Any, parts: bool
 ) -> tuple[dict[str, np.ndarray], Any]:
-    """The priced columns (the five parts and the total, or the total only) and the index."""
+    """The priced columns (the five parts and the total, or the total only) and the index.
+
+    Token counts stay integers until multiplied by their rate (exact below 2**53), and the
+    total adds the parts in one fixed order, so both modes give bit-identical totals.
+    """
     missing = [c for c in ("provider", "model", "input_tokens", "output_tokens") if c not in calls]
     if missing:
         raise KeyError(f"pricing needs columns {missing}")
@@ -784,6 +809,7 @@ def _bill(
     }
     names = ("input", "cache_read", "cache_write", "output", "reasoning", "total")
     out = {k: np.empty(n) for k in (names if parts else ("total",))}
+    rates = np.ascontiguousarray(plan.table.T)  # one contiguous row of rates per token kind
     for lo in range(0, n, _CHUNK):  # chunks bound the temporaries at any size
         hi = min(n, lo + _CHUNK)
         rows = index[lo:hi]
@@ -803,22 +829,28 @@ def _bill(
         )
         _check_part(write, w1h, ("cache_write_tokens", "cache_write_1h_tokens"), rows)
         _check_part(tout, reasoning, ("output_tokens", "reasoning_tokens"), rows)
-        key = plan.key[lo:hi]
-        band = np.zeros(hi - lo, dtype=np.int64)
-        for j in range(plan.max_bands - 1):
-            band += tin > plan.thr[key, j]
-        r = plan.table[key * plan.max_bands + band]
-        m = plan.mult[key]
-        kinds = {
-            "input": (tin - read - write) * r[:, 0],
-            "cache_read": read * r[:, 1],
-            "cache_write": (write - w1h) * r[:, 2] + w1h * r[:, 3],
-            "output": (tout - reasoning) * r[:, 4],
-            "reasoning": reasoning * r[:, 5],
-        }
+        idx = plan.key[lo:hi].astype(np.int64)
+        if plan.max_bands > 1:
+            band = np.zeros(hi - lo, dtype=np.int64)
+            for j in range(plan.max_bands - 1):
+                band += tin > plan.thr[plan.key[lo:hi], j]
+            idx *= plan.max_bands
+            idx += band
+            del band
         total = np.zeros(hi - lo)
-        for name, usd in kinds.items():
-            usd = np.broadcast_to(usd * m, (hi - lo,))
+        terms = (
+            ("input", ((tin - read - write, 0),)),
+            ("cache_read", ((read, 1),)),
+            ("cache_write", ((write - w1h, 2), (w1h, 3))),
+            ("output", ((tout - reasoning, 4),)),
+            ("reasoning", ((reasoning, 5),)),
+        )
+        for name, factors in terms:
+            usd: np.ndarray | float = 0.0
+            for tokens, kind in factors:
+                if np.isscalar(tokens) and tokens == 0:
+                    continue  # an absent column adds nothing (x + 0.0 == x exactly)
+                usd = usd + tokens * rates[kind][idx]
             total += usd
             if parts:
                 out[name][lo:hi] = usd
@@ -889,6 +921,43 @@ def cost_usd(
     """
     cols, index = _bill(calls, at, parts=False)
     return pd.Series(cols["total"], index=index, name="cost_usd", dtype="float64", copy=False)
+
+
+def price_changes(provider: str, model: str) -> pd.DataFrame:
+    """Dated list-price changes of one model in ``genai-prices``: one row per instant (UTC) from
+    which the standard-tier prices differ from the day before, with the new input, cache-read
+    and output USD per MTok (below any cliff). Empty for a model whose price never changed.
+
+    Raises ``UnknownModelError`` naming an unpriced pair.
+
+    Example:
+        >>> price_changes("openai", "gpt-5.6-luna").values.tolist()  # doctest: +NORMALIZE_WHITESPACE
+        [[Timestamp('2026-07-30 00:00:00+0000', tz='UTC'), 1.0, 0.2, 0.1, 0.02, 6.0, 1.2]]
+    """
+    slug = _normalize_provider(provider)
+    rows = []
+    for edge in _boundaries(slug, str(model)):
+        before = _rates(slug, str(model), edge - timedelta(seconds=1), "standard").per_token[0]
+        after = _rates(slug, str(model), edge, "standard").per_token[0]
+        if before != after:
+            rows.append(
+                (
+                    pd.Timestamp(edge),
+                    *(round(r * 1e6, 9) for k in (0, 1, 4) for r in (before[k], after[k])),
+                )
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "start",
+            "input_before_usd_per_mtok",
+            "input_usd_per_mtok",
+            "cache_read_before_usd_per_mtok",
+            "cache_read_usd_per_mtok",
+            "output_before_usd_per_mtok",
+            "output_usd_per_mtok",
+        ],
+    )
 
 
 def _rates_for(

@@ -18,7 +18,8 @@ from showcase_lib.schema import (
 from showcase_lib.simulation import SCENARIOS, Simulation, simulate
 from showcase_lib.simulation._core import INCIDENT_COLUMNS
 
-PREMIUM = {"gpt-4", "gpt-4o", "claude-sonnet-4", "claude-3-5-sonnet", "gemini-1.5-pro"}
+#: The frontier and reasoning models of the 2026 fleet (the default traffic).
+PREMIUM = {"gpt-5.5", "o3", "claude-opus-5", "gemini-3.1-pro-preview"}
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +69,8 @@ def test_same_seed_same_frame_other_seed_other_frame():
 
 def test_timestamps_fall_inside_the_period(base):
     ts = base.calls["timestamp"]
-    assert ts.min() >= pd.Timestamp("2026-01-01", tz="UTC")
-    assert ts.max() < pd.Timestamp("2026-01-31", tz="UTC")
+    assert ts.min() >= pd.Timestamp("2026-07-13", tz="UTC")  # the default start
+    assert ts.max() < pd.Timestamp("2026-08-12", tz="UTC")
     other = simulate(days=2, customers=5, seed=1, start="2025-06-10")
     assert other.calls["timestamp"].dt.strftime("%Y-%m-%d").isin(["2025-06-10", "2025-06-11"]).all()
 
@@ -111,10 +112,16 @@ def test_environment_is_mostly_production(base):
 
 
 def test_token_shapes_depend_on_task(base):
-    med = base.calls.groupby("task_type", observed=True)[["input_tokens", "output_tokens"]].median()
-    assert med.loc["classification", "output_tokens"] < 30
+    c = base.calls
+    visible = c["output_tokens"] - c["reasoning_tokens"]
+    med = pd.DataFrame({"in": c["input_tokens"], "out": visible, "task": c["task_type"]})
+    med = med.groupby("task", observed=True).median()
+    assert med.loc["classification", "out"] < 30
+    assert med.loc["summarization", "in"] > 1.5 * med.loc["classification", "in"]
+    assert med.loc["code_generation", "out"] > med.loc["extraction", "out"]
+    old = simulate("steady_growth", days=5, customers=40, seed=7, fleet="2024").calls
+    med = old.groupby("task_type", observed=True)[["input_tokens", "output_tokens"]].median()
     assert med.loc["summarization", "input_tokens"] > 3 * med.loc["chat", "input_tokens"]
-    assert med.loc["code_generation", "output_tokens"] > med.loc["extraction", "output_tokens"]
 
 
 def test_model_choice_depends_on_task_and_tier(base):
@@ -127,7 +134,9 @@ def test_model_choice_depends_on_task_and_tier(base):
 
 
 def test_providers_include_cloud_hosted_variants(base):
-    assert set(base.calls["provider"].unique()) == set(pricing.PROVIDERS)
+    assert set(base.calls["provider"].unique()) == {"openai", "anthropic", "google", "aws-bedrock"}
+    old = simulate("steady_growth", days=5, customers=60, seed=7, fleet="2024").calls
+    assert set(old["provider"].unique()) == set(pricing.PROVIDERS)
 
 
 def test_ids_look_right_and_are_unique(base):
@@ -324,9 +333,10 @@ def test_time_sort_is_a_stable_argsort():
 
 
 def test_every_simulated_model_is_priced_by_name():
+    from showcase_lib.simulation._fleet import FLEET_2026
     from showcase_lib.simulation._traffic import MODEL_PROFILES
 
-    for provider, model in MODEL_PROFILES:  # pricing.price raises for an unknown name
+    for provider, model in [*MODEL_PROFILES, *FLEET_2026]:  # price() raises for unknown names
         assert pricing.price(provider, model).input_usd_per_mtok > 0, (provider, model)
 
 
@@ -351,3 +361,215 @@ def test_model_profiles_are_keyword_data():
         error_rate=0.012,
     )
     assert {p.use for p in MODEL_PROFILES.values()} == {"premium", "cheap", None}
+
+
+# --- the 2026 fleet and its token taxonomy (issue 10) -----------------------------------------
+
+
+def test_default_traffic_is_the_2026_fleet(base):
+    from showcase_lib.simulation._fleet import FLEET_2026
+
+    c = base.calls
+    drawn = set(zip(c["provider"].astype(str), c["model"].astype(str), strict=True))
+    assert drawn == set(FLEET_2026)
+    uses = {p.use for p in FLEET_2026.values()}
+    assert uses == {"frontier", "mid", "small", "reasoning"}
+    for provider in ("openai", "anthropic", "google"):
+        assert {p.use for (pr, _), p in FLEET_2026.items() if pr == provider} >= {
+            "frontier",
+            "mid",
+            "small",
+        }
+
+
+def test_taxonomy_respects_the_inclusive_rule(base):
+    c = base.calls
+    assert (c["input_tokens"] >= c["cache_read_tokens"] + c["cache_write_tokens"]).all()
+    assert (c["cache_write_tokens"] >= c["cache_write_1h_tokens"]).all()
+    assert (c["output_tokens"] >= c["reasoning_tokens"]).all()
+    for col in ("cache_read_tokens", "cache_write_tokens", "reasoning_tokens"):
+        assert (c[col] >= 0).all() and c[col].sum() > 0, col
+
+
+def test_cache_hit_rates_follow_the_feature(base):
+    c = base.calls
+    hit = (c["cache_read_tokens"] > 0).groupby(c["feature_id"], observed=True).mean()
+    assert hit["chat_widget"] > 0.7 and hit["pr_agent"] > 0.7  # long reused prompts
+    assert hit["kb_answer"] < hit["chat_widget"] - 0.15  # retrieval varies its context
+    anthropic = c[c["provider"].isin(["anthropic", "aws-bedrock"])]
+    assert (anthropic["cache_write_tokens"] > 0).mean() > 0.05  # misses write the prefix
+    assert anthropic["cache_write_1h_tokens"].sum() > 0  # some 1-hour writes
+    openai = c[c["provider"] == "openai"]
+    assert openai["cache_write_tokens"].sum() == 0  # automatic caching: writes are free
+    assert (openai["cache_read_tokens"] > 0).mean() > 0.4
+
+
+def test_reasoning_depends_on_task_and_model(base):
+    c = base.calls
+    ok = c[c["status"] == "success"]
+    share = ok.groupby("task_type", observed=True)[["reasoning_tokens", "output_tokens"]].sum()
+    share = share["reasoning_tokens"] / share["output_tokens"]
+    assert share["classification"] == 0
+    assert share["code_generation"] > share["translation"] + 0.2
+    by_model = ok.groupby("model", observed=True)["reasoning_tokens"].sum()
+    assert by_model["claude-haiku-4-5"] == 0 and by_model["gemini-3.5-flash-lite"] == 0
+    per_call = ok.groupby("model", observed=True)["reasoning_tokens"].mean()
+    assert per_call["o3"] > per_call["gpt-5.5"]
+
+
+def test_batch_share_runs_backfills_on_the_batch_tier(base):
+    c = base.calls
+    batch = (c["service_tier"] == "batch").groupby(c["feature_id"], observed=True).mean()
+    assert 0.3 < batch["report_summary"] < 0.7
+    assert batch["chat_widget"] == 0 and batch["pr_agent"] == 0
+    assert 0.03 < (c["service_tier"] == "batch").mean() < 0.25
+    assert set(c["service_tier"].unique()) == {"standard", "batch"}
+
+
+def test_a_few_long_context_calls_cross_a_cliff(base):
+    c = base.calls
+    over = c[(c["model"] == "gpt-5.5") & (c["input_tokens"] > 272_000)]
+    assert 1 <= len(over) < 0.005 * len(c)
+    gem = c[(c["model"] == "gemini-3.1-pro-preview") & (c["input_tokens"] > 200_000)]
+    assert len(gem) >= 1
+
+
+def test_simulated_cost_is_the_full_bill_to_the_cent(base):
+    """Golden-suite style: each call's cost_usd is cost_breakdown()["total"] at its timestamp,
+    and the whole bill agrees to the cent."""
+    c = base.calls
+    bill = pricing.cost_breakdown(c)
+    np.testing.assert_allclose(c["cost_usd"].to_numpy(), bill["total"].to_numpy(), rtol=1e-12)
+    assert round(float(c["cost_usd"].sum()), 2) == round(float(bill["total"].sum()), 2)
+    assert bill["cache_read"].sum() > 0 and bill["reasoning"].sum() > 0
+    # the naive 2024 formula overprices this traffic (cache reads are the bigger effect)
+    t = pricing.price_table().set_index(["provider", "model"])
+    key = pd.MultiIndex.from_arrays([c["provider"].astype(str), c["model"].astype(str)])
+    rates = t.reindex(key)
+    naive = (
+        c["input_tokens"].to_numpy() * rates["input_usd_per_mtok"].to_numpy()
+        + c["output_tokens"].to_numpy() * rates["output_usd_per_mtok"].to_numpy()
+    ) / 1e6
+    assert naive.sum() > 1.2 * c["cost_usd"].sum()
+
+
+def test_simulated_calls_at_one_instant_reprice_the_luna_cut(base):
+    c = base.calls
+    luna = c[c["model"] == "gpt-5.6-luna"]
+    july = luna[luna["timestamp"] < "2026-07-30"]
+    assert len(july) > 100
+    today = pricing.cost_usd(july, at="2026-12-01").sum()
+    assert today == pytest.approx(0.2 * july["cost_usd"].sum(), rel=1e-9)
+
+
+def test_2026_traffic_is_deterministic_per_seed():
+    a = simulate("incidents_2026", days=20, customers=30, seed=5)
+    b = simulate("incidents_2026", days=20, customers=30, seed=5)
+    pd.testing.assert_frame_equal(a.calls, b.calls)
+    pd.testing.assert_frame_equal(a.incidents, b.incidents)
+    c = simulate("incidents_2026", days=20, customers=30, seed=6)
+    assert not a.calls["cost_usd"].equals(c.calls["cost_usd"])
+
+
+# --- the 2026 incidents --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def inc2026() -> Simulation:
+    return simulate("incidents_2026", days=30, customers=100, seed=0)
+
+
+def _feature_window(calls, feature, start):
+    mine = calls[calls["feature_id"] == feature]
+    return mine[mine["timestamp"] < start], mine[mine["timestamp"] >= start]
+
+
+def test_incidents_2026_injects_the_four_kinds_at_distinct_days(inc2026):
+    inc = inc2026.incidents
+    assert list(inc.columns) == list(INCIDENT_COLUMNS)
+    assert list(inc["kind"]) == [
+        "cache_miss_regression",
+        "reasoning_creep",
+        "price_change",
+        "retry_storm",
+    ]
+    assert list(inc["driver"]) == ["cache_read", "reasoning", "price", "calls"]
+    assert inc["start"].dt.floor("D").is_unique
+    assert inc.loc[inc["kind"] == "price_change", "start"].iloc[0] == pd.Timestamp(
+        "2026-07-30", tz="UTC"
+    )  # as genai-prices 0.2.3 dates it (not 2026-11-01)
+
+
+def test_cache_regression_drops_the_hit_rate_at_flat_volume(inc2026):
+    calls, inc = inc2026.calls, inc2026.incidents.set_index("kind")
+    row = inc.loc["cache_miss_regression"]
+    before, after = _feature_window(calls, row["feature_id"], row["start"])
+    hit_before = (before["cache_read_tokens"] > 0).mean()
+    hit_after = (after["cache_read_tokens"] > 0).mean()
+    assert hit_before > 0.7 and hit_after < 0.02
+    days_before = (row["start"] - calls["timestamp"].min()).days
+    days_after = (row["end"] - row["start"]).days
+    volume = (len(after) / days_after) / (len(before) / days_before)
+    assert 0.8 < volume < 1.3  # flat volume: a calls-per-hour detector sees nothing
+    fixed = pricing.cost_usd(after, at=row["start"]).mean()
+    fixed /= pricing.cost_usd(before, at=row["start"]).mean()
+    assert fixed > 2.0 and row["observed_effect"] == pytest.approx(fixed, rel=1e-9)
+    assert row["extra_cost_usd"] > 0 and row["effect"] > 2.0
+
+
+def test_reasoning_creep_multiplies_reasoning_at_flat_visible_output(inc2026):
+    calls, inc = inc2026.calls, inc2026.incidents.set_index("kind")
+    row = inc.loc["reasoning_creep"]
+    before, after = _feature_window(calls, row["feature_id"], row["start"])
+    ratio = after["reasoning_tokens"].mean() / before["reasoning_tokens"].mean()
+    assert 3.5 < ratio < 5.5 and row["observed_effect"] == pytest.approx(ratio, rel=1e-9)
+    visible = lambda d: (d["output_tokens"] - d["reasoning_tokens"]).mean()  # noqa: E731
+    assert 0.9 < visible(after) / visible(before) < 1.1
+    assert row["extra_cost_usd"] > 0
+
+
+def test_retry_storm_multiplies_billed_calls_sharing_the_request_id(inc2026):
+    calls, inc = inc2026.calls, inc2026.incidents.set_index("kind")
+    row = inc.loc["retry_storm"]
+    mine = calls[calls["customer_id"] == row["customer_id"]]
+    inside = mine[mine["timestamp"].between(row["start"], row["end"], inclusive="left")]
+    per_request = inside.groupby("request_id").size()
+    assert per_request.max() > 1 and len(inside) / len(per_request) > 1.8
+    assert row["observed_effect"] == pytest.approx(len(inside) / len(per_request), rel=1e-9)
+    assert row["extra_calls"] == len(inside) - len(per_request)
+    retried = inside[inside["request_id"].isin(per_request[per_request > 1].index)]
+    assert (retried.groupby("request_id")["trace_id"].nunique() == 1).all()
+    assert (retried["status"] == "error").mean() > 0.5
+    outside = calls[~calls.index.isin(inside.index)]
+    assert outside["request_id"].is_unique
+
+
+def test_price_change_moves_cost_at_flat_tokens(inc2026):
+    calls, inc = inc2026.calls, inc2026.incidents.set_index("kind")
+    row = inc.loc["price_change"]
+    luna = calls[calls["model"] == "gpt-5.6-luna"]
+    before, after = luna[luna["timestamp"] < row["start"]], luna[luna["timestamp"] >= row["start"]]
+    tokens = lambda d: (d["input_tokens"] + d["output_tokens"]).mean()  # noqa: E731
+    assert 0.8 < tokens(after) / tokens(before) < 1.25  # flat usage
+    assert row["effect"] == pytest.approx(0.2, rel=1e-6)  # $1/$6 -> $0.20/$1.20 per MTok
+    per_call = after["cost_usd"].mean() / before["cost_usd"].mean()
+    assert per_call < 0.35 and row["observed_effect"] == pytest.approx(per_call, rel=1e-9)
+    assert row["extra_cost_usd"] < 0 and pd.isna(row["customer_id"])
+
+
+def test_single_2026_scenarios_and_their_errors():
+    kw = dict(days=30, customers=40, seed=2)
+    for name, kind in [
+        ("cache_regression", "cache_miss_regression"),
+        ("reasoning_creep", "reasoning_creep"),
+        ("retry_storm", "retry_storm"),
+        ("price_change", "price_change"),
+    ]:
+        inc = simulate(name, **kw).incidents
+        assert inc["kind"].tolist() == [kind], name
+    with pytest.raises(ValueError, match="no dated price change"):
+        simulate("price_change", days=5, customers=5)
+    with pytest.raises(ValueError, match="regression_feature='nope'"):
+        simulate("cache_regression", days=5, customers=5, regression_feature="nope")
+    with pytest.raises(ValueError, match="2026 fleet"):
+        simulate("reasoning_creep", days=5, customers=5, fleet="2024")

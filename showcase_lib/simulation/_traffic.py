@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -36,16 +37,23 @@ __all__ = [
 #: Client-side timeout: a call still running after this is recorded as status "timeout".
 TIMEOUT_MS: Final[int] = 60_000
 
-#: The class of a model in the traffic (``None``: priced, never drawn).
-ModelUse = Literal["premium", "cheap"] | None
+#: The class of a model in the traffic (``None``: priced, never drawn): premium / cheap in the
+#: 2024 fleet, frontier / mid / small / reasoning in the 2026 fleet.
+ModelUse = Literal["premium", "cheap", "frontier", "mid", "small", "reasoning"] | None
+
+#: How a model's prompt cache is billed: ``"none"`` (no cache), ``"implicit"`` (the provider
+#: caches automatically and bills reads only: OpenAI, Gemini), ``"explicit"`` (the caller marks
+#: breakpoints and pays for writes: Anthropic).
+CacheKind = Literal["none", "implicit", "explicit"]
 
 
 @dataclass(frozen=True, slots=True)
 class ModelProfile:
     """How the simulation uses one catalog model: its class, popularity within it, speed, limits.
 
-    ``use`` is ``"premium"``, ``"cheap"`` or ``None`` (priced by ``pricing`` but not drawn by the
-    traffic; kept so the draws, which index these profiles, stay the same).
+    ``use`` is the model's class (see ``ModelUse``; ``None``: priced by ``pricing`` but not drawn
+    by the traffic, kept so the draws, which index these profiles, stay the same). The last
+    three fields matter for the 2026 fleet only (the 2024 fleet keeps their defaults).
     """
 
     use: ModelUse
@@ -54,6 +62,9 @@ class ModelProfile:
     tokens_per_s: float  # output speed
     context_tokens: int  # context window: input + output are capped to it
     error_rate: float  # share of calls that fail (5xx) before any retry
+    cache: CacheKind = "none"  # how its prompt cache is billed
+    ttl_1h: bool = False  # offers 1-hour cache writes (Anthropic) besides 5-minute ones
+    reasoning: float = 0.0  # reasoning tokens per visible output token, x the task's ratio
 
 
 #: The models the traffic draws from, by (provider, model) name; ``pricing`` prices them by the
@@ -417,17 +428,20 @@ def hour_tables() -> tuple[np.ndarray, np.ndarray]:
     return alias_table(np.array(rows))
 
 
-def catalog_entries() -> tuple[tuple[str, str], ...]:
-    """(provider, model) of every model the traffic knows, in :data:`MODEL_PROFILES` order.
+Profiles = Mapping[tuple[str, str], ModelProfile]
+
+
+def catalog_entries(profiles: Profiles = MODEL_PROFILES) -> tuple[tuple[str, str], ...]:
+    """(provider, model) of every model of a fleet, in its profile table's order.
 
     The simulation's own table fixes the order (and so the draws); ``pricing`` is only asked
     for prices, by name, so reordering or extending its catalog changes no simulated call.
     """
-    return tuple(MODEL_PROFILES)
+    return tuple(profiles)
 
 
 def model_tables() -> tuple[np.ndarray, np.ndarray]:
-    """Alias tables of the catalog entry used by a request; group = task * 3 + tier."""
+    """Alias tables of the 2024 fleet entry used by a request; group = task * 3 + tier."""
     entries = catalog_entries()
     prof = [MODEL_PROFILES[e] for e in entries]
     pop = np.array([p.popularity for p in prof])
@@ -457,26 +471,33 @@ def task_arrays() -> dict[str, np.ndarray]:
     }
 
 
-def model_arrays() -> dict[str, np.ndarray]:
-    """Per-catalog-entry parameters as arrays indexed by entry code."""
-    prof = [MODEL_PROFILES[e] for e in catalog_entries()]
+def model_arrays(profiles: Profiles = MODEL_PROFILES) -> dict[str, np.ndarray]:
+    """Per-entry parameters of a fleet as arrays indexed by entry code."""
+    prof = list(profiles.values())
     return {
         "ttft": np.array([p.ttft_ms for p in prof], dtype=np.float32),
         "tps": np.array([p.tokens_per_s for p in prof], dtype=np.float32),
         "ctx": np.array([p.context_tokens for p in prof], dtype=np.int64),
         "err": np.array([p.error_rate for p in prof], dtype=np.float32),
+        "cache": np.array([("none", "implicit", "explicit").index(p.cache) for p in prof]),
+        "ttl_1h": np.array([p.ttl_1h for p in prof], dtype=bool),
+        "reasoning": np.array([p.reasoning for p in prof], dtype=np.float32),
     }
 
 
 def tokens(
-    rng: np.random.Generator, task: np.ndarray, step: np.ndarray, entry: np.ndarray
+    rng: np.random.Generator,
+    task: np.ndarray,
+    step: np.ndarray,
+    entry: np.ndarray,
+    profiles: Profiles = MODEL_PROFILES,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Input and output tokens per call (lognormal by task; context grows along a trace).
 
     Returns (input_tokens, output_tokens, hit_token_limit); temporaries are float32.
     """
     ta = task_arrays()
-    ma = model_arrays()
+    ma = model_arrays(profiles)
     n = len(task)
     x = rng.standard_normal(n, dtype=np.float32)
     x *= ta["sd_out"][task]
@@ -510,6 +531,7 @@ def latency_and_status(
     entry: np.ndarray,
     drawn: tuple[np.ndarray, np.ndarray, np.ndarray],
     error_scale: float = 1.0,
+    profiles: Profiles = MODEL_PROFILES,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Latency (ms), status code (index into STATUSES), stop_reason code.
 
@@ -519,7 +541,7 @@ def latency_and_status(
     calls hang until the timeout.
     """
     input_tokens, output_tokens, hit_limit = drawn
-    ma = model_arrays()
+    ma = model_arrays(profiles)
     n = len(entry)
     f32 = np.float32
     ttft = ma["ttft"][entry]
