@@ -1240,12 +1240,28 @@ class PricingStrategyResult(AnalysisResult):
     markup_for_target: float = float("nan")
 
 
-def _crossing(x: np.ndarray, y: np.ndarray, target: float) -> float:
-    """First x where the piecewise-linear y(x) reaches ``target`` (NaN if never)."""
-    for i in range(1, len(x)):
-        if (y[i - 1] - target) * (y[i] - target) <= 0 and y[i] != y[i - 1]:
-            return float(x[i - 1] + (target - y[i - 1]) * (x[i] - x[i - 1]) / (y[i] - y[i - 1]))
-    return float("nan")
+#: Bisection steps between two grid points: 2^-20 of a grid step is far below a list price's
+#: rounding (two significant digits), so the result is the price level itself.
+_BISECT_STEPS: Final[int] = 20
+
+
+def _first_reaching(lift: Callable[[float], float], grid: np.ndarray, target: float) -> float:
+    """Lowest x where the non-decreasing step function ``lift(x)`` reaches ``target``, by
+    bisection inside the first grid interval that brackets it (NaN if the grid never does).
+
+    Example:
+        >>> round(_first_reaching(lambda m: round(m, 1) / 10, np.array([1.0, 4.0]), 0.25), 3)
+        2.45
+    """
+    values = [lift(float(x)) for x in grid]
+    for i in range(1, len(grid)):
+        if values[i - 1] < target <= values[i]:
+            lo, hi = float(grid[i - 1]), float(grid[i])
+            for _ in range(_BISECT_STEPS):
+                mid = (lo + hi) / 2
+                lo, hi = (lo, mid) if lift(mid) >= target else (mid, hi)
+            return hi
+    return float(grid[0]) if len(grid) and values[0] >= target else float("nan")
 
 
 #: Price levels (multiples of the blended AI cost per 1K tokens) of the sensitivity grid: from
@@ -1271,8 +1287,10 @@ def pricing_strategy(
     ``sensitivity`` (margin per model and markup), ``averages_vs_actual``, ``target_lift`` and
     ``markup_for_target``.
 
-    ``markup_for_target`` is the price level at which tiered pricing raises the monthly margin by
-    ``target_lift`` over the baseline (linear interpolation on the sensitivity grid).
+    ``markup_for_target`` is the lowest price level at which tiered pricing raises the monthly
+    margin by at least ``target_lift`` over the baseline (bisection between the grid points
+    that bracket it: list prices are rounded to two significant digits, so the margin moves in
+    small steps and a linear interpolation of the grid can miss the target by a step).
     ``averages_vs_actual`` compares each model's margin with the estimate a team gets from
     per-tier averages only (:func:`average_customer_estimate`).
 
@@ -1290,10 +1308,13 @@ def pricing_strategy(
     focus = _FOCUS
     base = analyze_pricing(calls, customers, markup=markup)
     sens = pricing_sensitivity(base.usage, current_fees(customers), markups, baseline=base.baseline)
-    f = sens[sens["model"] == focus].sort_values("markup")
-    cross = _crossing(
-        f["markup"].to_numpy(dtype=float), f["margin_change_pct"].to_numpy(), target_lift
-    )
+    fees = current_fees(customers)
+
+    def lift(mk: float) -> float:
+        one = pricing_sensitivity(base.usage, fees, [mk], baseline=base.baseline)
+        return float(one.loc[one["model"] == focus, "margin_change_pct"].iloc[0])
+
+    cross = _first_reaching(lift, np.sort(np.asarray(markups, dtype=float)), target_lift)
     s = base.summary.set_index("model")
     foc = s.loc[focus] if focus in s.index else None
     factor = (
