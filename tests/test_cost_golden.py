@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import numpy as np
 import pandas as pd
 import pytest
 from genai_prices import Usage, calc_price, extract_usage
@@ -278,3 +279,80 @@ def test_plain_calls_agree_with_cost_usd():
     assert float(cost_usd(plain).iloc[0]) == pytest.approx(
         float(cost_breakdown(plain)["total"].iloc[0]), abs=1e-12
     )
+
+
+# --- simulated traffic, priced by hand (issue 10: the simulator agrees with the suite) --------
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    from showcase_lib.simulation import simulate
+
+    return simulate("incidents_2026", days=30, customers=60, seed=3).calls
+
+
+def _batch_factor(calls):
+    """Batch tier before the package's batch variants (2026-10-14): the documented 50% (OpenAI
+    Batch API, Anthropic Message Batches); the simulated window is July-August 2026."""
+    assert (calls["timestamp"] < "2026-10-14").all()
+    return np.where(calls["service_tier"] == "batch", 0.5, 1.0)
+
+
+def test_simulated_gpt55_calls_by_hand(simulated):
+    g = simulated[simulated["model"] == "gpt-5.5"]
+    long = (g["input_tokens"] > 272_000).to_numpy()
+    assert long.any() and (g["cache_write_tokens"] == 0).all()  # OpenAI bills no cache writes
+    p_in = np.where(long, GPT55_LONG["in"], GPT55["in"])
+    p_read = np.where(long, GPT55_LONG["read"], GPT55["read"])
+    p_out = np.where(long, GPT55_LONG["out"], GPT55["out"])  # reasoning billed as output
+    uncached = g["input_tokens"] - g["cache_read_tokens"]
+    hand = (uncached * p_in + g["cache_read_tokens"] * p_read + g["output_tokens"] * p_out) / M
+    hand = hand.to_numpy() * _batch_factor(g)
+    np.testing.assert_allclose(g["cost_usd"].to_numpy(), hand, rtol=1e-12, atol=1e-15)
+    assert round(g["cost_usd"].sum(), 2) == round(hand.sum(), 2)
+
+
+def test_simulated_claude_sonnet5_calls_by_hand(simulated):
+    s = simulated[simulated["model"] == "claude-sonnet-5"]
+    w1h = s["cache_write_1h_tokens"]
+    w5m = s["cache_write_tokens"] - w1h
+    assert w5m.sum() > 0 and w1h.sum() > 0
+    uncached = s["input_tokens"] - s["cache_read_tokens"] - s["cache_write_tokens"]
+    hand = (
+        uncached * SONNET5["in"]
+        + s["cache_read_tokens"] * SONNET5["read"]
+        + w5m * SONNET5["w5m"]
+        + w1h * SONNET5["w1h"]
+        + s["output_tokens"] * SONNET5["out"]
+    ) / M
+    hand = hand.to_numpy() * _batch_factor(s)
+    np.testing.assert_allclose(s["cost_usd"].to_numpy(), hand, rtol=1e-12, atol=1e-15)
+    assert round(s["cost_usd"].sum(), 2) == round(hand.sum(), 2)
+
+
+def test_simulated_luna_calls_by_hand_across_the_price_change(simulated):
+    """gpt-5.6-luna: $1.00 in, $0.10 read, $6.00 out until 2026-07-29, then $0.20 / $0.02 /
+    $1.20; above 272,000 input tokens 2x the input rates and 1.5x the output rate."""
+    lu = simulated[simulated["model"] == "gpt-5.6-luna"]
+    new = (lu["timestamp"] >= pd.Timestamp("2026-07-30", tz="UTC")).to_numpy()
+    assert new.any() and (~new).any()
+    long = (lu["input_tokens"] > 272_000).to_numpy()
+    scale = np.where(new, 0.2, 1.0)  # the cut divides every rate by 5
+    p_in = LUNA_OLD["in"] * scale * np.where(long, 2.0, 1.0)
+    p_read = 0.10 * scale * np.where(long, 2.0, 1.0)
+    p_out = LUNA_OLD["out"] * scale * np.where(long, 1.5, 1.0)
+    uncached = lu["input_tokens"] - lu["cache_read_tokens"]
+    hand = (uncached * p_in + lu["cache_read_tokens"] * p_read + lu["output_tokens"] * p_out) / M
+    hand = hand.to_numpy() * _batch_factor(lu)
+    np.testing.assert_allclose(lu["cost_usd"].to_numpy(), hand, rtol=1e-9, atol=1e-15)
+    assert round(lu["cost_usd"].sum(), 2) == round(hand.sum(), 2)
+    assert {"in": LUNA_OLD["in"] * 0.2, "out": pytest.approx(LUNA_OLD["out"] * 0.2)} == LUNA_NEW
+
+
+def test_simulated_bill_equals_cost_breakdown_to_the_cent(simulated):
+    bill = cost_breakdown(simulated)
+    assert (simulated["cost_usd"].to_numpy() == bill["total"].to_numpy()).all()
+    assert round(simulated["cost_usd"].sum(), 2) == round(bill["total"].sum(), 2)
+    by_model = simulated.groupby("model", observed=True)["cost_usd"].sum().round(2)
+    again = bill["total"].groupby(simulated["model"], observed=True).sum().round(2)
+    pd.testing.assert_series_equal(by_model, again, check_names=False)

@@ -179,8 +179,7 @@ def resolve_params(scenario: str, days: int, params: dict[str, Any]) -> dict[str
         "loop_start_hour": 0 <= p.get("loop_start_hour", 0.0) < 24,
         "regression_hit_rate": 0 <= p.get("regression_hit_rate", 0.0) <= 1,
         "creep_factor": p.get("creep_factor", 1.0) > 0,
-        "storm_start_hour": p.get("storm_start_hour") is None
-        or 0 <= p["storm_start_hour"] < 24,
+        "storm_start_hour": p.get("storm_start_hour") is None or 0 <= p["storm_start_hour"] < 24,
         "storm_hours": p.get("storm_hours", 1.0) > 0,
         "storm_error_rate": 0 <= p.get("storm_error_rate", 0.0) < 1,
         "max_retries": 0 <= p.get("max_retries", 0) <= 50,
