@@ -485,3 +485,18 @@ def test_catalog_has_the_2026_fleet_and_the_historic_pair():
     for needed in [("openai", "gpt-5.5"), ("openai", "o3"), ("anthropic", "claude-sonnet-5")]:
         assert needed in models
     assert ("openai", "gpt-4") in models and ("anthropic", "claude-instant-1.2") in models
+
+
+def test_price_changes_lists_the_dated_list_price_changes():
+    """genai-prices 0.2.3 dates gpt-5.6-luna's cut at 2026-07-30 (a note elsewhere says
+    2026-11-01: the package is what prices the calls)."""
+    luna = pricing.price_changes("openai", "gpt-5.6-luna")
+    assert luna["start"].tolist() == [pd.Timestamp("2026-07-30", tz="UTC")]
+    row = luna.iloc[0]
+    assert (row["input_before_usd_per_mtok"], row["input_usd_per_mtok"]) == (1.0, 0.2)
+    assert (row["output_before_usd_per_mtok"], row["output_usd_per_mtok"]) == (6.0, 1.2)
+    # variants dated 2026-10-12/14 (flex, priority, batch) are not list-price changes
+    assert pricing.price_changes("openai", "gpt-5.5").empty
+    assert pricing.price_changes("anthropic", "claude-instant-1.2").empty  # retired table
+    with pytest.raises(UnknownModelError, match="gpt-17"):
+        pricing.price_changes("openai", "gpt-17")

@@ -343,9 +343,11 @@ def test_every_simulated_model_is_priced_by_name():
 def test_simulation_does_not_depend_on_the_catalog_order(monkeypatch):
     kw = dict(days=3, customers=8, seed=2)
     before = simulate("model_migration", **kw).calls
+    before_2026 = simulate("steady_growth", **kw).calls
     monkeypatch.setattr(pricing, "CATALOG", tuple(reversed(pricing.CATALOG)))
     after = simulate("model_migration", **kw).calls
     pd.testing.assert_frame_equal(before, after)
+    pd.testing.assert_frame_equal(before_2026, simulate("steady_growth", **kw).calls)
 
 
 def test_model_profiles_are_keyword_data():

@@ -54,7 +54,7 @@ _CACHE_REGRESSION: Final[dict[str, Any]] = {
     "regression_hit_rate": 0.0,  # its cache hit rate from then on (before: the feature's)
 }
 _REASONING_CREEP: Final[dict[str, Any]] = {
-    "creep_feature": "kb_answer",  # reasoning_effort raised for this feature
+    "creep_feature": "repo_qa",  # reasoning_effort raised for this feature (dev_copilot)
     "creep_day": None,
     "creep_factor": 5.0,  # x reasoning tokens per call from then on (visible output flat)
 }
