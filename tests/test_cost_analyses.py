@@ -276,3 +276,17 @@ def test_table_pricer_names_what_it_cannot_price():
         as_pricer("cheap", who="demo")
     with pytest.raises(ValueError, match="returned"):
         as_pricer(lambda df: np.zeros(len(df) + 1), who="demo")(calls)
+
+
+def test_a_pricer_may_return_the_whole_breakdown_and_needs_named_candidates():
+    calls, total = golden_calls("anthropic-cache-both-ttls")
+    own = (calls.loc[0, "provider"], calls.loc[0, "model"])
+    cfg = ModelComparisonConfig(baseline=own, candidate=own, candidates=(), n_ab=20)
+    r = model_comparison(calls, pricing.cost_breakdown, config=cfg)  # a frame: its total counts
+    assert float(r.tasks["before_usd"].sum()) == pytest.approx(total, abs=1e-9)
+    with pytest.raises(ValueError, match="candidates"):
+        analyze("optimization", calls, prices=pricer)
+    opt = analyze(
+        "optimization", calls, prices=pricer, config=OptimizationConfig(candidates=(own,))
+    )
+    assert opt.metric("Monthly AI spend (repriced)").value == pytest.approx(30 * total, abs=1e-8)
