@@ -64,6 +64,11 @@ def make_calls(rows: list[dict]) -> pd.DataFrame:
         "status": "success",
         "stop_reason": "END",
         "region": "us-east-1",
+        "cache_read_tokens": 0,
+        "cache_write_tokens": 0,
+        "cache_write_1h_tokens": 0,
+        "reasoning_tokens": 0,
+        "service_tier": "standard",
     }
     full = []
     for i, r in enumerate(rows):
@@ -74,7 +79,7 @@ def make_calls(rows: list[dict]) -> pd.DataFrame:
     df = pd.DataFrame(full)
     df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True)
     if "cost_usd" not in df:
-        df["cost_usd"] = pricing.cost_usd(df).to_numpy()
+        df["cost_usd"] = pricing.cost_breakdown(df)["total"].to_numpy()
     return df[list(ALL_COLUMNS)].astype({c: DTYPES[c] for c in ALL_COLUMNS})
 
 
@@ -293,12 +298,25 @@ def test_optimization_caching_and_combined_never_double_count():
         }
         for i in range(3)
     ]
-    cfg = OptimizationConfig(candidates=(), cache_discount=0.5, long_quantile=1.0)
-    r = analyze_optimization(make_calls(rows), pricing.price_table(), config=cfg)
+    cfg = OptimizationConfig(candidates=(), long_quantile=1.0)
+    sheet = pd.DataFrame(  # gpt-4o: $2.50 input, $1.25 cache read, $10 output per MTok
+        {
+            "provider": ["openai"],
+            "model": ["gpt-4o"],
+            "input_usd_per_mtok": [2.5],
+            "output_usd_per_mtok": [10.0],
+            "cache_read_usd_per_mtok": [1.25],
+        }
+    )
+    r = analyze_optimization(make_calls(rows), sheet, config=cfg)
     opp = r.opportunities.set_index("lever")
-    per_tok = pricing.price("openai", "gpt-4o").input_usd_per_mtok / 1e6
-    # calls 2 and 3 reuse the 1000-token prefix at half price
-    assert opp.loc["prompt caching", "saving_usd"] == pytest.approx(2 * 1000 * 0.5 * per_tok)
+    # calls 2 and 3 read the 1000-token prefix from the cache: $1.25 instead of $2.50 per MTok
+    assert opp.loc["prompt caching", "saving_usd"] == pytest.approx(2 * 1000 * (2.5 - 1.25) / 1e6)
+    # without a cache-read price the analyzer refuses rather than bill reads as input
+    with pytest.raises(ValueError, match="cache_read_usd_per_mtok"):
+        analyze_optimization(
+            make_calls(rows), sheet.drop(columns="cache_read_usd_per_mtok"), config=cfg
+        )
     combined = opp.loc["combined (no double counting)", "saving_usd"]
     assert combined <= opp.loc[opp.index[:3], "saving_usd"].sum() + 1e-12
 

@@ -143,3 +143,20 @@ def test_viral_spike_response_needs_only_what_a_reader_knows():
         config=SpikeResponseConfig(freq="1h", detector=hourly),
     )
     assert r.alert_at is not None and r.prevented_usd > 0
+
+
+def test_markup_for_target_is_the_lowest_price_level_that_reaches_the_lift(fleet):
+    """Regression (issue 10): a linear interpolation of the grid missed the target by a price
+    step (list prices have two significant digits); the level must reach it, just below not."""
+    from showcase_lib.analysis.analyzers import analyze
+
+    cust = simulate("steady_growth", days=DAYS, customers=CUSTOMERS, seed=SEED).customers
+    r = pricing_strategy(fleet, cust, markups=(2.0, 4.0, 8.0, 16.0), target_lift=0.3)
+    mk = r.markup_for_target
+    assert 2.0 < mk < 16.0
+
+    def lift(m: float) -> float:
+        s = analyze("pricing", fleet, customers=cust, markup=m).summary.set_index("model")
+        return float(s.loc["tiered (graduated)", "margin_change_pct"])
+
+    assert lift(mk) >= 0.3 > lift(mk * 0.999)

@@ -25,14 +25,14 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
 
-from showcase_lib.analysis._prices import check_prices, reprice
+from showcase_lib.analysis._prices import Prices, as_pricer, on_model, priced_view
 from showcase_lib.analysis.analyzers._base import (
     AnalysisResult,
     Metric,
@@ -69,9 +69,11 @@ from showcase_lib.analysis.analyzers._realtime import (
 
 __all__ = [
     "ABTestConfig",
+    "LeverConfig",
     "ModelComparisonConfig",
     "SpikeResponseConfig",
     "ab_test_quality",
+    "cost_levers",
     "model_comparison",
     "pricing_strategy",
     "viral_spike_response",
@@ -206,9 +208,14 @@ class ModelComparisonResult(AnalysisResult):
     quality: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
+def _complexities(calls: pd.DataFrame, complexity_map: Mapping[str, str] | None) -> np.ndarray:
+    """Complexity of each call's task type, resolved once per distinct task type."""
+    codes, uniques = pd.factorize(calls["task_type"].astype(str), use_na_sentinel=False)
+    return np.asarray([task_complexity(t, complexity_map) for t in uniques], dtype=object)[codes]
+
+
 def _simple_mask(calls: pd.DataFrame, complexity_map: Mapping[str, str] | None) -> np.ndarray:
-    cx = calls["task_type"].astype(str).map(lambda t: task_complexity(t, complexity_map))
-    return (cx == "simple").to_numpy()
+    return _complexities(calls, complexity_map) == "simple"
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,15 +249,17 @@ class ModelComparisonConfig:
 
 def model_comparison(
     calls: pd.DataFrame,
-    prices: pd.DataFrame,
+    prices: Prices,
     *,
     config: ModelComparisonConfig | None = None,
 ) -> ModelComparisonResult:
     """ "The baseline model for every task" vs "simple tasks on a cheaper model".
 
-    Every call's tokens are repriced from ``prices`` (a price table frame) on ``baseline`` (the
-    "before": one model for everything)
-    and, for simple tasks, on ``candidate`` (the "after"). Each of ``candidates`` is A/B tested
+    Every call, with its tokens of every kind (cache reads and writes, reasoning) and its
+    service tier, is priced on ``baseline`` (the "before": one model for everything) and, for
+    simple tasks, on ``candidate`` (the "after"), with ``prices``: a price table frame or a
+    pricer (calls -> cost per call; the book passes
+    ``lambda df: pricing.cost_breakdown(df)["total"]``, prices at each call's timestamp). Each of ``candidates`` is A/B tested
     on simple tasks against one shared baseline arm (an A/B/n test
     with simulated scores) and priced the same way. The sensitivity table
     keeps the per-call costs of this fleet and varies the share of simple calls.
@@ -276,13 +285,14 @@ def model_comparison(
     who = "model_comparison"
     require_columns(calls, ["timestamp", "task_type", "input_tokens", "output_tokens"], who=who)
     require_rows(calls, who=who)
-    check_prices(prices, who=who)
+    price = as_pricer(prices, who=who)
+    view = priced_view(calls)
     cfg = config or ModelComparisonConfig()
     baseline, candidate, complexity_map = cfg.baseline, cfg.candidate, cfg.complexity_map
     max_quality_drop, n_ab, seed, level = cfg.max_quality_drop, cfg.n_ab, cfg.seed, cfg.level
     factor = monthly_factor(calls)
     simple = _simple_mask(calls, complexity_map)
-    before = reprice(calls, prices, *baseline).to_numpy()
+    before = price(on_model(view, *baseline)).to_numpy()
     cand_names = list(dict.fromkeys([tuple(candidate), *map(tuple, cfg.candidates)]))
 
     # one shared control arm (the baseline), one treatment arm per candidate: an A/B/n test
@@ -291,7 +301,7 @@ def model_comparison(
     )
     rows, ab_rows = [], []
     for i, (prov, model) in enumerate(cand_names):
-        on_cand = reprice(calls, prices, prov, model).to_numpy()
+        on_cand = price(on_model(view, prov, model)).to_numpy()
         after = np.where(simple, on_cand, before)
         simple_before = float(before[simple].sum())
         per_call = 1.0 - float(on_cand[simple].sum()) / simple_before if simple_before else 0.0
@@ -338,7 +348,7 @@ def model_comparison(
     chosen = cands.iloc[0]
 
     # per task type, before and after (chosen candidate)
-    on_chosen = reprice(calls, prices, *candidate).to_numpy()
+    on_chosen = price(on_model(view, *candidate)).to_numpy()
     after = np.where(simple, on_chosen, before)
     tasks = pd.DataFrame(
         {
@@ -498,6 +508,451 @@ def model_comparison(
         fleet_saving_pct=float(chosen["fleet_saving_pct"]),
         saving_per_simple_call_usd=saving_per_simple,
         monthly_calls=monthly_calls,
+    )
+
+
+# --------------------------------------------------------------------------- notebook 11: levers
+Route = tuple[tuple[str, str], tuple[str, str]]
+
+#: The seed's historic switch (the showcase plan: "96% cheaper per token").
+HISTORIC_ROUTE: Final[Route] = (("openai", "gpt-4"), ("anthropic", "claude-instant-1.2"))
+#: Model switches of the lever comparison: the historic pair, then each 2026 provider's frontier
+#: and mid models to its small one (the small model of the same provider keeps the prompt format,
+#: the client and the data-processing agreement unchanged). Not gpt-5.6-luna: since its price
+#: cut of 2026-07-30 ($0.20 / $1.20 per MTok in genai-prices 0.2.3) it costs no more than
+#: gpt-5.4-nano ($0.20 / $1.25), so the move would save nothing.
+DEFAULT_ROUTES: Final[tuple[Route, ...]] = (
+    HISTORIC_ROUTE,
+    (("openai", "gpt-5.5"), ("openai", "gpt-5.4-nano")),
+    (("anthropic", "claude-opus-5"), ("anthropic", "claude-haiku-4-5")),
+    (("anthropic", "claude-sonnet-5"), ("anthropic", "claude-haiku-4-5")),
+    (("google", "gemini-3.1-pro-preview"), ("google", "gemini-3.5-flash-lite")),
+    (("google", "gemini-3.5-flash"), ("google", "gemini-3.5-flash-lite")),
+)
+#: Task types whose answer nobody waits for: document summaries, extraction and triage can run
+#: within the 24 hours of a batch API (OpenAI Batch API, Anthropic Message Batches, Gemini Batch).
+BATCH_TASK_TYPES: Final[tuple[str, ...]] = ("summarization", "extraction", "classification")
+#: Tokens of each kind in a per-token probe: far below every long-context threshold (the
+#: smallest in the catalog is 128k), large enough that a price per MTok is exact in USD.
+_PROBE_TOKENS: Final[int] = 1_000
+
+LeverName = Literal["switch model", "prompt caching", "batch tier", "all three"]
+#: The levers in the order of the result tables (the last applies the three in sequence).
+LEVERS: Final[tuple[LeverName, ...]] = ("switch model", "prompt caching", "batch tier", "all three")
+
+
+@dataclass(frozen=True, slots=True)
+class LeverConfig:
+    """Settings of :func:`cost_levers`: which calls each lever may change, and how.
+
+    Example:
+        >>> LeverConfig().routes[0]
+        (('openai', 'gpt-4'), ('anthropic', 'claude-instant-1.2'))
+    """
+
+    #: Model switches ((provider, model) -> (provider, model)), applied to eligible calls.
+    routes: tuple[Route, ...] = DEFAULT_ROUTES
+    #: Task complexities a switch applies to (simple tasks lose least quality on a small model).
+    switch_complexities: tuple[str, ...] = ("simple",)
+    #: task_type -> complexity overrides of the built-in table (see ``task_complexity``).
+    complexity_map: Mapping[str, str] | None = None
+    #: Share of the prompt taken as the reusable prefix (system prompt, tools, documents) in a
+    #: feature that never reads from the cache; None: such features are left alone (a feature
+    #: that caches reuses its measured prefix, the median cache read of its hits).
+    prefix_share: float | None = None
+    #: A prefix below this many tokens is not cached: 1,024 is the minimum cacheable prompt of
+    #: OpenAI's automatic caching and of Anthropic's cache breakpoints (Sonnet and Opus).
+    min_prefix_tokens: int = 1_024
+    #: Cache lifetime: a call within this many minutes of the previous call of its feature and
+    #: model reads the prefix, any other writes it (Anthropic's default 5-minute TTL, refreshed
+    #: on each hit; OpenAI keeps a prefix 5-10 minutes idle).
+    cache_ttl_minutes: float = 5.0
+    #: Task types moved to the batch tier (calls on another tier than standard stay).
+    batch_task_types: tuple[str, ...] = BATCH_TASK_TYPES
+    #: Dimension of the per-group table (``by_feature``).
+    by: str = "feature_id"
+
+
+@dataclass
+class LeverResult(AnalysisResult):
+    """Three cost levers on the same calls: monthly saving per lever and per feature."""
+
+    monthly_cost_usd: float = 0.0
+    cache_share_now: float = 0.0
+    cache_share_after: float = 0.0
+    levers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    by_feature: pd.DataFrame = field(default_factory=pd.DataFrame)
+    switches: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def saving(self, lever: LeverName) -> float:
+        """Monthly saving in USD of one lever (``"switch model"``, ``"prompt caching"``,
+        ``"batch tier"`` or ``"all three"``).
+
+        Example:
+            >>> LeverResult(name="x", title="x", levers=pd.DataFrame({"lever": ["batch tier"],
+            ...     "monthly_saving_usd": [2.0]})).saving("batch tier")
+            2.0
+        """
+        row = self.levers.set_index("lever")["monthly_saving_usd"]
+        if lever not in row.index:
+            raise ValueError(f"lever={lever!r} is not one of {list(row.index)}")
+        return float(row[lever])
+
+
+def _ints(view: pd.DataFrame, name: str) -> np.ndarray:
+    return view[name].to_numpy(dtype=float) if name in view else np.zeros(len(view))
+
+
+def switch_models(calls: pd.DataFrame, config: LeverConfig) -> tuple[pd.DataFrame, np.ndarray]:
+    """(priced copy with eligible calls on their route's target model, which calls moved).
+
+    Example:
+        >>> calls = pd.DataFrame({"provider": "openai", "model": ["gpt-5.5", "gpt-5.5"],
+        ...     "task_type": ["classification", "agent_step"], "input_tokens": 10})
+        >>> view, moved = switch_models(calls, LeverConfig())
+        >>> view["model"].tolist(), moved.tolist()
+        (['gpt-5.4-nano', 'gpt-5.5'], [True, False])
+    """
+    view = priced_view(calls)
+    cx = _complexities(calls, config.complexity_map)
+    eligible = np.isin(cx, list(config.switch_complexities))
+    prov = view["provider"].astype(str).to_numpy().astype(object)
+    model = view["model"].astype(str).to_numpy().astype(object)
+    moved = np.zeros(len(view), dtype=bool)
+    for (src_p, src_m), (dst_p, dst_m) in config.routes:
+        hit = eligible & ~moved & (prov == src_p) & (model == src_m)
+        prov[hit], model[hit] = dst_p, dst_m
+        moved |= hit
+    view["provider"], view["model"] = prov, model
+    return view, moved
+
+
+def _prefixes(calls: pd.DataFrame, view: pd.DataFrame, config: LeverConfig) -> np.ndarray:
+    """Per call, the prompt prefix its feature reuses: the median cache read of the feature's
+    calls that hit the cache; where a feature never reads from it, ``prefix_share`` of the
+    prompt (0 when None: nothing measured, nothing assumed). Capped at the call's prompt."""
+    tin, read = _ints(view, "input_tokens"), _ints(view, "cache_read_tokens")
+    key = pd.Series(_group_key(calls, config), index=view.index)
+    measured = pd.Series(read, index=view.index)[read > 0].groupby(key[read > 0]).median()
+    prefix = key.map(measured).to_numpy(dtype=float)
+    if config.prefix_share is not None:
+        if not 0.0 < config.prefix_share <= 1.0:
+            raise ValueError(f"prefix_share={config.prefix_share!r} must be in (0, 1]")
+        prefix = np.where(np.isnan(prefix), np.floor(config.prefix_share * tin), prefix)
+    return np.minimum(np.nan_to_num(prefix), tin)
+
+
+def _group_key(calls: pd.DataFrame, config: LeverConfig) -> np.ndarray:
+    if config.by in calls:
+        return calls[config.by].astype(str).to_numpy()
+    return np.full(len(calls), "", dtype=object)
+
+
+def turn_on_caching(
+    calls: pd.DataFrame, config: LeverConfig, *, view: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """(priced copy with the prompt cache used wherever the traffic allows, which calls
+    changed).
+
+    Every call that does not read from the cache and has a reusable prefix of at least
+    ``min_prefix_tokens`` (see below) changes when the previous call of its feature and model
+    came within ``cache_ttl_minutes``: the prefix is then a cache read (and no longer a
+    write). In a feature that does not cache at all, the other calls write the prefix (the
+    write that creates the cache; billed at the input price where the provider charges no
+    write). The prefix is the feature's median cache read on its hits (what it already reuses)
+    or, where it never reads, ``prefix_share`` of the prompt. Token totals do not change
+    (inclusive rule): only their kind does.
+
+    Example:
+        >>> calls = pd.DataFrame({"provider": "anthropic", "model": "claude-haiku-4-5",
+        ...     "feature_id": "chat", "input_tokens": 4_000, "output_tokens": 100,
+        ...     "timestamp": pd.to_datetime(["2026-11-02 10:00", "2026-11-02 10:03",
+        ...                                  "2026-11-02 11:00"], utc=True)})
+        >>> v, changed = turn_on_caching(calls, LeverConfig(prefix_share=0.5))
+        >>> v["cache_write_tokens"].tolist(), v["cache_read_tokens"].tolist()
+        ([2000, 0, 2000], [0, 2000, 0])
+    """
+    view = priced_view(calls) if view is None else view.copy()
+    read, write = _ints(view, "cache_read_tokens"), _ints(view, "cache_write_tokens")
+    w1h = _ints(view, "cache_write_1h_tokens")
+    prefix = _prefixes(calls, view, config)
+    key = _group_key(calls, config)
+    candidate = (read == 0) & (prefix >= config.min_prefix_tokens)
+    order = pd.DataFrame(
+        {
+            "key": key,
+            "model": view["model"].astype(str).to_numpy(),
+            "ts": pd.to_datetime(calls["timestamp"], utc=True).to_numpy(dtype="datetime64[ns]"),
+        }
+    ).sort_values(["key", "model", "ts"], kind="stable")
+    same = order["key"].eq(order["key"].shift()) & order["model"].eq(order["model"].shift())
+    warm = np.zeros(len(view), dtype=bool)
+    warm[order.index.to_numpy()] = (
+        same & (order["ts"].diff() <= pd.Timedelta(minutes=config.cache_ttl_minutes))
+    ).to_numpy()
+    caching = pd.Series(read + write > 0).groupby(key).transform("any").to_numpy()
+    hit = candidate & warm
+    creates = candidate & ~warm & ~caching
+    view["cache_read_tokens"] = np.where(hit, prefix, read).astype(np.int64)
+    view["cache_write_tokens"] = np.where(hit, 0, np.where(creates, prefix, write)).astype(np.int64)
+    view["cache_write_1h_tokens"] = np.where(hit | creates, 0, w1h).astype(np.int64)
+    return view, hit | creates
+
+
+def move_to_batch(
+    calls: pd.DataFrame, config: LeverConfig, *, view: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """(priced copy with the standard-tier calls of ``batch_task_types`` on the batch tier,
+    which calls moved).
+
+    Example:
+        >>> calls = pd.DataFrame({"task_type": ["summarization", "chat"], "input_tokens": 1})
+        >>> v, moved = move_to_batch(calls, LeverConfig())
+        >>> v["service_tier"].tolist(), moved.tolist()
+        (['batch', 'standard'], [True, False])
+    """
+    view = priced_view(calls) if view is None else view.copy()
+    tier = (
+        view["service_tier"].astype(str).to_numpy()
+        if "service_tier" in view
+        else np.full(len(view), "standard", dtype=object)
+    )
+    moved = calls["task_type"].astype(str).isin(list(config.batch_task_types)).to_numpy()
+    moved &= tier == "standard"
+    view["service_tier"] = np.where(moved, "batch", tier)
+    return view, moved
+
+
+def _per_token(price: Callable[[pd.DataFrame], pd.Series], route: Route, at: pd.Timestamp):
+    """USD per token of (input, cache read, output) on both models of a route, at ``at``."""
+    n = _PROBE_TOKENS
+    rows = []
+    for prov, model in route:
+        for tin, read, tout in ((n, 0, 0), (n, n, 0), (0, 0, n)):
+            rows.append((prov, model, tin, read, tout))
+    probe = pd.DataFrame(
+        rows, columns=["provider", "model", "input_tokens", "cache_read_tokens", "output_tokens"]
+    ).assign(
+        cache_write_tokens=0,
+        cache_write_1h_tokens=0,
+        reasoning_tokens=0,
+        service_tier="standard",
+        timestamp=at,
+    )
+    usd = price(probe).to_numpy().reshape(2, 3) / n
+    return usd[0], usd[1]
+
+
+def cost_levers(
+    calls: pd.DataFrame,
+    prices: Prices,
+    *,
+    config: LeverConfig | None = None,
+) -> LeverResult:
+    """Three levers on the same calls, in dollars per month: switch model, prompt caching,
+    batch tier (and the three in sequence), with the saving of each per feature.
+
+    Each lever is a modified copy of the calls priced with ``prices`` (a price table frame or a
+    pricer, calls -> cost per call; the book passes
+    ``lambda df: pricing.cost_breakdown(df)["total"]``) and compared with the same calls priced
+    unchanged: **switch model** moves the calls of ``switch_complexities`` along ``routes``
+    (every token kind kept); **prompt caching** turns a cache on where calls do not use one
+    (:func:`turn_on_caching`); **batch tier** moves the standard-tier calls of
+    ``batch_task_types`` to the batch tier. ``switches`` carries each route's per-token
+    reduction for input, cache read and output tokens (prices probed at the last call's
+    timestamp) and, where calls moved, the reduction on that traffic.
+
+    Returns a ``LeverResult`` with ``monthly_cost_usd``, ``cache_share_now`` and
+    ``cache_share_after`` (share of input tokens read from the cache, before and with the
+    caching lever) and the tables
+    ``levers`` (``lever, calls, monthly_saving_usd, share_of_spend``), ``by_feature`` (one row
+    per ``config.by`` value: ``monthly_cost_usd``, the saving of each lever, ``best_lever``)
+    and ``switches``; ``saving(lever)`` reads one figure.
+
+    Example:
+        >>> prices = pd.DataFrame({"provider": "openai", "model": ["gpt-5.5", "gpt-5.4-nano"],
+        ...     "input_usd_per_mtok": [5.0, 0.2], "output_usd_per_mtok": [30.0, 1.25],
+        ...     "cache_read_usd_per_mtok": [0.5, 0.02], "cache_write_5m_usd_per_mtok": [5.0, 0.2],
+        ...     "batch_multiplier": [0.5, 0.5]})
+        >>> calls = pd.DataFrame({"timestamp": pd.to_datetime(["2026-11-02 10:00",
+        ...     "2026-11-02 10:01"], utc=True), "provider": "openai", "model": "gpt-5.5",
+        ...     "feature_id": ["triage", "chat"], "task_type": ["classification", "chat"],
+        ...     "input_tokens": [2_000, 2_000], "output_tokens": 100, "cache_read_tokens": [0, 1_600]})
+        >>> cfg = LeverConfig(routes=((("openai", "gpt-5.5"), ("openai", "gpt-5.4-nano")),))
+        >>> r = cost_levers(calls, prices, config=cfg)
+        >>> r.switches.loc[0, ["input_reduction", "output_reduction"]].astype(float).round(3).tolist()
+        [0.96, 0.958]
+        >>> r.by_feature.set_index("feature_id")["best_lever"].to_dict()
+        {'triage': 'switch model', 'chat': 'none'}
+    """
+    who = "cost_levers"
+    require_columns(
+        calls,
+        ["timestamp", "provider", "model", "task_type", "input_tokens", "output_tokens"],
+        who=who,
+    )
+    require_rows(calls, who=who)
+    cfg = config or LeverConfig()
+    price = as_pricer(prices, who=who)
+    factor = monthly_factor(calls)
+    view = priced_view(calls)
+    now = price(view).to_numpy()
+
+    switched, moved = switch_models(calls, cfg)
+    cached, changed = turn_on_caching(calls, cfg)
+    batched, batch = move_to_batch(calls, cfg)
+    every, _ = turn_on_caching(calls, cfg, view=switched)
+    every, _ = move_to_batch(calls, cfg, view=every)
+    after = {
+        "switch model": (price(switched).to_numpy(), moved),
+        "prompt caching": (price(cached).to_numpy(), changed),
+        "batch tier": (price(batched).to_numpy(), batch),
+        "all three": (price(every).to_numpy(), moved | changed | batch),
+    }
+    total = float(now.sum())
+    levers = pd.DataFrame(
+        [
+            {
+                "lever": name,
+                "calls": int(mask.sum()),
+                "monthly_saving_usd": float((now - cost).sum()) * factor,
+                "share_of_spend": float((now - cost).sum()) / total if total else 0.0,
+            }
+            for name, (cost, mask) in after.items()
+        ]
+    )
+    key = calls[cfg.by].astype(str).to_numpy() if cfg.by in calls else np.full(len(calls), "all")
+    per = pd.DataFrame({cfg.by: key, "monthly_cost_usd": now * factor})
+    for name, (cost, _) in after.items():
+        per[name] = (now - cost) * factor
+    by = per.groupby(cfg.by, sort=False).sum()
+    by["best_lever"] = by[list(LEVERS[:3])].idxmax(axis=1)
+    by.loc[by[list(LEVERS[:3])].max(axis=1) <= 0, "best_lever"] = "none"
+    by = by.sort_values("monthly_cost_usd", ascending=False).reset_index()
+
+    at = pd.to_datetime(calls["timestamp"], utc=True).max()
+    src_p = view["provider"].astype(str).to_numpy()
+    src_m = view["model"].astype(str).to_numpy()
+    switch_cost = after["switch model"][0]
+    rows = []
+    for route in cfg.routes:
+        (fp, fm), (tp, tm) = route
+        src, dst = _per_token(price, route, at)
+        on = moved & (src_p == fp) & (src_m == fm)
+        before_usd = float(now[on].sum())
+        rows.append(
+            {
+                "from_provider": fp,
+                "from_model": fm,
+                "to_provider": tp,
+                "to_model": tm,
+                "input_reduction": 1 - dst[0] / src[0],
+                "cache_read_reduction": 1 - dst[1] / src[1],
+                "output_reduction": 1 - dst[2] / src[2],
+                "calls": int(on.sum()),
+                "traffic_reduction": 1 - float(switch_cost[on].sum()) / before_usd
+                if before_usd
+                else float("nan"),
+                "monthly_saving_usd": (before_usd - float(switch_cost[on].sum())) * factor,
+            }
+        )
+    switches = pd.DataFrame(rows)
+    return _lever_result(
+        cfg,
+        tables={"levers": levers, "by_feature": by, "switches": switches},
+        monthly_cost_usd=total * factor,
+        cache_share=tuple(
+            float(_ints(v, "cache_read_tokens").sum() / max(_ints(v, "input_tokens").sum(), 1))
+            for v in (view, cached)
+        ),
+    )
+
+
+def _lever_result(
+    cfg: LeverConfig,
+    *,
+    tables: dict[str, pd.DataFrame],
+    monthly_cost_usd: float,
+    cache_share: tuple[float, float],
+) -> LeverResult:
+    levers, by = tables["levers"], tables["by_feature"]
+    s = levers.set_index("lever")["monthly_saving_usd"]
+    best = str(s.loc[list(LEVERS[:3])].idxmax())
+    headline = [
+        Metric("Monthly AI cost", monthly_cost_usd, "usd", "calls priced unchanged"),
+        *(Metric(f"Monthly saving, {name}", float(s[name]), "usd") for name in LEVERS),
+        Metric("Lever that saves most", best, "text"),
+    ]
+    winners = by["best_lever"].value_counts()
+    findings = [
+        f"{r.lever}: ${r.monthly_saving_usd:,.2f}/month ({r.share_of_spend:.1%} of spend, "
+        f"{r.calls:,} calls changed)."
+        for r in levers.itertuples()
+    ]
+    findings.append(
+        "Best lever per "
+        + cfg.by
+        + ": "
+        + ", ".join(f"{k} for {v}" for k, v in winners.items())
+        + "."
+    )
+    comparison = [
+        ("Monthly AI cost", monthly_cost_usd, monthly_cost_usd - float(s["all three"]), "usd"),
+        ("Levers sized", "none (one invoice total)", "3, per " + cfg.by, "text"),
+    ]
+    value = ReveniumValue(
+        metadata=(
+            "feature_id",
+            "task_type",
+            "model",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "service_tier",
+            "timestamp",
+        ),
+        enables="each lever priced on the calls it would change, per feature, with every token "
+        "kind and the price at each call's time",
+        without="compare list prices per token and guess which workloads could cache or wait",
+    )
+    story = Story(
+        problem=f"AI spend is ${monthly_cost_usd:,.0f}/month; a smaller model, a prompt cache and "
+        "the batch tier each promise savings, and each fits different features.",
+        solution="Price a modified copy of the metered calls for each lever and compare, per "
+        "feature, with the same calls priced unchanged.",
+        steps=(
+            Step(
+                "Meter every token kind",
+                "Send cache reads and writes, reasoning tokens and the service tier.",
+                "tracker.track(..., cache_read_tokens=u.cached, service_tier='batch')",
+            ),
+            Step(
+                "Size the levers",
+                "One pricer for the record and the counterfactuals.",
+                "cost_levers(calls, lambda df: pricing.cost_breakdown(df)['total'])",
+            ),
+        ),
+    )
+    return build_result(
+        LeverResult,
+        name="cost_levers",
+        title="Three cost levers: switch model, prompt caching, batch tier",
+        headline=headline,
+        comparison=comparison,
+        findings=findings,
+        tables=tables,
+        revenium_value=value,
+        story=story,
+        parameters={
+            "routes": "; ".join(f"{a[1]} -> {b[1]}" for a, b in cfg.routes),
+            "switch_complexities": ", ".join(cfg.switch_complexities),
+            "prefix_share": cfg.prefix_share,
+            "min_prefix_tokens": cfg.min_prefix_tokens,
+            "cache_ttl_minutes": cfg.cache_ttl_minutes,
+            "batch_task_types": ", ".join(cfg.batch_task_types),
+        },
+        monthly_cost_usd=monthly_cost_usd,
+        cache_share_now=cache_share[0],
+        cache_share_after=cache_share[1],
     )
 
 
@@ -785,12 +1240,28 @@ class PricingStrategyResult(AnalysisResult):
     markup_for_target: float = float("nan")
 
 
-def _crossing(x: np.ndarray, y: np.ndarray, target: float) -> float:
-    """First x where the piecewise-linear y(x) reaches ``target`` (NaN if never)."""
-    for i in range(1, len(x)):
-        if (y[i - 1] - target) * (y[i] - target) <= 0 and y[i] != y[i - 1]:
-            return float(x[i - 1] + (target - y[i - 1]) * (x[i] - x[i - 1]) / (y[i] - y[i - 1]))
-    return float("nan")
+#: Bisection steps between two grid points: 2^-20 of a grid step is far below a list price's
+#: rounding (two significant digits), so the result is the price level itself.
+_BISECT_STEPS: Final[int] = 20
+
+
+def _first_reaching(lift: Callable[[float], float], grid: np.ndarray, target: float) -> float:
+    """Lowest x where the non-decreasing step function ``lift(x)`` reaches ``target``, by
+    bisection inside the first grid interval that brackets it (NaN if the grid never does).
+
+    Example:
+        >>> round(_first_reaching(lambda m: round(m, 1) / 10, np.array([1.0, 4.0]), 0.25), 3)
+        2.45
+    """
+    values = [lift(float(x)) for x in grid]
+    for i in range(1, len(grid)):
+        if values[i - 1] < target <= values[i]:
+            lo, hi = float(grid[i - 1]), float(grid[i])
+            for _ in range(_BISECT_STEPS):
+                mid = (lo + hi) / 2
+                lo, hi = (lo, mid) if lift(mid) >= target else (mid, hi)
+            return hi
+    return float(grid[0]) if len(grid) and values[0] >= target else float("nan")
 
 
 #: Price levels (multiples of the blended AI cost per 1K tokens) of the sensitivity grid: from
@@ -816,8 +1287,10 @@ def pricing_strategy(
     ``sensitivity`` (margin per model and markup), ``averages_vs_actual``, ``target_lift`` and
     ``markup_for_target``.
 
-    ``markup_for_target`` is the price level at which tiered pricing raises the monthly margin by
-    ``target_lift`` over the baseline (linear interpolation on the sensitivity grid).
+    ``markup_for_target`` is the lowest price level at which tiered pricing raises the monthly
+    margin by at least ``target_lift`` over the baseline (bisection between the grid points
+    that bracket it: list prices are rounded to two significant digits, so the margin moves in
+    small steps and a linear interpolation of the grid can miss the target by a step).
     ``averages_vs_actual`` compares each model's margin with the estimate a team gets from
     per-tier averages only (:func:`average_customer_estimate`).
 
@@ -835,10 +1308,13 @@ def pricing_strategy(
     focus = _FOCUS
     base = analyze_pricing(calls, customers, markup=markup)
     sens = pricing_sensitivity(base.usage, current_fees(customers), markups, baseline=base.baseline)
-    f = sens[sens["model"] == focus].sort_values("markup")
-    cross = _crossing(
-        f["markup"].to_numpy(dtype=float), f["margin_change_pct"].to_numpy(), target_lift
-    )
+    fees = current_fees(customers)
+
+    def lift(mk: float) -> float:
+        one = pricing_sensitivity(base.usage, fees, [mk], baseline=base.baseline)
+        return float(one.loc[one["model"] == focus, "margin_change_pct"].iloc[0])
+
+    cross = _first_reaching(lift, np.sort(np.asarray(markups, dtype=float)), target_lift)
     s = base.summary.set_index("model")
     foc = s.loc[focus] if focus in s.index else None
     factor = (

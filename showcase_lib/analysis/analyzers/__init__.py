@@ -2,7 +2,8 @@
 
 :func:`analyze` runs one analyzer by name, :func:`run_all` the eight on one data set. The
 analyzers take records and parameters only: prices come in as a price table frame
-(``showcase_lib.pricing.price_table()`` or your own), customers as a frame of fees and tiers.
+(``showcase_lib.pricing.price_table()`` or your own) or as a pricer (calls -> cost per call, e.g.
+``lambda df: pricing.cost_breakdown(df)["total"]``), customers as a frame of fees and tiers.
 Each returns an analyzer result: ``name, title, headline`` (metrics with ``label, value,
 unit``; ``metric(label)`` finds one), ``comparison`` (without vs with Revenium), ``findings``,
 ``tables`` (each also an attribute), ``revenium_value``, ``story`` and ``parameters``; the

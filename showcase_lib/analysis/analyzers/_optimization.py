@@ -2,10 +2,11 @@
 
 * **Right-sizing**: for every (task type, model) pair, the cheapest catalog model whose SIMULATED
   quality (``quality_table``) on that task's complexity is within ``max_quality_drop`` points of
-  the current model; the saving is the same tokens repriced from the price table passed in.
+  the current model; the saving is the same tokens of every kind repriced with the prices passed
+  in (a price table frame or a pricer, see ``analysis._prices``).
 * **Caching**: inside a session, later calls re-send the context of the first one; the first
-  call's prompt length (capped at each call's own) is taken as the cacheable prefix, billed at
-  ``1 - cache_discount`` of the input price.
+  call's prompt length (capped at each call's own) is taken as the cacheable prefix and billed as
+  cache reads (at the model's cache-read price) on calls that do not use the cache yet.
 * **Prompt trimming**: prompts longer than the ``long_quantile`` of their task type are trimmed to
   the ``target_quantile``.
 
@@ -14,7 +15,8 @@ The combined figure applies the three in that order on each call (so they never 
 Example:
     >>> import pandas as pd
     >>> prices = pd.DataFrame({"provider": ["openai"] * 2, "model": ["gpt-4", "gpt-4o-mini"],
-    ...                        "input_usd_per_mtok": [30.0, 0.15], "output_usd_per_mtok": [60.0, 0.6]})
+    ...     "input_usd_per_mtok": [30.0, 0.15], "output_usd_per_mtok": [60.0, 0.6],
+    ...     "cache_read_usd_per_mtok": [30.0, 0.075]})
     >>> calls = pd.DataFrame({
     ...     "timestamp": pd.to_datetime(["2026-01-01", "2026-01-02"], utc=True),
     ...     "provider": ["openai"] * 2, "model": ["gpt-4"] * 2, "task_type": ["classification"] * 2,
@@ -27,13 +29,13 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from showcase_lib.analysis._prices import base_rates, check_prices, offered_models, reprice
+from showcase_lib.analysis._prices import Prices, as_pricer, offered_models, on_model, priced_view
 
 from ._base import (
     AnalysisResult,
@@ -64,19 +66,16 @@ class OptimizationConfig:
     """Settings of the optimization analyzer (``analyze("optimization", ..., config=...)``).
 
     Example:
-        >>> OptimizationConfig(max_quality_drop=5.0).cache_discount
-        0.5
+        >>> OptimizationConfig(max_quality_drop=5.0).long_quantile
+        0.9
     """
 
     #: (provider, model) pairs right-sizing may propose; None: every non-retired row of the
-    #: price table from ``DEFAULT_CANDIDATE_PROVIDERS``.
+    #: price table from ``DEFAULT_CANDIDATE_PROVIDERS`` (required when prices are a pricer).
     candidates: tuple[tuple[str, str], ...] | None = None
     #: Simulated quality points a move may cost: 3 points is below the spread of one call's
     #: score (``CALL_SCORE_SD``), so a reader would not notice it on a single answer.
     max_quality_drop: float = 3.0
-    #: Share of the input price saved on a cache hit: 0.5 is OpenAI's published cached-input
-    #: discount (Anthropic's cache reads save 0.9, so this is the cautious figure).
-    cache_discount: float = 0.5
     #: Prompts above this quantile of their task type count as bloated ...
     long_quantile: float = 0.9
     #: ... and are trimmed to this quantile (the median prompt of the task still does the job).
@@ -85,67 +84,93 @@ class OptimizationConfig:
     complexity_map: Mapping[str, str] | None = None
 
 
-def _candidates(prices: pd.DataFrame, config: OptimizationConfig) -> list[tuple[str, str]]:
-    if config.candidates is None:
-        return offered_models(prices, DEFAULT_CANDIDATE_PROVIDERS)
-    return [(str(p), str(m)) for p, m in config.candidates]
+def _candidates(prices: Prices, config: OptimizationConfig) -> list[tuple[str, str]]:
+    if config.candidates is not None:
+        return [(str(p), str(m)) for p, m in config.candidates]
+    if not isinstance(prices, pd.DataFrame):
+        raise ValueError(
+            "analyze_optimization: prices is a pricer, so OptimizationConfig(candidates=...) "
+            "must name the models right-sizing may propose (a price table lists them itself)"
+        )
+    return offered_models(prices, DEFAULT_CANDIDATE_PROVIDERS)
+
+
+_PLAN_COLUMNS = [
+    "task_type",
+    "complexity",
+    "provider",
+    "model",
+    "calls",
+    "current_cost_usd",
+    "candidate_provider",
+    "candidate_model",
+    "candidate_cost_usd",
+    "saving_usd",
+    "saving_pct",
+    "quality_current",
+    "quality_candidate",
+    "quality_drop",
+]
 
 
 def _right_sizing(
-    calls: pd.DataFrame, prices: pd.DataFrame, config: OptimizationConfig
+    calls: pd.DataFrame,
+    price: Callable[[pd.DataFrame], pd.Series],
+    cands: list[tuple[str, str]],
+    config: OptimizationConfig,
 ) -> pd.DataFrame:
     """Cheapest acceptable model per (task_type, provider, model), with saving and quality risk.
 
-    One row per current (task_type, provider, model): calls, tokens, ``current_cost_usd``
-    (tokens repriced at the current model), ``candidate_*`` (the cheapest candidate within
-    ``max_quality_drop`` simulated points, or the current model when none is cheaper),
-    ``saving_usd`` and ``quality_drop`` (simulated points lost). Largest saving first.
-
+    One row per current (task_type, provider, model): calls, ``current_cost_usd`` (the calls
+    priced on their own model), ``candidate_*`` (the cheapest candidate within
+    ``max_quality_drop`` simulated points, or the current model when none is cheaper; each
+    candidate prices the same calls, every token kind, on its model), ``saving_usd`` and
+    ``quality_drop`` (simulated points lost). Largest saving first.
     """
-    cands = _candidates(prices, config)
     max_quality_drop, complexity_map = config.max_quality_drop, config.complexity_map
-    g = (
-        calls.groupby(["task_type", "provider", "model"], observed=True)
-        .agg(
-            calls=("input_tokens", "size"),
-            input_tokens=("input_tokens", "sum"),
-            output_tokens=("output_tokens", "sum"),
-        )
-        .reset_index()
-    )
-    g = g[g["calls"] > 0].reset_index(drop=True)
-    rates = base_rates(prices)
-    wanted = {*cands, *zip(g["provider"].astype(str), g["model"].astype(str), strict=True)}
-    unknown = sorted(pair for pair in wanted if pair not in rates)
-    if unknown:
-        raise LookupError(
-            f"no price for provider={unknown[0][0]!r}, model={unknown[0][1]!r} in the price "
-            f"table ({len(prices)} rows); add a row for it"
-        )
+    key = ["task_type", "provider", "model"]
+    group, names = pd.MultiIndex.from_frame(calls[key].astype(str)).factorize()
+    view = priced_view(calls)
 
-    def cost(pair: tuple[str, str], tin: float, tout: float) -> float:
-        pin, pout = rates[pair]
-        return (tin * pin + tout * pout) / 1e6
+    def per_group(cost: pd.Series) -> np.ndarray:
+        return np.bincount(group, weights=cost.to_numpy(), minlength=len(names))
 
+    q_group = {
+        g: quality_score(str(model), task_complexity(str(task), complexity_map))
+        for g, (task, _, model) in enumerate(names)
+    }
+    # price only the candidates acceptable for at least one group (each is a pass over the calls)
+    cands = [
+        cand
+        for cand in cands
+        if any(
+            quality_score(cand[1], task_complexity(str(task), complexity_map))
+            >= q_group[g] - max_quality_drop
+            for g, (task, _, _) in enumerate(names)
+        )
+    ]
+    current_usd = per_group(price(view))
+    cand_usd = {cand: per_group(price(on_model(view, *cand))) for cand in cands}
+    counts = np.bincount(group, minlength=len(names))
     rows = []
-    for r in g.itertuples(index=False):  # one row per (task, model): a few dozen at most
-        current = (str(r.provider), str(r.model))
-        cx = task_complexity(str(r.task_type), complexity_map)
-        q_now = quality_score(current[1], cx)
-        now = cost(current, r.input_tokens, r.output_tokens)
-        best, best_cost, best_q = current, now, q_now
+    for g, (task, prov, model) in enumerate(names):  # one row per (task, model): a few dozen
+        n = counts[g]
+        cx = task_complexity(str(task), complexity_map)
+        q_now = quality_score(str(model), cx)
+        now = float(current_usd[g])
+        best, best_cost, best_q = (str(prov), str(model)), now, q_now
         for cand in cands:
             q = quality_score(cand[1], cx)
-            c = cost(cand, r.input_tokens, r.output_tokens)
+            c = float(cand_usd[cand][g])
             if q >= q_now - max_quality_drop and c < best_cost - 1e-12:
                 best, best_cost, best_q = cand, c, q
         rows.append(
             (
-                str(r.task_type),
+                str(task),
                 cx,
-                current[0],
-                current[1],
-                int(r.calls),
+                str(prov),
+                str(model),
+                int(n),
                 now,
                 best[0],
                 best[1],
@@ -157,26 +182,12 @@ def _right_sizing(
                 q_now - best_q,
             )
         )
-    out = pd.DataFrame(
-        rows,
-        columns=[
-            "task_type",
-            "complexity",
-            "provider",
-            "model",
-            "calls",
-            "current_cost_usd",
-            "candidate_provider",
-            "candidate_model",
-            "candidate_cost_usd",
-            "saving_usd",
-            "saving_pct",
-            "quality_current",
-            "quality_candidate",
-            "quality_drop",
-        ],
-    )
+    out = pd.DataFrame(rows, columns=_PLAN_COLUMNS)
     return out.sort_values("saving_usd", ascending=False).reset_index(drop=True)
+
+
+def _column(view: pd.DataFrame, name: str) -> np.ndarray:
+    return view[name].to_numpy(dtype=float) if name in view else np.zeros(len(view))
 
 
 def _cacheable_input_tokens(calls: pd.DataFrame) -> np.ndarray:
@@ -194,7 +205,10 @@ def _cacheable_input_tokens(calls: pd.DataFrame) -> np.ndarray:
         return np.zeros(len(calls))
     session = calls["session_id"]
     order = (
-        np.argsort(calls["timestamp"].to_numpy(), kind="stable")
+        np.argsort(
+            pd.to_datetime(calls["timestamp"], utc=True).to_numpy(dtype="datetime64[ns]"),
+            kind="stable",
+        )
         if "timestamp" in calls
         else np.arange(len(calls))
     )
@@ -239,19 +253,23 @@ class OptimizationResult(AnalysisResult):
 
 def analyze_optimization(
     calls: pd.DataFrame,
-    prices: pd.DataFrame,
+    prices: Prices,
     *,
     config: OptimizationConfig | None = None,
 ) -> OptimizationResult:
     """Right-size models, estimate caching and trimming savings, combine them without overlap.
 
-    All savings are monthly (the period scaled to 30 days) and computed by repricing tokens with
-    ``prices``, a price table frame (``showcase_lib.pricing.price_table()``, or your own sheet
-    with ``provider, model, input_usd_per_mtok, output_usd_per_mtok``).
+    All savings are monthly (the period scaled to 30 days) and computed by pricing modified
+    copies of the calls with ``prices``: a price table frame
+    (``showcase_lib.pricing.price_table()``, or your own sheet with ``provider, model,
+    input_usd_per_mtok, output_usd_per_mtok`` and the cache and batch columns the calls need),
+    or a pricer (calls -> cost per call, e.g. ``lambda df: pricing.cost_breakdown(df)["total"]``;
+    then ``config.candidates`` names the right-sizing candidates).
 
     Example:
         >>> prices = pd.DataFrame({"provider": ["openai"], "model": ["gpt-4o"],
-        ...                        "input_usd_per_mtok": [2.5], "output_usd_per_mtok": [10.0]})
+        ...     "input_usd_per_mtok": [2.5], "output_usd_per_mtok": [10.0],
+        ...     "cache_read_usd_per_mtok": [1.25]})
         >>> calls = pd.DataFrame({
         ...     "timestamp": pd.to_datetime(["2026-01-01", "2026-01-01"], utc=True),
         ...     "provider": ["openai"] * 2, "model": ["gpt-4o"] * 2, "task_type": ["chat"] * 2,
@@ -276,14 +294,11 @@ def analyze_optimization(
         who=who,
     )
     require_rows(calls, who=who)
-    check_prices(prices, who=who)
+    price = as_pricer(prices, who=who)
     config = config or OptimizationConfig()
-    cache_discount = config.cache_discount
     long_quantile, target_quantile = config.long_quantile, config.target_quantile
-    if not 0.0 <= cache_discount <= 1.0:
-        raise ValueError(f"cache_discount={cache_discount} must be between 0 and 1")
     factor = monthly_factor(calls)
-    plan = _right_sizing(calls, prices, config)
+    plan = _right_sizing(calls, price, _candidates(prices, config), config)
 
     # per-call target model from the plan
     key = ["task_type", "provider", "model"]
@@ -301,22 +316,29 @@ def analyze_optimization(
     new_provider = target["candidate_provider"].fillna(target["provider"]).to_numpy()
     new_model = target["candidate_model"].fillna(target["model"]).to_numpy()
 
-    tin = calls["input_tokens"].to_numpy(dtype=float)
-    cached = _cacheable_input_tokens(calls)
-    trimmed = _trimmable_input_tokens(
-        calls, long_quantile=long_quantile, target_quantile=target_quantile
+    view = priced_view(calls)
+    tin = view["input_tokens"].to_numpy(dtype=float)
+    read = _column(view, "cache_read_tokens")
+    in_cache = read + _column(view, "cache_write_tokens")
+    # trimming removes uncached prompt tokens; the cache serves calls that do not use it yet
+    trimmed = np.minimum(
+        _trimmable_input_tokens(
+            calls, long_quantile=long_quantile, target_quantile=target_quantile
+        ),
+        tin - in_cache,
     )
-    cur_model = (calls["provider"].astype(str).to_numpy(), calls["model"].astype(str).to_numpy())
-    current = reprice(calls, prices, *cur_model)
+    cached = np.where(in_cache > 0, 0.0, _cacheable_input_tokens(calls))
+    current = price(view)
     # each lever alone, against today's models
-    rs_only = reprice(calls, prices, new_provider, new_model)
-    cache_only = reprice(calls, prices, *cur_model, input_tokens=tin - cached * cache_discount)
-    trim_only = reprice(calls, prices, *cur_model, input_tokens=tin - trimmed)
+    rs_only = price(on_model(view, new_provider, new_model))
+    cache_only = price(view.assign(cache_read_tokens=read + cached))
+    trim_only = price(view.assign(input_tokens=tin - trimmed))
     # combined: new model, trimmed prompt, cache on what is left
     eff_in = tin - trimmed
-    eff_cached = np.minimum(cached, eff_in)
-    combined = reprice(
-        calls, prices, new_provider, new_model, input_tokens=eff_in - eff_cached * cache_discount
+    combined = price(
+        on_model(view, new_provider, new_model).assign(
+            input_tokens=eff_in, cache_read_tokens=read + np.minimum(cached, eff_in)
+        )
     )
 
     base = float(current.sum())
@@ -444,7 +466,6 @@ def analyze_optimization(
         story=story,
         parameters={
             "max_quality_drop": config.max_quality_drop,
-            "cache_discount": cache_discount,
             "long_quantile": long_quantile,
             "target_quantile": target_quantile,
             "quality": SIMULATED_LABEL,

@@ -83,6 +83,18 @@ QUALITY_TABLE: Final[dict[str, tuple[float, float, float]]] = {
     "command-r-plus": (92.0, 85.0, 76.0),
     "amazon.nova-lite": (90.0, 80.0, 66.0),
     "meta.llama3-1-70b-instruct": (92.0, 85.0, 77.0),
+    # the 2026 fleet: frontier > mid > small per provider, the reasoning model strongest on
+    # complex tasks (same rules, same caveat: illustrative, not a benchmark)
+    "gpt-5.5": (97.0, 95.0, 94.0),
+    "gpt-5.6-luna": (96.0, 92.0, 88.0),
+    "gpt-5.4-nano": (93.0, 85.0, 75.0),
+    "o3": (96.0, 94.0, 95.0),
+    "claude-opus-5": (97.0, 96.0, 95.0),
+    "claude-sonnet-5": (96.0, 94.0, 92.0),
+    "claude-haiku-4-5": (94.0, 88.0, 80.0),
+    "gemini-3.1-pro-preview": (96.0, 94.0, 92.0),
+    "gemini-3.5-flash": (95.0, 90.0, 85.0),
+    "gemini-3.5-flash-lite": (93.0, 84.0, 74.0),
 }
 
 #: Used for a model missing from the table (flagged ``assumed`` in :func:`quality_table`).
