@@ -10,10 +10,13 @@ standard price times the body's ``costMultiplier``, else the cited
 ``schema.SERVICE_TIER_MULTIPLIERS``. Long-context "cliffs" are the package's tiered prices:
 above the threshold every token of the call is priced at the higher rate.
 
-Token rule (inclusive, as ``showcase_lib.schema``): ``inputTokenCount`` counts the cache reads
-and writes, ``outputTokenCount`` the reasoning tokens. A body whose parts exceed their whole
-(e.g. the official SDK forwarding Anthropic's cache-exclusive ``input_tokens``) is stored,
-like the service stores it, but left unpriced with a note that names the counts.
+Token rule: the body is read with ``showcase_lib.wire.wire_to_record``, the same rule as the
+service's: ``inputTokenCount`` excludes the cache writes and, except for OpenAI, Azure, Google
+(Gemini), Groq and xAI, whose counts keep the reads (the service subtracts
+``cacheReadTokenCount`` itself), the cache reads too (revenium-python-sdk 0.12.0,
+``_core/cache_tokens.py``); ``outputTokenCount`` counts the reasoning tokens. A body whose parts
+exceed their whole (an OpenAI-style count smaller than its own cache reads) is stored, like
+the service stores it, but left unpriced with a note that names the counts.
 
 One read-out entry per completion (``price_body``): ``transaction_id``, ``source``, the cost by
 kind (``input``, ``cache_read``, ``cache_write``, ``output``, ``reasoning``) and ``total`` in
@@ -30,7 +33,7 @@ USD, ``tier``, ``multiplier``, ``model`` / ``provider`` (as the package resolved
 
 Example:
     >>> body = {"transactionId": "t1", "provider": "Anthropic", "model": "claude-haiku-4-5",
-    ...         "inputTokenCount": 10_000, "cacheReadTokenCount": 8_000,
+    ...         "inputTokenCount": 2_000, "cacheReadTokenCount": 8_000,
     ...         "outputTokenCount": 1_000, "requestTime": "2026-11-15T12:00:00Z"}
     >>> cost = price_body(body)  # $1 input, $0.10 cache read, $5 output per MTok
     >>> cost["source"], [round(cost[k], 6) for k in ("input", "cache_read", "output", "total")]
@@ -134,13 +137,13 @@ def _caller(body: Mapping[str, Any], rec: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def _inclusive_problem(rec: Mapping[str, Any]) -> str | None:
+def _inclusive_problem(body: Mapping[str, Any], rec: Mapping[str, Any]) -> str | None:
     tin, read, write = rec["input_tokens"], rec["cache_read_tokens"], rec["cache_write_tokens"]
-    if read + write > tin:
+    if read + write > tin:  # only where the wire count keeps the reads (OpenAI-style)
         return (
-            f"cacheReadTokenCount={read} + cacheCreationTokenCount={write} exceed "
-            f"inputTokenCount={tin}: the input count must include the cache reads and writes "
-            "(inclusive rule; Anthropic's usage.input_tokens excludes them)"
+            f"cacheReadTokenCount={read} exceeds inputTokenCount={body.get('inputTokenCount')}: "
+            f"for provider {rec['provider']!r} the input count includes the cache reads (the "
+            "service subtracts them itself), so it cannot be smaller than them"
         )
     if rec["reasoning_tokens"] > rec["output_tokens"]:
         return (
@@ -232,7 +235,7 @@ def price_body(body: Mapping[str, Any]) -> dict[str, Any]:
     rec = wire_to_record(body, validate=False, raw_time=True)
     if rec["cost_usd"] is not None:
         return _caller(body, rec)
-    problem = _inclusive_problem(rec)
+    problem = _inclusive_problem(body, rec)
     if problem is not None:
         return _entry(rec, source="unpriced", note=problem)
     from genai_prices import Usage, calc_price
