@@ -273,8 +273,45 @@ def test_emulator_and_library_agree_on_a_2026_mix(client, emu):
 def test_emulator_and_library_agree_on_simulated_traffic(client, emu):
     calls = simulate(days=2, customers=20, seed=3).calls
     costs = compare(client, emu, calls)
-    # what the emulator cannot price is the few catalog names genai-prices spells otherwise
-    # (e.g. mistral-small -> mistral-small-latest) and the retired claude-instant-1.2
+    # every simulated model is priced: the catalog names genai-prices spells otherwise
+    # (mistral-small -> mistral-small-latest, the short AWS Bedrock ids) through
+    # pricing.CATALOG, and the retired claude-instant-1.2 through pricing.price
     unpriced = costs.loc[costs["source"] == "unpriced", "model"].unique()
-    assert (costs["source"] != "unpriced").mean() > 0.8, sorted(unpriced)
+    assert (costs["source"] != "unpriced").all(), sorted(unpriced)
     assert len(costs) > 1_000
+
+
+def test_emulator_prices_catalog_names_and_retired_models_like_the_library(client, emu):
+    """Regression: the emulator left mistral-small, the short AWS Bedrock ids and the retired
+    claude-instant-1.2 unpriced (it could not import showcase_lib.pricing without pandas)."""
+    models = [
+        ("mistral", "mistral-small"),
+        ("aws-bedrock", "anthropic.claude-3-haiku"),
+        ("aws-bedrock", "amazon.nova-lite"),
+        ("aws-bedrock", "meta.llama3-1-70b-instruct"),
+        ("aws-bedrock", "anthropic.claude-sonnet-5"),
+        ("anthropic", "claude-instant-1.2"),
+    ]
+    rows = [
+        {
+            "timestamp": golden.NOV,
+            "call_id": f"m{i}-{tier}",
+            "provider": provider,
+            "model": model,
+            "input_tokens": 10_000,
+            "output_tokens": 1_000,
+            "latency_ms": 5,
+            "cache_read_tokens": 4_000,
+            "cache_write_tokens": 1_000,
+            "reasoning_tokens": 200,
+            "service_tier": tier,
+        }
+        for i, (provider, model) in enumerate(models)
+        for tier in ("standard", "batch")
+    ]
+    costs = compare(client, emu, pd.DataFrame(rows))
+    assert (costs["source"] != "unpriced").all(), costs.loc[costs["source"] == "unpriced", "note"]
+    instant = costs.set_index("transaction_id").loc["m5-standard"]
+    assert instant["source"] == "retired-model table" and "Claude Instant" in instant["note"]
+    # $0.80 input (cache tokens at the input price), $2.40 output per MTok
+    assert instant["total"] == pytest.approx(10_000 * 0.8e-6 + 1_000 * 2.4e-6)
