@@ -24,14 +24,38 @@ Example:
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Final, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
-import numpy as np
-import pandas as pd
+
+class _OnFirstUse:
+    """numpy / pandas, imported on first use and then bound in this module in its place.
+
+    The emulator's server prices bodies one at a time through ``price`` and ``CATALOG`` and
+    must not load pandas and numpy (they would more than double its start-up time); the
+    vectorised functions pay one attribute access, after which the module global is the real
+    module.
+    """
+
+    def __init__(self, module: str, alias: str):
+        self._module, self._alias = module, alias
+
+    def __getattr__(self, attr: str) -> Any:
+        module = importlib.import_module(self._module)
+        globals()[self._alias] = module
+        return getattr(module, attr)
+
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = _OnFirstUse("numpy", "np")
+    pd = _OnFirstUse("pandas", "pd")
 
 __all__ = [
     "CATALOG",
@@ -306,13 +330,9 @@ def _resolve(provider: str, model: str, model_ref: str | None = None) -> ModelPr
 @functools.lru_cache(maxsize=1)
 def _price_table_cached() -> pd.DataFrame:
     rows = []
-    for provider, model, ref in CATALOG:
-        p = _resolve(provider, model, ref)
-        if p is None:  # a catalog entry the package lost: fail loudly, never guess
-            raise UnknownModelError(
-                f"genai-prices {_genai_prices_version()} has no price for "
-                f"provider={provider!r}, model={model!r} (reference {ref!r})"
-            )
+    prices = _catalog_index()
+    for provider, model, _ in CATALOG:
+        p = prices[(provider, model)]
         retired = (provider, model) in RETIRED_PRICES
         rows.append((provider, model, *_price_row(p), retired, *_cache_and_batch(provider, model)))
     return pd.DataFrame(rows, columns=list(_TABLE_COLUMNS))
@@ -371,22 +391,16 @@ def price_table() -> pd.DataFrame:
 
 @functools.lru_cache(maxsize=1)
 def _catalog_index() -> dict[tuple[str, str], ModelPrice]:
+    """Every catalog model's price, resolved once (no pandas: the emulator's server uses it)."""
     out: dict[tuple[str, str], ModelPrice] = {}
-    for row in _price_table_cached().itertuples(index=False):
-        out[(row.provider, row.model)] = ModelPrice(
-            input_usd_per_mtok=float(row.input_usd_per_mtok),
-            output_usd_per_mtok=float(row.output_usd_per_mtok),
-            source=str(row.source),
-            long_context_threshold_tokens=None
-            if pd.isna(row.long_context_threshold_tokens)
-            else int(row.long_context_threshold_tokens),
-            long_context_input_usd_per_mtok=None
-            if pd.isna(row.long_context_input_usd_per_mtok)
-            else float(row.long_context_input_usd_per_mtok),
-            long_context_output_usd_per_mtok=None
-            if pd.isna(row.long_context_output_usd_per_mtok)
-            else float(row.long_context_output_usd_per_mtok),
-        )
+    for provider, model, ref in CATALOG:
+        p = _resolve(provider, model, ref)
+        if p is None:  # a catalog entry the package lost: fail loudly, never guess
+            raise UnknownModelError(
+                f"genai-prices {_genai_prices_version()} has no price for "
+                f"provider={provider!r}, model={model!r} (reference {ref!r})"
+            )
+        out[(provider, model)] = p
     return out
 
 

@@ -137,7 +137,8 @@ _ID = "string[pyarrow]"  # high-cardinality identifiers: Arrow-backed strings (c
 #: genai-prices' ``Usage``): ``input_tokens`` counts every prompt token, cached or not, so it
 #: includes ``cache_read_tokens`` and ``cache_write_tokens``; ``output_tokens`` includes
 #: ``reasoning_tokens``; ``cache_write_1h_tokens`` is the 1-hour share of ``cache_write_tokens``
-#: (the rest was written with the 5-minute TTL).
+#: (the rest was written with the 5-minute TTL). Revenium's wire count is not inclusive
+#: (``input_tokens``' wire note; ``showcase_lib.wire`` converts both ways).
 COLUMNS: Final[tuple[Column, ...]] = (
     Column(
         name="timestamp",
@@ -185,7 +186,10 @@ COLUMNS: Final[tuple[Column, ...]] = (
         kind="count",
         wire="inputTokenCount",
         description="prompt tokens billed, cached ones included (cache reads and writes)",
-        wire_note="integer >= 0",
+        wire_note="integer >= 0; Revenium's inputTokenCount is not inclusive: it is input_tokens "
+        "- cache_write_tokens - cache_read_tokens, except for openai, azure-openai, google, groq "
+        "and xai, whose reads stay in (the service subtracts them itself); read back the same "
+        "way (revenium-python-sdk 0.12.0, _core/cache_tokens.py billable_input_tokens)",
         required="always",
         otel="gen_ai.usage.input_tokens",
     ),

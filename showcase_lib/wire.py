@@ -139,7 +139,21 @@ _PROVIDER_ALIASES: Final[dict[str, str]] = {
     "mistral ai": "mistral",
     "mistralai": "mistral",
     "gemini": "google",
+    "groq": "groq",
+    "xai": "xai",
 }
+#: Record provider slugs whose ``inputTokenCount`` keeps the cache reads (gross of reads):
+#: Revenium's backend subtracts ``cacheReadTokenCount`` from ``inputTokenCount`` itself for
+#: models of the providers OPENAI, GROQ, XAI, AZURE and GEMINI. For every other provider
+#: (Anthropic first) ``inputTokenCount`` excludes the cache reads and the cache writes, and for
+#: all providers it excludes the cache writes (the SDK takes OpenAI's writes out of its prompt
+#: count). Source: revenium-python-sdk 0.12.0, ``revenium_middleware/_core/cache_tokens.py``
+#: (``billable_input_tokens``'s docstring, ``without_openai_cache_writes``), and the OpenAI and
+#: Anthropic middlewares that call them (``openai/middleware.py`` ``_billable_prompt_tokens``;
+#: ``anthropic/middleware.py`` forwards Anthropic's cache-exclusive ``usage.input_tokens``).
+_READS_IN_INPUT_COUNT: Final[frozenset[str]] = frozenset(
+    {"openai", "azure-openai", "google", "groq", "xai"}
+)
 _OPERATION_TYPES: Final[tuple[str, ...]] = (
     "CHAT",
     "GENERATE",
@@ -230,7 +244,12 @@ _DERIVED: Final[tuple[_Field, ...]] = (
 _BODY_ONLY: Final[tuple[_Field, ...]] = (
     _Field("responseTime", "time", True, note="derived: timestamp + latency_ms; not read back"),
     _Field("completionStartTime", "time", True, note="same as responseTime (not streamed)"),
-    _Field("totalTokenCount", "count", True, note="derived: input + output tokens; not read back"),
+    _Field(
+        "totalTokenCount",
+        "count",
+        True,
+        note="derived: input_tokens + output_tokens (the record's inclusive counts); not read back",
+    ),
     _Field("costType", "enum", True, values=("AI",), note="always 'AI'"),
     _Field("isStreamed", "bool", True, note="always false: the record has no streaming flag"),
     _Field("stopReasonDerived", "bool", note="true when stopReason was implied by status"),
@@ -876,7 +895,7 @@ def record_to_wire(record: Mapping[str, Any]) -> dict[str, Any]:
                 v = slow(_COUNTS[i][1], v)  # numpy ints, NaN/NA (missing: 0), bad values
                 counts[i] = 0 if v is None else v
         if counts != [0, 0, 0, 0]:
-            _tokens_to_body(body, counts, (tin, tout), errors)
+            _tokens_to_body(body, counts, (tin, tout), provider, errors)
     tier = get("service_tier")
     if (tier is not None and type(tier) is not str) or tier not in _STANDARD:
         extra = _TIER_FIELDS.get(tier) if type(tier) is str else None
@@ -890,13 +909,24 @@ def record_to_wire(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _tokens_to_body(
-    body: dict[str, Any], counts: list[int], totals: tuple[Any, Any], errors: list[str]
+    body: dict[str, Any],
+    counts: list[int],
+    totals: tuple[Any, Any],
+    provider: str | None,
+    errors: list[str],
 ) -> None:
-    """Check the inclusive rule and add the non-zero token kinds (and the 5-minute share)."""
+    """Check the inclusive rule, write Revenium's input count (the record's less the cache
+    writes, and less the cache reads unless the provider is one of ``_READS_IN_INPUT_COUNT``)
+    and add the non-zero token kinds (and the 5-minute share)."""
     read, write, w1h, reasoning = counts
     tin, tout = totals
-    if type(tin) is int and read + write > tin:
-        errors.append(_over_input(read, write, tin))
+    if type(tin) is int:
+        if read + write > tin:
+            errors.append(_over_input(read, write, tin))
+        else:
+            body["inputTokenCount"] = (
+                tin - write - (0 if provider in _READS_IN_INPUT_COUNT else read)
+            )
     if type(tout) is int and reasoning > tout:
         errors.append(_over_output(reasoning, tout))
     if w1h > write:
@@ -978,6 +1008,7 @@ _I_PROVIDER, _I_COST, _I_STATUS, _I_STOP, _I_TIER = (
     for name in ("provider", "cost_usd", "status", "stop_reason", "service_tier")
 )
 _I_READ, _I_WRITE, _I_W1H, _I_REASONING = (ALL_COLUMNS.index(name) for name, _ in _COUNTS)
+_I_TIN: Final[int] = ALL_COLUMNS.index("input_tokens")
 
 
 def _record_values(body: Mapping[str, Any]) -> list[Any]:
@@ -1012,8 +1043,10 @@ def _tokens_and_tier(values: list[Any], get: Callable[[str], Any]) -> None:
     """Fill the token kinds and the tier of a record read from a body (absent: 0, standard).
 
     Cache writes: cacheCreationTokenCount, else the 5-minute plus the 1-hour count; the
-    1-hour share: cacheCreation1hTokenCount, else the total minus the 5-minute count. Tier:
-    actualServiceTier (OpenAI's "default" is standard), else pricingTier.
+    1-hour share: cacheCreation1hTokenCount, else the total minus the 5-minute count. Input:
+    inputTokenCount plus the cache writes, plus the cache reads unless the provider is one of
+    ``_READS_IN_INPUT_COUNT`` (the inverse of ``record_to_wire``). Tier: actualServiceTier
+    (OpenAI's "default" is standard), else pricingTier.
     """
     if values[_I_READ] is None:
         values[_I_READ] = 0
@@ -1027,11 +1060,26 @@ def _tokens_and_tier(values: list[Any], get: Callable[[str], Any]) -> None:
         if w1h is None:
             w1h = max(write - w5m, 0) if w5m is not None else 0
         values[_I_WRITE], values[_I_W1H] = write, w1h
+    read = values[_I_READ]
+    if read or write:  # Revenium's input count -> the record's inclusive one
+        tin = values[_I_TIN]
+        if type(tin) is int:
+            reads_in = values[_I_PROVIDER] in _READS_IN_INPUT_COUNT
+            values[_I_TIN] = tin + write + (0 if reads_in else read)
     tier = values[_I_TIER]
     tier = _TIER_FROM_WIRE.get(tier.lower()) if tier is not None else None
     if tier is None:
         tier = "batch" if get("pricingTier") == "BATCH" else "standard"
     values[_I_TIER] = tier
+
+
+def _input_overflow(body: Mapping[str, Any]) -> FieldError:
+    """The error of a body whose input count plus the cache counts it excludes overflows."""
+    return FieldError(
+        "inputTokenCount",
+        f"plus the cache tokens it excludes must be at most {_INT64_MAX}",
+        _short(body.get("inputTokenCount")),
+    )
 
 
 def wire_to_record(
@@ -1062,6 +1110,8 @@ def wire_to_record(
         if errors:
             raise WireError(errors)
     values = _record_values(body)
+    if validate and values[_I_TIN] > _INT64_MAX:
+        raise WireError([_input_overflow(body)])
     if not raw_time:
         values[0] = _to_timestamp(values[0])
     return dict(zip(ALL_COLUMNS, values, strict=True))
@@ -1168,6 +1218,7 @@ def _bodies_of_chunk(df: pd.DataFrame) -> list[dict[str, Any]]:
         raise _bad("timestamp", df["timestamp"], ts.isna(), "is required")
     start = ts.dt.as_unit("ns").array.asi8
     tin, tout, lat = (_count_array(df, f) for f in (_TIN, _TOUT, _LAT))
+    tokens, wire_tin = _token_columns(df, tin, tout)
     req_s = _format_times(start).tolist()
     resp_s = _format_times(start + lat * 1_000_000).tolist()
 
@@ -1185,7 +1236,7 @@ def _bodies_of_chunk(df: pd.DataFrame) -> list[dict[str, Any]]:
         _text_list(df["call_id"]),
         _text_list(df["provider"].map(lambda p: _PROVIDER_NAMES.get(p, p))),
         _text_list(df["model"]),
-        tin.tolist(),
+        wire_tin.tolist(),
         tout.tolist(),
         (tin + tout).tolist(),
         req_s,
@@ -1224,7 +1275,7 @@ def _bodies_of_chunk(df: pd.DataFrame) -> list[dict[str, Any]]:
         if values is not None and sub is not None:
             values = [None if v is None else {sub: v} for v in values]
         add(key, values)
-    for key, values, rows in _token_columns(df, tin, tout):
+    for key, values, rows in tokens:
         add(key, values, rows)
     if _TIER.column in df.columns:
         tiers = _text_list(df[_TIER.column])
@@ -1241,12 +1292,22 @@ def _bodies_of_chunk(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+def _reads_in_input_count(providers: pd.Series) -> np.ndarray:
+    """Per row: whether the provider's inputTokenCount keeps the cache reads (on the
+    categories only when categorical)."""
+    if isinstance(providers.dtype, pd.CategoricalDtype):
+        per_cat = np.asarray(providers.cat.categories.isin(_READS_IN_INPUT_COUNT), dtype=bool)
+        return np.append(per_cat, False)[providers.cat.codes.to_numpy()]
+    return providers.isin(_READS_IN_INPUT_COUNT).to_numpy(bool)
+
+
 def _token_columns(
     df: pd.DataFrame, tin: np.ndarray, tout: np.ndarray
-) -> list[tuple[str, list[Any], list[int]]]:
+) -> tuple[list[tuple[str, list[Any], list[int]]], np.ndarray]:
     """(wire key, values, the rows where it is not 0) of each token kind beyond input and
-    output that is non-zero somewhere in the chunk, the 5-minute writes included; the inclusive
-    rule checked first."""
+    output that is non-zero somewhere in the chunk, the 5-minute writes included, and
+    Revenium's inputTokenCount per row (``_READS_IN_INPUT_COUNT``); the inclusive rule checked
+    first."""
     arrays = {
         col: _count_array(df, f) if col in df.columns else np.zeros(len(df), dtype="int64")
         for col, f in _COUNTS
@@ -1272,7 +1333,12 @@ def _token_columns(
     ):
         if arr.any():
             out.append((key, arr.tolist(), np.flatnonzero(arr).tolist()))
-    return out
+    wire_tin = tin
+    if write.any():
+        wire_tin = wire_tin - write
+    if read.any():
+        wire_tin = wire_tin - np.where(_reads_in_input_count(df["provider"]), 0, read)
+    return out, wire_tin
 
 
 def frame_to_wire(df: pd.DataFrame, *, chunk_rows: int = 100_000) -> Iterator[dict[str, Any]]:
@@ -1308,7 +1374,11 @@ def wire_to_frame(bodies: Iterable[Mapping[str, Any]], *, validate: bool = True)
             errors = validate_wire(body)
             if errors:
                 raise WireError([FieldError(f"[{i}].{e.field}", e.reason, e.value) for e in errors])
-        rows.append(_record_values(body))
+        values = _record_values(body)
+        if validate and values[_I_TIN] > _INT64_MAX:
+            e = _input_overflow(body)
+            raise WireError([FieldError(f"[{i}].{e.field}", e.reason, e.value)])
+        rows.append(values)
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(ALL_COLUMNS)
     data: dict[str, Any] = {}
     for name, values in zip(ALL_COLUMNS, columns, strict=True):

@@ -175,11 +175,32 @@ def test_unpriceable_records_say_why():
     )
     unknown = price_body(base | {"model": "no-such-model"})
     assert unknown["source"] == "unpriced" and "no-such-model" in unknown["note"]
-    # Anthropic's cache-exclusive input count, as the official SDK forwards it
-    exclusive = price_body(base | {"cacheReadTokenCount": 800, "cacheCreationTokenCount": 300})
-    assert exclusive["source"] == "unpriced" and exclusive["total"] is None
-    assert "inputTokenCount=100" in exclusive["note"] and "inclusive" in exclusive["note"]
+    # an OpenAI-style count keeps the cache reads (the service subtracts them): one smaller
+    # than its own reads contradicts itself
+    gross = base | {"provider": "OpenAI", "model": "gpt-5.5", "cacheReadTokenCount": 800}
+    contradiction = price_body(gross)
+    assert contradiction["source"] == "unpriced" and contradiction["total"] is None
+    assert "inputTokenCount=100" in contradiction["note"]
+    assert "cacheReadTokenCount=800" in contradiction["note"]
     assert set(PRICE_SOURCES) >= {unknown["source"], "caller"}
+
+
+def test_anthropics_cache_exclusive_count_is_priced_like_the_service():
+    """Regression: the emulator read Anthropic's inputTokenCount (cache-exclusive, as the
+    official SDK sends it and as the service reads it) as inclusive, and left such a body
+    unpriced; our own wire sent the inclusive count, which the service would have priced as
+    uncached input on top of the cache reads and writes."""
+    rec = {"timestamp": golden.NOV, "call_id": "c", "provider": "anthropic", "latency_ms": 1}
+    rec |= {"model": "claude-haiku-4-5", "input_tokens": 10_000, "output_tokens": 1_000}
+    rec |= {"cache_read_tokens": 8_000, "cache_write_tokens": 1_000}
+    body = record_to_wire(rec)
+    assert body["inputTokenCount"] == 1_000  # uncached input only
+    got = price_body(body)
+    # claude-haiku-4-5: $1 input, $0.10 cache read, $1.25 5-minute write, $5 output per MTok
+    parts = {"input": 0.001, "cache_read": 0.0008, "cache_write": 0.00125, "output": 0.005}
+    assert {k: round(got[k], 9) for k in parts} == parts
+    assert round(got["total"], 2) == round(sum(parts.values()), 2)
+    assert got["total"] == pytest.approx(float(cost_breakdown(pd.DataFrame([rec]))["total"][0]))
 
 
 def mix_2026(n: int, seed: int = 0) -> pd.DataFrame:
@@ -252,8 +273,45 @@ def test_emulator_and_library_agree_on_a_2026_mix(client, emu):
 def test_emulator_and_library_agree_on_simulated_traffic(client, emu):
     calls = simulate(days=2, customers=20, seed=3).calls
     costs = compare(client, emu, calls)
-    # what the emulator cannot price is the few catalog names genai-prices spells otherwise
-    # (e.g. mistral-small -> mistral-small-latest) and the retired claude-instant-1.2
+    # every simulated model is priced: the catalog names genai-prices spells otherwise
+    # (mistral-small -> mistral-small-latest, the short AWS Bedrock ids) through
+    # pricing.CATALOG, and the retired claude-instant-1.2 through pricing.price
     unpriced = costs.loc[costs["source"] == "unpriced", "model"].unique()
-    assert (costs["source"] != "unpriced").mean() > 0.8, sorted(unpriced)
+    assert (costs["source"] != "unpriced").all(), sorted(unpriced)
     assert len(costs) > 1_000
+
+
+def test_emulator_prices_catalog_names_and_retired_models_like_the_library(client, emu):
+    """Regression: the emulator left mistral-small, the short AWS Bedrock ids and the retired
+    claude-instant-1.2 unpriced (it could not import showcase_lib.pricing without pandas)."""
+    models = [
+        ("mistral", "mistral-small"),
+        ("aws-bedrock", "anthropic.claude-3-haiku"),
+        ("aws-bedrock", "amazon.nova-lite"),
+        ("aws-bedrock", "meta.llama3-1-70b-instruct"),
+        ("aws-bedrock", "anthropic.claude-sonnet-5"),
+        ("anthropic", "claude-instant-1.2"),
+    ]
+    rows = [
+        {
+            "timestamp": golden.NOV,
+            "call_id": f"m{i}-{tier}",
+            "provider": provider,
+            "model": model,
+            "input_tokens": 10_000,
+            "output_tokens": 1_000,
+            "latency_ms": 5,
+            "cache_read_tokens": 4_000,
+            "cache_write_tokens": 1_000,
+            "reasoning_tokens": 200,
+            "service_tier": tier,
+        }
+        for i, (provider, model) in enumerate(models)
+        for tier in ("standard", "batch")
+    ]
+    costs = compare(client, emu, pd.DataFrame(rows))
+    assert (costs["source"] != "unpriced").all(), costs.loc[costs["source"] == "unpriced", "note"]
+    instant = costs.set_index("transaction_id").loc["m5-standard"]
+    assert instant["source"] == "retired-model table" and "Claude Instant" in instant["note"]
+    # $0.80 input (cache tokens at the input price), $2.40 output per MTok
+    assert instant["total"] == pytest.approx(10_000 * 0.8e-6 + 1_000 * 2.4e-6)

@@ -113,3 +113,19 @@ except SystemExit:
     assert loaded == []
     # the server only validates bodies: it does not even need pandas (only the mappers do)
     assert heavy == []
+
+
+def test_pricing_imports_and_prices_one_model_without_pandas():
+    """The emulator resolves record names through ``showcase_lib.pricing`` (``CATALOG``,
+    ``price``): importing it, and pricing a retired model, must not load pandas or numpy."""
+    code = """
+import showcase_lib.pricing as p
+from showcase_lib.emulator._pricing import price_body
+assert p.price("anthropic", "claude-instant-1.2").input_usd_per_mtok == 0.8
+body = {"transactionId": "t", "provider": "Anthropic", "model": "claude-instant-1.2",
+        "inputTokenCount": 1000, "outputTokenCount": 100, "requestTime": "2026-11-15T12:00:00Z"}
+print(price_body(body)["source"])
+"""
+    loaded, heavy, stdout = _run(code)
+    assert "retired-model table" in stdout
+    assert (loaded, heavy) == ([], [])

@@ -24,6 +24,7 @@ import pytest
 
 from showcase_lib.emulator import Emulator
 from showcase_lib.stand_in import StandIn
+from showcase_lib.wire import record_to_wire
 
 KEY = "rev_sdk_path_" + "k" * 20
 MSG = [{"role": "user", "content": "What did this cost?"}]
@@ -126,6 +127,25 @@ def response_id(served):
     return f"{prefix}stand_in_{CFG.seed}_{served.index}"
 
 
+def our_record(served):
+    """The record our own tracker would build for the call the stand-in served (inclusive
+    counts, as the stand-in reports them)."""
+    t = served.tokens
+    return {
+        "timestamp": "2026-11-15T12:00:00Z",
+        "call_id": response_id(served),
+        "provider": served.provider,
+        "model": served.model,
+        "input_tokens": t.input_tokens,
+        "output_tokens": t.output_tokens,
+        "latency_ms": 1,
+        "cache_read_tokens": t.cache_read_tokens,
+        "cache_write_tokens": t.cache_write_tokens,
+        "cache_write_1h_tokens": t.cache_write_1h_tokens,
+        "reasoning_tokens": t.reasoning_tokens,
+    }
+
+
 def check_stored_once(emu, events, served):
     ok = [s for s in served if s.status == 200]
     assert sorted(events) == sorted(response_id(s) for s in ok)
@@ -134,7 +154,23 @@ def check_stored_once(emu, events, served):
     for s in ok:
         got = events[response_id(s)]
         assert {k: got.get(k) for k in expected_wire(s)} == expected_wire(s), s
+        # our wire sends the same inputTokenCount for the same call as the official SDK
+        assert record_to_wire(our_record(s))["inputTokenCount"] == got["inputTokenCount"], s
     assert set(stats["unknown_keys"]) <= KNOWN_UNMAPPED
+    # the record view reads the SDK's counts back as the call's inclusive ones, and the
+    # emulator prices every record (Anthropic's cache-exclusive count included)
+    records = emu.records().set_index("call_id")
+    costs = emu.costs().set_index("transaction_id")
+    for s in ok:
+        t, rec = s.tokens, records.loc[response_id(s)]
+        assert (rec["input_tokens"], rec["output_tokens"]) == (t.input_tokens, t.output_tokens), s
+        assert (rec["cache_read_tokens"], rec["cache_write_tokens"]) == (
+            t.cache_read_tokens,
+            t.cache_write_tokens,
+        ), s
+        cost = costs.loc[response_id(s)]
+        assert cost["source"] == "genai-prices", cost["note"]
+    assert set(records["provider"]) <= {"openai", "anthropic"}
 
 
 def test_sync_calls_streamed_and_not_are_stored_once_with_their_tokens(sdk, emu):

@@ -164,7 +164,7 @@ record_strategy = (
                 lambda ns: pd.Timestamp(ns, tz="UTC")
             ),
             "call_id": text.filter(lambda s: s.strip() != ""),
-            "provider": st.sampled_from([*wire._PROVIDER_NAMES, "perplexity", "xai"]),
+            "provider": st.sampled_from([*wire._PROVIDER_NAMES, "perplexity", "xai", "groq"]),
             "model": text.filter(lambda s: s.strip() != ""),
             "input_tokens": st.integers(0, 10**9),
             "output_tokens": st.integers(0, 10**9),
@@ -748,12 +748,70 @@ def test_the_inclusive_rule_and_bad_values_are_named(over, expected):
     assert str(info.value).startswith(f"{field}=") and "at row 1" in str(info.value)
 
 
-def test_an_exclusive_body_from_another_client_is_accepted_on_read():
-    """The official SDK forwards Anthropic's cache-exclusive input_tokens: the service takes it
-    (the emulator's cost read-out then names the problem); the body check does not refuse it."""
-    body = sdk_body(inputTokenCount=100, cacheReadTokenCount=800, cacheCreationTokenCount=100)
+@pytest.mark.parametrize(
+    ("provider", "sent"),
+    [
+        # the service subtracts cacheReadTokenCount itself: the reads stay in the count
+        ("openai", 1_200 - 300),
+        ("azure-openai", 1_200 - 300),
+        ("google", 1_200 - 300),
+        ("xai", 1_200 - 300),
+        ("groq", 1_200 - 300),
+        # every other provider: inputTokenCount excludes the reads and the writes
+        ("anthropic", 1_200 - 300 - 800),
+        ("aws-bedrock", 1_200 - 300 - 800),
+        ("mistral", 1_200 - 300 - 800),
+        ("perplexity", 1_200 - 300 - 800),
+    ],
+)
+def test_input_token_count_is_reveniums_not_the_inclusive_count(provider, sent):
+    """Regression: the wire sent the record's inclusive input_tokens as inputTokenCount for
+    every provider, so the service would price an Anthropic call's cache tokens twice (once
+    as input). Rule from revenium-python-sdk 0.12.0, _core/cache_tokens.py."""
+    rec = base_record(**CACHED, provider=provider)
+    body = wire.record_to_wire(rec)
+    assert body["inputTokenCount"] == sent
+    assert body["totalTokenCount"] == 1_200 + 500  # the call's own total, inclusive
+    (framed,) = wire.frame_to_wire(pd.DataFrame([rec]).astype({"provider": "category"}))
+    assert framed == body
+    assert wire.wire_to_record(body)["input_tokens"] == 1_200
+    assert wire.wire_to_frame([body]).loc[0, "input_tokens"] == 1_200
     assert wire.validate_wire(body) == []
-    assert wire.wire_to_record(body)["cache_read_tokens"] == 800
+
+
+def test_input_count_rule_on_bodies_from_other_clients():
+    """The way back applies the same rule to a body the official SDK sent (provider in its
+    spelling), whichever cache-write split it carries."""
+    anthropic = sdk_body(
+        provider="ANTHROPIC",
+        inputTokenCount=100,
+        cacheReadTokenCount=800,
+        cacheCreation5mTokenCount=60,
+        cacheCreation1hTokenCount=40,
+    )
+    assert wire.wire_to_record(anthropic)["input_tokens"] == 1_000
+    openai = sdk_body(provider="OPENAI", inputTokenCount=900, cacheReadTokenCount=800)
+    assert wire.wire_to_record(openai | {"cacheCreationTokenCount": 100})["input_tokens"] == 1_000
+    assert (
+        wire.wire_to_record(sdk_body(provider="XAI", inputTokenCount=900, cacheReadTokenCount=800))[
+            "input_tokens"
+        ]
+        == 900
+    )
+    # the record's count must stay an int64: a count that overflows with the cache is named
+    huge = anthropic | {"inputTokenCount": 2**63 - 1}
+    assert wire.validate_wire(huge) == []
+    with pytest.raises(wire.WireError, match="inputTokenCount=9223372036854775807 plus the cache"):
+        wire.wire_to_record(huge)
+    with pytest.raises(wire.WireError, match=r"\[0\]\.inputTokenCount="):
+        wire.wire_to_frame([huge])
+
+
+def test_the_input_count_rule_is_in_the_books_table():
+    note = wire.mapping_table().set_index("record field").loc["input_tokens", "note"]
+    assert all(slug in note for slug in wire._READS_IN_INPUT_COUNT)
+    assert "cache_read_tokens" in note and "cache_write_tokens" in note
+    assert "0.12.0" in note
 
 
 def test_mapping_table_names_the_opentelemetry_attributes():

@@ -10,10 +10,13 @@ standard price times the body's ``costMultiplier``, else the cited
 ``schema.SERVICE_TIER_MULTIPLIERS``. Long-context "cliffs" are the package's tiered prices:
 above the threshold every token of the call is priced at the higher rate.
 
-Token rule (inclusive, as ``showcase_lib.schema``): ``inputTokenCount`` counts the cache reads
-and writes, ``outputTokenCount`` the reasoning tokens. A body whose parts exceed their whole
-(e.g. the official SDK forwarding Anthropic's cache-exclusive ``input_tokens``) is stored,
-like the service stores it, but left unpriced with a note that names the counts.
+Token rule: the body is read with ``showcase_lib.wire.wire_to_record``, the same rule as the
+service's: ``inputTokenCount`` excludes the cache writes and, except for OpenAI, Azure, Google
+(Gemini), Groq and xAI, whose counts keep the reads (the service subtracts
+``cacheReadTokenCount`` itself), the cache reads too (revenium-python-sdk 0.12.0,
+``_core/cache_tokens.py``); ``outputTokenCount`` counts the reasoning tokens. A body whose parts
+exceed their whole (an OpenAI-style count smaller than its own cache reads) is stored, like
+the service stores it, but left unpriced with a note that names the counts.
 
 One read-out entry per completion (``price_body``): ``transaction_id``, ``source``, the cost by
 kind (``input``, ``cache_read``, ``cache_write``, ``output``, ``reasoning``) and ``total`` in
@@ -25,12 +28,21 @@ USD, ``tier``, ``multiplier``, ``model`` / ``provider`` (as the package resolved
   caller's per-kind costs where it sent them (else None);
 - ``"genai-prices"``: the package's price at the call's timestamp (its tier price included);
 - ``"genai-prices x tier multiplier"``: the package's standard price times the multiplier;
+- ``"retired-model table"``: a retired model the package no longer lists (e.g. the seed's
+  ``claude-instant-1.2``), priced from ``showcase_lib.pricing.price`` (its cited table: cache
+  tokens at the input price, reasoning at the output price) times the tier multiplier;
 - ``"unpriced"``: no price (a model the package does not know, or counts that break the
   inclusive rule); ``note`` says why.
 
+Model names: a record's model is looked up through ``showcase_lib.pricing.CATALOG`` first (the
+record's name -> the package's reference, e.g. ``mistral-small`` -> ``mistral-small-latest``
+and the short AWS Bedrock ids), so the emulator prices every model the simulator emits, as
+``showcase_lib.pricing.cost_breakdown`` does; importing ``showcase_lib.pricing`` loads neither
+pandas nor numpy.
+
 Example:
     >>> body = {"transactionId": "t1", "provider": "Anthropic", "model": "claude-haiku-4-5",
-    ...         "inputTokenCount": 10_000, "cacheReadTokenCount": 8_000,
+    ...         "inputTokenCount": 2_000, "cacheReadTokenCount": 8_000,
     ...         "outputTokenCount": 1_000, "requestTime": "2026-11-15T12:00:00Z"}
     >>> cost = price_body(body)  # $1 input, $0.10 cache read, $5 output per MTok
     >>> cost["source"], [round(cost[k], 6) for k in ("input", "cache_read", "output", "total")]
@@ -45,6 +57,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Final
 
+from showcase_lib.pricing import CATALOG, price
 from showcase_lib.schema import SERVICE_TIER_MULTIPLIERS
 from showcase_lib.wire import wire_to_record
 
@@ -53,8 +66,12 @@ PRICE_SOURCES: Final[tuple[str, ...]] = (
     "caller",
     "genai-prices",
     "genai-prices x tier multiplier",
+    "retired-model table",
     "unpriced",
 )
+#: (record provider slug, record model) -> the model reference genai-prices knows, or None for
+#: a retired model priced from ``showcase_lib.pricing``'s cited table (``pricing.CATALOG``).
+_REFS: Final[dict[tuple[str, str], str | None]] = {(e.provider, e.model): e.ref for e in CATALOG}
 #: The read-out's keys, in order.
 COST_FIELDS: Final[tuple[str, ...]] = (
     "transaction_id",
@@ -134,13 +151,13 @@ def _caller(body: Mapping[str, Any], rec: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def _inclusive_problem(rec: Mapping[str, Any]) -> str | None:
+def _inclusive_problem(body: Mapping[str, Any], rec: Mapping[str, Any]) -> str | None:
     tin, read, write = rec["input_tokens"], rec["cache_read_tokens"], rec["cache_write_tokens"]
-    if read + write > tin:
+    if read + write > tin:  # only where the wire count keeps the reads (OpenAI-style)
         return (
-            f"cacheReadTokenCount={read} + cacheCreationTokenCount={write} exceed "
-            f"inputTokenCount={tin}: the input count must include the cache reads and writes "
-            "(inclusive rule; Anthropic's usage.input_tokens excludes them)"
+            f"cacheReadTokenCount={read} exceeds inputTokenCount={body.get('inputTokenCount')}: "
+            f"for provider {rec['provider']!r} the input count includes the cache reads (the "
+            "service subtracts them itself), so it cannot be smaller than them"
         )
     if rec["reasoning_tokens"] > rec["output_tokens"]:
         return (
@@ -219,6 +236,42 @@ def _band_input(model_price: Any, tin: int) -> int:
     return max(below) + 1 if below else 1
 
 
+def _multiplier(body: Mapping[str, Any], tier: str) -> float:
+    """The body's costMultiplier, else the cited multiplier of its tier."""
+    sent = body.get("costMultiplier")
+    return float(sent) if sent is not None else SERVICE_TIER_MULTIPLIERS[tier]
+
+
+def _retired(body: Mapping[str, Any], rec: Mapping[str, Any]) -> dict[str, Any]:
+    """A retired model, from ``showcase_lib.pricing.price`` (input and output rates only: the
+    cache tokens at the input rate, the reasoning tokens at the output rate, as
+    ``cost_breakdown`` prices them), times the tier multiplier."""
+    p = price(rec["provider"], rec["model"])
+    tin, tout, reasoning = rec["input_tokens"], rec["output_tokens"], rec["reasoning_tokens"]
+    pin, pout = p.input_usd_per_mtok, p.output_usd_per_mtok
+    threshold = p.long_context_threshold_tokens
+    if threshold is not None and tin > threshold:  # the whole call at the higher rate
+        pin = p.long_context_input_usd_per_mtok or pin
+        pout = p.long_context_output_usd_per_mtok or pout
+    read, write = rec["cache_read_tokens"], rec["cache_write_tokens"]
+    multiplier = _multiplier(body, rec["service_tier"])
+    parts = {
+        "input": (tin - read - write) * pin / 1e6,
+        "cache_read": read * pin / 1e6,
+        "cache_write": write * pin / 1e6,
+        "output": (tout - reasoning) * pout / 1e6,
+        "reasoning": reasoning * pout / 1e6,
+    }
+    return _entry(
+        rec,
+        source="retired-model table",
+        total=sum(parts.values()) * multiplier,
+        **{k: v * multiplier for k, v in parts.items()},
+        multiplier=multiplier,
+        note=f"{p.source}; x {multiplier:g} ({rec['service_tier']})",
+    )
+
+
 def price_body(body: Mapping[str, Any]) -> dict[str, Any]:
     """Price one stored completion body like the service: the read-out entry of the module
     docstring (the caller's cost when the body carries one).
@@ -232,9 +285,13 @@ def price_body(body: Mapping[str, Any]) -> dict[str, Any]:
     rec = wire_to_record(body, validate=False, raw_time=True)
     if rec["cost_usd"] is not None:
         return _caller(body, rec)
-    problem = _inclusive_problem(rec)
+    problem = _inclusive_problem(body, rec)
     if problem is not None:
         return _entry(rec, source="unpriced", note=problem)
+    key = (rec["provider"], rec["model"])
+    ref = _REFS.get(key, rec["model"])
+    if ref is None:
+        return _retired(body, rec)
     from genai_prices import Usage, calc_price
 
     tier = rec["service_tier"]
@@ -249,10 +306,10 @@ def price_body(body: Mapping[str, Any]) -> dict[str, Any]:
         "output_reasoning_tokens": rec["reasoning_tokens"],
     }
     try:
-        native = tier != "standard" and _has_variant(provider, rec["model"], when.date(), tier)
+        native = tier != "standard" and _has_variant(provider, ref, when.date(), tier)
         result = calc_price(
             Usage(**{k: v for k, v in counts.items() if v}),
-            rec["model"],
+            ref,
             provider_id=provider,
             genai_request_timestamp=when,
             price_context=_TIER_CONTEXT[tier] if native else None,
@@ -264,10 +321,7 @@ def price_body(body: Mapping[str, Any]) -> dict[str, Any]:
             note=f"no price for provider={provider!r}, model={rec['model']!r} in genai-prices "
             f"{_version()}",
         )
-    multiplier = 1.0
-    if not native:
-        sent = body.get("costMultiplier")
-        multiplier = float(sent) if sent is not None else SERVICE_TIER_MULTIPLIERS[tier]
+    multiplier = 1.0 if native else _multiplier(body, tier)
     tin, read, write = (
         counts["input_tokens"],
         counts["cache_read_tokens"],

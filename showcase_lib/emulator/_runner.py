@@ -399,7 +399,7 @@ class Emulator:
 
         Columns: transaction_id, source (``caller``: the body's totalCost, kept;
         ``genai-prices``: priced from its tokens, tier and timestamp; ``genai-prices x tier
-        multiplier``; ``unpriced``, with the reason in ``note``), the cost in USD by token kind
+        multiplier``; ``retired-model table``; ``unpriced``, with the reason in ``note``), the cost in USD by token kind
         (input, cache_read, cache_write, output, reasoning) and total, tier, multiplier, model,
         provider, priced_at (the call's requestTime) and note. The same entries as
         ``GET /_emulator/costs``.
