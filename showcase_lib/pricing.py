@@ -31,6 +31,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
+from showcase_lib.schema import SERVICE_TIER_MULTIPLIERS
+
 
 class _OnFirstUse:
     """numpy / pandas, imported on first use and then bound in this module in its place.
@@ -458,19 +460,10 @@ _TIER_CONTEXT: Final[dict[str, dict[str, str] | None]] = {
     "priority": {"service_tier": "priority"},
 }
 
-#: Multiplier on every token kind when genai-prices has no variant for the model at that date.
-#: batch 0.5: OpenAI Batch API "50% off" (help.openai.com/en/articles/9197833), Anthropic Message
-#: Batches 50% (docs.anthropic.com/en/docs/build-with-claude/batch-processing), Gemini Batch Mode
-#: 50% (ai.google.dev/gemini-api/docs/batch-mode). flex 0.5: OpenAI Flex processing is billed at
-#: Batch rates (platform.openai.com/docs/guides/flex-processing). priority 2.0: OpenAI Priority
-#: processing, gpt-5 $2.50 vs $1.25 input per MTok (openai.com/api/pricing); an approximation
-#: where the package is silent (its gpt-5.5 priority variant is 2.5x, and is used as is).
-_TIER_FALLBACK: Final[dict[str, float]] = {
-    "standard": 1.0,
-    "batch": 0.5,
-    "flex": 0.5,
-    "priority": 2.0,
-}
+#: Multiplier on every token kind when genai-prices has no variant for the model at that date:
+#: the record's one cited table (``schema.SERVICE_TIER_MULTIPLIERS``), shared with the wire's
+#: ``costMultiplier`` and the emulator's pricing.
+_TIER_FALLBACK: Final[dict[str, float]] = SERVICE_TIER_MULTIPLIERS
 
 #: Rate kinds, in table order: uncached input, cache read, 5-minute write, 1-hour write, visible
 #: output, reasoning output.

@@ -306,7 +306,7 @@ def test_breakdown_matches_genai_prices_row_by_row():
         )
         expected = float(ref.total_price)
         if r.service_tier != "standard" and ref.model_price == std.model_price:
-            # no variant in the package: the documented multiplier (pricing._TIER_FALLBACK)
+            # no variant in the package: the documented multiplier (schema.SERVICE_TIER_MULTIPLIERS)
             expected = {"batch": 0.5, "flex": 0.5, "priority": 2.0}[r.service_tier] * expected
         assert got[i] == pytest.approx(expected, abs=1e-9), r
 
