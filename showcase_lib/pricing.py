@@ -24,40 +24,22 @@ Example:
 from __future__ import annotations
 
 import functools
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
+from showcase_lib._lazy import OnFirstUse
 from showcase_lib.schema import SERVICE_TIER_MULTIPLIERS
-
-
-class _OnFirstUse:
-    """numpy / pandas, imported on first use and then bound in this module in its place.
-
-    The emulator's server prices bodies one at a time through ``price`` and ``CATALOG`` and
-    must not load pandas and numpy (they would more than double its start-up time); the
-    vectorised functions pay one attribute access, after which the module global is the real
-    module.
-    """
-
-    def __init__(self, module: str, alias: str):
-        self._module, self._alias = module, alias
-
-    def __getattr__(self, attr: str) -> Any:
-        module = importlib.import_module(self._module)
-        globals()[self._alias] = module
-        return getattr(module, attr)
-
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 else:
-    np = _OnFirstUse("numpy", "np")
-    pd = _OnFirstUse("pandas", "pd")
+    # imported on first use: the emulator's server loads this module without pandas/numpy
+    np = OnFirstUse("numpy", "np", globals())
+    pd = OnFirstUse("pandas", "pd", globals())
 
 __all__ = [
     "CATALOG",

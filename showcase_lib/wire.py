@@ -43,7 +43,6 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import sys
@@ -57,6 +56,7 @@ from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr, TypeAd
 from pydantic import ValidationError as _ValidationError
 from typing_extensions import NotRequired, Required, TypedDict
 
+from showcase_lib._lazy import OnFirstUse
 from showcase_lib.schema import (
     ALL_COLUMNS,
     COLUMNS,
@@ -66,30 +66,13 @@ from showcase_lib.schema import (
     Column,
 )
 
-
-class _OnFirstUse:
-    """numpy / pandas, imported on first use and then bound in this module in its place.
-
-    The emulator's server only validates bodies (pydantic); importing pandas and numpy,
-    which only the mappers need, would more than double its start-up time. After the first
-    attribute access the module global is the real module, so the mappers pay nothing.
-    """
-
-    def __init__(self, module: str, alias: str):
-        self._module, self._alias = module, alias
-
-    def __getattr__(self, attr: str) -> Any:
-        module = importlib.import_module(self._module)
-        globals()[self._alias] = module
-        return getattr(module, attr)
-
-
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 else:
-    np = _OnFirstUse("numpy", "np")
-    pd = _OnFirstUse("pandas", "pd")
+    # imported on first use: the emulator's server loads this module without pandas/numpy
+    np = OnFirstUse("numpy", "np", globals())
+    pd = OnFirstUse("pandas", "pd", globals())
 
 
 def _loaded(module: str) -> Any:
