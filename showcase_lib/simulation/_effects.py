@@ -170,10 +170,6 @@ def expand_retries(
     return failed[order]
 
 
-def _row(**fields: Any) -> dict[str, Any]:
-    return fields
-
-
 @dataclass(frozen=True, slots=True)
 class Window:
     """Where an effect applies: from ``start_ms`` to the period's end, on one feature code."""
@@ -219,7 +215,7 @@ def cache_regression_row(
     hit_before = float((calls["read"][before] > 0).mean()) if len(before) else float("nan")
     hit_after = float((calls["read"][after] > 0).mean()) if len(after) else float("nan")
     per_call = _ratio(float(fixed_after.mean()), float(fixed_before.mean()))
-    return _row(
+    return dict(
         kind="cache_miss_regression",
         driver="cache_read",
         customer_id=None,
@@ -258,7 +254,7 @@ def reasoning_creep_row(
     visible = calls["out"] - reasoning
     r_ratio = _ratio(float(reasoning[after].mean()), float(reasoning[before].mean()))
     v_ratio = _ratio(float(visible[after].mean()), float(visible[before].mean()))
-    return _row(
+    return dict(
         kind="reasoning_creep",
         driver="reasoning",
         customer_id=None,
@@ -294,7 +290,7 @@ def retry_storm_row(
     failed = calls["failed"] & (calls["cust"] == storm.customer)
     customer_id = p["_customer_ids"][storm.customer]
     expected = (1 - storm.error_rate ** (storm.max_retries + 1)) / (1 - storm.error_rate)
-    return _row(
+    return dict(
         kind="retry_storm",
         driver="calls",
         customer_id=customer_id,
@@ -334,7 +330,7 @@ def price_change_row(
     tokens = calls["inp"] + calls["out"]
     usage = _ratio(float(tokens[after].mean()), float(tokens[before].mean()))
     model = p["price_model"]
-    return _row(
+    return dict(
         kind="price_change",
         driver="price",
         customer_id=None,
