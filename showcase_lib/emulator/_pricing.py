@@ -10,6 +10,11 @@ standard price times the body's ``costMultiplier``, else the cited
 ``schema.SERVICE_TIER_MULTIPLIERS``. Long-context "cliffs" are the package's tiered prices:
 above the threshold every token of the call is priced at the higher rate.
 
+Deliberately a second, independent implementation of the bill (per record, in the package's
+``Decimal`` arithmetic), not a call into ``showcase_lib.pricing.cost_breakdown`` (vectorised,
+float): the emulator stands for the service, which prices without the client's library, so
+``tests/test_cost_emulator.py`` holding both to the golden dollars checks two pricers, not one.
+
 Token rule: the body is read with ``showcase_lib.wire.wire_to_record``, the same rule as the
 service's: ``inputTokenCount`` excludes the cache writes and, except for OpenAI, Azure, Google
 (Gemini), Groq and xAI, whose counts keep the reads (the service subtracts
