@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make book   set up .venv if needed, then build the book into _build/html
-#   make test   set up .venv if needed, then lint, unit tests, every notebook (nbmake), strict book build
+#   make test   set up .venv if needed, then lint, unit tests, every notebook (nbmake), strict book build,
+#               and the built pages in Chromium (tests/site)
 # Everything else here is a convenience.
 
 PYTHON ?= python3
@@ -9,11 +10,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 JOBS   ?= 2
 
-.PHONY: setup book book-clean test lint unit notebooks book-strict lab emulator bench clean help
+.PHONY: setup book book-clean test lint unit notebooks book-strict site-test lab emulator bench clean help
 
 help:
 	@echo "make book   build the book (creates .venv from requirements.txt if missing)"
-	@echo "make test   lint + unit tests + every notebook with nbmake + strict book build"
+	@echo "make test   lint + unit tests + every notebook with nbmake + strict book build + browser check"
 	@echo "make lab    open the notebooks in JupyterLab"
 	@echo "make emulator   run the Revenium-compatible emulator on 127.0.0.1:8787"
 	@echo "make bench  print the measured figures of benchmarks/"
@@ -46,7 +47,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 unit: $(STAMP)
-	$(BIN)/pytest -n $(JOBS) --doctest-modules tests showcase_lib
+	$(BIN)/pytest -n $(JOBS) --doctest-modules --ignore=tests/site tests showcase_lib
 
 notebooks: $(STAMP)
 	$(BIN)/pytest -n $(JOBS) --nbmake --nbmake-timeout=300 notebooks
@@ -57,7 +58,11 @@ book-strict: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 	@echo "Book built: open _build/html/index.html"
 
-test: lint unit notebooks book-strict
+# The built pages in Chromium at desktop and phone widths (needs _build/html and `chromium`).
+site-test: $(STAMP)
+	$(BIN)/pytest -q tests/site
+
+test: lint unit notebooks book-strict site-test
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
