@@ -64,8 +64,11 @@ site-test: $(STAMP)
 
 test: lint unit notebooks book-strict site-test
 
+# Lab's root is the repository, so the notebooks' links to book/*.md open; containers often run
+# as root, where Jupyter refuses to start without --allow-root.
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=/lab/tree/notebooks \
+	  $$([ "$$(id -u)" -eq 0 ] && echo --allow-root)
 
 emulator: $(STAMP)
 	SHOWCASE_EMULATOR_API_KEY=$${SHOWCASE_EMULATOR_API_KEY:-hak_local_workshop_key} $(BIN)/showcase emulator --host 127.0.0.1 --port 8787
