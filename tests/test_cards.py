@@ -167,3 +167,37 @@ def test_chart_dispatches_by_kind_and_by_result():
     with pytest.raises(ValueError, match="kind='pie'"):
         charts.chart(top, "pie")
     matplotlib.pyplot.close("all")
+
+
+def _contrast(fg: str, bg: str) -> float:
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted([luminance(fg), luminance(bg)], reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_card_badges_pass_wcag_aa_contrast():
+    """White badge text on each section colour needs >= 4.5:1 (WCAG 2.x AA, normal text)."""
+    import re
+    from pathlib import Path
+
+    css = (
+        Path(__file__).resolve().parents[1] / "showcase_lib/report/templates/style.css"
+    ).read_text()
+    badges = re.findall(r"\.rv-(\w+) \.rv-badge \{ background: (#[0-9A-Fa-f]{6}); \}", css)
+    assert len(badges) == 4, badges
+    low = {name: round(_contrast("#ffffff", colour), 2) for name, colour in badges}
+    assert all(v >= 4.5 for v in low.values()), low
+
+
+def test_card_grid_fits_a_phone():
+    """A fixed 440 px grid minimum cut text mid-word on a 390 px screen."""
+    from pathlib import Path
+
+    css = (
+        Path(__file__).resolve().parents[1] / "showcase_lib/report/templates/style.css"
+    ).read_text()
+    assert "minmax(min(100%," in css
