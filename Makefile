@@ -10,11 +10,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 JOBS   ?= 2
 
-.PHONY: setup book book-clean test lint unit notebooks book-strict site-test lab emulator bench clean help
+.PHONY: setup preflight book book-clean test lint unit notebooks book-strict site-test lab emulator bench clean help
 
 help:
 	@echo "make book   build the book (creates .venv from requirements.txt if missing)"
 	@echo "make test   lint + unit tests + every notebook with nbmake + strict book build + browser check"
+	@echo "make setup  create .venv from requirements.txt (what a workshop participant runs first)"
+	@echo "make preflight  check this laptop for the workshop (ends with an emulator round trip)"
 	@echo "make lab    open the notebooks in JupyterLab"
 	@echo "make emulator   run the Revenium-compatible emulator on 127.0.0.1:8787"
 	@echo "make bench  print the measured figures of benchmarks/"
@@ -27,6 +29,10 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 setup: $(STAMP)
+
+# The workshop's pre-flight: Python, packages, a free loopback port, a 10-second emulator round trip.
+preflight: $(STAMP)
+	$(BIN)/showcase doctor --round-trip
 
 # jupyter-cache only sees notebook code cells; clear it when the library changes.
 _build/.lib-hash: FORCE

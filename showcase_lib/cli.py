@@ -39,6 +39,13 @@ _SERVICE_ENV = ("REVENIUM_METERING_API_KEY", "REVENIUM_METERING_BASE_URL")
 #: Written out so that building the parser imports no emulator code.
 _EMULATOR_KEY_ENV = "SHOWCASE_EMULATOR_API_KEY"
 
+#: The pre-flight's budget for starting an emulator and metering one call (a laptop does it in
+#: one to three seconds; ten leaves room for a slow first import, and stays a workshop minute).
+_ROUND_TRIP_BUDGET_S = 10.0
+
+#: The oldest Python the book supports (the README's requirement).
+_MIN_PYTHON = (3, 10)
+
 #: Distributions whose versions ``doctor`` reports (the book's and the library's key pieces).
 _PACKAGES = (
     "showcase_lib",
@@ -50,6 +57,13 @@ _PACKAGES = (
     "httpx",
     "aiohttp",
     "matplotlib",
+    "duckdb",
+    "statsmodels",
+    "openai",
+    "anthropic",
+    "revenium-python-sdk",
+    "opentelemetry-sdk",
+    "jupyterlab",
     "jupyter-book",
     "nbmake",
 )
@@ -235,7 +249,14 @@ def _add_doctor(sub: Any) -> None:
         help="check this machine: Python, packages, a loopback port, the service settings",
         description="Print the Python version, key package versions, whether a loopback port "
         "can be bound and whether the service's environment variables are set (never their "
-        "values).",
+        "values). With --round-trip (the workshop's pre-flight, `make preflight`), also start "
+        "the local emulator, meter one call through the book's tracker and read it back.",
+    )
+    doc.add_argument(
+        "--round-trip",
+        action="store_true",
+        help=f"meter one call into a local emulator and read it back (fails after "
+        f"{_ROUND_TRIP_BUDGET_S:.0f} s)",
     )
     doc.set_defaults(run=_run_doctor, command_parser=doc)
 
@@ -490,20 +511,48 @@ def _loopback_port() -> str:
         return f"FAILED ({exc})"
 
 
-def _doctor_lines() -> list[tuple[str, str]]:
+def _round_trip() -> str:
+    """Start an emulator, meter one call through the tracker, read it back; say how long it took."""
+    import time
+
+    from showcase_lib.emulator import Emulator
+    from showcase_lib.metering import Settings, Tracker
+
+    started = time.perf_counter()
+    try:
+        with Emulator() as emu:
+            tracker = Tracker(Settings(emu.api_key, emu.base_url))
+            call_id = tracker.track("openai", "gpt-4o-mini", 12, 3, latency_ms=250)
+            stats = tracker.close(timeout=_ROUND_TRIP_BUDGET_S)
+            stored = emu.records()["call_id"].tolist()
+    except Exception as exc:  # the pre-flight reports any failure as a line, never a traceback
+        return f"FAILED ({type(exc).__name__}: {exc})"
+    elapsed = time.perf_counter() - started
+    if stored != [call_id] or stats.delivered != 1:
+        return f"FAILED (stored {len(stored)} record(s), delivered {stats.delivered})"
+    if elapsed > _ROUND_TRIP_BUDGET_S:
+        return f"FAILED (took {elapsed:.1f} s, budget {_ROUND_TRIP_BUDGET_S:.0f} s)"
+    return f"ok (emulator started, 1 call metered and read back in {elapsed:.1f} s)"
+
+
+def _doctor_lines(*, round_trip: bool = False) -> list[tuple[str, str]]:
     """(label, value) pairs of the doctor's report; values never include a key."""
     import platform
 
-    lines = [("python", f"{platform.python_version()} ({sys.executable})")]
+    ok = sys.version_info >= _MIN_PYTHON
+    verdict = "" if ok else f"FAILED (needs >= {'.'.join(map(str, _MIN_PYTHON))}) "
+    lines = [("python", f"{verdict}{platform.python_version()} ({sys.executable})")]
     lines += [(name, _version(name)) for name in _PACKAGES]
     lines.append(("loopback port", _loopback_port()))
     for name in (*_SERVICE_ENV, _EMULATOR_KEY_ENV):
         lines.append((name, "set" if os.environ.get(name) else "not set"))
+    if round_trip:
+        lines.append(("emulator round trip", _round_trip()))
     return lines
 
 
 def _run_doctor(args: argparse.Namespace) -> int:
-    lines = _doctor_lines()
+    lines = _doctor_lines(round_trip=args.round_trip)
     width = max(len(label) for label, _ in lines)
     for label, value in lines:
         print(f"{label:<{width}}  {value}")

@@ -230,3 +230,18 @@ def test_emulator_binding_beyond_loopback_warns_on_stderr():
 def test_emulator_missing_key_file_is_a_usage_error(tmp_path):
     proc = _run("-m", "showcase_lib.emulator", "--api-key-file", str(tmp_path / "none"))
     assert proc.returncode == 2 and "--api-key-file" in proc.stderr
+
+
+def test_preflight_meters_one_call_through_a_local_emulator():
+    proc = _run("-m", "showcase_lib", "doctor", "--round-trip")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("emulator round trip"))
+    assert "ok (emulator started, 1 call metered and read back in" in line
+
+
+def test_preflight_fails_past_its_budget(monkeypatch):
+    from showcase_lib import cli
+
+    monkeypatch.setattr(cli, "_ROUND_TRIP_BUDGET_S", 0.0)
+    verdict = cli._round_trip()
+    assert verdict.startswith("FAILED ("), verdict
