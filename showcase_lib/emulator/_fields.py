@@ -91,7 +91,6 @@ SERVICE_ONLY: Final[dict[str, _Rule]] = {
             "modelSource",
             "subscriberEmailSource",
             "systemFingerprint",
-            "credentialAlias",
             "operationSubtype",
             "ticketId",
             "agentVersion",
@@ -151,6 +150,10 @@ DEPRECATED: Final[dict[str, str]] = {
     "organizationId": "organizationName",
     "productId": "productName",
 }
+#: Names the SDK takes as input but sends under another field (``credential_alias``: "SDK-side
+#: input only: resources/ai.py sends it as subscriber.credential.name", params file line 312):
+#: a hand-written client sending them is sending an unknown field; the report names the real one.
+SDK_INPUT_ONLY: Final[dict[str, str]] = {"credentialAlias": "subscriber.credential.name"}
 #: Keys of the book's wire that Revenium does not know (sent on purpose, counted apart).
 EXTENSION: Final[frozenset[str]] = frozenset(
     {"requestId", "sessionId", "userAgent", "status", "stopReasonDerived"}
@@ -258,7 +261,8 @@ def field_report(body: Mapping[str, Any]) -> list[dict[str, Any]]:
             hint = _suggest(leaf, keys)
             out.append(_entry(tid, name, "unknown", f"{prefix}.{hint}" if hint else None))
         else:
-            out.append(_entry(tid, name, "unknown", _suggest(name, SERVICE_FIELDS)))
+            hint = SDK_INPUT_ONLY.get(name) or _suggest(name, SERVICE_FIELDS)
+            out.append(_entry(tid, name, "unknown", hint))
     out += [_entry(tid, k, "deprecated", DEPRECATED[k]) for k in DEPRECATED if k in body]
     return out
 
