@@ -139,6 +139,8 @@ def test_deprecated_organization_and_product_ids_are_accepted_reported_and_not_r
     ]
     assert emu.stats()["deprecated_keys"] == {"organizationId": 1, "productId": 1}
     assert emu.events()[0]["organizationId"] == "acme"  # stored as sent, not rewritten
+    rec = emu.records().iloc[0]  # the record the service keeps: no organization, no product
+    assert pd.isna(rec["organization_id"]) and pd.isna(rec["product_id"])
 
 
 # ------------------------------------------------------------------ transactionId

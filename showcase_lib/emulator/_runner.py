@@ -38,6 +38,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from showcase_lib.emulator._faults import FaultConfig
+from showcase_lib.emulator._fields import DEPRECATED
 from showcase_lib.emulator._pricing import COST_FIELDS, price_bodies
 from showcase_lib.emulator._queries import (
     DUPLICATE_FIELDS,
@@ -56,6 +57,10 @@ if TYPE_CHECKING:
 #: Environment variable the CLI reads the key from when ``--api-key`` is not given
 #: (``Emulator(process=True)`` uses it so the key never shows in a process list).
 API_KEY_ENV = "SHOWCASE_EMULATOR_API_KEY"
+
+
+def _has_deprecated(body: dict[str, Any]) -> bool:
+    return any(k in body for k in DEPRECATED)
 
 
 def new_api_key() -> str:
@@ -397,9 +402,16 @@ class Emulator:
         """Stored completions as a record frame (``showcase_lib.schema``), in arrival order.
 
         ``cost_usd`` is what each body carried (NaN when it sent none); ``costs()`` shows what
-        the emulator priced such calls at, like the service does.
+        the emulator priced such calls at, like the service does. The deprecated
+        ``organizationId`` / ``productId`` are not read (the service no longer reads them;
+        ``unknown_fields()`` reports them), so such a call has no organization or product
+        here, as in the cost queries.
         """
-        return wire_to_frame(self.events(), validate=False)
+        bodies = [
+            {k: v for k, v in b.items() if k not in DEPRECATED} if _has_deprecated(b) else b
+            for b in self.events()
+        ]
+        return wire_to_frame(bodies, validate=False)
 
     def costs(self, *, limit: int | None = None, offset: int = 0) -> pd.DataFrame:
         """The priced read-out: one row per stored completion, in arrival order.
