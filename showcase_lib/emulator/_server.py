@@ -71,6 +71,7 @@ from urllib.parse import parse_qs
 
 from pydantic import ValidationError
 
+from showcase_lib.emulator._budgets import ENFORCEMENT_PREFIX, Budgets
 from showcase_lib.emulator._faults import Fault, FaultConfig, FaultInjector
 from showcase_lib.emulator._pricing import price_bodies
 from showcase_lib.emulator._protocol import (
@@ -553,6 +554,8 @@ class EmulatorServer:
                 self._faults["latency"] += 1
                 return self._after_delay(req, kind, delay)
             return self._metered(req, kind)
+        if path.startswith(ENFORCEMENT_PREFIX):  # the SDK's cost-control poll (_budgets)
+            return self._budget_book().rules_route(req, authorized=self._authorized(req))
         route = _ADMIN.get(path)
         if route is None:
             return self._reject(404, "not_found", f"no endpoint at {path[:200]}")
@@ -849,6 +852,16 @@ class EmulatorServer:
 
         return reset()
 
+    # ---------------------------------------------------------------- budgets (see _budgets)
+    def _budget_book(self) -> Budgets:
+        """The cost controls (rules per team, spend from the store), made on first use."""
+        if getattr(self, "_budgets", None) is None:
+            self._budgets = Budgets(self.db_path)
+        return self._budgets
+
+    def _budgets_route(self, req: HttpRequest) -> HandlerResult:
+        return self._budget_book().admin_route(req)
+
 
 #: admin path -> (allowed methods, handler method name)
 _ADMIN: dict[str, tuple[tuple[str, ...], str]] = {
@@ -858,4 +871,5 @@ _ADMIN: dict[str, tuple[tuple[str, ...], str]] = {
     "/_emulator/costs": (("GET", "HEAD"), "_costs"),
     "/_emulator/faults": (("GET", "PUT", "POST"), "_get_faults"),
     "/_emulator/reset": (("POST",), "_reset"),
+    "/_emulator/budgets": (("GET", "HEAD", "PUT", "POST"), "_budgets_route"),
 }
