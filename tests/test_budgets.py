@@ -106,6 +106,13 @@ def test_the_route_serves_what_the_sdk_parses_and_decides_on(clean):
                 "threshold_usd": 0.02,
                 "per_subscriber": True,
             },
+            {
+                "rule_id": "claude",
+                "name": "cust_1 Anthropic cap",
+                "threshold_usd": 0.001,
+                "subscriber": "cust_1",
+                "provider": "ANTHROPIC",
+            },
             {"rule_id": "shadow", "name": "team cap", "threshold_usd": 0.001, "shadow_mode": True},
         ],
     )
@@ -115,7 +122,7 @@ def test_the_route_serves_what_the_sdk_parses_and_decides_on(clean):
     assert r.status_code == 200
     fetched = sdk._fetched_from_payload(r.json())  # the SDK's own split of the body
     rules = {rule["ruleId"]: rule for rule in fetched.rules}
-    assert set(rules) == {"one", "each", "shadow"}
+    assert set(rules) == {"one", "each", "claude", "shadow"}
     assert rules["one"]["currentValue"] == pytest.approx(0.024)
     assert rules["one"]["breached"] and rules["one"]["groupBy"] is None
 
@@ -129,6 +136,12 @@ def test_the_route_serves_what_the_sdk_parses_and_decides_on(clean):
     assert blocks(rules["one"], "cust_1") and not blocks(rules["one"], "cust_2")
     assert blocks(rules["each"], "cust_1") and not blocks(rules["each"], "cust_2")
     assert [g["groupValue"] for g in rules["each"]["groupBreakdown"]] == ["cust_1", "cust_2"]
+    # a provider filter: OpenAI spend does not count, and the SDK does not apply it to the call
+    assert (rules["claude"]["currentValue"], rules["claude"]["breached"]) == (0, False)
+    assert not blocks(rules["claude"], "cust_1")
+    assert not sdk._rule_applies_to_call(
+        rules["claude"], sdk._CallScope({"subscriber": {"id": "cust_1"}}, "gpt-5.5", "OPENAI")
+    )
     assert all(sdk._action_blocks(rule) for rule in rules.values())
     # the window ends in the future (a past windowEnd blocks nobody) and resetsAt is its end
     for rule in rules.values():
@@ -197,8 +210,10 @@ def test_current_value_is_the_emulators_priced_spend_in_the_window(clean):
 
 def test_the_crossing_is_the_record_that_reaches_the_cap():
     t = datetime(2026, 12, 1, 9, tzinfo=timezone.utc)
-    entries = [_Entry(i, 100.0 + i, t, f"c{i % 2}", None, 1.0) for i in range(10)]
-    entries.append(_Entry(10, 200.0, t - timedelta(days=1), "c0", None, 50.0))  # yesterday
+    entries = [_Entry(i, 100.0 + i, t, f"c{i % 2}", "OPENAI", None, 1.0) for i in range(10)]
+    entries.append(
+        _Entry(10, 200.0, t - timedelta(days=1), "c0", "OPENAI", None, 50.0)
+    )  # yesterday
     pooled = rule_states(BudgetRule(rule_id="r", name="n", threshold_usd=3), entries, t)["*"]
     assert (pooled.spent, pooled.crossed_at, pooled.past_cap_calls) == (10.0, 102.0, 7)
     grouped = rule_states(

@@ -82,7 +82,8 @@ class BudgetRule(BaseModel):
     caller's subscriber email when the call carries one, else its id, enforcement.py:1723-1730,
     so tag the call with the same kind of value); ``per_subscriber``: cap every customer
     separately (``groupBy: SUBSCRIBER`` with a ``groupBreakdown``); neither: cap the team's
-    whole spend. ``shadow_mode``: served as ``shadowMode`` (the SDK lets every call through);
+    whole spend. ``provider``: count only that provider's calls (a ``PROVIDER IS`` filter, in
+    the SDK's upper-case label, e.g. ``OPENAI``). ``shadow_mode``: served as ``shadowMode`` (the SDK lets every call through);
     ``action``: ``BLOCK`` or ``WARN_ONLY`` (the SDK logs a warning and lets the call through).
 
     Example:
@@ -97,6 +98,7 @@ class BudgetRule(BaseModel):
     threshold_usd: float = Field(gt=0, allow_inf_nan=False)
     period: Period = "DAY"
     subscriber: str | None = Field(default=None, min_length=1, max_length=200)
+    provider: str | None = Field(default=None, min_length=1, max_length=60)
     per_subscriber: bool = False
     shadow_mode: bool = False
     action: Action = "BLOCK"
@@ -124,6 +126,7 @@ class _Entry(NamedTuple):
     received_at: float  # epoch seconds (the server's arrival time)
     at: datetime  # the call's requestTime: the window it counts in
     subscriber: str | None  # subscriber.id
+    provider: str  # the body's provider, upper case (the SDK's label)
     email: str | None  # subscriber.email, trimmed and lower-cased
     cost: float  # USD (0 when unpriced)
 
@@ -177,9 +180,9 @@ def _iso(t: datetime) -> str:
 
 
 def _matches(rule: BudgetRule, entry: _Entry) -> bool:
-    if rule.subscriber is None:
-        return True
-    return rule.subscriber in (entry.subscriber, entry.email)
+    if rule.provider is not None and rule.provider.upper() != entry.provider:
+        return False
+    return rule.subscriber is None or rule.subscriber in (entry.subscriber, entry.email)
 
 
 def _group(rule: BudgetRule, entry: _Entry) -> str | None:
@@ -193,7 +196,7 @@ def rule_states(rule: BudgetRule, entries: Iterable[_Entry], now: datetime) -> d
 
     Example:
         >>> t = datetime(2026, 12, 1, 9, tzinfo=timezone.utc)
-        >>> es = [_Entry(i, float(i), t, "c1", None, 2.0) for i in range(4)]
+        >>> es = [_Entry(i, float(i), t, "c1", "OPENAI", None, 2.0) for i in range(4)]
         >>> s = rule_states(BudgetRule(rule_id="r", name="n", threshold_usd=3), es, t)["*"]
         >>> s.spent, s.crossed_at, s.past_cap_calls
         (8.0, 1.0, 2)
@@ -250,8 +253,9 @@ def rule_to_wire(
         "windowEnd": _iso(end - timedelta(microseconds=1)),
         "resetsAt": _iso(end),
     }
-    if rule.subscriber is not None:
-        wire["filters"] = [{"dimension": "SUBSCRIBER", "operator": "IS", "value": rule.subscriber}]
+    for dimension, value in (("SUBSCRIBER", rule.subscriber), ("PROVIDER", rule.provider)):
+        if value is not None:
+            wire["filters"].append({"dimension": dimension, "operator": "IS", "value": value})
     if rule.per_subscriber:
         wire["groupBreakdown"] = breakdown
     if rule.deny_message:
@@ -275,6 +279,7 @@ def _entry(seq: int, received_at: float, text: str) -> _Entry:
         received_at,
         at,
         sid if isinstance(sid, str) and sid else None,
+        str(body.get("provider") or "").upper(),
         email.strip().lower() if isinstance(email, str) and email.strip() else None,
         float(cost["total"] or 0.0),
     )
