@@ -404,3 +404,12 @@ def test_the_sdk_fails_open_when_the_rules_route_is_down(sdk, clean, monkeypatch
     monkeypatch.setenv("REVENIUM_CB_FAIL_MODE", "closed")
     with pytest.raises(BudgetExceededError, match="uninitialized"):
         check_enforcement({"subscriber": {"id": "cust_1"}})
+
+
+def test_a_process_mode_emulator_serves_the_rules_too():
+    with Emulator(api_key=KEY, process=True) as emu:
+        emu.set_budgets("t", [{"rule_id": "r", "name": "cap", "threshold_usd": 0.01}])
+        post(emu, [completion(i) for i in range(2)])
+        (rule,) = poll(emu, "t").json()["rules"]
+        assert (rule["breached"], rule["currentValue"]) == (True, pytest.approx(0.016))
+        assert state_of(emu, "t")["past_cap_calls"] == 0  # the second call reached the cap

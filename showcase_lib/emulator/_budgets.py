@@ -5,13 +5,13 @@ revenium-python-sdk 0.12.0 (``revenium_middleware/_core/enforcement.py``, cited 
 polls; it computes no spend itself:
 
 - it polls ``GET {base}/v2/api/ai/enforcement-rules/{REVENIUM_TEAM_ID}`` with ``x-api-key``
-  (enforcement.py:1014, :1047) every ``REVENIUM_CB_POLL_INTERVAL_SECONDS`` (default 60, a
-  whole number >= 1: enforcement.py:88, :359-368) on a daemon thread, once
+  (enforcement.py:1014, :1044-1045) every ``REVENIUM_CB_POLL_INTERVAL_SECONDS`` (default 60, a
+  whole number >= 1: enforcement.py:90, :359-368) on a daemon thread, once
   ``REVENIUM_CIRCUIT_BREAKER_ENABLED`` is on (enforcement.py:328-330). ``{base}`` is
   ``REVENIUM_ENFORCEMENT_BASE_URL``, else the origin of the metering URL
   (enforcement.py:465-479): pointed at the emulator for metering, the SDK polls it for rules too;
 - the body is ``{"rules": [...], "compiledAt": ...}`` (a bare list is accepted) and ``204`` means
-  "no rules" (enforcement.py:1125-1133, :938-960);
+  "no rules" (enforcement.py:1130-1138, :938-961);
 - a pooled rule blocks when the **server** marks it ``breached`` (enforcement.py:1673-1676); a
   rule grouped by subscriber blocks the caller whose ``groupBreakdown`` entry is ``breached``
   (enforcement.py:1664-1671); ``filters`` (e.g. ``SUBSCRIBER IS cust_1``) scope a rule to the
@@ -21,7 +21,7 @@ polls; it computes no spend itself:
 - the block raises ``BudgetExceededError`` with ``rule_name`` (``name``), ``current_value``,
   ``threshold``, ``resets_at`` (``resetsAt``) and ``rule_id`` (enforcement.py:2250-2269);
 - a failed poll keeps the cached rules and fails open; before the first poll lands a call goes
-  through, unless ``REVENIUM_CB_FAIL_MODE=closed`` (enforcement.py:2612-2620).
+  through, unless ``REVENIUM_CB_FAIL_MODE=closed`` (enforcement.py:2612-2616).
 
 So the spend is the service's: here ``currentValue`` is computed from the emulator's store, each
 completion priced like the emulator's cost read-out (``_pricing.price_body``: the caller's
@@ -249,7 +249,7 @@ def rule_to_wire(
         "groupBreakdown": None,
         "filters": [],
         "windowStart": _iso(start),
-        # the last instant of the window, as the service writes it (enforcement.py:190-193)
+        # the last instant of the window, as the service writes it (enforcement.py:192-199)
         "windowEnd": _iso(end - timedelta(microseconds=1)),
         "resetsAt": _iso(end),
     }
