@@ -42,8 +42,10 @@ Example:
     >>> rule = BudgetRule(rule_id="r1", name="cust_1 daily cap", threshold_usd=5.0,
     ...                   subscriber="cust_1")
     >>> wire = rule_to_wire(rule, _State(spent=6.0), datetime(2026, 12, 1, 9, tzinfo=timezone.utc))
-    >>> wire["breached"], wire["filters"], wire["resetsAt"]
-    (True, [{'dimension': 'SUBSCRIBER', 'operator': 'IS', 'value': 'cust_1'}], '2026-12-02T00:00:00Z')
+    >>> wire["breached"], wire["resetsAt"]
+    (True, '2026-12-02T00:00:00Z')
+    >>> wire["filters"]
+    [{'dimension': 'SUBSCRIBER', 'operator': 'IS', 'value': 'cust_1'}]
 """
 
 from __future__ import annotations
@@ -83,8 +85,10 @@ class BudgetRule(BaseModel):
     so tag the call with the same kind of value); ``per_subscriber``: cap every customer
     separately (``groupBy: SUBSCRIBER`` with a ``groupBreakdown``); neither: cap the team's
     whole spend. ``provider``: count only that provider's calls (a ``PROVIDER IS`` filter, in
-    the SDK's upper-case label, e.g. ``OPENAI``). ``shadow_mode``: served as ``shadowMode`` (the SDK lets every call through);
-    ``action``: ``BLOCK`` or ``WARN_ONLY`` (the SDK logs a warning and lets the call through).
+    the SDK's upper-case label, e.g. ``OPENAI``). ``shadow_mode``: served as ``shadowMode``
+    (the SDK lets every call through); ``action``: ``BLOCK`` or ``WARN_ONLY`` (the SDK logs a
+    warning and lets the call through). ``period``: the UTC hour, day or month the cap
+    resets at.
 
     Example:
         >>> BudgetRule(rule_id="r1", name="team cap", threshold_usd=100).period
