@@ -413,3 +413,21 @@ def test_a_process_mode_emulator_serves_the_rules_too():
         (rule,) = poll(emu, "t").json()["rules"]
         assert (rule["breached"], rule["currentValue"]) == (True, pytest.approx(0.016))
         assert state_of(emu, "t")["past_cap_calls"] == 0  # the second call reached the cap
+
+
+def test_a_rules_outage_keeps_the_cached_verdict(sdk, clean, monkeypatch):
+    from revenium_middleware import BudgetExceededError
+
+    # the rules come from a second emulator (its own store holds the spend), then it goes down
+    with Emulator(api_key=KEY) as rules:
+        monkeypatch.setenv("REVENIUM_ENFORCEMENT_BASE_URL", rules.url.rstrip("/"))
+        rules.set_budgets(sdk, [{"rule_id": "cap", "name": "cap", "threshold_usd": 0.001}])
+        post(rules, [completion(0)])
+        load_rules(rules, "cust_1")
+        with pytest.raises(BudgetExceededError):
+            call(0)
+    for i in range(3):  # over two poll intervals: the polls fail, the cached verdict holds
+        time.sleep(0.75)
+        with pytest.raises(BudgetExceededError):
+            call(i)
+    assert clean.stats()["stored"] == 0  # no refused call was metered
