@@ -530,6 +530,16 @@ class Emulator:
         """Delete every stored record and idempotency key, and zero the counters."""
         self._admin("POST", "reset")
 
+    def set_budgets(self, team_id: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
+        """Serve ``rules`` (``_budgets.BudgetRule`` fields) to the SDK's cost-control poll for
+        ``team_id`` (``[]`` removes them); returns ``budgets()``."""
+        body = json.dumps({"team_id": team_id, "rules": rules}).encode()
+        return self._admin("PUT", "budgets", body)
+
+    def budgets(self) -> dict[str, Any]:
+        """Each rule's spend in its window, crossing, calls past the cap; the polls served."""
+        return self._admin("GET", "budgets")
+
     def wait_for(self, n: int, *, timeout: float = 30.0, kind: str = "completion") -> int:
         """Block until the store holds at least ``n`` events of ``kind``; return the count."""
         deadline = time.monotonic() + timeout

@@ -96,6 +96,7 @@ from urllib.parse import parse_qs
 
 from pydantic import ValidationError
 
+from showcase_lib.emulator._budgets import ENFORCEMENT_PREFIX, Budgets
 from showcase_lib.emulator._faults import Fault, FaultConfig, FaultInjector
 from showcase_lib.emulator._fields import Inspection, inspect_body
 from showcase_lib.emulator._pricing import price_bodies
@@ -634,6 +635,8 @@ class EmulatorServer:
             return self._release_when_done(key, self._deliver(req, kind, key))
         if path.startswith(QUERY_PREFIX):
             return self._cost_query(req)
+        if path.startswith(ENFORCEMENT_PREFIX):  # the SDK's cost-control poll (_budgets)
+            return self._budget_book().rules_route(req, authorized=self._authorized(req))
         route = _ADMIN.get(path)
         if route is None:
             return self._reject(404, "not_found", f"no endpoint at {path[:200]}")
@@ -1030,6 +1033,16 @@ class EmulatorServer:
 
         return reset()
 
+    # ---------------------------------------------------------------- budgets (see _budgets)
+    def _budget_book(self) -> Budgets:
+        """The cost controls (rules per team, spend from the store), made on first use."""
+        if getattr(self, "_budgets", None) is None:
+            self._budgets = Budgets(self.db_path)
+        return self._budgets
+
+    def _budgets_route(self, req: HttpRequest) -> HandlerResult:
+        return self._budget_book().admin_route(req)
+
 
 #: admin path -> (allowed methods, handler method name)
 _ADMIN: dict[str, tuple[tuple[str, ...], str]] = {
@@ -1041,4 +1054,5 @@ _ADMIN: dict[str, tuple[tuple[str, ...], str]] = {
     "/_emulator/duplicates": (("GET", "HEAD"), "_duplicates"),
     "/_emulator/faults": (("GET", "PUT", "POST"), "_get_faults"),
     "/_emulator/reset": (("POST",), "_reset"),
+    "/_emulator/budgets": (("GET", "HEAD", "PUT", "POST"), "_budgets_route"),
 }
