@@ -149,18 +149,24 @@ def entry_for(params: dict[str, Any]) -> Entry:
 
 
 def read_entry(entry: Entry) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
-    """The frames and the metadata of a cached data set (raises on any damage)."""
+    """The incidents, the customers and the metadata of a cached data set (raises on any
+    damage); the calls are read by the caller, through the record's own loader."""
     meta = json.loads((entry.path / "meta.json").read_text())
     if meta.get("key") != entry.key:
         raise ValueError(f"meta.json holds key {meta.get('key')!r}, expected {entry.key!r}")
-    frames = {name: pd.read_parquet(entry.file(name)) for name in _FILES}
+    frames = {name: pd.read_parquet(entry.file(name)) for name in _FILES if name != "calls"}
+    check_rows(meta, frames)
+    return frames, meta
+
+
+def check_rows(meta: dict[str, Any], frames: dict[str, pd.DataFrame]) -> None:
+    """Each frame holds the rows ``meta.json`` recorded (a truncated file is damage)."""
     rows = meta.get("rows", {})
     for name, frame in frames.items():
         if len(frame) != rows.get(name):
             raise ValueError(
                 f"{name}.parquet holds {len(frame)} rows, meta.json says {rows.get(name)}"
             )
-    return frames, meta
 
 
 def write_entry(entry: Entry, frames: dict[str, pd.DataFrame], meta: dict[str, Any]) -> None:
