@@ -966,7 +966,8 @@ def _fill_provider(
 ) -> None:
     models = frame["model"].astype("string")
     if "provider" in frame.columns:
-        provider = frame["provider"].astype("string").str.strip()
+        # the record's slugs are lower case ("OpenAI" -> "openai"), as genai-prices' ids
+        provider = _slug(frame["provider"], _GENAI_TO_SLUG)
         provider = provider.where(provider != "")
     else:
         provider = pd.Series(pd.NA, index=frame.index, dtype="string")

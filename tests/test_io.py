@@ -893,3 +893,26 @@ def test_a_langfuse_error_counts_the_skipped_rows(tmp_path):
 def test_a_log_in_a_format_without_its_fields_says_which(tmp_path):
     with pytest.raises(RecordError, match=r"missing field.*'request_id'.*LiteLLM"):
         load_usage(FIXTURES / "langfuse_observations.json", format="litellm")
+
+
+def test_a_jsonl_line_that_is_not_json_names_its_row(tmp_path):
+    path = _write(
+        tmp_path,
+        "usage.jsonl",
+        '{"timestamp": "2026-11-02T09:00:00Z", "model": "gpt-4o-mini", "input_tokens": 1, '
+        '"output_tokens": 1}\n\n{"timestamp": "2026-11-02T09:01:00Z", "model": \n',
+    )
+    with pytest.raises(RecordError, match=r"^row 2: not a JSON object") as err:
+        load_usage(path)
+    assert err.value.row == 2
+
+
+def test_provider_spellings_become_the_record_slugs(tmp_path):
+    path = _write(
+        tmp_path,
+        "usage.csv",
+        "timestamp,provider,model,input_tokens,output_tokens\n"
+        "2026-11-02T09:00:00Z,OpenAI,gpt-4o-mini,10,5\n"
+        "2026-11-02T09:00:01Z, Anthropic ,claude-haiku-4-5,10,5\n",
+    )
+    assert load_usage(path)["provider"].astype(str).tolist() == ["openai", "anthropic"]

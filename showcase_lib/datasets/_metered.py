@@ -17,10 +17,11 @@ from showcase_lib.simulation import Simulation, simulate
 
 from ._cache import Entry, check_rows, entry_for, read_entry, write_entry
 
-#: The metering run's delivery. Measured in ``benchmarks/bench_io.py`` (``metered`` section)
-#: on 2 cores against a server process: 32 connections delivered ~1,400 records/s, 64 ~1,100
-#: (the two processes then fight over the cores), 8 ~700 (each connection waits on its round
-#: trip). The API takes one record per POST, so the round trips, not the client, set the pace.
+#: The metering run's delivery. On an idle 2-core machine, backfilling 5,000-10,000 calls into
+#: an emulator process, 32 connections delivered ~1,400 calls/s, 64 ~1,100 (client and server
+#: then fight over the cores) and 8 ~700 (each connection waits on its round trip). The API
+#: takes one record per POST, so round trips, not the client, set the pace;
+#: ``benchmarks/bench_io.py --metered N`` measures the rate on your machine.
 METERED_DELIVERY: Final[Delivery] = Delivery(concurrency=32)
 #: A notebook-sized month (~150,000 calls) at ~1,400 records/s takes under two minutes; a
 #: delivery still running after 30 minutes is stuck, not slow.
