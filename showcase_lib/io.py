@@ -38,17 +38,20 @@ from __future__ import annotations
 import bz2
 import codecs
 import csv
+import functools
 import gzip
 import io
+import json
 import lzma
 import os
 import re
+import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, BinaryIO, Final, cast
+from typing import Any, BinaryIO, Final, Literal, cast, get_args
 
 import numpy as np
 import pandas as pd
@@ -63,15 +66,16 @@ from showcase_lib.schema import (
     DTYPES,
     FLOAT_COLUMNS,
     INT_COLUMNS,
+    RECORD_COLUMNS,
     REQUIRED_COLUMNS,
     TIME_COLUMNS,
 )
 
 __all__ = [
     "RecordError",
-    "conform",
     "iter_calls",
     "load_calls",
+    "load_usage",
     "save_calls",
 ]
 
@@ -470,7 +474,7 @@ def _conform(df: pd.DataFrame, *, row_offset: int = 0, source: str = "frame") ->
     return frame
 
 
-def conform(df: pd.DataFrame) -> pd.DataFrame:
+def _conform_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Check an in-memory frame against the record schema and return it with schema dtypes.
 
     Same rules as ``load_calls``; row numbers count the frame's rows from 1.
@@ -480,7 +484,7 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
         >>> from showcase_lib.schema import empty_calls
         >>> bad = empty_calls().drop(columns=["model"])
         >>> try:
-        ...     conform(bad)
+        ...     _conform_frame(bad)
         ... except RecordError as e:
         ...     print(e)
         frame: missing required column(s): 'model'
@@ -774,8 +778,690 @@ def save_calls(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
         >>> save_calls(empty_calls(), pathlib.Path(tempfile.mkdtemp()) / "x.parquet")
     """
     kind = _kind(path)
-    frame = conform(df)
+    frame = _conform_frame(df)
     if kind == "csv":
         frame.to_csv(path, index=False, date_format=_ISO_FORMAT)
     else:
         frame.to_parquet(path, index=False, engine="pyarrow")
+
+
+# ---------------------------------------------------------------------------------------------
+# usage logs: the reader's own columns (or a known export format) -> the record
+
+#: The export formats ``load_usage`` reads besides a log with the reader's own columns.
+UsageFormat = Literal["columns", "litellm", "langfuse"]
+#: The columns a usage log must give (directly, through ``mapping`` or a format's reader);
+#: everything else has a default or is computed.
+USAGE_REQUIRED: Final[tuple[str, ...]] = ("timestamp", "model", "input_tokens", "output_tokens")
+#: The customer of a call whose log names none: a visible value, so the spend stays in every
+#: total and shows up as one "customer" to attribute, rather than vanishing from a group-by.
+UNATTRIBUTED: Final[str] = "unattributed"
+#: latency_ms when the log has neither a duration nor an end time (the record needs a count).
+UNKNOWN_LATENCY_MS: Final[int] = 0
+#: Namespace of the call ids generated for a log without ids (fixed: the same file gives the
+#: same ids on every read, so an analysis or a metering run can be repeated).
+USAGE_ID_NAMESPACE: Final[uuid.UUID] = uuid.UUID("2b7c1e4a-93d5-5f0b-8a61-4c0e9d2f7b35")
+_JSONL_SUFFIXES: Final[tuple[str, ...]] = (".jsonl", ".ndjson", ".jsonl.gz")
+_JSON_SUFFIXES: Final[tuple[str, ...]] = (".json", ".json.gz")
+#: Provider ids of genai-prices (which finds a model's provider) -> the record's slugs.
+_GENAI_TO_SLUG: Final[dict[str, str]] = {"aws": "aws-bedrock", "azure": "azure-openai"}
+#: LiteLLM's ``custom_llm_provider`` values that are not the record's slug
+#: (docs.litellm.ai/docs/providers: the provider prefixes of model names).
+_LITELLM_PROVIDERS: Final[dict[str, str]] = {
+    "bedrock": "aws-bedrock",
+    "bedrock_converse": "aws-bedrock",
+    "sagemaker": "aws-bedrock",
+    "azure": "azure-openai",
+    "azure_ai": "azure-openai",
+    "azure_text": "azure-openai",
+    "vertex_ai": "google",
+    "vertex_ai_beta": "google",
+    "gemini": "google",
+    "text-completion-openai": "openai",
+    "cohere_chat": "cohere",
+}
+
+
+def _usage_kind(path: str | os.PathLike[str]) -> str:
+    name = str(path).lower()
+    if name.endswith(_JSONL_SUFFIXES):
+        return "jsonl"
+    if name.endswith(_JSON_SUFFIXES):
+        return "json"
+    try:
+        return _kind(path)
+    except ValueError:
+        raise ValueError(
+            f"path {str(path)!r}: unknown file type; use one of "
+            f"{', '.join(_CSV_SUFFIXES + _PARQUET_SUFFIXES + _JSONL_SUFFIXES + _JSON_SUFFIXES)}"
+        ) from None
+
+
+def _read_text(path: str | os.PathLike[str]) -> str:
+    opener: Any = gzip.open if str(path).lower().endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        data = fh.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise _not_utf8(Path(path).name, data, err) from None
+
+
+def _json_rows(path: str | os.PathLike[str], kind: str, source: str) -> list[Any]:
+    """The records of a JSON Lines file (one object a line) or a JSON file (an array, or an
+    API page ``{"data": [...]}``); a line that is not a JSON object names its row."""
+    text = _read_text(path)
+    if kind == "json":
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise RecordError(f"{source}: not valid JSON (line {err.lineno}: {err.msg})") from None
+        rows = doc.get("data") if isinstance(doc, dict) else doc
+        if not isinstance(rows, list):
+            raise RecordError(
+                f"{source}: expected a JSON array of records or an object with a 'data' array"
+            )
+    else:
+        rows = []
+        for line in text.splitlines():
+            if not line.strip():
+                continue  # a trailing or blank line is no record
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise RecordError(
+                    f"row {len(rows) + 1}: not a JSON object ({err.msg}) in {source}",
+                    row=len(rows) + 1,
+                    value=line[:200],
+                ) from None
+    for i, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise RecordError(
+                f"row {i}: expected a JSON object, got {type(row).__name__} in {source}",
+                row=i,
+                value=row,
+            )
+    return rows
+
+
+def _read_usage_table(path: str | os.PathLike[str], source: str) -> pd.DataFrame:
+    """The log as it is: the reader's columns, CSV fields as text, JSON values as parsed."""
+    kind = _usage_kind(path)
+    if kind == "csv":
+        names, rows_follow = _csv_header(path, source)
+        schema = pa.schema([(n, pa.string()) for n in names])
+        batches = list(_csv_batches(path, source)) if rows_follow else []
+        return _to_frame(pa.Table.from_batches(batches, schema=schema))
+    if kind == "parquet":
+        _parquet_file(path, source)
+        return pd.read_parquet(path)
+    return pd.DataFrame.from_records(_json_rows(path, kind, source))
+
+
+def _closest(name: str, choices: Any) -> str:
+    import difflib
+
+    near = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1)
+    return f" (did you mean {near[0]!r}?)" if near else ""
+
+
+def _check_mapping(mapping: Mapping[str, str], columns: pd.Index, source: str) -> None:
+    """Keys are record columns, values the log's columns, each used once."""
+    for key, value in mapping.items():
+        if key not in ALL_COLUMNS:
+            raise ValueError(
+                f"mapping key {key!r} is not a column of the record{_closest(key, ALL_COLUMNS)}; "
+                f"keys are the record's columns ({', '.join(ALL_COLUMNS)}), values the log's"
+            )
+        if value not in columns:
+            raise ValueError(
+                f"mapping[{key!r}] = {value!r} is not a column of {source}"
+                f"{_closest(value, columns)}; its columns: {', '.join(map(str, columns))}"
+            )
+    used: dict[str, str] = {}
+    for key, value in mapping.items():
+        if value in used:
+            raise ValueError(
+                f"mapping is ambiguous: {value!r} is given for both {used[value]!r} and {key!r}"
+            )
+        used[value] = key
+    for key, value in mapping.items():
+        if key in columns and key != value and key not in mapping.values():
+            raise ValueError(
+                f"mapping[{key!r}] = {value!r} is ambiguous: {source} also has a column named "
+                f"{key!r}; map that one elsewhere or drop it"
+            )
+
+
+def _apply_mapping(
+    raw: pd.DataFrame, mapping: Mapping[str, str] | None, source: str
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The log with record column names; returns it and record column -> the log's name."""
+    mapping = dict(mapping or {})
+    _check_mapping(mapping, raw.columns, source)
+    frame = raw.rename(columns={v: k for k, v in mapping.items()})
+    names = {k: v for k, v in mapping.items() if k != v}
+    return frame, names
+
+
+def _slug(provider: pd.Series, aliases: Mapping[str, str]) -> pd.Series:
+    text = provider.astype("string").str.strip().str.lower()
+    return text.replace(dict(aliases))
+
+
+@functools.lru_cache(maxsize=512)
+def _provider_of(model: str) -> str | None:
+    """The provider genai-prices finds for a model name (None when it knows none)."""
+    import genai_prices
+
+    try:
+        found = genai_prices.calc_price(genai_prices.Usage(input_tokens=0), model)
+    except LookupError:
+        return None
+    return _GENAI_TO_SLUG.get(found.provider.id, found.provider.id)
+
+
+def _fill_provider(
+    frame: pd.DataFrame, rows: np.ndarray, names: Mapping[str, str], source: str
+) -> None:
+    models = frame["model"].astype("string")
+    if "provider" in frame.columns:
+        # the record's slugs are lower case ("OpenAI" -> "openai"), as genai-prices' ids
+        provider = _slug(frame["provider"], _GENAI_TO_SLUG)
+        provider = provider.where(provider != "")
+    else:
+        provider = pd.Series(pd.NA, index=frame.index, dtype="string")
+    todo = provider.isna() & models.notna() & (models != "")
+    for model in models[todo].unique():
+        found = _provider_of(str(model))
+        if found is None:
+            pos = int(np.flatnonzero((models == model).to_numpy(dtype=bool, na_value=False))[0])
+            column = names.get("model", "model")
+            raise RecordError(
+                f"row {rows[pos]}, column {column!r}: no provider for model {model!r} "
+                f"(genai-prices knows no model of that name); add a provider column "
+                f"(mapping={{'provider': ...}}) or defaults={{'provider': ...}} in {source}",
+                row=int(rows[pos]),
+                column=column,
+                value=str(model),
+            )
+        provider[todo & (models == model)] = found
+    frame["provider"] = provider
+
+
+def _generated_ids(frame: pd.DataFrame, rows: np.ndarray, source: str) -> list[str]:
+    """One id per row: ``uuid5(namespace, file name, row, timestamp, model)``: the same log
+    gives the same ids, two rows or two files never share one."""
+    stamps = frame["timestamp"].astype("string").fillna("").tolist()
+    models = frame["model"].astype("string").fillna("").tolist()
+    return [
+        str(uuid.uuid5(USAGE_ID_NAMESPACE, f"{source}\x00{row}\x00{ts}\x00{model}"))
+        for row, ts, model in zip(rows.tolist(), stamps, models, strict=True)
+    ]
+
+
+def _renamed(err: RecordError, rows: np.ndarray, names: Mapping[str, str]) -> RecordError:
+    """``err`` with the log's row number and column name (the record's name in brackets)."""
+    message = str(err)
+    row, column = err.row, err.column
+    if err.row is not None and 1 <= err.row <= len(rows):
+        row = int(rows[err.row - 1])
+        message = message.replace(f"row {err.row}", f"row {row}", 1)
+    if column is not None and column in names:
+        message = message.replace(
+            f"column {column!r}", f"column {names[column]!r} (the record's {column})", 1
+        )
+        column = names[column]
+    return RecordError(message, row=row, column=column, value=err.value, columns=err.columns)
+
+
+def _price_usage(
+    frame: pd.DataFrame, rows: np.ndarray, names: Mapping[str, str], source: str
+) -> np.ndarray:
+    """Each call priced at its timestamp (``showcase_lib.pricing``); an unknown model names
+    the first row that has it."""
+    from showcase_lib.pricing import UnknownModelError, cost_usd
+
+    cost = np.full(len(frame), np.nan)
+    groups = frame.groupby(["provider", "model"], observed=True, sort=False).indices
+    for (_provider, model), idx in groups.items():
+        try:
+            cost[idx] = cost_usd(frame.iloc[idx]).to_numpy()
+        except UnknownModelError as err:
+            pos = int(idx.min())
+            column = names.get("model", "model")
+            raise RecordError(
+                f"row {rows[pos]}, column {column!r}: {err}; give the log's cost "
+                f"(mapping={{'cost_usd': ...}}) or a model name genai-prices knows, in {source}",
+                row=int(rows[pos]),
+                column=column,
+                value=str(model),
+            ) from None
+    return cost
+
+
+def _usage_record(
+    frame: pd.DataFrame,
+    rows: np.ndarray,
+    names: Mapping[str, str],
+    defaults: Mapping[str, Any],
+    source: str,
+) -> pd.DataFrame:
+    """Fill what the log may leave out, check every value, price what carries no cost."""
+    missing = [c for c in USAGE_REQUIRED if c not in frame.columns]
+    if missing:
+        raise RecordError(
+            f"{source}: missing required column(s): {', '.join(repr(c) for c in missing)}; "
+            f"map the log's own names with mapping={{{missing[0]!r}: 'its column'}} "
+            f"(its columns: {', '.join(map(str, frame.columns))})",
+            columns=tuple(missing),
+        )
+    frame = frame.reset_index(drop=True).copy()
+    for col, value in defaults.items():
+        if col not in frame.columns:
+            frame[col] = value
+        else:
+            frame[col] = frame[col].astype(object).where(~_missing(frame[col]), value)
+    _fill_provider(frame, rows, names, source)
+    if "customer_id" not in frame.columns:
+        frame["customer_id"] = UNATTRIBUTED
+    else:
+        frame["customer_id"] = (
+            frame["customer_id"].astype(object).where(~_missing(frame["customer_id"]), UNATTRIBUTED)
+        )
+    if "latency_ms" not in frame.columns:
+        frame["latency_ms"] = UNKNOWN_LATENCY_MS
+    if "call_id" not in frame.columns:
+        frame["call_id"] = _generated_ids(frame, rows, source)
+    for col in RECORD_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = pd.NA  # an optional tag the log does not have
+    if "cost_usd" not in frame.columns:
+        frame["cost_usd"] = np.nan
+    unpriced = _missing(frame["cost_usd"])  # a call without a cost is priced
+    frame["cost_usd"] = frame["cost_usd"].astype(object).where(~unpriced, 0.0)  # checked first
+    try:
+        out = _conform(frame, source=source)
+    except RecordError as err:
+        raise _renamed(err, rows, names) from None
+    if unpriced.any():
+        todo = np.flatnonzero(unpriced)
+        prices = _price_usage(out.iloc[todo], rows[todo], names, source)
+        out.loc[out.index[todo], "cost_usd"] = prices
+    return out
+
+
+def load_usage(
+    path: str | os.PathLike[str],
+    mapping: Mapping[str, str] | None = None,
+    *,
+    format: UsageFormat = "columns",
+    defaults: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Read a usage log (CSV, JSON Lines, JSON or Parquet) into the record schema.
+
+    ``format="columns"`` (default): a log with the reader's own column names. It needs a
+    timestamp, a model and the input and output token counts; ``mapping`` maps record columns
+    to the log's (``{"timestamp": "created_at", "input_tokens": "prompt_tokens"}``); a log
+    column already named like a record column needs no entry. Any other record column can be
+    mapped too (provider, cost_usd, latency_ms, customer_id and the other tags, the cache and
+    reasoning counts, under the record's inclusive rule). What the log leaves out is filled:
+
+    - ``provider``: found from the model name by genai-prices (or from ``defaults``);
+    - ``call_id``: generated, deterministic (a UUID v5 of the file name, row, timestamp and
+      model: the same file gives the same ids);
+    - ``cost_usd``: when the log has no cost column, each call is priced with
+      :mod:`showcase_lib.pricing` at its own timestamp (cache, reasoning and tier included);
+    - ``customer_id``: ``"unattributed"`` (``UNATTRIBUTED``) where the log names none;
+      ``latency_ms``: 0 when unknown; the optional tags: missing; token kinds: 0;
+    - ``defaults``: a value per record column for a column the log lacks (or its empty cells).
+
+    ``format="litellm"`` reads LiteLLM's spend logs, ``format="langfuse"`` Langfuse's
+    observations (see ``_from_litellm`` and ``_from_langfuse`` for the documented shapes);
+    ``mapping`` then overrides their choices (``{"customer_id": "user"}``).
+
+    Raises ``RecordError`` naming the row (1 = the first record), the log's column and the
+    value (``row 17, column 'created_at' (the record's timestamp): 'yesterday' is not an ISO
+    8601 timestamp``), and ``ValueError`` for a mapping key that is no record column, a value
+    that is no column of the log, or an ambiguous mapping.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "usage.csv"
+        >>> _ = p.write_text("created_at,model_name,prompt_tokens,completion_tokens\\n"
+        ...                  "2026-11-15T12:00:00Z,gpt-5.5,1000,100\\n")
+        >>> df = load_usage(p, mapping={"timestamp": "created_at", "model": "model_name",
+        ...     "input_tokens": "prompt_tokens", "output_tokens": "completion_tokens"})
+        >>> df.loc[0, ["provider", "customer_id"]].tolist(), round(float(df.loc[0, "cost_usd"]), 6)
+        (['openai', 'unattributed'], 0.008)
+        >>> load_usage(p, mapping={"timestmp": "created_at"})
+        Traceback (most recent call last):
+        ...
+        ValueError: mapping key 'timestmp' is not a column of the record (did you mean 'timestamp'?); keys are the record's columns (timestamp, call_id, provider, model, input_tokens, output_tokens, cost_usd, latency_ms, customer_id, subscription_tier, organization_id, product_id, feature_id, task_type, environment, request_id, trace_id, user_agent, session_id, status, stop_reason, region, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, reasoning_tokens, service_tier), values the log's
+    """
+    if format not in get_args(UsageFormat):
+        raise ValueError(f"format={format!r} is not one of {', '.join(get_args(UsageFormat))}")
+    defaults = dict(defaults or {})
+    for key in defaults:
+        if key not in ALL_COLUMNS:
+            raise ValueError(
+                f"defaults key {key!r} is not a column of the record{_closest(key, ALL_COLUMNS)}"
+            )
+        if key in USAGE_REQUIRED or key == "call_id":
+            raise ValueError(f"defaults[{key!r}]: {key} must come from the log, not a default")
+    source = Path(path).name
+    raw = _read_usage_table(path, source)
+    if format == "columns":
+        frame, names = _apply_mapping(raw, mapping, source)
+        rows = np.arange(1, len(raw) + 1)
+    else:
+        reader = _from_litellm if format == "litellm" else _from_langfuse
+        frame, kept, names = reader(raw, source)
+        rows = kept + 1
+        for key, value in dict(mapping or {}).items():  # the reader's own choices, overridden
+            _check_mapping({key: value}, raw.columns, source)
+            frame[key] = raw[value].to_numpy()[kept]
+            names[key] = value
+    return _usage_record(frame, rows, names, defaults, source)
+
+
+# ---------------------------------------------------------------------------------------------
+# two export formats, each from its documented shape
+
+
+def _json_cell(value: Any, row: int, field: str, source: str) -> dict[str, Any]:
+    """A nested object: a dict (JSON), a JSON text (CSV, Parquet) or empty."""
+    if isinstance(value, dict):
+        return value
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return {}
+    if isinstance(value, str):
+        if not value.strip():
+            return {}
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = None
+        if isinstance(parsed, dict):
+            return parsed
+    raise RecordError(
+        f"row {row}, column {field!r}: {str(value)[:80]!r} is not a JSON object in {source}",
+        row=row,
+        column=field,
+        value=value,
+    )
+
+
+def _count(value: Any, row: int, field: str, source: str) -> int:
+    number = _exact_integer(value) if value is not None else 0
+    if number is None or number < 0:
+        raise RecordError(
+            f"row {row}, column {field!r}: {value!r} is not a count (an integer >= 0) in {source}",
+            row=row,
+            column=field,
+            value=value,
+        )
+    return number
+
+
+def _need(raw: pd.DataFrame, fields: tuple[str, ...], what: str, source: str) -> None:
+    missing = [f for f in fields if f not in raw.columns]
+    if missing:
+        raise RecordError(
+            f"{source}: missing field(s) {', '.join(repr(f) for f in missing)} of {what}; "
+            f"its fields: {', '.join(map(str, raw.columns))}",
+            columns=tuple(missing),
+        )
+
+
+def _duration_ms(raw: pd.DataFrame, start: str, end: str) -> pd.Series | None:
+    if end not in raw.columns:
+        return None
+    t0 = pd.to_datetime(raw[start], utc=True, errors="coerce", format="ISO8601")
+    t1 = pd.to_datetime(raw[end], utc=True, errors="coerce", format="ISO8601")
+    return ((t1 - t0) / pd.Timedelta(milliseconds=1)).round()
+
+
+def _present(raw: pd.DataFrame, field: str) -> bool:
+    return field in raw.columns and not raw[field].isna().all()
+
+
+def _from_litellm(
+    raw: pd.DataFrame, source: str
+) -> tuple[pd.DataFrame, np.ndarray, dict[str, str]]:
+    """LiteLLM's spend logs: one row per request through the LiteLLM proxy.
+
+    The shape is the proxy's ``LiteLLM_SpendLogs`` table (BerriAI/litellm ``schema.prisma``:
+    request_id, call_type, spend, prompt_tokens, completion_tokens, startTime, endTime,
+    request_duration_ms, model, custom_llm_provider, user, metadata, end_user, session_id,
+    status, ...) as ``GET /spend/logs`` returns it (a JSON list; docs.litellm.ai/docs/proxy/
+    cost_tracking) or as a CSV/Parquet dump of the table. Mapped: request_id -> call_id,
+    startTime -> timestamp, model (without a ``provider/`` prefix), custom_llm_provider ->
+    provider (bedrock -> aws-bedrock, vertex_ai and gemini -> google, azure -> azure-openai),
+    prompt_tokens / completion_tokens (OpenAI's convention: prompt_tokens include the cached
+    ones) -> input / output tokens, spend (LiteLLM's own cost, USD) -> cost_usd,
+    request_duration_ms (else endTime - startTime) -> latency_ms, end_user (the customer the
+    app passed as ``user``) -> customer_id, organization_id, session_id, status (success /
+    failure -> success / error), and from ``metadata.usage_object`` the cache reads
+    (prompt_tokens_details.cached_tokens), cache writes (cache_creation_input_tokens, or
+    prompt_tokens_details.cache_creation_tokens / cache_write_tokens) and reasoning tokens
+    (completion_tokens_details.reasoning_tokens) when the proxy logged them.
+    """
+    _need(
+        raw,
+        ("request_id", "startTime", "model", "prompt_tokens", "completion_tokens"),
+        "a LiteLLM spend log (LiteLLM_SpendLogs)",
+        source,
+    )
+    n = len(raw)
+    out = pd.DataFrame(index=pd.RangeIndex(n))
+    names = {
+        "call_id": "request_id",
+        "timestamp": "startTime",
+        "model": "model",
+        "input_tokens": "prompt_tokens",
+        "output_tokens": "completion_tokens",
+    }
+    out["call_id"] = raw["request_id"].to_numpy()
+    out["timestamp"] = raw["startTime"].to_numpy()
+    model = raw["model"].astype("string")
+    if "custom_llm_provider" in raw.columns:
+        llm = raw["custom_llm_provider"].astype("string").str.strip()
+        model = pd.Series(  # "anthropic/claude-..." -> "claude-...": LiteLLM's routing prefix
+            [
+                m[len(p) + 1 :] if isinstance(m, str) and p and m.startswith(p + "/") else m
+                for m, p in zip(model.tolist(), llm.fillna("").tolist(), strict=True)
+            ],
+            dtype="string",
+        )
+        out["provider"] = _slug(llm.where(llm != ""), _LITELLM_PROVIDERS).to_numpy()
+        names["provider"] = "custom_llm_provider"
+    out["model"] = model.to_numpy()
+    out["input_tokens"] = raw["prompt_tokens"].to_numpy()
+    out["output_tokens"] = raw["completion_tokens"].to_numpy()
+    if "spend" in raw.columns:
+        out["cost_usd"] = raw["spend"].to_numpy()
+        names["cost_usd"] = "spend"
+    latency = raw["request_duration_ms"] if _present(raw, "request_duration_ms") else None
+    duration = _duration_ms(raw, "startTime", "endTime")
+    if latency is not None and duration is not None:
+        latency = latency.where(latency.notna(), duration)
+    latency = latency if latency is not None else duration
+    if latency is not None:
+        out["latency_ms"] = latency.to_numpy()
+        names["latency_ms"] = "request_duration_ms"
+    for field, column in (
+        ("end_user", "customer_id"),
+        ("organization_id", "organization_id"),
+        ("session_id", "session_id"),
+    ):
+        if field in raw.columns:
+            out[column] = raw[field].to_numpy()
+            names[column] = field
+    if "status" in raw.columns:
+        status = raw["status"].astype("string").str.lower()
+        out["status"] = status.replace({"failure": "error"}).to_numpy()
+        names["status"] = "status"
+    if "metadata" in raw.columns:
+        kinds = _litellm_token_kinds(raw["metadata"], source)
+        for column, values in kinds.items():
+            out[column] = values
+            names[column] = f"metadata.usage_object ({column})"
+    return out, np.arange(n), names
+
+
+def _litellm_token_kinds(metadata: pd.Series, source: str) -> dict[str, list[int]]:
+    reads, writes, reasoning = [], [], []
+    for i, cell in enumerate(metadata.tolist(), start=1):
+        usage = _json_cell(
+            _json_cell(cell, i, "metadata", source).get("usage_object"),
+            i,
+            "metadata.usage_object",
+            source,
+        )
+        prompt = usage.get("prompt_tokens_details") or {}
+        completion = usage.get("completion_tokens_details") or {}
+        write = usage.get("cache_creation_input_tokens")
+        if write is None:
+            write = prompt.get("cache_creation_tokens", prompt.get("cache_write_tokens"))
+        reads.append(_count(prompt.get("cached_tokens"), i, "metadata.usage_object", source))
+        writes.append(_count(write, i, "metadata.usage_object", source))
+        reasoning.append(
+            _count(completion.get("reasoning_tokens"), i, "metadata.usage_object", source)
+        )
+    return {"cache_read_tokens": reads, "cache_write_tokens": writes, "reasoning_tokens": reasoning}
+
+
+#: Langfuse observation types that are model calls (the others are spans, events, tools ...).
+_LANGFUSE_CALLS: Final[tuple[str, ...]] = ("GENERATION", "EMBEDDING")
+
+
+def _from_langfuse(
+    raw: pd.DataFrame, source: str
+) -> tuple[pd.DataFrame, np.ndarray, dict[str, str]]:
+    """Langfuse's observations: the generations of its traces.
+
+    The shape is the public API's ``ObservationsView`` (``GET /api/public/observations``, a
+    page ``{"data": [...], "meta": ...}``; OpenAPI spec cloud.langfuse.com/generated/api/
+    openapi.yml): id, traceId, type, startTime, endTime, model, usageDetails, costDetails,
+    latency (seconds), level, environment, ... Only GENERATION and EMBEDDING rows are model
+    calls; the other types (SPAN, EVENT, TOOL ...) are skipped, and row numbers in errors still
+    count every row of the file. Mapped: id -> call_id, traceId -> trace_id, startTime ->
+    timestamp, model; usageDetails holds disjoint usage types whose sum is the total
+    (langfuse.com/docs/model-usage-and-cost: "all usage types that include the string input"
+    are input, likewise output), so input_tokens is the sum of the keys containing ``input``
+    and output_tokens of those containing ``output`` (``total`` left out), cache reads the keys
+    with ``cache_read`` or ``cached``, cache writes ``cache_creation`` / ``cache_write``,
+    reasoning ``reasoning`` (the legacy ``usage`` object or promptTokens / completionTokens when
+    usageDetails is absent); costDetails.total (else calculatedTotalCost) -> cost_usd (a
+    generation without one is priced like any call without a cost); latency (else endTime -
+    startTime) -> latency_ms; level ERROR -> status error (else success); environment
+    (Langfuse's ``default`` means none); userId and sessionId when an export carries them
+    (they live on the trace).
+    """
+    _need(raw, ("id", "startTime", "model"), "a Langfuse observation (ObservationsView)", source)
+    kept = np.arange(len(raw))
+    if "type" in raw.columns:
+        kept = np.flatnonzero(
+            raw["type"]
+            .astype("string")
+            .str.upper()
+            .isin(_LANGFUSE_CALLS)
+            .to_numpy(dtype=bool, na_value=False)
+        )
+    obs = raw.iloc[kept].reset_index(drop=True)
+    out = pd.DataFrame(index=pd.RangeIndex(len(obs)))
+    names = {"call_id": "id", "timestamp": "startTime", "model": "model"}
+    out["call_id"] = obs["id"].to_numpy()
+    out["timestamp"] = obs["startTime"].to_numpy()
+    out["model"] = obs["model"].to_numpy()
+    tokens = _langfuse_tokens(obs, kept, source)
+    for column, values in tokens.items():
+        out[column] = values
+        names[column] = "usageDetails"
+    cost = pd.Series(np.nan, index=out.index)
+    for field in ("calculatedTotalCost", "totalCost"):
+        if field in obs.columns:
+            cost = cost.where(cost.notna(), pd.to_numeric(obs[field], errors="coerce"))
+    if "costDetails" in obs.columns:
+        totals = [
+            _json_cell(c, int(r) + 1, "costDetails", source).get("total")
+            for c, r in zip(obs["costDetails"].tolist(), kept, strict=True)
+        ]
+        detail = pd.to_numeric(pd.Series(totals, index=out.index, dtype=object), errors="coerce")
+        cost = detail.where(detail.notna(), cost)
+    out["cost_usd"] = cost.to_numpy()
+    names["cost_usd"] = "costDetails"
+    latency = None
+    if _present(obs, "latency"):
+        latency = (pd.to_numeric(obs["latency"], errors="coerce") * 1000).round()
+    duration = _duration_ms(obs, "startTime", "endTime")
+    if latency is not None and duration is not None:
+        latency = latency.where(latency.notna(), duration)
+    latency = latency if latency is not None else duration
+    if latency is not None:
+        out["latency_ms"] = latency.to_numpy()
+        names["latency_ms"] = "latency"
+    if "traceId" in obs.columns:
+        out["trace_id"] = obs["traceId"].to_numpy()
+        names["trace_id"] = "traceId"
+    for field, column in (("userId", "customer_id"), ("sessionId", "session_id")):
+        if field in obs.columns:
+            out[column] = obs[field].to_numpy()
+            names[column] = field
+    if "level" in obs.columns:
+        error = obs["level"].astype("string").str.upper() == "ERROR"
+        out["status"] = np.where(error.to_numpy(dtype=bool, na_value=False), "error", "success")
+    if "environment" in obs.columns:
+        env = obs["environment"].astype("string")
+        out["environment"] = env.where(env != "default").to_numpy()
+        names["environment"] = "environment"
+    return out, kept, names
+
+
+def _langfuse_tokens(obs: pd.DataFrame, kept: np.ndarray, source: str) -> dict[str, list[int]]:
+    cols: dict[str, list[int]] = {
+        c: []
+        for c in (
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "reasoning_tokens",
+        )
+    }
+    details = obs["usageDetails"].tolist() if "usageDetails" in obs.columns else [None] * len(obs)
+    legacy = obs["usage"].tolist() if "usage" in obs.columns else [None] * len(obs)
+    for pos, (detail, old) in enumerate(zip(details, legacy, strict=True)):
+        row = int(kept[pos]) + 1
+        usage = _json_cell(detail, row, "usageDetails", source)
+        field = "usageDetails"
+        if not usage:
+            usage = {
+                k: v
+                for k, v in _json_cell(old, row, "usage", source).items()
+                if k in ("input", "output") and v is not None
+            }
+            field = "usage"
+        if not usage:
+            usage = {
+                k: obs.iloc[pos][f]
+                for k, f in (("input", "promptTokens"), ("output", "completionTokens"))
+                if f in obs.columns
+            }
+            field = "promptTokens / completionTokens"
+        counts = {
+            k: _count(v, row, f"{field}.{k}", source)
+            for k, v in usage.items()
+            if k != "total" and v is not None
+        }
+        cols["input_tokens"].append(sum(v for k, v in counts.items() if "input" in k))
+        cols["output_tokens"].append(sum(v for k, v in counts.items() if "output" in k))
+        cols["cache_read_tokens"].append(
+            sum(v for k, v in counts.items() if "cache_read" in k or "cached" in k)
+        )
+        cols["cache_write_tokens"].append(
+            sum(v for k, v in counts.items() if "cache_creation" in k or "cache_write" in k)
+        )
+        cols["reasoning_tokens"].append(sum(v for k, v in counts.items() if "reasoning" in k))
+    return cols

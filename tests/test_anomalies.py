@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -581,3 +582,57 @@ def test_calls_per_request_sees_a_retry_storm_the_hourly_call_count_misses():
     assert found["impact_usd"].iloc[0] == pytest.approx(found["actual"].iloc[0] / 2)
     with pytest.raises(ValueError, match="request_id"):
         an.detect(df.drop(columns="request_id"), storms)
+
+
+# ---------------------------------------------------------------------------------------------
+# any fixed bucket size (issue 12): 12's minute-level alerts and 07's daily ones, one path
+
+
+def _ten_minute_burst() -> tuple[pd.DataFrame, pd.Timestamp]:
+    """Two days of one call a minute at $0.01 for customer a; 20 minutes of 30x more calls."""
+    ts = pd.date_range("2026-03-02", periods=2 * 24 * 60, freq="min", tz="UTC")
+    onset = pd.Timestamp("2026-03-03T15:20:00Z")
+    burst = pd.date_range(onset, periods=20 * 30, freq="2s", tz="UTC")
+    stamps = ts.append(burst).sort_values()
+    n = len(stamps)
+    calls = frame({"timestamp": stamps, "customer_id": ["a"] * n, "cost_usd": [0.01] * n})
+    return calls, onset
+
+
+def test_detect_runs_on_ten_minute_buckets():
+    # the old code raised "freq='10min' is not one of [...]"
+    calls, onset = _ten_minute_burst()
+    cfg = an.DetectorConfig(
+        freq="10min", window=36, min_periods=12, min_ratio=4.0, min_abs=0.5, dimensions=()
+    )
+    found = an.detect(calls, config=cfg)
+    spikes = found[found["kind"] == "spike"]
+    assert len(spikes) == 1
+    spike = spikes.iloc[0]
+    assert spike["start"] == onset and spike["end"] == onset + pd.Timedelta(minutes=20)
+    assert spike["detected_at"] == onset + pd.Timedelta(minutes=10)  # at the first bucket's end
+    assert spike["periods"] == 2
+    # the same calls in hourly buckets: one alert, an hour-long window
+    hourly = an.detect(calls, config=dataclasses.replace(cfg, freq="h", window=12, min_periods=6))
+    assert hourly["start"].tolist() == [onset.floor("h")]
+
+
+def test_cost_matrix_on_minute_buckets_matches_pandas():
+    calls, _ = _ten_minute_burst()
+    mat = an.cost_matrix(calls, freq="5min")
+    want = calls.set_index("timestamp")["cost_usd"].resample("5min").sum()
+    assert mat.index.tolist() == want.index.tolist()
+    np.testing.assert_allclose(mat["a"].to_numpy(), want.to_numpy())
+
+
+@pytest.mark.parametrize("freq", ["m", "M", "T"])
+def test_detector_refuses_an_ambiguous_alias(freq):
+    with pytest.raises(ValueError, match=f"freq={freq!r} is ambiguous"):
+        an.DetectorConfig(freq=freq)
+
+
+def test_detector_refuses_months_with_the_reason():
+    with pytest.raises(ValueError, match="freq='MS': detection needs periods of one fixed length"):
+        an.DetectorConfig(freq="MS")
+    with pytest.raises(ValueError, match="months vary"):
+        _detect._step("month")

@@ -10,7 +10,16 @@ from typing import NamedTuple
 import pandas as pd
 import pytest
 
-from showcase_lib.io import RecordError, conform, iter_calls, load_calls, save_calls
+from showcase_lib.io import (
+    UNATTRIBUTED,
+    RecordError,
+    iter_calls,
+    load_calls,
+    load_usage,
+    save_calls,
+)
+from showcase_lib.io import _conform_frame as conform
+from showcase_lib.pricing import cost_usd
 from showcase_lib.schema import ALL_COLUMNS, CATEGORY_COLUMNS, DTYPES, SERVICE_TIERS, empty_calls
 from showcase_lib.simulation import simulate
 
@@ -629,3 +638,281 @@ def test_the_inclusive_rule_is_checked_with_row_and_column(calls, over, column, 
         conform(df)
     assert str(info.value).startswith(f"row 3, column {column!r}: {message}")
     assert (info.value.row, info.value.column) == (3, column)
+
+
+# ---------------------------------------------------------------------------------------------
+# load_usage: a usage log with the reader's own columns, and two export formats
+
+FIXTURES = Path(__file__).parent / "fixtures" / "usage"
+READER_MAPPING = {
+    "timestamp": "time",
+    "model": "llm",
+    "provider": "vendor",
+    "input_tokens": "prompt_tokens",
+    "output_tokens": "completion_tokens",
+    "customer_id": "customer",
+    "feature_id": "feature",
+}
+MINIMAL = "timestamp,model,input_tokens,output_tokens\n"
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_a_reader_shaped_log_loads_into_the_record():
+    df = load_usage(FIXTURES / "reader_usage.csv", mapping=READER_MAPPING)
+    _schema_ok(df)
+    raw = pd.read_csv(FIXTURES / "reader_usage.csv")
+    assert len(df) == len(raw)
+    assert df["model"].astype(str).tolist() == raw["llm"].tolist()
+    assert df["input_tokens"].tolist() == raw["prompt_tokens"].tolist()
+    assert df["feature_id"].astype(str).tolist() == raw["feature"].tolist()
+    # the one call without a customer keeps its spend, under a visible name
+    assert df["customer_id"].astype(str).tolist()[6] == UNATTRIBUTED
+    # priced by the library, at each call's timestamp
+    expected = cost_usd(df[["provider", "model", "input_tokens", "output_tokens", "timestamp"]])
+    assert df["cost_usd"].tolist() == pytest.approx(expected.tolist(), abs=1e-12)
+    assert round(df["cost_usd"].sum(), 2) == round(expected.sum(), 2)
+    # generated ids: unique, and the same on every read
+    assert df["call_id"].is_unique
+    again = load_usage(FIXTURES / "reader_usage.csv", mapping=READER_MAPPING)
+    assert again["call_id"].tolist() == df["call_id"].tolist()
+    assert (df["latency_ms"] == 0).all() and (df["service_tier"] == "standard").all()
+
+
+def test_a_minimal_log_needs_only_time_model_and_tokens(tmp_path):
+    # gpt-5.6-luna: $1.00 per million input tokens until 2026-07-29, $0.20 from 2026-07-30
+    # (100,000 tokens: below its long-context threshold)
+    path = _write(
+        tmp_path,
+        "usage.csv",
+        MINIMAL + "2026-07-01T00:00:00Z,gpt-5.6-luna,100000,0\n"
+        "2026-08-01T00:00:00Z,gpt-5.6-luna,100000,0\n",
+    )
+    df = load_usage(path)
+    _schema_ok(df)
+    assert df["provider"].astype(str).tolist() == ["openai", "openai"]  # found from the model
+    assert df["cost_usd"].round(6).tolist() == [0.1, 0.02]  # the price at each call's time
+    with pytest.raises(RecordError, match="missing required column"):
+        load_calls(path)  # the record's own reader still wants a complete record
+
+
+def test_an_unparseable_timestamp_names_row_column_and_value(tmp_path):
+    rows = [f"2026-11-02T09:{i:02d}:00Z,gpt-4o-mini,openai,10,5,acme,chat" for i in range(20)]
+    rows[16] = "yesterday,gpt-4o-mini,openai,10,5,acme,chat"
+    path = _write(
+        tmp_path,
+        "usage.csv",
+        "time,llm,vendor,prompt_tokens,completion_tokens,"
+        "customer,feature\n" + "\n".join(rows) + "\n",
+    )
+    with pytest.raises(RecordError) as err:
+        load_usage(path, mapping=READER_MAPPING)
+    assert str(err.value).startswith(
+        "row 17, column 'time' (the record's timestamp): 'yesterday' is not an ISO 8601 timestamp"
+    )
+    assert (err.value.row, err.value.column, err.value.value) == (17, "time", "yesterday")
+
+
+def test_a_bad_count_names_row_column_and_value(tmp_path):
+    path = _write(
+        tmp_path,
+        "usage.jsonl",
+        '{"timestamp": "2026-11-02T09:00:00Z", "model": "gpt-4o-mini", '
+        '"input_tokens": 10, "output_tokens": 5}\n'
+        '{"timestamp": "2026-11-02T09:01:00Z", "model": "gpt-4o-mini", '
+        '"input_tokens": -3, "output_tokens": 5}\n',
+    )
+    with pytest.raises(RecordError, match=r"^row 2, column 'input_tokens': -3") as err:
+        load_usage(path)
+    assert err.value.row == 2
+
+
+@pytest.mark.parametrize(
+    ("mapping", "message"),
+    [
+        (
+            {"timestmp": "time"},
+            "mapping key 'timestmp' is not a column of the record (did you mean 'timestamp'?)",
+        ),
+        (
+            {"timestamp": "tme"},
+            "mapping['timestamp'] = 'tme' is not a column of usage.csv (did you mean 'time'?)",
+        ),
+        (
+            {"input_tokens": "tokens", "output_tokens": "tokens"},
+            "mapping is ambiguous: 'tokens' is given for both 'input_tokens' and 'output_tokens'",
+        ),
+        (
+            {"model": "llm"},
+            "mapping['model'] = 'llm' is ambiguous: usage.csv also has a column named 'model'",
+        ),
+    ],
+)
+def test_unknown_or_ambiguous_mapping_is_a_clear_error(tmp_path, mapping, message):
+    path = _write(
+        tmp_path,
+        "usage.csv",
+        "time,model,llm,tokens,input_tokens,output_tokens\n"
+        "2026-11-02T09:00:00Z,gpt-4o-mini,gpt-4o,10,10,5\n",
+    )
+    with pytest.raises(ValueError) as err:
+        load_usage(path, mapping=mapping)
+    assert str(err.value).startswith(message)
+
+
+def test_missing_required_columns_say_how_to_map_them(tmp_path):
+    path = _write(
+        tmp_path,
+        "usage.csv",
+        "when,model,prompt,completion\n2026-11-02T09:00:00Z,gpt-4o-mini,10,5\n",
+    )
+    with pytest.raises(RecordError) as err:
+        load_usage(path)
+    assert err.value.columns == ("timestamp", "input_tokens", "output_tokens")
+    assert "mapping={'timestamp': 'its column'}" in str(err.value)
+    assert "when, model, prompt, completion" in str(err.value)
+
+
+def test_an_unknown_model_names_its_row(tmp_path):
+    text = MINIMAL + "2026-11-02T09:00:00Z,gpt-4o-mini,10,5\n2026-11-02T09:01:00Z,my-llm-7b,10,5\n"
+    path = _write(tmp_path, "usage.csv", text)
+    with pytest.raises(
+        RecordError,
+        match=r"^row 2, column 'model': no provider for model "
+        r"'my-llm-7b'",
+    ):
+        load_usage(path)
+    # with a provider it is the price that is unknown, still on row 2 ...
+    with pytest.raises(
+        RecordError,
+        match=r"^row 2, column 'model': no price for "
+        r"provider='openai', model='my-llm-7b'",
+    ):
+        load_usage(path, defaults={"provider": "openai"})
+    # ... and with the log's own cost it loads
+    costed = _write(
+        tmp_path,
+        "costed.csv",
+        "timestamp,model,input_tokens,output_tokens,cost\n"
+        "2026-11-02T09:01:00Z,my-llm-7b,10,5,0.01\n",
+    )
+    df = load_usage(costed, mapping={"cost_usd": "cost"}, defaults={"provider": "local"})
+    assert df["cost_usd"].tolist() == [0.01] and df["provider"].astype(str).tolist() == ["local"]
+
+
+def test_csv_jsonl_and_parquet_logs_load_the_same(tmp_path):
+    raw = pd.read_csv(FIXTURES / "reader_usage.csv", dtype={"customer": "string"})
+    jsonl = tmp_path / "reader_usage.jsonl"
+    jsonl.write_text(
+        "\n".join(
+            json.dumps({k: (None if pd.isna(v) else v) for k, v in r.items()})
+            for r in raw.to_dict("records")
+        )
+        + "\n"
+    )
+    parquet = tmp_path / "reader_usage.parquet"
+    raw.to_parquet(parquet)
+    want = load_usage(FIXTURES / "reader_usage.csv", mapping=READER_MAPPING)
+    for path in (jsonl, parquet):
+        got = load_usage(path, mapping=READER_MAPPING)
+        assert got.drop(columns="call_id").equals(want.drop(columns="call_id")), path.suffix
+
+
+def test_defaults_fill_absent_tags_and_are_checked(tmp_path):
+    path = _write(tmp_path, "usage.csv", MINIMAL + "2026-11-02T09:00:00Z,gpt-4o-mini,10,5\n")
+    df = load_usage(path, defaults={"environment": "production", "customer_id": "acme"})
+    assert df.loc[0, "environment"] == "production" and df.loc[0, "customer_id"] == "acme"
+    with pytest.raises(ValueError, match="defaults key 'enviroment' is not a column"):
+        load_usage(path, defaults={"enviroment": "production"})
+    with pytest.raises(ValueError, match=r"defaults\['model'\]: model must come from the log"):
+        load_usage(path, defaults={"model": "gpt-4o"})
+    with pytest.raises(RecordError, match="row 1, column 'environment': 'prod' is not one of"):
+        load_usage(path, defaults={"environment": "prod"})
+    with pytest.raises(
+        ValueError, match="format='openai' is not one of columns, litellm, langfuse"
+    ):
+        load_usage(path, format="openai")
+
+
+def test_litellm_spend_logs():
+    df = load_usage(FIXTURES / "litellm_spend_logs.json", format="litellm")
+    _schema_ok(df)
+    assert df["call_id"].tolist() == [f"chatcmpl-7f3a9c21-000{i}" for i in (1, 2, 3)]
+    assert df["provider"].astype(str).tolist() == ["openai", "anthropic", "google"]
+    assert df["model"].astype(str).tolist()[1] == "claude-sonnet-4-5"  # routing prefix gone
+    assert df["cost_usd"].tolist() == [0.00021, 0.0061, 0.0]  # LiteLLM's own spend
+    assert df["latency_ms"].tolist() == [900, 4500, 30000]  # duration, else end - start
+    assert df["customer_id"].astype(str).tolist() == ["cust-acme", "cust-globex", UNATTRIBUTED]
+    assert df["status"].astype(str).tolist() == ["success", "success", "error"]
+    assert df["cache_read_tokens"].tolist() == [600, 0, 0]
+    assert df["cache_write_tokens"].tolist() == [0, 1024, 0]
+    assert df["organization_id"].astype(str).unique().tolist() == ["org-northwind"]
+    # the reader's choice overrides the format's: LiteLLM's internal user as the customer
+    mine = load_usage(
+        FIXTURES / "litellm_spend_logs.json", {"customer_id": "user"}, format="litellm"
+    )
+    assert mine["customer_id"].astype(str).unique().tolist() == ["default_user_id"]
+
+
+def test_langfuse_observations():
+    df = load_usage(FIXTURES / "langfuse_observations.json", format="langfuse")
+    _schema_ok(df)
+    assert df["call_id"].tolist() == ["obs-5f1c-0001", "obs-5f1c-0003"]  # the SPAN is no call
+    # usage types are disjoint in Langfuse: input = every type naming input
+    assert df["input_tokens"].tolist() == [1000, 5000]
+    assert df["output_tokens"].tolist() == [100, 640]
+    assert df["cache_read_tokens"].tolist() == [600, 3000]
+    assert df["cache_write_tokens"].tolist() == [0, 800]
+    assert df["latency_ms"].tolist() == [1250, 6000]
+    assert df["status"].astype(str).tolist() == ["success", "error"]
+    assert df["trace_id"].tolist() == ["trace-a17", "trace-b02"]
+    assert df["environment"].isna().tolist() == [False, True]  # Langfuse's "default": none
+    # the first keeps Langfuse's cost, the second (none recorded) is priced like any call
+    assert df.loc[0, "cost_usd"] == pytest.approx(0.000165)
+    expected = cost_usd(df.iloc[[1]])
+    assert df.loc[1, "cost_usd"] == pytest.approx(float(expected.iloc[0]))
+
+
+def test_a_langfuse_error_counts_the_skipped_rows(tmp_path):
+    doc = json.loads((FIXTURES / "langfuse_observations.json").read_text())
+    doc["data"][2]["usageDetails"]["output"] = "many"
+    path = tmp_path / "obs.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(
+        RecordError,
+        match=r"^row 3, column 'usageDetails.output': 'many' is not "
+        r"a count",
+    ):
+        load_usage(path, format="langfuse")
+
+
+def test_a_log_in_a_format_without_its_fields_says_which(tmp_path):
+    with pytest.raises(RecordError, match=r"missing field.*'request_id'.*LiteLLM"):
+        load_usage(FIXTURES / "langfuse_observations.json", format="litellm")
+
+
+def test_a_jsonl_line_that_is_not_json_names_its_row(tmp_path):
+    path = _write(
+        tmp_path,
+        "usage.jsonl",
+        '{"timestamp": "2026-11-02T09:00:00Z", "model": "gpt-4o-mini", "input_tokens": 1, '
+        '"output_tokens": 1}\n\n{"timestamp": "2026-11-02T09:01:00Z", "model": \n',
+    )
+    with pytest.raises(RecordError, match=r"^row 2: not a JSON object") as err:
+        load_usage(path)
+    assert err.value.row == 2
+
+
+def test_provider_spellings_become_the_record_slugs(tmp_path):
+    path = _write(
+        tmp_path,
+        "usage.csv",
+        "timestamp,provider,model,input_tokens,output_tokens\n"
+        "2026-11-02T09:00:00Z,OpenAI,gpt-4o-mini,10,5\n"
+        "2026-11-02T09:00:01Z, Anthropic ,claude-haiku-4-5,10,5\n",
+    )
+    assert load_usage(path)["provider"].astype(str).tolist() == ["openai", "anthropic"]

@@ -226,3 +226,88 @@ def test_aggregate_with_kinds_rates_per_period_and_nan_on_empty_days():
     pd.testing.assert_frame_equal(t[plain.columns], plain)
     by = ts.aggregate(df, "day", by="customer_id", kinds=True)
     assert by["cost_input"].sum() == pytest.approx(1.5)
+
+
+# ---------------------------------------------------------------------------------------------
+# any fixed bucket size (issue 12): one code path from one minute to a calendar month
+
+
+def _random_calls(n: int = 3_000, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2026-01-28 22:13:07", tz="UTC")  # crosses a month end
+    seconds = np.sort(rng.uniform(0, 9 * 86_400, n))
+    rows = [
+        (str(start + pd.Timedelta(seconds=s)), float(c))
+        for s, c in zip(seconds, rng.gamma(2, 0.01, n), strict=True)
+    ]
+    return make_calls(rows)
+
+
+# pandas' own resampling, bucket starts labelled on the left (weeks: Monday starts)
+@pytest.mark.parametrize(
+    ("freq", "pandas_rule"),
+    [
+        ("1min", "1min"),
+        ("5min", "5min"),
+        ("10min", "10min"),
+        ("6h", "6h"),
+        ("h", "h"),
+        ("D", "D"),
+        ("W", "W-MON"),
+        ("MS", "MS"),
+    ],
+)
+def test_aggregate_takes_any_fixed_bucket_and_matches_pandas_resample(freq, pandas_rule):
+    calls = _random_calls()
+    got = ts.aggregate(calls, freq)
+    kw = {"label": "left", "closed": "left"} if pandas_rule == "W-MON" else {}
+    want = calls.set_index("timestamp")["cost_usd"].resample(pandas_rule, **kw).agg(["size", "sum"])
+    assert got.index.tolist() == want.index.tolist()  # every bucket, empty ones included
+    assert got["calls"].tolist() == want["size"].tolist()
+    np.testing.assert_allclose(got["cost_usd"].to_numpy(), want["sum"].to_numpy(), rtol=1e-12)
+
+
+def test_five_minute_buckets_are_no_longer_refused():
+    # the old code raised "freq='5min' is not one of [...]" (issue 12, a one-hour trace)
+    calls = make_calls(
+        [
+            ("2026-01-01T10:01:00Z", 1.0),
+            ("2026-01-01T10:04:59Z", 2.0),
+            ("2026-01-01T10:05:00Z", 4.0),
+            ("2026-01-01T10:17:00Z", 8.0),
+        ]
+    )
+    got = ts.aggregate(calls, "5min")
+    assert got["cost_usd"].tolist() == [3.0, 4.0, 0.0, 8.0]
+    assert got.index[0] == pd.Timestamp("2026-01-01T10:00:00Z")
+
+
+def test_period_words_and_aliases_agree():
+    calls = _random_calls(500)
+    for word, alias in (
+        ("hour", "h"),
+        ("day", "D"),
+        ("week", "W"),
+        ("month", "MS"),
+        ("daily", "1D"),
+    ):
+        pd.testing.assert_frame_equal(ts.aggregate(calls, word), ts.aggregate(calls, alias))
+    assert ts.canonical_freq("1h") == "hour" and ts.canonical_freq("10min") == "10min"
+
+
+@pytest.mark.parametrize("freq", ["m", "M", "T", "5T", "ME", "S", "ms", "10m"])
+def test_an_ambiguous_alias_is_an_error_naming_the_value_and_the_fix(freq):
+    # the old code read "m" (and "ms") as a calendar month, silently
+    with pytest.raises(ValueError, match=f"freq={freq!r} is ambiguous") as err:
+        ts.aggregate(make_calls([("2026-01-01", 1.0)]), freq)
+    assert (
+        "write 'min'" in str(err.value)
+        or "write 'MS'" in str(err.value)
+        or "write 's'" in str(err.value)
+    )
+
+
+@pytest.mark.parametrize("freq", ["W-SUN", "Y", "QS", "B", "0min", "fortnight"])
+def test_a_bucket_that_is_not_fixed_is_refused(freq):
+    with pytest.raises(ValueError, match=f"freq={freq!r}"):
+        ts.aggregate(make_calls([("2026-01-01", 1.0)]), freq)

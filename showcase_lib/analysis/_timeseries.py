@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -43,19 +44,15 @@ __all__ = [
     "weekly",
 ]
 
-#: Accepted spellings of a period, mapped to the canonical one ("hour", "day", "week", "month").
+#: Words accepted for the four calendar periods (the library's original spellings), mapped to
+#: the canonical name. Any other bucket is a pandas offset alias (``"5min"``, ``"6h"``, ...).
 FREQ_ALIASES: dict[str, str] = {
-    "h": "hour",
     "hour": "hour",
     "hourly": "hour",
-    "d": "day",
     "day": "day",
     "daily": "day",
-    "w": "week",
     "week": "week",
     "weekly": "week",
-    "m": "month",
-    "ms": "month",
     "month": "month",
     "monthly": "month",
 }
@@ -64,18 +61,136 @@ PANDAS_FREQ: dict[str, str] = {"hour": "h", "day": "D", "week": "W-MON", "month"
 
 _METRICS = ("calls", "cost_usd", "input_tokens", "output_tokens", "total_tokens")
 
+#: Offset units a bucket may use (case-sensitive, as pandas spells them) -> (kind, width in ns
+#: of one unit; 0 for months, which have no fixed width). "H" is pandas' former spelling of
+#: "h" (deprecated in pandas 2.2) and "d" pandas' lower-case day: neither has a second meaning.
+_UNITS: dict[str, tuple[str, int]] = {
+    "s": ("tick", 1_000_000_000),
+    "min": ("tick", 60 * 1_000_000_000),
+    "h": ("tick", 3_600 * 1_000_000_000),
+    "H": ("tick", 3_600 * 1_000_000_000),
+    "D": ("tick", 86_400 * 1_000_000_000),
+    "d": ("tick", 86_400 * 1_000_000_000),
+    "W": ("week", 7 * 86_400 * 1_000_000_000),
+    "W-MON": ("week", 7 * 86_400 * 1_000_000_000),
+    "w": ("week", 7 * 86_400 * 1_000_000_000),
+    "MS": ("month", 0),
+}
+#: How each unit is written in the bucket's pandas alias.
+_ALIAS_UNIT: dict[str, str] = {"s": "s", "min": "min", "h": "h", "H": "h", "D": "D", "d": "D"}
+#: Spellings that are refused, with the fix: each one reads two ways (pandas' meaning and the
+#: one a reader may intend, or this library's former one), and a wrong guess is a silent
+#: 43,000-fold change of the bucket.
+_AMBIGUOUS: dict[str, str] = {
+    "m": "'m' reads as minute or month: write 'min' for minutes or 'MS' for calendar months",
+    "M": "'M' is pandas' former month-end alias (and reads as minute to some): write 'MS' for "
+    "calendar months (labelled by their first day) or 'min' for minutes",
+    "ME": "'ME' labels a month by its last day: write 'MS' (months labelled by their first day)",
+    "T": "'T' is pandas' former minute alias (removed in pandas 3): write 'min'",
+    "S": "'S' is pandas' former second alias (removed in pandas 3): write 's'",
+    "ms": "'ms' is milliseconds in pandas but meant months in earlier versions of this "
+    "library: write 'MS' for calendar months (sub-second buckets are not supported)",
+    "mon": "'mon' reads as Monday or month: write 'W' for weeks or 'MS' for months",
+}
+_BUCKET_RE = re.compile(r"^\s*(?P<n>\d+)?\s*(?P<unit>[A-Za-z]+(?:-[A-Za-z]{3})?)\s*$")
+#: 1970-01-05, the first Monday after the epoch: weeks (and multiples) are counted from it.
+_MONDAY_NS: int = 4 * 86_400 * 1_000_000_000
+_SUPPORTED = "'1min', '5min', '10min', '6h', 'h', 'D', 'W' (Monday weeks), 'MS' (months)"
 
-def canonical_freq(freq: str) -> str:
-    """Return the canonical period name for ``freq``.
+
+@dataclass(frozen=True, slots=True)
+class _Bucket:
+    """One fixed bucket size: ``n`` units of seconds/minutes/hours/days, weeks or months.
+
+    ``name`` is ``"hour"``, ``"day"``, ``"week"`` or ``"month"`` for one of those and the pandas
+    alias otherwise; ``alias`` is the pandas offset alias (``"10min"``, ``"W-MON"``, ``"MS"``).
+    """
+
+    kind: str  # "tick", "week" or "month"
+    n: int
+    unit_ns: int
+    alias: str
+    name: str
+
+    @property
+    def width(self) -> pd.Timedelta | None:
+        """The bucket's length, or None for months (28 to 31 days)."""
+        return None if self.kind == "month" else pd.Timedelta(self.n * self.unit_ns, "ns")
+
+    @property
+    def offset(self) -> pd.DateOffset:
+        return pd.tseries.frequencies.to_offset(self.alias)
+
+    def keys(self, values: np.ndarray) -> np.ndarray:
+        """Start of each timestamp's bucket (``datetime64[ns]``, naive UTC), vectorised."""
+        if self.kind == "month":
+            months = values.astype("datetime64[M]").astype(np.int64)
+            return (months - months % self.n).astype("datetime64[M]").astype("datetime64[ns]")
+        ns = values.astype(np.int64)
+        width = self.n * self.unit_ns
+        origin = _MONDAY_NS if self.kind == "week" else 0
+        return ((ns - origin) // width * width + origin).astype("datetime64[ns]")
+
+    def calendar(self, first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
+        """Every bucket start from ``first`` to ``last`` (both bucket starts), UTC."""
+        return pd.date_range(first, last, freq=self.alias, tz="UTC", name="period")
+
+
+def bucket(freq: str) -> _Bucket:
+    """Parse a bucket size: a period word or a fixed pandas offset alias; ambiguity is an error.
+
+    Accepted: ``"hour"``, ``"day"``, ``"week"``, ``"month"`` (and ``"hourly"`` ...), or
+    ``[n]unit`` with unit ``s``, ``min``, ``h``, ``D``, ``W`` (weeks start on Monday, ISO) or
+    ``MS`` (calendar months). Multiples count from the Unix epoch (1970-01-01, a Monday
+    1970-01-05 for weeks, January 1970 for months), like pandas' ``Timestamp.floor``.
+    Refused with the fix: ``"m"``, ``"M"``, ``"ME"``, ``"T"``, ``"S"``, ``"ms"`` (each reads two
+    ways) and anything that is not a fixed bucket (``"Y"``, ``"QS"``, ``"W-SUN"``, ``"B"``).
 
     Example:
-        >>> canonical_freq("D"), canonical_freq("weekly")
-        ('day', 'week')
+        >>> bucket("10min").alias, bucket("10min").width
+        ('10min', Timedelta('0 days 00:10:00'))
+        >>> bucket("D").name, bucket("W").alias, bucket("MS").width is None
+        ('day', 'W-MON', True)
+        >>> bucket("m")
+        Traceback (most recent call last):
+        ...
+        ValueError: freq='m' is ambiguous: 'm' reads as minute or month: write 'min' for minutes or 'MS' for calendar months
     """
-    key = str(freq).strip().lower()
-    if key not in FREQ_ALIASES:
-        raise ValueError(f"freq={freq!r} is not one of {sorted(set(FREQ_ALIASES))}")
-    return FREQ_ALIASES[key]
+    if isinstance(freq, _Bucket):
+        return freq
+    text = str(freq)
+    word = text.strip().lower()
+    if word in FREQ_ALIASES:
+        return bucket(PANDAS_FREQ[FREQ_ALIASES[word]])
+    found = _BUCKET_RE.match(text)
+    unit = found["unit"] if found else None
+    if unit in _AMBIGUOUS:
+        raise ValueError(f"freq={freq!r} is ambiguous: {_AMBIGUOUS[unit]}")
+    if found is None or unit not in _UNITS:
+        raise ValueError(
+            f"freq={freq!r} is not a fixed bucket size; use a period word (hour, day, week, "
+            f"month) or a pandas offset alias such as {_SUPPORTED}"
+        )
+    n = int(found["n"]) if found["n"] is not None else 1
+    if n < 1:
+        raise ValueError(f"freq={freq!r}: the bucket must be at least one unit long")
+    kind, unit_ns = _UNITS[unit]
+    base = {"week": "W-MON", "month": "MS"}.get(kind) or _ALIAS_UNIT[unit]
+    alias = base if n == 1 else f"{n}{base}"
+    name = alias
+    if n == 1:
+        name = {"h": "hour", "D": "day", "W-MON": "week", "MS": "month"}.get(base, alias)
+    return _Bucket(kind=kind, n=n, unit_ns=unit_ns, alias=alias, name=name)
+
+
+def canonical_freq(freq: str) -> str:
+    """Return the canonical name of a bucket size: hour, day, week, month, or its alias.
+
+    Example:
+        >>> canonical_freq("D"), canonical_freq("weekly"), canonical_freq("5min")
+        ('day', 'week', '5min')
+    """
+    return bucket(freq).name
 
 
 def _require(df: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> None:
@@ -85,34 +200,29 @@ def _require(df: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> None:
 
 
 def period_keys(timestamps: pd.Series, freq: str = "day") -> np.ndarray:
-    """Start of the UTC period each timestamp falls in, as ``datetime64[ns]`` (naive UTC).
+    """Start of the UTC bucket each timestamp falls in, as ``datetime64[ns]`` (naive UTC).
 
-    Vectorised with numpy datetime units (fast on 10M rows). Weeks start on Monday.
+    ``freq`` is any bucket :func:`bucket` accepts (``"10min"``, ``"h"``, ``"D"``, ``"W"``,
+    ``"MS"``, ...). Vectorised integer arithmetic (fast on 10M rows). Weeks start on Monday.
 
     Example:
         >>> ts = pd.Series(pd.to_datetime(["2026-01-07 13:00"], utc=True))   # a Wednesday
         >>> str(period_keys(ts, "week")[0])[:10], str(period_keys(ts, "month")[0])[:10]
         ('2026-01-05', '2026-01-01')
+        >>> str(period_keys(pd.Series(pd.to_datetime(["2026-01-07 13:47"], utc=True)), "10min")[0])
+        '2026-01-07T13:40:00.000000000'
+
     """
-    f = canonical_freq(freq)
     values = (
         timestamps.to_numpy(dtype="datetime64[ns]")
         if isinstance(timestamps.dtype, pd.DatetimeTZDtype)
         else np.asarray(timestamps, dtype="datetime64[ns]")
     )
-    if f == "hour":
-        return values.astype("datetime64[h]").astype("datetime64[ns]")
-    if f == "day":
-        return values.astype("datetime64[D]").astype("datetime64[ns]")
-    if f == "month":
-        return values.astype("datetime64[M]").astype("datetime64[ns]")
-    days = values.astype("datetime64[D]").astype(np.int64)
-    monday = days - (days + 3) % 7  # 1970-01-01 was a Thursday (ISO weekday index 3)
-    return monday.astype("datetime64[D]").astype("datetime64[ns]")
+    return bucket(freq).keys(values)
 
 
 def _calendar(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
-    return pd.date_range(start, end, freq=PANDAS_FREQ[freq], tz="UTC", name="period")
+    return bucket(freq).calendar(start, end)
 
 
 def aggregate(
@@ -125,6 +235,9 @@ def aggregate(
 ) -> pd.DataFrame:
     """Calls, cost and tokens per period (optionally per value of one dimension).
 
+    ``freq`` is a period word (``"hour"``, ``"day"``, ``"week"``, ``"month"``) or any fixed
+    pandas offset alias (``"1min"``, ``"5min"``, ``"10min"``, ``"h"``, ``"D"``, ``"W"``,
+    ``"MS"``); an ambiguous one (``"m"``, ``"M"``, ``"T"``) raises ``ValueError`` with the fix.
     Returns a frame indexed by ``period`` (UTC start of the period) -- or by
     ``(period, by)`` when ``by`` is given -- with columns ``calls, cost_usd, input_tokens,
     output_tokens, total_tokens``. With ``fill=True`` periods without calls appear with zeros,
@@ -141,6 +254,8 @@ def aggregate(
         ...                       "cost_usd": [2.0, 4.0], "input_tokens": [1, 1], "output_tokens": [1, 1]})
         >>> aggregate(calls, "week")["cost_usd"].tolist()
         [2.0, 4.0]
+        >>> len(aggregate(calls, "5min"))   # one row per 5-minute bucket of the two weeks
+        2017
         >>> calls["cache_read_tokens"], calls["cache_write_tokens"] = [0, 1], 0
         >>> calls["reasoning_tokens"] = [1, 0]
         >>> t = aggregate(calls, "week", kinds=True)
@@ -268,7 +383,7 @@ def growth_rates(
     if complete_only and len(agg) and f in ("week", "month"):
         first_day = df["timestamp"].min().floor("D")
         last_day = df["timestamp"].max().floor("D")
-        ends = agg.index + pd.tseries.frequencies.to_offset(PANDAS_FREQ[f])
+        ends = agg.index + bucket(f).offset
         agg = agg[(agg.index >= first_day) & (ends - pd.Timedelta(days=1) <= last_day)]
     out = pd.DataFrame({metric: agg[metric]})
     out["change"] = out[metric].diff()

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from showcase_lib.analysis._timeseries import bucket
+
 #: 0.6745 = the 0.75 quantile of the standard normal: makes MAD comparable to a std.
 MAD_CONSTANT: Final[float] = 0.6745
 #: When MAD is 0 (over half the window identical), Iglewicz-Hoaglin use 1.253314 * mean AD.
@@ -13,8 +15,10 @@ MEANAD_CONSTANT: Final[float] = 1.253314
 #: Column name of the single entity when spend is not split (``by=None``).
 TOTAL: Final[str] = "total"
 
-#: Periods detection runs on (a month is too coarse to page anyone).
-DetectFreq = Literal["hour", "day", "week"]
+#: Period detection runs on: "hour", "day", "week" or any fixed-width pandas offset alias
+#: ("1min", "5min", "10min", "6h", "D", "W"); checked when the config is built. Months are
+#: refused: they vary from 28 to 31 days (and are too coarse to page anyone).
+DetectFreq = str
 #: What confirms a spend spike: the call count must spike too, or nothing.
 Confirm = Literal["calls"] | None
 #: What is watched per period: spend, the call count, the cost per call (spend / calls), or
@@ -83,3 +87,10 @@ class DetectorConfig:
     #: impact per period and the other thresholds apply to the ratio (a period without calls
     #: keeps the previous period's value).
     metric: Metric = "cost_usd"
+
+    def __post_init__(self) -> None:
+        if bucket(self.freq).width is None:  # the parse itself rejects "m", "M", "T" ...
+            raise ValueError(
+                f"freq={self.freq!r}: detection needs periods of one fixed length and months "
+                "vary from 28 to 31 days; use 'W' or 'D'"
+            )

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from showcase_lib.analysis._timeseries import canonical_freq
+from showcase_lib.analysis._timeseries import bucket, canonical_freq
 
 from ._config import DetectorConfig
 from ._drivers import anomaly_drivers, driver_rows, require_kind_costs
@@ -28,18 +28,27 @@ from ._matrix import (
 )
 from ._scores import cusum, established, robust_center_scale, shift_scores
 
-#: Length of one detection period.
-_STEP = {"hour": pd.Timedelta(hours=1), "day": pd.Timedelta(days=1), "week": pd.Timedelta(days=7)}
 #: Columns of :func:`spike_alerts` (plus the ``calls*`` ones when confirming).
 _SPIKE_COLUMNS = ("period", "entity", "actual", "expected", "score", "ratio")
 _CALL_COLUMNS = ("calls", "expected_calls", "calls_score", "calls_ratio")
 
 
 def _step(freq: str) -> pd.Timedelta:
-    f = canonical_freq(freq)
-    if f not in _STEP:
-        raise ValueError(f"freq={freq!r}: detection runs on hourly, daily or weekly periods")
-    return _STEP[f]
+    """Length of one detection period: any fixed-width bucket (``"10min"``, ``"h"``, ``"D"``,
+    ``"W"``); months (28 to 31 days) are refused, the windows and baselines count in steps."""
+    width = bucket(freq).width
+    if width is None:
+        raise ValueError(
+            f"freq={freq!r}: detection needs periods of one fixed length and months vary from "
+            "28 to 31 days; use 'W' or 'D' (or aggregate by 'MS' to report, not to detect)"
+        )
+    return width
+
+
+def _data_start(ts: pd.Series, step: pd.Timedelta) -> pd.Timestamp:
+    """Start of the first period with data: its bucket below a day, its UTC day from a day on
+    (a week's baseline counts whole days from the first call)."""
+    return ts.min().floor(step if step < pd.Timedelta(days=1) else "D")
 
 
 def _spike_arrays(values: np.ndarray, expected: np.ndarray, scale: np.ndarray):
@@ -480,7 +489,7 @@ def root_causes(
     if missing:
         raise ValueError(f"dimensions {missing} are not columns of the frame")
     ts = df["timestamp"]
-    data_start = ts.min().floor("h" if f == "hour" else "D") if len(df) else None
+    data_start = _data_start(ts, step) if len(df) else None
     parts = []
     for a in anomalies.itertuples(index=False):  # one pass per anomaly (few)
         n = max(1.0, (a.end - a.start) / step)

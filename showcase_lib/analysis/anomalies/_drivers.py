@@ -189,7 +189,8 @@ def anomaly_drivers(
     if anomalies.empty or not has_kind_costs(calls):
         return pd.DataFrame(columns=cols)
     ts = calls["timestamp"]
-    data_start = ts.min().floor("h" if step < pd.Timedelta(days=1) else "D")
+    # the first period with data: its bucket below a day (as the detector counts), else its day
+    data_start = ts.min().floor(step if step < pd.Timedelta(days=1) else "D")
     ent = calls[by].astype(str).to_numpy() if by else None
     rows = []
     for a in anomalies.itertuples(index=False):  # one pass per anomaly (few)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from showcase_lib.analysis._timeseries import PANDAS_FREQ, canonical_freq, period_keys
+from showcase_lib.analysis._timeseries import bucket, period_keys
 
 from ._config import TOTAL
 
@@ -19,7 +19,8 @@ def cost_matrix(
 ) -> pd.DataFrame:
     """Pivot calls into a (periods x entities) matrix of summed ``metric``, zero-filled.
 
-    Rows are every period of the UTC calendar from the first call's period to the last one's;
+    Rows are every period of the UTC calendar from the first call's period to the last one's
+    (``freq``: a period word or any fixed pandas offset alias, ``"10min"`` to ``"MS"``);
     columns are the values of ``by`` (or a single ``"total"`` column when ``by`` is None).
     ``metric="calls"`` counts calls.
 
@@ -28,13 +29,15 @@ def cost_matrix(
         ...                       "customer_id": ["a", "b"], "cost_usd": [1.0, 2.0]})
         >>> cost_matrix(calls).values.tolist()
         [[1.0, 0.0], [0.0, 0.0], [0.0, 2.0]]
+        >>> cost_matrix(calls, freq="12h").shape   # five 12-hour buckets, two customers
+        (5, 2)
     """
-    f = canonical_freq(freq)
+    b = bucket(freq)
     need = ["timestamp"] + ([metric] if metric != "calls" else []) + ([by] if by else [])
     missing = [c for c in need if c not in df.columns]
     if missing:
         raise ValueError(f"columns {missing} are missing from the frame (have {list(df.columns)})")
-    keys = period_keys(df["timestamp"], f)
+    keys = period_keys(df["timestamp"], b)
     values = np.ones(len(df)) if metric == "calls" else df[metric].to_numpy(dtype=float)
     entity = df[by].to_numpy() if by else np.full(len(df), TOTAL, dtype=object)
     if by and isinstance(df[by].dtype, pd.CategoricalDtype):
@@ -43,9 +46,7 @@ def cost_matrix(
     mat = s.unstack(fill_value=0.0) if len(s) else pd.DataFrame(dtype=float)
     mat.index = pd.DatetimeIndex(mat.index).tz_localize("UTC")
     if len(mat):
-        end = mat.index[-1] + pd.tseries.frequencies.to_offset(PANDAS_FREQ[f])
-        cal = pd.date_range(mat.index[0], end, freq=PANDAS_FREQ[f], inclusive="left")
-        mat = mat.reindex(cal, fill_value=0.0)
+        mat = mat.reindex(b.calendar(mat.index[0], mat.index[-1]), fill_value=0.0)
     mat.index.name = "period"
     mat.columns = pd.Index([str(c) for c in mat.columns], name=by or "entity")
     return mat.astype(float)
@@ -89,7 +90,7 @@ def requests_matrix(
     """Distinct ``request_id`` values per (period, entity), aligned with ``like``."""
     if "request_id" not in df.columns:
         raise ValueError(f"column 'request_id' is missing from the frame (have {list(df.columns)})")
-    keys = period_keys(df["timestamp"], canonical_freq(freq))
+    keys = period_keys(df["timestamp"], bucket(freq))
     entity = df[by].astype(str).to_numpy() if by else np.full(len(df), TOTAL, dtype=object)
     request = pd.factorize(df["request_id"])[0]  # integer codes: fast to deduplicate
     pairs = pd.DataFrame({"period": keys, "entity": entity, "request": request}).drop_duplicates()
