@@ -185,6 +185,12 @@ def _add_emulator(sub: Any) -> None:
         f"${_EMULATOR_KEY_ENV} or --api-key-file, which win over it",
     )
     emu.add_argument("--db", default=None, help="SQLite store (default: a temp file)")
+    emu.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="stop when stdin closes (the parent that started this process gave it a pipe and "
+        "died, even by SIGKILL): no orphaned emulator outlives a killed notebook or test",
+    )
     limits = emu.add_argument_group("limits (default: the server's own, see ServerOptions)")
     limits.add_argument("--max-body-bytes", type=int, default=None)
     limits.add_argument("--header-timeout-s", type=float, default=None)
@@ -338,7 +344,20 @@ def _faults_from_args(args: argparse.Namespace) -> Any:
     return FaultConfig.model_validate(fields)
 
 
-async def _serve(server: Any, db_path: str) -> None:
+def _stop_when_stdin_closes(loop: Any, stop: Any) -> None:
+    """Read stdin to its end in a daemon thread, then set ``stop`` (the parent is gone)."""
+    import threading
+
+    def watch() -> None:
+        with contextlib.suppress(OSError, ValueError):
+            while sys.stdin.buffer.read(4096):
+                pass
+        loop.call_soon_threadsafe(stop.set)
+
+    threading.Thread(target=watch, name="emulator-parent-watch", daemon=True).start()
+
+
+async def _serve(server: Any, db_path: str, *, exit_with_parent: bool = False) -> None:
     import asyncio
     import signal
 
@@ -348,6 +367,8 @@ async def _serve(server: Any, db_path: str) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    if exit_with_parent:
+        _stop_when_stdin_closes(loop, stop)
     line = {
         "event": "listening",
         "host": server.host,
@@ -445,7 +466,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
     options = ServerOptions(host=args.host, port=args.port, **limits)
     server = EmulatorServer(api_key=api_key, db_path=db_path, faults=faults, options=options)
     try:
-        asyncio.run(_serve(server, db_path))
+        asyncio.run(_serve(server, db_path, exit_with_parent=args.exit_with_parent))
     except KeyboardInterrupt:
         pass
     except OSError as exc:

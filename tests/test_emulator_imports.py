@@ -129,3 +129,35 @@ print(price_body(body)["source"])
     loaded, heavy, stdout = _run(code)
     assert "retired-model table" in stdout
     assert (loaded, heavy) == ([], [])
+
+
+def test_a_process_emulator_stops_when_its_parent_is_killed():
+    """A notebook kernel or test killed by SIGKILL must not leave its emulator running."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "from showcase_lib.emulator import Emulator\n"
+        "import sys, time\n"
+        "emu = Emulator(process=True).start()\n"
+        "print(emu.pid, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait(10)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        # reap it if it became our zombie (it is re-parented to init otherwise)
+        time.sleep(0.2)
+    else:
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError(f"emulator process {child} outlived its killed parent")

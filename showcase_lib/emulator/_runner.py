@@ -169,10 +169,13 @@ class _ProcessHost:
             str(self.options.keep_alive_timeout_s),
             "--max-connections",
             str(self.options.max_connections),
+            "--exit-with-parent",  # stdin is our pipe: if this process dies, the emulator stops
         ]
         env = {**os.environ, API_KEY_ENV: self._api_key}
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=log)
+            self.proc = subprocess.Popen(
+                cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log
+            )
         assert self.proc.stdout is not None
         line: concurrent.futures.Future[bytes] = concurrent.futures.Future()
         threading.Thread(
@@ -203,8 +206,9 @@ class _ProcessHost:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe is not None:
+                pipe.close()
         self.proc = None
 
 
