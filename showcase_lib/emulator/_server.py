@@ -72,6 +72,7 @@ from urllib.parse import parse_qs
 from pydantic import ValidationError
 
 from showcase_lib.emulator._faults import Fault, FaultConfig, FaultInjector
+from showcase_lib.emulator._otlp import OTLP_TRACES_PATH, export_traces, otlp_stats
 from showcase_lib.emulator._pricing import price_bodies
 from showcase_lib.emulator._protocol import (
     DROP,
@@ -474,6 +475,7 @@ class EmulatorServer:
             "rejected": dict(sorted(self._rejected.items())),
             "faults": dict(sorted(self._faults.items())),
             "unknown_keys": dict(sorted(self._unknown.items())),
+            "otlp": otlp_stats(c),
             "in_store": self._store.count() if self._store is not None else None,
             "batches": self._writer.batches if self._writer is not None else 0,
             "started_at": self._started_iso,
@@ -537,6 +539,8 @@ class EmulatorServer:
         path = req.path
         if path.startswith("/meter/"):
             self._counters["received"] += 1
+            if path == OTLP_TRACES_PATH:  # OTLP/HTTP traces: see _otlp
+                return self._otlp(req)
             kind = ENDPOINTS.get(path)
             if kind is None:
                 return self._reject(404, "not_found", f"no endpoint at {path[:200]}")
@@ -848,6 +852,11 @@ class EmulatorServer:
             return json_response(200, {"status": "reset"})
 
         return reset()
+
+    # ---------------------------------------------------------------- OTLP (see _otlp)
+    def _otlp(self, req: HttpRequest) -> HandlerResult:
+        """``POST /meter/v2/otlp/v1/traces``: each GenAI span stored as a completion."""
+        return export_traces(self, req)
 
 
 #: admin path -> (allowed methods, handler method name)
