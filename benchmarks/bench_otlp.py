@@ -148,7 +148,7 @@ def run_tracker(emu: Emulator, records: list[dict], _: int) -> None:
     t = Tracker(Settings(emu.api_key, emu.url.rstrip("/")), delivery=Delivery(concurrency=32))
     for r in records:
         t.track_record(r)
-    t.close(60)
+    t.close(600)  # a shared machine may need minutes: nothing may be dropped at close
 
 
 def run_otel_sdk(emu: Emulator, records: list[dict], batch: int) -> None:

@@ -216,3 +216,36 @@ def test_otel_stores_the_same_records_as_the_sdk(sdk, emus):
     # the streamed chat calls are marked streamed by the span
     streamed = {e["transactionId"]: e["isStreamed"] for e in otel_side.events()}
     assert sorted(streamed.values()) == [False] * 4 + [True] * 2
+
+
+def test_a_call_metered_by_the_sdk_and_by_otel_is_stored_once(sdk, emus):
+    """The double-counting trap: both the SDK's middleware and an OpenTelemetry pipeline meter
+    the same calls into one service. Both carry the response id as transactionId: the second
+    delivery of each call is recognised and not stored again."""
+    emu = emus[0]
+    served = make_calls(OTel(emu))
+    assert sdk.flush_metering(10) == 0
+    emu.wait_for(len(served), timeout=10)
+    stats = emu.stats()
+    assert (stats["stored"], stats["duplicate_transactions"]) == (len(served), len(served))
+    got = records(emu)
+    assert len(got) == got["call_id"].nunique() == len(served)
+    assert emu.duplicates().empty
+
+
+def test_without_the_shared_id_both_are_kept_and_flagged(sdk, emus):
+    """A span that does not carry the response id is stored under its span id: two records
+    of one call, which the likely-duplicates read-out pairs (same provider, model, tokens,
+    requestTime within its window)."""
+    emu = emus[0]
+    served = make_calls(OTel(emu, with_response_id=False))
+    assert sdk.flush_metering(10) == 0
+    emu.wait_for(2 * len(served), timeout=10)
+    assert emu.stats()["duplicate_transactions"] == 0
+    dup = emu.duplicates()
+    assert dup["group"].nunique() == len(served)
+    assert (dup.groupby("group").size() == 2).all()
+    by_group = dup.groupby("group")["transaction_id"].apply(
+        lambda ids: sorted(i.startswith(("chatcmpl-", "resp_")) for i in ids)
+    )
+    assert all(pair == [False, True] for pair in by_group)  # one span id, one response id
