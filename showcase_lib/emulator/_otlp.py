@@ -17,8 +17,11 @@ is rejected alone: the others are stored.
 
 Answer (OTLP/HTTP spec): 200 with an ``ExportTraceServiceResponse`` in the request's encoding,
 whose ``partial_success`` gives ``rejected_spans`` and an error message naming each rejected
-span and attribute; 400 for a body that is no traces request, 401, 405, 413, 415. Injected
-faults apply to the whole export, like a service outage would.
+span and attribute; 400 for a body that is no traces request, 401, 405, 413, 415, with the
+emulator's JSON error body (the spec's ``google.rpc.Status`` is not sent: exporters act on the
+status code alone). Injected faults apply to the whole export, like a service outage would.
+``stats()["received"]`` counts export requests; ``stored`` / ``duplicates`` count spans, like
+the records they become.
 Counters: ``stats()["otlp"]`` (exports, spans, metered, ignored, rejected).
 
 Example:
