@@ -154,7 +154,9 @@ def run_tracker(emu: Emulator, records: list[dict], _: int) -> None:
 def run_otel_sdk(emu: Emulator, records: list[dict], batch: int) -> None:
     tp = TracerProvider()
     exporter = OTLPSpanExporter(
-        endpoint=emu.base_url + "v2/otlp/v1/traces", headers={"x-api-key": emu.api_key}
+        endpoint=emu.base_url + "v2/otlp/v1/traces",
+        headers={"x-api-key": emu.api_key},
+        timeout=60,  # a batch of 512 took over the default 10 s on a loaded machine
     )
     # the queue holds the whole run: the benchmark measures throughput, not drops
     tp.add_span_processor(

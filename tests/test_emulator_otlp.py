@@ -380,7 +380,9 @@ def test_the_standard_exporter_delivers_a_batch(emu):
     emu.reset()
     tp = TracerProvider()
     exporter = OTLPSpanExporter(
-        endpoint=emu.base_url + "v2/otlp/v1/traces", headers={"x-api-key": emu.api_key}
+        endpoint=emu.base_url + "v2/otlp/v1/traces",
+        headers={"x-api-key": emu.api_key},
+        timeout=30,  # the default 10 s is short for a batch on a loaded 2-core CI machine
     )
     tp.add_span_processor(BatchSpanProcessor(exporter, max_export_batch_size=512))
     tracer = tp.get_tracer("test")

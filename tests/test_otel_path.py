@@ -87,7 +87,9 @@ class OTel:
     def __init__(self, emu: Emulator, *, with_response_id: bool = True) -> None:
         self.provider = TracerProvider()
         exporter = OTLPSpanExporter(
-            endpoint=emu.base_url + "v2/otlp/v1/traces", headers={"x-api-key": emu.api_key}
+            endpoint=emu.base_url + "v2/otlp/v1/traces",
+            headers={"x-api-key": emu.api_key},
+            timeout=30,  # the default 10 s is short on a loaded 2-core CI machine
         )
         self.provider.add_span_processor(BatchSpanProcessor(exporter))
         self.handler = TelemetryHandler(tracer_provider=self.provider)
