@@ -99,6 +99,7 @@ from pydantic import ValidationError
 from showcase_lib.emulator._budgets import ENFORCEMENT_PREFIX, Budgets
 from showcase_lib.emulator._faults import Fault, FaultConfig, FaultInjector
 from showcase_lib.emulator._fields import Inspection, inspect_body
+from showcase_lib.emulator._otlp import OTLP_TRACES_PATH, export_traces, otlp_stats
 from showcase_lib.emulator._pricing import price_bodies
 from showcase_lib.emulator._protocol import (
     DROP,
@@ -545,6 +546,7 @@ class EmulatorServer:
             "records_with_unknown_keys": c["records_with_unknown_keys"],
             "deprecated_keys": dict(sorted(self._deprecated.items())),
             "extension_keys": dict(sorted(self._extension.items())),
+            "otlp": otlp_stats(c),
             "in_store": self._store.count() if self._store is not None else None,
             "batches": self._writer.batches if self._writer is not None else 0,
             "started_at": self._started_iso,
@@ -610,6 +612,8 @@ class EmulatorServer:
         path = req.path
         if path.startswith("/meter/"):
             self._counters["received"] += 1
+            if path == OTLP_TRACES_PATH:  # OTLP/HTTP traces: see _otlp
+                return self._otlp(req)
             kind = ENDPOINTS.get(path)
             if kind is None:
                 return self._reject(404, "not_found", f"no endpoint at {path[:200]}")
@@ -1042,6 +1046,11 @@ class EmulatorServer:
 
     def _budgets_route(self, req: HttpRequest) -> HandlerResult:
         return self._budget_book().admin_route(req)
+
+    # ---------------------------------------------------------------- OTLP (see _otlp)
+    def _otlp(self, req: HttpRequest) -> HandlerResult:
+        """``POST /meter/v2/otlp/v1/traces``: each GenAI span stored as a completion."""
+        return export_traces(self, req)
 
 
 #: admin path -> (allowed methods, handler method name)
