@@ -13,7 +13,9 @@ instrumentation asks for ``opentelemetry-util-genai>=0.4b0.dev`` with no upper b
   (``handler.start_inference``: 1.3b0's ``TelemetryHandler`` names it ``inference``), and
   ``util/genai/utils.py:103`` ``is_experimental_mode()`` always returns True in 1.3b0, so the
   instrumentation's older code path cannot be chosen instead;
-- and where it runs, its chat path records only ``prompt_tokens`` / ``completion_tokens``
+- with ``opentelemetry-util-genai`` 1.1b0 it imports and instruments openai 3.57.0 (checked on
+  this machine), but 1.1b0's invocation has no cache or reasoning token fields, and
+- where it runs, its chat path records only ``prompt_tokens`` / ``completion_tokens``
   (``openai_v2/patch.py`` ``_set_response_properties`` and the stream wrapper's
   ``set_usage``): no cached or reasoning tokens, so its spans could not carry every token kind.
 

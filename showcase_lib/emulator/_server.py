@@ -12,6 +12,11 @@ Routes:
   cost-metric-by-organization, cost-metric-by-product, cost-metrics-by-subscriber-credential}``
   with ``teamId``, ``period`` or ``startDate``/``endDate``, and ``x-api-key``: Revenium's cost
   queries, computed from the store (``_queries``).
+- ``POST /meter/v2/otlp/v1/traces`` (OTLP/HTTP, protobuf or JSON, optionally gzip): each GenAI
+  span stored as a completion through the same checks and store (``_otlp``, mapping in
+  ``showcase_lib._otel``); the answer is OTLP's ``ExportTraceServiceResponse``.
+- ``GET /v2/api/ai/enforcement-rules/{teamId}``: the cost-control rules Revenium's SDK polls,
+  with each rule's spend computed from the store (``_budgets``).
 - ``GET /_emulator/health``, ``GET /_emulator/events?limit&offset&kind``,
   ``GET /_emulator/costs?limit&offset`` (each stored completion priced like the service:
   the caller's ``totalCost``, else genai-prices at the call's timestamp and tier, with the
@@ -19,7 +24,9 @@ Routes:
   ``GET /_emulator/unknown-fields?limit&offset`` (per record, the fields the service would
   ignore, with the closest real one), ``GET /_emulator/duplicates?window_s`` (calls that
   look metered twice under two ids), ``GET /_emulator/stats``,
-  ``GET|PUT|POST /_emulator/faults``, ``POST /_emulator/reset``.
+  ``GET|PUT|POST /_emulator/faults``, ``POST /_emulator/reset``,
+  ``GET|PUT /_emulator/budgets`` (set the rules; read each rule's spend, crossing and calls
+  past its cap).
   Every admin route but health (which returns only ``status`` and ``uptime_s`` without a
   key) needs the same ``x-api-key``: the events hold every body, credentials included. A
   browser page must not reach them either: a request with an ``Origin`` other than the
