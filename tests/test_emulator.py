@@ -199,18 +199,39 @@ def test_key_in_progress_is_409_with_retry_after(client, emu):
     assert post(client, body(5), key="busy-key").status_code == 201
 
 
-def test_without_key_every_request_is_stored(client, emu):
-    assert post(client, body(6)).status_code == 201
-    assert post(client, body(6)).status_code == 201
+def test_without_key_the_transaction_id_dedups(client, emu):
+    first = post(client, body(6))
+    again = post(client, body(6))  # a retry without a key: the same call, the same id
+    other = post(client, body(16))
+    assert first.status_code == again.status_code == other.status_code == 201
+    assert again.json() == first.json()
     stats = emu.stats()
-    assert stats["no_key"] == 2 and stats["stored"] == 2
-    assert emu.records()["call_id"].tolist() == ["call_6", "call_6"]
+    assert (stats["stored"], stats["no_key"], stats["duplicate_transactions"]) == (2, 2, 1)
+    assert emu.records()["call_id"].tolist() == ["call_6", "call_16"]
 
 
-def test_bad_idempotency_key_is_400(client):
-    r = post(client, body(7), key="x" * 300)
+def test_a_new_key_for_a_stored_transaction_id_is_the_same_call(client, emu):
+    first = post(client, body(26), key=str(uuid.uuid4()))
+    key = str(uuid.uuid4())
+    again = post(client, body(26), key=key)  # e.g. the same call metered by a second path
+    replay = post(client, body(26), key=key)
+    assert again.json()["id"] == first.json()["id"] == replay.json()["id"]
+    stats = emu.stats()
+    assert (stats["stored"], stats["duplicate_transactions"], stats["duplicates"]) == (1, 1, 1)
+    assert len(emu.records()) == 1
+
+
+@pytest.mark.parametrize("key", [b"x" * 256, b"", "caf\u00e9".encode(), b"a\tb"])
+def test_bad_idempotency_key_is_400_invalid_idempotency_key(client, emu, key):
+    r = post(client, body(7), key=key)
     assert r.status_code == 400
+    assert r.json()["error"] == "invalid_idempotency_key"
     assert r.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert emu.records().empty
+
+
+def test_longest_valid_idempotency_key_is_accepted(client):
+    assert post(client, body(7), key="~" * 255).status_code == 201
 
 
 # ------------------------------------------------------------------ durability
@@ -348,6 +369,7 @@ def raw_exchange(port: int, data: bytes, read_until_close: bool = True) -> bytes
 
 def test_pipelined_keep_alive_chunked_and_http10(emu, client):
     payload = json.dumps(body(9)).encode()
+    other = json.dumps(body(19)).encode()  # another call (the same one would be deduplicated)
     one = (
         b"POST /meter/v2/ai/completions HTTP/1.1\r\nHost: x\r\nx-api-key: "
         + KEY.encode()
@@ -359,10 +381,10 @@ def test_pipelined_keep_alive_chunked_and_http10(emu, client):
         + KEY.encode()
         + b"\r\nTransfer-Encoding: chunked\r\n\r\n"
         + b"%x\r\n" % 10
-        + payload[:10]
+        + other[:10]
         + b"\r\n"
-        + b"%x\r\n" % (len(payload) - 10)
-        + payload[10:]
+        + b"%x\r\n" % (len(other) - 10)
+        + other[10:]
         + b"\r\n0\r\n\r\n"
     )
     close = b"GET /_emulator/health HTTP/1.0\r\n\r\n"

@@ -403,7 +403,8 @@ def test_a_store_failure_fails_only_the_bad_record(tmp_path):
         writer = _Writer(store, executor)
         ok = Pending("completion", None, "h", '{"a":1}', "t1", "{}", "r1", time.time())
         bad = ok._replace(transaction_id="\ud800", response_id="r2")  # sqlite cannot encode it
-        futures = [writer.submit(it) for it in (ok, bad, ok._replace(response_id="r3"))]
+        third = ok._replace(transaction_id="t3", response_id="r3")
+        futures = [writer.submit(it) for it in (ok, bad, third)]
         done = await asyncio.gather(*futures, return_exceptions=True)
         await writer.close()
         executor.submit(store.close).result()

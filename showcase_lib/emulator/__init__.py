@@ -23,6 +23,16 @@ A completion sent without ``totalCost`` is priced like the service prices it: fr
 it came from (the caller's cost, the package's price, the package's price times the tier
 multiplier, or unpriced with the reason).
 
+It is as strict and as lenient as the documented service: an unknown field is accepted
+(201) and ignored, so ``emu.unknown_fields()`` reports it per record with the closest real
+field (``totalCots`` -> ``totalCost``); a completion without ``transactionId`` gets its
+``spanId`` or a generated UUID; a completion whose ``transactionId`` is already stored is the
+same call, stored once (``stats()["duplicate_transactions"]``), and ``emu.duplicates()``
+lists calls that look metered twice under two ids. Revenium's cost queries
+(``/profitstream/v2/api/sources/metrics/ai/...``: by model, organization, product,
+subscriber credential) answer from the store; ``showcase_lib.metering.query_costs`` reads
+them into a DataFrame, from the emulator or from the real service.
+
 Command line: ``python -m showcase_lib.emulator --host 127.0.0.1 --port PORT`` with the key in
 ``SHOWCASE_EMULATOR_API_KEY`` or ``--api-key-file PATH`` (``--api-key KEY`` still works, with a
 warning: it shows in process listings). The admin routes (``/_emulator/*``) need the same key,

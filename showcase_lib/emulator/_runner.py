@@ -39,6 +39,13 @@ from typing import TYPE_CHECKING, Any
 
 from showcase_lib.emulator._faults import FaultConfig
 from showcase_lib.emulator._pricing import COST_FIELDS, price_bodies
+from showcase_lib.emulator._queries import (
+    DUPLICATE_FIELDS,
+    DUPLICATE_WINDOW_S,
+    FIELD_REPORT_FIELDS,
+    likely_duplicates,
+    unknown_fields,
+)
 from showcase_lib.emulator._server import EmulatorServer, ServerOptions
 from showcase_lib.emulator._store import count_events, read_bodies
 from showcase_lib.wire import wire_to_frame
@@ -422,9 +429,62 @@ class Emulator:
         bodies = self.events(limit=limit, offset=offset)
         return pd.DataFrame(price_bodies(bodies), columns=list(COST_FIELDS))
 
+    def unknown_fields(self, *, limit: int | None = None, offset: int = 0) -> pd.DataFrame:
+        """The per-record report of fields the service would ignore, in arrival order.
+
+        One row per unknown or deprecated field of a stored completion (the service answers
+        201 and drops them silently: a misspelt ``totalCots`` loses the caller's cost, an
+        ``organisationName`` the organization). Columns: transaction_id, field, kind
+        (``unknown`` / ``deprecated``), suggestion (the closest field of the service, or the
+        replacement of ``organizationId`` / ``productId``) and note (what ignoring it costs).
+        ``limit`` / ``offset`` count records, like ``events()``. The same entries as
+        ``GET /_emulator/unknown-fields``; ``stats()["unknown_keys"]`` counts them.
+
+        Example:
+            >>> import httpx
+            >>> body = {"transactionId": "t1", "provider": "OpenAI", "model": "gpt-5.5",
+            ...     "inputTokenCount": 10, "outputTokenCount": 5, "totalTokenCount": 15,
+            ...     "requestTime": "2026-11-15T12:00:00Z", "responseTime": "2026-11-15T12:00:01Z",
+            ...     "completionStartTime": "2026-11-15T12:00:01Z", "requestDuration": 1000,
+            ...     "stopReason": "END", "costType": "AI", "isStreamed": False, "totalCots": 0.1}
+            >>> with Emulator() as emu:
+            ...     r = httpx.post(emu.completions_url, json=body, headers={"x-api-key": emu.api_key})
+            ...     report = emu.unknown_fields()
+            >>> r.status_code, report[["field", "suggestion"]].values.tolist()
+            (201, [['totalCots', 'totalCost']])
+        """
+        import pandas as pd
+
+        rows = unknown_fields(self.events(limit=limit, offset=offset))
+        return pd.DataFrame(rows, columns=list(FIELD_REPORT_FIELDS))
+
+    def duplicates(self, *, window_s: float = DUPLICATE_WINDOW_S) -> pd.DataFrame:
+        """Stored completions that look like one call metered twice (under two transactionIds).
+
+        The store already counts a call once when both deliveries carry its transactionId
+        (``stats()["duplicate_transactions"]``); this read-out finds the ones it cannot know
+        about: same provider, model, input and output token counts, ``requestTime`` within
+        ``window_s`` seconds, different transactionIds. One row per call, ``group`` numbering
+        each set; columns transaction_id, provider, model, input_tokens, output_tokens,
+        request_time, gap_s, middleware_source. The same as ``GET /_emulator/duplicates``.
+
+        Example:
+            >>> with Emulator() as emu:
+            ...     emu.duplicates().empty
+            True
+        """
+        import pandas as pd
+
+        rows = likely_duplicates(self.events(), window_s)
+        return pd.DataFrame(rows, columns=list(DUPLICATE_FIELDS))
+
     def stats(self) -> dict[str, Any]:
-        """Counters since the server (re)started: received, stored, duplicates, no_key,
-        responses/rejected by status, faults by kind, in_store (durable total), ...
+        """Counters since the server (re)started: received, stored, duplicates (repeats of an
+        idempotency key), duplicate_transactions (completions whose transactionId was already
+        stored: not stored again), no_key, transaction_ids_generated / _from_span (completions
+        sent without a transactionId), unknown_keys / deprecated_keys / extension_keys (field
+        -> stored records carrying it) and records_with_unknown_keys, queries (cost queries
+        answered), responses/rejected by status, faults by kind, in_store (durable total), ...
         """
         if self._thread is not None:
             return self._thread.call(self._thread.server.stats)

@@ -1,17 +1,25 @@
-"""The emulator's HTTP application: Revenium's metering endpoints plus an admin read-out.
+"""The emulator's HTTP application: Revenium's metering endpoints, its cost queries and an admin
+read-out.
 
 Routes:
 
 - ``POST /meter/v2/ai/completions``: checked against the completion schema
-  (``showcase_lib.wire.validate_wire``; unknown keys are allowed and counted in
-  ``stats()["unknown_keys"]``) and stored; siblings ``/meter/v2/ai/audio``,
-  ``/video``, ``/images``, ``/meter/v2/events`` and ``/meter/v2/tool/events`` need a JSON
-  object and are stored under their own kind.
+  (``showcase_lib.wire.validate_wire``) and the service's own fields beyond it
+  (``_fields``: every field the official SDK 0.12.0 can send is parsed and checked), and
+  stored; siblings ``/meter/v2/ai/audio``, ``/video``, ``/images``, ``/meter/v2/events`` and
+  ``/meter/v2/tool/events`` need a JSON object and are stored under their own kind.
+- ``GET /profitstream/v2/api/sources/metrics/ai/{total-cost-by-model,
+  cost-metric-by-organization, cost-metric-by-product, cost-metrics-by-subscriber-credential}``
+  with ``teamId``, ``period`` or ``startDate``/``endDate``, and ``x-api-key``: Revenium's cost
+  queries, computed from the store (``_queries``).
 - ``GET /_emulator/health``, ``GET /_emulator/events?limit&offset&kind``,
   ``GET /_emulator/costs?limit&offset`` (each stored completion priced like the service:
   the caller's ``totalCost``, else genai-prices at the call's timestamp and tier, with the
   cost by token kind and its source; see ``_pricing``),
-  ``GET /_emulator/stats``, ``GET|PUT|POST /_emulator/faults``, ``POST /_emulator/reset``.
+  ``GET /_emulator/unknown-fields?limit&offset`` (per record, the fields the service would
+  ignore, with the closest real one), ``GET /_emulator/duplicates?window_s`` (calls that
+  look metered twice under two ids), ``GET /_emulator/stats``,
+  ``GET|PUT|POST /_emulator/faults``, ``POST /_emulator/reset``.
   Every admin route but health (which returns only ``status`` and ``uptime_s`` without a
   key) needs the same ``x-api-key``: the events hold every body, credentials included. A
   browser page must not reach them either: a request with an ``Origin`` other than the
@@ -19,21 +27,37 @@ Routes:
   rebinding), and writes need ``Content-Type: application/json`` (415 otherwise), which a
   cross-origin "simple" request cannot send without a CORS preflight the server never grants.
 
+The fields of a completion, as the service treats them (docs.revenium.io FAQ; SDK README):
+
+- unknown keys are accepted with 201 and ignored by the service; the emulator stores them,
+  counts them (``stats()["unknown_keys"]``) and reports them per record with the closest
+  real field (``Emulator.unknown_fields()``): a misspelt ``totalCots`` or
+  ``organisationName`` costs the caller's cost or the attribution, without an error;
+- ``organizationId`` / ``productId`` (no longer read by the backend; the SDK rewrites them)
+  are accepted, stored as sent, reported as ``deprecated`` and attribute nothing;
+- ``transactionId`` is optional: a completion without one gets its ``spanId`` (the
+  documented alternative) or a new UUID, written into the stored body, as the service gives
+  it an id (``stats()["transaction_ids_generated"]`` / ``["transaction_ids_from_span"]``).
+
 Answers: 201 ``{id, label, resourceType: "metering", signature, created}``; errors are JSON
 ``{"error": <code>, "message": ..., "errors"?: [{field, reason, value, message}]}``: 400 (bad
 JSON, bad fields: every bad field is listed; a body that is not UTF-8, or holds a lone surrogate
-such as ``"\\ud800"``, is a 400 ``invalid_encoding`` naming the problem), 401 (missing or wrong ``x-api-key``, compared in
-constant time), 403 (cross-origin admin request), 404, 405, 408 (head or body too slow),
-409 (``idempotency_key_mismatch``, or
-``idempotency_key_in_progress`` with ``Retry-After``), 413 (body over ``max_body_bytes``), 415, 431 (head or trailers too large), 503 (over the
+such as ``"\\ud800"``, is a 400 ``invalid_encoding`` naming the problem; an
+``Idempotency-Key`` that is not 1-255 printable ASCII characters is a 400
+``invalid_idempotency_key``), 401 (missing or wrong ``x-api-key``, compared in constant
+time), 403 (cross-origin admin request), 404, 405, 408 (head or body too slow), 409
+(``idempotency_key_mismatch``, or ``idempotency_key_in_progress`` with ``Retry-After: 1``
+while the first delivery of that key, its added latency included, is still running), 413
+(body over ``max_body_bytes``), 415, 431 (head or trailers too large), 503 (over the
 connection cap). HTTP framing is llhttp's (see ``_protocol``).
 Injected faults: 429/5xx, latency, hangs, dropped connections (see ``faults``). A handler
 crash is a 500 counted in ``stats()["internal_errors"]`` (the fuzz tests assert it stays 0).
 
-Idempotency: a repeat of an ``Idempotency-Key`` within 24 h gets the first answer and is
-stored once (durably: keys live in the store and survive a restart). Without a key every
-request is stored (no dedup on ``transactionId``: the reference client always sends a key);
-those are counted as ``no_key``.
+Idempotency and dedup: a repeat of an ``Idempotency-Key`` within 24 h gets the first answer
+and is stored once (``duplicates``); a completion whose ``transactionId`` is already stored is
+the same call whatever its key (another one, or none): it gets the first answer and is not
+stored again (``duplicate_transactions``). Both live in the store and survive a restart.
+Requests without a key are counted as ``no_key``.
 
 The answer is sent only after the record is committed (group commit), so a 201 means stored.
 
@@ -62,16 +86,18 @@ import logging
 import math
 import secrets
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 from pydantic import ValidationError
 
 from showcase_lib.emulator._faults import Fault, FaultConfig, FaultInjector
+from showcase_lib.emulator._fields import Inspection, inspect_body
 from showcase_lib.emulator._pricing import price_bodies
 from showcase_lib.emulator._protocol import (
     DROP,
@@ -84,8 +110,17 @@ from showcase_lib.emulator._protocol import (
     Limits,
     start_server,
 )
+from showcase_lib.emulator._queries import (
+    QUERY_PREFIX,
+    QUERY_ROUTES,
+    QueryError,
+    cost_metric,
+    likely_duplicates,
+    parse_window,
+    unknown_fields,
+)
 from showcase_lib.emulator._store import Outcome, Pending, Store
-from showcase_lib.wire import FieldError, unknown_keys, validate_wire
+from showcase_lib.wire import FieldError, validate_wire
 
 log = logging.getLogger("showcase_lib.emulator")
 
@@ -122,6 +157,32 @@ _ERROR_NAMES = {
     503: "service_unavailable",
     504: "gateway_timeout",
 }
+
+
+def _valid_key(key: str) -> bool:
+    """An Idempotency-Key the service accepts: 1-255 printable ASCII characters."""
+    return 0 < len(key) <= 255 and key.isascii() and key.isprintable()
+
+
+def _fill_transaction_id(body: dict[str, Any]) -> str:
+    """Give a completion without a transactionId the id the service gives it: its ``spanId``
+    when it sent one (the API reference accepts it as the alternative), else a new UUID v4.
+    Return where the id came from (``from_span`` or ``generated``)."""
+    span = body.get("spanId")
+    if type(span) is str and span.strip():
+        body["transactionId"] = span
+        return "from_span"
+    body["transactionId"] = str(uuid.uuid4())
+    return "generated"
+
+
+class _Notes(NamedTuple):
+    """What the answer of one metering request needs to know besides the store's outcome."""
+
+    key: str | None
+    fault: Fault | None
+    found: Inspection | None
+    tid_source: str | None
 
 
 def _reject_constant(name: str) -> Any:
@@ -368,6 +429,8 @@ class EmulatorServer:
         self.shutdown_timeout = options.shutdown_timeout_s
         self._limits = options.limits()
         self._unknown: Counter[str] = Counter()
+        self._deprecated: Counter[str] = Counter()
+        self._extension: Counter[str] = Counter()
         self._injector = FaultInjector(FaultConfig.coerce(faults))
         self._in_progress: set[str] = set()
         self._counters: Counter[str] = Counter()
@@ -468,12 +531,19 @@ class EmulatorServer:
             "received": c["received"],
             "stored": c["stored"],
             "duplicates": c["duplicates"],
+            "duplicate_transactions": c["duplicate_transactions"],
             "no_key": c["no_key"],
+            "transaction_ids_generated": c["transaction_ids_generated"],
+            "transaction_ids_from_span": c["transaction_ids_from_span"],
             "internal_errors": c["internal_errors"],
+            "queries": c["queries"],
             "responses": dict(sorted(self._responses.items())),
             "rejected": dict(sorted(self._rejected.items())),
             "faults": dict(sorted(self._faults.items())),
             "unknown_keys": dict(sorted(self._unknown.items())),
+            "records_with_unknown_keys": c["records_with_unknown_keys"],
+            "deprecated_keys": dict(sorted(self._deprecated.items())),
+            "extension_keys": dict(sorted(self._extension.items())),
             "in_store": self._store.count() if self._store is not None else None,
             "batches": self._writer.batches if self._writer is not None else 0,
             "started_at": self._started_iso,
@@ -487,6 +557,8 @@ class EmulatorServer:
             self._rejected,
             self._faults,
             self._unknown,
+            self._deprecated,
+            self._extension,
         ):
             counter.clear()
 
@@ -547,12 +619,21 @@ class EmulatorServer:
                     f"{req.method} is not allowed on {path}; use POST",
                     headers={"Allow": "POST"},
                 )
-            injector = self._injector
-            delay = injector.delay_s()
-            if delay > 0:
-                self._faults["latency"] += 1
-                return self._after_delay(req, kind, delay)
-            return self._metered(req, kind)
+            key = req.headers.get("idempotency-key")
+            if key is None or not _valid_key(key) or not self._authorized(req):
+                return self._deliver(req, kind, None)  # a bad key or no auth: answered later
+            if key in self._in_progress:
+                return self._reject(
+                    409,
+                    "idempotency_key_in_progress",
+                    f"a request with {IDEMPOTENCY_HEADER} {key!r} is still running; retry "
+                    "after Retry-After seconds",
+                    headers={"Retry-After": "1"},
+                )
+            self._in_progress.add(key)  # until its answer is ready (added latency included)
+            return self._release_when_done(key, self._deliver(req, kind, key))
+        if path.startswith(QUERY_PREFIX):
+            return self._cost_query(req)
         route = _ADMIN.get(path)
         if route is None:
             return self._reject(404, "not_found", f"no endpoint at {path[:200]}")
@@ -603,16 +684,38 @@ class EmulatorServer:
                 )
         return None
 
-    async def _after_delay(self, req: HttpRequest, kind: str, delay: float) -> HttpResponse | Drop:
+    def _deliver(self, req: HttpRequest, kind: str, held: str | None) -> HandlerResult:
+        """The metered request after its added latency, if any (``held``: the idempotency key
+        this request holds in progress, or None)."""
+        delay = self._injector.delay_s()
+        if delay > 0:
+            self._faults["latency"] += 1
+            return self._after_delay(req, kind, held, delay)
+        return self._metered(req, kind, held)
+
+    def _release_when_done(self, key: str, result: HandlerResult) -> HandlerResult:
+        """Drop ``key`` from the in-progress set once ``result`` is ready."""
+        if isinstance(result, HttpResponse | Drop):
+            self._in_progress.discard(key)
+            return result
+        fut = asyncio.ensure_future(result)
+        fut.add_done_callback(lambda _: self._in_progress.discard(key))
+        return fut
+
+    async def _after_delay(
+        self, req: HttpRequest, kind: str, held: str | None, delay: float
+    ) -> HttpResponse | Drop:
         await asyncio.sleep(delay)
-        result = self._metered(req, kind)
+        result = self._metered(req, kind, held)
         if isinstance(result, HttpResponse | Drop):
             return result
         return await result
 
-    def _metered(self, req: HttpRequest, kind: str) -> HandlerResult:
+    def _metered(self, req: HttpRequest, kind: str, held: str | None) -> HandlerResult:
         fault = self._injector.decide(time.monotonic() - self._started)
         if fault is not None and fault.kind != "lost_response":
+            if held is not None:  # a fault processes nothing: a retry must not wait on a hang
+                self._in_progress.discard(held)
             return self._fault(fault)
         return self._store_request(req, kind, fault)
 
@@ -652,39 +755,39 @@ class EmulatorServer:
             reason = str(exc) if isinstance(exc, ValueError) else "too deeply nested"
             return self._reject(400, "invalid_json", f"the body is not valid JSON: {reason[:200]}")
 
+        key = req.headers.get("idempotency-key")
+        if key is not None and not _valid_key(key):
+            error = FieldError(
+                IDEMPOTENCY_HEADER, "must be 1-255 printable ASCII characters", repr(key[:60])
+            )
+            return self._reject(400, "invalid_idempotency_key", error.message, errors=[error])
+        found: Inspection | None = None
+        tid_source: str | None = None
         if kind == "completion":
+            if isinstance(body, dict) and body.get("transactionId") is None:
+                tid_source = _fill_transaction_id(body)
             errors = validate_wire(body)
-            if not errors:
-                self._unknown.update(unknown_keys(body))
+            if isinstance(body, dict):
+                found = inspect_body(body)
+                errors += found.errors
         elif not isinstance(body, dict):
             errors = [FieldError("(body)", "must be a JSON object", type(body).__name__)]
         else:
             errors = []
-        key = req.headers.get("idempotency-key")
-        if key is not None and not (0 < len(key) <= 255 and key.isascii() and key.isprintable()):
-            errors.append(
-                FieldError(
-                    IDEMPOTENCY_HEADER, "must be 1-255 printable ASCII characters", repr(key[:60])
-                )
-            )
         if errors:
             return self._reject(
                 400, "validation_failed", "; ".join(e.message for e in errors)[:2000], errors=errors
-            )
-        if key is not None and key in self._in_progress:
-            return self._reject(
-                409,
-                "idempotency_key_in_progress",
-                f"a request with {IDEMPOTENCY_HEADER} {key!r} is still running",
-                headers={"Retry-After": "1"},
             )
 
         store, writer = self._store, self._writer
         if store is None or writer is None:
             return json_error(503, "service_unavailable", "the emulator is shutting down")
-        text = raw.decode("utf-8")  # _loads checked it is UTF-8
-        if text.startswith("\ufeff"):  # a BOM: store the JSON without it
-            text = text[1:]
+        if tid_source is None:
+            text = raw.decode("utf-8")  # _loads checked it is UTF-8
+            if text.startswith("\ufeff"):  # a BOM: store the JSON without it
+                text = text[1:]
+        else:  # stored as the service keeps it: with the id it was given
+            text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
         # keyed hash of the bytes: the answer's signature and the idempotency fingerprint
         signature = hashlib.blake2b(raw, key=store.secret, digest_size=32).hexdigest()
         tid = body.get("transactionId")
@@ -697,27 +800,23 @@ class EmulatorServer:
             f'"signature": "{signature}", "created": "{created}"}}'
         )
         item = Pending(kind, key, signature, text, tid, answer, rid, now)
-        if key is not None:
-            self._in_progress.add(key)
         assert self._loop is not None
         out: asyncio.Future[HttpResponse | Drop] = self._loop.create_future()
+        notes = _Notes(key, fault, found, tid_source)
 
         def done(f: asyncio.Future[Outcome]) -> None:
-            if key is not None:
-                self._in_progress.discard(key)
             if out.done():
                 return
             if f.cancelled() or f.exception() is not None:
                 out.set_result(self._internal_error())
             else:
-                out.set_result(self._answer(f.result(), key, fault))
+                out.set_result(self._answer(f.result(), notes))
 
         writer.submit(item).add_done_callback(done)
         return out
 
-    def _answer(
-        self, outcome: Outcome, key: str | None, fault: Fault | None
-    ) -> HttpResponse | Drop:
+    def _answer(self, outcome: Outcome, notes: _Notes) -> HttpResponse | Drop:
+        key, fault = notes.key, notes.fault
         if outcome.outcome == "mismatch":
             return self._reject(
                 409,
@@ -726,15 +825,32 @@ class EmulatorServer:
             )
         if outcome.outcome == "duplicate":
             self._counters["duplicates"] += 1
+        elif outcome.outcome == "duplicate_transaction":
+            self._counters["duplicate_transactions"] += 1
         else:
-            self._counters["stored"] += 1
-            if key is None:
-                self._counters["no_key"] += 1
+            self._count_stored(notes)
         if fault is not None:  # lost_response: stored, then the answer is lost
             self._faults[fault.kind] += 1
             return DROP
         assert outcome.response is not None
         return HttpResponse(201, outcome.response.encode())
+
+    def _count_stored(self, notes: _Notes) -> None:
+        counters = self._counters
+        counters["stored"] += 1
+        if notes.key is None:
+            counters["no_key"] += 1
+        if notes.tid_source is not None:
+            counters[f"transaction_ids_{notes.tid_source}"] += 1
+        found = notes.found
+        if found is not None:
+            if found.unknown:
+                self._unknown.update(found.unknown)
+                counters["records_with_unknown_keys"] += 1
+            if found.deprecated:
+                self._deprecated.update(found.deprecated)
+            if found.extension:
+                self._extension.update(found.extension)
 
     # ---------------------------------------------------------------- admin
     def _health(self, req: HttpRequest) -> HttpResponse:
@@ -785,6 +901,71 @@ class EmulatorServer:
             return json_response(200, costs)
 
         return read()
+
+    def _computed(
+        self, compute: Any, *, limit: int | None = None, offset: int = 0
+    ) -> HandlerResult:
+        """Read the stored completions on the store's thread, then answer ``compute(bodies)``
+        computed off it (a long read-out must not hold up the writes)."""
+        store, loop = self._store, self._loop
+        assert store is not None and loop is not None
+
+        async def read() -> HttpResponse:
+            text = await loop.run_in_executor(
+                self._executor,
+                lambda: store.bodies_json(kind="completion", limit=limit, offset=offset),
+            )
+            answer = await loop.run_in_executor(None, lambda: compute(json.loads(text)))
+            return json_response(200, answer)
+
+        return read()
+
+    def _unknown_fields(self, req: HttpRequest) -> HandlerResult:
+        """Per-record report of unknown and deprecated fields (``_queries.unknown_fields``)."""
+        errors: list[FieldError] = []
+        params = self._page(parse_qs(req.query, keep_blank_values=True), errors)
+        if errors:
+            return json_error(
+                400, "bad_request", "; ".join(e.message for e in errors), errors=errors
+            )
+        return self._computed(unknown_fields, limit=params["limit"], offset=params["offset"] or 0)
+
+    def _duplicates(self, req: HttpRequest) -> HandlerResult:
+        """Likely duplicates (``_queries.likely_duplicates``), ``?window_s=`` seconds."""
+        q = parse_qs(req.query, keep_blank_values=True)
+        text = q.get("window_s", ["2"])[-1]
+        try:
+            window_s = float(text)
+            if not 0 <= window_s <= 86_400:
+                raise ValueError
+        except ValueError:
+            error = FieldError("window_s", "must be a number of seconds from 0 to 86400", text[:40])
+            return json_error(400, "bad_request", error.message, errors=[error])
+        return self._computed(lambda bodies: likely_duplicates(bodies, window_s))
+
+    def _cost_query(self, req: HttpRequest) -> HandlerResult:
+        """Revenium's cost queries (``_queries``): GET, ``x-api-key``, ``teamId``, ``period``
+        or ``startDate``/``endDate``; the buckets of ``_queries.cost_metric``."""
+        dimension = QUERY_ROUTES.get(req.path[len(QUERY_PREFIX) :])
+        if dimension is None:
+            return self._reject(404, "not_found", f"no endpoint at {req.path[:200]}")
+        if req.method not in ("GET", "HEAD"):
+            return self._reject(
+                405,
+                "method_not_allowed",
+                f"{req.method} is not allowed on {req.path}; use GET",
+                headers={"Allow": "GET, HEAD"},
+            )
+        if not self._authorized(req):
+            return self._reject(401, "unauthorized", "the cost queries need the x-api-key header")
+        try:
+            window = parse_window(
+                parse_qs(req.query, keep_blank_values=True), now=datetime.now(timezone.utc)
+            )
+        except QueryError as exc:
+            return self._reject(400, "bad_request", str(exc), errors=exc.errors)
+        self._counters["queries"] += 1
+        return self._computed(lambda bodies: cost_metric(bodies, dimension, window))
 
     def _events(self, req: HttpRequest) -> HandlerResult:
         q = parse_qs(req.query, keep_blank_values=True)
@@ -856,6 +1037,8 @@ _ADMIN: dict[str, tuple[tuple[str, ...], str]] = {
     "/_emulator/stats": (("GET", "HEAD"), "_stats_route"),
     "/_emulator/events": (("GET", "HEAD"), "_events"),
     "/_emulator/costs": (("GET", "HEAD"), "_costs"),
+    "/_emulator/unknown-fields": (("GET", "HEAD"), "_unknown_fields"),
+    "/_emulator/duplicates": (("GET", "HEAD"), "_duplicates"),
     "/_emulator/faults": (("GET", "PUT", "POST"), "_get_faults"),
     "/_emulator/reset": (("POST",), "_reset"),
 }

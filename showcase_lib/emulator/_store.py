@@ -1,4 +1,5 @@
-"""The emulator's durable store: SQLite in WAL mode, group commits, idempotency keys on disk.
+"""The emulator's durable store: SQLite in WAL mode, group commits, idempotency keys on disk,
+and dedup by ``transactionId``.
 
 One writer connection (used from a single thread) takes *batches* of pending records and
 commits each batch in one transaction: the idempotency check (one ``SELECT ... IN``) and the
@@ -6,16 +7,27 @@ inserts (``executemany``) cost one round trip per batch instead of one per recor
 what keeps throughput high. Readers open their own connections (WAL lets them read while the
 writer writes), from another thread or another process.
 
+Dedup: a completion whose ``transactionId`` is already stored is the same call, whatever its
+``Idempotency-Key`` (another key, or none): it is not stored again and gets the first
+answer (outcome ``duplicate_transaction``). That is what makes a call metered twice (by the
+SDK and by OpenTelemetry, or by a client that retries without a key) count once, when both
+carry the call's id. Only completions: the other endpoints' ids are not documented as the
+call's identity. The ``transactions`` table maps ``(kind, transactionId)`` to the first
+record; a store written before it existed is indexed on open.
+
 Example:
     >>> import tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "emu.sqlite")
     >>> store = Store(path)
     >>> item = Pending("completion", "key-1", "h1", '{"transactionId":"t1"}', "t1",
     ...                '{"id":"r1"}', "r1", 0.0)
-    >>> [o.outcome for o in store.write_batch([item, item._replace(key="key-2")])]
+    >>> other = item._replace(key="key-2", transaction_id="t2")
+    >>> [o.outcome for o in store.write_batch([item, other])]
     ['stored', 'stored']
     >>> store.write_batch([item])[0].outcome
     'duplicate'
+    >>> store.write_batch([item._replace(key="key-3")])[0].outcome  # same transactionId
+    'duplicate_transaction'
     >>> read_bodies(path)[0]["transactionId"], store.count()
     ('t1', 2)
     >>> store.close()
@@ -51,7 +63,16 @@ CREATE TABLE IF NOT EXISTS idempotency (
     seq INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS transactions (
+    kind TEXT NOT NULL,
+    transaction_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    response TEXT NOT NULL,
+    PRIMARY KEY (kind, transaction_id)
+) WITHOUT ROWID;
 """
+#: Kinds deduplicated by transactionId (see the module docstring).
+DEDUP_KINDS: frozenset[str] = frozenset({"completion"})
 
 
 class Pending(NamedTuple):
@@ -68,7 +89,9 @@ class Pending(NamedTuple):
 
 
 class Outcome(NamedTuple):
-    """What happened to one pending record: stored, duplicate (with the first answer), mismatch."""
+    """What happened to one pending record: ``stored``, ``duplicate`` (a repeat of its key, with
+    the first answer), ``duplicate_transaction`` (its transactionId is already stored, with
+    the first answer) or ``mismatch`` (its key was used with another body)."""
 
     outcome: str
     response: str | None = None
@@ -104,9 +127,28 @@ class Store:
         #: Per-store signing secret for the ``signature`` of answers (never the API key).
         self.secret: bytes = secret
         self._count = self._conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        if self._count and not self._conn.execute("SELECT 1 FROM transactions LIMIT 1").fetchone():
+            self._index_transactions()
         self._last_seq = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[
             0
         ]
+
+    def _index_transactions(self) -> None:
+        """Fill ``transactions`` from the events of a store written before it existed."""
+        kinds = sorted(DEDUP_KINDS)
+        rows = self._conn.execute(
+            "SELECT kind, transaction_id, MIN(seq), response_id FROM events "
+            f"WHERE transaction_id IS NOT NULL AND kind IN ({','.join('?' * len(kinds))}) "
+            "GROUP BY kind, transaction_id",
+            kinds,
+        ).fetchall()
+        answers = [
+            (kind, tid, seq, json.dumps({"id": rid, "label": f"{kind} {tid}"[:255]}))
+            for kind, tid, seq, rid in rows
+        ]
+        self._conn.execute("BEGIN IMMEDIATE")
+        self._conn.executemany("INSERT OR IGNORE INTO transactions VALUES (?, ?, ?, ?)", answers)
+        self._conn.execute("COMMIT")
 
     def count(self) -> int:
         """Rows in the events table (all kinds, all runs)."""
@@ -119,12 +161,20 @@ class Store:
         response, stored once); with a different body it is a ``mismatch``. Bodies are
         compared by hash first and, when the hashes differ, as parsed JSON (so a replay that
         only reorders keys or spacing is still a duplicate). Keys older than the window count
-        as new. Two items of one batch never share a key (the server answers the second with
-        409 ``idempotency_key_in_progress``).
+        as new. Then a completion whose transactionId is stored (or earlier in the batch) is
+        a ``duplicate_transaction``: not stored, answered with the first response, and its
+        key (if any) remembered with that answer. Two items of one batch never share a key
+        (the server answers the second with 409 ``idempotency_key_in_progress``).
         """
         conn = self._conn
         keys = [it.key for it in items if it.key is not None]
+        tids = [
+            (it.kind, it.transaction_id)
+            for it in items
+            if it.transaction_id is not None and it.kind in DEDUP_KINDS
+        ]
         known: dict[str, tuple[str, str, float, int]] = {}
+        stored_tids: dict[tuple[str, str], tuple[int, str]] = {}
         conn.execute("BEGIN IMMEDIATE")
         try:
             for i in range(0, len(keys), _CHUNK):
@@ -136,9 +186,21 @@ class Store:
                     chunk,
                 ):
                     known[key] = (h, resp, created, seq)
+            for kind in {k for k, _ in tids}:
+                ids = [t for k, t in tids if k == kind]
+                for i in range(0, len(ids), _CHUNK):
+                    chunk = ids[i : i + _CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    for tid, seq, resp in conn.execute(
+                        "SELECT transaction_id, seq, response FROM transactions "
+                        f"WHERE kind = ? AND transaction_id IN ({marks})",
+                        [kind, *chunk],
+                    ):
+                        stored_tids[(kind, tid)] = (seq, resp)
             outcomes: list[Outcome] = []
             events: list[tuple[Any, ...]] = []
             idem: list[tuple[Any, ...]] = []
+            new_tids: list[tuple[Any, ...]] = []
             seq = self._last_seq
             for it in items:
                 seen = known.get(it.key) if it.key is not None else None
@@ -148,12 +210,22 @@ class Store:
                     else:
                         outcomes.append(Outcome("mismatch"))
                     continue
+                tid_key = (it.kind, it.transaction_id)
+                first = stored_tids.get(tid_key) if it.transaction_id is not None else None
+                if first is not None:
+                    if it.key is not None:
+                        idem.append((it.key, it.body_hash, first[1], it.now, first[0]))
+                    outcomes.append(Outcome("duplicate_transaction", first[1]))
+                    continue
                 seq += 1
                 events.append(
                     (seq, it.kind, it.transaction_id, it.key, it.response_id, it.now, it.body)
                 )
                 if it.key is not None:
                     idem.append((it.key, it.body_hash, it.response, it.now, seq))
+                if it.transaction_id is not None and it.kind in DEDUP_KINDS:
+                    stored_tids[tid_key] = (seq, it.response)
+                    new_tids.append((it.kind, it.transaction_id, seq, it.response))
                 outcomes.append(Outcome("stored", it.response))
             if events:
                 conn.executemany(
@@ -163,6 +235,8 @@ class Store:
                 )
             if idem:
                 conn.executemany("INSERT OR REPLACE INTO idempotency VALUES (?, ?, ?, ?, ?)", idem)
+            if new_tids:
+                conn.executemany("INSERT INTO transactions VALUES (?, ?, ?, ?)", new_tids)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -185,6 +259,7 @@ class Store:
         self._conn.execute("BEGIN IMMEDIATE")
         self._conn.execute("DELETE FROM events")
         self._conn.execute("DELETE FROM idempotency")
+        self._conn.execute("DELETE FROM transactions")
         self._conn.execute("COMMIT")
         self._count = 0
 

@@ -8,7 +8,8 @@ lives in :mod:`showcase_lib.wire`.
 Options travel in small frozen groups (like httpx's ``Limits`` and ``Timeout``):
 :class:`Delivery` (transport, concurrency, batching, rate limit, :class:`RetryPolicy`,
 :class:`BreakerPolicy`), :class:`Overflow` (queue bound and policy) and, for a backfill,
-:class:`BackfillOptions`.
+:class:`BackfillOptions`. :func:`query_costs` asks the service (or the emulator) what the
+metered calls cost, by model, organization, product or credential, as a DataFrame.
 
 Example:
     >>> from showcase_lib.metering import Settings, Tracker, metadata_context
@@ -42,6 +43,7 @@ from showcase_lib.metering._context import (
     remove_enricher,
     submit_with_context,
 )
+from showcase_lib.metering._queries import query_costs
 from showcase_lib.metering._ratelimit import TokenBucket
 from showcase_lib.metering._retry import DeliveryError, PermanentError, RetryableError, RetryPolicy
 from showcase_lib.metering._settings import Settings
@@ -72,6 +74,7 @@ __all__ = [
     "backfill",
     "idempotency_key_for",
     "metadata_context",
+    "query_costs",
     "remove_enricher",
     "submit_with_context",
 ]
