@@ -22,7 +22,7 @@ patch, a self-hosted model or a backfill (the same usage, a new transaction id p
 Per run: records/s (from the first timed call until every record is delivered, flush included),
 client CPU per record (the whole process's CPU over that window, worker threads included; less
 the floor's CPU per call, what metering itself costs), the caller's time per call (median wall,
-and median CPU of the calling thread: the work metering puts on the call's path, which the load
+and the 10th percentile of the calling thread's CPU: the work metering puts on the call's path, which the load
 of other processes does not inflate the way it does the wall clock), and that every record was
 stored exactly once (the emulator's counters, asserted).
 
@@ -118,6 +118,9 @@ def _timed(call: Any, n: int) -> dict[str, float]:
     return {
         "call_us_p50": statistics.median(walls) / 1000 if walls else 0.0,
         "call_cpu_us_p50": statistics.median(cpus) / 1000 if cpus else 0.0,
+        # the 10th percentile: what other processes add to a thread's CPU time (cache misses,
+        # a shared core) only ever adds, so a low percentile is the call's own cost
+        "call_cpu_us_p10": statistics.quantiles(cpus, n=10)[0] / 1000 if len(cpus) > 1 else 0.0,
         "calls_s": time.perf_counter() - w0,
         "cpu_s": time.process_time() - c0,
     }
@@ -260,6 +263,7 @@ def run_side(emu: Any, run: Run) -> dict[str, Any]:
         floor_cpu_us_per_call=floor["cpu_s"] / floor["calls"] * 1e6 if floor["calls"] else 0.0,
         floor_call_us_p50=floor["call_us_p50"],
         floor_call_cpu_us_p50=floor["call_cpu_us_p50"],
+        floor_call_cpu_us_p10=floor["call_cpu_us_p10"],
     )
     if run.outage_records:
         emu.set_faults(outage=True)
@@ -339,8 +343,10 @@ def main() -> None:
                     "metering CPU us/rec": statistics.median(cpu) - floor_cpu,
                     "call us p50": statistics.median(r["call_us_p50"] for r in rs),
                     "bare call us p50": statistics.median(r["floor_call_us_p50"] for r in rs),
-                    "caller CPU us p50": statistics.median(r["call_cpu_us_p50"] for r in rs),
-                    "bare caller CPU us": statistics.median(r["floor_call_cpu_us_p50"] for r in rs),
+                    "caller CPU us p10": statistics.median(r["call_cpu_us_p10"] for r in rs),
+                    "bare caller CPU p10": statistics.median(
+                        r["floor_call_cpu_us_p10"] for r in rs
+                    ),
                 }
             )
     print(_table(rows, list(rows[0])))
