@@ -22,16 +22,16 @@ patch, a self-hosted model or a backfill (the same usage, a new transaction id p
 Per run: records/s (from the first timed call until every record is delivered, flush included),
 client CPU per record (the whole process's CPU over that window, worker threads included; less
 the floor's CPU per call, what metering itself costs), the caller's time per call (median wall,
-and the 10th percentile of the calling thread's CPU: the work metering puts on the call's path, which the load
-of other processes does not inflate the way it does the wall clock), and that every record was
-stored exactly once (the emulator's counters, asserted).
+and the 10th percentile of the calling thread's CPU: the work metering puts on the call's path,
+which the load of other processes does not inflate the way it does the wall clock), and that
+every record was stored exactly once (the emulator's counters, asserted).
 
-``--outage N`` also measures the other question, in the first run of ``sdk`` and ``tracker``: once its
-records are delivered, the parent puts the service down (every request answered 503) and the
-child makes N more calls and exits the way an application does (the SDK through its ``atexit``
-drain, the tracker through ``close()`` with the same 5-second budget and a durable spool); then
-the service comes back and, for the tracker, the next run of the application replays the
-spool. Counted: of the N records made, how many the emulator stored in the end.
+``--outage N`` also measures the other question, in the first run of ``sdk`` and ``tracker``:
+once its records are delivered, the parent puts the service down (every request answered 503)
+and the child makes N more calls and exits the way an application does (the SDK through its
+``atexit`` drain, the tracker through ``close()`` with the same 5-second budget and a durable
+spool); then the service comes back and, for the tracker, the next run of the application
+replays the spool. Counted: of the N records made, how many the emulator stored in the end.
 
 Usage (``--records 20000 --runs 3`` are the defaults; the figures are min / median over runs):
     .venv/bin/python benchmarks/bench_sdk_vs_tracker.py
