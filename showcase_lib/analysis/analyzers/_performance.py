@@ -36,7 +36,8 @@ from ._base import (
     require_columns,
     require_rows,
 )
-from ._quality import SIMULATED_LABEL, expected_quality, task_complexity
+from ._keys import is_not, str_codes
+from ._quality import SIMULATED_LABEL, quality_score, task_complexity
 
 #: Default latency SLA per subscription tier (milliseconds, success required): paying more buys
 #: a tighter promise; 15-30 s bounds a long generation without timing out an agent step.
@@ -76,7 +77,7 @@ def latency_percentiles(
 def _success(calls: pd.DataFrame) -> np.ndarray:
     if "status" not in calls:
         return np.ones(len(calls), dtype=bool)
-    return (calls["status"].astype(str) == "success").to_numpy()
+    return ~is_not(calls["status"], "success")
 
 
 def sla_compliance(
@@ -92,17 +93,19 @@ def sla_compliance(
         >>> sla_compliance(df, {"pro": 500})["compliance"].tolist()
         [0.5]
     """
-    key = calls[by].astype(str)
+    codes, labels = str_codes(calls[by])
     if isinstance(sla_ms, Mapping):
         fallback = max(sla_ms.values()) if sla_ms else np.inf
-        limit = key.map(lambda v: sla_ms.get(v, fallback)).astype(float).to_numpy()
+        per_label = np.asarray([sla_ms.get(v, fallback) for v in labels], dtype=float)
+        limit = per_label[codes]
     else:
         limit = np.full(len(calls), float(sla_ms))
     ok = _success(calls) & (calls["latency_ms"].to_numpy() <= limit)
-    frame = pd.DataFrame({by: key.to_numpy(), "ok": ok, "limit": limit})
+    frame = pd.DataFrame({by: codes, "ok": ok, "limit": limit})
     out = frame.groupby(by).agg(
         calls=("ok", "size"), within_sla=("ok", "sum"), sla_ms=("limit", "first")
     )
+    out.index = pd.Index(labels[out.index.to_numpy()], dtype=object, name=by)
     out["compliance"] = out["within_sla"] / out["calls"]
     out["breaches"] = out["calls"] - out["within_sla"]
     return out.sort_values("compliance").reset_index()
@@ -121,18 +124,24 @@ def model_efficiency(calls: pd.DataFrame) -> pd.DataFrame:
         >>> model_efficiency(df)["quality"].tolist()
         [95.0]
     """
-    complexity = (
-        calls["task_type"].astype(str).map(task_complexity)
-        if "task_type" in calls
-        else pd.Series("moderate", index=calls.index)
-    )
-    quality = expected_quality(calls["model"].astype(str), complexity)
+    m_codes, m_labels = str_codes(calls["model"])
+    if "task_type" in calls:
+        t_codes, t_labels = str_codes(calls["task_type"])
+    else:
+        t_codes, t_labels = np.zeros(len(calls), dtype=np.int64), np.asarray(["chat"], dtype=object)
+    # the simulated quality of each (model, task type) pair, looked up once per pair
+    complexity = [task_complexity(t) for t in t_labels]
+    if "task_type" not in calls:
+        complexity = ["moderate"]
+    grid = np.asarray(
+        [[quality_score(m, cx) for cx in complexity] for m in m_labels], dtype=float
+    ).reshape(len(m_labels), len(t_labels))
     frame = pd.DataFrame(
         {
-            "model": calls["model"].astype(str).to_numpy(),
+            "model": m_codes,
             "cost_usd": calls["cost_usd"].to_numpy(),
             "success": _success(calls),
-            "quality": quality.to_numpy(),
+            "quality": grid[m_codes, t_codes],
         }
     )
     out = frame.groupby("model").agg(
@@ -141,6 +150,7 @@ def model_efficiency(calls: pd.DataFrame) -> pd.DataFrame:
         cost_usd=("cost_usd", "sum"),
         quality=("quality", "mean"),
     )
+    out.index = pd.Index(m_labels[out.index.to_numpy()], dtype=object, name="model")
     out["success_rate"] = out["successes"] / out["calls"]
     out["cost_per_success_usd"] = out["cost_usd"] / out["successes"].where(out["successes"] > 0)
     out["quality_per_usd"] = out["quality"] / out["cost_per_success_usd"]
