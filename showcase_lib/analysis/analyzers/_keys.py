@@ -72,8 +72,7 @@ def first_seen(codes: np.ndarray, n: int) -> np.ndarray:
         [2, 0, 1]
     """
     first = np.full(n, len(codes), dtype=np.int64)
-    present, idx = np.unique(codes, return_index=True)
-    first[present] = idx
+    np.minimum.at(first, codes, np.arange(len(codes)))  # one pass, no sort
     order = np.argsort(first, kind="stable")
     return order[first[order] < len(codes)]
 
@@ -101,3 +100,32 @@ def blank(values: pd.Series) -> np.ndarray:
         codes = values.cat.codes.to_numpy()
         return cats[np.where(codes < 0, len(cats) - 1, codes)]
     return (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
+
+
+def appearance(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Renumber ``codes`` (0..n-1) in order of first appearance, as ``pd.factorize`` numbers
+    them; returns (new codes, old code of each new one). One pass, no hashing.
+
+    Example:
+        >>> new, old = appearance(np.array([5, 2, 5, 0]), 6)
+        >>> new.tolist(), old.tolist()
+        ([0, 1, 0, 2], [5, 2, 0])
+    """
+    order = first_seen(codes, n)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[codes], order
+
+
+def first_positions(codes: np.ndarray) -> np.ndarray:
+    """Where each code first appears, for codes numbered in order of appearance (``-1``:
+    missing, skipped), e.g. from ``pd.factorize``.
+
+    Example:
+        >>> first_positions(np.array([0, -1, 1, 0, 2, 1])).tolist()
+        [0, 2, 4]
+    """
+    if not len(codes):
+        return np.zeros(0, dtype=np.int64)
+    before = np.maximum.accumulate(np.concatenate([[-1], codes[:-1]]))
+    return np.flatnonzero(codes > before)

@@ -55,7 +55,7 @@ from ._base import (
     require_columns,
     require_rows,
 )
-from ._keys import str_codes
+from ._keys import appearance, first_positions, str_codes
 from ._quality import SIMULATED_LABEL, quality_score, task_complexity
 
 #: Providers whose models are offered as right-sizing candidates by default: the direct APIs
@@ -130,7 +130,8 @@ def _groups(calls: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, list[tuple
         codes, lab = str_codes(calls[col])
         combined = combined * len(lab) + codes
         labels.append(lab)
-    group, uniq = pd.factorize(combined)
+    space = int(np.prod([len(lab) for lab in labels]))
+    group, uniq = appearance(combined, space)
     names, rest = [], uniq.astype(np.int64)
     for lab in reversed(labels):
         names.append(lab[rest % len(lab)])
@@ -282,22 +283,22 @@ def _cacheable_input_tokens(calls: pd.DataFrame) -> np.ndarray:
     """
     if "session_id" not in calls:
         return np.zeros(len(calls))
-    session = calls["session_id"]
-    order = (
-        np.argsort(
-            pd.to_datetime(calls["timestamp"], utc=True).to_numpy(dtype="datetime64[ns]"),
-            kind="stable",
-        )
-        if "timestamp" in calls
-        else np.arange(len(calls))
-    )
-    frame = pd.DataFrame(
-        {"s": session.to_numpy()[order], "tin": calls["input_tokens"].to_numpy(dtype=float)[order]}
-    )
-    grp = frame.groupby("s", sort=False, dropna=True)
-    first = grp["tin"].transform("first").to_numpy()
-    later = (grp.cumcount() > 0).to_numpy() & frame["s"].notna().to_numpy()
-    sorted_cache = np.where(later, np.minimum(first, frame["tin"].to_numpy()), 0.0)
+    ts = pd.to_datetime(calls["timestamp"], utc=True) if "timestamp" in calls else None
+    session, uniques = pd.factorize(calls["session_id"])  # -1: no session
+    if ts is None or ts.is_monotonic_increasing:
+        order = np.arange(len(calls))  # already in time order (the record usually is)
+    else:
+        order = np.argsort(ts.to_numpy(dtype="datetime64[ns]"), kind="stable")
+        session = session[order]
+        known = session >= 0  # renumber in order of appearance in time
+        session[known] = appearance(session[known], len(uniques))[0]
+    tin = calls["input_tokens"].to_numpy(dtype=float)[order]
+    first = first_positions(session)  # the first call of each session, sessions in order
+    in_session = session >= 0
+    code = np.where(in_session, session, 0)
+    later = in_session & (np.arange(len(session)) != first[code] if len(first) else False)
+    first_tin = tin[first][code] if len(first) else np.zeros(len(tin))
+    sorted_cache = np.where(later, np.minimum(first_tin, tin), 0.0)
     out = np.empty(len(calls))
     out[order] = np.nan_to_num(sorted_cache)
     return out
@@ -314,11 +315,11 @@ def _trimmable_input_tokens(
         >>> _trimmable_input_tokens(df, long_quantile=0.75, target_quantile=0.5).tolist()
         [0.0, 0.0, 0.0, 0.0, 800.0]
     """
-    tin = calls["input_tokens"].astype(float)
-    grp = tin.groupby(calls["task_type"].astype(str).to_numpy())
-    long = grp.transform(lambda s: s.quantile(long_quantile)).to_numpy()
-    target = grp.transform(lambda s: s.quantile(target_quantile)).to_numpy()
-    x = tin.to_numpy()
+    x = calls["input_tokens"].to_numpy(dtype=float)
+    codes, _ = str_codes(calls["task_type"])
+    grp = pd.Series(x).groupby(codes)
+    long = grp.quantile(long_quantile).to_numpy()[codes]  # one quantile per task type
+    target = grp.quantile(target_quantile).to_numpy()[codes]
     return np.where(x > long, x - target, 0.0)
 
 

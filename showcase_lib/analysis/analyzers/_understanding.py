@@ -73,14 +73,18 @@ def allocate(calls: pd.DataFrame, dimension: str) -> pd.DataFrame:
     """
     require_columns(calls, [dimension, "cost_usd"], who="allocate")
     codes, labels = missing_codes(calls[dimension], UNTAGGED)
+    n = len(labels)
     tokens = calls["input_tokens"].to_numpy() + calls["output_tokens"].to_numpy()
-    frame = pd.DataFrame({"cost_usd": calls["cost_usd"].to_numpy(), "tokens": tokens})
-    # integer keys, then labels in order of first appearance (what sort=False on text gives)
-    out = frame.groupby(codes, sort=True).agg(
-        cost_usd=("cost_usd", "sum"), calls=("cost_usd", "size"), tokens=("tokens", "sum")
-    )
-    out = out.reindex(first_seen(codes, len(labels)))
-    out.index = pd.Index(labels[out.index.to_numpy()], dtype=object, name=dimension)
+    order = first_seen(codes, n)  # what groupby(sort=False) on the text lists
+    out = pd.DataFrame(
+        {
+            "cost_usd": np.bincount(codes, weights=calls["cost_usd"].to_numpy(), minlength=n),
+            "calls": np.bincount(codes, minlength=n),
+            # integer sums below 2**53 are exact in float64
+            "tokens": np.bincount(codes, weights=tokens, minlength=n).astype(tokens.dtype),
+        }
+    ).iloc[order]
+    out.index = pd.Index(labels[order], dtype=object, name=dimension)
     total = float(out["cost_usd"].sum())
     out["share"] = out["cost_usd"] / total if total else 0.0
     out["cost_per_call"] = out["cost_usd"] / out["calls"]
