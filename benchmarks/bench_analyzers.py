@@ -6,6 +6,9 @@ the eight analyzers once on a small frame to pay imports and first-call costs, t
 times ``run_all`` in ``ANALYZERS`` order, timing each analyzer. Peak RSS is sampled every 10 ms
 by a thread (psutil) while each analyzer runs, so it includes the calls frame, the interpreter
 and the libraries; the load average is printed with every figure (the machine may be shared).
+The child runs with one BLAS thread (``--blas-threads``): the only BLAS work is the small
+forecast fit of ``understanding``, which OpenBLAS's thread pool slows by an order of magnitude
+on a busy 2-core machine (spinning threads), and nothing here gains from more.
 
 The earlier public showcase's analyzers (stdlib) are not part of this repository. Give
 ``--showcase-cmd`` a command template with ``{csv}`` (e.g. ``"python /path/run_all.py {csv}"``):
@@ -106,8 +109,11 @@ def _load() -> str:
     return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f}"
 
 
-def _child(rows: float, runs: int, seed: int, csv: str) -> dict:
+def _child(rows: float, runs: int, seed: int, csv: str, blas_threads: int) -> dict:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.getcwd(), *sys.path])}
+    if blas_threads:
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = str(blas_threads)
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, str(rows), str(runs), str(seed), csv],
         capture_output=True,
@@ -164,14 +170,21 @@ def main(argv: list[str] | None = None) -> None:
         default="",
         help="command running the earlier showcase's analyzers on {csv} (skipped when empty)",
     )
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=1,
+        help="BLAS threads in the child (default 1; 0 leaves the environment as it is)",
+    )
     args = parser.parse_args(argv)
     sizes = [float(s) for s in args.sizes.split(",") if s.strip()]
-    print(f"Analyzer benchmark ({os.cpu_count()} logical cores), {_load()}")
+    blas = args.blas_threads or os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    print(f"Analyzer benchmark ({os.cpu_count()} logical cores, BLAS threads: {blas}), {_load()}")
     tmp = Path(tempfile.mkdtemp(prefix="bench_analyzers_"))
     try:
         for rows in sizes:
             csv = tmp / "calls.csv" if args.showcase_cmd and rows <= 3.5e5 else None
-            report = _child(rows, args.runs, args.seed, str(csv or ""))
+            report = _child(rows, args.runs, args.seed, str(csv or ""), args.blas_threads)
             med = _print_size(report)
             print(f"  {_load()}")
             if csv is not None:

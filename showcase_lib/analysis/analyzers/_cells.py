@@ -91,3 +91,27 @@ def group_cost(
     frame = c.mean.assign(provider=provider[c.group], model=model[c.group])
     usd = table_cost(frame, prices).to_numpy() * c.count
     return np.bincount(c.group, weights=usd, minlength=len(provider))
+
+
+def group_costs(
+    c: Cells, prices: pd.DataFrame, models: list[tuple[np.ndarray, np.ndarray]]
+) -> list[np.ndarray]:
+    """:func:`group_cost` for several model choices in one pricing pass (one table lookup).
+
+    Example:
+        >>> prices = pd.DataFrame({"provider": ["a", "a"], "model": ["m", "n"],
+        ...     "input_usd_per_mtok": [1.0, 2.0], "output_usd_per_mtok": [1.0, 2.0]})
+        >>> c = cells(np.zeros(2, dtype=np.int64), 1, {"input_tokens": np.array([1e6, 1e6])}, prices)
+        >>> [x.tolist() for x in group_costs(c, prices, [(np.array(["a"]), np.array(["m"])),
+        ...                                              (np.array(["a"]), np.array(["n"]))])]
+        [[2.0], [4.0]]
+    """
+    if not models:
+        return []
+    frame = pd.concat(
+        [c.mean.assign(provider=p[c.group], model=m[c.group]) for p, m in models],
+        ignore_index=True,
+    )
+    usd = table_cost(frame, prices).to_numpy().reshape(len(models), len(c.count)) * c.count
+    n = len(models[0][0])
+    return [np.bincount(c.group, weights=row, minlength=n) for row in usd]

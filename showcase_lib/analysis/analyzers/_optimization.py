@@ -157,11 +157,18 @@ class _Repricer:
         if table is not None:
             self.cells = _cells.cells(group, n_groups, _tokens(calls), table, _tier(calls))
 
-    def cost(self, provider: np.ndarray, model: np.ndarray) -> np.ndarray:
+    def costs(self, models: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+        """Cost per group for each (provider per group, model per group) choice."""
         if self.cells is not None:
-            return _cells.group_cost(self.cells, self.table, provider, model)
-        view = on_model(self.calls, provider[self.group], model[self.group])
-        return np.bincount(self.group, weights=self.price(view).to_numpy(), minlength=self.n)
+            return _cells.group_costs(self.cells, self.table, models)
+        return [
+            np.bincount(
+                self.group,
+                weights=self.price(on_model(self.calls, p[self.group], m[self.group])).to_numpy(),
+                minlength=self.n,
+            )
+            for p, m in models
+        ]
 
 
 class _Totals(_Repricer):
@@ -228,9 +235,10 @@ def _right_sizing(
     ]
     own_p = np.asarray([p for _, p, _ in names], dtype=object)
     own_m = np.asarray([m for _, _, m in names], dtype=object)
-    current_usd = reprice.cost(own_p, own_m)
     ones = np.ones(len(names), dtype=object)
-    cand_usd = {cand: reprice.cost(ones * cand[0], ones * cand[1]) for cand in cands}
+    choices = [(own_p, own_m), *((ones * p, ones * m) for p, m in cands)]
+    current_usd, *per_cand = reprice.costs(choices)
+    cand_usd = dict(zip(cands, per_cand, strict=True))
     counts = np.bincount(group, minlength=len(names))
     rows = []
     for g, (task, prov, model) in enumerate(names):  # one row per (task, model): a few dozen
