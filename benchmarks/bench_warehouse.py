@@ -110,8 +110,10 @@ SELECT task_type, provider, model, service_tier, count(*) AS calls,
        sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
        sum(cache_read_tokens) AS cache_read_tokens, sum(cache_write_tokens) AS cache_write_tokens
 FROM calls GROUP BY ALL""",
+    # 30-day billing cycles from the first day, in microseconds (no time-zone arithmetic)
     "pricing: billing usage per customer and cycle": """
-SELECT customer_id, date_diff('day', TIMESTAMPTZ '2026-07-13 00:00:00+00', timestamp) // 30 AS cycle,
+SELECT customer_id,
+       (epoch_us(timestamp) - epoch_us(TIMESTAMPTZ '2026-07-13 00:00:00+00')) // 2592000000000 AS cycle,
        sum(input_tokens + output_tokens) / 1000.0 AS ktok, count(*) AS calls,
        sum(cost_usd) AS cost_usd
 FROM calls WHERE environment = 'production' GROUP BY ALL""",
