@@ -24,7 +24,9 @@ _NAN = "nan"
 def _unify(codes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Merge equal labels, keep the ones the calls use, sorted (code point order, as Python)."""
     uniq, inverse = np.unique(labels.astype(str), return_inverse=True)
-    codes = inverse.reshape(-1)[codes]
+    inverse = inverse.reshape(-1)
+    if not np.array_equal(inverse, np.arange(len(inverse))):  # else: already sorted, distinct
+        codes = inverse[codes]
     used = np.bincount(codes, minlength=len(uniq)) > 0
     if used.all():
         return codes, uniq.astype(object)
@@ -41,9 +43,10 @@ def str_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """
     if isinstance(values.dtype, pd.CategoricalDtype):
         cats = np.asarray([str(c) for c in values.cat.categories] + [_NAN], dtype=object)
-        codes = values.cat.codes.to_numpy().astype(np.int64)
-        codes[codes < 0] = len(cats) - 1
-        return _unify(codes, cats)
+        codes = values.cat.codes.to_numpy()
+        if (codes < 0).any():
+            codes = np.where(codes < 0, len(cats) - 1, codes)
+        return _unify(codes.astype(np.intp, copy=False), cats)
     codes, uniques = pd.factorize(values.astype(str))
     return _unify(codes, np.asarray(uniques, dtype=object))
 

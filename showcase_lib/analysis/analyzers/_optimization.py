@@ -155,7 +155,8 @@ class _Repricer:
         self.calls = calls
         self.cells = None
         if table is not None:
-            self.cells = _cells.cells(group, n_groups, _tokens(calls), table, _tier(calls))
+            self.tokens = _tokens(calls)  # float copies of the token columns, made once
+            self.cells = _cells.cells(group, n_groups, self.tokens, table, _tier(calls))
 
     def costs(self, models: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
         """Cost per group for each (provider per group, model per group) choice."""
@@ -170,16 +171,13 @@ class _Repricer:
             for p, m in models
         ]
 
-
-class _Totals(_Repricer):
-    """Total cost of the calls with changed tokens, each group on one model."""
-
     def of(self, models: tuple[np.ndarray, np.ndarray], **changes: np.ndarray) -> float:
+        """Total cost of the calls with ``changes`` to their tokens, group g on models[.][g]."""
         provider, model = models
         if self.table is not None:
             c = self.cells
             if changes:
-                tokens = {**_tokens(self.calls), **changes}
+                tokens = {**self.tokens, **changes}
                 c = _cells.cells(self.group, self.n, tokens, self.table, _tier(self.calls))
             return float(_cells.group_cost(c, self.table, provider, model).sum())
         view = on_model(self.calls, provider[self.group], model[self.group])
@@ -205,15 +203,15 @@ def _right_sizing(
     cands: list[tuple[str, str]],
     config: OptimizationConfig,
     table: pd.DataFrame | None = None,
-) -> tuple[pd.DataFrame, np.ndarray, list[tuple[str, ...]]]:
+) -> tuple[pd.DataFrame, _Repricer, list[tuple[str, ...]]]:
     """Cheapest acceptable model per (task_type, provider, model), with saving and quality risk.
 
     One row per current (task_type, provider, model): calls, ``current_cost_usd`` (the calls
     priced on their own model), ``candidate_*`` (the cheapest candidate within
     ``max_quality_drop`` simulated points, or the current model when none is cheaper; each
     candidate prices the same calls, every token kind, on its model), ``saving_usd`` and
-    ``quality_drop`` (simulated points lost). Largest saving first. Also returns each call's
-    group and the groups' names (the plan's rows before sorting).
+    ``quality_drop`` (simulated points lost). Largest saving first. Also returns the repricer
+    (each call's group, the cells) and the groups' names (the plan's rows before sorting).
     """
     max_quality_drop, complexity_map = config.max_quality_drop, config.complexity_map
     group, names = _groups(calls, ["task_type", "provider", "model"])
@@ -271,7 +269,7 @@ def _right_sizing(
             )
         )
     out = pd.DataFrame(rows, columns=_PLAN_COLUMNS)
-    return out.sort_values("saving_usd", ascending=False).reset_index(drop=True), group, names
+    return out.sort_values("saving_usd", ascending=False).reset_index(drop=True), reprice, names
 
 
 def _column(view: pd.DataFrame, name: str) -> np.ndarray:
@@ -387,7 +385,7 @@ def analyze_optimization(
     long_quantile, target_quantile = config.long_quantile, config.target_quantile
     factor = monthly_factor(calls)
     table = prices if isinstance(prices, pd.DataFrame) else None
-    plan, group, names = _right_sizing(calls, price, _candidates(prices, config), config, table)
+    plan, reprice, names = _right_sizing(calls, price, _candidates(prices, config), config, table)
 
     # per group, the model the plan moves it to
     chosen = {
@@ -415,7 +413,7 @@ def analyze_optimization(
     )
     cached = np.where(in_cache > 0, 0.0, _cacheable_input_tokens(calls))
     eff_in = tin - trimmed
-    total = _Totals(calls, price, table, group, len(names))
+    total = reprice
     current = total.of(own)
     # each lever alone, against today's models
     rs_only = total.of(new)
