@@ -83,15 +83,16 @@ def attribute_revenue(
         w = pd.Series(1.0, index=prod.index)
     c_codes, c_labels = str_codes(prod["customer_id"])
     f_codes, f_labels = str_codes(prod["feature_id"])
-    frame = pd.DataFrame({"c": c_codes, "f": f_codes, "w": w.to_numpy()})
-    per = frame.groupby(["c", "f"])["w"].sum()  # integer keys: sorted as the labels are
-    per.index = pd.MultiIndex.from_arrays(
-        [
-            c_labels[per.index.get_level_values(0).to_numpy()],
-            f_labels[per.index.get_level_values(1).to_numpy()],
-        ],
+    # (customer, feature) pairs by one bincount; pairs in code order = sorted as the labels are
+    key = c_codes * len(f_labels) + f_codes
+    space = len(c_labels) * len(f_labels)
+    seen = np.flatnonzero(np.bincount(key, minlength=space))
+    sums = np.bincount(key, weights=w.to_numpy(dtype=float), minlength=space)[seen]
+    index = pd.MultiIndex.from_arrays(
+        [c_labels[seen // len(f_labels)], f_labels[seen % len(f_labels)]],
         names=["customer_id", "feature_id"],
     )
+    per = pd.Series(sums, index=index, name="w")
     if rule == "even":
         per = per.gt(0).astype(float)
     share = per / per.groupby(level="customer_id").transform("sum")
@@ -126,9 +127,11 @@ def feature_returns(
     f_codes, f_labels = str_codes(calls["feature_id"])
     c_codes, _ = str_codes(calls["customer_id"])
     direct &= calls["customer_id"].notna().to_numpy()  # nunique leaves missing ids out
-    pairs = pd.DataFrame({"f": f_codes[direct], "c": c_codes[direct]}).drop_duplicates()
-    users = pairs.groupby("f").size()
-    users.index = pd.Index(f_labels[users.index.to_numpy()], dtype=object)
+    n_c = int(c_codes.max()) + 1 if len(c_codes) else 1
+    pairs = np.bincount(f_codes[direct] * n_c + c_codes[direct], minlength=len(f_labels) * n_c)
+    users = pd.Series((pairs.reshape(len(f_labels), n_c) > 0).sum(axis=1), dtype="int64")
+    users.index = pd.Index(f_labels, dtype=object)
+    users = users[users > 0]  # features with direct calls only, as the group-by gave
     out["customers"] = users.reindex(out.index).fillna(0).astype("int64")
     out["revenue_usd"] = attributed.reindex(out.index).fillna(0.0)
     out["margin_usd"] = out["revenue_usd"] - out["ai_cost_usd"]

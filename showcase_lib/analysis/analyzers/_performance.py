@@ -101,11 +101,17 @@ def sla_compliance(
     else:
         limit = np.full(len(calls), float(sla_ms))
     ok = _success(calls) & (calls["latency_ms"].to_numpy() <= limit)
-    frame = pd.DataFrame({by: codes, "ok": ok, "limit": limit})
-    out = frame.groupby(by).agg(
-        calls=("ok", "size"), within_sla=("ok", "sum"), sla_ms=("limit", "first")
+    n = len(labels)  # every label has calls (str_codes keeps the used ones)
+    first = np.zeros(n, dtype=np.int64)
+    first[codes] = np.arange(len(codes))  # any call of each label: the SLA is per label
+    out = pd.DataFrame(
+        {
+            "calls": np.bincount(codes, minlength=n),
+            "within_sla": np.bincount(codes, weights=ok, minlength=n).astype(np.int64),
+            "sla_ms": limit[first] if len(codes) else np.zeros(0),
+        },
+        index=pd.Index(labels, dtype=object, name=by),
     )
-    out.index = pd.Index(labels[out.index.to_numpy()], dtype=object, name=by)
     out["compliance"] = out["within_sla"] / out["calls"]
     out["breaches"] = out["calls"] - out["within_sla"]
     return out.sort_values("compliance").reset_index()
@@ -136,21 +142,22 @@ def model_efficiency(calls: pd.DataFrame) -> pd.DataFrame:
     grid = np.asarray(
         [[quality_score(m, cx) for cx in complexity] for m in m_labels], dtype=float
     ).reshape(len(m_labels), len(t_labels))
-    frame = pd.DataFrame(
+    n = len(m_labels)
+    count = np.bincount(m_codes, minlength=n)
+    # quality per call is its (model, task) table value: sum it by (model, task) pair first
+    pair = np.bincount(m_codes * len(t_labels) + t_codes, minlength=n * len(t_labels))
+    quality = (pair.reshape(n, len(t_labels)) * grid).sum(axis=1) / count
+    out = pd.DataFrame(
         {
-            "model": m_codes,
-            "cost_usd": calls["cost_usd"].to_numpy(),
-            "success": _success(calls),
-            "quality": grid[m_codes, t_codes],
-        }
+            "calls": count,
+            "successes": np.bincount(m_codes, weights=_success(calls), minlength=n).astype(
+                np.int64
+            ),
+            "cost_usd": np.bincount(m_codes, weights=calls["cost_usd"].to_numpy(), minlength=n),
+            "quality": quality,
+        },
+        index=pd.Index(m_labels, dtype=object, name="model"),
     )
-    out = frame.groupby("model").agg(
-        calls=("success", "size"),
-        successes=("success", "sum"),
-        cost_usd=("cost_usd", "sum"),
-        quality=("quality", "mean"),
-    )
-    out.index = pd.Index(m_labels[out.index.to_numpy()], dtype=object, name="model")
     out["success_rate"] = out["successes"] / out["calls"]
     out["cost_per_success_usd"] = out["cost_usd"] / out["successes"].where(out["successes"] > 0)
     out["quality_per_usd"] = out["quality"] / out["cost_per_success_usd"]
