@@ -40,6 +40,7 @@ from ._base import (
     require_columns,
     require_rows,
 )
+from ._keys import blank, is_not, str_codes
 
 Rule = Literal["proportional", "calls", "even"]
 #: The fair-share rules ``Rule`` allows, for messages.
@@ -59,10 +60,9 @@ def shared_mask(calls: pd.DataFrame, dimension: str | None = None) -> np.ndarray
     """
     shared = np.zeros(len(calls), dtype=bool)
     if "environment" in calls:
-        shared |= (calls["environment"].astype(str) != "production").to_numpy()
+        shared |= is_not(calls["environment"], "production")
     if dimension is not None:
-        v = calls[dimension]
-        shared |= (v.isna() | (v.astype(str).str.strip() == "")).to_numpy()
+        shared |= blank(calls[dimension])
     return shared
 
 
@@ -84,12 +84,12 @@ def chargeback(calls: pd.DataFrame, dimension: str, *, rule: Rule = "proportiona
         raise ValueError(f"rule={rule!r} is not one of {', '.join(RULES)}")
     require_columns(calls, [dimension, "cost_usd"], who="chargeback")
     shared = shared_mask(calls, dimension)
-    direct = calls.loc[~shared]
-    g = direct.groupby(direct[dimension].astype(str).to_numpy())["cost_usd"].agg(
-        showback_usd="sum", calls="size"
-    )
-    g.index.name = dimension
-    pool = float(calls.loc[shared, "cost_usd"].sum())
+    codes, labels = str_codes(calls[dimension])
+    cost = calls["cost_usd"]
+    direct = ~shared
+    g = cost[direct].groupby(codes[direct]).agg(showback_usd="sum", calls="size")
+    g.index = pd.Index(labels[g.index.to_numpy()], dtype=object, name=dimension)
+    pool = float(cost[shared].sum())
     if rule == "proportional":
         weight = g["showback_usd"]
     elif rule == "calls":

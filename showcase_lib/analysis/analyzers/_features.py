@@ -45,6 +45,7 @@ from ._base import (
     require_columns,
     require_rows,
 )
+from ._keys import str_codes
 from ._profitability import period_revenue
 
 Attribution = Literal["calls", "tokens", "cost", "even"]
@@ -65,7 +66,13 @@ def attribute_revenue(
     """
     if rule not in ATTRIBUTION_RULES:
         raise ValueError(f"rule={rule!r} is not one of {', '.join(ATTRIBUTION_RULES)}")
-    prod = calls.loc[~shared_mask(calls)]
+    direct = ~shared_mask(calls)
+    cols = [
+        c
+        for c in ("customer_id", "feature_id", "input_tokens", "output_tokens", "cost_usd")
+        if c in calls
+    ]
+    prod = calls[cols].loc[direct]  # only the columns the rule reads
     if rule == "calls":
         w = pd.Series(1.0, index=prod.index)
     elif rule == "tokens":
@@ -74,14 +81,18 @@ def attribute_revenue(
         w = prod["cost_usd"].astype(float)
     else:
         w = pd.Series(1.0, index=prod.index)
-    frame = pd.DataFrame(
-        {
-            "customer_id": prod["customer_id"].astype(str).to_numpy(),
-            "feature_id": prod["feature_id"].astype(str).to_numpy(),
-            "w": w.to_numpy(),
-        }
+    c_codes, c_labels = str_codes(prod["customer_id"])
+    f_codes, f_labels = str_codes(prod["feature_id"])
+    # (customer, feature) pairs by one bincount; pairs in code order = sorted as the labels are
+    key = c_codes * len(f_labels) + f_codes
+    space = len(c_labels) * len(f_labels)
+    seen = np.flatnonzero(np.bincount(key, minlength=space))
+    sums = np.bincount(key, weights=w.to_numpy(dtype=float), minlength=space)[seen]
+    index = pd.MultiIndex.from_arrays(
+        [c_labels[seen // len(f_labels)], f_labels[seen % len(f_labels)]],
+        names=["customer_id", "feature_id"],
     )
-    per = frame.groupby(["customer_id", "feature_id"])["w"].sum()
+    per = pd.Series(sums, index=index, name="w")
     if rule == "even":
         per = per.gt(0).astype(float)
     share = per / per.groupby(level="customer_id").transform("sum")
@@ -112,11 +123,15 @@ def feature_returns(
     out = cb[["calls", "showback_usd", "chargeback_usd"]].rename(
         columns={"showback_usd": "direct_cost_usd", "chargeback_usd": "ai_cost_usd"}
     )
-    users = (
-        calls.loc[~shared_mask(calls)]
-        .groupby(calls.loc[~shared_mask(calls), "feature_id"].astype(str).to_numpy())["customer_id"]
-        .nunique()
-    )
+    direct = ~shared_mask(calls)
+    f_codes, f_labels = str_codes(calls["feature_id"])
+    c_codes, _ = str_codes(calls["customer_id"])
+    direct &= calls["customer_id"].notna().to_numpy()  # nunique leaves missing ids out
+    n_c = int(c_codes.max()) + 1 if len(c_codes) else 1
+    pairs = np.bincount(f_codes[direct] * n_c + c_codes[direct], minlength=len(f_labels) * n_c)
+    users = pd.Series((pairs.reshape(len(f_labels), n_c) > 0).sum(axis=1), dtype="int64")
+    users.index = pd.Index(f_labels, dtype=object)
+    users = users[users > 0]  # features with direct calls only, as the group-by gave
     out["customers"] = users.reindex(out.index).fillna(0).astype("int64")
     out["revenue_usd"] = attributed.reindex(out.index).fillna(0.0)
     out["margin_usd"] = out["revenue_usd"] - out["ai_cost_usd"]
@@ -124,9 +139,8 @@ def feature_returns(
     out["revenue_per_call"] = out["revenue_usd"] / out["calls"]
     out["cost_per_call"] = out["ai_cost_usd"] / out["calls"]
     if "product_id" in calls:
-        prod = calls.drop_duplicates("feature_id").set_index(
-            calls.drop_duplicates("feature_id")["feature_id"].astype(str)
-        )["product_id"]
+        present, first = np.unique(f_codes, return_index=True)  # first call of each feature
+        prod = calls["product_id"].iloc[first].set_axis(pd.Index(f_labels[present], dtype=object))
         out.insert(0, "product_id", prod.reindex(out.index).astype(str))
     out.index.name = "feature_id"
     return out.sort_values("roi").reset_index()

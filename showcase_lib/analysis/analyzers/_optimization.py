@@ -35,8 +35,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from showcase_lib.analysis._prices import Prices, as_pricer, offered_models, on_model, priced_view
+from showcase_lib.analysis._prices import (
+    PRICED_COLUMNS,
+    Prices,
+    as_pricer,
+    offered_models,
+    on_model,
+)
 
+from . import _cells
 from ._base import (
     AnalysisResult,
     Metric,
@@ -48,6 +55,7 @@ from ._base import (
     require_columns,
     require_rows,
 )
+from ._keys import appearance, first_positions, str_codes
 from ._quality import SIMULATED_LABEL, quality_score, task_complexity
 
 #: Providers whose models are offered as right-sizing candidates by default: the direct APIs
@@ -113,33 +121,107 @@ _PLAN_COLUMNS = [
 ]
 
 
+def _groups(calls: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """Per call, its (task_type, provider, model) group in order of first appearance, and the
+    groups' names as text (``MultiIndex.from_frame(calls[key].astype(str)).factorize()``)."""
+    combined = np.zeros(len(calls), dtype=np.int64)
+    labels = []
+    for col in key:
+        codes, lab = str_codes(calls[col])
+        combined = combined * len(lab) + codes
+        labels.append(lab)
+    space = int(np.prod([len(lab) for lab in labels]))
+    group, uniq = appearance(combined, space)
+    names, rest = [], uniq.astype(np.int64)
+    for lab in reversed(labels):
+        names.append(lab[rest % len(lab)])
+        rest = rest // len(lab)
+    return group.astype(np.int64), list(zip(*reversed(names), strict=True))
+
+
+class _Repricer:
+    """Cost per group with each group's calls on one model: on a price table by cells (a few
+    hundred rows per model), with a pricer call by call."""
+
+    def __init__(
+        self,
+        calls: pd.DataFrame,
+        price: Callable[[pd.DataFrame], pd.Series],
+        table: pd.DataFrame | None,
+        group: np.ndarray,
+        n_groups: int,
+    ) -> None:
+        self.price, self.table, self.group, self.n = price, table, group, n_groups
+        self.calls = calls
+        self.cells = None
+        if table is not None:
+            self.tokens = _tokens(calls)  # float copies of the token columns, made once
+            self.cells = _cells.cells(group, n_groups, self.tokens, table, _tier(calls))
+
+    def costs(self, models: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+        """Cost per group for each (provider per group, model per group) choice."""
+        if self.cells is not None:
+            return _cells.group_costs(self.cells, self.table, models)
+        return [
+            np.bincount(
+                self.group,
+                weights=self.price(on_model(self.calls, p[self.group], m[self.group])).to_numpy(),
+                minlength=self.n,
+            )
+            for p, m in models
+        ]
+
+    def of(self, models: tuple[np.ndarray, np.ndarray], **changes: np.ndarray) -> float:
+        """Total cost of the calls with ``changes`` to their tokens, group g on models[.][g]."""
+        provider, model = models
+        if self.table is not None:
+            c = self.cells
+            if changes:
+                tokens = {**self.tokens, **changes}
+                c = _cells.cells(self.group, self.n, tokens, self.table, _tier(self.calls))
+            return float(_cells.group_cost(c, self.table, provider, model).sum())
+        view = on_model(self.calls, provider[self.group], model[self.group])
+        return float(self.price(view.assign(**changes)).sum())
+
+
+def _tier(calls: pd.DataFrame) -> pd.Series | None:
+    return calls.get("service_tier")
+
+
+def _tokens(calls: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The token columns a price table reads, per call."""
+    return {
+        c: calls[c].to_numpy(dtype=float)
+        for c in PRICED_COLUMNS
+        if c in calls and c.endswith("_tokens")
+    }
+
+
 def _right_sizing(
     calls: pd.DataFrame,
     price: Callable[[pd.DataFrame], pd.Series],
     cands: list[tuple[str, str]],
     config: OptimizationConfig,
-) -> pd.DataFrame:
+    table: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, _Repricer, list[tuple[str, ...]]]:
     """Cheapest acceptable model per (task_type, provider, model), with saving and quality risk.
 
     One row per current (task_type, provider, model): calls, ``current_cost_usd`` (the calls
     priced on their own model), ``candidate_*`` (the cheapest candidate within
     ``max_quality_drop`` simulated points, or the current model when none is cheaper; each
     candidate prices the same calls, every token kind, on its model), ``saving_usd`` and
-    ``quality_drop`` (simulated points lost). Largest saving first.
+    ``quality_drop`` (simulated points lost). Largest saving first. Also returns the repricer
+    (each call's group, the cells) and the groups' names (the plan's rows before sorting).
     """
     max_quality_drop, complexity_map = config.max_quality_drop, config.complexity_map
-    key = ["task_type", "provider", "model"]
-    group, names = pd.MultiIndex.from_frame(calls[key].astype(str)).factorize()
-    view = priced_view(calls)
-
-    def per_group(cost: pd.Series) -> np.ndarray:
-        return np.bincount(group, weights=cost.to_numpy(), minlength=len(names))
+    group, names = _groups(calls, ["task_type", "provider", "model"])
+    reprice = _Repricer(calls, price, table, group, len(names))
 
     q_group = {
         g: quality_score(str(model), task_complexity(str(task), complexity_map))
         for g, (task, _, model) in enumerate(names)
     }
-    # price only the candidates acceptable for at least one group (each is a pass over the calls)
+    # price only the candidates acceptable for at least one group
     cands = [
         cand
         for cand in cands
@@ -149,8 +231,12 @@ def _right_sizing(
             for g, (task, _, _) in enumerate(names)
         )
     ]
-    current_usd = per_group(price(view))
-    cand_usd = {cand: per_group(price(on_model(view, *cand))) for cand in cands}
+    own_p = np.asarray([p for _, p, _ in names], dtype=object)
+    own_m = np.asarray([m for _, _, m in names], dtype=object)
+    ones = np.ones(len(names), dtype=object)
+    choices = [(own_p, own_m), *((ones * p, ones * m) for p, m in cands)]
+    current_usd, *per_cand = reprice.costs(choices)
+    cand_usd = dict(zip(cands, per_cand, strict=True))
     counts = np.bincount(group, minlength=len(names))
     rows = []
     for g, (task, prov, model) in enumerate(names):  # one row per (task, model): a few dozen
@@ -183,7 +269,7 @@ def _right_sizing(
             )
         )
     out = pd.DataFrame(rows, columns=_PLAN_COLUMNS)
-    return out.sort_values("saving_usd", ascending=False).reset_index(drop=True)
+    return out.sort_values("saving_usd", ascending=False).reset_index(drop=True), reprice, names
 
 
 def _column(view: pd.DataFrame, name: str) -> np.ndarray:
@@ -203,22 +289,22 @@ def _cacheable_input_tokens(calls: pd.DataFrame) -> np.ndarray:
     """
     if "session_id" not in calls:
         return np.zeros(len(calls))
-    session = calls["session_id"]
-    order = (
-        np.argsort(
-            pd.to_datetime(calls["timestamp"], utc=True).to_numpy(dtype="datetime64[ns]"),
-            kind="stable",
-        )
-        if "timestamp" in calls
-        else np.arange(len(calls))
-    )
-    frame = pd.DataFrame(
-        {"s": session.to_numpy()[order], "tin": calls["input_tokens"].to_numpy(dtype=float)[order]}
-    )
-    grp = frame.groupby("s", sort=False, dropna=True)
-    first = grp["tin"].transform("first").to_numpy()
-    later = (grp.cumcount() > 0).to_numpy() & frame["s"].notna().to_numpy()
-    sorted_cache = np.where(later, np.minimum(first, frame["tin"].to_numpy()), 0.0)
+    ts = pd.to_datetime(calls["timestamp"], utc=True) if "timestamp" in calls else None
+    session, uniques = pd.factorize(calls["session_id"])  # -1: no session
+    if ts is None or ts.is_monotonic_increasing:
+        order = np.arange(len(calls))  # already in time order (the record usually is)
+    else:
+        order = np.argsort(ts.to_numpy(dtype="datetime64[ns]"), kind="stable")
+        session = session[order]
+        known = session >= 0  # renumber in order of appearance in time
+        session[known] = appearance(session[known], len(uniques))[0]
+    tin = calls["input_tokens"].to_numpy(dtype=float)[order]
+    first = first_positions(session)  # the first call of each session, sessions in order
+    in_session = session >= 0
+    code = np.where(in_session, session, 0)
+    later = in_session & (np.arange(len(session)) != first[code] if len(first) else False)
+    first_tin = tin[first][code] if len(first) else np.zeros(len(tin))
+    sorted_cache = np.where(later, np.minimum(first_tin, tin), 0.0)
     out = np.empty(len(calls))
     out[order] = np.nan_to_num(sorted_cache)
     return out
@@ -235,11 +321,11 @@ def _trimmable_input_tokens(
         >>> _trimmable_input_tokens(df, long_quantile=0.75, target_quantile=0.5).tolist()
         [0.0, 0.0, 0.0, 0.0, 800.0]
     """
-    tin = calls["input_tokens"].astype(float)
-    grp = tin.groupby(calls["task_type"].astype(str).to_numpy())
-    long = grp.transform(lambda s: s.quantile(long_quantile)).to_numpy()
-    target = grp.transform(lambda s: s.quantile(target_quantile)).to_numpy()
-    x = tin.to_numpy()
+    x = calls["input_tokens"].to_numpy(dtype=float)
+    codes, _ = str_codes(calls["task_type"])
+    grp = pd.Series(x).groupby(codes)
+    long = grp.quantile(long_quantile).to_numpy()[codes]  # one quantile per task type
+    target = grp.quantile(target_quantile).to_numpy()[codes]
     return np.where(x > long, x - target, 0.0)
 
 
@@ -298,28 +384,26 @@ def analyze_optimization(
     config = config or OptimizationConfig()
     long_quantile, target_quantile = config.long_quantile, config.target_quantile
     factor = monthly_factor(calls)
-    plan = _right_sizing(calls, price, _candidates(prices, config), config)
+    table = prices if isinstance(prices, pd.DataFrame) else None
+    plan, reprice, names = _right_sizing(calls, price, _candidates(prices, config), config, table)
 
-    # per-call target model from the plan
-    key = ["task_type", "provider", "model"]
-    target = (
-        calls[key]
-        .astype(str)
-        .merge(
-            plan.assign(**{k: plan[k].astype(str) for k in key})[
-                [*key, "candidate_provider", "candidate_model"]
-            ],
-            on=key,
-            how="left",
-        )
+    # per group, the model the plan moves it to
+    chosen = {
+        (r.task_type, r.provider, r.model): (r.candidate_provider, r.candidate_model)
+        for r in plan.itertuples()
+    }
+    own = (
+        np.asarray([n[1] for n in names], dtype=object),
+        np.asarray([n[2] for n in names], dtype=object),
     )
-    new_provider = target["candidate_provider"].fillna(target["provider"]).to_numpy()
-    new_model = target["candidate_model"].fillna(target["model"]).to_numpy()
+    new = (
+        np.asarray([chosen[n][0] for n in names], dtype=object),
+        np.asarray([chosen[n][1] for n in names], dtype=object),
+    )
 
-    view = priced_view(calls)
-    tin = view["input_tokens"].to_numpy(dtype=float)
-    read = _column(view, "cache_read_tokens")
-    in_cache = read + _column(view, "cache_write_tokens")
+    tin = calls["input_tokens"].to_numpy(dtype=float)
+    read = _column(calls, "cache_read_tokens")
+    in_cache = read + _column(calls, "cache_write_tokens")
     # trimming removes uncached prompt tokens; the cache serves calls that do not use it yet
     trimmed = np.minimum(
         _trimmable_input_tokens(
@@ -328,43 +412,42 @@ def analyze_optimization(
         tin - in_cache,
     )
     cached = np.where(in_cache > 0, 0.0, _cacheable_input_tokens(calls))
-    current = price(view)
-    # each lever alone, against today's models
-    rs_only = price(on_model(view, new_provider, new_model))
-    cache_only = price(view.assign(cache_read_tokens=read + cached))
-    trim_only = price(view.assign(input_tokens=tin - trimmed))
-    # combined: new model, trimmed prompt, cache on what is left
     eff_in = tin - trimmed
-    combined = price(
-        on_model(view, new_provider, new_model).assign(
-            input_tokens=eff_in, cache_read_tokens=read + np.minimum(cached, eff_in)
-        )
+    total = reprice
+    current = total.of(own)
+    # each lever alone, against today's models
+    rs_only = total.of(new)
+    cache_only = total.of(own, cache_read_tokens=read + cached)
+    trim_only = total.of(own, input_tokens=eff_in)
+    # combined: new model, trimmed prompt, cache on what is left
+    combined = total.of(
+        new, input_tokens=eff_in, cache_read_tokens=read + np.minimum(cached, eff_in)
     )
 
-    base = float(current.sum())
+    base = current
     levers = [
         (
             "model right-sizing",
-            float(base - rs_only.sum()),
+            base - rs_only,
             f"max {plan['quality_drop'].max() if len(plan) else 0:.0f} simulated quality points",
             "route tasks to the cheapest model within the quality guardrail",
         ),
         (
             "prompt caching",
-            float(base - cache_only.sum()),
+            base - cache_only,
             "none on answers (same prompt, cheaper input)",
             "cache the shared session prefix (system prompt and context)",
         ),
         (
             "prompt trimming",
-            float(base - trim_only.sum()),
+            base - trim_only,
             "possible loss of context on the longest prompts",
             f"trim prompts above the task's p{long_quantile * 100:.0f} to its "
             f"p{target_quantile * 100:.0f}",
         ),
         (
             "combined (no double counting)",
-            float(base - combined.sum()),
+            base - combined,
             "as above",
             "all three, applied in sequence per call",
         ),

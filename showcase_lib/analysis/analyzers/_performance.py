@@ -36,7 +36,8 @@ from ._base import (
     require_columns,
     require_rows,
 )
-from ._quality import SIMULATED_LABEL, expected_quality, task_complexity
+from ._keys import is_not, str_codes
+from ._quality import SIMULATED_LABEL, quality_score, task_complexity
 
 #: Default latency SLA per subscription tier (milliseconds, success required): paying more buys
 #: a tighter promise; 15-30 s bounds a long generation without timing out an agent step.
@@ -76,7 +77,7 @@ def latency_percentiles(
 def _success(calls: pd.DataFrame) -> np.ndarray:
     if "status" not in calls:
         return np.ones(len(calls), dtype=bool)
-    return (calls["status"].astype(str) == "success").to_numpy()
+    return ~is_not(calls["status"], "success")
 
 
 def sla_compliance(
@@ -92,16 +93,24 @@ def sla_compliance(
         >>> sla_compliance(df, {"pro": 500})["compliance"].tolist()
         [0.5]
     """
-    key = calls[by].astype(str)
+    codes, labels = str_codes(calls[by])
     if isinstance(sla_ms, Mapping):
         fallback = max(sla_ms.values()) if sla_ms else np.inf
-        limit = key.map(lambda v: sla_ms.get(v, fallback)).astype(float).to_numpy()
+        per_label = np.asarray([sla_ms.get(v, fallback) for v in labels], dtype=float)
+        limit = per_label[codes]
     else:
         limit = np.full(len(calls), float(sla_ms))
     ok = _success(calls) & (calls["latency_ms"].to_numpy() <= limit)
-    frame = pd.DataFrame({by: key.to_numpy(), "ok": ok, "limit": limit})
-    out = frame.groupby(by).agg(
-        calls=("ok", "size"), within_sla=("ok", "sum"), sla_ms=("limit", "first")
+    n = len(labels)  # every label has calls (str_codes keeps the used ones)
+    first = np.zeros(n, dtype=np.int64)
+    first[codes] = np.arange(len(codes))  # any call of each label: the SLA is per label
+    out = pd.DataFrame(
+        {
+            "calls": np.bincount(codes, minlength=n),
+            "within_sla": np.bincount(codes, weights=ok, minlength=n).astype(np.int64),
+            "sla_ms": limit[first] if len(codes) else np.zeros(0),
+        },
+        index=pd.Index(labels, dtype=object, name=by),
     )
     out["compliance"] = out["within_sla"] / out["calls"]
     out["breaches"] = out["calls"] - out["within_sla"]
@@ -121,25 +130,33 @@ def model_efficiency(calls: pd.DataFrame) -> pd.DataFrame:
         >>> model_efficiency(df)["quality"].tolist()
         [95.0]
     """
-    complexity = (
-        calls["task_type"].astype(str).map(task_complexity)
-        if "task_type" in calls
-        else pd.Series("moderate", index=calls.index)
-    )
-    quality = expected_quality(calls["model"].astype(str), complexity)
-    frame = pd.DataFrame(
+    m_codes, m_labels = str_codes(calls["model"])
+    if "task_type" in calls:
+        t_codes, t_labels = str_codes(calls["task_type"])
+    else:
+        t_codes, t_labels = np.zeros(len(calls), dtype=np.int64), np.asarray(["chat"], dtype=object)
+    # the simulated quality of each (model, task type) pair, looked up once per pair
+    complexity = [task_complexity(t) for t in t_labels]
+    if "task_type" not in calls:
+        complexity = ["moderate"]
+    grid = np.asarray(
+        [[quality_score(m, cx) for cx in complexity] for m in m_labels], dtype=float
+    ).reshape(len(m_labels), len(t_labels))
+    n = len(m_labels)
+    count = np.bincount(m_codes, minlength=n)
+    # quality per call is its (model, task) table value: sum it by (model, task) pair first
+    pair = np.bincount(m_codes * len(t_labels) + t_codes, minlength=n * len(t_labels))
+    quality = (pair.reshape(n, len(t_labels)) * grid).sum(axis=1) / count
+    out = pd.DataFrame(
         {
-            "model": calls["model"].astype(str).to_numpy(),
-            "cost_usd": calls["cost_usd"].to_numpy(),
-            "success": _success(calls),
-            "quality": quality.to_numpy(),
-        }
-    )
-    out = frame.groupby("model").agg(
-        calls=("success", "size"),
-        successes=("success", "sum"),
-        cost_usd=("cost_usd", "sum"),
-        quality=("quality", "mean"),
+            "calls": count,
+            "successes": np.bincount(m_codes, weights=_success(calls), minlength=n).astype(
+                np.int64
+            ),
+            "cost_usd": np.bincount(m_codes, weights=calls["cost_usd"].to_numpy(), minlength=n),
+            "quality": quality,
+        },
+        index=pd.Index(m_labels, dtype=object, name="model"),
     )
     out["success_rate"] = out["successes"] / out["calls"]
     out["cost_per_success_usd"] = out["cost_usd"] / out["successes"].where(out["successes"] > 0)

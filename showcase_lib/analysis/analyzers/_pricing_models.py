@@ -45,6 +45,7 @@ from ._base import (
     require_columns,
     require_rows,
 )
+from ._keys import str_codes
 
 #: Length of a billing cycle in days (fees and allowances are per 30-day month).
 CYCLE_DAYS = 30
@@ -260,9 +261,10 @@ def billing_usage(
     total_cost = float(calls["cost_usd"].sum())
     prod_cost = float(calls.loc[prod, "cost_usd"].sum())
     gross_up = total_cost / prod_cost if prod_cost else 1.0
+    c_codes, c_labels = str_codes(calls["customer_id"])
     frame = pd.DataFrame(
         {
-            "customer_id": calls["customer_id"].astype(str).to_numpy()[prod],
+            "customer_id": c_codes[prod],
             "cycle": cycle[prod],
             "tokens": (calls["input_tokens"].to_numpy() + calls["output_tokens"].to_numpy())[prod],
             "cost": calls["cost_usd"].to_numpy()[prod],
@@ -270,6 +272,13 @@ def billing_usage(
     )
     g = frame.groupby(["customer_id", "cycle"]).agg(
         ktok=("tokens", "sum"), calls=("tokens", "size"), cost_usd=("cost", "sum")
+    )
+    g.index = pd.MultiIndex.from_arrays(
+        [
+            pd.Index(c_labels[g.index.get_level_values(0).to_numpy()], dtype=object),
+            g.index.get_level_values(1),
+        ],
+        names=["customer_id", "cycle"],
     )
     ids = pd.Index(customers["customer_id"].astype(str)).union(g.index.get_level_values(0).unique())
     full = pd.MultiIndex.from_product([ids, range(n_cycles)], names=["customer_id", "cycle"])

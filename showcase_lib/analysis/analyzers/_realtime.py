@@ -43,6 +43,7 @@ from ._base import (
     require_columns,
     require_rows,
 )
+from ._keys import first_seen, str_codes
 
 #: Budget shares that raise an alert: AWS Budgets' usual 50/80/100% ladder (a heads-up,
 #: time to act, over).
@@ -181,14 +182,14 @@ def bucket_spend(calls: pd.DataFrame, freq: str = "10min", by: str = "customer_i
     ts = calls["timestamp"]
     first = ts.min().floor(freq)
     pos = ((ts - first) // step).to_numpy(dtype=np.int64)
-    keys = pd.Categorical(calls[by].astype(str))
-    n_b, n_k = int(pos.max()) + 1, len(keys.categories)
-    flat = pos * n_k + keys.codes.astype(np.int64)
+    codes, labels = str_codes(calls[by])
+    n_b, n_k = int(pos.max()) + 1, len(labels)
+    flat = pos * n_k + codes
     sums = np.bincount(
         flat, weights=calls["cost_usd"].to_numpy(dtype=float), minlength=n_b * n_k
     ).reshape(n_b, n_k)
     index = pd.date_range(first, periods=n_b, freq=step, name="bucket")
-    return pd.DataFrame(sums, index=index, columns=pd.Index(keys.categories, name=by))
+    return pd.DataFrame(sums, index=index, columns=pd.Index(labels, dtype=object, name=by))
 
 
 def detect_stream(wide: pd.DataFrame, config: StreamConfig | None = None) -> pd.DataFrame:
@@ -252,6 +253,13 @@ def budget_cap(demand: np.ndarray, cap: float) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- budgets
+def _by_label(cost: pd.Series, codes: np.ndarray, labels: np.ndarray) -> pd.Series:
+    """Sum of ``cost`` per label, labels sorted (``groupby(values.astype(str)).sum()``)."""
+    out = cost.groupby(codes).sum()
+    out.index = pd.Index(labels[out.index.to_numpy()], dtype=object)
+    return out
+
+
 def budget_status(
     calls: pd.DataFrame,
     budgets: Mapping[str, float] | pd.Series,
@@ -280,11 +288,14 @@ def budget_status(
     asof = calls["timestamp"].max() if asof is None else pd.Timestamp(asof)
     month_start = asof.tz_convert("UTC").tz_localize(None).to_period("M").to_timestamp()
     month_start = month_start.tz_localize("UTC")
-    in_month = calls[(calls["timestamp"] >= month_start) & (calls["timestamp"] <= asof)]
+    ts = calls["timestamp"]
+    keep = ((ts >= month_start) & (ts <= asof)).to_numpy()
+    in_month = calls[["timestamp", "cost_usd", by]][keep]  # the columns read, not the record
     budget = pd.Series(budgets, dtype=float)
     budget.index = budget.index.astype(str)
-    key = in_month[by].astype(str)
-    spent = in_month["cost_usd"].groupby(key.to_numpy()).sum().reindex(budget.index, fill_value=0.0)
+    codes, labels = str_codes(in_month[by])
+    cost = in_month["cost_usd"]
+    spent = _by_label(cost, codes, labels).reindex(budget.index, fill_value=0.0)
     out = pd.DataFrame(
         {by: budget.index, "budget_usd": budget.to_numpy(), "spent_usd": spent.to_numpy()}
     )
@@ -294,9 +305,9 @@ def budget_status(
         hit = crossings[crossings["level"] == float(t)].groupby("entity")["crossed_at"].min()
         out[f"crossed_{round(t * 100):d}"] = out[by].map(hit)
     window_start = asof - pd.Timedelta(burn_window)
-    recent = in_month[in_month["timestamp"] > window_start]
+    recent = (in_month["timestamp"] > window_start).to_numpy()
     hours = pd.Timedelta(burn_window) / pd.Timedelta(hours=1)
-    burn = recent["cost_usd"].groupby(recent[by].astype(str).to_numpy()).sum() / hours
+    burn = _by_label(cost[recent], codes[recent], labels) / hours
     out["burn_usd_per_hour"] = out[by].map(burn).fillna(0.0).to_numpy()
     remaining = (out["budget_usd"] - out["spent_usd"]).clip(lower=0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -333,9 +344,10 @@ def default_budgets(
         fees = customers.set_index(customers[by].astype(str))["monthly_fee_usd"].astype(float)
         return (fees * share_of_fee).rename("budget_usd")
     first = calls["timestamp"].min()
-    early = calls[calls["timestamp"] < first + pd.Timedelta(days=7)]
-    base = early["cost_usd"].groupby(early[by].astype(str).to_numpy()).sum() * 30.0 / 7.0
-    keys = calls[by].astype(str).unique()
+    early = (calls["timestamp"] < first + pd.Timedelta(days=7)).to_numpy()
+    codes, labels = str_codes(calls[by])
+    base = _by_label(calls["cost_usd"][early], codes[early], labels) * 30.0 / 7.0
+    keys = labels[first_seen(codes, len(labels))]  # what .unique() lists: first seen first
     return (1.5 * base.reindex(keys, fill_value=0.0)).clip(lower=1.0).rename("budget_usd")
 
 

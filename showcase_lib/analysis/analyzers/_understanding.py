@@ -29,12 +29,12 @@ from ._base import (
     Story,
     build_result,
     comparison_frame,
-    label_missing,
     monthly_factor,
     require_columns,
     require_rows,
     safe_div,
 )
+from ._keys import first_seen, missing_codes
 
 #: Dimensions cost is allocated along: who owns it (organisation, product, feature), who
 #: caused it (customer) and what it ran on (model, provider).
@@ -72,14 +72,19 @@ def allocate(calls: pd.DataFrame, dimension: str) -> pd.DataFrame:
         [0.75, 0.25]
     """
     require_columns(calls, [dimension, "cost_usd"], who="allocate")
-    key = label_missing(calls[dimension])
+    codes, labels = missing_codes(calls[dimension], UNTAGGED)
+    n = len(labels)
     tokens = calls["input_tokens"].to_numpy() + calls["output_tokens"].to_numpy()
-    frame = pd.DataFrame(
-        {dimension: key.to_numpy(), "cost_usd": calls["cost_usd"].to_numpy(), "tokens": tokens}
-    )
-    out = frame.groupby(dimension, sort=False).agg(
-        cost_usd=("cost_usd", "sum"), calls=("cost_usd", "size"), tokens=("tokens", "sum")
-    )
+    order = first_seen(codes, n)  # what groupby(sort=False) on the text lists
+    out = pd.DataFrame(
+        {
+            "cost_usd": np.bincount(codes, weights=calls["cost_usd"].to_numpy(), minlength=n),
+            "calls": np.bincount(codes, minlength=n),
+            # integer sums below 2**53 are exact in float64
+            "tokens": np.bincount(codes, weights=tokens, minlength=n).astype(tokens.dtype),
+        }
+    ).iloc[order]
+    out.index = pd.Index(labels[order], dtype=object, name=dimension)
     total = float(out["cost_usd"].sum())
     out["share"] = out["cost_usd"] / total if total else 0.0
     out["cost_per_call"] = out["cost_usd"] / out["calls"]

@@ -168,8 +168,8 @@ def distribution_sql(column: str, edges: Sequence[float]) -> str:
     )
     return f"""-- histogram of {column}: bin i holds left_i <= x < right_i (the last bin also x = right);
 -- the nested CASE is a binary search over the edges (5 comparisons for 20 bins, not 20)
-WITH bins(i, "left", "right") AS (
-    VALUES {rows}
+WITH bins AS (  -- a VALUES list named in FROM: column lists on a CTE do not carry over to every warehouse
+    SELECT * FROM (VALUES {rows}) AS v(i, "left", "right")
 ),
 binned AS (
     SELECT {_bin_search(0, len(e) - 2, e)} AS i, count(*) AS count

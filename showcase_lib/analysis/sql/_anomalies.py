@@ -49,7 +49,9 @@ def cost_matrix_sql(
     FROM calls GROUP BY ALL
 ),
 calendar AS (
-    SELECT unnest(generate_series(min(period), max(period), {_INTERVAL[f]})) AS period FROM per
+    SELECT s.period  -- every period from the first to the last (an unnest in FROM: portable)
+    FROM (SELECT min(period) AS lo, max(period) AS hi FROM per) AS b
+    CROSS JOIN unnest(generate_series(b.lo, b.hi, {_INTERVAL[f]})) AS s(period)
 )
 SELECT c.period, e.entity, {value} AS cost, coalesce(p.calls, 0)::DOUBLE AS calls,
        (row_number() OVER (PARTITION BY e.entity ORDER BY c.period) - 1) AS t
@@ -70,15 +72,15 @@ def rolling_zscore_sql(
         True
     """
     w, mp = int(window), int(min_periods)
+    frame = f"PARTITION BY entity ORDER BY period ROWS BETWEEN {w} PRECEDING AND 1 PRECEDING"
     return f"""-- rolling z-score: (cost - mean of previous {w}) / std of previous {w}
 WITH m AS (
 {_indent(cost_matrix_sql(by, freq))}
 )
 SELECT period, entity, cost,
-       CASE WHEN count(cost) OVER w >= {mp} AND stddev_samp(cost) OVER w > 0
-            THEN (cost - avg(cost) OVER w) / stddev_samp(cost) OVER w END AS z
+       CASE WHEN count(cost) OVER ({frame}) >= {mp} AND stddev_samp(cost) OVER ({frame}) > 0
+            THEN (cost - avg(cost) OVER ({frame})) / stddev_samp(cost) OVER ({frame}) END AS z
 FROM m
-WINDOW w AS (PARTITION BY entity ORDER BY period ROWS BETWEEN {w} PRECEDING AND 1 PRECEDING)
 ORDER BY period, entity"""
 
 
@@ -250,7 +252,7 @@ def threshold_alerts_sql(
     """
     if isinstance(threshold, Mapping):
         rows = ", ".join(f"({_lit(str(k))}, {float(v)!r})" for k, v in threshold.items())
-        thr = f"thresholds(entity, threshold) AS (VALUES {rows}),\n"
+        thr = f"thresholds AS (SELECT * FROM (VALUES {rows}) AS v(entity, threshold)),\n"
         join = "JOIN thresholds USING (entity)"
     else:
         thr, join = "", f"CROSS JOIN (SELECT {float(threshold)!r} AS threshold)"
@@ -285,12 +287,15 @@ def budget_alerts_sql(
     c_ent = f"c.{_col(_dims(by)[0])}::VARCHAR" if by else "'total'"
     if isinstance(budgets, Mapping):
         rows = ", ".join(f"({_lit(str(k))}, {float(v)!r})" for k, v in budgets.items())
-        bud, join = f"budgets(entity, budget) AS (VALUES {rows}),\n", "JOIN budgets USING (entity)"
+        bud, join = (
+            f"budgets AS (SELECT * FROM (VALUES {rows}) AS v(entity, budget)),\n",
+            "JOIN budgets USING (entity)",
+        )
     else:
         bud, join = "", f"CROSS JOIN (SELECT {float(budgets)!r} AS budget)"
     lv = ", ".join(f"({float(x)!r})" for x in levels)
     return f"""-- budget alerts: when period-to-date spend first crossed each level
-WITH {bud}levels(level) AS (VALUES {lv}),
+WITH {bud}levels AS (SELECT * FROM (VALUES {lv}) AS v(level)),
 daily AS (  -- step 1: spend per entity and day, running total within the period
     SELECT entity, period, day, cost,
            sum(cost) OVER (PARTITION BY entity, period ORDER BY day) AS cum_day
@@ -314,8 +319,8 @@ running AS (  -- step 2: running total over that day's calls only
                           AND utc_trunc('day', c.timestamp) = d.day
 )
 SELECT entity, period, level, budget,
-       first(timestamp ORDER BY timestamp, call_id) AS crossed_at,
-       first(cum ORDER BY timestamp, call_id) AS spend_at_crossing
+       min(timestamp) AS crossed_at,  -- the first call at or over the level:
+       arg_min(cum, (timestamp, call_id)) AS spend_at_crossing  -- (min_by in warehouses)
 FROM running
 WHERE cum >= level * budget
 GROUP BY entity, period, level, budget

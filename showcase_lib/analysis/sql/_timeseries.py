@@ -42,7 +42,9 @@ WITH base AS (
     GROUP BY ALL
 ),
 calendar AS (
-    SELECT unnest(generate_series(min(period), max(period), {_INTERVAL[f]})) AS period FROM base
+    SELECT s.period  -- every period from the first to the last (an unnest in FROM: portable)
+    FROM (SELECT min(period) AS lo, max(period) AS hi FROM base) AS b
+    CROSS JOIN unnest(generate_series(b.lo, b.hi, {_INTERVAL[f]})) AS s(period)
 )
 SELECT {key},
        coalesce(b.calls, 0) AS calls,
@@ -76,7 +78,9 @@ WITH base AS (
     GROUP BY ALL
 ),
 calendar AS (
-    SELECT unnest(generate_series(min(period), max(period), {_INTERVAL[f]})) AS period FROM base
+    SELECT s.period  -- every period from the first to the last (an unnest in FROM: portable)
+    FROM (SELECT min(period) AS lo, max(period) AS hi FROM base) AS b
+    CROSS JOIN unnest(generate_series(b.lo, b.hi, {_INTERVAL[f]})) AS s(period)
 ),
 filled AS (
     SELECT {key},
@@ -100,7 +104,7 @@ def growth_rates_sql(freq: str = "day", *, complete_only: bool = True) -> str:
     """
     f, _ = _period(freq)
     last_week = (
-        ",\n       cost_usd / nullif(lag(cost_usd, 7) OVER w, 0) - 1 AS same_day_last_week"
+        ",\n       cost_usd / nullif(lag(cost_usd, 7) OVER (ORDER BY period), 0) - 1 AS same_day_last_week"
         if f == "day"
         else ""
     )
@@ -116,11 +120,10 @@ WITH per_period AS (
 {_indent(aggregate_sql(f))}
 )
 SELECT period, cost_usd,
-       cost_usd - lag(cost_usd) OVER w AS change,
-       cost_usd / nullif(lag(cost_usd) OVER w, 0) - 1 AS growth{last_week}
+       cost_usd - lag(cost_usd) OVER (ORDER BY period) AS change,
+       cost_usd / nullif(lag(cost_usd) OVER (ORDER BY period), 0) - 1 AS growth{last_week}
 FROM per_period
 {keep}
-WINDOW w AS (ORDER BY period)
 ORDER BY period"""
 
 
@@ -179,6 +182,7 @@ def trend_sql(window: int = 7) -> str:
         True
     """
     w = int(window)
+    frame = f"ORDER BY period ROWS BETWEEN {w - 1} PRECEDING AND CURRENT ROW"  # inline: named windows do not transpile everywhere
     return f"""-- daily cost, trailing {w}-day mean, and the OLS trend line
 WITH daily AS (
 {_indent(aggregate_sql("day"))}
@@ -192,8 +196,7 @@ fit AS (
     SELECT regr_slope(actual, day) AS slope, regr_intercept(actual, day) AS intercept FROM numbered
 )
 SELECT period, actual,
-       CASE WHEN count(*) OVER w = {w} THEN avg(actual) OVER w END AS rolling_mean,
+       CASE WHEN count(*) OVER ({frame}) = {w} THEN avg(actual) OVER ({frame}) END AS rolling_mean,
        intercept + slope * day AS linear
 FROM numbered, fit
-WINDOW w AS (ORDER BY period ROWS BETWEEN {w - 1} PRECEDING AND CURRENT ROW)
 ORDER BY period"""

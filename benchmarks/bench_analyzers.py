@@ -1,0 +1,202 @@
+"""Time and peak memory of the eight analyzers at 0.3M, 1M and 10M calls.
+
+Each size runs in a fresh Python subprocess (so its peak resident memory belongs to that size
+alone): it simulates the calls (``steady_growth``, 30 days, 1,000 customers, timed apart), runs
+the eight analyzers once on a small frame to pay imports and first-call costs, then ``--runs``
+times ``run_all`` in ``ANALYZERS`` order, timing each analyzer. Peak RSS is sampled every 10 ms
+by a thread (psutil) while each analyzer runs, so it includes the calls frame, the interpreter
+and the libraries; the load average is printed with every figure (the machine may be shared).
+The child runs with one BLAS thread (``--blas-threads``): the only BLAS work is the small
+forecast fit of ``understanding``, which OpenBLAS's thread pool slows by an order of magnitude
+on a busy 2-core machine (spinning threads), and nothing here gains from more.
+
+The earlier public showcase's analyzers (stdlib) are not part of this repository. Give
+``--showcase-cmd`` a command template with ``{csv}`` (e.g. ``"python /path/run_all.py {csv}"``):
+the benchmark writes the ~300K-call data set to a CSV, times that command in the same run and
+prints the ratio. Without it, the comparison is skipped with a message.
+
+Usage:
+    python benchmarks/bench_analyzers.py                        # 0.3M, 1M, 10M calls
+    python benchmarks/bench_analyzers.py --sizes 1e6 --runs 3
+    python benchmarks/bench_analyzers.py --sizes 3e5 --showcase-cmd "python run.py {csv}"
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+_CHILD = r"""
+import gc, json, os, sys, threading, time
+import psutil
+from showcase_lib.analysis.analyzers import ANALYZERS
+from showcase_lib.pricing import price_table
+from showcase_lib.simulation import simulate
+
+rows, runs, seed, csv = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+proc = psutil.Process()
+
+
+class Peak(threading.Thread):
+    # the highest RSS seen since the last reset, sampled every 10 ms
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.peak = proc.memory_info().rss
+
+    def reset(self):
+        self.peak = proc.memory_info().rss
+
+    def run(self):
+        while True:
+            self.peak = max(self.peak, proc.memory_info().rss)
+            time.sleep(0.01)
+
+
+def run_all(calls, customers, prices, peak):
+    inputs = {"calls": calls, "customers": customers, "prices": prices}
+    out = {}
+    for name, (needs, fn) in ANALYZERS.items():
+        peak.reset()
+        t0 = time.perf_counter()
+        fn(*(inputs[k] for k in needs))
+        out[name] = (time.perf_counter() - t0, peak.peak)
+    return out
+
+
+prices = price_table()
+small = simulate("steady_growth", days=30, customers=50, seed=seed, calls_per_day=300)
+peak = Peak()
+peak.start()
+run_all(small.calls, small.customers, prices, peak)  # imports and first calls, not timed
+del small
+t0 = time.perf_counter()
+sim = simulate("steady_growth", days=30, customers=1_000, seed=seed, calls_per_day=rows / 30)
+sim_s = time.perf_counter() - t0
+if csv:
+    sim.calls.to_csv(csv, index=False)
+gc.collect()
+report = {
+    "rows": len(sim.calls),
+    "simulate_s": sim_s,
+    "frame_mib": sim.calls.memory_usage(deep=True).sum() / 2**20,
+    "rss_before_mib": proc.memory_info().rss / 2**20,
+    "runs": [],
+}
+for _ in range(runs):
+    res = run_all(sim.calls, sim.customers, prices, peak)
+    report["runs"].append(
+        {
+            "analyzers": {n: [s, b / 2**20] for n, (s, b) in res.items()},
+            "load": os.getloadavg()[0],
+        }
+    )
+    gc.collect()
+print(json.dumps(report))
+"""
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f}"
+
+
+def _child(rows: float, runs: int, seed: int, csv: str, blas_threads: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.getcwd(), *sys.path])}
+    if blas_threads:
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = str(blas_threads)
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(rows), str(runs), str(seed), csv],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _print_size(report: dict) -> float:
+    """Print one size's table; return its median total seconds."""
+    rows = report["rows"]
+    runs = report["runs"]
+    names = list(runs[0]["analyzers"])
+    print(
+        f"\n== {rows:,} calls: simulated in {report['simulate_s']:.1f} s, frame "
+        f"{report['frame_mib']:,.0f} MiB, RSS before the analyzers {report['rss_before_mib']:,.0f} MiB"
+    )
+    print(f"  {'analyzer':<15}{'min s':>9}{'median s':>10}{'peak RSS MiB':>14}")
+    for name in names:
+        secs = [r["analyzers"][name][0] for r in runs]
+        peak = max(r["analyzers"][name][1] for r in runs)
+        print(f"  {name:<15}{min(secs):>9.2f}{statistics.median(secs):>10.2f}{peak:>14,.0f}")
+    totals = [sum(v[0] for v in r["analyzers"].values()) for r in runs]
+    peak = max(v[1] for r in runs for v in r["analyzers"].values())
+    med = statistics.median(totals)
+    loads = ", ".join(f"{r['load']:.2f}" for r in runs)
+    print(
+        f"  {'all eight':<15}{min(totals):>9.2f}{med:>10.2f}{peak:>14,.0f}"
+        f"   ({rows / med:,.0f} calls/s at the median; {len(runs)} run(s); "
+        f"load average per run {loads})"
+    )
+    return med
+
+
+def _showcase(cmd: str, csv: Path, ours_s: float) -> None:
+    t0 = time.perf_counter()
+    subprocess.run(shlex.split(cmd.format(csv=str(csv))), check=True, capture_output=True)
+    theirs = time.perf_counter() - t0
+    print(
+        f"\nearlier public showcase on the same calls: {theirs:.2f} s vs {ours_s:.2f} s here "
+        f"(ratio {theirs / ours_s:.1f}x), {_load()}"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="3e5,1e6,1e7", help="comma-separated call counts")
+    parser.add_argument("--runs", type=int, default=3, help="run_all repetitions per size")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--showcase-cmd",
+        default="",
+        help="command running the earlier showcase's analyzers on {csv} (skipped when empty)",
+    )
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=1,
+        help="BLAS threads in the child (default 1; 0 leaves the environment as it is)",
+    )
+    args = parser.parse_args(argv)
+    sizes = [float(s) for s in args.sizes.split(",") if s.strip()]
+    blas = args.blas_threads or os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    print(f"Analyzer benchmark ({os.cpu_count()} logical cores, BLAS threads: {blas}), {_load()}")
+    tmp = Path(tempfile.mkdtemp(prefix="bench_analyzers_"))
+    try:
+        for rows in sizes:
+            csv = tmp / "calls.csv" if args.showcase_cmd and rows <= 3.5e5 else None
+            report = _child(rows, args.runs, args.seed, str(csv or ""), args.blas_threads)
+            med = _print_size(report)
+            print(f"  {_load()}")
+            if csv is not None:
+                _showcase(args.showcase_cmd, csv, med)
+        if not args.showcase_cmd:
+            print(
+                "\nearlier public showcase: skipped (its code is not in this repository; pass "
+                '--showcase-cmd "python /path/to/its/runner.py {csv}" to time it on the ~300K calls)'
+            )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
