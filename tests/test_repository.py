@@ -91,3 +91,19 @@ def test_notebook_follows_the_house_shape(path: Path):
     assert markdown.count("{solution-start}") >= 2, f"{path.name}: exercises need solutions"
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert re.search(r"^\s*assert ", code, flags=re.M), f"{path.name}: no assert on a result"
+
+
+def test_every_requirement_parses_and_is_pinned():
+    """Each line of requirements.txt is one valid requirement pinned with ==."""
+    from packaging.requirements import Requirement
+
+    names = []
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line or line == "-e .":
+            continue
+        req = Requirement(line)  # raises on "a==1b==2" and other broken lines
+        specs = list(req.specifier)
+        assert len(specs) == 1 and specs[0].operator == "==", f"not pinned with ==: {line!r}"
+        names.append(req.name.lower())
+    assert len(names) == len(set(names)), "a package is listed twice"
