@@ -306,3 +306,25 @@ def test_spikes_and_cusum_of_every_metric(storm_calls, metric, freq, by):
     matrix = _matrix.metric_matrix(storm_calls, by, freq, metric)
     cusum = an.score(matrix, "cusum", window=cfg.window, config=cfg)
     same(cusum, sql.query("cusum", cfg), con)
+
+
+@pytest.mark.parametrize("freq", ["5min", "10min", "6h", "2D"])
+def test_sql_twins_take_any_fixed_bucket(freq):
+    """aggregate and the cost matrix in DuckDB at minute-to-day buckets equal pandas'."""
+    from showcase_lib.analysis import sql, timeseries
+    from showcase_lib.analysis.anomalies import cost_matrix
+    from showcase_lib.simulation import simulate
+
+    calls = simulate("steady_growth", days=4, customers=15, seed=3).calls
+    con = sql.connect(calls)
+    assert (
+        sql.assert_same(
+            timeseries.aggregate(calls, freq), con.sql(sql.query("aggregate", freq)).df()
+        )
+        > 1
+    )
+    matrix = cost_matrix(calls, "customer_id", freq)
+    long = matrix.stack().rename("cost_usd").reset_index()
+    got = con.sql(sql.query("cost_matrix", "customer_id", freq)).df()
+    assert len(got) == len(long), (len(got), len(long))  # the same grid of periods x customers
+    assert abs(got["cost"].sum() - long["cost_usd"].sum()) < 1e-6

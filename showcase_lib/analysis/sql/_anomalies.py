@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from showcase_lib.analysis.anomalies import DetectorConfig
 
-from ._common import _INTERVAL, _col, _dims, _indent, _lit, _period
+from ._common import _col, _dims, _indent, _interval, _lit, _period
 
 #: The value a detector watches, per (period, entity) row of ``per`` (``p``) joined to the
 #: calendar (``c``, ``e``): ``DetectorConfig.metric``. The two ratios keep the previous
@@ -51,7 +51,7 @@ def cost_matrix_sql(
 calendar AS (
     SELECT s.period  -- every period from the first to the last (an unnest in FROM: portable)
     FROM (SELECT min(period) AS lo, max(period) AS hi FROM per) AS b
-    CROSS JOIN unnest(generate_series(b.lo, b.hi, {_INTERVAL[f]})) AS s(period)
+    CROSS JOIN unnest(generate_series(b.lo, b.hi, {_interval(f)})) AS s(period)
 )
 SELECT c.period, e.entity, {value} AS cost, coalesce(p.calls, 0)::DOUBLE AS calls,
        (row_number() OVER (PARTITION BY e.entity ORDER BY c.period) - 1) AS t

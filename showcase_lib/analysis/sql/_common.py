@@ -11,7 +11,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from showcase_lib.analysis._timeseries import canonical_freq
+from showcase_lib.analysis._timeseries import bucket, canonical_freq
 from showcase_lib.schema import ALL_COLUMNS, ID_COLUMNS
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -143,8 +143,25 @@ def _lit(value) -> str:
 
 
 def _period(freq: str) -> tuple[str, str]:
+    """(name, SQL expression of each call's bucket start): calendar periods by ``utc_trunc``,
+    any other fixed bucket (``"5min"``, ``"6h"``, ``"2D"``) counted from the Unix epoch as
+    pandas' ``Timestamp.floor`` counts it."""
     f = canonical_freq(freq)
-    return f, f"utc_trunc('{f}', timestamp)"
+    if f in ("hour", "day", "week", "month"):
+        return f, f"utc_trunc('{f}', timestamp)"
+    width = bucket(f).width
+    if width is None:  # a calendar multiple such as "3MS": no fixed width to count in
+        raise ValueError(f"freq={freq!r}: the SQL twins take fixed buckets or hour/day/week/month")
+    us = int(width / pd.Timedelta(microseconds=1))
+    return f, f"make_timestamptz((epoch_us(timestamp) // {us}) * {us})"
+
+
+def _interval(freq: str) -> str:
+    """The SQL interval of one bucket (``INTERVAL 1 day``, ``INTERVAL 300 second``)."""
+    f = canonical_freq(freq)
+    if f in _INTERVAL:
+        return _INTERVAL[f]
+    return f"INTERVAL {int(bucket(f).width.total_seconds())} second"
 
 
 def _qname(q: float) -> str:

@@ -6,7 +6,7 @@ import pandas as pd
 
 from showcase_lib.analysis._aggregations import KIND_COSTS
 
-from ._common import _INTERVAL, _col, _indent, _lit, _period
+from ._common import _col, _indent, _interval, _lit, _period
 from ._kinds import kind_rates_sql, kind_sums_sql
 
 
@@ -44,7 +44,7 @@ WITH base AS (
 calendar AS (
     SELECT s.period  -- every period from the first to the last (an unnest in FROM: portable)
     FROM (SELECT min(period) AS lo, max(period) AS hi FROM base) AS b
-    CROSS JOIN unnest(generate_series(b.lo, b.hi, {_INTERVAL[f]})) AS s(period)
+    CROSS JOIN unnest(generate_series(b.lo, b.hi, {_interval(f)})) AS s(period)
 )
 SELECT {key},
        coalesce(b.calls, 0) AS calls,
@@ -80,7 +80,7 @@ WITH base AS (
 calendar AS (
     SELECT s.period  -- every period from the first to the last (an unnest in FROM: portable)
     FROM (SELECT min(period) AS lo, max(period) AS hi FROM base) AS b
-    CROSS JOIN unnest(generate_series(b.lo, b.hi, {_INTERVAL[f]})) AS s(period)
+    CROSS JOIN unnest(generate_series(b.lo, b.hi, {_interval(f)})) AS s(period)
 ),
 filled AS (
     SELECT {key},
@@ -110,7 +110,7 @@ def growth_rates_sql(freq: str = "day", *, complete_only: bool = True) -> str:
     )
     keep = (
         "WHERE period >= (SELECT date_trunc('day', min(timestamp)) FROM calls)\n"
-        "  AND period + " + _INTERVAL[f] + " - INTERVAL 1 day"
+        "  AND period + " + _interval(f) + " - INTERVAL 1 day"
         " <= (SELECT date_trunc('day', max(timestamp)) FROM calls)"
         if complete_only and f in ("week", "month")
         else ""
