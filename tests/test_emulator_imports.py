@@ -161,3 +161,21 @@ def test_a_process_emulator_stops_when_its_parent_is_killed():
     else:
         os.kill(child, signal.SIGKILL)
         raise AssertionError(f"emulator process {child} outlived its killed parent")
+
+
+def test_an_emulator_never_closed_leaves_no_temp_dir():
+    """A notebook that starts an emulator and never closes it must not litter /tmp."""
+    import subprocess
+    import sys
+
+    script = (
+        "from showcase_lib.emulator import Emulator\n"
+        "emu = Emulator(process=True).start()\n"
+        "print(emu.db_path, flush=True)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    db = out.stdout.strip()
+    assert db.endswith("emulator.sqlite"), out.stderr
+    import os
+
+    assert not os.path.exists(os.path.dirname(db)), f"{os.path.dirname(db)} left behind"

@@ -12,6 +12,7 @@ on writes, ``Content-Type: application/json``.
 
 Example:
     >>> import urllib.request
+import weakref
     >>> with Emulator(api_key="rev_demo_key") as emu:
     ...     status = urllib.request.urlopen(emu.url + "_emulator/health").status
     ...     (status, emu.base_url.endswith("/meter/"), "rev_demo_key" in repr(emu))
@@ -34,6 +35,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import weakref
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -243,9 +245,13 @@ class Emulator:
         if not self._api_key:
             raise ValueError("api_key='' must be a non-empty string")
         self._tmpdir: str | None = None
+        self._remove_tmpdir: weakref.finalize | None = None
         if db_path is None:
             self._tmpdir = tempfile.mkdtemp(prefix="showcase-emulator-")
             db_path = os.path.join(self._tmpdir, "emulator.sqlite")
+            # removed on close(), and otherwise when this object is collected or the interpreter
+            # exits (a notebook that never closes its emulator leaves nothing in /tmp)
+            self._remove_tmpdir = weakref.finalize(self, shutil.rmtree, self._tmpdir, True)
         self.db_path = os.fspath(db_path)
         self.options = options if options is not None else ServerOptions()
         self.host = self.options.host
@@ -345,8 +351,8 @@ class Emulator:
     def close(self) -> None:
         """Stop, and delete the store if it was a temp file created by this object."""
         self.stop()
-        if self._tmpdir is not None:
-            shutil.rmtree(self._tmpdir, ignore_errors=True)
+        if self._remove_tmpdir is not None:
+            self._remove_tmpdir()
             self._tmpdir = None
 
     def __enter__(self) -> Emulator:
