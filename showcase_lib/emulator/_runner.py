@@ -12,7 +12,6 @@ on writes, ``Content-Type: application/json``.
 
 Example:
     >>> import urllib.request
-import weakref
     >>> with Emulator(api_key="rev_demo_key") as emu:
     ...     status = urllib.request.urlopen(emu.url + "_emulator/health").status
     ...     (status, emu.base_url.endswith("/meter/"), "rev_demo_key" in repr(emu))
