@@ -179,3 +179,13 @@ def test_an_emulator_never_closed_leaves_no_temp_dir():
     import os
 
     assert not os.path.exists(os.path.dirname(db)), f"{os.path.dirname(db)} left behind"
+
+
+def test_a_process_emulator_on_a_callers_store_removes_its_log_on_close(tmp_path):
+    from showcase_lib.emulator import Emulator
+
+    with Emulator(db_path=tmp_path / "store.sqlite", process=True) as emu:
+        log = emu.log_path
+        assert log is not None and os.path.exists(log)
+    assert not os.path.exists(log), f"{log} left behind"
+    assert (tmp_path / "store.sqlite").exists()  # the caller's store stays

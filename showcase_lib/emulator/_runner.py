@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import os
 import secrets
@@ -353,6 +354,10 @@ class Emulator:
         if self._remove_tmpdir is not None:
             self._remove_tmpdir()
             self._tmpdir = None
+        elif self.log_path is not None:  # the log this object wrote beside a caller's store
+            with contextlib.suppress(OSError):
+                os.remove(self.log_path)
+            self.log_path = None
 
     def __enter__(self) -> Emulator:
         return self.start()
