@@ -688,18 +688,21 @@ def _bar_sentence(ax: Any, container: Any) -> list[str]:
     horizontal = getattr(container, "orientation", "vertical") == "horizontal"
     values = np.asarray(container.datavalues, dtype=float)
     category_axis = ax.yaxis if horizontal else ax.xaxis
-    ticks = {
-        round(float(t.get_position()[1 if horizontal else 0]), 6): t.get_text()
+    ticks = [
+        (float(t.get_position()[1 if horizontal else 0]), t.get_text())
         for t in category_axis.get_ticklabels()
-    }
+        if t.get_text()
+    ]
     names = []
     for patch in container.patches:
-        centre = (
-            patch.get_y() + patch.get_height() / 2
-            if horizontal
-            else (patch.get_x() + patch.get_width() / 2)
-        )
-        names.append(ticks.get(round(centre, 6)) or _number(centre))
+        if horizontal:
+            centre, size = patch.get_y() + patch.get_height() / 2, patch.get_height()
+        else:
+            centre, size = patch.get_x() + patch.get_width() / 2, patch.get_width()
+        near = min(ticks, key=lambda t: abs(t[0] - centre), default=None)
+        # a grouped bar sits beside its tick: the nearest label within half a group
+        beside = near is not None and abs(near[0] - centre) <= max(size, 0.5)
+        names.append(near[1] if beside else _number(centre))
     vt = _axis_text(ax.xaxis if horizontal else ax.yaxis)
     label = container.get_label()
     prefix = f"{label}: " if label and not label.startswith("_") else ""

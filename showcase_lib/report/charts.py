@@ -320,7 +320,7 @@ def bar(
     for i, c in zeros:  # an empty bar: a visible tick at zero in the bar's colour
         marker = "|" if horizontal else "_"
         xy = (0, i) if horizontal else (i, 0)
-        ax.plot(*xy, marker=marker, color=c, markersize=14, markeredgewidth=3, zorder=4)
+        ax.plot(*xy, marker=marker, color=c, markersize=18, markeredgewidth=4, zorder=4)
     if annotate:
         for i, v in enumerate(values):
             text = _value_text(float(v), money=money, pct=pct)
