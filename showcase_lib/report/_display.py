@@ -36,6 +36,10 @@ import pandas as pd
 
 __all__: list[str] = []  # private module: the package exports ``show``
 
+#: Dollar amounts below a billionth are float noise (a sum minus the same sum: 9.1e-13), not
+#: money: even one token priced at a cent per million tokens costs ten times more (1e-8).
+_NOISE_USD: Final = 1e-9
+
 #: The en dash that stands for a missing value (NaN, None, NaT) in every table and text.
 MISSING: Final = "\u2013"
 
@@ -111,6 +115,8 @@ def _money(value: Any) -> str:
     Example:
         >>> _money(1234.564), _money(0.000103), _money(-12), _money(0.5), _money(-0.0)
         ('$1,234.56', '$0.000103', '-$12.00', '$0.50', '$0.00')
+        >>> _money(9.1e-13), _money(2.5e-8)
+        ('$0.00', '$0.000000025')
     """
     if _missing(value):
         return MISSING
@@ -118,7 +124,9 @@ def _money(value: Any) -> str:
     if (inf := _infinite(v)) is not None:
         return inf
     a = abs(v)
-    if a >= 1 or a == 0:
+    if a < _NOISE_USD:  # float noise of a difference (9.1e-13), not an amount
+        text = "0.00"
+    elif a >= 1:
         text = f"{a:,.2f}"
     else:
         text = _significant(a)
@@ -398,6 +406,9 @@ _TABLE_STYLE: Final = (
     "border-collapse:collapse;font-size:0.9em;line-height:1.35;"
     "font-variant-numeric:tabular-nums;margin:0;width:auto"
 )
+#: Text longer than this wraps inside its cell (a sentence, a note); shorter values (ids, model
+#: names such as "gemini-3.5-flash-lite", timestamps) stay on one line and the box scrolls.
+_WRAP_AFTER: Final = 32
 _CELL_STYLE: Final = "padding:3px 10px;border-bottom:1px solid #e4e7eb;vertical-align:top"
 #: The scroll box: as wide as its container at most, scrolling sideways by itself, keyboard
 #: focusable (a scrollable region must be reachable without a mouse, WCAG 2.1.1).
@@ -430,6 +441,7 @@ class _Column:
     cells: list[str]
     numeric: bool
     is_index: bool = False
+    wraps: bool = False  # long text wraps in its cell; everything else stays on one line
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,7 +473,7 @@ class _Table:
             for c in self.columns:
                 tag = "th" if c.is_index else "td"
                 scope = ' scope="row"' if c.is_index else ""
-                wrap = ";white-space:nowrap" if c.numeric else ""
+                wrap = ";min-width:12em;max-width:28em" if c.wraps else ";white-space:nowrap"
                 weight = ";font-weight:600" if c.is_index else ""
                 cells.append(
                     f'<{tag}{scope} style="{_CELL_STYLE};text-align:{_align(c)}{wrap}{weight}">'
@@ -554,7 +566,9 @@ def _column(
         if tz is not None:
             label = f"{label} ({tz})".strip()
     cells = _format_column(values, kind)
-    return _Column(label, cells, kind in _NUMERIC_KINDS, is_index)
+    numeric = kind in _NUMERIC_KINDS
+    wraps = not numeric and max((len(c) for c in cells), default=0) > _WRAP_AFTER
+    return _Column(label, cells, numeric, is_index, wraps)
 
 
 # -- charts --------------------------------------------------------------------------------
