@@ -5,7 +5,10 @@ Functions take data that is already computed (by ``showcase_lib.analysis`` or
 ``showcase_lib.metadata``) and return the matplotlib ``Axes`` so a notebook can add to it:
 :func:`line` and :func:`bar` for any series, :func:`hline` / :func:`vline` for markers,
 :func:`side_by_side` for "without / with Revenium" pairs, and :func:`chart` for the book's
-figures (one ``kind`` per figure, or an analyzer result's summary chart).
+figures (one ``kind`` per figure, or an analyzer result's summary chart). Colours come from
+:data:`COLORS`. Display a chart with ``show(ax, alt=f"...")`` from :mod:`showcase_lib.report`:
+a sharp 2x image with that alt text (a figure drawn by these helpers also has a default alt
+text computed from its data, so ``show(ax)`` works; write your own when you can say more).
 
 Example:
     >>> import pandas as pd
