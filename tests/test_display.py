@@ -349,3 +349,13 @@ def test_chart_takes_only_alt(fig_ax):
     _, ax = fig_ax
     with pytest.raises(TypeError, match="only alt="):
         show(ax, alt="x", caption="y")
+
+
+def test_money_noise_is_zero_and_text_cells_keep_one_line():
+    assert show.money(9.1e-13) == "$0.00" and show.money(-9.1e-13) == "$0.00"
+    html = show(
+        pd.DataFrame({"model": ["gemini-3.5-flash-lite"], "note": ["x " * 30]})
+    )._repr_html_()
+    cells = re.findall(r'<td style="([^"]*)">', html)
+    assert "white-space:nowrap" in cells[0]  # a model name does not break at its hyphens
+    assert "max-width:28em" in cells[1] and "nowrap" not in cells[1]  # a sentence wraps
