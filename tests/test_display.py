@@ -359,3 +359,8 @@ def test_money_noise_is_zero_and_text_cells_keep_one_line():
     cells = re.findall(r'<td style="([^"]*)">', html)
     assert "white-space:nowrap" in cells[0]  # a model name does not break at its hyphens
     assert "max-width:28em" in cells[1] and "nowrap" not in cells[1]  # a sentence wraps
+
+
+def test_per_dollar_is_not_dollars_and_budget_used_is_a_share():
+    t = show(pd.DataFrame({"quality_per_usd": [52459.95], "used": [0.412], "compliance": [0.9]}))
+    assert [c.cells[0] for c in t.columns] == ["52,460", "41.2%", "90.0%"]

@@ -61,6 +61,7 @@ _MONEY_WORDS: Final = frozenset({"cost", "costs", "price", "spend", "revenue"})
 _MONEY_UNITS: Final = frozenset({"usd", "fee", "fees"})
 _PCT_WORDS: Final = frozenset(
     {"share", "pct", "rate", "margin", "precision", "recall", "percent", "growth"}
+    | {"used", "compliance"}  # a budget's share used, an SLA's share of calls within it
 )
 _COUNT_ANY: Final = frozenset({"tokens", "token", "count"})
 #: Integer columns that are labels, not amounts: no thousands separator (``2026``, a seed).
@@ -319,10 +320,15 @@ def _kind_by_name(name: object) -> Kind | None:
         ['pct', 'pct', 'pct', 'pct']
         >>> [_kind_by_name(n) for n in ("calls", "n_customers", "input_tokens", "feedback")]
         ['count', 'count', 'count', None]
+        >>> [_kind_by_name(n) for n in ("quality_per_usd", "burn_usd_per_hour", "used")]
+        [None, 'money', 'pct']
     """
     words = _words(name)
     if not words:
         return None
+    if "per" in words:  # quality_per_usd is points per dollar, not dollars
+        after = words[words.index("per") + 1 :]
+        words = words[: words.index("per")] if _MONEY_UNITS & set(after[:1]) else words
     if _MONEY_UNITS & set(words):  # a unit wins: margin_usd is dollars
         return "money"
     if _PCT_WORDS & set(words):  # then a ratio: cost_share is a share of the cost
