@@ -198,9 +198,11 @@ def test_number(value, text):
 
 
 def test_other_floats_three_significant_digits_and_nan():
-    t = show(pd.DataFrame({"elapsed_s": [6.521038297000018, np.nan], "ratio": [3.0, np.inf]}))
+    t = show(pd.DataFrame({"elapsed_s": [6.521038297000018, np.nan], "ratio": [3.5, np.inf]}))
     assert cells(t, "elapsed_s") == ["6.52", DASH]
-    assert cells(t, "ratio") == ["3.00", "\u221e"]
+    assert cells(t, "ratio") == ["3.50", "\u221e"]
+    ranks = show(pd.DataFrame({"rank": [1.0, 2.0], "score": [1.0, 2.5]}))  # top_n's float rank
+    assert cells(ranks, "rank") == ["1", "2"] and cells(ranks, "score") == ["1.00", "2.50"]
 
 
 # -- overrides and options -----------------------------------------------------------------

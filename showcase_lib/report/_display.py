@@ -346,6 +346,8 @@ def _kind(name: object, values: pd.Series) -> Kind | Literal["when"]:
     Example:
         >>> _kind("x", pd.Series([1, 2])), _kind("year", pd.Series([2026])), _kind("x", pd.Series([0.5]))
         ('count', 'text', 'number')
+        >>> _kind("rank", pd.Series([1.0, 2.0, np.nan])), _kind("x", pd.Series([np.nan]))
+        ('count', 'number')
         >>> _kind("day", pd.Series(pd.to_datetime(["2026-01-01"]))), _kind("cost_usd", pd.Series(["a"]))
         ('when', 'text')
     """
@@ -367,6 +369,10 @@ def _kind(name: object, values: pd.Series) -> Kind | Literal["when"]:
     if pd.api.types.is_integer_dtype(dtype):
         words = _words(name)
         return "text" if words and (words[-1] in _LABEL_INTS) else "count"
+    finite = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    finite = finite[np.isfinite(finite)]
+    if len(finite) and (finite == np.round(finite)).all():  # a rank 1.0, 2.0: whole numbers
+        return "count"
     return "number"
 
 
