@@ -61,6 +61,7 @@ _MONEY_WORDS: Final = frozenset({"cost", "costs", "price", "spend", "revenue"})
 _MONEY_UNITS: Final = frozenset({"usd", "fee", "fees"})
 _PCT_WORDS: Final = frozenset(
     {"share", "pct", "rate", "margin", "precision", "recall", "percent", "growth"}
+    | {"used", "compliance"}  # a budget's share used, an SLA's share of calls within it
 )
 _COUNT_ANY: Final = frozenset({"tokens", "token", "count"})
 #: Integer columns that are labels, not amounts: no thousands separator (``2026``, a seed).
@@ -319,10 +320,15 @@ def _kind_by_name(name: object) -> Kind | None:
         ['pct', 'pct', 'pct', 'pct']
         >>> [_kind_by_name(n) for n in ("calls", "n_customers", "input_tokens", "feedback")]
         ['count', 'count', 'count', None]
+        >>> [_kind_by_name(n) for n in ("quality_per_usd", "burn_usd_per_hour", "used")]
+        [None, 'money', 'pct']
     """
     words = _words(name)
     if not words:
         return None
+    if "per" in words:  # quality_per_usd is points per dollar, not dollars
+        after = words[words.index("per") + 1 :]
+        words = words[: words.index("per")] if _MONEY_UNITS & set(after[:1]) else words
     if _MONEY_UNITS & set(words):  # a unit wins: margin_usd is dollars
         return "money"
     if _PCT_WORDS & set(words):  # then a ratio: cost_share is a share of the cost
@@ -340,6 +346,8 @@ def _kind(name: object, values: pd.Series) -> Kind | Literal["when"]:
     Example:
         >>> _kind("x", pd.Series([1, 2])), _kind("year", pd.Series([2026])), _kind("x", pd.Series([0.5]))
         ('count', 'text', 'number')
+        >>> _kind("rank", pd.Series([1.0, 2.0, np.nan])), _kind("x", pd.Series([np.nan]))
+        ('count', 'number')
         >>> _kind("day", pd.Series(pd.to_datetime(["2026-01-01"]))), _kind("cost_usd", pd.Series(["a"]))
         ('when', 'text')
     """
@@ -361,6 +369,10 @@ def _kind(name: object, values: pd.Series) -> Kind | Literal["when"]:
     if pd.api.types.is_integer_dtype(dtype):
         words = _words(name)
         return "text" if words and (words[-1] in _LABEL_INTS) else "count"
+    finite = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    finite = finite[np.isfinite(finite)]
+    if len(finite) and (finite == np.round(finite)).all():  # a rank 1.0, 2.0: whole numbers
+        return "count"
     return "number"
 
 
