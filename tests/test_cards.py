@@ -202,3 +202,15 @@ def test_card_grid_fits_a_phone():
         Path(__file__).resolve().parents[1] / "showcase_lib/report/templates/style.css"
     ).read_text()
     assert "minmax(min(100%," in css
+
+
+def test_cards_take_show_charts_and_format_like_show():
+    from showcase_lib.report import show
+
+    ax = charts.bar(pd.Series({"a": 1.0}), title="t", xlabel="USD", ylabel="")
+    chart = show(ax, alt='Customer "a" spent $1.00')
+    html = ReportCards(_result(), charts=[chart], tables=["by_customer"]).to_html()
+    assert 'alt="Customer &#34;a&#34; spent $1.00"' in html
+    assert f'width="{chart.width}" height="{chart.height}"' in html  # sized: sharp, no reflow
+    assert "-$5.00" in html and "$10.00" in html  # margin_usd as show() writes money
+    assert html.count('class="rv-scroll"') >= 2  # each table scrolls in its own box

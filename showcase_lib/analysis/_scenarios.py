@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from showcase_lib.analysis._prices import Prices, as_pricer, on_model, priced_view
+from showcase_lib.analysis._timeseries import bucket, period_keys
 from showcase_lib.analysis.analyzers._base import (
     AnalysisResult,
     Metric,
@@ -62,7 +63,6 @@ from showcase_lib.analysis.analyzers._quality import (
 )
 from showcase_lib.analysis.analyzers._realtime import (
     StreamConfig,
-    bucket_spend,
     detect_stream,
     token_bucket,
 )
@@ -957,6 +957,43 @@ def _lever_result(
 
 
 # =========================================================================== notebook 12
+def spend_per_bucket(calls: pd.DataFrame, freq: str, by: str = "customer_id") -> pd.DataFrame:
+    """Spend per time bucket (rows: every bucket from the first call to the last, UTC) and per
+    value of ``by`` (columns, sorted): the buckets of the time series, so ``"10min"`` here is
+    exactly a row of ``timeseries.aggregate(calls, "10min", by=by)``.
+
+    ``freq`` is a fixed-width bucket :func:`~showcase_lib.analysis.timeseries.aggregate`
+    accepts (``"1min"``, ``"5min"``, ``"10min"``, ``"h"``, ``"D"``, ``"W"``); an ambiguous alias
+    (``"m"``, ``"1m"``, ``"M"``, ``"T"``) raises, and so do calendar months (``"MS"``: a streaming
+    detector compares buckets of one length).
+
+    Example:
+        >>> df = pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-01 00:05",
+        ...     "2026-01-01 00:25"], utc=True), "customer_id": ["a", "a"], "cost_usd": [1.0, 2.0]})
+        >>> spend_per_bucket(df, "10min")["a"].tolist()
+        [1.0, 0.0, 2.0]
+        >>> spend_per_bucket(df, "1m")
+        Traceback (most recent call last):
+        ...
+        ValueError: freq='1m' is ambiguous: 'm' reads as minute or month: write 'min' for minutes or 'MS' for calendar months
+    """
+    require_columns(calls, ["timestamp", "cost_usd", by], who="spend_per_bucket")
+    size = bucket(freq)
+    if size.width is None:
+        raise ValueError(
+            f"freq={freq!r}: the streaming detector needs buckets of one length (a month has "
+            "28 to 31 days); use e.g. '10min', 'h', 'D' or 'W'"
+        )
+    keys = period_keys(calls["timestamp"], size.alias)
+    cost = pd.Series(calls["cost_usd"].to_numpy(dtype=float))
+    wide = cost.groupby([keys, calls[by].astype(str).to_numpy()]).sum().unstack(fill_value=0.0)
+    starts = pd.DatetimeIndex(wide.index).tz_localize("UTC")
+    wide.index = starts
+    wide = wide.reindex(size.calendar(starts.min(), starts.max()), fill_value=0.0)
+    wide.index.name, wide.columns.name = "bucket", by
+    return wide
+
+
 def _format_duration(delta: pd.Timedelta | None) -> str:
     """A short, readable duration: "30 min", "2.8 h", "3.2 days" ("n/a" for None).
 
@@ -1077,7 +1114,7 @@ def viral_spike_response(
     onset = pd.Timestamp(onset)
     if onset.tzinfo is None:
         raise ValueError(f"{who}: onset={onset!r} needs a time zone (the record is in UTC)")
-    wide = bucket_spend(calls, freq, "customer_id")
+    wide = spend_per_bucket(calls, freq, "customer_id")
     if customer not in wide.columns:
         raise ValueError(f"{who}: customer_id={customer!r} has no calls")
     if not cfg.watch_all:
@@ -1085,7 +1122,7 @@ def viral_spike_response(
     alerts = detect_stream(wide, cfg.detector)
     mine = alerts[(alerts["key"] == customer) & (alerts["bucket"] >= onset)]
     others = alerts[alerts["key"] != customer]
-    step = pd.Timedelta(freq)
+    step = wide.index[1] - wide.index[0] if len(wide) > 1 else bucket(freq).width
     demand = wide[customer].to_numpy(dtype=float)
     idx = wide.index
     pre = (idx < onset) & (idx >= onset - pd.Timedelta(days=7))
@@ -1178,7 +1215,7 @@ def viral_spike_response(
             Step(
                 "Bucket the metered stream",
                 "Spend per customer per 10 minutes.",
-                "wide = bucket_spend(calls, freq='10min', by='customer_id')",
+                "wide = aggregate(calls, '10min', by='customer_id')['cost_usd'].unstack()",
             ),
             Step(
                 "Detect",

@@ -36,6 +36,10 @@ import pandas as pd
 
 __all__: list[str] = []  # private module: the package exports ``show``
 
+#: Dollar amounts below a billionth are float noise (a sum minus the same sum: 9.1e-13), not
+#: money: even one token priced at a cent per million tokens costs ten times more (1e-8).
+_NOISE_USD: Final = 1e-9
+
 #: The en dash that stands for a missing value (NaN, None, NaT) in every table and text.
 MISSING: Final = "\u2013"
 
@@ -57,6 +61,7 @@ _MONEY_WORDS: Final = frozenset({"cost", "costs", "price", "spend", "revenue"})
 _MONEY_UNITS: Final = frozenset({"usd", "fee", "fees"})
 _PCT_WORDS: Final = frozenset(
     {"share", "pct", "rate", "margin", "precision", "recall", "percent", "growth"}
+    | {"used", "compliance"}  # a budget's share used, an SLA's share of calls within it
 )
 _COUNT_ANY: Final = frozenset({"tokens", "token", "count"})
 #: Integer columns that are labels, not amounts: no thousands separator (``2026``, a seed).
@@ -111,6 +116,8 @@ def _money(value: Any) -> str:
     Example:
         >>> _money(1234.564), _money(0.000103), _money(-12), _money(0.5), _money(-0.0)
         ('$1,234.56', '$0.000103', '-$12.00', '$0.50', '$0.00')
+        >>> _money(9.1e-13), _money(2.5e-8)
+        ('$0.00', '$0.000000025')
     """
     if _missing(value):
         return MISSING
@@ -118,7 +125,9 @@ def _money(value: Any) -> str:
     if (inf := _infinite(v)) is not None:
         return inf
     a = abs(v)
-    if a >= 1 or a == 0:
+    if a < _NOISE_USD:  # float noise of a difference (9.1e-13), not an amount
+        text = "0.00"
+    elif a >= 1:
         text = f"{a:,.2f}"
     else:
         text = _significant(a)
@@ -311,10 +320,15 @@ def _kind_by_name(name: object) -> Kind | None:
         ['pct', 'pct', 'pct', 'pct']
         >>> [_kind_by_name(n) for n in ("calls", "n_customers", "input_tokens", "feedback")]
         ['count', 'count', 'count', None]
+        >>> [_kind_by_name(n) for n in ("quality_per_usd", "burn_usd_per_hour", "used")]
+        [None, 'money', 'pct']
     """
     words = _words(name)
     if not words:
         return None
+    if "per" in words:  # quality_per_usd is points per dollar, not dollars
+        after = words[words.index("per") + 1 :]
+        words = words[: words.index("per")] if _MONEY_UNITS & set(after[:1]) else words
     if _MONEY_UNITS & set(words):  # a unit wins: margin_usd is dollars
         return "money"
     if _PCT_WORDS & set(words):  # then a ratio: cost_share is a share of the cost
@@ -332,6 +346,8 @@ def _kind(name: object, values: pd.Series) -> Kind | Literal["when"]:
     Example:
         >>> _kind("x", pd.Series([1, 2])), _kind("year", pd.Series([2026])), _kind("x", pd.Series([0.5]))
         ('count', 'text', 'number')
+        >>> _kind("rank", pd.Series([1.0, 2.0, np.nan])), _kind("x", pd.Series([np.nan]))
+        ('count', 'number')
         >>> _kind("day", pd.Series(pd.to_datetime(["2026-01-01"]))), _kind("cost_usd", pd.Series(["a"]))
         ('when', 'text')
     """
@@ -353,6 +369,10 @@ def _kind(name: object, values: pd.Series) -> Kind | Literal["when"]:
     if pd.api.types.is_integer_dtype(dtype):
         words = _words(name)
         return "text" if words and (words[-1] in _LABEL_INTS) else "count"
+    finite = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    finite = finite[np.isfinite(finite)]
+    if len(finite) and (finite == np.round(finite)).all():  # a rank 1.0, 2.0: whole numbers
+        return "count"
     return "number"
 
 
@@ -398,6 +418,9 @@ _TABLE_STYLE: Final = (
     "border-collapse:collapse;font-size:0.9em;line-height:1.35;"
     "font-variant-numeric:tabular-nums;margin:0;width:auto"
 )
+#: Text longer than this wraps inside its cell (a sentence, a note); shorter values (ids, model
+#: names such as "gemini-3.5-flash-lite", timestamps) stay on one line and the box scrolls.
+_WRAP_AFTER: Final = 32
 _CELL_STYLE: Final = "padding:3px 10px;border-bottom:1px solid #e4e7eb;vertical-align:top"
 #: The scroll box: as wide as its container at most, scrolling sideways by itself, keyboard
 #: focusable (a scrollable region must be reachable without a mouse, WCAG 2.1.1).
@@ -430,6 +453,7 @@ class _Column:
     cells: list[str]
     numeric: bool
     is_index: bool = False
+    wraps: bool = False  # long text wraps in its cell; everything else stays on one line
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,7 +485,7 @@ class _Table:
             for c in self.columns:
                 tag = "th" if c.is_index else "td"
                 scope = ' scope="row"' if c.is_index else ""
-                wrap = ";white-space:nowrap" if c.numeric else ""
+                wrap = ";min-width:12em;max-width:28em" if c.wraps else ";white-space:nowrap"
                 weight = ";font-weight:600" if c.is_index else ""
                 cells.append(
                     f'<{tag}{scope} style="{_CELL_STYLE};text-align:{_align(c)}{wrap}{weight}">'
@@ -554,7 +578,9 @@ def _column(
         if tz is not None:
             label = f"{label} ({tz})".strip()
     cells = _format_column(values, kind)
-    return _Column(label, cells, kind in _NUMERIC_KINDS, is_index)
+    numeric = kind in _NUMERIC_KINDS
+    wraps = not numeric and max((len(c) for c in cells), default=0) > _WRAP_AFTER
+    return _Column(label, cells, numeric, is_index, wraps)
 
 
 # -- charts --------------------------------------------------------------------------------
@@ -688,18 +714,21 @@ def _bar_sentence(ax: Any, container: Any) -> list[str]:
     horizontal = getattr(container, "orientation", "vertical") == "horizontal"
     values = np.asarray(container.datavalues, dtype=float)
     category_axis = ax.yaxis if horizontal else ax.xaxis
-    ticks = {
-        round(float(t.get_position()[1 if horizontal else 0]), 6): t.get_text()
+    ticks = [
+        (float(t.get_position()[1 if horizontal else 0]), t.get_text())
         for t in category_axis.get_ticklabels()
-    }
+        if t.get_text()
+    ]
     names = []
     for patch in container.patches:
-        centre = (
-            patch.get_y() + patch.get_height() / 2
-            if horizontal
-            else (patch.get_x() + patch.get_width() / 2)
-        )
-        names.append(ticks.get(round(centre, 6)) or _number(centre))
+        if horizontal:
+            centre, size = patch.get_y() + patch.get_height() / 2, patch.get_height()
+        else:
+            centre, size = patch.get_x() + patch.get_width() / 2, patch.get_width()
+        near = min(ticks, key=lambda t: abs(t[0] - centre), default=None)
+        # a grouped bar sits beside its tick: the nearest label within half a group
+        beside = near is not None and abs(near[0] - centre) <= max(size, 0.5)
+        names.append(near[1] if beside else _number(centre))
     vt = _axis_text(ax.xaxis if horizontal else ax.yaxis)
     label = container.get_label()
     prefix = f"{label}: " if label and not label.startswith("_") else ""

@@ -5,7 +5,10 @@ Functions take data that is already computed (by ``showcase_lib.analysis`` or
 ``showcase_lib.metadata``) and return the matplotlib ``Axes`` so a notebook can add to it:
 :func:`line` and :func:`bar` for any series, :func:`hline` / :func:`vline` for markers,
 :func:`side_by_side` for "without / with Revenium" pairs, and :func:`chart` for the book's
-figures (one ``kind`` per figure, or an analyzer result's summary chart).
+figures (one ``kind`` per figure, or an analyzer result's summary chart). Colours come from
+:data:`COLORS`. Display a chart with ``show(ax, alt=f"...")`` from :mod:`showcase_lib.report`:
+a sharp 2x image with that alt text (a figure drawn by these helpers also has a default alt
+text computed from its data, so ``show(ax)`` works; write your own when you can say more).
 
 Example:
     >>> import pandas as pd
@@ -320,7 +323,7 @@ def bar(
     for i, c in zeros:  # an empty bar: a visible tick at zero in the bar's colour
         marker = "|" if horizontal else "_"
         xy = (0, i) if horizontal else (i, 0)
-        ax.plot(*xy, marker=marker, color=c, markersize=14, markeredgewidth=3, zorder=4)
+        ax.plot(*xy, marker=marker, color=c, markersize=18, markeredgewidth=4, zorder=4)
     if annotate:
         for i, v in enumerate(values):
             text = _value_text(float(v), money=money, pct=pct)
