@@ -68,7 +68,7 @@ def test_the_four_cards_render_the_result_values():
     html = ReportCards(_result()).fragment()
     for card in ("Problem", "Solution", "Results", "Implementation"):
         assert f'<span class="rv-badge">{card}</span>' in html
-    assert "$1.2K" in html  # the metric, formatted not recomputed
+    assert "$1,234.50" in html  # the metric, formatted as show() formats money, not recomputed
     assert "25.0%" in html and "50.0%" in html  # both sides of the comparison
     assert "unknown" in html and "Without Revenium" in html and "With Revenium" in html
     assert "customer_id" in html  # the Revenium-value metadata chip
@@ -88,7 +88,8 @@ def test_written_file_is_self_contained_with_embedded_chart(tmp_path):
     html = path.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>")
     assert re.search(r'src="data:image/png;base64,[A-Za-z0-9+/=]{100,}"', html)
-    assert 'alt="Margin by customer"' in html
+    # the alt text show() would give it: computed from the bars drawn
+    assert 'alt="Margin by customer (USD by Customer): a 1.00, b 2.00."' in html
     assert not re.search(r'(src|href)="(https?:|//)', html)  # nothing fetched from outside
     assert "<link" not in html and "<script" not in html
 
@@ -106,7 +107,7 @@ def test_autoescape_is_on_and_templates_come_from_the_package():
 
 def test_format_value_units():
     assert _format_value(0.5, "pct") == "50.0%"
-    assert _format_value(float("nan"), "usd") == "n/a"
+    assert _format_value(float("nan"), "usd") == "\u2013"  # an en dash, as in show() tables
     assert _format_value(1500.0, "ms") == "1,500 ms"
     assert _format_value(12.0, "count") == "12"
 
@@ -148,7 +149,7 @@ def test_write_index_links_each_result_with_its_headline(tmp_path):
         tmp_path / "index.html", {"profitability.html": _result()}, title="Reports"
     ).read_text(encoding="utf-8")
     assert 'href="profitability.html"' in page and "Customer profitability" in page
-    assert "Monthly loss: $1.2K" in page  # the first two headline metrics, formatted
+    assert "Monthly loss: $1,234.50" in page  # the first two headline metrics, formatted
     assert EVIL not in page and "&lt;script&gt;" in page
 
 
@@ -201,3 +202,15 @@ def test_card_grid_fits_a_phone():
         Path(__file__).resolve().parents[1] / "showcase_lib/report/templates/style.css"
     ).read_text()
     assert "minmax(min(100%," in css
+
+
+def test_cards_take_show_charts_and_format_like_show():
+    from showcase_lib.report import show
+
+    ax = charts.bar(pd.Series({"a": 1.0}), title="t", xlabel="USD", ylabel="")
+    chart = show(ax, alt='Customer "a" spent $1.00')
+    html = ReportCards(_result(), charts=[chart], tables=["by_customer"]).to_html()
+    assert 'alt="Customer &#34;a&#34; spent $1.00"' in html
+    assert f'width="{chart.width}" height="{chart.height}"' in html  # sized: sharp, no reflow
+    assert "-$5.00" in html and "$10.00" in html  # margin_usd as show() writes money
+    assert html.count('class="rv-scroll"') >= 2  # each table scrolls in its own box

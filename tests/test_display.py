@@ -198,9 +198,11 @@ def test_number(value, text):
 
 
 def test_other_floats_three_significant_digits_and_nan():
-    t = show(pd.DataFrame({"elapsed_s": [6.521038297000018, np.nan], "ratio": [3.0, np.inf]}))
+    t = show(pd.DataFrame({"elapsed_s": [6.521038297000018, np.nan], "ratio": [3.5, np.inf]}))
     assert cells(t, "elapsed_s") == ["6.52", DASH]
-    assert cells(t, "ratio") == ["3.00", "\u221e"]
+    assert cells(t, "ratio") == ["3.50", "\u221e"]
+    ranks = show(pd.DataFrame({"rank": [1.0, 2.0], "score": [1.0, 2.5]}))  # top_n's float rank
+    assert cells(ranks, "rank") == ["1", "2"] and cells(ranks, "score") == ["1.00", "2.50"]
 
 
 # -- overrides and options -----------------------------------------------------------------
@@ -349,3 +351,18 @@ def test_chart_takes_only_alt(fig_ax):
     _, ax = fig_ax
     with pytest.raises(TypeError, match="only alt="):
         show(ax, alt="x", caption="y")
+
+
+def test_money_noise_is_zero_and_text_cells_keep_one_line():
+    assert show.money(9.1e-13) == "$0.00" and show.money(-9.1e-13) == "$0.00"
+    html = show(
+        pd.DataFrame({"model": ["gemini-3.5-flash-lite"], "note": ["x " * 30]})
+    )._repr_html_()
+    cells = re.findall(r'<td style="([^"]*)">', html)
+    assert "white-space:nowrap" in cells[0]  # a model name does not break at its hyphens
+    assert "max-width:28em" in cells[1] and "nowrap" not in cells[1]  # a sentence wraps
+
+
+def test_per_dollar_is_not_dollars_and_budget_used_is_a_share():
+    t = show(pd.DataFrame({"quality_per_usd": [52459.95], "used": [0.412], "compliance": [0.9]}))
+    assert [c.cells[0] for c in t.columns] == ["52,460", "41.2%", "90.0%"]

@@ -36,6 +36,10 @@ import pandas as pd
 
 __all__: list[str] = []  # private module: the package exports ``show``
 
+#: Dollar amounts below a billionth are float noise (a sum minus the same sum: 9.1e-13), not
+#: money: even one token priced at a cent per million tokens costs ten times more (1e-8).
+_NOISE_USD: Final = 1e-9
+
 #: The en dash that stands for a missing value (NaN, None, NaT) in every table and text.
 MISSING: Final = "\u2013"
 
@@ -57,6 +61,7 @@ _MONEY_WORDS: Final = frozenset({"cost", "costs", "price", "spend", "revenue"})
 _MONEY_UNITS: Final = frozenset({"usd", "fee", "fees"})
 _PCT_WORDS: Final = frozenset(
     {"share", "pct", "rate", "margin", "precision", "recall", "percent", "growth"}
+    | {"used", "compliance"}  # a budget's share used, an SLA's share of calls within it
 )
 _COUNT_ANY: Final = frozenset({"tokens", "token", "count"})
 #: Integer columns that are labels, not amounts: no thousands separator (``2026``, a seed).
@@ -111,6 +116,8 @@ def _money(value: Any) -> str:
     Example:
         >>> _money(1234.564), _money(0.000103), _money(-12), _money(0.5), _money(-0.0)
         ('$1,234.56', '$0.000103', '-$12.00', '$0.50', '$0.00')
+        >>> _money(9.1e-13), _money(2.5e-8)
+        ('$0.00', '$0.000000025')
     """
     if _missing(value):
         return MISSING
@@ -118,7 +125,9 @@ def _money(value: Any) -> str:
     if (inf := _infinite(v)) is not None:
         return inf
     a = abs(v)
-    if a >= 1 or a == 0:
+    if a < _NOISE_USD:  # float noise of a difference (9.1e-13), not an amount
+        text = "0.00"
+    elif a >= 1:
         text = f"{a:,.2f}"
     else:
         text = _significant(a)
@@ -311,10 +320,15 @@ def _kind_by_name(name: object) -> Kind | None:
         ['pct', 'pct', 'pct', 'pct']
         >>> [_kind_by_name(n) for n in ("calls", "n_customers", "input_tokens", "feedback")]
         ['count', 'count', 'count', None]
+        >>> [_kind_by_name(n) for n in ("quality_per_usd", "burn_usd_per_hour", "used")]
+        [None, 'money', 'pct']
     """
     words = _words(name)
     if not words:
         return None
+    if "per" in words:  # quality_per_usd is points per dollar, not dollars
+        after = words[words.index("per") + 1 :]
+        words = words[: words.index("per")] if _MONEY_UNITS & set(after[:1]) else words
     if _MONEY_UNITS & set(words):  # a unit wins: margin_usd is dollars
         return "money"
     if _PCT_WORDS & set(words):  # then a ratio: cost_share is a share of the cost
@@ -332,6 +346,8 @@ def _kind(name: object, values: pd.Series) -> Kind | Literal["when"]:
     Example:
         >>> _kind("x", pd.Series([1, 2])), _kind("year", pd.Series([2026])), _kind("x", pd.Series([0.5]))
         ('count', 'text', 'number')
+        >>> _kind("rank", pd.Series([1.0, 2.0, np.nan])), _kind("x", pd.Series([np.nan]))
+        ('count', 'number')
         >>> _kind("day", pd.Series(pd.to_datetime(["2026-01-01"]))), _kind("cost_usd", pd.Series(["a"]))
         ('when', 'text')
     """
@@ -353,6 +369,10 @@ def _kind(name: object, values: pd.Series) -> Kind | Literal["when"]:
     if pd.api.types.is_integer_dtype(dtype):
         words = _words(name)
         return "text" if words and (words[-1] in _LABEL_INTS) else "count"
+    finite = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    finite = finite[np.isfinite(finite)]
+    if len(finite) and (finite == np.round(finite)).all():  # a rank 1.0, 2.0: whole numbers
+        return "count"
     return "number"
 
 
@@ -398,6 +418,9 @@ _TABLE_STYLE: Final = (
     "border-collapse:collapse;font-size:0.9em;line-height:1.35;"
     "font-variant-numeric:tabular-nums;margin:0;width:auto"
 )
+#: Text longer than this wraps inside its cell (a sentence, a note); shorter values (ids, model
+#: names such as "gemini-3.5-flash-lite", timestamps) stay on one line and the box scrolls.
+_WRAP_AFTER: Final = 32
 _CELL_STYLE: Final = "padding:3px 10px;border-bottom:1px solid #e4e7eb;vertical-align:top"
 #: The scroll box: as wide as its container at most, scrolling sideways by itself, keyboard
 #: focusable (a scrollable region must be reachable without a mouse, WCAG 2.1.1).
@@ -430,6 +453,7 @@ class _Column:
     cells: list[str]
     numeric: bool
     is_index: bool = False
+    wraps: bool = False  # long text wraps in its cell; everything else stays on one line
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,7 +485,7 @@ class _Table:
             for c in self.columns:
                 tag = "th" if c.is_index else "td"
                 scope = ' scope="row"' if c.is_index else ""
-                wrap = ";white-space:nowrap" if c.numeric else ""
+                wrap = ";min-width:12em;max-width:28em" if c.wraps else ";white-space:nowrap"
                 weight = ";font-weight:600" if c.is_index else ""
                 cells.append(
                     f'<{tag}{scope} style="{_CELL_STYLE};text-align:{_align(c)}{wrap}{weight}">'
@@ -554,7 +578,9 @@ def _column(
         if tz is not None:
             label = f"{label} ({tz})".strip()
     cells = _format_column(values, kind)
-    return _Column(label, cells, kind in _NUMERIC_KINDS, is_index)
+    numeric = kind in _NUMERIC_KINDS
+    wraps = not numeric and max((len(c) for c in cells), default=0) > _WRAP_AFTER
+    return _Column(label, cells, numeric, is_index, wraps)
 
 
 # -- charts --------------------------------------------------------------------------------
@@ -579,11 +605,12 @@ def _figure_of(obj: Any) -> Any:
     return figure
 
 
-def _describe(obj: Any, alt: str) -> Any:
-    """Remember ``alt`` as the default alt text of ``obj``'s figure; returns ``obj``.
+def _describe(obj: Any, alt: str | None = None) -> Any:
+    """Give ``obj``'s figure a default alt text; returns ``obj``.
 
-    Chart helpers call it with a sentence computed from the data they drew, so
-    ``show(ax)`` has a meaningful alt text; ``show(ax, alt=...)`` still overrides it.
+    The house chart helpers call it: with ``alt`` a sentence they computed, or with None to
+    have :func:`_auto_alt` describe the figure from what is drawn on it when it is shown
+    (so what a notebook adds later is described too). ``show(ax, alt=...)`` still wins.
 
     Example:
         >>> import matplotlib.pyplot as plt
@@ -594,12 +621,12 @@ def _describe(obj: Any, alt: str) -> Any:
     """
     figure = _figure_of(obj)
     if figure is not None:
-        _DESCRIBED[figure] = alt
+        _DESCRIBED[figure] = alt or ""
     return obj
 
 
 def _default_alt(obj: Any) -> str:
-    """The alt text a chart helper recorded for ``obj`` (empty when none did).
+    """The alt text the chart helpers give ``obj`` (empty when no helper drew it).
 
     Example:
         >>> import matplotlib.pyplot as plt
@@ -608,7 +635,137 @@ def _default_alt(obj: Any) -> str:
         >>> plt.close(fig)
     """
     figure = _figure_of(obj)
-    return _DESCRIBED.get(figure, "") if figure is not None else ""
+    if figure is None or figure not in _DESCRIBED:
+        return ""
+    return _DESCRIBED[figure] or _auto_alt(figure)
+
+
+#: Series described per panel in an automatic alt text; more are counted, not described.
+_MAX_SERIES: Final = 4
+
+
+def _axis_text(axis: Any) -> Callable[[Any], str]:
+    """How to write a value of ``axis`` in words: its tick formatter when it is the house's
+    (dollars, percent), dates as dates, other numbers with three significant digits."""
+    from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+    formatter = axis.get_major_formatter()
+    by_label = _kind_by_name(axis.get_label_text())
+
+    def text(v: Any) -> str:
+        if isinstance(v, (str, np.str_)):
+            return str(v)
+        if isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "isoformat"):
+            return _when(v)
+        if isinstance(formatter, (FuncFormatter, PercentFormatter)):
+            return str(formatter(float(v), None))
+        if by_label == "pct" and abs(float(v)) <= 1:  # "Cumulative share" drawn as 0..1
+            return _pct(v)
+        return _number(v)
+
+    return text
+
+
+def _title(ax: Any) -> str:
+    return next((t for loc in ("left", "center", "right") if (t := ax.get_title(loc=loc))), "")
+
+
+def _series_sentences(ax: Any) -> list[str]:
+    xt, yt = _axis_text(ax.xaxis), _axis_text(ax.yaxis)
+    out = []
+    lines = [
+        ln
+        for ln in ax.get_lines()
+        if ln.get_transform() is ax.transData and len(np.atleast_1d(ln.get_xdata())) > 1
+    ]  # data series: not axhline/axvline markers, not the one-point ticks of empty bars
+    for ln in lines[:_MAX_SERIES]:
+        x = list(pd.Series(np.atleast_1d(ln.get_xdata(orig=True))))
+        y = np.asarray(ln.get_ydata(orig=True), dtype=float)
+        if not np.isfinite(y).any():
+            continue
+        top = int(np.nanargmax(y))
+        label = ln.get_label()
+        named = len(lines) > 1 and label and not label.startswith("_")
+        name = f"{label}: " if named else ""
+        out.append(
+            f"{name}{yt(y[0])} at {xt(x[0])} to {yt(y[-1])} at {xt(x[-1])}, "
+            f"highest {yt(y[top])} at {xt(x[top])}"
+        )
+    if len(lines) > _MAX_SERIES:
+        out.append(f"and {len(lines) - _MAX_SERIES} more lines")
+    for ln in ax.get_lines():  # markers: a budget line, an onset
+        xs, ys = np.atleast_1d(ln.get_xdata()), np.atleast_1d(ln.get_ydata())
+        label = ln.get_label()
+        if ln.get_transform() is not ax.transData and len(xs) == 2 and not label.startswith("_"):
+            if xs[0] == xs[1]:
+                out.append(f"{label} marked at {xt(ln.get_xdata(orig=True)[0])}")
+            elif ys[0] == ys[1]:
+                out.append(f"{label} marked at {yt(ys[0])}")
+    for container in ax.containers:
+        out.extend(_bar_sentence(ax, container))
+    return out
+
+
+def _bar_sentence(ax: Any, container: Any) -> list[str]:
+    from matplotlib.container import BarContainer
+
+    if not isinstance(container, BarContainer) or not len(container.patches):
+        return []
+    horizontal = getattr(container, "orientation", "vertical") == "horizontal"
+    values = np.asarray(container.datavalues, dtype=float)
+    category_axis = ax.yaxis if horizontal else ax.xaxis
+    ticks = [
+        (float(t.get_position()[1 if horizontal else 0]), t.get_text())
+        for t in category_axis.get_ticklabels()
+        if t.get_text()
+    ]
+    names = []
+    for patch in container.patches:
+        if horizontal:
+            centre, size = patch.get_y() + patch.get_height() / 2, patch.get_height()
+        else:
+            centre, size = patch.get_x() + patch.get_width() / 2, patch.get_width()
+        near = min(ticks, key=lambda t: abs(t[0] - centre), default=None)
+        # a grouped bar sits beside its tick: the nearest label within half a group
+        beside = near is not None and abs(near[0] - centre) <= max(size, 0.5)
+        names.append(near[1] if beside else _number(centre))
+    vt = _axis_text(ax.xaxis if horizontal else ax.yaxis)
+    label = container.get_label()
+    prefix = f"{label}: " if label and not label.startswith("_") else ""
+    pairs = list(zip(names, values, strict=True))
+    if horizontal:
+        pairs = pairs[::-1]  # read top to bottom
+    if len(pairs) <= _MAX_SERIES:
+        return [prefix + ", ".join(f"{n} {vt(v)}" for n, v in pairs)]
+    hi = max(pairs, key=lambda p: p[1])
+    lo = min(pairs, key=lambda p: p[1])
+    return [f"{prefix}{len(pairs)} bars, highest {hi[0]} {vt(hi[1])}, lowest {lo[0]} {vt(lo[1])}"]
+
+
+def _auto_alt(figure: Any) -> str:
+    """Describe a figure from what is drawn on it: per panel its title, axes and series.
+
+    Example:
+        >>> import matplotlib.pyplot as plt
+        >>> fig, ax = plt.subplots()
+        >>> _ = ax.plot([1, 2, 3], [5.0, 9.0, 7.0], label="calls"); _ = ax.set_title("Calls")
+        >>> _ = ax.set_xlabel("Day"); _ = ax.set_ylabel("Calls per day")
+        >>> _auto_alt(fig)
+        'Calls (Calls per day by Day): 5.00 at 1 to 7.00 at 3, highest 9.00 at 2.'
+        >>> plt.close(fig)
+    """
+    figure.draw_without_rendering()  # tick labels exist only once the figure is laid out
+    panels = []
+    for ax in figure.axes:
+        title, xl, yl = _title(ax), ax.get_xlabel(), ax.get_ylabel()
+        if any(getattr(c, "orientation", "") == "horizontal" for c in ax.containers):
+            xl, yl = yl, xl  # horizontal bars: the value is on x
+        axes_text = f"{yl} by {xl}" if xl and yl else (yl or xl)
+        head = f"{title} ({axes_text})" if title and axes_text else (title or axes_text)
+        body = "; ".join(_series_sentences(ax))
+        if head or body:
+            panels.append(f"{head}: {body}" if head and body else (head or body))
+    return " ".join(p.rstrip(".") + "." for p in panels) or ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,8 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import base64
-import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,7 +34,20 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from showcase_lib.report.charts import format_usd
+from showcase_lib.report._display import (
+    MISSING,
+    _auto_alt,
+    _build_table,
+    _Chart,
+    _count,
+    _default_alt,
+    _figure_of,
+    _money,
+    _number,
+    _pct,
+    _render_chart,
+    _when,
+)
 
 __all__ = ["ReportCards", "write_index"]
 
@@ -61,22 +72,23 @@ def _environment() -> Environment:
 
 
 def _format_value(value: Any, unit: str = "count") -> str:
-    """Format one value for display by its unit (usd, pct, count, ms, ratio, ...).
+    """Format one value for display by its unit (usd, pct, count, ms, ratio, ...), with the
+    rules of :data:`~showcase_lib.report.show` (``$1,234.56``, ``82.4%``, ``97,483``).
 
-    Text is returned unchanged; NaN shows as "n/a".
+    Text is returned unchanged; NaN and None show as an en dash, as in tables.
 
     Example:
         >>> _format_value(0.256, "pct"), _format_value(1234.5, "usd"), _format_value(3.0, "ratio")
-        ('25.6%', '$1.2K', '3.00x')
-        >>> _format_value("unknown", "usd")
-        'unknown'
+        ('25.6%', '$1,234.50', '3.00x')
+        >>> _format_value(0.000103, "usd"), _format_value("unknown", "usd")
+        ('$0.000103', 'unknown')
     """
     if value is None:
-        return "n/a"
+        return MISSING
     if isinstance(value, str):
         return value
     if isinstance(value, pd.Timestamp):
-        return f"{value:%Y-%m-%d %H:%M} UTC"
+        return _when(value)
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     try:
@@ -84,110 +96,71 @@ def _format_value(value: Any, unit: str = "count") -> str:
     except (TypeError, ValueError):
         return str(value)
     if math.isnan(v):
-        return "n/a"
+        return MISSING
     if math.isinf(v):
         return "∞" if v > 0 else "-∞"
-    if unit == "usd":
-        return format_usd(v)
-    if unit == "pct":
-        return f"{v:.1%}"
-    if unit == "ms":
-        return f"{v:,.0f} ms"
-    if unit == "ratio":
-        return f"{v:,.2f}x"
-    if unit == "tokens":
-        return f"{v:,.0f} tokens"
-    if unit in ("hours", "minutes"):
-        return f"{v:,.1f} {unit}"
-    if unit == "points":
-        return f"{v:,.1f} pts"
-    if unit == "count":
-        return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}"
-    return f"{v:,.4g}"
-
-
-def _figure_to_base64(fig: Any, *, dpi: int = 110) -> str:
-    """Encode a matplotlib Figure (or an Axes' figure) as base64 PNG text.
-
-    Example:
-        >>> import matplotlib.pyplot as plt
-        >>> fig, ax = plt.subplots(); _ = ax.plot([0, 1])
-        >>> _figure_to_base64(fig)[:8]
-        'iVBORw0K'
-        >>> plt.close(fig)
-    """
-    fig = getattr(fig, "figure", fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    units = {
+        "usd": _money,
+        "pct": _pct,
+        "count": lambda x: _count(x) if float(x).is_integer() else _number(x),
+        "ms": lambda x: f"{_count(x)} ms",
+        "ratio": lambda x: f"{x:,.2f}x",
+        "tokens": lambda x: f"{_count(x)} tokens",
+        "hours": lambda x: f"{x:,.1f} hours",
+        "minutes": lambda x: f"{x:,.1f} minutes",
+        "points": lambda x: f"{x:,.1f} pts",
+    }
+    return units.get(unit, _number)(v)
 
 
 @dataclass(frozen=True)
 class _ChartImage:
-    """A chart ready to embed: base64 PNG and its alt text."""
+    """A chart ready to embed: a 2x PNG (``data_uri``), its CSS size and alt text.
 
-    b64: str
+    Example:
+        >>> import matplotlib.pyplot as plt
+        >>> fig, ax = plt.subplots(); _ = ax.set_title("Cost", loc="left")
+        >>> _ = ax.plot([1, 2, 3], [1.0, 3.0, 2.0])
+        >>> _ChartImage.from_figure(ax).alt
+        'Cost: 1.00 at 1 to 2.00 at 3, highest 3.00 at 2.'
+    """
+
+    data_uri: str
     alt: str
+    width: int
+    height: int
+
+    @classmethod
+    def from_chart(cls, chart: _Chart) -> _ChartImage:
+        """From what ``show(fig, alt=...)`` returned."""
+        return cls(chart.data_uri, chart.alt, chart.width, chart.height)
 
     @classmethod
     def from_figure(cls, fig: Any, alt: str | None = None, *, close: bool = True) -> _ChartImage:
-        """Encode ``fig`` (Figure or Axes); alt text defaults to the axes title.
-
-        Example:
-            >>> import matplotlib.pyplot as plt
-            >>> fig, ax = plt.subplots(); _ = ax.set_title("Cost", loc="left")
-            >>> _ChartImage.from_figure(ax).alt
-            'Cost'
+        """Encode ``fig`` (Figure or Axes). The alt text is ``alt``, else the one ``show``
+        would use (a chart helper's description), else a description of what is drawn.
         """
-        figure = getattr(fig, "figure", fig)
-        if alt is None:
-            titles = [
-                t
-                for a in figure.axes
-                for loc in ("left", "center", "right")
-                if (t := a.get_title(loc=loc))
-            ]
-            alt = "; ".join(titles) or "chart"
-        img = cls(_figure_to_base64(figure), alt)
-        if close:
-            import matplotlib.pyplot as plt
-
-            plt.close(figure)
-        return img
-
-
-def _cell(value: Any, column: str) -> dict[str, Any]:
-    unit = "count"
-    col = column.lower()
-    if "usd" in col or col.startswith("cost") or "revenue" in col or "margin_usd" in col:
-        unit = "usd"
-    elif col.endswith(("pct", "share", "rate", "compliance", "used")) or col == "margin_pct":
-        unit = "pct"
-    elif col.endswith("_ms"):
-        unit = "ms"
-    elif col in ("roi", "ratio") or col.endswith("_ratio"):
-        unit = "ratio"
-    num = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    )
-    if num and unit == "count" and not float(value).is_integer():
-        text = f"{float(value):,.4g}"
-    else:
-        text = _format_value(value, unit)
-    return {"text": text, "num": num}
+        figure = _figure_of(fig)
+        text = alt or _default_alt(fig) or (_auto_alt(figure) if figure is not None else "")
+        return cls.from_chart(_render_chart(fig, text or "chart", close=close))
 
 
 def _table(name: str, frame: pd.DataFrame, max_rows: int) -> dict[str, Any]:
-    shown = frame.head(max_rows)
-    columns = [str(c) for c in shown.columns]
-    rows = [
-        [_cell(v, c) for v, c in zip(row, columns, strict=True)]
-        for row in shown.itertuples(index=False, name=None)
-    ]
+    """A detail table for the template: formatted exactly as ``show(frame)`` formats it.
+
+    Example:
+        >>> t = _table("by_customer", pd.DataFrame({"cost_usd": [0.000103], "calls": [1200]}), 12)
+        >>> t["columns"], [[c["text"] for c in row] for row in t["rows"]]
+        (['cost_usd', 'calls'], [['$0.000103', '1,200']])
+    """
+    built = _build_table(frame, {"max_rows": max_rows})
+    n_rows = len(built.columns[0].cells) if built.columns else 0
     return {
         "name": name,
-        "columns": columns,
-        "rows": rows,
+        "columns": [c.header for c in built.columns],
+        "rows": [
+            [{"text": c.cells[i], "num": c.numeric} for c in built.columns] for i in range(n_rows)
+        ],
         "total": len(frame),
         "truncated": len(frame) > max_rows,
     }
@@ -196,8 +169,9 @@ def _table(name: str, frame: pd.DataFrame, max_rows: int) -> dict[str, Any]:
 class ReportCards:
     """The four cards of one analyzer or scenario result, as HTML.
 
-    ``charts`` are matplotlib Figures/Axes (or :class:`_ChartImage`); ``tables`` names entries of
-    ``result.tables`` to show (first ``MAX_TABLE_ROWS`` rows) in the Results card.
+    ``charts`` are what ``show(fig, alt=...)`` returned, or matplotlib Figures/Axes (their alt
+    text is then the one ``show`` would use); ``tables`` names entries of ``result.tables`` to
+    show (first ``MAX_TABLE_ROWS`` rows, formatted as ``show`` formats them) in the Results card.
 
     Example:
         >>> from types import SimpleNamespace
@@ -216,9 +190,7 @@ class ReportCards:
         source: str = "the records passed to the analyzer",
     ) -> None:
         self.result = result
-        self.charts = [
-            c if isinstance(c, _ChartImage) else _ChartImage.from_figure(c) for c in charts
-        ]
+        self.charts = [_chart_image(c) for c in charts]
         self.table_names = list(tables)
         self.subtitle = subtitle
         self.source = source
@@ -287,6 +259,14 @@ class ReportCards:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(self.to_html(), encoding="utf-8")
         return p
+
+
+def _chart_image(chart: Any) -> _ChartImage:
+    if isinstance(chart, _ChartImage):
+        return chart
+    if isinstance(chart, _Chart):
+        return _ChartImage.from_chart(chart)
+    return _ChartImage.from_figure(chart)
 
 
 def _param_text(value: Any) -> str:
