@@ -52,6 +52,13 @@ from showcase_lib.wire import encode_body, record_to_wire
 
 HERE = Path(__file__).resolve()
 
+#: Full sizes (``--quick`` uses the small ones); notebooks 01 and 04 quote them from here.
+OVERHEAD_CALLS = 100_000  # track() calls timed: enough samples for a stable p99.9
+OVERHEAD_SYNC_CALLS = 3_000  # blocking POSTs timed: each costs a round trip, a few seconds in all
+THROUGHPUT_RECORDS = 50_000  # delivered end to end: long enough that start-up is noise
+BACKFILL_ROWS = 1_000_000  # a history larger than a chunk many times over: memory stays flat
+OVERFLOW_CALLS = 50_000  # track() calls into a full queue with the service down
+
 
 class PeakRSS:
     """Sample this process's resident memory in a thread; ``peak_mb`` after ``stop``.
@@ -366,10 +373,10 @@ def main() -> None:
     if "overhead" in only:
         show(
             "track() overhead vs a synchronous POST per call",
-            bench_overhead(5_000 if q else 100_000, 300 if q else 3_000),
+            bench_overhead(5_000 if q else OVERHEAD_CALLS, 300 if q else OVERHEAD_SYNC_CALLS),
         )
     if "throughput" in only:
-        n = 5_000 if q else 50_000
+        n = 5_000 if q else THROUGHPUT_RECORDS
         show(
             "end-to-end throughput, aiohttp + uvloop (default)",
             bench_throughput(n, "aiohttp", event_loop="auto"),
@@ -383,11 +390,11 @@ def main() -> None:
             bench_throughput(1_000 if q else 5_000, "httpx", event_loop="asyncio"),
         )
     if "backfill" in only:
-        show("backfill", bench_backfill(a.backfill_rows or (20_000 if q else 1_000_000)))
+        show("backfill", bench_backfill(a.backfill_rows or (20_000 if q else BACKFILL_ROWS)))
     if "overflow" in only:
         show(
             "overflow: track() with a full queue and the service down; close() with it down",
-            bench_overflow(5_000 if q else 50_000),
+            bench_overflow(5_000 if q else OVERFLOW_CALLS),
         )
 
 
