@@ -46,6 +46,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -286,6 +287,8 @@ def run_side(emu: Any, run: Run) -> dict[str, Any]:
         down["lost"] = down["made"] - down["stored"]
         res["duplicates"] = emu.stats()["duplicates"]
     _, res["log"] = proc.communicate(timeout=CHILD_TIMEOUT_S)
+    if spool is not None:  # the spool's folder is this run's own: nothing left in /tmp
+        shutil.rmtree(Path(spool).parent, ignore_errors=True)
     if proc.returncode != 0:
         raise RuntimeError(f"side={run.side!r} exited {proc.returncode}: {res['log'][-2000:]}")
     return res
