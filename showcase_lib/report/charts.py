@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final, Literal, TypedDict, Unpack
 
 import matplotlib as mpl
@@ -28,9 +29,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
 __all__ = [
-    "ACCENT",
-    "GOOD",
-    "PALETTE",
+    "COLORS",
     "bar",
     "chart",
     "format_usd",
@@ -40,20 +39,41 @@ __all__ = [
     "vline",
 ]
 
-#: The house palette (colour-blind safe, Okabe-Ito order).
-PALETTE: tuple[str, ...] = (
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#D55E00",
-    "#CC79A7",
-    "#56B4E9",
-    "#F0E442",
-    "#000000",
-)
-ACCENT = "#D55E00"  # anomalies, alerts, "without"
-GOOD = "#009E73"  # "with", savings
-MUTED = "#999999"  # bands, baselines
+
+@dataclass(frozen=True, slots=True)
+class _Colors:
+    """The house colours: one object, so the public surface carries one name for all of them.
+
+    Example:
+        >>> COLORS.accent, COLORS.palette[0]
+        ('#D55E00', '#0072B2')
+    """
+
+    #: Colour-blind safe, Okabe-Ito order.
+    palette: tuple[str, ...] = (
+        "#0072B2",
+        "#E69F00",
+        "#009E73",
+        "#D55E00",
+        "#CC79A7",
+        "#56B4E9",
+        "#F0E442",
+        "#000000",
+    )
+    accent: str = "#D55E00"  # anomalies, alerts, "without"
+    good: str = "#009E73"  # "with", savings
+    muted: str = "#999999"  # bands, baselines
+
+
+#: The house colours: ``COLORS.palette`` (the colour cycle), ``.accent`` (alerts, "without"),
+#: ``.good`` ("with", savings) and ``.muted`` (bands, baselines).
+COLORS: Final = _Colors()
+# Old spellings, kept importable (not listed in __all__) until the notebooks use COLORS:
+# charts.PALETTE -> charts.COLORS.palette, ACCENT -> COLORS.accent, GOOD -> COLORS.good.
+PALETTE: Final = COLORS.palette
+ACCENT: Final = COLORS.accent
+GOOD: Final = COLORS.good
+MUTED: Final = COLORS.muted
 
 #: Money display tiers, smallest first: (upper bound, divisor, suffix, decimals). Three
 #: significant digits from a million up; the thousands keep one decimal below $10K and none above,
