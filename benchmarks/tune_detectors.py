@@ -3,8 +3,9 @@
 Notebook 07 grades the production rule on seeds 0-2 of ``viral_spike``, ``runaway_agent`` and
 ``steady_growth`` (seed 0 metered), and ``tests/test_anomalies_tuning.py`` on seeds 3-4. The
 defaults of ``anomalies.DetectorConfig`` (``min_ratio``, ``min_abs``) are chosen here on
-**seeds 100-119** of the same three scenarios plus ``seasonal`` (a quiet scenario that neither
-07 nor the tests grade), so no graded month took part in the choice. The robust z cut-off
+**seeds 100-111** of the two incident scenarios and of ``seasonal``, a quiet scenario that
+neither 07 nor the tests grade (07's quiet month is ``steady_growth``), so no graded month and
+no graded quiet scenario took part in the choice. The robust z cut-off
 (3.5, Iglewicz and Hoaglin) and the windows are not tuned: they come from the literature and
 the weekly cycle.
 
@@ -16,10 +17,13 @@ tuning months and on both held-out sets, and the same for the budget headroom: t
 quiet customer-months whose month-to-date spend crosses 100% of a run-rate budget, per
 headroom, and whether the incident customers cross it.
 
-Run (about 5 minutes on two cores)::
+Run (51 simulated months, about 5 minutes on two idle cores)::
 
     PYTHONPATH=$PWD python benchmarks/tune_detectors.py            # full tuning set
     PYTHONPATH=$PWD python benchmarks/tune_detectors.py --quick    # 4 tuning seeds, a check
+    PYTHONPATH=$PWD python benchmarks/tune_detectors.py --buckets  # the rule at short buckets
+
+``--cache FILE`` keeps each month's scores in a JSON-lines file, so an interrupted run resumes.
 
 Result of the full run (pasted into ``anomalies/_config.py``): see the constants' comments.
 """
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import time
 from concurrent.futures import ProcessPoolExecutor
 
@@ -42,9 +47,9 @@ from showcase_lib.simulation import simulate
 DAYS, CUSTOMERS = 30, 60
 #: Scenarios with an incident to find, and quiet ones (every alert there is a false alarm).
 INCIDENT_SCENARIOS = ("viral_spike", "runaway_agent")
-QUIET_SCENARIOS = ("steady_growth", "seasonal")
+QUIET_SCENARIOS = ("seasonal",)
 #: Tuning seeds: far from the graded ones (07: 0-2, tests: 3-4).
-TUNE_SEEDS = tuple(range(100, 120))
+TUNE_SEEDS = tuple(range(100, 112))
 #: Held-out sets: 07's months (seasonal is not graded there) and the tests' months.
 HELD_OUT = {"notebook 07 (seeds 0-2)": (0, 1, 2), "tests (seeds 3-4)": (3, 4)}
 GRADED_SCENARIOS = ("viral_spike", "runaway_agent", "steady_growth")
@@ -90,23 +95,50 @@ def _budget_rows(sim, scenario: str) -> list[dict]:
     return rows
 
 
-def run_one(job: tuple[str, int]) -> tuple[str, int, list[dict], list[dict]]:
-    """Simulate one month and score every grid point on it (one worker's job)."""
-    scenario, seed = job
+def run_one(job: tuple[str, int, tuple]) -> tuple[str, int, list[dict], list[dict]]:
+    """Simulate one month and score the grid points ``job[2]`` on it (one worker's job)."""
+    scenario, seed, points = job
     sim = simulate(scenario, days=DAYS, customers=CUSTOMERS, seed=seed)
     calls = sim.calls[["timestamp", "customer_id", "cost_usd"]]
     out = []
-    for ratio, floor in itertools.product(RATIOS, FLOORS):
+    for ratio, floor in points:
         cfg = an.DetectorConfig(min_ratio=ratio, min_abs=floor, dimensions=())
-        out.append({"min_ratio": ratio, "min_abs": floor, **_counts(ev.score(an.detect(calls, cfg), sim.incidents))})
+        out.append(
+            {
+                "min_ratio": ratio,
+                "min_abs": floor,
+                **_counts(ev.score(an.detect(calls, cfg), sim.incidents)),
+            }
+        )
     return scenario, seed, out, _budget_rows(sim, scenario)
+
+
+def _run(jobs: list, workers: int, cache: str | None) -> list:
+    """Run the jobs on ``workers`` processes; months already in ``cache`` are read back."""
+    done = {}
+    if cache:
+        try:
+            with open(cache, encoding="utf-8") as fh:
+                for line in fh:
+                    r = json.loads(line)
+                    done[(r[0], r[1], len(r[2]))] = tuple(r)
+        except FileNotFoundError:
+            pass
+    todo = [j for j in jobs if (j[0], j[1], len(j[2])) not in done]
+    with ProcessPoolExecutor(workers) as pool:
+        for r in pool.map(run_one, todo):
+            done[(r[0], r[1], len(r[2]))] = r
+            if cache:
+                with open(cache, "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(r) + "\n")
+    return [done[(j[0], j[1], len(j[2]))] for j in jobs]
 
 
 def _grid(results: list, seeds: tuple[int, ...]) -> pd.DataFrame:
     rows = []
     for scenario, seed, per_cfg, _ in results:
         if seed in seeds:
-            quiet = scenario in QUIET_SCENARIOS
+            quiet = scenario not in INCIDENT_SCENARIOS
             rows += [{**r, "quiet": quiet} for r in per_cfg]
     t = pd.DataFrame(rows)
     g = t.groupby(["min_ratio", "min_abs"])
@@ -138,9 +170,7 @@ def buckets(seed: int = 0) -> pd.DataFrame:
     stated reason why paging within the hour uses the streaming detector)."""
     fleet = simulate("viral_spike", days=2, customers=CUSTOMERS, seed=seed).customers
     spiker = fleet.sort_values("requests_per_day").iloc[-1]["customer_id"]
-    sim = simulate(
-        "viral_spike", days=DAYS, customers=CUSTOMERS, seed=seed, spike_customer=spiker
-    )
+    sim = simulate("viral_spike", days=DAYS, customers=CUSTOMERS, seed=seed, spike_customer=spiker)
     onset = ev.spike_truth(sim.incidents)["true_onset"]
     rows = []
     calls = sim.calls[["timestamp", "customer_id", "cost_usd"]]
@@ -178,6 +208,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="4 tuning seeds only (a check)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--buckets", action="store_true", help="only the bucket comparison")
+    parser.add_argument("--cache", help="JSON-lines file of finished months (resume)")
     args = parser.parse_args()
     pd.set_option("display.width", 120)
     if args.buckets:
@@ -185,28 +216,30 @@ def main() -> None:
         return
     tune = TUNE_SEEDS[:4] if args.quick else TUNE_SEEDS
     held = sorted({s for seeds in HELD_OUT.values() for s in seeds})
-    jobs = [(sc, s) for s in tune for sc in (*INCIDENT_SCENARIOS, *QUIET_SCENARIOS)]
-    jobs += [(sc, s) for s in held for sc in GRADED_SCENARIOS]
+    points = tuple(itertools.product(RATIOS, FLOORS))
     t0 = time.perf_counter()
-    with ProcessPoolExecutor(args.workers) as pool:
-        results = list(pool.map(run_one, jobs))
-    pd.set_option("display.width", 120)
+    scenarios = (*INCIDENT_SCENARIOS, *QUIET_SCENARIOS)
+    results = _run([(sc, s, points) for s in tune for sc in scenarios], args.workers, args.cache)
     grid = _grid(results, tune)
     ratio, floor = choose(grid)
+    chosen = ((ratio, floor),)
+    held_jobs = [(sc, s, chosen) for s in held for sc in GRADED_SCENARIOS]
+    held_results = _run(held_jobs, args.workers, args.cache)
     print(f"tuning months: seeds {tune[0]}-{tune[-1]} of {INCIDENT_SCENARIOS + QUIET_SCENARIOS}")
     print(f"({DAYS} days, {CUSTOMERS} customers each; {time.perf_counter() - t0:.0f} s)\n")
     print(grid.round(3).to_string())
     print(f"\nchosen: min_ratio={ratio:g}, min_abs={floor:g} (robust z threshold 3.5, daily)\n")
     report = {"tuning": grid.loc[(ratio, floor)]}
     for name, seeds in HELD_OUT.items():
-        report[name] = _grid(results, tuple(seeds)).loc[(ratio, floor)]
+        report[name] = _grid(held_results, tuple(seeds)).loc[(ratio, floor)]
     print(pd.DataFrame(report).T.round(3).to_string())
     budgets = pd.DataFrame([r for sc, s, _, b in results if s in tune for r in b])
     quiet = budgets[budgets["scenario"].isin(QUIET_SCENARIOS)].groupby("headroom")
     inc = budgets[budgets["scenario"].isin(INCIDENT_SCENARIOS)].groupby("headroom")
     table = pd.DataFrame(
         {
-            "quiet customer-months over budget": quiet["over"].sum() / quiet["customer_months"].sum(),
+            "quiet customer-months over budget": quiet["over"].sum()
+            / quiet["customer_months"].sum(),
             "incident customers over budget": inc["incident_over"].mean(),
         }
     )
