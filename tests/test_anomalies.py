@@ -342,7 +342,11 @@ def test_alerts_apply_each_rule_on_the_calls():
     )
     pd.testing.assert_frame_equal(an.alerts(calls, "shift"), _detect.behaviour_changes(m, cfg))
     with pytest.raises(ValueError, match="needs limit="):
-        an.alerts(calls, "budget")
+        an.alerts(calls, "threshold")
+    pd.testing.assert_frame_equal(  # no limit: the book's budget (a first-week run-rate)
+        an.alerts(calls, "budget"),
+        _alerts.budget_alerts(calls, _alerts.run_rate_budgets(calls)),
+    )
     with pytest.raises(ValueError, match="rule='spikes'"):
         an.alerts(calls, "spikes")
 

@@ -54,15 +54,23 @@ def test_defaults_are_the_tuned_grid_point():
 TUNED_RATIO, TUNED_FLOOR = 5.0, 2.0
 
 
-def test_choose_takes_the_best_f1_then_the_more_conservative_rule():
+def test_choose_finds_every_incident_first_then_the_middle_of_the_plateau():
     tuner = _tuner()
     idx = pd.MultiIndex.from_tuples(
-        [(2.0, 1.0), (3.0, 1.0), (3.0, 2.0), (5.0, 2.0)], names=["min_ratio", "min_abs"]
+        [(2.0, 1.0), (3.0, 2.0), (5.0, 2.0), (8.0, 2.0), (8.0, 5.0)],
+        names=["min_ratio", "min_abs"],
     )
-    grid = pd.DataFrame({"f1": [0.6, 0.9, 0.9, 0.9], "quiet false alarms": [9, 1, 0, 0]}, index=idx)
-    assert tuner.choose(grid) == (5.0, 2.0)  # tie on F1 and alarms: the larger ratio
-    grid.loc[(5.0, 2.0), "f1"] = 0.8
-    assert tuner.choose(grid) == (3.0, 2.0)  # tie on F1: fewer quiet alarms
+    grid = pd.DataFrame(
+        {
+            "recall": [1.0, 1.0, 1.0, 1.0, 0.8],
+            "f1": [0.5, 0.6, 0.6, 0.6, 0.7],  # the best F1 misses an incident: not taken
+            "quiet false alarms": [9, 3, 3, 3, 1],
+        },
+        index=idx,
+    )
+    assert tuner.choose(grid) == (5.0, 2.0)  # the plateau 3-8 at $2: its median
+    grid.loc[(3.0, 2.0), "quiet false alarms"] = 2
+    assert tuner.choose(grid) == (3.0, 2.0)  # fewer quiet alarms wins before the plateau
 
 
 def test_at_scales_the_daily_rule_to_any_bucket():
