@@ -202,22 +202,8 @@ def test_root_causes_rank_the_driver_first():
     assert found["top_root_cause"].iloc[0].startswith("model=pricey")
 
 
-@pytest.mark.slow
-def test_targets_on_simulated_incidents():
-    """recall >= 0.9, precision >= 0.8 and detection within one day, pooled over 3 seeds of
-    viral_spike and runaway_agent (the notebook 07 claim)."""
-    simulation = pytest.importorskip("showcase_lib.simulation")
-    scores = []
-    for scenario in ("viral_spike", "runaway_agent"):
-        for seed in (0, 1, 2):
-            sim = simulation.simulate(scenario, days=30, customers=100, seed=seed)
-            found = an.detect(sim.calls, an.DetectorConfig(dimensions=()))
-            scores.append(ev.score(found, sim.incidents))
-    total = ev.pooled(scores)
-    assert total.n_incidents == 6
-    assert total.recall >= 0.9
-    assert total.precision >= 0.8
-    assert total.max_delay <= pd.Timedelta(days=1)
+# The targets on simulated incidents are graded on held-out seeds (3-4) in
+# tests/test_anomalies_tuning.py: seeds 0-2 are notebook 07's, 100-119 the tuning's.
 
 
 def _t(s: str) -> pd.Timestamp:
@@ -356,7 +342,11 @@ def test_alerts_apply_each_rule_on_the_calls():
     )
     pd.testing.assert_frame_equal(an.alerts(calls, "shift"), _detect.behaviour_changes(m, cfg))
     with pytest.raises(ValueError, match="needs limit="):
-        an.alerts(calls, "budget")
+        an.alerts(calls, "threshold")
+    pd.testing.assert_frame_equal(  # no limit: the book's budget (a first-week run-rate)
+        an.alerts(calls, "budget"),
+        _alerts.budget_alerts(calls, _alerts.run_rate_budgets(calls)),
+    )
     with pytest.raises(ValueError, match="rule='spikes'"):
         an.alerts(calls, "spikes")
 

@@ -9,7 +9,14 @@ import pandas as pd
 
 from showcase_lib.analysis._timeseries import canonical_freq, period_keys
 
-from ._config import MAD_CONSTANT, MEANAD_CONSTANT, TOTAL
+from ._config import (
+    BUDGET_BASELINE_DAYS,
+    BUDGET_FLOOR_USD,
+    BUDGET_HEADROOM,
+    MAD_CONSTANT,
+    MEANAD_CONSTANT,
+    TOTAL,
+)
 from ._matrix import as_frame, long_rows
 
 
@@ -36,6 +43,32 @@ def threshold_alerts(
         t = np.full(frame.shape, float(threshold))
     values = frame.to_numpy(dtype=float)
     return long_rows(values > t, frame, actual=values, threshold=t, excess=values - t)
+
+
+def run_rate_budgets(df: pd.DataFrame, by: str | None = "customer_id") -> pd.Series:
+    """The book's monthly budget per entity: ``BUDGET_HEADROOM`` x the spend of the first
+    ``BUDGET_BASELINE_DAYS`` days scaled to 30 days, at least ``BUDGET_FLOOR_USD``.
+
+    Entities are listed in the order they first appear; ``by=None`` gives one budget for the
+    total (index ``"total"``).
+
+    Example:
+        >>> calls = pd.DataFrame({"timestamp": pd.date_range("2026-01-01", periods=14, tz="UTC"),
+        ...                       "customer_id": ["a"] * 14, "cost_usd": [7.0] * 14})
+        >>> run_rate_budgets(calls).tolist()   # 1.5 x $7/day x 30 days
+        [315.0]
+    """
+    need = ["timestamp", "cost_usd"] + ([by] if by else [])
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise ValueError(f"columns {missing} are missing from the frame")
+    first = df["timestamp"].min()
+    early = (df["timestamp"] < first + pd.Timedelta(days=BUDGET_BASELINE_DAYS)).to_numpy()
+    keys = df[by].astype(str) if by else pd.Series(TOTAL, index=df.index)
+    order = pd.unique(keys.to_numpy())
+    base = df["cost_usd"][early].groupby(keys[early].to_numpy()).sum()
+    monthly = base.reindex(order, fill_value=0.0) * 30.0 / BUDGET_BASELINE_DAYS
+    return (BUDGET_HEADROOM * monthly).clip(lower=BUDGET_FLOOR_USD).rename("budget_usd")
 
 
 def budget_alerts(

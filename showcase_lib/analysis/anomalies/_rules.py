@@ -8,7 +8,7 @@ from typing import Literal, get_args
 
 import pandas as pd
 
-from ._alerts import budget_alerts, threshold_alerts
+from ._alerts import budget_alerts, run_rate_budgets, threshold_alerts
 from ._config import DetectorConfig
 from ._detect import behaviour_changes, spike_alerts, spike_scores
 from ._matrix import calls_matrix, metric_matrix
@@ -35,7 +35,9 @@ def alerts(
       ``period, entity, actual, threshold, excess``;
     * ``"budget"``: when each entity's month-to-date spend first crossed each of ``levels`` of
       its monthly budget ``limit`` (AWS Budgets style): ``entity, period, level, budget,
-      crossed_at`` (the call that crossed; ties broken by ``call_id``), ``spend_at_crossing``;
+      crossed_at`` (the call that crossed; ties broken by ``call_id``), ``spend_at_crossing``.
+      Without ``limit``, the book's budget: 1.5 x the first week's spend scaled to 30 days
+      (the run-rate budget of the real-time analyzer; see ``BUDGET_HEADROOM``);
     * ``"spike"``: the three-part spike rule of :func:`detect`: robust z above
       ``config.threshold`` AND ``config.min_ratio`` x the trailing median AND ``config.min_abs``
       dollars above it, confirmed by the call count (``confirm="calls"``), for entities with a
@@ -58,13 +60,20 @@ def alerts(
         [['a', 12.0]]
         >>> alerts(calls, "budget", limit=10.0)[["level", "spend_at_crossing"]].values.tolist()
         [[0.5, 6.0], [0.8, 18.0], [1.0, 18.0]]
+        >>> week = pd.DataFrame({"timestamp": pd.date_range("2026-01-01", periods=10, tz="UTC"),
+        ...                      "customer_id": "a", "cost_usd": [1.0] * 9 + [100.0]})
+        >>> alerts(week, "budget")[["budget", "level"]].values.tolist()  # 1.5 x $7 x 30 / 7
+        [[45.0, 0.5], [45.0, 0.8], [45.0, 1.0]]
     """
     cfg = config or DetectorConfig()
     if rule not in get_args(Rule):
         raise ValueError(f"rule={rule!r} is not one of {list(get_args(Rule))}")
-    if rule in ("threshold", "budget") and limit is None:
+    if rule == "threshold" and limit is None:
         raise ValueError(f"rule={rule!r} needs limit= (one amount, or one per entity)")
     if rule == "budget":
+        if limit is None:  # the book's budget: a run-rate with headroom
+            budgets = run_rate_budgets(calls, cfg.by)
+            limit = budgets if cfg.by else float(budgets.iloc[0])
         return budget_alerts(calls, limit, by=cfg.by, levels=levels)
     costs = metric_matrix(calls, cfg.by, cfg.freq, cfg.metric)
     if rule == "threshold":
