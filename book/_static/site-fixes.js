@@ -47,7 +47,10 @@ if (typeof Search !== "undefined") {
     const article = doc.querySelector("article.bd-article") || doc.querySelector('[role="main"]');
     if (!article) return "";
     const block = anchor ? article.querySelector(anchor) : null;
-    const text = (block || article).textContent;
+    let text = (block || article).textContent;
+    // a glossary term's anchor is its <dt>: add the definition that follows it
+    const definition = block && block.tagName === "DT" ? block.nextElementSibling : null;
+    if (definition && definition.tagName === "DD") text += ": " + definition.textContent;
     return text.replace(/\s+/g, " ").trim();
   };
   Search.makeSearchSummary = (htmlText, keywords, anchor) => {
