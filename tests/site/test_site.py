@@ -276,16 +276,14 @@ _OVERFLOW = """() => {
       worst = { el, right: r.right };
     }
   }
-  // else text that runs out of its box (a long word): the box whose content reaches furthest
-  if (!worst) {
-    for (const el of document.body.querySelectorAll("*")) {
-      if (el.clientWidth === 0 || el.scrollWidth <= el.clientWidth + 1 || contained(el)) continue;
-      if (getComputedStyle(el).overflowX !== "visible") continue;
-      const right = el.getBoundingClientRect().left + el.scrollWidth;
-      if (right > vw + 1 && (!worst || right > worst.right + 0.5 ||
-          (Math.abs(right - worst.right) <= 0.5 && worst.el.contains(el)))) {
-        worst = { el, right };
-      }
+  // and text that runs out of its box (a long word): the box whose content reaches furthest
+  for (const el of document.body.querySelectorAll("*")) {
+    if (el.clientWidth === 0 || el.scrollWidth <= el.clientWidth + 1 || contained(el)) continue;
+    if (getComputedStyle(el).overflowX !== "visible") continue;
+    const right = el.getBoundingClientRect().left + el.scrollWidth;
+    if (right > vw + 1 && (!worst || right > worst.right + 0.5 ||
+        (Math.abs(right - worst.right) <= 0.5 && worst.el.contains(el)))) {
+      worst = { el, right };
     }
   }
   const describe = (el) => {
