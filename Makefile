@@ -71,8 +71,10 @@ site-test: $(STAMP)
 test: lint unit notebooks book-strict site-test
 
 # Lab's root is the repository, so the notebooks' links to book/*.md open; containers often run
-# as root, where Jupyter refuses to start without --allow-root.
+# as root, where Jupyter refuses to start without --allow-root (passed then, with a note).
+# jupyterlab-myst (requirements.txt) renders the book's exercises, solutions and {download} links.
 lab: $(STAMP)
+	@[ "$$(id -u)" -ne 0 ] || echo "note: running as root (as in many containers): starting Lab with --allow-root"
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=/lab/tree/notebooks \
 	  $$([ "$$(id -u)" -eq 0 ] && echo --allow-root)
 
