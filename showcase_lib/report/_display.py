@@ -879,17 +879,23 @@ class _Show:
     formatted by name, then dtype, unless a keyword names them:
 
     ====================================  ==================================  ===============
-    column                                 shown as                           example
+    column (words between ``_``)           shown as                           example
     ====================================  ==================================  ===============
-    ``*_usd``, ``cost*``, ``price*``,      money (``money=[...]``)            ``$1,234.56``,
-    ``spend*``, ``revenue*``, ``*fee*``                                       ``$0.000103``
-    ``*share*``, ``*_pct``, ``*rate*``,    percent of a fraction (``pct=``)   ``82.4%``
-    ``*margin*``, precision, recall
+    ``*_usd*``, ``*fee*`` (not ``*_per_     money (``money=[...]``); three     ``$1,234.56``,
+    usd``); ``cost``, ``price``,          significant digits below $1        ``$0.000103``,
+    ``spend``, ``revenue`` (no share)                                         ``-$12.00``
+    ``share``, ``pct``, ``rate``,          percent of a fraction (``pct=``)   ``82.4%``
+    ``margin``, ``growth``, ``used``,
+    ``compliance``, precision, recall
     integers, ``calls``, ``n_*``,          count (``counts=``)                ``97,483``
-    ``*_count``, ``*tokens*``
-    datetimes                              date, minutes, seconds if needed   ``2026-02-10``
+    ``*_count``, ``*tokens*``, floats
+    that are all whole numbers
+    datetimes                              date alone at midnight, else       ``2026-02-10``,
+                                           minutes; seconds if needed; the    ``2026-02-10
+                                           zone goes in the header            11:20``
     timedeltas (or ``durations=``)         words                              ``104 min``
-    other floats                           3 significant digits               ``6.52``
+    other floats                           3 significant digits (whole from   ``6.52``,
+                                           100 up)                            ``1,533``
     NaN, None, NaT                         en dash                            ``–``
     ====================================  ==================================  ===============
 
