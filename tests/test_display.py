@@ -366,3 +366,19 @@ def test_money_noise_is_zero_and_text_cells_keep_one_line():
 def test_per_dollar_is_not_dollars_and_budget_used_is_a_share():
     t = show(pd.DataFrame({"quality_per_usd": [52459.95], "used": [0.412], "compliance": [0.9]}))
     assert [c.cells[0] for c in t.columns] == ["52,460", "41.2%", "90.0%"]
+
+
+def test_chart_png_is_a_palette_when_that_changes_nothing_visible(fig_ax):
+    import io
+
+    from PIL import Image
+
+    fig, _ = fig_ax
+    full = io.BytesIO()
+    fig.savefig(full, format="png", dpi=200, bbox_inches="tight")
+    chart = show(fig, alt="A line.")
+    assert Image.open(io.BytesIO(chart.png)).mode == "P"
+    assert len(chart.png) < len(full.getvalue()) / 2  # pages carry every chart they show
+    heat, ax = plt.subplots()
+    ax.imshow(np.random.default_rng(0).random((60, 60)), cmap="viridis")
+    assert Image.open(io.BytesIO(show(heat, alt="Noise.").png)).mode == "RGBA"  # kept whole

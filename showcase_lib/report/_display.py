@@ -818,9 +818,46 @@ def _render_chart(obj: Any, alt: str, *, close: bool = True) -> _Chart:
         import matplotlib.pyplot as plt
 
         plt.close(figure)
-    png = buf.getvalue()
+    png = _smaller_png(buf.getvalue())
     width, height = _png_size(png)
     return _Chart(png, round(width / PIXEL_RATIO), round(height / PIXEL_RATIO), text)
+
+
+#: Colours kept when a chart's PNG is reduced to a palette: lines, bars and the antialiased
+#: edges of text need far fewer; the file is about a third of the full-colour one.
+_PALETTE_COLOURS: Final = 128
+#: Largest mean difference per channel (of 255) the palette may introduce: house charts come
+#: out near 1 (invisible), a noisy viridis heatmap at 1.5; above it (heatmaps, photos,
+#: gradients) the full-colour PNG is kept.
+_MAX_PALETTE_ERROR: Final = 1.25
+
+
+def _smaller_png(png: bytes) -> bytes:
+    """The same chart as a palette PNG when that changes no pixel visibly (about 3x smaller:
+    charts are embedded in every page that shows them), else ``png`` unchanged.
+
+    Example:
+        >>> import matplotlib.pyplot as plt
+        >>> fig, ax = plt.subplots(); _ = ax.plot([0, 1], [0, 1]); buf = io.BytesIO()
+        >>> fig.savefig(buf, format="png", dpi=200); plt.close(fig)
+        >>> len(_smaller_png(buf.getvalue())) < len(buf.getvalue()) / 2
+        True
+    """
+    from PIL import Image, ImageChops, ImageStat
+
+    image = Image.open(io.BytesIO(png))
+    if image.mode == "RGBA" and image.getchannel("A").getextrema() != (255, 255):
+        return png  # a transparent chart: keep its alpha
+    rgb = image.convert("RGB")
+    reduced = rgb.quantize(
+        colors=_PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+    )
+    error = ImageStat.Stat(ImageChops.difference(rgb, reduced.convert("RGB"))).mean
+    if max(error) > _MAX_PALETTE_ERROR:
+        return png
+    out = io.BytesIO()
+    reduced.save(out, format="png")
+    return out.getvalue() if out.tell() < len(png) else png
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
@@ -842,17 +879,23 @@ class _Show:
     formatted by name, then dtype, unless a keyword names them:
 
     ====================================  ==================================  ===============
-    column                                 shown as                           example
+    column (words between ``_``)           shown as                           example
     ====================================  ==================================  ===============
-    ``*_usd``, ``cost*``, ``price*``,      money (``money=[...]``)            ``$1,234.56``,
-    ``spend*``, ``revenue*``, ``*fee*``                                       ``$0.000103``
-    ``*share*``, ``*_pct``, ``*rate*``,    percent of a fraction (``pct=``)   ``82.4%``
-    ``*margin*``, precision, recall
+    ``*_usd*``, ``*fee*`` (not ``*_per_     money (``money=[...]``); three     ``$1,234.56``,
+    usd``); ``cost``, ``price``,          significant digits below $1        ``$0.000103``,
+    ``spend``, ``revenue`` (no share)                                         ``-$12.00``
+    ``share``, ``pct``, ``rate``,          percent of a fraction (``pct=``)   ``82.4%``
+    ``margin``, ``growth``, ``used``,
+    ``compliance``, precision, recall
     integers, ``calls``, ``n_*``,          count (``counts=``)                ``97,483``
-    ``*_count``, ``*tokens*``
-    datetimes                              date, minutes, seconds if needed   ``2026-02-10``
+    ``*_count``, ``*tokens*``, floats
+    that are all whole numbers
+    datetimes                              date alone at midnight, else       ``2026-02-10``,
+                                           minutes; seconds if needed; the    ``2026-02-10
+                                           zone goes in the header            11:20``
     timedeltas (or ``durations=``)         words                              ``104 min``
-    other floats                           3 significant digits               ``6.52``
+    other floats                           3 significant digits (whole from   ``6.52``,
+                                           100 up)                            ``1,533``
     NaN, None, NaT                         en dash                            ``–``
     ====================================  ==================================  ===============
 

@@ -172,14 +172,34 @@ def format_usd(value: float, decimals: int | None = None, *, signed: bool = Fals
         tier += 1  # rounding reached the next tier's range: show it there
 
 
+class _UsdTicks(FuncFormatter):
+    """Dollar ticks: :func:`format_usd` per tick, without ``.00`` when every tick has it
+    (``$0 $40 $80``, not ``$0.00 $40.00 $80.00``: shorter labels fit a narrow panel).
+
+    Example:
+        >>> _UsdTicks().format_ticks([0.0, 40.0, 80.0]), _UsdTicks().format_ticks([20.0, 22.5])
+        (['$0', '$40', '$80'], ['$20.00', '$22.50'])
+    """
+
+    def __init__(self) -> None:
+        super().__init__(lambda v, _pos: format_usd(v))
+
+    def format_ticks(self, values: Sequence[float]) -> list[str]:
+        labels = super().format_ticks(values)
+        if labels and all(t.endswith(".00") for t in labels):
+            return [t[: -len(".00")] for t in labels]
+        return labels
+
+
 def _usd_axis(ax: Axes, axis: str = "y") -> Axes:
     """Format the ticks of ``axis`` ("x" or "y") as dollars.
 
     Example:
         >>> fig, ax = plt.subplots(); _ = _usd_axis(ax); plt.close(fig)
     """
-    fmt = FuncFormatter(lambda v, _pos: format_usd(v))
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(_UsdTicks())
+    target.set_major_locator(MaxNLocator(nbins=_VALUE_TICKS, steps=[1, 2, 2.5, 5, 10]))
     return ax
 
 
