@@ -119,7 +119,11 @@ def latency_bars(
     for i, col in enumerate(columns):
         ys = [k + (i - (n - 1) / 2) * height for k in range(len(labels))]
         ax.barh(
-            ys, table[col], height=height, label=col.replace("_us", ""), color=charts.PALETTE[i]
+            ys,
+            table[col],
+            height=height,
+            label=col.replace("_us", ""),
+            color=charts.COLORS.palette[i],
         )
         for y, v in zip(ys, table[col], strict=True):
             ax.annotate(

@@ -73,12 +73,6 @@ class _Colors:
 #: The house colours: ``COLORS.palette`` (the colour cycle), ``.accent`` (alerts, "without"),
 #: ``.good`` ("with", savings) and ``.muted`` (bands, baselines).
 COLORS: Final = _Colors()
-# Old spellings, kept importable (not listed in __all__) until the notebooks use COLORS:
-# charts.PALETTE -> charts.COLORS.palette, ACCENT -> COLORS.accent, GOOD -> COLORS.good.
-PALETTE: Final = COLORS.palette
-ACCENT: Final = COLORS.accent
-GOOD: Final = COLORS.good
-MUTED: Final = COLORS.muted
 
 #: Money display tiers, smallest first: (upper bound, divisor, suffix, decimals). Three
 #: significant digits from a million up; the thousands keep one decimal below $10K and none above,
