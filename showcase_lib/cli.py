@@ -1,4 +1,4 @@
-"""The showcase's one command line: ``showcase report|emulator|backfill|doctor``.
+"""The showcase's one command line: ``showcase report|emulator|backfill|doctor|datasets``.
 
 Installed as ``showcase`` (``[project.scripts]`` in ``pyproject.toml``); ``python -m
 showcase_lib``, ``python -m showcase_lib.emulator`` and ``python -m showcase_lib.metering``
@@ -8,6 +8,7 @@ are thin delegates to the same argument tree::
     showcase emulator --host 127.0.0.1 --port 8787 --api-key KEY [--db PATH] [fault flags]
     showcase backfill calls.parquet --base-url URL --checkpoint run.ckpt.json
     showcase doctor
+    showcase datasets warm [--notebooks notebooks] [--list]
 
 This module is the one place of the library that prints. Each sub-command imports what it
 needs when it runs, so ``showcase emulator`` loads the emulator and nothing of the analysis or
@@ -114,6 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_emulator(sub)
     _add_backfill(sub)
     _add_doctor(sub)
+    _add_datasets(sub)
     return parser
 
 
@@ -265,6 +267,30 @@ def _add_doctor(sub: Any) -> None:
         f"{_ROUND_TRIP_BUDGET_S:.0f} s)",
     )
     doc.set_defaults(run=_run_doctor, command_parser=doc)
+
+
+def _add_datasets(sub: Any) -> None:
+    ds = sub.add_parser(
+        "datasets",
+        help="the metered data sets the notebooks read (warm the cache)",
+        description="Work with the metered data sets of showcase_lib.datasets.",
+    )
+    inner = ds.add_subparsers(dest="datasets_command", required=True, metavar="COMMAND")
+    warm = inner.add_parser(
+        "warm",
+        help="build every data set the notebooks call, so they run from the cache",
+        description="Read every notebook under --notebooks (code cells, parsed, not run), find "
+        "each metered(...) call, resolve its arguments (literals, or top-level constants of "
+        "the notebook), merge identical calls and build each data set once: a miss meters it "
+        "cold (about a minute per 100,000 calls), a hit reads the cache. Prints one line per "
+        "data set (cache, rows, seconds, parameters, notebooks) and a total. Exit status 2 "
+        "when a call cannot be resolved (the message names the notebook, cell and argument).",
+    )
+    warm.add_argument(
+        "--notebooks", type=Path, default=Path("notebooks"), help="folder to scan (recursively)"
+    )
+    warm.add_argument("--list", action="store_true", help="list the data sets found, build nothing")
+    warm.set_defaults(run=_run_datasets_warm, command_parser=warm)
 
 
 # --------------------------------------------------------------------------- report
@@ -584,6 +610,41 @@ def _run_doctor(args: argparse.Namespace) -> int:
     broken = [label for label, value in lines if value.startswith("FAILED")]
     broken += [n for n in ("numpy", "pandas", "pydantic") if _version(n) == "not installed"]
     return 1 if broken else 0
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+def _run_datasets_warm(args: argparse.Namespace) -> int:
+    import time
+
+    from showcase_lib.datasets._warm import WarmError, find_sets, warm
+
+    try:
+        sets = find_sets(args.notebooks)
+    except WarmError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{len(sets)} data set(s) called by the notebooks under {args.notebooks}", flush=True)
+    if args.list:
+        for ds in sets:
+            print(f"  {ds.describe()}  <- {', '.join(ds.notebooks)}")
+        return 0
+    started, rows, misses = time.perf_counter(), 0, 0
+    for built in warm(sets):
+        rows += built.rows
+        misses += built.cache == "miss"
+        print(
+            f"  {built.cache:<4} {built.rows:>9,} rows {built.seconds:>7.1f} s  "
+            f"{built.dataset.describe()}  <- {', '.join(built.dataset.notebooks)}",
+            flush=True,
+        )
+    total = time.perf_counter() - started
+    print(
+        f"total: {len(sets)} data set(s), {rows:,} rows, {misses} metered cold, {total:.1f} s",
+        flush=True,
+    )
+    return 0
 
 
 # --------------------------------------------------------------------------- entry point
