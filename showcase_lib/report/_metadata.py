@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter
 
 from showcase_lib.report import charts
 
@@ -27,8 +27,8 @@ __all__ = ["cardinality_growth", "catch_rate_by_kind", "groupby_cost"]
 def catch_rate_by_kind(
     by_kind: pd.DataFrame, *, title: str = "Catch rate per kind of mistake", ax: Axes | None = None
 ) -> Axes:
-    """Horizontal bars of the catch rate per mistake kind; kinds no schema can catch in the
-    accent colour.
+    """Horizontal bars of the catch rate per mistake kind, each labelled with its rate; kinds
+    no schema can catch in the accent colour (a 0% bar shows as a tick in that colour).
 
     Example:
         >>> t = pd.DataFrame({"kind": ["a"], "catch_rate": [0.5], "schema_catchable": [True]})
@@ -36,17 +36,20 @@ def catch_rate_by_kind(
         'Share of mistakes caught (%)'
     """
     s = pd.Series(by_kind["catch_rate"].to_numpy(), index=by_kind["kind"])
-    colors = [charts.PALETTE[0] if c else charts.ACCENT for c in by_kind["schema_catchable"]]
+    colors = [
+        charts.COLORS.palette[0] if c else charts.COLORS.accent for c in by_kind["schema_catchable"]
+    ]
     ax = charts.bar(
         s,
         title=title,
         xlabel="Share of mistakes caught (%)",
         ylabel="Kind of mistake",
-        color=colors[::-1],
+        color=colors,
+        pct=True,
+        annotate=True,
         ax=ax,
     )
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlim(0, 1.05)
+    ax.set_xlim(0, 1.18)  # room for the "100%" labels at the bars' ends
     return ax
 
 
@@ -71,7 +74,7 @@ def groupby_cost(
         table["cardinality"],
         table["seconds"] * 1e3,
         marker="o",
-        color=charts.PALETTE[0],
+        color=charts.COLORS.palette[0],
         label="group-by time (ms)",
     )
     right = ax.twinx()
@@ -80,7 +83,7 @@ def groupby_cost(
         table["result_rows"],
         marker="s",
         linestyle="--",
-        color=charts.ACCENT,
+        color=charts.COLORS.accent,
         label="report rows",
     )
     right.set_ylabel("Rows in the report (log scale)")

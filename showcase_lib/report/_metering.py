@@ -50,7 +50,7 @@ def state_and_backlog(
     """
     charts._apply_style()
     fig, (ax1, ax2) = plt.subplots(
-        2, 1, figsize=(9.5, 6.0), sharex=True, gridspec_kw={"height_ratios": [1, 2]}
+        2, 1, figsize=(7.2, 5.6), sharex=True, gridspec_kw={"height_ratios": [1, 2]}
     )
     t = timeline["t_s"]
     level = timeline["state"].map(_STATE_LEVEL)
@@ -60,9 +60,9 @@ def state_and_backlog(
         states = ["closed", *transitions["to_state"].tolist()]
         st_t = [x for x in ts for _ in (0, 1)][1:-1]
         st_v = [_STATE_LEVEL[s] for s in states for _ in (0, 1)]
-        ax1.plot(st_t, st_v, color=charts.ACCENT, linewidth=1.4)
+        ax1.plot(st_t, st_v, color=charts.COLORS.accent, linewidth=1.4)
     else:
-        ax1.step(t, level, where="post", color=charts.ACCENT, linewidth=1.8)
+        ax1.step(t, level, where="post", color=charts.COLORS.accent, linewidth=1.8)
     charts._new_axes(title, "", "State", ax=ax1)
     ax1.set_yticks([0, 1, 2], ["closed", "half-open", "open"])
     ax1.set_ylim(-0.3, 2.3)
@@ -73,20 +73,24 @@ def state_and_backlog(
         t,
         timeline["queue"] + timeline["in_flight"],
         label="queued + in flight",
-        color=charts.PALETTE[0],
+        color=charts.COLORS.palette[0],
     )
-    ax2.plot(t, timeline["spool_backlog"], label="spool backlog", color=charts.ACCENT)
+    ax2.plot(t, timeline["spool_backlog"], label="spool backlog", color=charts.COLORS.accent)
     ax2b = ax2.twinx()
     ax2b.plot(
-        t, timeline["delivered"], label="delivered (cumulative)", color=charts.GOOD, linestyle="--"
+        t,
+        timeline["delivered"],
+        label="delivered (cumulative)",
+        color=charts.COLORS.good,
+        linestyle="--",
     )
     ax2b.set_ylabel("Delivered (cumulative records)")
     ax2b.grid(False)
     for x, label in marks:
         for ax in (ax1, ax2):
-            ax.axvline(x, color=charts.MUTED, linestyle=":", linewidth=1.2)
+            ax.axvline(x, color=charts.COLORS.muted, linestyle=":", linewidth=1.2)
         ax1.annotate(
-            label, (x, 2.25), xytext=(3, 0), textcoords="offset points", fontsize=8, va="top"
+            label, (x, 2.25), xytext=(3, 0), textcoords="offset points", fontsize=10, va="top"
         )
     lines = [ln for ln in ax2.get_lines() + ax2b.get_lines() if not ln.get_label().startswith("_")]
     ax2.legend(lines, [ln.get_label() for ln in lines], loc="upper left")
@@ -108,7 +112,7 @@ def latency_bars(
         'log'
     """
     ax = charts._new_axes(title, "Time added per AI call (microseconds, log scale)", "")
-    ax.figure.set_size_inches(9.0, 3.2)  # a short chart: a few rows of bars
+    ax.figure.set_size_inches(6.4, 1.2 + 0.9 * len(table))  # a few rows of bars
     n = len(columns)
     height = 0.8 / n
     labels = list(table.index)
@@ -124,12 +128,15 @@ def latency_bars(
                 xytext=(3, 0),
                 textcoords="offset points",
                 va="center",
-                fontsize=8,
+                fontsize=10,
             )
     ax.set_yticks(range(len(labels)), labels)
     ax.set_xscale("log")
+    charts._room_for_labels(ax, horizontal=True, share=0.3)  # the labels end inside the axes
     ax.grid(axis="y", visible=False)
-    ax.legend(loc="lower right")
+    # the legend sits above the bars, never over a bar's label (it covered "1,984.4 µs" in 01)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=n, borderaxespad=0.2)
+    ax.set_title(title, pad=28)
     return ax
 
 

@@ -46,12 +46,18 @@ def trend(
     """
     ax = charts._new_axes(title, "Date (UTC)", "Cost (USD per day)", money=True, ax=ax)
     ax.plot(
-        frame.index, frame["actual"], color=charts.MUTED, marker="o", ms=3, lw=1, label="daily cost"
+        frame.index,
+        frame["actual"],
+        color=charts.COLORS.muted,
+        marker="o",
+        ms=3,
+        lw=1,
+        label="daily cost",
     )
     labels = {"rolling_mean": "7-day mean", "linear": "linear fit", "stl_trend": "STL trend"}
     for i, (col, label) in enumerate(labels.items()):
         if col in frame and frame[col].notna().any():
-            ax.plot(frame.index, frame[col], color=charts.PALETTE[i], lw=2, label=label)
+            ax.plot(frame.index, frame[col], color=charts.COLORS.palette[i], lw=2, label=label)
     ax.legend()
     return ax
 
@@ -78,7 +84,7 @@ def month_end(
         title, "Date (UTC)", "Cumulative cost this month (USD)", money=True, ax=ax
     )
     actual = path["actual"].dropna()
-    ax.plot(actual.index, actual, color=charts.PALETTE[0], lw=2.2, label="actual")
+    ax.plot(actual.index, actual, color=charts.COLORS.palette[0], lw=2.2, label="actual")
     fut = path[["mean", "lower", "upper"]].dropna()
     if len(fut) and len(actual):  # start the projection where the actual line ends
         last = pd.DataFrame(
@@ -88,7 +94,12 @@ def month_end(
         fut = pd.concat([last, fut])
     if len(fut):
         ax.plot(
-            fut.index, fut["mean"], color=charts.PALETTE[0], lw=1.8, ls="--", label="projection"
+            fut.index,
+            fut["mean"],
+            color=charts.COLORS.palette[0],
+            lw=1.8,
+            ls="--",
+            label="projection",
         )
         charts._band(ax, fut.index, fut["lower"], fut["upper"], label=f"{level:.0%} interval")
     charts.hline(ax, budget, label=f"budget {charts.format_usd(budget)}")
@@ -120,14 +131,20 @@ def lorenz(
             }
         )
     ax = charts._new_axes(title, "Share of customers (smallest first)", "Share of spend", ax=ax)
-    ax.plot([0, 1], [0, 1], color=charts.MUTED, ls="--", label="equal spend")
+    ax.plot([0, 1], [0, 1], color=charts.COLORS.muted, ls="--", label="equal spend")
     label = "actual" if gini is None else f"actual (Gini {gini:.2f})"
-    ax.plot(curve["entity_share"], curve["cost_share"], color=charts.PALETTE[0], lw=2, label=label)
+    ax.plot(
+        curve["entity_share"],
+        curve["cost_share"],
+        color=charts.COLORS.palette[0],
+        lw=2,
+        label=label,
+    )
     ax.fill_between(
         curve["entity_share"],
         curve["cost_share"],
         curve["entity_share"],
-        color=charts.PALETTE[0],
+        color=charts.COLORS.palette[0],
         alpha=0.1,
     )
     ax.set_xlim(0, 1)
@@ -149,11 +166,11 @@ def pareto(
     """
     ax = charts._new_axes(title, "Customer", "Cost (USD)", money=True, ax=ax)
     labels = [str(i) for i in top.index]
-    ax.bar(labels, top["total"], color=charts.PALETTE[0])
+    ax.bar(labels, top["total"], color=charts.COLORS.palette[0])
     ax.tick_params(axis="x", rotation=60)
     ax.grid(axis="x", visible=False)
     right = ax.twinx()
-    right.plot(labels, top["cumulative_share"], color=charts.ACCENT, marker="o", lw=1.5)
+    right.plot(labels, top["cumulative_share"], color=charts.COLORS.accent, marker="o", lw=1.5)
     right.set_ylim(0, 1.05)
     right.set_ylabel("Cumulative share of all spend")
     right.spines["right"].set_visible(True)
@@ -183,7 +200,7 @@ def histogram(
         dist["share"],
         width=dist["right"] - dist["left"],
         align="edge",
-        color=charts.PALETTE[0],
+        color=charts.COLORS.palette[0],
         edgecolor="white",
         linewidth=0.5,
     )
@@ -216,11 +233,13 @@ def expected_band(
     """
     ax = charts._new_axes(title, "Date (UTC)", ylabel, money=True, ax=ax)
     charts._band(ax, band.index, band["lower"], band["upper"], label="expected range")
-    ax.plot(band.index, band["expected"], color=charts.MUTED, lw=1.5, label="expected (median)")
+    ax.plot(
+        band.index, band["expected"], color=charts.COLORS.muted, lw=1.5, label="expected (median)"
+    )
     ax.plot(
         band.index,
         band["actual"],
-        color=charts.PALETTE[0],
+        color=charts.COLORS.palette[0],
         lw=1.8,
         marker="o",
         ms=3,
@@ -230,7 +249,7 @@ def expected_band(
     if len(flagged):
         charts._mark(ax, flagged.index, flagged["actual"], label="flagged")
     if onset is not None:
-        charts.vline(ax, onset, label="true onset", color=charts.ACCENT)
+        charts.vline(ax, onset, label="true onset", color=charts.COLORS.accent)
     ax.legend(loc="upper left")
     return ax
 
@@ -258,13 +277,13 @@ def _anomaly_timeline(
         ax.plot(
             matrix.index,
             matrix[name],
-            color=charts.PALETTE[i % len(charts.PALETTE)],
+            color=charts.COLORS.palette[i % len(charts.COLORS.palette)],
             lw=1.6,
             label=str(name),
         )
     for row in anomalies.itertuples(index=False):
         if row.entity in names:
-            ax.axvspan(row.start, row.end, color=charts.ACCENT, alpha=0.12, lw=0)
+            ax.axvspan(row.start, row.end, color=charts.COLORS.accent, alpha=0.12, lw=0)
     ax.set_yscale("symlog", linthresh=1.0)
     ax.legend(loc="upper left")
     return ax

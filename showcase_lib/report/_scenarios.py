@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from showcase_lib.report import charts
-from showcase_lib.report.charts import ACCENT, GOOD, MUTED, PALETTE
+from showcase_lib.report.charts import COLORS
 
 __all__ = [
     "ab_test_chart",
@@ -60,7 +60,7 @@ def chart_for(result) -> Axes | None:
         _date_axis(ax)
         fc = getattr(result, "forecast", None)
         if fc is not None and len(fc):
-            ax.plot(fc.index, fc["forecast"], color=ACCENT, linestyle="--", label="forecast")
+            ax.plot(fc.index, fc["forecast"], color=COLORS.accent, linestyle="--", label="forecast")
             charts._band(ax, fc.index, fc["lower"], fc["upper"])
             ax.legend()
         return ax
@@ -85,9 +85,9 @@ def chart_for(result) -> Axes | None:
             title="Month-to-date budget used, top customers",
             xlabel="Budget used (%)",
             ylabel="Customer",
-            color=[ACCENT if v >= 100 else PALETTE[0] for v in s.to_numpy()],
+            color=[COLORS.accent if v >= 100 else COLORS.palette[0] for v in s.to_numpy()],
         )
-        ax.axvline(100, color=ACCENT, linestyle=":", linewidth=1.2)
+        ax.axvline(100, color=COLORS.accent, linestyle=":", linewidth=1.2)
         return ax
     if name == "optimization" and "opportunities" in t:
         s = _top(t["opportunities"], "lever", "monthly_saving_usd")
@@ -97,7 +97,7 @@ def chart_for(result) -> Axes | None:
             xlabel="Saving (USD per month)",
             ylabel="Lever",
             money=True,
-            color=GOOD,
+            color=COLORS.good,
             annotate=True,
         )
     if name == "alignment":
@@ -113,7 +113,7 @@ def chart_for(result) -> Axes | None:
             xlabel="Over (+) / under (-) charged (USD)",
             ylabel=dim,
             money=True,
-            color=[GOOD if v >= 0 else ACCENT for v in s.to_numpy()[::-1]][::-1],
+            color=[COLORS.good if v >= 0 else COLORS.accent for v in s.to_numpy()[::-1]][::-1],
         )
     if name == "profitability" and "by_customer" in t:
         s = _top(t["by_customer"], "customer_id", "margin_usd", 10)
@@ -123,7 +123,7 @@ def chart_for(result) -> Axes | None:
             xlabel="Gross margin (USD)",
             ylabel="Customer",
             money=True,
-            color=[ACCENT if v < 0 else PALETTE[0] for v in s.to_numpy()],
+            color=[COLORS.accent if v < 0 else COLORS.palette[0] for v in s.to_numpy()],
         )
     if name == "pricing" and "summary" in t:
         s = _top(t["summary"], "model", "monthly_margin_usd")
@@ -142,7 +142,7 @@ def chart_for(result) -> Axes | None:
             title="Return on AI cost by feature",
             xlabel="(Attributed revenue - AI cost) / AI cost",
             ylabel="Feature",
-            color=[ACCENT if v < 0 else PALETTE[0] for v in s.to_numpy()],
+            color=[COLORS.accent if v < 0 else COLORS.palette[0] for v in s.to_numpy()],
         )
     return None
 
@@ -169,7 +169,7 @@ def without_with_bars(
         ylabel=ylabel,
         money=money,
         horizontal=False,
-        color=[ACCENT, GOOD],
+        color=[COLORS.accent, COLORS.good],
         annotate=True,
     )
 
@@ -219,22 +219,24 @@ def spike_timeline(
     """
     ax = charts._new_axes(title, "Time (UTC)", ylabel, money=True)
     _date_axis(ax)
-    ax.plot(spend.index, spend["actual"], color=ACCENT, label="without Revenium (actual)")
+    ax.plot(spend.index, spend["actual"], color=COLORS.accent, label="without Revenium (actual)")
     if "contained" in spend:
-        ax.plot(spend.index, spend["contained"], color=GOOD, label="with Revenium (rate-limited)")
+        ax.plot(
+            spend.index, spend["contained"], color=COLORS.good, label="with Revenium (rate-limited)"
+        )
         ax.fill_between(
             spend.index,
             spend["contained"],
             spend["actual"],
-            color=ACCENT,
+            color=COLORS.accent,
             alpha=0.12,
             linewidth=0,
             label="prevented spend",
         )
     if onset is not None:
-        charts.vline(ax, onset, label="spike onset", color=MUTED)
+        charts.vline(ax, onset, label="spike onset", color=COLORS.muted)
     if alert is not None:
-        charts.vline(ax, alert, label="alert", color=PALETTE[0], style="-")
+        charts.vline(ax, alert, label="alert", color=COLORS.palette[0], style="-")
     ax.legend(loc="upper left")
     return ax
 
@@ -265,7 +267,7 @@ def pricing_margin_sensitivity(
     for name, g in table.groupby("model", sort=False):
         ax.plot(g["markup"], g["monthly_margin_usd"], marker="o", label=str(name))
     if target_margin is not None:
-        charts.hline(ax, target_margin, label=target_label, color=MUTED)
+        charts.hline(ax, target_margin, label=target_label, color=COLORS.muted)
     ax.legend()
     return ax
 
@@ -298,7 +300,7 @@ def ab_test_chart(
     )
     y = list(range(len(ab)))[::-1]
     for yi, row in zip(y, ab.itertuples(index=False), strict=True):
-        color = GOOD if row.passed else ACCENT
+        color = COLORS.good if row.passed else COLORS.accent
         ax.errorbar(
             row.diff,
             yi,
@@ -308,8 +310,8 @@ def ab_test_chart(
             capsize=4,
         )
     ax.set_yticks(y, [str(m) for m in ab["candidate_model"]])
-    charts.vline(ax, float(ab["guardrail"].iloc[0]), label="guardrail", color=ACCENT)
-    charts.vline(ax, 0.0, label="no difference", color=MUTED)
+    charts.vline(ax, float(ab["guardrail"].iloc[0]), label="guardrail", color=COLORS.accent)
+    charts.vline(ax, 0.0, label="no difference", color=COLORS.muted)
     ax.grid(axis="y", visible=False)
     ax.legend(loc="upper left")
     return ax
@@ -335,7 +337,7 @@ def grouped_bars(
             frame[col].to_numpy(),
             width,
             label=str(col),
-            color=PALETTE[i % len(PALETTE)],
+            color=COLORS.palette[i % len(COLORS.palette)],
         )
     ax.set_xticks(list(x), [str(v) for v in frame.index])
     ax.grid(axis="x", visible=False)
