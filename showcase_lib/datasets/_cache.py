@@ -44,9 +44,6 @@ SHAPING_MODULES: Final[tuple[str, ...]] = (
     "io.py",
     "pricing.py",
 )
-#: Files inside SHAPING_MODULES that do not shape the data: the warm-up reads notebooks and
-#: calls ``metered``; hashing it would throw every cached data set away on each edit.
-NOT_SHAPING: Final[frozenset[str]] = frozenset({"datasets/_warm.py"})
 _FILES: Final[tuple[str, ...]] = ("calls", "incidents", "customers")
 
 
@@ -98,8 +95,6 @@ def _code_hash() -> str:
         path = root / name
         files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
         for file in files:
-            if file.relative_to(root).as_posix() in NOT_SHAPING:
-                continue
             digest.update(file.relative_to(root).as_posix().encode())
             digest.update(file.read_bytes())
     return digest.hexdigest()[:KEY_HEX_DIGITS]
