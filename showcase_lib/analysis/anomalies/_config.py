@@ -80,7 +80,7 @@ class DetectorConfig:
     #: ``benchmarks/tune_detectors.py`` on seeds 100-111 of viral_spike, runaway_agent and
     #: seasonal (never a graded month). Ratio 2-8 x floor $1/$2/$5: a $5 floor misses a small
     #: viral customer (recall 83%); $1 adds quiet-month alarms (38-49 vs 31 on 12 seasonal
-    #: months); at $2 every ratio from 3 to 8 finds all incidents with precision 43.6% and
+    #: months); at $2 every ratio from 3 to 8 finds every injected anomaly with precision 43.6% and
     #: 31 alarms (the seasonal swings), and 5 is the middle of that plateau. Held out (seeds
     #: 0-4, the ones notebook 07 and the tests grade): precision 100%, recall 100%.
     min_ratio: float = 5.0
