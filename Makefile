@@ -10,12 +10,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 JOBS   ?= 2
 
-.PHONY: setup preflight book book-clean test lint unit notebooks book-strict site-test lab emulator bench clean help
+.PHONY: setup datasets preflight book book-clean test lint unit notebooks book-strict site-test lab emulator bench clean help
 
 help:
 	@echo "make book   build the book (creates .venv from requirements.txt if missing)"
 	@echo "make test   lint + unit tests + every notebook with nbmake + strict book build + browser check"
-	@echo "make setup  create .venv from requirements.txt (what a workshop participant runs first)"
+	@echo "make setup  create .venv from requirements.txt and build the metered data sets (what a workshop participant runs first)"
+	@echo "make datasets   build (or find in the cache) every metered data set the notebooks read"
 	@echo "make preflight  check this laptop for the workshop (ends with an emulator round trip)"
 	@echo "make lab    open the notebooks in JupyterLab"
 	@echo "make emulator   run the Revenium-compatible emulator on 127.0.0.1:8787"
@@ -28,7 +29,13 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	@touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) datasets
+
+# Every data set the notebooks read (Parts B-D analyse metered data): a cache hit takes a second,
+# a cold set is metered through the tracker into an emulator (a minute or two each on a quiet
+# laptop). Runs before any notebook executes, so two nbmake workers never meter one set twice.
+datasets: $(STAMP)
+	$(BIN)/showcase datasets warm --notebooks notebooks
 
 # The workshop's pre-flight: Python, packages, a free loopback port, a 10-second emulator round trip.
 preflight: $(STAMP)
@@ -44,7 +51,7 @@ _build/.lib-hash: FORCE
 
 FORCE:
 
-book: $(STAMP) _build/.lib-hash
+book: $(STAMP) datasets _build/.lib-hash
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 	@echo "Book built: open _build/html/index.html"
 
@@ -55,11 +62,11 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -n $(JOBS) --doctest-modules --ignore=tests/site tests showcase_lib
 
-notebooks: $(STAMP)
+notebooks: $(STAMP) datasets
 	$(BIN)/pytest -n $(JOBS) --nbmake --nbmake-timeout=300 notebooks
 
 # A clean, strict build: every notebook executed afresh, any warning fails.
-book-strict: $(STAMP)
+book-strict: $(STAMP) datasets
 	rm -rf _build/html _build/.jupyter_cache _build/.lib-hash
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 	@echo "Book built: open _build/html/index.html"
@@ -75,7 +82,7 @@ test: lint unit notebooks book-strict site-test
 # jupyterlab-myst (requirements.txt) renders the book's exercises, solutions and {download} links.
 lab: $(STAMP)
 	@[ "$$(id -u)" -ne 0 ] || echo "note: running as root (as in many containers): starting Lab with --allow-root"
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=/lab/tree/notebooks \
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=/lab/tree/notebooks/a_instrumentation/01_async_tracking.ipynb \
 	  $$([ "$$(id -u)" -eq 0 ] && echo --allow-root)
 
 emulator: $(STAMP)

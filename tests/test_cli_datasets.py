@@ -164,11 +164,6 @@ def test_the_warm_up_is_outside_the_cache_key():
     assert not (REPO / "showcase_lib" / "datasets" / "_warm.py").exists()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="Parts B-D switch to datasets.metered(...) on the other helpers' branches of this "
-    "wave; the lead removes this mark after merging them",
-)
 def test_every_notebook_of_parts_b_to_d_calls_metered_and_resolves():
     notebooks = sorted(
         p for part in METERED_PARTS for p in (REPO / "notebooks" / part).glob("*.ipynb")
