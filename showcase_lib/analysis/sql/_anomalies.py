@@ -11,9 +11,6 @@ from showcase_lib.analysis.anomalies import DetectorConfig
 
 from ._common import _col, _dims, _indent, _interval, _lit, _period
 
-#: Microseconds in a UTC day: the day number of a call is integer arithmetic on its epoch.
-_DAY_US = 86_400_000_000
-
 #: The value a detector watches, per (period, entity) row of ``per`` (``p``) joined to the
 #: calendar (``c``, ``e``): ``DetectorConfig.metric``. The two ratios keep the previous
 #: period's value where a period has no calls (``IGNORE NULLS``), 0 before the first call.
@@ -283,8 +280,8 @@ def budget_alerts_sql(
 
     Two steps keep it fast on big tables: daily totals find the day of each crossing, then a
     running sum over that day's calls only (ordered by timestamp, then call id) finds the call.
-    Each call is keyed by its column as stored and its UTC day number (integer arithmetic);
-    the text of the entity, the day and the period are computed on the daily totals only.
+    Each call is keyed by its column as stored and its UTC day; the text of the entity and
+    the period are computed on the daily totals only (not cast for every call).
 
     Example:
         >>> "ROWS UNBOUNDED PRECEDING" in budget_alerts_sql(100.0)
@@ -297,9 +294,7 @@ def budget_alerts_sql(
     whole_days = f in ("day", "week", "month") or (
         bucket(f).width is not None and bucket(f).width % pd.Timedelta(days=1) == pd.Timedelta(0)
     )
-    period_of = (
-        trunc.replace("timestamp", f"make_timestamptz(dn * {_DAY_US})") if whole_days else "period"
-    )
+    period_of = trunc.replace("timestamp", "day") if whole_days else "period"
     per_call_period = "" if whole_days else f", {trunc} AS period"
     if isinstance(budgets, Mapping):
         rows = ", ".join(f"({_lit(str(k))}, {float(v)!r})" for k, v in budgets.items())
@@ -312,19 +307,19 @@ def budget_alerts_sql(
     lv = ", ".join(f"({float(x)!r})" for x in levels)
     return f"""-- budget alerts: when period-to-date spend first crossed each level
 WITH {bud}levels AS (SELECT * FROM (VALUES {lv}) AS v(level)),
-per_day AS (  -- spend per entity (as stored) and UTC day number
-    SELECT {key} AS key, epoch_us(timestamp) // {_DAY_US} AS dn{per_call_period},
+per_day AS (  -- spend per entity (as stored) and UTC day
+    SELECT {key} AS key, utc_trunc('day', timestamp) AS day{per_call_period},
            sum(cost_usd) AS cost
     FROM calls GROUP BY ALL
 ),
 daily AS (  -- step 1: running total within the period, on the daily rows
-    SELECT key, entity, period, dn, cost,
-           sum(cost) OVER (PARTITION BY key, period ORDER BY dn) AS cum_day
-    FROM (SELECT key, key::VARCHAR AS entity, dn, cost, {period_of} AS period FROM per_day) AS d
+    SELECT key, entity, period, day, cost,
+           sum(cost) OVER (PARTITION BY key, period ORDER BY day) AS cum_day
+    FROM (SELECT key, key::VARCHAR AS entity, day, cost, {period_of} AS period FROM per_day) AS d
 ),
 crossing_day AS (  -- the first day each level was reached, and the spend before that day
     SELECT key, entity, period, level, budget,
-           min(dn) AS dn, arg_min(cum_day - cost, dn) AS before
+           min(day) AS day, arg_min(cum_day - cost, day) AS before
     FROM daily {join} JOIN levels ON cum_day >= level * budget
     GROUP BY key, entity, period, level, budget
 ),
@@ -335,7 +330,7 @@ running AS (  -- step 2: running total over that day's calls only
                                             ROWS UNBOUNDED PRECEDING) AS cum
     FROM calls AS c
     JOIN crossing_day AS d ON {c_key} = d.key
-                          AND epoch_us(c.timestamp) // {_DAY_US} = d.dn
+                          AND utc_trunc('day', c.timestamp) = d.day
 )
 SELECT entity, period, level, budget,
        min(timestamp) AS crossed_at,  -- the first call at or over the level:
