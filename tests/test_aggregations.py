@@ -209,3 +209,32 @@ def test_tier_mix_shares_within_each_group(taxonomy):
     assert overall["calls"].sum() == 10 and overall["cost_share"].sum() == pytest.approx(1.0)
     with pytest.raises(ValueError, match="service_tier"):
         agg.tier_mix(taxonomy.drop(columns="service_tier"))
+
+
+@pytest.mark.parametrize("column", ["latency_ms", "cost_usd"])
+def test_categorical_percentiles_equal_pandas_group_by(column):
+    """The one-sort path (integers packed with the group, floats sorted per group) gives
+    pandas' group-by quantiles exactly, unused categories left out."""
+    rng = np.random.default_rng(14)
+    n = 5_000
+    df = pd.DataFrame(
+        {
+            "model": pd.Categorical(
+                rng.choice(["b", "a", "c"], n), categories=["c", "b", "a", "unused"]
+            ),
+            "latency_ms": rng.integers(0, 90_000, n),
+            "cost_usd": rng.lognormal(-6, 1.5, n),
+        }
+    )
+    q = [0.5, 0.9, 0.95, 0.99]
+    got = agg.percentiles(df, column, by="model", q=q)
+    want = df.groupby(["model"], observed=True)[column].quantile(q).unstack()
+    want.columns = got.columns
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def test_group_quantiles_of_one_value_and_of_ties():
+    from showcase_lib.analysis._aggregations import group_quantiles
+
+    out = group_quantiles(np.array([0, 1, 1, 1]), np.array([7, 2, 2, 5]), 2, [0.0, 0.5, 1.0])
+    assert out.tolist() == [[7.0, 7.0, 7.0], [2.0, 2.0, 5.0]]

@@ -514,3 +514,47 @@ def test_ground_truth_enters_only_evaluation():
         if "incidents" in p.read_text(encoding="utf-8")
     )
     assert users == ["_evaluation.py", "evaluation.py"], users
+
+
+# --------------------------------------------------------------------------- issue 14 fast paths
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["sess_000000000a1", "sess_000000000b2", "sess_000000000a1", "sess_00000000zzz"],
+        ["s1", None, "s2", "s1"],  # missing ids: the text path, -1 as pd.factorize gives
+        ["short", "a much longer id", "short"],  # lengths differ: the text path
+        ["x" * 20, "y" * 20, "x" * 20],  # longer than two words: the text path
+    ],
+)
+def test_id_codes_equal_pd_factorize(values):
+    from showcase_lib.analysis.analyzers._keys import id_codes
+
+    s = pd.Series(values, dtype="string[pyarrow]")
+    codes, n = id_codes(s)
+    expected, uniques = pd.factorize(s)
+    assert codes.tolist() == expected.tolist() and n == len(uniques)
+    assert id_codes(s)[0] is codes  # remembered for the same column
+    assert not codes.flags.writeable
+
+
+def test_id_codes_fall_back_to_the_text_on_a_hash_collision(monkeypatch):
+    from showcase_lib.analysis.analyzers import _keys
+
+    monkeypatch.setattr(_keys, "_MIX", (np.uint64(0), np.uint64(0), np.uint64(1)))  # all collide
+    s = pd.Series(["id_a", "id_b", "id_a"], dtype="string[pyarrow]")
+    assert _keys.id_codes(s)[0].tolist() == [0, 1, 0]
+
+
+def test_cacheable_tokens_out_of_time_order_match_the_sorted_calls():
+    from showcase_lib.analysis.analyzers._optimization import _cacheable_input_tokens
+
+    ts = pd.to_datetime(["2026-01-01 00:02", "2026-01-01 00:00", "2026-01-01 00:01"], utc=True)
+    df = pd.DataFrame(
+        {
+            "session_id": pd.Series(["s", "s", "s"], dtype="string[pyarrow]"),
+            "input_tokens": [900, 500, 300],
+            "timestamp": ts,
+        }
+    )
+    # the first call in time (500 tokens) is cached nothing; the others min(500, own)
+    assert _cacheable_input_tokens(df).tolist() == [500.0, 0.0, 300.0]

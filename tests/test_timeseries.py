@@ -311,3 +311,26 @@ def test_an_ambiguous_alias_is_an_error_naming_the_value_and_the_fix(freq):
 def test_a_bucket_that_is_not_fixed_is_refused(freq):
     with pytest.raises(ValueError, match=f"freq={freq!r}"):
         ts.aggregate(make_calls([("2026-01-01", 1.0)]), freq)
+
+
+@pytest.mark.parametrize("freq", ["day", "hour", "week", "10min", "2D"])
+@pytest.mark.parametrize("fill", [True, False])
+def test_totals_by_bucket_number_equal_the_group_by(freq, fill):
+    """Without ``by``, fixed buckets are summed by bucket number; the result equals the
+    group-by on period starts (kept for ``by`` and months) to the last bit of the cost."""
+    rng = np.random.default_rng(14)
+    stamps = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(
+        np.sort(rng.integers(0, 20 * 86_400, 400)), unit="s"
+    )
+    calls = pd.DataFrame(
+        {
+            "timestamp": stamps,
+            "cost_usd": rng.lognormal(-4, 1, 400),
+            "input_tokens": rng.integers(0, 5_000, 400),
+            "output_tokens": rng.integers(0, 900, 400),
+            "model": "m",
+        }
+    )
+    got = ts.aggregate(calls, freq, fill=fill)
+    by_model = ts.aggregate(calls, freq, by="model", fill=fill).droplevel("model")
+    pd.testing.assert_frame_equal(got, by_model, check_exact=True, check_freq=False)

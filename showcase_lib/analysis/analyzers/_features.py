@@ -139,7 +139,10 @@ def feature_returns(
     out["revenue_per_call"] = out["revenue_usd"] / out["calls"]
     out["cost_per_call"] = out["ai_cost_usd"] / out["calls"]
     if "product_id" in calls:
-        present, first = np.unique(f_codes, return_index=True)  # first call of each feature
+        first = np.full(len(f_labels), len(f_codes), dtype=np.int64)
+        np.minimum.at(first, f_codes, np.arange(len(f_codes)))  # first call of each feature
+        present = np.flatnonzero(first < len(f_codes))
+        first = first[present]
         prod = calls["product_id"].iloc[first].set_axis(pd.Index(f_labels[present], dtype=object))
         out.insert(0, "product_id", prod.reindex(out.index).astype(str))
     out.index.name = "feature_id"

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from showcase_lib.analysis._aggregations import group_quantiles
 from showcase_lib.analysis._prices import (
     PRICED_COLUMNS,
     Prices,
@@ -55,7 +56,7 @@ from ._base import (
     require_columns,
     require_rows,
 )
-from ._keys import appearance, first_positions, str_codes
+from ._keys import appearance, first_positions, id_codes, str_codes
 from ._quality import SIMULATED_LABEL, quality_score, task_complexity
 
 #: Providers whose models are offered as right-sizing candidates by default: the direct APIs
@@ -290,23 +291,30 @@ def _cacheable_input_tokens(calls: pd.DataFrame) -> np.ndarray:
     if "session_id" not in calls:
         return np.zeros(len(calls))
     ts = pd.to_datetime(calls["timestamp"], utc=True) if "timestamp" in calls else None
-    session, uniques = pd.factorize(calls["session_id"])  # -1: no session
+    session, n_sessions = id_codes(calls["session_id"])  # -1: no session
     if ts is None or ts.is_monotonic_increasing:
-        order = np.arange(len(calls))  # already in time order (the record usually is)
+        order = None  # already in time order (the record usually is)
     else:
         order = np.argsort(ts.to_numpy(dtype="datetime64[ns]"), kind="stable")
         session = session[order]
         known = session >= 0  # renumber in order of appearance in time
-        session[known] = appearance(session[known], len(uniques))[0]
-    tin = calls["input_tokens"].to_numpy(dtype=float)[order]
+        session[known] = appearance(session[known], n_sessions)[0]
+    tin = calls["input_tokens"].to_numpy(dtype=float)
+    tin = tin if order is None else tin[order]
     first = first_positions(session)  # the first call of each session, sessions in order
+    if not len(first):
+        return np.zeros(len(calls))
     in_session = session >= 0
     code = np.where(in_session, session, 0)
-    later = in_session & (np.arange(len(session)) != first[code] if len(first) else False)
-    first_tin = tin[first][code] if len(first) else np.zeros(len(tin))
-    sorted_cache = np.where(later, np.minimum(first_tin, tin), 0.0)
+    first_tin = tin[first][code]
+    np.minimum(first_tin, tin, out=first_tin)
+    first_tin[first] = 0.0  # the first call of a session has nothing cached yet
+    first_tin[~in_session] = 0.0
+    sorted_cache = np.nan_to_num(first_tin, copy=False)
+    if order is None:
+        return sorted_cache
     out = np.empty(len(calls))
-    out[order] = np.nan_to_num(sorted_cache)
+    out[order] = sorted_cache
     return out
 
 
@@ -321,11 +329,15 @@ def _trimmable_input_tokens(
         >>> _trimmable_input_tokens(df, long_quantile=0.75, target_quantile=0.5).tolist()
         [0.0, 0.0, 0.0, 0.0, 800.0]
     """
-    x = calls["input_tokens"].to_numpy(dtype=float)
-    codes, _ = str_codes(calls["task_type"])
-    grp = pd.Series(x).groupby(codes)
-    long = grp.quantile(long_quantile).to_numpy()[codes]  # one quantile per task type
-    target = grp.quantile(target_quantile).to_numpy()[codes]
+    tokens = calls["input_tokens"].to_numpy()
+    x = tokens.astype(float)
+    codes, labels = str_codes(calls["task_type"])
+    qs = [long_quantile, target_quantile]
+    if np.isnan(x).any():  # missing counts: pandas' group-by skips them
+        q = pd.Series(x).groupby(codes).quantile(qs).unstack().to_numpy()
+    else:  # one quantile per task type, by one sort of (task type, tokens)
+        q = group_quantiles(codes, tokens, len(labels), qs)
+    long, target = q[codes, 0], q[codes, 1]
     return np.where(x > long, x - target, 0.0)
 
 

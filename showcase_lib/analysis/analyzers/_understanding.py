@@ -34,7 +34,7 @@ from ._base import (
     require_rows,
     safe_div,
 )
-from ._keys import first_seen, missing_codes
+from ._keys import first_seen, id_codes, missing_codes
 
 #: Dimensions cost is allocated along: who owns it (organisation, product, feature), who
 #: caused it (customer) and what it ran on (model, provider).
@@ -134,7 +134,12 @@ def _unit_costs(calls: pd.DataFrame, factor: float) -> pd.DataFrame:
             )
         )
     if "session_id" in calls:
-        n_sessions = calls["session_id"].nunique()
+        sessions = calls["session_id"]
+        n_sessions = (
+            id_codes(sessions)[1]  # shared with the optimization analyzer's session coding
+            if isinstance(sessions.array, pd.arrays.ArrowStringArray)
+            else sessions.nunique()
+        )
         rows.append(("cost per session", total / n_sessions if n_sessions else float("nan"), "usd"))
     return pd.DataFrame(rows, columns=["unit", "value", "unit_of_value"])
 

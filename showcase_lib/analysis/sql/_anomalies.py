@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import pandas as pd
+
+from showcase_lib.analysis._timeseries import bucket
 from showcase_lib.analysis.anomalies import DetectorConfig
 
 from ._common import _col, _dims, _indent, _interval, _lit, _period
@@ -277,14 +280,22 @@ def budget_alerts_sql(
 
     Two steps keep it fast on big tables: daily totals find the day of each crossing, then a
     running sum over that day's calls only (ordered by timestamp, then call id) finds the call.
+    Each call is keyed by its column as stored and its UTC day; the text of the entity and
+    the period are computed on the daily totals only (not cast for every call).
 
     Example:
         >>> "ROWS UNBOUNDED PRECEDING" in budget_alerts_sql(100.0)
         True
     """
-    _f, trunc = _period(freq)
-    ent = f"{_col(_dims(by)[0])}::VARCHAR" if by else "'total'"
-    c_ent = f"c.{_col(_dims(by)[0])}::VARCHAR" if by else "'total'"
+    f, trunc = _period(freq)
+    key = _col(_dims(by)[0]) if by else "'total'"
+    c_key = f"c.{_col(_dims(by)[0])}" if by else "'total'"
+    # a period of whole days is a function of the day: computed per (entity, day), not per call
+    whole_days = f in ("day", "week", "month") or (
+        bucket(f).width is not None and bucket(f).width % pd.Timedelta(days=1) == pd.Timedelta(0)
+    )
+    period_of = trunc.replace("timestamp", "day") if whole_days else "period"
+    per_call_period = "" if whole_days else f", {trunc} AS period"
     if isinstance(budgets, Mapping):
         rows = ", ".join(f"({_lit(str(k))}, {float(v)!r})" for k, v in budgets.items())
         bud, join = (
@@ -296,18 +307,21 @@ def budget_alerts_sql(
     lv = ", ".join(f"({float(x)!r})" for x in levels)
     return f"""-- budget alerts: when period-to-date spend first crossed each level
 WITH {bud}levels AS (SELECT * FROM (VALUES {lv}) AS v(level)),
-daily AS (  -- step 1: spend per entity and day, running total within the period
-    SELECT entity, period, day, cost,
-           sum(cost) OVER (PARTITION BY entity, period ORDER BY day) AS cum_day
-    FROM (SELECT {ent} AS entity, {trunc} AS period, utc_trunc('day', timestamp) AS day,
-                 sum(cost_usd) AS cost
-          FROM calls GROUP BY ALL)
+per_day AS (  -- spend per entity (as stored) and UTC day
+    SELECT {key} AS key, utc_trunc('day', timestamp) AS day{per_call_period},
+           sum(cost_usd) AS cost
+    FROM calls GROUP BY ALL
+),
+daily AS (  -- step 1: running total within the period, on the daily rows
+    SELECT key, entity, period, day, cost,
+           sum(cost) OVER (PARTITION BY key, period ORDER BY day) AS cum_day
+    FROM (SELECT key, key::VARCHAR AS entity, day, cost, {period_of} AS period FROM per_day) AS d
 ),
 crossing_day AS (  -- the first day each level was reached, and the spend before that day
-    SELECT entity, period, level, budget,
+    SELECT key, entity, period, level, budget,
            min(day) AS day, arg_min(cum_day - cost, day) AS before
     FROM daily {join} JOIN levels ON cum_day >= level * budget
-    GROUP BY entity, period, level, budget
+    GROUP BY key, entity, period, level, budget
 ),
 running AS (  -- step 2: running total over that day's calls only
     SELECT d.entity, d.period, d.level, d.budget, c.timestamp, c.call_id,
@@ -315,7 +329,7 @@ running AS (  -- step 2: running total over that day's calls only
                                             ORDER BY c.timestamp, c.call_id
                                             ROWS UNBOUNDED PRECEDING) AS cum
     FROM calls AS c
-    JOIN crossing_day AS d ON {c_ent} = d.entity
+    JOIN crossing_day AS d ON {c_key} = d.key
                           AND utc_trunc('day', c.timestamp) = d.day
 )
 SELECT entity, period, level, budget,
@@ -332,8 +346,11 @@ def cost_outliers_sql(
 ) -> str:
     """Calls whose log cost is a robust outlier within their group (same model and task).
 
-    Mirrors :func:`showcase_lib.analysis.anomalies.cost_outliers`. The group statistics are
-    two small aggregates; the calls are scanned once more to score and filter them.
+    Mirrors :func:`showcase_lib.analysis.anomalies.cost_outliers`, with the columns that name
+    and explain a call (``call_id``, the group, ``cost_usd``, ``group_median_cost, score,
+    cost_ratio``) rather than every column of the record: on Parquet each column read is that
+    column of every row group (join the result back on ``call_id`` for more). The group statistics are two small aggregates; the calls are scanned once more to
+    score and filter them.
 
     Example:
         >>> "ln(cost_usd)" in cost_outliers_sql()
@@ -341,6 +358,7 @@ def cost_outliers_sql(
     """
     dims = _dims(by)
     g = ", ".join(_col(d) for d in dims)
+    shown = ", ".join(f"calls.{_col(c)}" for c in dict.fromkeys(["call_id", *dims, "cost_usd"]))
     logc = "CASE WHEN cost_usd > 0 THEN ln(cost_usd) END"
     return f"""-- per-call cost outliers: modified z-score of log(cost) within ({", ".join(dims)})
 WITH center AS (  -- median and MAD of log cost per group, in one pass
@@ -359,7 +377,7 @@ stats AS (
 cutoff AS (  -- the score test as a cost per group: cheap to apply to every call
     SELECT *, exp(med + {float(threshold)!r} * scale) AS min_cost FROM stats WHERE scale > 0
 )
-SELECT calls.*, s.group_median_cost,
+SELECT {shown}, s.group_median_cost,
        (ln(cost_usd) - s.med) / s.scale AS score,
        cost_usd / s.group_median_cost AS cost_ratio
 FROM calls JOIN cutoff AS s USING ({g})
