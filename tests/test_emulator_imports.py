@@ -131,7 +131,7 @@ print(price_body(body)["source"])
     assert (loaded, heavy) == ([], [])
 
 
-def test_a_process_emulator_stops_when_its_parent_is_killed():
+def test_a_process_emulator_stops_when_its_parent_is_killed(tmp_path):
     """A notebook kernel or test killed by SIGKILL must not leave its emulator running."""
     import os
     import signal
@@ -146,7 +146,11 @@ def test_a_process_emulator_stops_when_its_parent_is_killed():
         "print(emu.pid, flush=True)\n"
         "time.sleep(120)\n"
     )
-    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    # a SIGKILLed parent cannot remove its emulator's temp folder: keep it in pytest's tmp_path
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env
+    )
     child = int(parent.stdout.readline())
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait(10)
