@@ -540,9 +540,60 @@ def test_id_codes_equal_pd_factorize(values):
 def test_id_codes_fall_back_to_the_text_on_a_hash_collision(monkeypatch):
     from showcase_lib.analysis.analyzers import _keys
 
-    monkeypatch.setattr(_keys, "_MIX", (np.uint64(0), np.uint64(0), np.uint64(1)))  # all collide
+    monkeypatch.setattr(_keys, "_mix", lambda h: h * np.uint64(0))  # every id hashes to 0
     s = pd.Series(["id_a", "id_b", "id_a"], dtype="string[pyarrow]")
     assert _keys.id_codes(s)[0].tolist() == [0, 1, 0]
+
+
+def test_id_codes_hash_path_holds_on_ids_sharing_a_prefix():
+    """Regression: ``hi * c ^ lo`` left the varying top bytes of "sess_xxx" colliding, so on
+    the book's 16-byte session ids the hash path always gave up (and paid for both paths)."""
+    from showcase_lib.analysis.analyzers import _keys
+
+    # vary only the top two bytes of each word: 65,536 ids that the old mix folded together
+    ids = pd.Series(
+        [f"sess_0{a:02x}000000{b:02x}" for a in range(256) for b in range(256)],
+        dtype="string[pyarrow]",
+    )
+    codes = _keys._factorize_words(*_keys._words(ids))
+    assert codes is not None
+    assert codes.tolist() == pd.factorize(ids)[0].tolist()
+
+
+def test_categorical_codes_are_remembered_and_recomputed_after_an_edit():
+    from showcase_lib.analysis.analyzers import _keys
+    from showcase_lib.analysis.analyzers._keys import missing_codes, str_codes
+
+    s = pd.Series(pd.Categorical(["b", "a", None, "b"], categories=["b", "a", "unused"]))
+    codes, labels = str_codes(s)
+    assert labels[codes].tolist() == s.astype(str).tolist() and labels.tolist() == ["a", "b", "nan"]
+    assert (id(s.array), "str") in _keys._TABLES  # the category table is remembered
+    # an in-place edit to a category no call used: the remembered table must not come back
+    s.iloc[0] = "unused"
+    codes2, labels2 = str_codes(s)
+    assert labels2.tolist() == ["a", "b", "nan", "unused"]
+    assert labels2[codes2].tolist() == s.astype(str).tolist()
+    m_codes, m_labels = missing_codes(s, "(untagged)")
+    assert m_labels[m_codes].tolist() == ["unused", "a", "(untagged)", "b"]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_categorical_codes_equal_the_text_they_stand_for(seed):
+    from showcase_lib.analysis.analyzers._keys import first_seen, missing_codes, str_codes
+
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, 400))
+    cats = [f"v{int(x)}" for x in rng.permutation(k)]
+    cats[0] = " " if seed % 3 == 0 else cats[0]
+    values = rng.choice([*cats, None], size=int(rng.integers(0, 30_000)))
+    s = pd.Series(pd.Categorical(values, categories=cats))
+    codes, labels = str_codes(s)
+    assert labels.tolist() == sorted(set(s.astype(str)))
+    assert labels[codes].tolist() == s.astype(str).tolist()
+    assert first_seen(codes, len(labels)).tolist() == pd.unique(codes).tolist()
+    m_codes, m_labels = missing_codes(s, "(untagged)")
+    text = ["(untagged)" if v is None or str(v).strip() == "" else v for v in values]
+    assert m_labels[m_codes].tolist() == text
 
 
 def test_cacheable_tokens_out_of_time_order_match_the_sorted_calls():

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import weakref
 
 import numpy as np
@@ -35,8 +36,58 @@ def _unify(codes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return (np.cumsum(used) - 1)[codes], uniq[used].astype(object)
 
 
+def _table(raw: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Categorical codes (``-1``: missing, labelled by ``labels[-1]``) -> (remap, labels):
+    ``remap[raw]`` are the codes :func:`_unify` gives, ``labels`` the ones the calls use.
+    One count of the calls; the rest is on the (small) categories."""
+    k = len(labels) - 1
+    if raw.dtype.itemsize <= 2:  # -1 reads as the top unsigned value: no pass to move it
+        counts = np.bincount(raw.view(np.dtype(f"u{raw.dtype.itemsize}")), minlength=k)
+        present = np.zeros(k + 1, dtype=bool)
+        present[:k] = counts[:k] > 0
+        present[k] = counts[k:].any()  # only -1 lands past the categories
+    else:
+        present = np.bincount(np.where(raw < 0, k, raw), minlength=k + 1) > 0
+    uniq, inverse = np.unique(labels.astype(str), return_inverse=True)
+    inverse = inverse.reshape(-1)
+    used = np.zeros(len(uniq), dtype=bool)
+    used[inverse[present]] = True
+    remap = (np.cumsum(used) - 1)[inverse].astype(np.intp)  # category -> final code
+    return remap, uniq[used].astype(object)  # remap[-1]: the missing label, last
+
+
+#: Categorical columns coded so far: (id of the Categorical, kind) -> (weak reference to it,
+#: SHA-1 of its codes, its dtype, (remap, labels)). The eight analyzers group the same
+#: columns dozens of times; only the small category table is kept (no copy of the calls), and
+#: a column edited in place (``df.loc[i, col] = ...``) changes the digest, so it is coded again.
+_TABLES: dict[tuple[int, str], tuple[weakref.ref, bytes, object, tuple]] = {}
+
+
+def _categorical(values: pd.Series, kind: str, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_table` of a categorical column (remembered per column and ``kind``), applied."""
+    cat = values.array
+    raw = np.ascontiguousarray(cat.codes)
+    digest = hashlib.sha1(memoryview(raw).cast("B")).digest()
+    key = (id(cat), kind)
+    hit = _TABLES.get(key)
+    if hit is not None and hit[0]() is cat and hit[1] == digest and hit[2] == values.dtype:
+        remap, out = hit[3]
+    else:
+        remap, out = _table(raw, labels)
+        _TABLES[key] = (
+            weakref.ref(cat, lambda _r, k=key: _TABLES.pop(k, None)),
+            digest,
+            values.dtype,
+            (remap, out),
+        )
+    return remap[raw], out
+
+
 def str_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(codes, labels) with ``labels[codes] == values.astype(str)``; labels sorted, distinct.
+
+    For a categorical column the table from categories to codes is remembered (recomputed if
+    the column's values change), so coding it again is one pass over the calls.
 
     Example:
         >>> codes, labels = str_codes(pd.Series(["y", "x", "y"]))
@@ -45,10 +96,7 @@ def str_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """
     if isinstance(values.dtype, pd.CategoricalDtype):
         cats = np.asarray([str(c) for c in values.cat.categories] + [_NAN], dtype=object)
-        codes = values.cat.codes.to_numpy()
-        if (codes < 0).any():
-            codes = np.where(codes < 0, len(cats) - 1, codes)
-        return _unify(codes.astype(np.intp, copy=False), cats)
+        return _categorical(values, "str", cats)
     codes, uniques = pd.factorize(values.astype(str))
     return _unify(codes, np.asarray(uniques, dtype=object))
 
@@ -64,22 +112,30 @@ def missing_codes(values: pd.Series, label: str) -> tuple[np.ndarray, np.ndarray
     if not isinstance(values.dtype, pd.CategoricalDtype):
         values = values.astype("category")
     cats = [label if str(c).strip() == "" else str(c) for c in values.cat.categories]
-    codes = values.cat.codes.to_numpy().astype(np.int64)
-    codes[codes < 0] = len(cats)
-    return _unify(codes, np.asarray([*cats, label], dtype=object))
+    return _categorical(values, f"missing:{label}", np.asarray([*cats, label], dtype=object))
 
 
 def first_seen(codes: np.ndarray, n: int) -> np.ndarray:
     """The codes in order of first appearance (what ``groupby(sort=False)`` lists).
 
+    The first block of calls usually shows every code; the rest is searched only for the
+    codes still missing, so the cost is one pass over the calls and no sort.
+
     Example:
         >>> first_seen(np.array([2, 0, 2, 1]), 3).tolist()
         [2, 0, 1]
     """
-    first = np.full(n, len(codes), dtype=np.int64)
-    np.minimum.at(first, codes, np.arange(len(codes)))  # one pass, no sort
+    total = len(codes)
+    first = np.full(n, total, dtype=np.int64)
+    head = codes[:65536]
+    uniq, at = np.unique(head, return_index=True)
+    first[uniq] = at
+    if len(uniq) < n and total > len(head):
+        wanted = first == total
+        rows = len(head) + np.flatnonzero(wanted[codes[len(head) :]])
+        np.minimum.at(first, codes[rows], rows)
     order = np.argsort(first, kind="stable")
-    return order[first[order] < len(codes)]
+    return order[first[order] < total]
 
 
 def is_not(values: pd.Series, text: str) -> np.ndarray:
@@ -138,8 +194,13 @@ def first_positions(codes: np.ndarray) -> np.ndarray:
 
 #: Identifiers up to this many bytes are read as two 64-bit words (the record's ids are 16).
 _WORD_BYTES = 16
-#: Odd 64-bit constants of the splitmix64 finaliser: they spread two words over one hash.
-_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(31))
+#: The splitmix64 finaliser's shifts and odd multipliers (Steele, Lea and Flood, "Fast
+#: splittable pseudorandom number generators", OOPSLA 2014): every input bit reaches every
+#: output bit, which a plain multiply does not (it only carries upwards).
+_MIX = (
+    (np.uint64(30), np.uint64(27), np.uint64(31)),
+    (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)),
+)
 #: Identifier columns coded so far, by the id of their (immutable) Arrow data: the
 #: understanding and optimization analyzers both need the sessions of the same frame.
 _CODED: dict[int, tuple[weakref.ref, tuple[np.ndarray, int]]] = {}
@@ -175,15 +236,27 @@ def _words(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     return np.ascontiguousarray(both[:, 0]), np.ascontiguousarray(both[:, 1])
 
 
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser, in place on a uint64 array (a bijection on 64 bits)."""
+    (s1, s2, s3), (m1, m2) = _MIX
+    h ^= h >> s1
+    h *= m1
+    h ^= h >> s2
+    h *= m2
+    h ^= h >> s3
+    return h
+
+
 def _factorize_words(hi: np.ndarray, lo: np.ndarray) -> np.ndarray | None:
     """``pd.factorize`` codes of the (hi, lo) pairs through one 64-bit hash, or None when two
-    different pairs share a hash (checked: then the caller factorizes the text)."""
-    a, b, shift = _MIX
-    h = hi * a
+    different pairs share a hash (checked: then the caller factorizes the text).
+
+    The ids share a prefix ("sess_"), so the varying bytes of ``hi`` sit in its top bits:
+    ``hi`` is mixed before ``lo`` joins it, else equal high bits of ``hi * c ^ lo`` collide.
+    """
+    h = _mix(hi.copy())
     h ^= lo
-    h *= b
-    h ^= h >> shift
-    codes, _ = pd.factorize(h.view(np.int64))
+    codes, _ = pd.factorize(_mix(h).view(np.int64))
     first = first_positions(codes)[codes]  # the first row with the same hash
     if not ((hi[first] == hi).all() and (lo[first] == lo).all()):
         return None
