@@ -609,3 +609,23 @@ def test_cacheable_tokens_out_of_time_order_match_the_sorted_calls():
     )
     # the first call in time (500 tokens) is cached nothing; the others min(500, own)
     assert _cacheable_input_tokens(df).tolist() == [500.0, 0.0, 300.0]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_latency_count_and_mean_equal_the_group_by(seed):
+    from showcase_lib.analysis.analyzers._performance import _count_mean
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 20_000))
+    cats = [f"m{i}" for i in rng.permutation(9)]
+    df = pd.DataFrame(
+        {
+            "model": pd.Categorical(rng.choice(cats[:6], n), categories=cats),  # 3 unused
+            "latency_ms": rng.integers(1, 120_000, n),
+        }
+    )
+    expected = df.groupby("model", observed=True)["latency_ms"].agg(calls="size", mean_ms="mean")
+    pd.testing.assert_frame_equal(_count_mean(df, "model"), expected, check_exact=True)
+    df.loc[0, "model"] = None  # a missing key: pandas' own rules apply
+    assert _count_mean(df, "model") is None
+    assert _count_mean(df.astype({"model": object}), "model") is None

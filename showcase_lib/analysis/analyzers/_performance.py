@@ -66,12 +66,32 @@ def latency_percentiles(
         >>> latency_percentiles(df)["p50_ms"].tolist()
         [2.5]
     """
-    g = calls.groupby(by, observed=True)["latency_ms"]
-    out = g.agg(calls="size", mean_ms="mean")
+    out = _count_mean(calls, by)
+    if out is None:
+        out = calls.groupby(by, observed=True)["latency_ms"].agg(calls="size", mean_ms="mean")
     pct = agg.percentiles(calls, "latency_ms", by=by, q=percentiles)
     out = out.join(pct.add_suffix("_ms"))
     sort_col = "p95_ms" if "p95_ms" in out else out.columns[-1]
     return out.sort_values(sort_col, ascending=False).reset_index()
+
+
+def _count_mean(calls: pd.DataFrame, by: str) -> pd.DataFrame | None:
+    """``groupby(by, observed=True)["latency_ms"].agg(calls="size", mean_ms="mean")`` by one
+    count and one sum over the categorical codes, for a categorical ``by`` and integer
+    latencies without missing keys (sums of integers below 2**53 are exact, so the means are
+    pandas' to the last bit); None otherwise."""
+    keys, latency = calls[by], calls["latency_ms"]
+    if not isinstance(keys.dtype, pd.CategoricalDtype) or latency.dtype.kind not in "iu":
+        return None
+    raw = np.asarray(keys.array.codes)
+    if (raw < 0).any() or (len(raw) and int(latency.max()) * len(raw) >= 2**53):
+        return None
+    k = len(keys.cat.categories)
+    count = np.bincount(raw, minlength=k)
+    total = np.bincount(raw, weights=latency.to_numpy(), minlength=k)
+    seen = count > 0
+    index = pd.CategoricalIndex(keys.cat.categories[seen], dtype=keys.dtype, name=by)
+    return pd.DataFrame({"calls": count[seen], "mean_ms": total[seen] / count[seen]}, index=index)
 
 
 def _success(calls: pd.DataFrame) -> np.ndarray:
@@ -102,13 +122,11 @@ def sla_compliance(
         limit = np.full(len(calls), float(sla_ms))
     ok = _success(calls) & (calls["latency_ms"].to_numpy() <= limit)
     n = len(labels)  # every label has calls (str_codes keeps the used ones)
-    first = np.zeros(n, dtype=np.int64)
-    first[codes] = np.arange(len(codes))  # any call of each label: the SLA is per label
     out = pd.DataFrame(
         {
             "calls": np.bincount(codes, minlength=n),
             "within_sla": np.bincount(codes, weights=ok, minlength=n).astype(np.int64),
-            "sla_ms": limit[first] if len(codes) else np.zeros(0),
+            "sla_ms": per_label if isinstance(sla_ms, Mapping) else np.full(n, float(sla_ms)),
         },
         index=pd.Index(labels, dtype=object, name=by),
     )

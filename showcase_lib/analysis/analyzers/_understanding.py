@@ -72,9 +72,17 @@ def allocate(calls: pd.DataFrame, dimension: str) -> pd.DataFrame:
         [0.75, 0.25]
     """
     require_columns(calls, [dimension, "cost_usd"], who="allocate")
+    return _allocate(calls, dimension, _tokens(calls))
+
+
+def _tokens(calls: pd.DataFrame) -> np.ndarray:
+    return calls["input_tokens"].to_numpy() + calls["output_tokens"].to_numpy()
+
+
+def _allocate(calls: pd.DataFrame, dimension: str, tokens: np.ndarray) -> pd.DataFrame:
+    """:func:`allocate` with the tokens per call given (computed once for every dimension)."""
     codes, labels = missing_codes(calls[dimension], UNTAGGED)
     n = len(labels)
-    tokens = calls["input_tokens"].to_numpy() + calls["output_tokens"].to_numpy()
     order = first_seen(codes, n)  # what groupby(sort=False) on the text lists
     out = pd.DataFrame(
         {
@@ -166,7 +174,8 @@ def analyze_understanding(
     require_rows(calls, who=who)
     factor = monthly_factor(calls)
     dims = [d for d in dimensions if d in calls.columns]
-    allocation = {d: allocate(calls, d) for d in dims}
+    tokens = _tokens(calls)
+    allocation = {d: _allocate(calls, d, tokens) for d in dims}
     units = _unit_costs(calls, factor)
     daily = ts.daily(calls)
     forecast = cost_forecast(daily["cost_usd"], horizon_days)
