@@ -579,7 +579,7 @@ def test_categorical_codes_are_remembered_and_recomputed_after_an_edit():
 
 @pytest.mark.parametrize("seed", range(20))
 def test_categorical_codes_equal_the_text_they_stand_for(seed):
-    from showcase_lib.analysis.analyzers._keys import first_seen, missing_codes, str_codes
+    from showcase_lib.analysis.analyzers._keys import first_seen, is_not, missing_codes, str_codes
 
     rng = np.random.default_rng(seed)
     k = int(rng.integers(1, 400))
@@ -594,6 +594,8 @@ def test_categorical_codes_equal_the_text_they_stand_for(seed):
     m_codes, m_labels = missing_codes(s, "(untagged)")
     text = ["(untagged)" if v is None or str(v).strip() == "" else v for v in values]
     assert m_labels[m_codes].tolist() == text
+    for probe in (cats[-1], "nan", "absent"):
+        assert is_not(s, probe).tolist() == (s.astype(str) != probe).tolist()
 
 
 def test_cacheable_tokens_out_of_time_order_match_the_sorted_calls():

@@ -63,24 +63,36 @@ def _table(raw: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 _TABLES: dict[tuple[int, str], tuple[weakref.ref, bytes, object, tuple]] = {}
 
 
-def _categorical(values: pd.Series, kind: str, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_table` of a categorical column (remembered per column and ``kind``), applied."""
+def _category_table(
+    values: pd.Series, kind: str, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(raw codes, remap, labels) of a categorical column: ``remap[raw]`` are its codes;
+    the table is remembered per column and ``kind``."""
     cat = values.array
     raw = np.ascontiguousarray(cat.codes)
     digest = hashlib.sha1(memoryview(raw).cast("B")).digest()
     key = (id(cat), kind)
     hit = _TABLES.get(key)
     if hit is not None and hit[0]() is cat and hit[1] == digest and hit[2] == values.dtype:
-        remap, out = hit[3]
-    else:
-        remap, out = _table(raw, labels)
-        _TABLES[key] = (
-            weakref.ref(cat, lambda _r, k=key: _TABLES.pop(k, None)),
-            digest,
-            values.dtype,
-            (remap, out),
-        )
+        return (raw, *hit[3])
+    remap, out = _table(raw, labels)
+    _TABLES[key] = (
+        weakref.ref(cat, lambda _r, k=key: _TABLES.pop(k, None)),
+        digest,
+        values.dtype,
+        (remap, out),
+    )
+    return raw, remap, out
+
+
+def _categorical(values: pd.Series, kind: str, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, labels) of a categorical column through its remembered category table."""
+    raw, remap, out = _category_table(values, kind, labels)
     return remap[raw], out
+
+
+def _str_labels(values: pd.Series) -> np.ndarray:
+    return np.asarray([str(c) for c in values.cat.categories] + [_NAN], dtype=object)
 
 
 def str_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -95,8 +107,7 @@ def str_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         ([1, 0, 1], ['x', 'y'])
     """
     if isinstance(values.dtype, pd.CategoricalDtype):
-        cats = np.asarray([str(c) for c in values.cat.categories] + [_NAN], dtype=object)
-        return _categorical(values, "str", cats)
+        return _categorical(values, "str", _str_labels(values))
     codes, uniques = pd.factorize(values.astype(str))
     return _unify(codes, np.asarray(uniques, dtype=object))
 
@@ -145,6 +156,9 @@ def is_not(values: pd.Series, text: str) -> np.ndarray:
         >>> is_not(pd.Series(["production", "staging"], dtype="category"), "production").tolist()
         [False, True]
     """
+    if isinstance(values.dtype, pd.CategoricalDtype):  # one table lookup per call, no codes
+        raw, remap, labels = _category_table(values, "str", _str_labels(values))
+        return (labels != text)[remap][raw]
     codes, labels = str_codes(values)
     return (labels != text)[codes]
 
