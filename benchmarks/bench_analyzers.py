@@ -14,15 +14,16 @@ The child runs with one BLAS thread (``--blas-threads``): the only BLAS work is 
 forecast fit of ``understanding``, which OpenBLAS's thread pool slows by an order of magnitude
 on a busy 2-core machine (spinning threads), and nothing here gains from more.
 
-The earlier public showcase's analyzers (stdlib) are not part of this repository. Give
-``--showcase-cmd`` a command template with ``{csv}`` (e.g. ``"python /path/run_all.py {csv}"``):
-the benchmark writes the ~300K-call data set to a CSV, times that command in the same run and
-prints the ratio. Without it, the comparison is skipped with a message.
+The earlier public showcase's analyzers (github.com/m1small/revenium-finops-showcase, standard
+library) are not part of this repository. Give ``--earlier-src`` the ``src`` folder of a
+checkout: the benchmark writes the ~300K-call data set in that project's CSV layout, times its
+eight analyzers on it in the same run (``earlier_showcase.py``) and prints both side by side
+with the ratio. Without it, the comparison is skipped with a message.
 
 Usage:
     python benchmarks/bench_analyzers.py                        # 0.3M, 1M, 10M calls
     python benchmarks/bench_analyzers.py --sizes 1e6 --runs 3
-    python benchmarks/bench_analyzers.py --sizes 3e5 --showcase-cmd "python run.py {csv}"
+    python benchmarks/bench_analyzers.py --sizes 3e5 --earlier-src /tmp/earlier/src
 """
 
 from __future__ import annotations
@@ -30,17 +31,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 _CHILD = r"""
 import gc, json, os, sys, threading, time
+from pathlib import Path
 import psutil
 from showcase_lib.analysis.analyzers import ANALYZERS
 from showcase_lib.analysis.analyzers._keys import forget
@@ -87,7 +87,9 @@ t0 = time.perf_counter()
 sim = simulate("steady_growth", days=30, customers=1_000, seed=seed, calls_per_day=rows / 30)
 sim_s = time.perf_counter() - t0
 if csv:
-    sim.calls.to_csv(csv, index=False)
+    from earlier_showcase import write_csv
+
+    write_csv(sim.calls, sim.customers, Path(csv))
 gc.collect()
 report = {
     "rows": len(sim.calls),
@@ -116,7 +118,8 @@ def _load() -> str:
 
 
 def _child(rows: float, runs: int, seed: int, csv: str, blas_threads: int) -> dict:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.getcwd(), *sys.path])}
+    here = str(Path(__file__).resolve().parent)  # earlier_showcase.write_csv
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.getcwd(), here, *sys.path])}
     if blas_threads:
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = str(blas_threads)
@@ -161,13 +164,31 @@ def _print_size(report: dict) -> float:
     return med
 
 
-def _showcase(cmd: str, csv: Path, ours_s: float) -> None:
-    t0 = time.perf_counter()
-    subprocess.run(shlex.split(cmd.format(csv=str(csv))), check=True, capture_output=True)
-    theirs = time.perf_counter() - t0
+def _showcase(src: Path, csv: Path, ours: dict) -> None:
+    """Time the earlier showcase's eight analyzers on the same calls; print both, and ratios."""
+    runner = Path(__file__).resolve().parent / "earlier_showcase.py"
+    out = subprocess.run(
+        [sys.executable, str(runner), str(src), str(csv)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    theirs = json.loads(out.stdout.strip().splitlines()[-1])
+    runs = ours["runs"]
     print(
-        f"\nearlier public showcase on the same calls: {theirs:.2f} s vs {ours_s:.2f} s here "
-        f"(ratio {theirs / ours_s:.1f}x), {_load()}"
+        f"\n== earlier public showcase (standard library) on the same {theirs['rows']:,} calls "
+        f"(its loader read the CSV once in {theirs['load_s']:.1f} s, not counted), {_load()}"
+    )
+    print(f"  {'analyzer':<15}{'earlier s':>10}{'here s':>8}{'ratio':>8}")
+    total_theirs = total_ours = 0.0
+    for name, secs in theirs["analyzers"].items():
+        mine = statistics.median(r["analyzers"][name][0] for r in runs)
+        total_theirs, total_ours = total_theirs + secs, total_ours + mine
+        print(f"  {name:<15}{secs:>10.2f}{mine:>8.2f}{secs / mine:>7.1f}x")
+    print(
+        f"  {'all eight':<15}{total_theirs:>10.2f}{total_ours:>8.2f}"
+        f"{total_theirs / total_ours:>7.1f}x   (here: median of {len(runs)} run(s); earlier: "
+        f"one run, {theirs['rows'] / total_theirs:,.0f} calls/s, CPU {theirs['cpu_s']:.1f} s)"
     )
 
 
@@ -177,9 +198,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=3, help="run_all repetitions per size")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--showcase-cmd",
-        default="",
-        help="command running the earlier showcase's analyzers on {csv} (skipped when empty)",
+        "--earlier-src",
+        default=os.environ.get("EARLIER_SHOWCASE_SRC", ""),
+        help="the src folder of a checkout of github.com/m1small/revenium-finops-showcase: its "
+        "eight analyzers are timed on the ~300K calls (default $EARLIER_SHOWCASE_SRC; skipped "
+        "when empty)",
     )
     parser.add_argument(
         "--blas-threads",
@@ -193,17 +216,21 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Analyzer benchmark ({os.cpu_count()} logical cores, BLAS threads: {blas}), {_load()}")
     tmp = Path(tempfile.mkdtemp(prefix="bench_analyzers_"))
     try:
+        earlier = Path(args.earlier_src) if args.earlier_src else None
+        if earlier is not None and not (earlier / "analyzers" / "common.py").is_file():
+            sys.exit(f"--earlier-src={str(earlier)!r} has no analyzers/common.py")
         for rows in sizes:
-            csv = tmp / "calls.csv" if args.showcase_cmd and rows <= 3.5e5 else None
+            csv = tmp / "calls.csv" if earlier is not None and rows <= 3.5e5 else None
             report = _child(rows, args.runs, args.seed, str(csv or ""), args.blas_threads)
-            med = _print_size(report)
+            _print_size(report)
             print(f"  {_load()}")
             if csv is not None:
-                _showcase(args.showcase_cmd, csv, med)
-        if not args.showcase_cmd:
+                _showcase(earlier, csv, report)
+        if earlier is None:
             print(
-                "\nearlier public showcase: skipped (its code is not in this repository; pass "
-                '--showcase-cmd "python /path/to/its/runner.py {csv}" to time it on the ~300K calls)'
+                "\nearlier public showcase: skipped (its code is not part of this repository; "
+                "clone github.com/m1small/revenium-finops-showcase and pass --earlier-src "
+                "<clone>/src to time its eight analyzers on the ~300K calls)"
             )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
