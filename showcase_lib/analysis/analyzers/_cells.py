@@ -115,3 +115,157 @@ def group_costs(
     usd = table_cost(frame, prices).to_numpy().reshape(len(models), len(c.count)) * c.count
     n = len(models[0][0])
     return [np.bincount(c.group, weights=row, minlength=n) for row in usd]
+
+
+# --------------------------------------------------------------------------- raw cells
+#: Calls summed per pass of ``np.bincount``: a slice of this many calls (2 MB of int64 tokens)
+#: is converted to float and summed while still in cache, a third faster than the whole column.
+_CHUNK = 1 << 18
+#: Largest raw cell space summed in slices (beyond it, adding the slices' results costs more).
+_CHUNKED_SPACE = 1 << 16
+
+
+def digits(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, labels) with ``labels[codes] == values.astype(str)``, codes in ``-1..len-2``
+    (a categorical column's own codes, read without a pass; -1, missing, is ``labels[-1]``).
+    Labels may repeat or be unused: callers merge them on the (small) tables.
+
+    Example:
+        >>> codes, labels = digits(pd.Series(["b", None, "a"], dtype="category"))
+        >>> labels[codes].tolist()
+        ['b', 'nan', 'a']
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = [str(c) for c in values.cat.categories]
+        return values.cat.codes.to_numpy(), np.asarray([*cats, "nan"], dtype=object)
+    codes, labels = str_codes(values)
+    return codes, np.asarray([*labels, "nan"], dtype=object)
+
+
+def sum_by(key: np.ndarray, weights: np.ndarray | None, space: int) -> np.ndarray:
+    """``np.bincount(key, weights, minlength=space)``, in slices that stay in cache (sums of
+    integers are exact in any order; other floats move by an ulp or so).
+
+    Example:
+        >>> sum_by(np.array([1, 0, 1]), np.array([2, 3, 4]), 3).tolist()
+        [3.0, 6.0, 0.0]
+    """
+    if weights is None or len(key) <= _CHUNK or space > _CHUNKED_SPACE:
+        return np.bincount(key, weights=weights, minlength=space)
+    out = np.zeros(space)
+    for lo in range(0, len(key), _CHUNK):
+        out += np.bincount(
+            key[lo : lo + _CHUNK], weights=weights[lo : lo + _CHUNK], minlength=space
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class RawKey:
+    """Per call, one integer packing the codes of some text columns (most significant first)
+    and the long-context bracket of its prompt (the last digit): a raw cell.
+
+    Digit ``d`` of column ``i`` is its code + 1 (so a missing value, code -1, is digit 0) and
+    reads ``labels[i][d - 1]``.
+    """
+
+    key: np.ndarray  # per call (intp)
+    sizes: tuple[int, ...]  # per column: its digits (labels), then the brackets
+    labels: tuple[np.ndarray, ...]
+    thresholds: np.ndarray  # the price table's long-context thresholds, sorted
+
+    @property
+    def space(self) -> int:
+        """Number of raw cells."""
+        return int(np.prod(self.sizes))
+
+    def decode(self, cells: np.ndarray) -> list[np.ndarray]:
+        """Per column, the label of each raw cell; last, its bracket (an int)."""
+        out, rest = [], np.asarray(cells, dtype=np.int64)
+        for size in reversed(self.sizes):
+            out.append(rest % size)
+            rest = rest // size
+        out.reverse()
+        text = [lab[d - 1] for lab, d in zip(self.labels, out[:-1], strict=True)]
+        return [*text, out[-1]]
+
+
+def brackets(thresholds: np.ndarray, tokens: np.ndarray) -> np.ndarray:
+    """Thresholds strictly below each prompt (``searchsorted(side="left")``, as :func:`cells`).
+
+    Example:
+        >>> brackets(np.array([10.0, 20.0]), np.array([5, 10, 11, 25])).tolist()
+        [0, 0, 1, 2]
+    """
+    return np.searchsorted(thresholds, np.asarray(tokens, dtype=float), side="left")
+
+
+def raw_key(columns: list[pd.Series], tin: np.ndarray, prices: pd.DataFrame) -> RawKey | None:
+    """The raw cell of every call (``tin``: its input tokens, integers); None when the cells
+    would not fit in 31 bits (then price by :func:`cells`).
+
+    Example:
+        >>> prices = pd.DataFrame({"long_context_threshold_tokens": [100.0]})
+        >>> k = raw_key([pd.Series(["x", "y", "x"], dtype="category")], np.array([5, 500, 5]), prices)
+        >>> k.key.tolist(), k.sizes
+        ([2, 5, 2], (3, 2))
+        >>> [d.tolist() for d in k.decode(k.key)]
+        [['x', 'y', 'x'], [0, 1, 0]]
+    """
+    thresholds = _thresholds(prices)
+    coded = [digits(c) for c in columns]
+    sizes = (*(len(lab) for _, lab in coded), len(thresholds) + 1)
+    space = int(np.prod(sizes, dtype=float))
+    if space >= 1 << 31:
+        return None
+    small = np.int16 if space < 1 << 15 else np.int32  # narrow arithmetic: half the traffic
+    key = np.zeros(len(tin), dtype=small)
+    offset = 0
+    for (codes, _), size in zip(coded, sizes, strict=False):
+        key *= size
+        key += codes
+        offset = offset * size + 1  # code + 1 is the digit
+    key *= sizes[-1]
+    key += offset * sizes[-1]
+    key = key.astype(np.intp)
+    if len(thresholds) and len(tin):
+        long = np.flatnonzero(tin > thresholds[0])  # a few calls have a long prompt
+        key[long] += brackets(thresholds, tin[long])
+    return RawKey(key, sizes, tuple(lab for _, lab in coded), thresholds)
+
+
+def assemble(
+    group: np.ndarray,
+    n_groups: int,
+    tier: tuple[np.ndarray, np.ndarray] | None,
+    bracket: np.ndarray,
+    sums: Mapping[str, np.ndarray],
+) -> Cells:
+    """:func:`cells` of sums already made per raw cell: ``group``, ``tier`` (codes into sorted
+    distinct labels, and the labels) and ``bracket`` give each raw cell's place, ``sums`` its
+    ``count`` and token sums. The same cells, in the same order, as from the calls.
+
+    Example:
+        >>> c = assemble(np.array([1, 0, 1]), 2, None, np.array([0, 0, 0]),
+        ...              {"count": np.array([1.0, 2.0, 3.0]), "input_tokens": np.array([4.0, 2.0, 8.0])})
+        >>> c.group.tolist(), c.count.tolist(), c.mean["input_tokens"].tolist()
+        ([0, 1], [2, 4], [1.0, 3.0])
+    """
+    t_codes, t_labels = tier if tier is not None else (np.zeros(len(group), dtype=np.int64), None)
+    n_t = len(t_labels) if t_labels is not None else 1
+    n_br = int(bracket.max()) + 1 if len(bracket) else 1
+    key = (group.astype(np.int64) * n_t + t_codes) * n_br + bracket
+    space = max(n_groups, 1) * n_t * n_br
+    count = np.bincount(key, weights=sums["count"], minlength=space)
+    used = np.flatnonzero(count)
+    n = count[used].astype(np.int64)
+    frame = pd.DataFrame(
+        {
+            k: np.bincount(key, weights=v, minlength=space)[used] / n
+            for k, v in sums.items()
+            if k != "count"
+        }
+    )
+    if t_labels is not None:
+        frame["service_tier"] = t_labels[(used // n_br) % n_t]
+    return Cells(group=used // (n_br * n_t), count=n, mean=frame)
