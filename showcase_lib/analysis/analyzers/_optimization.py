@@ -292,7 +292,7 @@ class _CellPricer:
         tin = tok["input_tokens"]
         read_sum = self.sums.get("cache_read_tokens", np.zeros(space))
         in_cache = _in_cache(tok, len(tin))
-        rows, trimmed = _trims(calls, tin, in_cache, config)
+        rows, trimmed, trims = _trims(calls, tin, in_cache, config)
         c_rows, cached = _cache_rows(calls, tin, in_cache)
         eff = tin[rows] - trimmed
         # calls whose trimmed prompt falls below a long-context threshold change cells
@@ -305,25 +305,24 @@ class _CellPricer:
         def move(sums: np.ndarray, values: np.ndarray | None) -> np.ndarray:
             return sums + np.bincount(k1, values, space) - np.bincount(k0, values, space)
 
-        cache = {
-            **self.sums,
-            "cache_read_tokens": read_sum + np.bincount(key[c_rows], cached, space),
-        }
+        served = np.bincount(key[c_rows], cached, space)
+        cache = {**self.sums, "cache_read_tokens": read_sum + served}
         trim = {k: move(v, tok[k][m_rows]) for k, v in self.sums.items() if k != "input_tokens"}
         trim["input_tokens"] = move(
             self.sums["input_tokens"] - np.bincount(key[rows], trimmed, space), eff[moved]
         )
         trim_count = move(self.count, None)
-        # combined: the cache serves what trimming left of each call
-        after = np.zeros(len(tin))
-        after[rows] = trimmed
-        step = np.zeros(len(tin), dtype=np.intp)
-        step[m_rows] = shift[moved]
-        left = np.minimum(cached, tin[c_rows] - after[c_rows])
+        # combined: on the calls trimming also changes, the cache serves what trimming left,
+        # in the call's trimmed cell
+        both_hit = trims[c_rows]
+        hit, was = c_rows[both_hit], cached[both_hit]
+        at = np.searchsorted(rows, hit)
+        left = np.minimum(was, tin[hit] - trimmed[at])
+        served = served + np.bincount(key[hit] + shift[at], left, space)
+        served -= np.bincount(key[hit], was, space)
         both = {
             **trim,
-            "cache_read_tokens": trim.get("cache_read_tokens", np.zeros(space))
-            + np.bincount(key[c_rows] + step[c_rows], left, space),
+            "cache_read_tokens": trim.get("cache_read_tokens", np.zeros(space)) + served,
         }
         base = self.base
         return (
@@ -417,19 +416,23 @@ def _sorted_quantiles(
 
 def _trims(
     calls: pd.DataFrame, tin: np.ndarray, in_cache: np.ndarray, config: OptimizationConfig
-) -> tuple[np.ndarray, np.ndarray]:
-    """The calls prompt trimming changes and the tokens it removes from each (what
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The calls prompt trimming changes, the tokens it removes from each (what
     :func:`_levers` computes per call: ``_trimmable_input_tokens`` capped at the uncached
-    prompt), in call order."""
+    prompt), in call order, and per call whether it is one of them."""
     codes, labels = _cells.digits(calls["task_type"])
     q = _task_quantiles(codes, labels, tin, [config.long_quantile, config.target_quantile])
-    long = np.flatnonzero(tin > q[:, 0][codes])
-    over = np.flatnonzero(tin < in_cache)  # more cache than prompt: "trimming" adds tokens
-    rows = np.union1d(long, over) if len(over) else long
+    trims = tin > q[:, 0][codes]
+    long = np.flatnonzero(trims)
+    over = tin < in_cache  # more cache than prompt: "trimming" adds tokens
+    rows = long
+    if over.any():
+        rows = np.union1d(long, np.flatnonzero(over))
+        trims |= over
     trimmable = np.zeros(len(rows))
     trimmable[np.searchsorted(rows, long)] = tin[long] - q[:, 1][codes[long]]
     room = (tin[rows] - in_cache[rows]).astype(float)
-    return rows, np.minimum(trimmable, room)
+    return rows, np.minimum(trimmable, room), trims
 
 
 def _in_time_order(calls: pd.DataFrame) -> bool:
