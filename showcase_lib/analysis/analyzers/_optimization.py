@@ -277,6 +277,14 @@ class _CellPricer:
         """Cost per group for each (provider per group, model per group) choice."""
         return _cells.group_costs(self.base, self.table, models)
 
+    def _moved(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        """Positions where a prompt ``before`` or ``after`` trimming is above the lowest
+        long-context threshold (only those can change bracket)."""
+        if not len(self.raw.thresholds):
+            return np.zeros(0, dtype=np.intp)
+        low = self.raw.thresholds[0]
+        return np.flatnonzero((before > low) | (after > low))
+
     def _cost(self, c: _cells.Cells, models: tuple[np.ndarray, np.ndarray]) -> float:
         return float(_cells.group_cost(c, self.table, *models).sum())
 
@@ -296,9 +304,11 @@ class _CellPricer:
         c_rows, cached = _cache_rows(calls, tin, in_cache)
         eff = tin[rows] - trimmed
         # calls whose trimmed prompt falls below a long-context threshold change cells
-        b0 = _cells.brackets(self.raw.thresholds, tin[rows])
-        shift = _cells.brackets(self.raw.thresholds, eff) - b0
-        moved = np.flatnonzero(shift)
+        moved = self._moved(tin[rows], eff)
+        shift = np.zeros(len(rows), dtype=np.intp)
+        shift[moved] = _cells.brackets(self.raw.thresholds, eff[moved])
+        shift[moved] -= _cells.brackets(self.raw.thresholds, tin[rows[moved]])
+        moved = moved[shift[moved] != 0]
         m_rows, k0 = rows[moved], key[rows[moved]]
         k1 = k0 + shift[moved]
 
@@ -422,15 +432,17 @@ def _trims(
     prompt), in call order, and per call whether it is one of them."""
     codes, labels = _cells.digits(calls["task_type"])
     q = _task_quantiles(codes, labels, tin, [config.long_quantile, config.target_quantile])
-    trims = tin > q[:, 0][codes]
+    # an integer prompt is above a quantile when it is above the quantile's integer part
+    above = np.floor(np.nan_to_num(q[:, 0])).astype(np.int64)
+    trims = tin > above[codes]
     long = np.flatnonzero(trims)
+    rows, trimmable = long, tin[long] - q[:, 1][codes[long]]
     over = tin < in_cache  # more cache than prompt: "trimming" adds tokens
-    rows = long
     if over.any():
         rows = np.union1d(long, np.flatnonzero(over))
+        trimmable = np.zeros(len(rows))
+        trimmable[np.searchsorted(rows, long)] = tin[long] - q[:, 1][codes[long]]
         trims |= over
-    trimmable = np.zeros(len(rows))
-    trimmable[np.searchsorted(rows, long)] = tin[long] - q[:, 1][codes[long]]
     room = (tin[rows] - in_cache[rows]).astype(float)
     return rows, np.minimum(trimmable, room), trims
 
