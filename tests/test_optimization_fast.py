@@ -59,7 +59,7 @@ def _calls(n: int, seed: int, *, shuffle: bool = False, categorical: bool = True
             "service_tier": rng.choice(["standard", "batch", None], n, p=[0.6, 0.3, 0.1]),
             "session_id": pd.Series(
                 np.where(
-                    rng.random(n) < 0.1, None, [f"s{i:04d}" for i in rng.integers(0, n // 4, n)]
+                    rng.random(n) < 0.1, None, [f"s{i:04d}" for i in rng.integers(0, n // 4 + 1, n)]
                 ),
                 dtype="string[pyarrow]",
             ),
@@ -141,3 +141,16 @@ def test_raw_key_decodes_to_the_text_and_bracket():
     assert text_s.tolist() == s.astype(str).tolist()
     assert text_t.tolist() == t.tolist()
     assert bracket.tolist() == [0, 1, 2, 0]
+
+
+@pytest.mark.parametrize("n", [1, 2, 40])
+def test_few_calls_and_a_sheet_without_long_context(n, monkeypatch):
+    calls = _calls(n, 8)
+    calls["service_tier"] = pd.Series([None] * n, dtype="category")  # every tier missing
+    sheet = _sheet().drop(columns=[c for c in _sheet() if c.startswith("long_context")])
+    fast = analyze_optimization(calls, sheet, config=CONFIG)
+    with monkeypatch.context() as m:
+        m.setattr(opt._CellPricer, "build", classmethod(lambda cls, calls, table: None))
+        plain = analyze_optimization(calls, sheet, config=CONFIG)
+    pd.testing.assert_frame_equal(fast.opportunities, plain.opportunities, rtol=1e-12)
+    pd.testing.assert_frame_equal(fast.right_sizing, plain.right_sizing, rtol=1e-12)
