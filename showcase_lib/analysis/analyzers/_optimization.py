@@ -200,6 +200,11 @@ _HEAD = 1 << 16
 #: Prompt lengths up to this many tokens are counted one bin each to find the trimming
 #: quantiles (9 task types x 65,537 bins: 5 MB); a quantile that falls above it is sorted.
 _HISTOGRAM_TOKENS = 1 << 16
+#: Calls binned per pass (their 8 MB of bin numbers stay in cache; adding each pass's counts
+#: costs a tenth of binning them).
+_HISTOGRAM_SLICE = 1 << 20
+#: Calls compared per pass with their task's threshold (the looked-up thresholds stay in cache).
+_SLICE = 1 << 16
 
 
 def _integers(calls: pd.DataFrame, name: str) -> bool:
@@ -221,7 +226,7 @@ class _CellPricer:
         billed = [c for c in _BILLED if c in calls]
         if not all(_integers(calls, c) for c in billed):
             return None
-        tin = calls["input_tokens"].to_numpy()
+        tin = calls["input_tokens"].to_numpy(dtype=np.int64)
         if tin.min() < 0:
             return None
         columns = [calls["task_type"], calls["provider"], calls["model"]]
@@ -235,7 +240,7 @@ class _CellPricer:
         self, calls: pd.DataFrame, table: pd.DataFrame, raw: _cells.RawKey, billed: list[str]
     ) -> None:
         self.table, self.raw = table, raw
-        self.tokens = {c: calls[c].to_numpy() for c in billed}
+        self.tokens = {c: calls[c].to_numpy(dtype=np.int64) for c in billed}
         space, key = raw.space, raw.key
         self.count = np.bincount(key, minlength=space)
         self.sums = {c: _cells.sum_by(key, v, space) for c, v in self.tokens.items()}
@@ -388,11 +393,14 @@ def _task_quantiles(
     merged = merged.reshape(-1)
     cap = min(int(tokens.max()), _HISTOGRAM_TOKENS)
     width = cap + 1
-    clipped = tokens if cap == int(tokens.max()) else np.minimum(tokens, cap)
-    digit = np.multiply(codes, width, dtype=np.int64)  # code -1 (missing) -> the last row
-    digit += clipped
-    digit += width
-    hist = np.bincount(digit, minlength=len(labels) * width).reshape(-1, width)
+    hist = np.zeros(len(labels) * width, dtype=np.int64)
+    for lo in range(0, len(tokens), _HISTOGRAM_SLICE):
+        part = slice(lo, lo + _HISTOGRAM_SLICE)
+        digit = np.minimum(tokens[part], cap)
+        digit += np.multiply(codes[part], width, dtype=np.int64)
+        digit += width  # code -1 (missing) -> row 0
+        hist += np.bincount(digit, minlength=len(hist))
+    hist = hist.reshape(-1, width)
     hist = np.roll(hist, -1, axis=0)  # row r: labels[r] (the missing, code -1, came first)
     per = np.zeros((len(text), width), dtype=np.int64)
     np.add.at(per, merged, hist)
@@ -434,7 +442,10 @@ def _trims(
     q = _task_quantiles(codes, labels, tin, [config.long_quantile, config.target_quantile])
     # an integer prompt is above a quantile when it is above the quantile's integer part
     above = np.floor(np.nan_to_num(q[:, 0])).astype(np.int64)
-    trims = tin > above[codes]
+    trims = np.empty(len(tin), dtype=bool)
+    for lo in range(0, len(tin), _SLICE):
+        part = slice(lo, lo + _SLICE)
+        np.greater(tin[part], above[codes[part]], out=trims[part])
     long = np.flatnonzero(trims)
     rows, trimmable = long, tin[long] - q[:, 1][codes[long]]
     over = tin < in_cache  # more cache than prompt: "trimming" adds tokens
