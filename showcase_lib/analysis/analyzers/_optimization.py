@@ -304,9 +304,9 @@ class _CellPricer:
         key, space, tok = self.raw.key, self.raw.space, self.tokens
         tin = tok["input_tokens"]
         read_sum = self.sums.get("cache_read_tokens", np.zeros(space))
-        in_cache = _in_cache(tok, len(tin))
-        rows, trimmed, trims = _trims(calls, tin, in_cache, config)
-        c_rows, cached = _cache_rows(calls, tin, in_cache)
+        uncached, over = _cache_scan(tok)
+        rows, trimmed, trims = _trims(calls, tok, over, config)
+        c_rows, cached = _cache_rows(calls, tin, uncached)
         eff = tin[rows] - trimmed
         # calls whose trimmed prompt falls below a long-context threshold change cells
         moved = self._moved(tin[rows], eff)
@@ -369,12 +369,33 @@ def _first_rows(key: np.ndarray, cell_group: np.ndarray, n_groups: int) -> np.nd
     return first
 
 
-def _in_cache(tokens: Mapping[str, np.ndarray], n: int) -> np.ndarray:
-    """Per call, its cache reads + writes (``cache_write_tokens`` only, as :func:`_levers`)."""
+def _cache_scan(tokens: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The calls without cache tokens (reads + ``cache_write_tokens``, as :func:`_levers`,
+    at most 0) and those with more cache tokens than prompt, in call order; by slices, so the
+    cache tokens per call are never stored.
+
+    Example:
+        >>> _cache_scan({"input_tokens": np.array([5, 5, 5]),
+        ...              "cache_read_tokens": np.array([0, 3, 9])})
+        (array([0]), array([2]))
+    """
+    tin = tokens["input_tokens"]
     parts = [tokens[c] for c in ("cache_read_tokens", "cache_write_tokens") if c in tokens]
     if not parts:
-        return np.zeros(n, dtype=np.int64)
-    return parts[0] + parts[1] if len(parts) == 2 else parts[0]
+        return np.arange(len(tin)), np.flatnonzero(tin < 0)
+    none, over = [], []
+    for lo in range(0, len(tin), _SLICE):
+        part = slice(lo, lo + _SLICE)
+        cached = parts[0][part] + parts[1][part] if len(parts) == 2 else parts[0][part]
+        none.append(np.flatnonzero(cached <= 0) + lo)
+        over.append(np.flatnonzero(tin[part] < cached) + lo)
+    return np.concatenate(none), np.concatenate(over)
+
+
+def _in_cache(tokens: Mapping[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """Cache reads + ``cache_write_tokens`` of the calls ``rows``."""
+    parts = [tokens[c][rows] for c in ("cache_read_tokens", "cache_write_tokens") if c in tokens]
+    return sum(parts[1:], parts[0]) if parts else np.zeros(len(rows), dtype=np.int64)
 
 
 def _task_quantiles(
@@ -433,11 +454,16 @@ def _sorted_quantiles(
 
 
 def _trims(
-    calls: pd.DataFrame, tin: np.ndarray, in_cache: np.ndarray, config: OptimizationConfig
+    calls: pd.DataFrame,
+    tokens: Mapping[str, np.ndarray],
+    over: np.ndarray,
+    config: OptimizationConfig,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The calls prompt trimming changes, the tokens it removes from each (what
     :func:`_levers` computes per call: ``_trimmable_input_tokens`` capped at the uncached
-    prompt), in call order, and per call whether it is one of them."""
+    prompt), in call order, and per call whether it is one of them. ``over``: the calls with
+    more cache tokens than prompt (their "trimming" adds tokens)."""
+    tin = tokens["input_tokens"]
     codes, labels = _cells.digits(calls["task_type"])
     q = _task_quantiles(codes, labels, tin, [config.long_quantile, config.target_quantile])
     # an integer prompt is above a quantile when it is above the quantile's integer part
@@ -448,13 +474,12 @@ def _trims(
         np.greater(tin[part], above[codes[part]], out=trims[part])
     long = np.flatnonzero(trims)
     rows, trimmable = long, tin[long] - q[:, 1][codes[long]]
-    over = tin < in_cache  # more cache than prompt: "trimming" adds tokens
-    if over.any():
-        rows = np.union1d(long, np.flatnonzero(over))
+    if len(over):
+        rows = np.union1d(long, over)
         trimmable = np.zeros(len(rows))
         trimmable[np.searchsorted(rows, long)] = tin[long] - q[:, 1][codes[long]]
-        trims |= over
-    room = (tin[rows] - in_cache[rows]).astype(float)
+        trims[over] = True
+    room = (tin[rows] - _in_cache(tokens, rows)).astype(float)
     return rows, np.minimum(trimmable, room), trims
 
 
@@ -469,11 +494,11 @@ def _in_time_order(calls: pd.DataFrame) -> bool:
 
 
 def _cache_rows(
-    calls: pd.DataFrame, tin: np.ndarray, in_cache: np.ndarray
+    calls: pd.DataFrame, tin: np.ndarray, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The calls prompt caching changes and the tokens it serves from the cache to each
-    (``_cacheable_input_tokens`` where a call has no cache tokens yet), in call order."""
-    rows = np.flatnonzero(in_cache <= 0)
+    (``_cacheable_input_tokens`` where a call has no cache tokens yet: ``rows``), in call
+    order."""
     if "session_id" not in calls:
         return rows[:0], np.zeros(0)
     if not _in_time_order(calls):
