@@ -222,7 +222,7 @@ class _CellPricer:
     @classmethod
     def build(cls, calls: pd.DataFrame, table: pd.DataFrame) -> _CellPricer | None:
         """The pricer, or None when it does not apply (token counts that are not all
-        non-negative integers, or too many cells): then :class:`_Repricer`."""
+        integers, a negative prompt, or too many cells): then :class:`_Repricer`."""
         billed = [c for c in _BILLED if c in calls]
         if not all(_integers(calls, c) for c in billed):
             return None
