@@ -154,3 +154,11 @@ def test_few_calls_and_a_sheet_without_long_context(n, monkeypatch):
         plain = analyze_optimization(calls, sheet, config=CONFIG)
     pd.testing.assert_frame_equal(fast.opportunities, plain.opportunities, rtol=1e-12)
     pd.testing.assert_frame_equal(fast.right_sizing, plain.right_sizing, rtol=1e-12)
+
+
+def test_five_minute_writes_and_naive_timestamps(monkeypatch):
+    calls = _calls(2500, 9).rename(columns={"cache_write_tokens": "cache_write_5m_tokens"})
+    calls["timestamp"] = calls["timestamp"].dt.tz_localize(None)
+    fast, plain = _both(calls, CONFIG, monkeypatch)
+    pd.testing.assert_frame_equal(fast.opportunities, plain.opportunities, rtol=1e-12)
+    pd.testing.assert_frame_equal(fast.right_sizing, plain.right_sizing, rtol=1e-12)
