@@ -231,19 +231,17 @@ class _CellPricer:
             return None
         columns = [calls["task_type"], calls["provider"], calls["model"]]
         tier = _tier(calls)
-        raw = _cells.raw_key([*columns, *([tier] if tier is not None else [])], tin, table)
-        if raw is None:
-            return None
-        return cls(calls, table, raw, billed)
+        tokens = {c: calls[c].to_numpy(dtype=np.int64) for c in billed}
+        tiers = [tier] if tier is not None else []
+        raw = _cells.raw_key([*columns, *tiers], tin, table, tokens)
+        return cls(table, raw, tokens) if raw is not None else None
 
     def __init__(
-        self, calls: pd.DataFrame, table: pd.DataFrame, raw: _cells.RawKey, billed: list[str]
+        self, table: pd.DataFrame, raw: _cells.RawKey, tokens: dict[str, np.ndarray]
     ) -> None:
-        self.table, self.raw = table, raw
-        self.tokens = {c: calls[c].to_numpy(dtype=np.int64) for c in billed}
+        self.table, self.raw, self.tokens = table, raw, tokens
         space, key = raw.space, raw.key
-        self.count = np.bincount(key, minlength=space)
-        self.sums = {c: _cells.sum_by(key, v, space) for c, v in self.tokens.items()}
+        self.count, self.sums = raw.count, raw.sums
         # each stem (the cell without its bracket): its group and tier
         n_br = raw.sizes[-1]
         stems = np.flatnonzero(self.count.reshape(-1, n_br).sum(axis=1))
