@@ -173,8 +173,11 @@ def group_quantiles(
         array([[2., 3.],
                [9., 9.]])
     """
-    ordered = sorted_by_group(codes, values, n_groups).astype(float, copy=False)
     counts = np.bincount(codes, minlength=n_groups)
+    hist = _histogram_quantiles(codes, values, counts, qs)
+    if hist is not None:
+        return hist
+    ordered = sorted_by_group(codes, values, n_groups).astype(float, copy=False)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     out = np.empty((n_groups, len(qs)))
     for j, q in enumerate(qs):
@@ -183,6 +186,50 @@ def group_quantiles(
         frac = idx - lo
         below = ordered[starts + lo]
         above = ordered[starts + np.minimum(lo + 1, counts - 1)]
+        out[:, j] = np.where(frac == 0, below, below + (above - below) * frac)
+    return out
+
+
+#: Integer values are counted per (group, value) instead of sorted while the table has at
+#: most this many cells (latencies in ms up to a minute for a dozen models: under a million).
+_HISTOGRAM_CELLS = 1 << 22
+#: Rows counted at a time (the packed keys of one slice stay in the CPU cache).
+_HISTOGRAM_SLICE = 1 << 18
+
+
+def _histogram_quantiles(
+    codes: np.ndarray, values: np.ndarray, counts: np.ndarray, qs: Sequence[float]
+) -> np.ndarray | None:
+    """:func:`group_quantiles` of small non-negative integers by counting, not sorting: the
+    same order statistics, so the same floats. None when the values do not qualify.
+
+    Example:
+        >>> _histogram_quantiles(np.array([0, 0, 1]), np.array([3, 1, 7]), np.array([2, 1]), [0.5])
+        array([[2.],
+               [7.]])
+    """
+    if values.dtype.kind not in "iu" or not len(values):
+        return None
+    top = int(values.max())
+    width = top + 1
+    if int(values.min()) < 0 or len(counts) * width > _HISTOGRAM_CELLS:
+        return None
+    table = np.zeros(len(counts) * width, dtype=np.int64)
+    for lo in range(0, len(values), _HISTOGRAM_SLICE):
+        part = slice(lo, lo + _HISTOGRAM_SLICE)
+        key = np.multiply(codes[part], width, dtype=np.int64)
+        key += values[part]
+        table += np.bincount(key, minlength=len(table))
+    cum = np.cumsum(table.reshape(len(counts), width), axis=1)
+    out = np.empty((len(counts), len(qs)))
+    for j, q in enumerate(qs):
+        idx = q * (counts - 1)
+        lo = np.floor(idx).astype(np.int64)
+        frac = idx - lo
+        hi = np.minimum(lo + 1, counts - 1)
+        # the k-th smallest value of a group: the first value whose running count passes k
+        below = (cum <= lo[:, None]).sum(axis=1).astype(float)
+        above = (cum <= hi[:, None]).sum(axis=1).astype(float)
         out[:, j] = np.where(frac == 0, below, below + (above - below) * frac)
     return out
 
