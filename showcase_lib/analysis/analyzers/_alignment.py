@@ -130,15 +130,14 @@ class _Slots:
     blank: np.ndarray
     missing: np.ndarray
 
-    def key(self, *, times: int = 1, plus: np.ndarray | None = None) -> np.ndarray:
-        """``slot * times + plus`` per call, as the platform integer np.bincount reads."""
-        key = self.base.astype(np.intp)
-        if self.offset:
-            key += self.offset
-        if times != 1:
-            key *= times
+    def key(self, times: int, plus: np.ndarray | None = None) -> np.ndarray:
+        """``slot * times + plus`` per call, as the platform integer np.bincount reads
+        (``plus``: small integers or booleans, below ``times``)."""
+        key = np.multiply(self.base, times, dtype=np.intp)  # the cast and the product, one pass
         if plus is not None:
             key += plus
+        if self.offset:
+            key += self.offset * times
         return key
 
     def labels(self) -> tuple[np.ndarray, np.ndarray]:

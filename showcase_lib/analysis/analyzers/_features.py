@@ -84,12 +84,12 @@ class _Usage:
         """The pair table of ``calls`` (``env_shared``: the non-production calls)."""
         cs, fs = _slots(calls["customer_id"]), _slots(calls["feature_id"])
         nc, nf = len(cs.text), len(fs.text)
-        key = cs.key(times=nf)
-        key += fs.base
-        key *= 2
-        key += env_shared  # odd keys: non-production, left out below
+        # (customer slot, feature slot, production or not): odd keys, non-production, left out
+        plus = np.multiply(fs.base, 2, dtype=np.int32)
+        plus += env_shared
         if fs.offset:
-            key += 2 * fs.offset
+            plus += 2 * fs.offset
+        key = cs.key(times=2 * nf, plus=plus)
         space = 2 * nc * nf
         counts = np.bincount(key, minlength=space).reshape(nc, nf, 2)[:, :, 0]
         if rule == "tokens":
