@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -129,6 +130,8 @@ class _Slots:
     text: np.ndarray
     blank: np.ndarray
     missing: np.ndarray
+    #: The column's name (the dimension a chargeback is labelled with).
+    name: object = None
 
     def key(self, times: int, plus: np.ndarray | None = None) -> np.ndarray:
         """``slot * times + plus`` per call, as the platform integer np.bincount reads
@@ -154,7 +157,7 @@ def _slots(values: pd.Series) -> _Slots:
         empty = np.asarray([True, *(t.strip() == "" for t in text[1:])])
         missing = np.zeros(len(text), dtype=bool)
         missing[0] = True
-        return _Slots(values.array.codes, 1, text, empty, missing)
+        return _Slots(values.array.codes, 1, text, empty, missing, values.name)
     codes, labels = str_codes(values)
     isna = values.isna().to_numpy()
     flag = np.where(isna, 2, blank(values).astype(np.intp))  # 0 text, 1 blank text, 2 missing
@@ -164,19 +167,61 @@ def _slots(values: pd.Series) -> _Slots:
         np.repeat(labels, 3),
         np.tile([False, True, True], len(labels)),
         np.tile([False, False, True], len(labels)),
+        values.name,
     )
 
 
-def _owner_costs(
-    ledger: _Ledger, values: pd.Series
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Per owner (label of ``values``) with direct calls: (labels, direct cost, direct calls),
-    and the shared pool. Two np.bincount over one key (slot, production or not) per call."""
-    slots = _slots(values)
-    n = len(slots.text)
-    key = slots.key(times=2, plus=ledger.env_shared)
-    cells = np.bincount(key, weights=ledger.cost, minlength=2 * n).reshape(n, 2)
-    counts = np.bincount(key, minlength=2 * n).reshape(n, 2)
+#: Most cells one key may address (2**22: 32 MB per np.bincount). The alignment dimensions
+#: (hundreds of organisations x a few products x tens of features) need ~50K; columns whose
+#: product of slots is larger are counted one at a time.
+_MAX_CELLS = 2**22
+
+
+@dataclass(frozen=True)
+class _Cube:
+    """Cost and calls per cell (slot of each column x production or not), from one key per
+    call and one np.bincount each: ``cost[..., 0]`` production, ``cost[..., 1]`` the rest."""
+
+    slots: tuple[_Slots, ...]
+    cost: np.ndarray
+    calls: np.ndarray
+    #: ``weights`` summed per cell when asked for (None otherwise).
+    extra: np.ndarray | None = None
+
+    def margin(self, axis: int) -> tuple[np.ndarray, np.ndarray]:
+        """(cost, calls) per (slot of column ``axis``, production or not)."""
+        others = tuple(i for i in range(len(self.slots)) if i != axis)
+        return self.cost.sum(axis=others), self.calls.sum(axis=others)
+
+
+def _cube(ledger: _Ledger, slots: Sequence[_Slots], weights: np.ndarray | None = None) -> _Cube:
+    """:class:`_Cube` of the columns' ``slots`` (and of ``weights``, per call, when given)."""
+    slots = tuple(slots)
+    sizes = [len(s.text) for s in slots]
+    factors = [*sizes[1:], 2]  # key = ((slot0 * n1 + slot1) * n2 + ...) * 2 + not production
+    key = np.multiply(slots[0].base, factors[0], dtype=np.intp)  # the cast and the product
+    shift = slots[0].offset * factors[0]
+    for s, factor in zip(slots[1:], factors[1:], strict=True):
+        key += s.base
+        key *= factor
+        shift = (shift + s.offset) * factor
+    key += ledger.env_shared
+    if shift:
+        key += shift
+    shape, space = (*sizes, 2), 2 * math.prod(sizes)
+    cost = np.bincount(key, weights=ledger.cost, minlength=space).reshape(shape)
+    calls = np.bincount(key, minlength=space).reshape(shape)
+    extra = None
+    if weights is not None:
+        extra = np.bincount(key, weights=weights, minlength=space).reshape(shape)
+    return _Cube(slots, cost, calls, extra)
+
+
+def _owner_costs(cube: _Cube, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Per owner (label of column ``axis``) with direct calls: (labels, direct cost, direct
+    calls), and the shared pool: the non-production calls and those with a blank owner."""
+    slots = cube.slots[axis]
+    cells, counts = cube.margin(axis)
     code, labels = slots.labels()
     owned = ~slots.blank
     cost = np.bincount(code[owned], weights=cells[owned, 0], minlength=len(labels))
@@ -203,13 +248,14 @@ def chargeback(calls: pd.DataFrame, dimension: str, *, rule: Rule = "proportiona
     if rule not in RULES:
         raise ValueError(f"rule={rule!r} is not one of {', '.join(RULES)}")
     require_columns(calls, [dimension, "cost_usd"], who="chargeback")
-    return _chargeback(_ledger(calls), calls[dimension], rule)
+    ledger = _ledger(calls)
+    return _chargeback(_cube(ledger, [_slots(calls[dimension])]), 0, ledger.total, rule)
 
 
-def _chargeback(ledger: _Ledger, values: pd.Series, rule: Rule) -> pd.DataFrame:
-    """:func:`chargeback` of the column ``values`` with the frame's :class:`_Ledger`."""
-    dimension = values.name
-    labels, direct, n_calls, pool = _owner_costs(ledger, values)
+def _chargeback(cube: _Cube, axis: int, total: float, rule: Rule) -> pd.DataFrame:
+    """:func:`chargeback` of column ``axis`` of ``cube`` (``total``: cost of every call)."""
+    dimension = cube.slots[axis].name
+    labels, direct, n_calls, pool = _owner_costs(cube, axis)
     g = pd.DataFrame(
         {"showback_usd": direct, "calls": n_calls},
         index=pd.Index(labels, dtype=object, name=dimension),
@@ -223,7 +269,6 @@ def _chargeback(ledger: _Ledger, values: pd.Series, rule: Rule) -> pd.DataFrame:
     total_w = float(weight.sum())
     g["shared_usd"] = pool * weight / total_w if total_w else 0.0
     g["chargeback_usd"] = g["showback_usd"] + g["shared_usd"]
-    total = ledger.total
     g["share"] = g["chargeback_usd"] / total if total else 0.0
     g["even_split_usd"] = total / len(g) if len(g) else 0.0
     g["even_split_error_usd"] = g["even_split_usd"] - g["chargeback_usd"]
@@ -274,7 +319,13 @@ def analyze_alignment(
     if rule not in RULES:
         raise ValueError(f"rule={rule!r} is not one of {', '.join(RULES)}")
     ledger = _ledger(calls)  # the cost and the non-production calls, once for every dimension
-    tables = {d: _chargeback(ledger, calls[d], rule) for d in dims}
+    slots = [_slots(calls[d]) for d in dict.fromkeys(dims)]
+    if 2 * math.prod(len(s.text) for s in slots) <= _MAX_CELLS:  # one key for every dimension
+        cube = _cube(ledger, slots)
+        by_name = {s.name: _chargeback(cube, i, ledger.total, rule) for i, s in enumerate(slots)}
+    else:
+        by_name = {s.name: _chargeback(_cube(ledger, [s]), 0, ledger.total, rule) for s in slots}
+    tables = {d: by_name[d] for d in dims}
     total = ledger.total
     env_shared = float(ledger.cost[ledger.env_shared].sum())
     first = dims[0]

@@ -31,7 +31,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._alignment import _chargeback, _ledger, _non_production, _Slots, _slots
+from ._alignment import _chargeback, _Cube, _cube, _Ledger, _ledger, _Slots, _slots
 from ._base import (
     DAYS_PER_MONTH,
     AnalysisResult,
@@ -65,41 +65,46 @@ def attribute_revenue(
     """
     if rule not in ATTRIBUTION_RULES:
         raise ValueError(f"rule={rule!r} is not one of {', '.join(ATTRIBUTION_RULES)}")
-    return _attribute(_Usage.of(calls, _non_production(calls), rule), revenue, rule)
+    return _attribute(_Usage.of(calls, _ledger(calls), rule), revenue, rule)
 
 
 @dataclass(frozen=True)
 class _Usage:
-    """Production calls per (customer, feature) slot pair, from one key per call: how many
-    and, for the ``tokens`` and ``cost`` rules, their weight (np.bincount sums in call order,
-    as the group-by over the production calls did)."""
+    """Calls per (customer, feature, production or not) slot cell, from one key per call:
+    their cost, how many, and the weight the attribution ``rule`` reads (np.bincount sums in
+    call order, as the group-by over the production calls did)."""
 
-    customers: _Slots
-    features: _Slots
-    counts: np.ndarray
+    cube: _Cube
     weights: np.ndarray
 
     @classmethod
-    def of(cls, calls: pd.DataFrame, env_shared: np.ndarray, rule: str) -> _Usage:
-        """The pair table of ``calls`` (``env_shared``: the non-production calls)."""
-        cs, fs = _slots(calls["customer_id"]), _slots(calls["feature_id"])
-        nc, nf = len(cs.text), len(fs.text)
-        # (customer slot, feature slot, production or not): odd keys, non-production, left out
-        plus = np.multiply(fs.base, 2, dtype=np.int32)
-        plus += env_shared
-        if fs.offset:
-            plus += 2 * fs.offset
-        key = cs.key(times=2 * nf, plus=plus)
-        space = 2 * nc * nf
-        counts = np.bincount(key, minlength=space).reshape(nc, nf, 2)[:, :, 0]
+    def of(cls, calls: pd.DataFrame, ledger: _Ledger, rule: str) -> _Usage:
+        """The cell table of ``calls`` (``ledger``: its cost and non-production calls)."""
+        slots = [_slots(calls["customer_id"]), _slots(calls["feature_id"])]
+        tokens = None
         if rule == "tokens":
-            w = (calls["input_tokens"] + calls["output_tokens"]).to_numpy(dtype=float)
+            tokens = (calls["input_tokens"] + calls["output_tokens"]).to_numpy(dtype=float)
+        cube = _cube(ledger, slots, tokens)
+        if rule == "tokens":
+            weights = cube.extra[:, :, 0]
         elif rule == "cost":
-            w = calls["cost_usd"].to_numpy(dtype=float)
+            weights = cube.cost[:, :, 0]
         else:
-            return cls(cs, fs, counts, counts.astype(float))
-        weights = np.bincount(key, weights=w, minlength=space).reshape(nc, nf, 2)[:, :, 0]
-        return cls(cs, fs, counts, weights)
+            weights = cube.calls[:, :, 0].astype(float)
+        return cls(cube, weights)
+
+    @property
+    def customers(self) -> _Slots:
+        return self.cube.slots[0]
+
+    @property
+    def features(self) -> _Slots:
+        return self.cube.slots[1]
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Production calls per (customer slot, feature slot)."""
+        return self.cube.calls[:, :, 0]
 
     def by_label(self, table: np.ndarray, *, known_customers: bool = False) -> tuple:
         """``table`` (per slot pair) summed per (customer label, feature label): (table,
@@ -178,9 +183,9 @@ def _feature_returns(
     if rule not in ATTRIBUTION_RULES:
         raise ValueError(f"rule={rule!r} is not one of {', '.join(ATTRIBUTION_RULES)}")
     ledger = _ledger(calls)  # cost and non-production calls, shared by every table below
-    usage = _Usage.of(calls, ledger.env_shared, rule)
+    usage = _Usage.of(calls, ledger, rule)  # one key per call for every table below
     attributed = _attribute(usage, revenue, rule)
-    cb = _chargeback(ledger, calls["feature_id"], "proportional").set_index("feature_id")
+    cb = _chargeback(usage.cube, 1, ledger.total, "proportional").set_index("feature_id")
     out = cb[["calls", "showback_usd", "chargeback_usd"]].rename(
         columns={"showback_usd": "direct_cost_usd", "chargeback_usd": "ai_cost_usd"}
     )

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._alignment import _chargeback, _ledger
+from ._alignment import _chargeback, _cube, _ledger, _slots
 from ._base import (
     DAYS_PER_MONTH,
     AnalysisResult,
@@ -112,7 +112,9 @@ def _margins(
     """:func:`customer_margins` over a period of ``days`` (measured once by the caller)."""
     require_columns(calls, ["customer_id", "cost_usd"], who="chargeback")
     revenue = period_revenue(customers, days)
-    cb = _chargeback(_ledger(calls), calls["customer_id"], "proportional")
+    ledger = _ledger(calls)
+    cube = _cube(ledger, [_slots(calls["customer_id"])])
+    cb = _chargeback(cube, 0, ledger.total, "proportional")
     cb = cb.set_index("customer_id")
     ids = revenue.index.union(cb.index)
     out = pd.DataFrame(index=pd.Index(ids, name="customer_id"))
