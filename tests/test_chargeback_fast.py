@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from showcase_lib.analysis.analyzers import _alignment
 from showcase_lib.analysis.analyzers._alignment import (
     _non_production,
     _where_category,
@@ -311,3 +312,17 @@ def test_cycles_equal_the_float_floor_division():
     assert (n, days) == (int((day // 30).max()) + 1, int(np.floor(day.max())) + 1)
     one, n1, days1 = _cycles(pd.DataFrame({"timestamp": ts.iloc[3:]}), 30)  # before day 30
     assert one is None and n1 == 1 and days1 == 30
+
+
+@pytest.mark.parametrize("name", ["categorical", "object", "no environment"])
+@pytest.mark.parametrize("max_cells", [_alignment._MAX_CELLS, 8])  # one key; one per dimension
+def test_alignment_tables_equal_the_group_by(name, max_cells, monkeypatch):
+    monkeypatch.setattr(_alignment, "_MAX_CELLS", max_cells)
+    calls = FRAMES[name]
+    dims = ("organization_id", "product_id", "feature_id", "customer_id", "feature_id")
+    result = _alignment.analyze_alignment(calls, dimensions=dims, rule="calls")
+    assert list(result.chargebacks) == list(dict.fromkeys(dims))
+    for d, table in result.chargebacks.items():
+        pd.testing.assert_frame_equal(table, ref_chargeback(calls, d, "calls"), rtol=RTOL)
+    expected = float(calls.loc[_env_shared(calls), "cost_usd"].sum())
+    assert result.shared_usd == pytest.approx(expected, rel=1e-12, abs=1e-15)
