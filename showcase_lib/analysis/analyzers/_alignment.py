@@ -82,11 +82,19 @@ def _where_category(values: pd.Series, table: np.ndarray) -> np.ndarray:
     misses = np.flatnonzero(~table[:-1])
     if min(len(hits), len(misses)) > _MAX_COMPARISONS:
         return table[np.where(raw < 0, len(table) - 1, raw)]
-    flip = len(hits) > len(misses)  # compare with the smaller side, then negate
-    out = raw < 0 if bool(table[-1]) != flip else np.zeros(len(raw), dtype=bool)
-    for code in misses if flip else hits:
-        out |= raw == code
-    return ~out if flip else out
+    if len(hits) <= len(misses):  # True where the code is one of the hits (or missing)
+        out = raw == hits[0] if len(hits) else np.zeros(len(raw), dtype=bool)
+        for code in hits[1:]:
+            out |= raw == code
+        if table[-1]:
+            out |= raw < 0
+        return out
+    out = raw != misses[0] if len(misses) else np.ones(len(raw), dtype=bool)
+    for code in misses[1:]:
+        out &= raw != code
+    if not table[-1]:
+        out &= raw >= 0
+    return out
 
 
 def _non_production(calls: pd.DataFrame) -> np.ndarray:
@@ -113,11 +121,11 @@ class _Ledger:
 
 def _ledger(calls: pd.DataFrame) -> _Ledger:
     """The cost column, its total and the non-production calls of ``calls``."""
-    return _Ledger(
-        cost=calls["cost_usd"].to_numpy(dtype=float),
-        total=float(calls["cost_usd"].sum()),
-        env_shared=_non_production(calls),
-    )
+    cost = calls["cost_usd"].to_numpy(dtype=float)
+    total = cost.sum()  # what Series.sum adds up (pairwise), without its pass for missing values
+    if np.isnan(total):
+        total = np.nansum(cost)  # Series.sum skips NaN: the same sum with NaN as 0
+    return _Ledger(cost=cost, total=float(total), env_shared=_non_production(calls))
 
 
 @dataclass(frozen=True)

@@ -140,14 +140,15 @@ def _attribute(usage: _Usage, revenue: pd.Series, rule: str) -> pd.Series:
 _HEAD = 65_536
 
 
-def _first_rows(slots: _Slots) -> np.ndarray:
-    """Row of the first call in each slot (``len(calls)``: no call)."""
+def _first_rows(slots: _Slots, used: np.ndarray) -> np.ndarray:
+    """Row of the first call in each slot (``len(calls)``: no call); ``used``: the slots
+    with calls (the others are not searched for)."""
     total, n = len(slots.base), len(slots.text)
     first = np.full(n, total, dtype=np.int64)
     head = slots.base[:_HEAD].astype(np.intp) + slots.offset
     uniq, at = np.unique(head, return_index=True)
     first[uniq] = at
-    wanted = first == total
+    wanted = (first == total) & used
     if wanted.any() and total > len(head):
         by_base = np.roll(wanted, -slots.offset)  # indexed by base (-1: the last entry)
         rows = len(head) + np.flatnonzero(by_base[slots.base[len(head) :]])
@@ -203,8 +204,9 @@ def _feature_returns(
     if "product_id" in calls:
         total = len(calls)
         f_code, _ = usage.features.labels()
+        used = usage.cube.calls.sum(axis=(0, 2)) > 0  # feature slots with calls
         first = np.full(len(f_labels), total, dtype=np.int64)
-        np.minimum.at(first, f_code, _first_rows(usage.features))  # first call of each feature
+        np.minimum.at(first, f_code, _first_rows(usage.features, used))  # per feature label
         present = np.flatnonzero(first < total)
         prod = calls["product_id"].iloc[first[present]]
         prod = prod.set_axis(pd.Index(f_labels[present], dtype=object))
