@@ -326,3 +326,19 @@ def test_alignment_tables_equal_the_group_by(name, max_cells, monkeypatch):
         pd.testing.assert_frame_equal(table, ref_chargeback(calls, d, "calls"), rtol=RTOL)
     expected = float(calls.loc[_env_shared(calls), "cost_usd"].sum())
     assert result.shared_usd == pytest.approx(expected, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Europe/Paris", None])
+def test_cycles_start_at_midnight_of_the_first_call_in_its_time_zone(tz):
+    ts = pd.Series(pd.to_datetime(["2026-01-31 23:30", "2026-01-01 00:30", "2026-03-02 01:00"]))
+    ts = ts.dt.tz_localize(tz) if tz else ts
+    for frame in (ts, ts.astype(ts.dtype).where(ts.index != 1)):  # and with a NaT (as written)
+        start = frame.min().normalize()
+        day = ((frame - start) / pd.Timedelta(days=1)).to_numpy()
+        if frame.hasnans:
+            with pytest.raises(ValueError):
+                _cycles(pd.DataFrame({"timestamp": frame}), 30)
+            continue
+        cycle, n, days = _cycles(pd.DataFrame({"timestamp": frame}), 30)
+        assert cycle.tolist() == (day // 30).astype(np.int64).tolist()
+        assert (n, days) == (int((day // 30).max()) + 1, int(np.floor(day.max())) + 1)

@@ -229,6 +229,8 @@ PricingModel = FlatSubscription | UsageBased | Tiered | Hybrid | CostPlus
 # --------------------------------------------------------------------------- usage and models
 #: Nanoseconds in a day: timestamps are read as int64 nanoseconds since the epoch.
 _NS_PER_DAY = float(pd.Timedelta(days=1).value)
+#: NaT as int64 nanoseconds (the smallest int64).
+_NAT = int(np.iinfo(np.int64).min)
 #: np.bincount sums in float64: integer token counts stay exact while every sum is below 2**53.
 _EXACT_FLOAT_INT = 2**53
 
@@ -251,13 +253,16 @@ def _cycles(calls: pd.DataFrame, cycle_days: int) -> tuple[np.ndarray | None, in
         ([0, 1, 2], 3, 64)
     """
     ts = calls["timestamp"]
-    start = ts.min().normalize()
     arr = ts.array
-    if isinstance(arr, pd.arrays.DatetimeArray) and arr.unit == "ns" and not ts.hasnans:
-        ns = arr.asi8
+    fast = isinstance(arr, pd.arrays.DatetimeArray) and arr.unit == "ns" and len(arr)
+    ns = arr.asi8 if fast else None
+    first = int(ns.min()) if fast else _NAT
+    if first != _NAT:  # NaT is the smallest int64: none is missing, ts.min() is the first
+        start = pd.Timestamp(first, tz=arr.tz).normalize()
         last = float(np.float64(ns.max() - start.value) / _NS_PER_DAY)
         day = None
     else:  # other units, missing timestamps: as written
+        start = ts.min().normalize()
         day = ((ts - start) / pd.Timedelta(days=1)).to_numpy()
         last = float(day.max())
     n_cycles = int(last // cycle_days) + 1
