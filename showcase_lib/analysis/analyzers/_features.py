@@ -31,8 +31,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._alignment import chargeback, shared_mask
+from ._alignment import _chargeback, _Cube, _cube, _Ledger, _ledger, _Slots, _slots
 from ._base import (
+    DAYS_PER_MONTH,
     AnalysisResult,
     Metric,
     ReveniumValue,
@@ -40,12 +41,10 @@ from ._base import (
     Story,
     build_result,
     comparison_frame,
-    monthly_factor,
     period_days,
     require_columns,
     require_rows,
 )
-from ._keys import str_codes
 from ._profitability import period_revenue
 
 Attribution = Literal["calls", "tokens", "cost", "even"]
@@ -66,28 +65,64 @@ def attribute_revenue(
     """
     if rule not in ATTRIBUTION_RULES:
         raise ValueError(f"rule={rule!r} is not one of {', '.join(ATTRIBUTION_RULES)}")
-    direct = ~shared_mask(calls)
-    cols = [
-        c
-        for c in ("customer_id", "feature_id", "input_tokens", "output_tokens", "cost_usd")
-        if c in calls
-    ]
-    prod = calls[cols].loc[direct]  # only the columns the rule reads
-    if rule == "calls":
-        w = pd.Series(1.0, index=prod.index)
-    elif rule == "tokens":
-        w = (prod["input_tokens"] + prod["output_tokens"]).astype(float)
-    elif rule == "cost":
-        w = prod["cost_usd"].astype(float)
-    else:
-        w = pd.Series(1.0, index=prod.index)
-    c_codes, c_labels = str_codes(prod["customer_id"])
-    f_codes, f_labels = str_codes(prod["feature_id"])
-    # (customer, feature) pairs by one bincount; pairs in code order = sorted as the labels are
-    key = c_codes * len(f_labels) + f_codes
-    space = len(c_labels) * len(f_labels)
-    seen = np.flatnonzero(np.bincount(key, minlength=space))
-    sums = np.bincount(key, weights=w.to_numpy(dtype=float), minlength=space)[seen]
+    return _attribute(_Usage.of(calls, _ledger(calls), rule), revenue, rule)
+
+
+@dataclass(frozen=True)
+class _Usage:
+    """Calls per (customer, feature, production or not) slot cell, from one key per call:
+    their cost, how many, and the weight the attribution ``rule`` reads (np.bincount sums in
+    call order, as the group-by over the production calls did)."""
+
+    cube: _Cube
+    weights: np.ndarray
+
+    @classmethod
+    def of(cls, calls: pd.DataFrame, ledger: _Ledger, rule: str) -> _Usage:
+        """The cell table of ``calls`` (``ledger``: its cost and non-production calls)."""
+        slots = [_slots(calls["customer_id"]), _slots(calls["feature_id"])]
+        tokens = None
+        if rule == "tokens":
+            tokens = (calls["input_tokens"] + calls["output_tokens"]).to_numpy(dtype=float)
+        cube = _cube(ledger, slots, tokens)
+        if rule == "tokens":
+            weights = cube.extra[:, :, 0]
+        elif rule == "cost":
+            weights = cube.cost[:, :, 0]
+        else:
+            weights = cube.calls[:, :, 0].astype(float)
+        return cls(cube, weights)
+
+    @property
+    def customers(self) -> _Slots:
+        return self.cube.slots[0]
+
+    @property
+    def features(self) -> _Slots:
+        return self.cube.slots[1]
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Production calls per (customer slot, feature slot)."""
+        return self.cube.calls[:, :, 0]
+
+    def by_label(self, table: np.ndarray, *, known_customers: bool = False) -> tuple:
+        """``table`` (per slot pair) summed per (customer label, feature label): (table,
+        customer labels, feature labels); ``known_customers`` leaves missing customers out."""
+        c_code, c_labels = self.customers.labels()
+        f_code, f_labels = self.features.labels()
+        keep = ~self.customers.missing if known_customers else np.ones(len(c_code), bool)
+        out = np.zeros((len(c_labels), len(f_labels)), dtype=table.dtype)
+        np.add.at(out, (c_code[keep][:, None], f_code[None, :]), table[keep])
+        return out, c_labels, f_labels
+
+
+def _attribute(usage: _Usage, revenue: pd.Series, rule: str) -> pd.Series:
+    """:func:`attribute_revenue` from the pair table."""
+    counts, c_labels, f_labels = usage.by_label(usage.counts)
+    weights, _, _ = usage.by_label(usage.weights)
+    seen = np.flatnonzero(counts.reshape(-1) > 0)  # pairs in code order = sorted by labels
+    sums = weights.reshape(-1)[seen]
     index = pd.MultiIndex.from_arrays(
         [c_labels[seen // len(f_labels)], f_labels[seen % len(f_labels)]],
         names=["customer_id", "feature_id"],
@@ -98,6 +133,27 @@ def attribute_revenue(
     share = per / per.groupby(level="customer_id").transform("sum")
     rev = share * share.index.get_level_values("customer_id").map(revenue).fillna(0.0).to_numpy()
     return rev.groupby(level="feature_id").sum().rename("revenue_usd")
+
+
+#: Calls searched first for the first call of each feature: a day of traffic usually shows
+#: every feature, so the rest of the calls is searched only for the features not seen yet.
+_HEAD = 65_536
+
+
+def _first_rows(slots: _Slots, used: np.ndarray) -> np.ndarray:
+    """Row of the first call in each slot (``len(calls)``: no call); ``used``: the slots
+    with calls (the others are not searched for)."""
+    total, n = len(slots.base), len(slots.text)
+    first = np.full(n, total, dtype=np.int64)
+    head = slots.base[:_HEAD].astype(np.intp) + slots.offset
+    uniq, at = np.unique(head, return_index=True)
+    first[uniq] = at
+    wanted = (first == total) & used
+    if wanted.any() and total > len(head):
+        by_base = np.roll(wanted, -slots.offset)  # indexed by base (-1: the last entry)
+        rows = len(head) + np.flatnonzero(by_base[slots.base[len(head) :]])
+        np.minimum.at(first, slots.base[rows].astype(np.intp) + slots.offset, rows)
+    return first
 
 
 def feature_returns(
@@ -117,19 +173,26 @@ def feature_returns(
     require_columns(
         calls, ["timestamp", "customer_id", "feature_id", "cost_usd"], who="feature_returns"
     )
-    revenue = period_revenue(customers, period_days(calls))
-    attributed = attribute_revenue(calls, revenue, rule=rule)
-    cb = chargeback(calls, "feature_id").set_index("feature_id")
+    return _feature_returns(calls, customers, rule, period_days(calls))
+
+
+def _feature_returns(
+    calls: pd.DataFrame, customers: pd.DataFrame, rule: Attribution, days: float
+) -> pd.DataFrame:
+    """:func:`feature_returns` over a period of ``days`` (measured once by the caller)."""
+    revenue = period_revenue(customers, days)
+    if rule not in ATTRIBUTION_RULES:
+        raise ValueError(f"rule={rule!r} is not one of {', '.join(ATTRIBUTION_RULES)}")
+    ledger = _ledger(calls)  # cost and non-production calls, shared by every table below
+    usage = _Usage.of(calls, ledger, rule)  # one key per call for every table below
+    attributed = _attribute(usage, revenue, rule)
+    cb = _chargeback(usage.cube, 1, ledger.total, "proportional").set_index("feature_id")
     out = cb[["calls", "showback_usd", "chargeback_usd"]].rename(
         columns={"showback_usd": "direct_cost_usd", "chargeback_usd": "ai_cost_usd"}
     )
-    direct = ~shared_mask(calls)
-    f_codes, f_labels = str_codes(calls["feature_id"])
-    c_codes, _ = str_codes(calls["customer_id"])
-    direct &= calls["customer_id"].notna().to_numpy()  # nunique leaves missing ids out
-    n_c = int(c_codes.max()) + 1 if len(c_codes) else 1
-    pairs = np.bincount(f_codes[direct] * n_c + c_codes[direct], minlength=len(f_labels) * n_c)
-    users = pd.Series((pairs.reshape(len(f_labels), n_c) > 0).sum(axis=1), dtype="int64")
+    # customers with production calls per feature (missing ids left out, as nunique does)
+    pairs, _, f_labels = usage.by_label(usage.counts, known_customers=True)
+    users = pd.Series((pairs > 0).sum(axis=0), dtype="int64")
     users.index = pd.Index(f_labels, dtype=object)
     users = users[users > 0]  # features with direct calls only, as the group-by gave
     out["customers"] = users.reindex(out.index).fillna(0).astype("int64")
@@ -139,11 +202,14 @@ def feature_returns(
     out["revenue_per_call"] = out["revenue_usd"] / out["calls"]
     out["cost_per_call"] = out["ai_cost_usd"] / out["calls"]
     if "product_id" in calls:
-        first = np.full(len(f_labels), len(f_codes), dtype=np.int64)
-        np.minimum.at(first, f_codes, np.arange(len(f_codes)))  # first call of each feature
-        present = np.flatnonzero(first < len(f_codes))
-        first = first[present]
-        prod = calls["product_id"].iloc[first].set_axis(pd.Index(f_labels[present], dtype=object))
+        total = len(calls)
+        f_code, _ = usage.features.labels()
+        used = usage.cube.calls.sum(axis=(0, 2)) > 0  # feature slots with calls
+        first = np.full(len(f_labels), total, dtype=np.int64)
+        np.minimum.at(first, f_code, _first_rows(usage.features, used))  # per feature label
+        present = np.flatnonzero(first < total)
+        prod = calls["product_id"].iloc[first[present]]
+        prod = prod.set_axis(pd.Index(f_labels[present], dtype=object))
         out.insert(0, "product_id", prod.reindex(out.index).astype(str))
     out.index.name = "feature_id"
     return out.sort_values("roi").reset_index()
@@ -174,8 +240,9 @@ def analyze_features(
     who = "analyze_features"
     require_columns(calls, ["timestamp", "customer_id", "feature_id", "cost_usd"], who=who)
     require_rows(calls, who=who)
-    table = feature_returns(calls, customers, rule=rule)
-    factor = monthly_factor(calls)
+    days = period_days(calls)  # a pass over the timestamps: once
+    table = _feature_returns(calls, customers, rule, days)
+    factor = DAYS_PER_MONTH / days
     by_product = pd.DataFrame()
     if "product_id" in table:
         by_product = table.groupby("product_id")[

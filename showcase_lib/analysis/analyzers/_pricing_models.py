@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._alignment import shared_mask
+from ._alignment import _Ledger, _ledger, _slots
 from ._base import (
     DAYS_PER_MONTH,
     AnalysisResult,
@@ -45,7 +45,6 @@ from ._base import (
     require_columns,
     require_rows,
 )
-from ._keys import str_codes
 
 #: Length of a billing cycle in days (fees and allowances are per 30-day month).
 CYCLE_DAYS = 30
@@ -228,6 +227,107 @@ PricingModel = FlatSubscription | UsageBased | Tiered | Hybrid | CostPlus
 
 
 # --------------------------------------------------------------------------- usage and models
+#: Nanoseconds in a day: timestamps are read as int64 nanoseconds since the epoch.
+_NS_PER_DAY = float(pd.Timedelta(days=1).value)
+#: NaT as int64 nanoseconds (the smallest int64).
+_NAT = int(np.iinfo(np.int64).min)
+#: np.bincount sums in float64: integer token counts stay exact while every sum is below 2**53.
+_EXACT_FLOAT_INT = 2**53
+
+
+def _cycles(calls: pd.DataFrame, cycle_days: int) -> tuple[np.ndarray | None, int, int]:
+    """(billing cycle of each call, number of cycles, days covered), counted from midnight of
+    the first call's date; the cycles are None when every call falls in the first one.
+
+    The day of a call is ``(ts - start) / pd.Timedelta(days=1)``: numpy divides the int64
+    nanoseconds as floats, so the same division of ``asi8`` gives the same days without a
+    timedelta column; the last day is that of the latest call (the division is monotonic).
+    ``day // cycle_days >= k`` exactly when ``day >= k * cycle_days`` (numpy's float floor
+    division is exact), so the cycle is a few comparisons instead of a division.
+
+    Example:
+        >>> calls = pd.DataFrame({"timestamp": pd.to_datetime(
+        ...     ["2026-01-01 00:00", "2026-01-31 12:00", "2026-03-05 00:00"], utc=True)})
+        >>> cycle, n, days = _cycles(calls, 30)
+        >>> cycle.tolist(), n, days
+        ([0, 1, 2], 3, 64)
+    """
+    ts = calls["timestamp"]
+    arr = ts.array
+    fast = isinstance(arr, pd.arrays.DatetimeArray) and arr.unit == "ns" and len(arr)
+    ns = arr.asi8 if fast else None
+    first = int(ns.min()) if fast else _NAT
+    if first != _NAT:  # NaT is the smallest int64: none is missing, ts.min() is the first
+        start = pd.Timestamp(first, tz=arr.tz).normalize()
+        last = float(np.float64(ns.max() - start.value) / _NS_PER_DAY)
+        day = None
+    else:  # other units, missing timestamps: as written
+        start = ts.min().normalize()
+        day = ((ts - start) / pd.Timedelta(days=1)).to_numpy()
+        last = float(day.max())
+    n_cycles = int(last // cycle_days) + 1
+    days_total = int(np.floor(last)) + 1
+    if n_cycles == 1:
+        return None, n_cycles, days_total
+    if day is None:
+        day = (ns - start.value).astype(np.float64)
+        day /= _NS_PER_DAY
+    cycle = np.zeros(len(day), dtype=np.int32)
+    for k in range(1, n_cycles):
+        cycle += day >= k * cycle_days
+    return cycle, n_cycles, days_total
+
+
+def _cycle_usage(
+    calls: pd.DataFrame, ledger: _Ledger, cycle: np.ndarray | None, n_cycles: int
+) -> tuple[pd.DataFrame, float]:
+    """Production tokens, calls and cost per (customer, cycle) with production calls, indexed
+    by (customer label, cycle) in sorted order as the group-by gave; and the production cost.
+
+    One key per call (customer slot, cycle, production or not) and three np.bincount."""
+    slots = _slots(calls["customer_id"])
+    n = len(slots.text)
+    plus = ledger.env_shared  # odd keys: non-production, left out
+    if cycle is not None:
+        plus = cycle * 2 + plus
+    key = slots.key(times=2 * n_cycles, plus=plus)
+    space = 2 * n * n_cycles
+    counts = np.bincount(key, minlength=space).reshape(n, n_cycles, 2)[:, :, 0]
+    cost = np.bincount(key, weights=ledger.cost, minlength=space).reshape(n, n_cycles, 2)
+    tok = _token_sums(calls, key, space).reshape(n, n_cycles, 2)[:, :, 0]
+    code, labels = slots.labels()
+    per = [np.zeros((len(labels), n_cycles), dtype=t.dtype) for t in (tok, counts)]
+    per.append(np.zeros((len(labels), n_cycles)))
+    for out, table in zip(per, (tok, counts, cost[:, :, 0]), strict=True):
+        np.add.at(out, code, table)  # slots with the same text: one customer
+    c_at, cycle_at = np.nonzero(per[1] > 0)  # (customer, cycle) in sorted order
+    g = pd.DataFrame(
+        {
+            "ktok": per[0][c_at, cycle_at],
+            "calls": per[1][c_at, cycle_at].astype(np.int64),
+            "cost_usd": per[2][c_at, cycle_at],
+        },
+        index=pd.MultiIndex.from_arrays(
+            [pd.Index(labels[c_at], dtype=object), pd.Index(cycle_at.astype(np.int64))],
+            names=["customer_id", "cycle"],
+        ),
+    )
+    return g, float(cost[:, :, 0].sum())
+
+
+def _token_sums(calls: pd.DataFrame, key: np.ndarray, space: int) -> np.ndarray:
+    """Input + output tokens summed per ``key``, exact int64: np.bincount's float sums when
+    the counts are non-negative and every sum stays below 2**53, else integer sums."""
+    i, o = calls["input_tokens"].to_numpy(), calls["output_tokens"].to_numpy()
+    if len(i) and min(int(i.min()), int(o.min())) >= 0:
+        sums = np.bincount(key, weights=np.add(i, o, dtype=np.float64), minlength=space)
+        if float(sums.max()) < _EXACT_FLOAT_INT:
+            return sums.astype(np.int64)
+    out = np.zeros(space, dtype=np.int64)
+    np.add.at(out, key, i + o)
+    return out
+
+
 def billing_usage(
     calls: pd.DataFrame, customers: pd.DataFrame, *, cycle_days: int = CYCLE_DAYS
 ) -> pd.DataFrame:
@@ -252,34 +352,10 @@ def billing_usage(
         who="billing_usage",
     )
     require_columns(customers, ["customer_id", "subscription_tier"], who="billing_usage")
-    start = calls["timestamp"].min().normalize()
-    day = ((calls["timestamp"] - start) / pd.Timedelta(days=1)).to_numpy()
-    cycle = (day // cycle_days).astype(np.int64)
-    n_cycles = int(cycle.max()) + 1
-    days_total = int(np.floor(day.max())) + 1
-    prod = ~shared_mask(calls)
-    total_cost = float(calls["cost_usd"].sum())
-    prod_cost = float(calls.loc[prod, "cost_usd"].sum())
-    gross_up = total_cost / prod_cost if prod_cost else 1.0
-    c_codes, c_labels = str_codes(calls["customer_id"])
-    frame = pd.DataFrame(
-        {
-            "customer_id": c_codes[prod],
-            "cycle": cycle[prod],
-            "tokens": (calls["input_tokens"].to_numpy() + calls["output_tokens"].to_numpy())[prod],
-            "cost": calls["cost_usd"].to_numpy()[prod],
-        }
-    )
-    g = frame.groupby(["customer_id", "cycle"]).agg(
-        ktok=("tokens", "sum"), calls=("tokens", "size"), cost_usd=("cost", "sum")
-    )
-    g.index = pd.MultiIndex.from_arrays(
-        [
-            pd.Index(c_labels[g.index.get_level_values(0).to_numpy()], dtype=object),
-            g.index.get_level_values(1),
-        ],
-        names=["customer_id", "cycle"],
-    )
+    cycle, n_cycles, days_total = _cycles(calls, cycle_days)
+    ledger = _ledger(calls)
+    g, prod_cost = _cycle_usage(calls, ledger, cycle, n_cycles)
+    gross_up = ledger.total / prod_cost if prod_cost else 1.0
     ids = pd.Index(customers["customer_id"].astype(str)).union(g.index.get_level_values(0).unique())
     full = pd.MultiIndex.from_product([ids, range(n_cycles)], names=["customer_id", "cycle"])
     out = g.reindex(full, fill_value=0).reset_index()

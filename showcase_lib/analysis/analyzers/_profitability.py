@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._alignment import chargeback
+from ._alignment import _chargeback, _cube, _ledger, _slots
 from ._base import (
     DAYS_PER_MONTH,
     AnalysisResult,
@@ -100,9 +100,22 @@ def customer_margins(
         >>> customer_margins(calls, c)["margin_usd"].round(3).tolist()
         [-4.667, 0.333]
     """
-    days = period_days(calls)
+    return _margins(calls, customers, bands, period_days(calls))
+
+
+def _margins(
+    calls: pd.DataFrame,
+    customers: pd.DataFrame,
+    bands: Sequence[tuple[str, float]],
+    days: float,
+) -> pd.DataFrame:
+    """:func:`customer_margins` over a period of ``days`` (measured once by the caller)."""
+    require_columns(calls, ["customer_id", "cost_usd"], who="chargeback")
     revenue = period_revenue(customers, days)
-    cb = chargeback(calls, "customer_id").set_index("customer_id")
+    ledger = _ledger(calls)
+    cube = _cube(ledger, [_slots(calls["customer_id"])])
+    cb = _chargeback(cube, 0, ledger.total, "proportional")
+    cb = cb.set_index("customer_id")
     ids = revenue.index.union(cb.index)
     out = pd.DataFrame(index=pd.Index(ids, name="customer_id"))
     out["revenue_usd"] = revenue.reindex(ids).fillna(0.0)
@@ -165,8 +178,9 @@ def analyze_profitability(
     who = "analyze_profitability"
     require_columns(calls, ["timestamp", "customer_id", "cost_usd"], who=who)
     require_rows(calls, who=who)
-    table = customer_margins(calls, customers, bands=bands)
-    factor = DAYS_PER_MONTH / period_days(calls)
+    days = period_days(calls)  # a pass over the timestamps: once
+    table = _margins(calls, customers, bands, days)
+    factor = DAYS_PER_MONTH / days
     by_band = _summary(table, "band")
     order = {name: i for i, (name, _) in enumerate(sorted(bands, key=lambda b: -b[1]))}
     by_band = by_band.sort_values("band", key=lambda s: s.map(order)).reset_index(drop=True)
