@@ -631,3 +631,46 @@ def test_latency_count_and_mean_equal_the_group_by(seed):
     df.loc[0, "model"] = None  # a missing key: pandas' own rules apply
     assert _count_mean(df, "model") is None
     assert _count_mean(df.astype({"model": object}), "model") is None
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_group_quantiles_by_counting_equal_pandas_bitwise(seed):
+    from showcase_lib.analysis._aggregations import _histogram_quantiles, group_quantiles
+
+    rng = np.random.default_rng(seed)
+    groups = int(rng.integers(1, 25))
+    n = int(rng.integers(groups, 4_000))
+    codes = np.concatenate([np.arange(groups), rng.integers(0, groups, n - groups)])
+    rng.shuffle(codes)
+    values = rng.integers(0, [1, 7, 300, 60_000][seed % 4] + 1, n)
+    qs = [0.0, 0.3, 0.5, 0.95, 0.99, 1.0]
+    expected = pd.Series(values).groupby(codes).quantile(qs).unstack().to_numpy()
+    assert np.array_equal(group_quantiles(codes, values, groups, qs), expected)
+    assert _histogram_quantiles(codes, values, np.bincount(codes), qs) is not None  # counted
+    # floats, negatives and very wide ranges are sorted instead, with the same answer
+    assert _histogram_quantiles(codes, values - values.max() - 1, np.bincount(codes), qs) is None
+    wide = values * 10_000
+    assert np.array_equal(
+        group_quantiles(codes, wide, groups, qs),
+        pd.Series(wide).groupby(codes).quantile(qs).unstack().to_numpy(),
+    )
+
+
+@pytest.mark.parametrize(
+    "ts",
+    [
+        pd.Series(pd.to_datetime(["2026-01-03 01:00", "2026-01-01 23:30"], utc=True)),
+        pd.Series(pd.to_datetime(["2026-01-01 23:30", None, "2026-01-03 00:00"], utc=True)),  # NaT
+        pd.Series(pd.to_datetime(["2026-01-01 23:30", "2026-01-03 01:00"])),  # naive
+        pd.Series(pd.to_datetime(["2026-01-01 23:30", "2026-01-02 00:00"], utc=True).as_unit("us")),
+        pd.Series(pd.to_datetime(["2026-01-01 04:30", "2026-01-02 00:00"], utc=True)).dt.tz_convert(
+            "America/New_York"
+        ),
+    ],
+)
+def test_first_and_last_call_equal_pandas_min_max(ts):
+    from showcase_lib.analysis.analyzers._base import _first_last
+
+    first, last = _first_last(ts)
+    assert (first, last) == (ts.min(), ts.max())
+    assert str(first.tz) == str(ts.min().tz) and first.unit == ts.min().unit

@@ -210,8 +210,26 @@ def period_days(calls: pd.DataFrame) -> float:
         30.0
     """
     ts = calls["timestamp"]
-    first, last = ts.min().normalize(), ts.max().normalize()
-    return float(max(1, (last - first).days + 1))
+    first, last = _first_last(ts)
+    return float(max(1, (last.normalize() - first.normalize()).days + 1))
+
+
+def _first_last(ts: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``(ts.min(), ts.max())``; for a datetime column without NaT, by numpy's min and max of
+    the stored values (pandas builds a missing-value mask for each, ~60 ms at 10M calls)."""
+    values = getattr(ts.array, "_ndarray", None)
+    if ts.dtype.kind == "M" and values is not None and len(values):
+        lo, hi = values.min(), values.max()
+        if not (np.isnat(lo) or np.isnat(hi)):
+            tz = getattr(ts.dtype, "tz", None)
+            first, last = pd.Timestamp(lo), pd.Timestamp(hi)
+            if tz is not None:
+                first, last = (
+                    first.tz_localize("UTC").tz_convert(tz),
+                    last.tz_localize("UTC").tz_convert(tz),
+                )
+            return first, last
+    return ts.min(), ts.max()
 
 
 def monthly_factor(calls: pd.DataFrame) -> float:
