@@ -110,3 +110,93 @@ def test_established_equals_pandas_rolling():
         pd.testing.assert_series_equal(s, _established_pandas(df[0], window, mp))
     with pytest.raises(ValueError, match="min_periods"):
         _scores.established(pd.DataFrame(np.ones((3, 2))), 2, min_periods=3)
+
+
+def _budget_calls(seed: int, *, call_id: bool, ties: bool, n: int = 5000) -> pd.DataFrame:
+    """40 days across a month end, out of order; on ``ties`` many calls share a timestamp."""
+    rng = np.random.default_rng(seed)
+    secs = rng.integers(0, 40 * 86_400, n)
+    if ties:
+        secs = secs // 3600 * 3600
+    ts = pd.Timestamp("2026-01-20 05:00", tz="UTC") + pd.to_timedelta(secs, unit="s")
+    cust = pd.Categorical(rng.choice(["z", "b", "a", "m"], n), categories=["z", "b", "u", "a", "m"])
+    cost = rng.lognormal(size=n) * 0.1
+    cost[::101] = np.nan
+    df = pd.DataFrame({"timestamp": pd.Series(ts), "customer_id": cust, "cost_usd": cost})
+    if call_id:
+        ids = [f"c{i:07d}" for i in rng.integers(0, 10**6, n)]
+        df["call_id"] = pd.Series(ids, dtype="string[pyarrow]")
+    return df
+
+
+def _budget_both(monkeypatch, df, budgets, **kw):
+    from showcase_lib.analysis.anomalies import _alerts
+
+    fast = _alerts.budget_alerts(df, budgets, **kw)
+    with monkeypatch.context() as m:
+        m.setattr(_alerts, "day_cells", lambda *a: None)  # the group-by path
+        slow = _alerts.budget_alerts(df, budgets, **kw)
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    return fast
+
+
+@pytest.mark.parametrize("freq", ["month", "week", "day", "h", "2D"])
+@pytest.mark.parametrize(("call_id", "ties"), [(False, False), (True, True), (False, True)])
+def test_budget_alerts_cells_equal_the_groupby(monkeypatch, freq, call_id, ties):
+    df = _budget_calls(0, call_id=call_id, ties=ties)
+    found = 0
+    for budgets in (20.0, {"z": 10.0, "b": 30.0, "a": 5.0, "m": 50.0, "x": 1.0}, {"z": 10.0}):
+        for levels in ((0.5, 0.8, 1.0), (1.0, 0.5, 0.5), (2,)):
+            found += len(_budget_both(monkeypatch, df, budgets, freq=freq, levels=levels))
+    assert found > 0
+    _budget_both(monkeypatch, df, 5.0, by=None, freq=freq)
+
+
+def test_budget_alerts_fall_back_on_missing_entities(monkeypatch):
+    df = _budget_calls(1, call_id=False, ties=False)
+    df.loc[::7, "customer_id"] = None
+    _budget_both(monkeypatch, df, 10.0)
+    _budget_both(monkeypatch, df.iloc[:0], 10.0)
+
+
+def test_default_budgets_equal_the_plain_expression():
+    from showcase_lib.analysis.analyzers._realtime import default_budgets
+
+    df = _budget_calls(2, call_id=False, ties=False)
+    df.loc[::11, "customer_id"] = None
+    ts, key = df["timestamp"], df["customer_id"].astype(str)
+    early = ts < ts.min() + pd.Timedelta(days=7)
+    base = df["cost_usd"][early].groupby(key[early]).sum() * 30.0 / 7.0
+    want = (1.5 * base.reindex(key.unique(), fill_value=0.0)).clip(lower=1.0).rename("budget_usd")
+    want.index.name = None
+    pd.testing.assert_series_equal(default_budgets(df), want, check_exact=True)
+    with_nat = df.copy()
+    with_nat.loc[5, "timestamp"] = pd.NaT  # the Series comparisons path
+    assert default_budgets(with_nat).index.tolist() == want.index.tolist()
+
+
+def test_budget_status_equals_its_pandas_path():
+    """The integer-nanosecond masks give what the Series comparisons give (NaT: no call)."""
+    from showcase_lib.analysis.analyzers._realtime import budget_status
+
+    df = _budget_calls(3, call_id=False, ties=False)
+    budgets = {"z": 10.0, "b": 30.0, "a": 5.0, "m": 50.0, "x": 1.0}
+    asof = pd.Timestamp("2026-02-27 12:00", tz="UTC")  # some calls after it, in the month
+    fast = budget_status(df, budgets, asof=asof)
+    assert fast["crossed_100"].notna().any() and (fast["burn_usd_per_hour"] > 0).any()
+    with_nat = df.copy()
+    with_nat["timestamp"] = with_nat["timestamp"].where(with_nat.index != 5)  # NaT: left out
+    with_nat.loc[5, "cost_usd"] = 1000.0
+    slow = budget_status(with_nat, budgets, asof=asof)
+    plain = df.drop(index=5)
+    pd.testing.assert_frame_equal(slow, budget_status(plain, budgets, asof=asof), check_exact=True)
+
+
+def test_bucket_spend_nanoseconds_equal_the_timedelta_path():
+    from showcase_lib.analysis.analyzers._realtime import bucket_spend
+
+    df = _budget_calls(4, call_id=False, ties=False)
+    fast = bucket_spend(df, "10min")
+    naive = bucket_spend(df.assign(timestamp=df["timestamp"].dt.tz_localize(None)), "10min")
+    naive.index = naive.index.tz_localize("UTC")
+    pd.testing.assert_frame_equal(fast, naive, check_exact=True)

@@ -32,6 +32,7 @@ import pandas as pd
 from showcase_lib.analysis import anomalies
 from showcase_lib.analysis._timeseries import canonical_freq as ts_freq
 from showcase_lib.analysis.anomalies import _alerts
+from showcase_lib.analysis.anomalies._cells import group_sums, timestamp_ns
 
 from ._base import (
     AnalysisResult,
@@ -181,7 +182,11 @@ def bucket_spend(calls: pd.DataFrame, freq: str = "10min", by: str = "customer_i
     step = pd.Timedelta(freq)
     ts = calls["timestamp"]
     first = ts.min().floor(freq)
-    pos = ((ts - first) // step).to_numpy(dtype=np.int64)
+    ns = _ns(ts)
+    if ns is not None:  # integer arithmetic on the nanoseconds, as the Timedelta path gives
+        pos = (ns - first.value) // step.value
+    else:
+        pos = ((ts - first) // step).to_numpy(dtype=np.int64)
     codes, labels = str_codes(calls[by])
     n_b, n_k = int(pos.max()) + 1, len(labels)
     flat = pos * n_k + codes
@@ -253,11 +258,29 @@ def budget_cap(demand: np.ndarray, cap: float) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- budgets
-def _by_label(cost: pd.Series, codes: np.ndarray, labels: np.ndarray) -> pd.Series:
-    """Sum of ``cost`` per label, labels sorted (``groupby(values.astype(str)).sum()``)."""
-    out = cost.groupby(codes).sum()
-    out.index = pd.Index(labels[out.index.to_numpy()], dtype=object)
-    return out
+def _by_label(
+    cost: pd.Series, codes: np.ndarray, labels: np.ndarray, rows: np.ndarray | None = None
+) -> pd.Series:
+    """Sum of ``cost`` per label over ``rows`` (a mask; None: every call), labels sorted:
+    ``cost[rows].groupby(values[rows].astype(str)).sum()`` (pandas' compensated sum, in row
+    order), with 0.0 for the labels without such a call."""
+    if rows is not None:
+        codes = np.where(rows, codes, -1)
+    sums = group_sums(cost.to_numpy(dtype=float), codes, len(labels))
+    return pd.Series(sums, index=pd.Index(labels, dtype=object))
+
+
+def _ns(ts: pd.Series) -> np.ndarray | None:
+    """The timestamps as int64 nanoseconds (UTC) to compare with ``Timestamp.value``, when
+    they carry a time zone and none is missing (NaT compares false either way); else None.
+
+    Example:
+        >>> _ns(pd.Series(pd.to_datetime(["1970-01-01 00:00:02"], utc=True))).tolist()
+        [2000000000]
+    """
+    if not isinstance(ts.dtype, pd.DatetimeTZDtype) or ts.hasnans:
+        return None
+    return timestamp_ns(ts)
 
 
 def budget_status(
@@ -289,8 +312,17 @@ def budget_status(
     month_start = asof.tz_convert("UTC").tz_localize(None).to_period("M").to_timestamp()
     month_start = month_start.tz_localize("UTC")
     ts = calls["timestamp"]
-    keep = ((ts >= month_start) & (ts <= asof)).to_numpy()
-    in_month = calls[["timestamp", "cost_usd", by]][keep]  # the columns read, not the record
+    ns = _ns(ts)
+    if ns is not None:
+        keep = (ns >= month_start.value) & (ns <= asof.value)
+    else:
+        keep = ((ts >= month_start) & (ts <= asof)).to_numpy()
+    read = {"timestamp": ts, "cost_usd": calls["cost_usd"], by: calls[by]}  # not the record
+    if keep.all():  # the usual case: every call is of this month (no copy of 10M rows)
+        in_month = pd.DataFrame(read, copy=False)
+    else:
+        in_month = pd.DataFrame({k: v[keep] for k, v in read.items()})
+        ns = ns[keep] if ns is not None else None
     budget = pd.Series(budgets, dtype=float)
     budget.index = budget.index.astype(str)
     codes, labels = str_codes(in_month[by])
@@ -305,9 +337,12 @@ def budget_status(
         hit = crossings[crossings["level"] == float(t)].groupby("entity")["crossed_at"].min()
         out[f"crossed_{round(t * 100):d}"] = out[by].map(hit)
     window_start = asof - pd.Timedelta(burn_window)
-    recent = (in_month["timestamp"] > window_start).to_numpy()
+    if ns is not None:
+        recent = ns > window_start.value
+    else:
+        recent = (in_month["timestamp"] > window_start).to_numpy()
     hours = pd.Timedelta(burn_window) / pd.Timedelta(hours=1)
-    burn = _by_label(cost[recent], codes[recent], labels) / hours
+    burn = _by_label(cost, codes, labels, recent) / hours
     out["burn_usd_per_hour"] = out[by].map(burn).fillna(0.0).to_numpy()
     remaining = (out["budget_usd"] - out["spent_usd"]).clip(lower=0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -343,10 +378,15 @@ def default_budgets(
     if customers is not None and "monthly_fee_usd" in customers:
         fees = customers.set_index(customers[by].astype(str))["monthly_fee_usd"].astype(float)
         return (fees * share_of_fee).rename("budget_usd")
-    first = calls["timestamp"].min()
-    early = (calls["timestamp"] < first + pd.Timedelta(days=7)).to_numpy()
+    ts = calls["timestamp"]
+    first = ts.min()
+    ns = _ns(ts)
+    if ns is not None:
+        early = ns < (first + pd.Timedelta(days=7)).value
+    else:
+        early = (ts < first + pd.Timedelta(days=7)).to_numpy()
     codes, labels = str_codes(calls[by])
-    base = _by_label(calls["cost_usd"][early], codes[early], labels) * 30.0 / 7.0
+    base = _by_label(calls["cost_usd"], codes, labels, early) * 30.0 / 7.0
     keys = labels[first_seen(codes, len(labels))]  # what .unique() lists: first seen first
     return (1.5 * base.reindex(keys, fill_value=0.0)).clip(lower=1.0).rename("budget_usd")
 
