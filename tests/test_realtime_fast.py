@@ -200,3 +200,15 @@ def test_bucket_spend_nanoseconds_equal_the_timedelta_path():
     naive = bucket_spend(df.assign(timestamp=df["timestamp"].dt.tz_localize(None)), "10min")
     naive.index = naive.index.tz_localize("UTC")
     pd.testing.assert_frame_equal(fast, naive, check_exact=True)
+
+
+@pytest.mark.parametrize("width", [1, 5, 14, 700])  # numpy's nanmedian: masked arrays < 600
+def test_gap_median_equals_nanmedian(width):
+    rng = np.random.default_rng(width)
+    for _ in range(200):
+        rows = rng.normal(size=(int(rng.integers(1, 12)), width)) * 10.0 ** rng.integers(-5, 5)
+        rows[rng.random(rows.shape) < rng.random()] = np.nan
+        rows[0] = np.nan  # an all-missing window: NaN
+        with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+            want = np.nanmedian(rows, axis=1)
+        np.testing.assert_array_equal(_scores._gap_median(rows), want)

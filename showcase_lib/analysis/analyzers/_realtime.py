@@ -270,6 +270,19 @@ def _by_label(
     return pd.Series(sums, index=pd.Index(labels, dtype=object))
 
 
+def _edge(ts: pd.Series, ns: np.ndarray | None, which: Literal["min", "max"]) -> pd.Timestamp:
+    """``ts.min()`` or ``ts.max()``, from the nanoseconds of :func:`_ns` when there are some.
+
+    Example:
+        >>> ts = pd.Series(pd.to_datetime(["2026-01-02", "2026-01-01"], utc=True))
+        >>> _edge(ts, _ns(ts), "max") == ts.max(), _edge(ts, None, "min") == ts.min()
+        (True, True)
+    """
+    if ns is None or not len(ns) or ts.dtype != "datetime64[ns, UTC]":
+        return getattr(ts, which)()
+    return pd.Timestamp(int(getattr(ns, which)()), tz="UTC")
+
+
 def _ns(ts: pd.Series) -> np.ndarray | None:
     """The timestamps as int64 nanoseconds (UTC) to compare with ``Timestamp.value``, when
     they carry a time zone and none is missing (NaT compares false either way); else None.
@@ -308,26 +321,27 @@ def budget_status(
         (np.float64(0.6), np.float64(0.5), np.float64(16.0))
     """
     require_columns(calls, ["timestamp", "cost_usd", by], who="budget_status")
-    asof = calls["timestamp"].max() if asof is None else pd.Timestamp(asof)
-    month_start = asof.tz_convert("UTC").tz_localize(None).to_period("M").to_timestamp()
-    month_start = month_start.tz_localize("UTC")
     ts = calls["timestamp"]
     ns = _ns(ts)
+    asof = _edge(ts, ns, "max") if asof is None else pd.Timestamp(asof)
+    month_start = asof.tz_convert("UTC").tz_localize(None).to_period("M").to_timestamp()
+    month_start = month_start.tz_localize("UTC")
     if ns is not None:
         keep = (ns >= month_start.value) & (ns <= asof.value)
     else:
         keep = ((ts >= month_start) & (ts <= asof)).to_numpy()
-    read = {"timestamp": ts, "cost_usd": calls["cost_usd"], by: calls[by]}  # not the record
-    if keep.all():  # the usual case: every call is of this month (no copy of 10M rows)
-        in_month = pd.DataFrame(read, copy=False)
-    else:
-        in_month = pd.DataFrame({k: v[keep] for k, v in read.items()})
-        ns = ns[keep] if ns is not None else None
+    every = bool(keep.all())
+    cost = calls["cost_usd"]
+    read = {"timestamp": ts, "cost_usd": cost, by: calls[by]}  # the columns read, not the record
+    if not every:  # the month's calls, by array takes (no index to carry)
+        read = {k: v.array[keep] for k, v in read.items()}
+    in_month = pd.DataFrame(read, copy=False)
     budget = pd.Series(budgets, dtype=float)
     budget.index = budget.index.astype(str)
-    codes, labels = str_codes(in_month[by])
-    cost = in_month["cost_usd"]
-    spent = _by_label(cost, codes, labels).reindex(budget.index, fill_value=0.0)
+    # sums per key over the month's rows of the whole column: its codes are remembered
+    codes, labels = str_codes(calls[by])
+    spent = _by_label(cost, codes, labels, None if every else keep)
+    spent = spent.reindex(budget.index, fill_value=0.0)
     out = pd.DataFrame(
         {by: budget.index, "budget_usd": budget.to_numpy(), "spent_usd": spent.to_numpy()}
     )
@@ -338,9 +352,9 @@ def budget_status(
         out[f"crossed_{round(t * 100):d}"] = out[by].map(hit)
     window_start = asof - pd.Timedelta(burn_window)
     if ns is not None:
-        recent = ns > window_start.value
+        recent = keep & (ns > window_start.value)
     else:
-        recent = (in_month["timestamp"] > window_start).to_numpy()
+        recent = keep & (ts > window_start).to_numpy()
     hours = pd.Timedelta(burn_window) / pd.Timedelta(hours=1)
     burn = _by_label(cost, codes, labels, recent) / hours
     out["burn_usd_per_hour"] = out[by].map(burn).fillna(0.0).to_numpy()
@@ -379,8 +393,8 @@ def default_budgets(
         fees = customers.set_index(customers[by].astype(str))["monthly_fee_usd"].astype(float)
         return (fees * share_of_fee).rename("budget_usd")
     ts = calls["timestamp"]
-    first = ts.min()
     ns = _ns(ts)
+    first = _edge(ts, ns, "min")
     if ns is not None:
         early = ns < (first + pd.Timedelta(days=7)).value
     else:
@@ -485,7 +499,8 @@ def analyze_realtime(
     # what a hard cap at 100% of budget would have blocked this month (per key, vectorised)
     over = status[status["crossed_100"].notna()]
     blocked = float((over["spent_usd"] - over["budget_usd"]).clip(lower=0).sum())
-    asof_ts = calls["timestamp"].max() if asof is None else pd.Timestamp(asof)
+    ts = calls["timestamp"]
+    asof_ts = _edge(ts, _ns(ts), "max") if asof is None else pd.Timestamp(asof)
     month_end = (
         asof_ts.tz_convert("UTC").tz_localize(None).to_period("M").to_timestamp()
         + pd.offsets.MonthBegin(1)

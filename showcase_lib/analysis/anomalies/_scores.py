@@ -60,7 +60,29 @@ def _window_median(win: np.ndarray) -> np.ndarray:
     if full.any():
         out[full] = np.median(win[full], axis=1)
     if gaps.any():
-        out[gaps] = np.nanmedian(win[gaps], axis=1)
+        out[gaps] = _gap_median(win[gaps])
+    return out
+
+
+def _gap_median(rows: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(rows, axis=1)`` of (m, w) rows with NaN, as numpy's masked median
+    computes it on short axes: sort (NaN last), ``(low + high) / 2`` of the middle pair of
+    the values present (the middle value twice when their number is odd), NaN when none is;
+    without its masked arrays and its one warning per all-NaN row.
+
+    Example:
+        >>> _gap_median(np.array([[np.nan, 3.0, 1.0], [np.nan, np.nan, 2.0], [np.nan] * 3])).tolist()
+        [2.0, 2.0, nan]
+    """
+    ordered = np.sort(rows, axis=1)
+    n = (~np.isnan(rows)).sum(axis=1)
+    high = n // 2
+    low = np.where(n % 2 == 1, high, high - 1)
+    last = rows.shape[1] - 1
+    lo = np.take_along_axis(ordered, np.clip(low, 0, last)[:, None], axis=1)[:, 0]
+    hi = np.take_along_axis(ordered, np.clip(high, 0, last)[:, None], axis=1)[:, 0]
+    out = (lo + hi) / 2.0
+    out[n == 0] = np.nan
     return out
 
 
