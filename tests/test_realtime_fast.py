@@ -159,11 +159,13 @@ def test_budget_alerts_fall_back_on_missing_entities(monkeypatch):
     _budget_both(monkeypatch, df.iloc[:0], 10.0)
 
 
-def test_default_budgets_equal_the_plain_expression():
+@pytest.mark.parametrize("missing", [False, True])  # own codes, or str_codes
+def test_default_budgets_equal_the_plain_expression(missing):
     from showcase_lib.analysis.analyzers._realtime import default_budgets
 
     df = _budget_calls(2, call_id=False, ties=False)
-    df.loc[::11, "customer_id"] = None
+    if missing:
+        df.loc[::11, "customer_id"] = None
     ts, key = df["timestamp"], df["customer_id"].astype(str)
     early = ts < ts.min() + pd.Timedelta(days=7)
     base = df["cost_usd"][early].groupby(key[early]).sum() * 30.0 / 7.0
@@ -212,3 +214,20 @@ def test_gap_median_equals_nanmedian(width):
         with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
             want = np.nanmedian(rows, axis=1)
         np.testing.assert_array_equal(_scores._gap_median(rows), want)
+
+
+def test_key_codes_read_as_the_text_of_each_value():
+    from showcase_lib.analysis.analyzers._realtime import _key_codes
+
+    cases = [
+        pd.Series(["b", "a", "b"], dtype="category"),
+        pd.Series(pd.Categorical(["x", "y"], categories=["y", "unused", "x"])),
+        pd.Series(pd.Categorical([1, "1", 2], categories=[1, "1", 2])),  # one text, two values
+        pd.Series(pd.Categorical(["a", None, "a"])),
+        pd.Series(["q", "p"]),
+        pd.Series([], dtype="category"),
+    ]
+    for values in cases:
+        codes, labels = _key_codes(values)
+        assert labels[codes].tolist() == values.astype(str).tolist()
+        assert len(set(labels)) == len(labels)

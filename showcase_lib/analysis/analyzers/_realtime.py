@@ -261,13 +261,32 @@ def budget_cap(demand: np.ndarray, cap: float) -> np.ndarray:
 def _by_label(
     cost: pd.Series, codes: np.ndarray, labels: np.ndarray, rows: np.ndarray | None = None
 ) -> pd.Series:
-    """Sum of ``cost`` per label over ``rows`` (a mask; None: every call), labels sorted:
-    ``cost[rows].groupby(values[rows].astype(str)).sum()`` (pandas' compensated sum, in row
-    order), with 0.0 for the labels without such a call."""
+    """Sum of ``cost`` per label over ``rows`` (a mask; None: every call), as
+    ``cost[rows].groupby(values[rows].astype(str)).sum()`` adds them (pandas' compensated sum,
+    in row order), with 0.0 for the labels without such a call."""
     if rows is not None:
         codes = np.where(rows, codes, -1)
     sums = group_sums(cost.to_numpy(dtype=float), codes, len(labels))
     return pd.Series(sums, index=pd.Index(labels, dtype=object))
+
+
+def _key_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, labels) with ``labels[codes] == values.astype(str)`` for sums per key: a
+    categorical column's own codes when its categories read as distinct texts and no value is
+    missing (labels in category order, unused ones included: they sum to 0), else
+    :func:`str_codes` (sorted, used labels).
+
+    Example:
+        >>> codes, labels = _key_codes(pd.Series(["b", "a", "b"], dtype="category"))
+        >>> labels[codes].tolist()
+        ['b', 'a', 'b']
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        labels = np.asarray([str(c) for c in values.cat.categories], dtype=object)
+        raw = values.array.codes
+        if len(set(labels)) == len(labels) and (not len(raw) or raw.min() >= 0):
+            return raw, labels
+    return str_codes(values)
 
 
 def _edge(ts: pd.Series, ns: np.ndarray | None, which: Literal["min", "max"]) -> pd.Timestamp:
@@ -338,8 +357,7 @@ def budget_status(
     in_month = pd.DataFrame(read, copy=False)
     budget = pd.Series(budgets, dtype=float)
     budget.index = budget.index.astype(str)
-    # sums per key over the month's rows of the whole column: its codes are remembered
-    codes, labels = str_codes(calls[by])
+    codes, labels = _key_codes(calls[by])  # sums per key over the month's rows
     spent = _by_label(cost, codes, labels, None if every else keep)
     spent = spent.reindex(budget.index, fill_value=0.0)
     out = pd.DataFrame(
@@ -399,7 +417,7 @@ def default_budgets(
         early = ns < (first + pd.Timedelta(days=7)).value
     else:
         early = (ts < first + pd.Timedelta(days=7)).to_numpy()
-    codes, labels = str_codes(calls[by])
+    codes, labels = _key_codes(calls[by])
     base = _by_label(calls["cost_usd"], codes, labels, early) * 30.0 / 7.0
     keys = labels[first_seen(codes, len(labels))]  # what .unique() lists: first seen first
     return (1.5 * base.reindex(keys, fill_value=0.0)).clip(lower=1.0).rename("budget_usd")

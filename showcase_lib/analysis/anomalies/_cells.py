@@ -150,8 +150,7 @@ def cells(df: pd.DataFrame, by: str | None, freq: str) -> Cells | None:
             raw[keep] if keep is not None else raw, minlength=len(col.cat.categories)
         )
         used = present > 0
-        remap = (np.cumsum(used) - 1).astype(np.int64)
-        codes = remap[raw]
+        codes = raw if used.all() else (np.cumsum(used) - 1)[raw]  # drop unused categories
         labels = [str(c) for c in col.cat.categories[used]]
     width = b.n * b.unit_ns
     origin = _MONDAY_NS if b.kind == "week" else 0
