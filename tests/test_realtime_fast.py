@@ -231,3 +231,16 @@ def test_key_codes_read_as_the_text_of_each_value():
         codes, labels = _key_codes(values)
         assert labels[codes].tolist() == values.astype(str).tolist()
         assert len(set(labels)) == len(labels)
+
+
+def test_cost_matrix_with_mostly_unused_categories():
+    """A column filtered from a large one keeps its categories: they are dropped first."""
+    df = _calls(2000)
+    cats = [f"c{i:06d}" for i in range(300_000)]
+    codes = np.random.default_rng(5).integers(0, 300_000, 50)[np.arange(len(df)) % 50]
+    df["customer_id"] = pd.Categorical.from_codes(codes, categories=cats)
+    for metric in ("cost_usd", "calls"):
+        fast = _matrix.cost_matrix(df, "customer_id", "day", metric=metric)
+        slow = _matrix._groupby_matrix(df, "customer_id", "day", metric=metric)
+        pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    assert cells(df, "customer_id", "day").shape[1] == len(set(codes))

@@ -264,9 +264,11 @@ def _by_label(
     """Sum of ``cost`` per label over ``rows`` (a mask; None: every call), as
     ``cost[rows].groupby(values[rows].astype(str)).sum()`` adds them (pandas' compensated sum,
     in row order), with 0.0 for the labels without such a call."""
-    if rows is not None:
-        codes = np.where(rows, codes, -1)
-    sums = group_sums(cost.to_numpy(dtype=float), codes, len(labels))
+    values = cost.to_numpy(dtype=float)
+    if rows is not None:  # the rows, in order (a burn window is a thirtieth of a month)
+        at = np.flatnonzero(rows)
+        values, codes = values[at], codes[at]
+    sums = group_sums(values, codes, len(labels))
     return pd.Series(sums, index=pd.Index(labels, dtype=object))
 
 

@@ -11,13 +11,14 @@ Example:
     ...                    utc=True),
     ...                    "customer_id": pd.Categorical(["b", "a"]), "cost_usd": [1.0, 2.0]})
     >>> c = cells(df, "customer_id", "day")
-    >>> c.labels, c.sums(df["cost_usd"].to_numpy()).tolist()
+    >>> c.columns, c.sums(df["cost_usd"].to_numpy()).tolist()
     (['a', 'b'], [[0.0, 1.0], [0.0, 0.0], [2.0, 0.0]])
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -79,7 +80,7 @@ class Cells:
     cell: np.ndarray
     #: Periods from the first call's to the last one's.
     n_periods: int
-    #: Column labels (``str`` of the entities, in the group-by's order).
+    #: Entity labels (``str`` of the categories, in the group-by's order; some may be unused).
     labels: list[str]
     #: Name of the columns' index.
     name: str
@@ -90,27 +91,44 @@ class Cells:
 
     @property
     def shape(self) -> tuple[int, int]:
-        """(periods, entities)."""
+        """(periods, entities), the unused entities included."""
         return self.n_periods, len(self.labels)
 
-    def sums(self, values: np.ndarray) -> np.ndarray:
-        """(periods, entities) sums of ``values`` per cell (pandas' order and compensation)."""
-        return group_sums(values, self.cell, self.shape[0] * self.shape[1]).reshape(self.shape)
-
-    def counts(self) -> np.ndarray:
-        """(periods, entities) number of calls per cell, as floats."""
+    @cached_property
+    def _tally(self) -> np.ndarray:
+        """(periods, entities) number of calls per cell."""
         n = self.shape[0] * self.shape[1]
         kept = self.cell[self.cell >= 0] if (self.cell < 0).any() else self.cell
-        return np.bincount(kept, minlength=n).astype(float).reshape(self.shape)
+        return np.bincount(kept, minlength=n).reshape(self.shape)
+
+    @cached_property
+    def used(self) -> np.ndarray:
+        """Entities with at least one call (the group-by's columns)."""
+        return self._tally.any(axis=0)
+
+    @property
+    def columns(self) -> list[str]:
+        """Labels of the used entities: the matrix's columns."""
+        return [c for c, u in zip(self.labels, self.used, strict=True) if u]
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """(periods, used entities) sums of ``values`` (pandas' order and compensation)."""
+        n = self.shape[0] * self.shape[1]
+        return group_sums(values, self.cell, n).reshape(self.shape)[:, self.used]
+
+    def counts(self) -> np.ndarray:
+        """(periods, used entities) number of calls per cell, as floats."""
+        return self._tally[:, self.used].astype(float)
 
     def frame(self, values: np.ndarray) -> pd.DataFrame:
-        """A (periods x entities) array as the matrix frame (UTC calendar rows, str columns)."""
+        """A (periods x used entities) array as the matrix frame (UTC calendar rows, str
+        columns)."""
         width = self.b.n * self.b.unit_ns
         first = pd.Timestamp(self.first_ns, tz="UTC")
         last = pd.Timestamp(self.first_ns + (self.n_periods - 1) * width, tz="UTC")
         index = self.b.calendar(first, last)
         index.name = "period"
-        columns = pd.Index(self.labels, dtype=object, name=self.name)
+        columns = pd.Index(self.columns, dtype=object, name=self.name)
         return pd.DataFrame(values, index=index, columns=columns)
 
 
@@ -125,7 +143,7 @@ def cells(df: pd.DataFrame, by: str | None, freq: str) -> Cells | None:
         >>> df = pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-01 00:30", "2026-01-01 02:10"],
         ...                    utc=True)})
         >>> c = cells(df, None, "h")
-        >>> c.cell.tolist(), c.labels, c.shape
+        >>> c.cell.tolist(), c.columns, c.shape
         ([0, 2], ['total'], (3, 1))
     """
     b = bucket(freq)
@@ -134,29 +152,30 @@ def cells(df: pd.DataFrame, by: str | None, freq: str) -> Cells | None:
     ns = timestamp_ns(df["timestamp"])
     if (ns == _NAT).any():
         return None
-    if by is None:
-        codes, labels, keep = None, ["total"], None
-    else:
+    codes, keep = None, None
+    if by is not None:
         col = df[by]
         if not isinstance(col.dtype, pd.CategoricalDtype):
             return None
-        raw = col.cat.codes.to_numpy()
-        keep = raw >= 0
+        codes = col.cat.codes.to_numpy()
+        keep = codes >= 0
         if keep.all():
             keep = None
         elif not keep.any():
             return None
-        present = np.bincount(
-            raw[keep] if keep is not None else raw, minlength=len(col.cat.categories)
-        )
-        used = present > 0
-        codes = raw if used.all() else (np.cumsum(used) - 1)[raw]  # drop unused categories
-        labels = [str(c) for c in col.cat.categories[used]]
     width = b.n * b.unit_ns
     origin = _MONDAY_NS if b.kind == "week" else 0
-    k = (ns - origin) // width
+    k = np.floor_divide(ns - origin if origin else ns, width)
     kept = k[keep] if keep is not None else k
     k0, k1 = int(kept.min()), int(kept.max())
+    labels = ["total"]
+    if codes is not None:
+        cats = col.cat.categories
+        if (k1 - k0 + 1) * len(cats) > max(4 * len(df), 1 << 22):  # mostly unused: drop them
+            used = np.bincount(codes[keep] if keep is not None else codes, minlength=len(cats))
+            used = used > 0
+            codes, cats = (np.cumsum(used) - 1)[codes], cats[used]
+        labels = [str(c) for c in cats]
     k -= k0
     if codes is not None:
         k *= len(labels)
