@@ -244,3 +244,25 @@ def test_cost_matrix_with_mostly_unused_categories():
         slow = _matrix._groupby_matrix(df, "customer_id", "day", metric=metric)
         pd.testing.assert_frame_equal(fast, slow, check_exact=True)
     assert cells(df, "customer_id", "day").shape[1] == len(set(codes))
+
+
+@pytest.mark.parametrize(
+    ("freq", "per_day"), [("hour", 24), ("day", 1), ("week", 1 / 7), ("h", 24)]
+)
+def test_detector_is_the_production_rule_at_the_period(freq, per_day):
+    """``DetectorConfig.at`` gives the settings the analyzer used to spell out."""
+    from showcase_lib.analysis import anomalies
+    from showcase_lib.analysis.analyzers._realtime import RealtimeConfig, _detector
+
+    calls = pd.DataFrame(columns=["timestamp", "customer_id", "model", "cost_usd"])
+    want = anomalies.DetectorConfig(
+        by="customer_id",
+        freq=freq,
+        window=max(7, int(14 * per_day)),
+        min_periods=max(3, int(7 * per_day)),
+        threshold=3.5,
+        min_ratio=2.0,
+        min_abs=5.0,
+        dimensions=("customer_id", "model"),
+    )
+    assert _detector(calls, RealtimeConfig(freq=freq)) == want

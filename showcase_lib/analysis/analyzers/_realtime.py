@@ -30,7 +30,6 @@ import numpy as np
 import pandas as pd
 
 from showcase_lib.analysis import anomalies
-from showcase_lib.analysis._timeseries import canonical_freq as ts_freq
 from showcase_lib.analysis.anomalies import _alerts
 from showcase_lib.analysis.anomalies._cells import group_sums, timestamp_ns
 
@@ -459,15 +458,13 @@ def _detector(calls: pd.DataFrame, cfg: RealtimeConfig) -> anomalies.DetectorCon
     """The analyzer's detector: a two-week window, 2x and $5 above expected unless overridden."""
     if cfg.detector is not None:
         return dataclasses.replace(cfg.detector, by=cfg.by, freq=cfg.freq)
-    per_day = {"hour": 24, "day": 1, "week": 1 / 7}[ts_freq(cfg.freq)]
-    return anomalies.DetectorConfig(
+    # the production rule's two weeks of baseline and one of history at any period length (7
+    # and 3 periods at least, DetectorConfig.at); a budget owner wants to hear of a doubling
+    # worth $5 a period, earlier than the paging rule
+    return anomalies.DetectorConfig.at(
+        cfg.freq,
         by=cfg.by,
-        freq=cfg.freq,
-        # two weeks of baseline, one before scoring, at any period length (7 and 3 at least)
-        window=max(7, int(14 * per_day)),
-        min_periods=max(3, int(7 * per_day)),
         threshold=3.5,
-        # a budget owner wants to hear of a doubling worth $5, earlier than the paging rule
         min_ratio=2.0,
         min_abs=5.0,
         dimensions=tuple(d for d in ("customer_id", "model", "feature_id") if d in calls.columns),
