@@ -266,3 +266,19 @@ def test_detector_is_the_production_rule_at_the_period(freq, per_day):
         dimensions=("customer_id", "model"),
     )
     assert _detector(calls, RealtimeConfig(freq=freq)) == want
+
+
+@pytest.mark.parametrize("freq", ["day", "10min", "week", "6h"])
+def test_aggregate_totals_sum_like_the_groupby(freq):
+    """``aggregate(calls, freq)`` (bucket numbers, no hashing) sums cost as pandas does."""
+    from showcase_lib.analysis._timeseries import aggregate, period_keys
+
+    df = _calls(20_000)
+    df["input_tokens"] = np.arange(len(df)) % 977
+    df["output_tokens"] = np.arange(len(df)) % 31
+    got = aggregate(df, freq)
+    keys = pd.DatetimeIndex(period_keys(df["timestamp"], freq)).tz_localize("UTC")
+    want = df["cost_usd"].groupby(keys).sum().reindex(got.index, fill_value=0.0)
+    np.testing.assert_array_equal(got["cost_usd"].to_numpy(), want.to_numpy())
+    assert got["calls"].sum() == len(df)
+    assert got["input_tokens"].sum() == df["input_tokens"].sum()
