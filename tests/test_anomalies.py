@@ -271,21 +271,30 @@ def test_quiet_run_has_no_incidents_and_every_alert_is_false():
 
 def test_detect_pivots_the_calls_once(monkeypatch):
     """Regression (issue 8): one cost matrix and one call-count matrix per detect() call
-    (the old code pivoted the same calls four times)."""
+    (the old code pivoted the same calls four times); issue 14: with a categorical entity
+    column both come from one computation of the calls' cells."""
     from showcase_lib.analysis.anomalies import _detect, _matrix
 
     pivots = []
-    real = _matrix.cost_matrix
+    real, real_cells = _matrix.cost_matrix, _matrix.cells
 
     def counting(*args, **kwargs):
         pivots.append(kwargs.get("metric", "cost_usd"))
         return real(*args, **kwargs)
 
+    def counting_cells(*args, **kwargs):
+        pivots.append("cells")
+        return real_cells(*args, **kwargs)
+
     monkeypatch.setattr(_matrix, "cost_matrix", counting)
     monkeypatch.setattr(_detect, "cost_matrix", counting)
+    monkeypatch.setattr(_matrix, "cells", counting_cells)
     df = combine(steady_customer("a"), steady_customer("b"))
     an.detect(df)
-    assert sorted(pivots) == ["calls", "cost_usd"]
+    assert pivots == ["cells"]
+    pivots.clear()
+    an.detect(df.assign(customer_id=df["customer_id"].astype(str)))  # the group-by path
+    assert sorted(p for p in pivots if p != "cells") == ["calls", "cost_usd"]
 
 
 def test_one_spike_path_scores_then_alerts():

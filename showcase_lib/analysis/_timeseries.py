@@ -322,24 +322,25 @@ def _tick_totals(df: pd.DataFrame, b: _Bucket, *, fill: bool) -> pd.DataFrame:
     """:func:`aggregate` without ``by`` on fixed-width buckets: each call's bucket number is
     integer arithmetic on its timestamp, and the sums are one ``bincount`` each (no hashing
     of 10M timestamps). Token sums are exact (integers below 2**53 in float64)."""
+    from showcase_lib.analysis.anomalies._cells import group_sums  # (imports this module)
+
     ts = df["timestamp"]
     values = (
         ts.to_numpy(dtype="datetime64[ns]")
         if isinstance(ts.dtype, pd.DatetimeTZDtype)
         else np.asarray(ts, dtype="datetime64[ns]")
-    ).astype(np.int64)
+    ).view(np.int64)
     width = b.n * b.unit_ns
     origin = _MONDAY_NS if b.kind == "week" else 0
-    k = (values - origin) // width
+    k = np.floor_divide(values - origin if origin else values, width)
     k0 = int(k.min())
     k -= k0
     n = int(k.max()) + 1
-    # the cost as pandas sums it (compensated, in row order): a forecast fitted on the daily
-    # series moves with the last bit of it; grouping small integers is cheap
-    cost = pd.Series(df["cost_usd"].to_numpy(dtype=float)).groupby(k, sort=True).sum()
+    # the cost as pandas sums it (compensated, in row order: group_sums is pandas' group-by
+    # sum on the bucket numbers): a forecast fitted on the daily series moves with its last bit
     sums = {
         "calls": np.bincount(k, minlength=n),
-        "cost_usd": cost.reindex(np.arange(n), fill_value=0.0).to_numpy(),
+        "cost_usd": group_sums(df["cost_usd"].to_numpy(dtype=float), k, n),
     }
     for c in ("input_tokens", "output_tokens"):
         sums[c] = np.bincount(k, weights=df[c].to_numpy(dtype=float), minlength=n).astype(np.int64)

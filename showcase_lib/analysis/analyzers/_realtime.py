@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from showcase_lib.analysis import anomalies
-from showcase_lib.analysis._timeseries import canonical_freq as ts_freq
 from showcase_lib.analysis.anomalies import _alerts
+from showcase_lib.analysis.anomalies._cells import group_sums, timestamp_ns
 
 from ._base import (
     AnalysisResult,
@@ -181,7 +181,11 @@ def bucket_spend(calls: pd.DataFrame, freq: str = "10min", by: str = "customer_i
     step = pd.Timedelta(freq)
     ts = calls["timestamp"]
     first = ts.min().floor(freq)
-    pos = ((ts - first) // step).to_numpy(dtype=np.int64)
+    ns = _ns(ts)
+    if ns is not None:  # integer arithmetic on the nanoseconds, as the Timedelta path gives
+        pos = (ns - first.value) // step.value
+    else:
+        pos = ((ts - first) // step).to_numpy(dtype=np.int64)
     codes, labels = str_codes(calls[by])
     n_b, n_k = int(pos.max()) + 1, len(labels)
     flat = pos * n_k + codes
@@ -253,11 +257,63 @@ def budget_cap(demand: np.ndarray, cap: float) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- budgets
-def _by_label(cost: pd.Series, codes: np.ndarray, labels: np.ndarray) -> pd.Series:
-    """Sum of ``cost`` per label, labels sorted (``groupby(values.astype(str)).sum()``)."""
-    out = cost.groupby(codes).sum()
-    out.index = pd.Index(labels[out.index.to_numpy()], dtype=object)
-    return out
+def _by_label(
+    cost: pd.Series, codes: np.ndarray, labels: np.ndarray, rows: np.ndarray | None = None
+) -> pd.Series:
+    """Sum of ``cost`` per label over ``rows`` (a mask; None: every call), as
+    ``cost[rows].groupby(values[rows].astype(str)).sum()`` adds them (pandas' compensated sum,
+    in row order), with 0.0 for the labels without such a call."""
+    values = cost.to_numpy(dtype=float)
+    if rows is not None:  # the rows, in order (a burn window is a thirtieth of a month)
+        at = np.flatnonzero(rows)
+        values, codes = values[at], codes[at]
+    sums = group_sums(values, codes, len(labels))
+    return pd.Series(sums, index=pd.Index(labels, dtype=object))
+
+
+def _key_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, labels) with ``labels[codes] == values.astype(str)`` for sums per key: a
+    categorical column's own codes when its categories read as distinct texts and no value is
+    missing (labels in category order, unused ones included: they sum to 0), else
+    :func:`str_codes` (sorted, used labels).
+
+    Example:
+        >>> codes, labels = _key_codes(pd.Series(["b", "a", "b"], dtype="category"))
+        >>> labels[codes].tolist()
+        ['b', 'a', 'b']
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        labels = np.asarray([str(c) for c in values.cat.categories], dtype=object)
+        raw = values.array.codes
+        if len(set(labels)) == len(labels) and (not len(raw) or raw.min() >= 0):
+            return raw, labels
+    return str_codes(values)
+
+
+def _edge(ts: pd.Series, ns: np.ndarray | None, which: Literal["min", "max"]) -> pd.Timestamp:
+    """``ts.min()`` or ``ts.max()``, from the nanoseconds of :func:`_ns` when there are some.
+
+    Example:
+        >>> ts = pd.Series(pd.to_datetime(["2026-01-02", "2026-01-01"], utc=True))
+        >>> _edge(ts, _ns(ts), "max") == ts.max(), _edge(ts, None, "min") == ts.min()
+        (True, True)
+    """
+    if ns is None or not len(ns) or ts.dtype != "datetime64[ns, UTC]":
+        return getattr(ts, which)()
+    return pd.Timestamp(int(getattr(ns, which)()), tz="UTC")
+
+
+def _ns(ts: pd.Series) -> np.ndarray | None:
+    """The timestamps as int64 nanoseconds (UTC) to compare with ``Timestamp.value``, when
+    they carry a time zone and none is missing (NaT compares false either way); else None.
+
+    Example:
+        >>> _ns(pd.Series(pd.to_datetime(["1970-01-01 00:00:02"], utc=True))).tolist()
+        [2000000000]
+    """
+    if not isinstance(ts.dtype, pd.DatetimeTZDtype) or ts.hasnans:
+        return None
+    return timestamp_ns(ts)
 
 
 def budget_status(
@@ -285,17 +341,26 @@ def budget_status(
         (np.float64(0.6), np.float64(0.5), np.float64(16.0))
     """
     require_columns(calls, ["timestamp", "cost_usd", by], who="budget_status")
-    asof = calls["timestamp"].max() if asof is None else pd.Timestamp(asof)
+    ts = calls["timestamp"]
+    ns = _ns(ts)
+    asof = _edge(ts, ns, "max") if asof is None else pd.Timestamp(asof)
     month_start = asof.tz_convert("UTC").tz_localize(None).to_period("M").to_timestamp()
     month_start = month_start.tz_localize("UTC")
-    ts = calls["timestamp"]
-    keep = ((ts >= month_start) & (ts <= asof)).to_numpy()
-    in_month = calls[["timestamp", "cost_usd", by]][keep]  # the columns read, not the record
+    if ns is not None:
+        keep = (ns >= month_start.value) & (ns <= asof.value)
+    else:
+        keep = ((ts >= month_start) & (ts <= asof)).to_numpy()
+    every = bool(keep.all())
+    cost = calls["cost_usd"]
+    read = {"timestamp": ts, "cost_usd": cost, by: calls[by]}  # the columns read, not the record
+    if not every:  # the month's calls, by array takes (no index to carry)
+        read = {k: v.array[keep] for k, v in read.items()}
+    in_month = pd.DataFrame(read, copy=False)
     budget = pd.Series(budgets, dtype=float)
     budget.index = budget.index.astype(str)
-    codes, labels = str_codes(in_month[by])
-    cost = in_month["cost_usd"]
-    spent = _by_label(cost, codes, labels).reindex(budget.index, fill_value=0.0)
+    codes, labels = _key_codes(calls[by])  # sums per key over the month's rows
+    spent = _by_label(cost, codes, labels, None if every else keep)
+    spent = spent.reindex(budget.index, fill_value=0.0)
     out = pd.DataFrame(
         {by: budget.index, "budget_usd": budget.to_numpy(), "spent_usd": spent.to_numpy()}
     )
@@ -305,9 +370,12 @@ def budget_status(
         hit = crossings[crossings["level"] == float(t)].groupby("entity")["crossed_at"].min()
         out[f"crossed_{round(t * 100):d}"] = out[by].map(hit)
     window_start = asof - pd.Timedelta(burn_window)
-    recent = (in_month["timestamp"] > window_start).to_numpy()
+    if ns is not None:
+        recent = keep & (ns > window_start.value)
+    else:
+        recent = keep & (ts > window_start).to_numpy()
     hours = pd.Timedelta(burn_window) / pd.Timedelta(hours=1)
-    burn = _by_label(cost[recent], codes[recent], labels) / hours
+    burn = _by_label(cost, codes, labels, recent) / hours
     out["burn_usd_per_hour"] = out[by].map(burn).fillna(0.0).to_numpy()
     remaining = (out["budget_usd"] - out["spent_usd"]).clip(lower=0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -343,10 +411,15 @@ def default_budgets(
     if customers is not None and "monthly_fee_usd" in customers:
         fees = customers.set_index(customers[by].astype(str))["monthly_fee_usd"].astype(float)
         return (fees * share_of_fee).rename("budget_usd")
-    first = calls["timestamp"].min()
-    early = (calls["timestamp"] < first + pd.Timedelta(days=7)).to_numpy()
-    codes, labels = str_codes(calls[by])
-    base = _by_label(calls["cost_usd"][early], codes[early], labels) * 30.0 / 7.0
+    ts = calls["timestamp"]
+    ns = _ns(ts)
+    first = _edge(ts, ns, "min")
+    if ns is not None:
+        early = ns < (first + pd.Timedelta(days=7)).value
+    else:
+        early = (ts < first + pd.Timedelta(days=7)).to_numpy()
+    codes, labels = _key_codes(calls[by])
+    base = _by_label(calls["cost_usd"], codes, labels, early) * 30.0 / 7.0
     keys = labels[first_seen(codes, len(labels))]  # what .unique() lists: first seen first
     return (1.5 * base.reindex(keys, fill_value=0.0)).clip(lower=1.0).rename("budget_usd")
 
@@ -385,15 +458,13 @@ def _detector(calls: pd.DataFrame, cfg: RealtimeConfig) -> anomalies.DetectorCon
     """The analyzer's detector: a two-week window, 2x and $5 above expected unless overridden."""
     if cfg.detector is not None:
         return dataclasses.replace(cfg.detector, by=cfg.by, freq=cfg.freq)
-    per_day = {"hour": 24, "day": 1, "week": 1 / 7}[ts_freq(cfg.freq)]
-    return anomalies.DetectorConfig(
+    # the production rule's two weeks of baseline and one of history at any period length (7
+    # and 3 periods at least, DetectorConfig.at); a budget owner wants to hear of a doubling
+    # worth $5 a period, earlier than the paging rule
+    return anomalies.DetectorConfig.at(
+        cfg.freq,
         by=cfg.by,
-        freq=cfg.freq,
-        # two weeks of baseline, one before scoring, at any period length (7 and 3 at least)
-        window=max(7, int(14 * per_day)),
-        min_periods=max(3, int(7 * per_day)),
         threshold=3.5,
-        # a budget owner wants to hear of a doubling worth $5, earlier than the paging rule
         min_ratio=2.0,
         min_abs=5.0,
         dimensions=tuple(d for d in ("customer_id", "model", "feature_id") if d in calls.columns),
@@ -445,7 +516,8 @@ def analyze_realtime(
     # what a hard cap at 100% of budget would have blocked this month (per key, vectorised)
     over = status[status["crossed_100"].notna()]
     blocked = float((over["spent_usd"] - over["budget_usd"]).clip(lower=0).sum())
-    asof_ts = calls["timestamp"].max() if asof is None else pd.Timestamp(asof)
+    ts = calls["timestamp"]
+    asof_ts = _edge(ts, _ns(ts), "max") if asof is None else pd.Timestamp(asof)
     month_end = (
         asof_ts.tz_convert("UTC").tz_localize(None).to_period("M").to_timestamp()
         + pd.offsets.MonthBegin(1)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from showcase_lib.analysis._timeseries import canonical_freq, period_keys
 
+from ._budget_days import crossing_calls, daily_totals, day_cells
 from ._config import (
     BUDGET_BASELINE_DAYS,
     BUDGET_FLOOR_USD,
@@ -114,12 +115,16 @@ def budget_alerts(
         names = np.asarray(col.cat.categories.astype(str), dtype=object)
     else:
         codes, names = np.zeros(len(df), dtype=np.int64), np.array([TOTAL], dtype=object)
-    day = period_keys(df["timestamp"], "day").astype("datetime64[D]").astype(np.int64)  # day number
-    period = period_keys(df["timestamp"], f).astype(np.int64)
     cost = df["cost_usd"].to_numpy(dtype=float)
+    cells = day_cells(df, codes, names, f)  # integer (entity, day) cells, when they can say
+    if cells is not None:
+        daily = daily_totals(cells, cost, len(names), f)
+    else:
+        day = period_keys(df["timestamp"], "day").astype("datetime64[D]").astype(np.int64)
+        period = period_keys(df["timestamp"], f).astype(np.int64)
+        daily = pd.DataFrame({"code": codes, "period": period, "day": day, "cost": cost})
+        daily = daily.groupby(["code", "period", "day"], sort=True)["cost"].sum().reset_index()
     # step 1: daily totals find the day of each crossing (small), ...
-    daily = pd.DataFrame({"code": codes, "period": period, "day": day, "cost": cost})
-    daily = daily.groupby(["code", "period", "day"], sort=True)["cost"].sum().reset_index()
     daily["cum_day"] = daily.groupby(["code", "period"], sort=False)["cost"].cumsum()
     entity_names = pd.Series(names[daily["code"].to_numpy()], index=daily.index)
     daily["budget"] = entity_names.map(b) if b is not None else float(budgets)
@@ -134,6 +139,9 @@ def budget_alerts(
     if cross.empty:
         return pd.DataFrame(columns=cols_out)
     # ... step 2: a running total over those days' calls only finds the call
+    if cells is not None:
+        call_id = df["call_id"].to_numpy() if "call_id" in df.columns else None
+        return crossing_calls(cells, cost, cross, names, call_id)
     key = codes * 10_000_000 + day  # day numbers stay below 10^7 until the year 29,000
     wanted = np.unique(cross["code"].to_numpy() * 10_000_000 + cross["day"].to_numpy())
     mask = np.isin(key, wanted)

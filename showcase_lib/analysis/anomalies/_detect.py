@@ -23,6 +23,7 @@ from ._matrix import (
     calls_matrix,
     cost_matrix,
     long_rows,
+    matrices,
     ratio_matrix,
     requests_matrix,
 )
@@ -348,11 +349,13 @@ def detect(calls: pd.DataFrame, config: DetectorConfig | None = None) -> pd.Data
     rule_cfg = cfg
     if cfg.metric != "cost_usd":  # confirming by the call count is for spend only
         rule_cfg = dataclasses.replace(cfg, confirm=None, min_abs=0.0 if unit else cfg.min_abs)
-    if cfg.metric == "cost_usd":
+    cm = None
+    if cfg.metric == "cost_usd" and rule_cfg.confirm != "calls":
         mat = cost_matrix(calls, cfg.by, f)
+    elif cfg.metric == "cost_usd":  # pivot once: spend and the call counts
+        mat, cm = matrices(calls, cfg.by, f)
     else:  # pivot once: the metric and the dollars behind it
-        cost_mat = cost_matrix(calls, cfg.by, f)
-        count_mat = calls_matrix(calls, cost_mat, cfg.by, f)
+        cost_mat, count_mat = matrices(calls, cfg.by, f)
         costs, counts = cost_mat.to_numpy(), count_mat.to_numpy()
         if cfg.metric == "calls":
             mat = count_mat
@@ -362,7 +365,8 @@ def detect(calls: pd.DataFrame, config: DetectorConfig | None = None) -> pd.Data
             req_mat = requests_matrix(calls, cost_mat, cfg.by, f)
             requests = req_mat.to_numpy()
             mat = ratio_matrix(count_mat, req_mat)
-    cm = calls_matrix(calls, mat, cfg.by, f) if rule_cfg.confirm == "calls" else None
+    if cm is None and rule_cfg.confirm == "calls":
+        cm = calls_matrix(calls, mat, cfg.by, f)
     values = mat.to_numpy(dtype=float)
     med, _ = robust_center_scale(values, window, cfg.min_periods)
     ok = (

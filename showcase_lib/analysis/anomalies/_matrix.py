@@ -7,6 +7,7 @@ import pandas as pd
 
 from showcase_lib.analysis._timeseries import bucket, period_keys
 
+from ._cells import Cells, cells
 from ._config import TOTAL
 
 
@@ -32,11 +33,45 @@ def cost_matrix(
         >>> cost_matrix(calls, freq="12h").shape   # five 12-hour buckets, two customers
         (5, 2)
     """
-    b = bucket(freq)
     need = ["timestamp"] + ([metric] if metric != "calls" else []) + ([by] if by else [])
     missing = [c for c in need if c not in df.columns]
     if missing:
         raise ValueError(f"columns {missing} are missing from the frame (have {list(df.columns)})")
+    c = cells(df, by, freq)
+    if c is not None:
+        return _cells_matrix(df, c, metric)
+    return _groupby_matrix(df, by, freq, metric=metric)
+
+
+def _cells_matrix(df: pd.DataFrame, c: Cells, metric: str) -> pd.DataFrame:
+    """:func:`cost_matrix` from the calls' cells (integer arithmetic, no hashing)."""
+    if metric == "calls":
+        return c.frame(c.counts())
+    return c.frame(c.sums(df[metric].to_numpy(dtype=float)))
+
+
+def matrices(df: pd.DataFrame, by: str | None, freq: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``cost_matrix(df, by, freq)`` and the aligned call counts (:func:`calls_matrix`), from
+    one pass over the calls.
+
+    Example:
+        >>> calls = pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-01", "2026-01-01"], utc=True),
+        ...                       "customer_id": ["a", "a"], "cost_usd": [1.0, 2.0]})
+        >>> [m.values.tolist() for m in matrices(calls, "customer_id", "day")]
+        [[[3.0]], [[2.0]]]
+    """
+    c = cells(df, by, freq) if {"timestamp", "cost_usd", by or "timestamp"} <= set(df) else None
+    if c is None:
+        costs = cost_matrix(df, by, freq)
+        return costs, calls_matrix(df, costs, by, freq)
+    return _cells_matrix(df, c, "cost_usd"), _cells_matrix(df, c, "calls")
+
+
+def _groupby_matrix(
+    df: pd.DataFrame, by: str | None, freq: str, *, metric: str = "cost_usd"
+) -> pd.DataFrame:
+    """:func:`cost_matrix` by a pandas group-by on (period start, entity): any frame."""
+    b = bucket(freq)
     keys = period_keys(df["timestamp"], b)
     values = np.ones(len(df)) if metric == "calls" else df[metric].to_numpy(dtype=float)
     entity = df[by].to_numpy() if by else np.full(len(df), TOTAL, dtype=object)

@@ -60,7 +60,29 @@ def _window_median(win: np.ndarray) -> np.ndarray:
     if full.any():
         out[full] = np.median(win[full], axis=1)
     if gaps.any():
-        out[gaps] = np.nanmedian(win[gaps], axis=1)
+        out[gaps] = _gap_median(win[gaps])
+    return out
+
+
+def _gap_median(rows: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(rows, axis=1)`` of (m, w) rows with NaN, as numpy's masked median
+    computes it on short axes: sort (NaN last), ``(low + high) / 2`` of the middle pair of
+    the values present (the middle value twice when their number is odd), NaN when none is;
+    without its masked arrays and its one warning per all-NaN row.
+
+    Example:
+        >>> _gap_median(np.array([[np.nan, 3.0, 1.0], [np.nan, np.nan, 2.0], [np.nan] * 3])).tolist()
+        [2.0, 2.0, nan]
+    """
+    ordered = np.sort(rows, axis=1)
+    n = (~np.isnan(rows)).sum(axis=1)
+    high = n // 2
+    low = np.where(n % 2 == 1, high, high - 1)
+    last = rows.shape[1] - 1
+    lo = np.take_along_axis(ordered, np.clip(low, 0, last)[:, None], axis=1)[:, 0]
+    hi = np.take_along_axis(ordered, np.clip(high, 0, last)[:, None], axis=1)[:, 0]
+    out = (lo + hi) / 2.0
+    out[n == 0] = np.nan
     return out
 
 
@@ -251,9 +273,29 @@ def established(
         [False, False, False, False, True]
     """
     frame, was_series = as_frame(x)
-    past = frame.shift(1).rolling(window, min_periods=min_periods)
-    ok = (past.min() > 0) & past.count().ge(min_periods)
-    return back(ok.fillna(False).astype(bool), was_series)
+    values = frame.to_numpy(dtype=float)
+    if min_periods > window:  # what pandas' rolling says
+        raise ValueError(f"min_periods {min_periods} must be <= window {window}")
+    ok = _established(values, window, max(min_periods, 1))
+    return back(pd.DataFrame(ok, index=frame.index, columns=frame.columns), was_series)
+
+
+def _trailing_counts(flags: np.ndarray, window: int) -> np.ndarray:
+    """Per cell, how many of the previous ``window`` rows (not the cell's own) are true."""
+    c = np.zeros((flags.shape[0] + 1, flags.shape[1]), dtype=np.int64)
+    np.cumsum(flags, axis=0, out=c[1:])
+    lo = np.maximum(np.arange(flags.shape[0]) - window, 0)
+    return c[:-1] - c[lo]
+
+
+def _established(values: np.ndarray, window: int, min_periods: int) -> np.ndarray:
+    """``shift(1).rolling(window, min_periods)``: ``min() > 0 & count() >= min_periods``, as
+    two trailing counts (finite values, and those not above 0): no per-column loop. pandas'
+    rolling ``min`` reads infinities as missing (``count`` does not, and counts no fewer)."""
+    finite = np.isfinite(values)
+    count = _trailing_counts(finite, window)
+    low = _trailing_counts(finite & ~(values > 0), window)
+    return (count >= min_periods) & (low == 0)
 
 
 #: Scores :func:`score` computes: the rolling z-score, the robust (modified) z-score, the
