@@ -373,3 +373,20 @@ def test_sql_twins_take_any_fixed_bucket(freq):
     got = con.sql(sql.query("cost_matrix", "customer_id", freq)).df()
     assert len(got) == len(long), (len(got), len(long))  # the same grid of periods x customers
     assert abs(got["cost"].sum() - long["cost_usd"].sum()) < 1e-6
+
+
+@pytest.mark.parametrize("part", ["hour", "day", "week", "month"])
+def test_utc_trunc_is_date_trunc_in_utc(part):
+    """The macro (integer arithmetic for hour and day) equals ``date_trunc`` on TIMESTAMPTZ in
+    UTC, on random instants from 1970 to 2033 and on period edges."""
+    con = sql.connect(pd.DataFrame({"x": [1]}))
+    bad = con.execute(f"""
+        WITH ts AS (
+            SELECT make_timestamptz((random() * 2e15)::BIGINT) AS ts FROM range(20000)
+            UNION ALL SELECT unnest([TIMESTAMPTZ '2026-03-01 00:00:00+00',
+                                     TIMESTAMPTZ '2026-02-28 23:59:59.999999+00',
+                                     TIMESTAMPTZ '1970-01-05 00:00:00+00'])
+        )
+        SELECT count(*) FROM ts WHERE utc_trunc('{part}', ts) IS DISTINCT FROM date_trunc('{part}', ts)
+    """).fetchone()[0]
+    assert bad == 0
