@@ -123,6 +123,27 @@ def test_parquet_path_gives_the_same_answer(calls, parquet_con):
     same(spikes(calls), sql.query("spikes"), parquet_con)
 
 
+def test_frame_connection_filters_in_duckdb_not_in_pyarrow(calls, con, parquet_con):
+    """Over a frame no filter is pushed into the Arrow scan (pyarrow would filter and copy each
+    batch); the filtering patterns give the pandas answer on the frame and on Parquet."""
+    setting = "SELECT current_setting('disabled_optimizers')"
+    assert con.execute(setting).fetchone()[0] == "filter_pushdown,join_filter_pushdown"
+    assert parquet_con.execute(setting).fetchone()[0] == ""
+    cols = ["call_id", "cost_usd", "group_median_cost", "score", "cost_ratio"]
+    edges = [0.001, 0.01, 0.1, 1.0]  # narrower than the data: the filter drops calls
+    budgets = {"cust_0001": 20.0, "cust_0002": 5.0}
+    for c in (con, parquet_con):
+        same(an.cost_outliers(calls)[cols], sql.query("cost_outliers"), c, keys=["call_id"])
+        same(an.alerts(calls, "budget", limit=budgets), sql.query("budget_alerts", budgets), c)
+        same(
+            agg.distribution(calls, "cost_usd", bins=edges),
+            sql.query("distribution", "cost_usd", edges),
+            c,
+            keys=["left"],
+        )
+        same(ts.month_to_date(calls), sql.query("month_to_date"), c)
+
+
 def test_assert_same_reports_differences():
     a = pd.DataFrame({"k": ["x", "y"], "v": [1.0, 2.0]})
     assert sql.assert_same(a, a.iloc[::-1]) == 2  # row order does not matter
@@ -187,6 +208,30 @@ def test_outliers_when_a_group_has_zero_mad():
     cols = ["call_id", "cost_usd", "group_median_cost", "score", "cost_ratio"]
     expected = an.cost_outliers(df)[cols]
     assert expected["call_id"].tolist() == ["c30", "c29"]
+    same(expected, sql.query("cost_outliers"), sql.connect(df), keys=["call_id"])
+
+
+def test_outliers_on_awkward_groups():
+    """Zero and missing costs, a group under ``min_group``, a group whose MAD is 0, one with no
+    outlier and calls out of order: the SQL twin (cutoff per group, then scored candidates)
+    returns the calls pandas returns."""
+    rng = np.random.default_rng(3)
+    n = 400
+    df = pd.DataFrame(
+        {
+            "model": rng.choice(["a", "b", "c", "tiny"], n, p=[0.4, 0.3, 0.27, 0.03]),
+            "task_type": rng.choice(["chat", "rag_qa"], n),
+            "call_id": [f"c{i:04d}" for i in rng.permutation(n)],
+            "cost_usd": np.exp(rng.normal(-5, 0.5, n)),
+        }
+    )
+    df.loc[df["model"] == "b", "cost_usd"] = 0.002  # MAD 0: mean absolute deviation
+    df.loc[df.index[df["model"] == "b"][:3], "cost_usd"] = [0.5, 0.0, 0.004]
+    df.loc[df.index[:5], "cost_usd"] = [0.0, np.nan, 3.0, 2.0, 1.0]
+    df = df.astype({"model": "category", "task_type": "category"})
+    cols = ["call_id", "cost_usd", "group_median_cost", "score", "cost_ratio"]
+    expected = an.cost_outliers(df)[cols]
+    assert len(expected) >= 3
     same(expected, sql.query("cost_outliers"), sql.connect(df), keys=["call_id"])
 
 
@@ -328,3 +373,20 @@ def test_sql_twins_take_any_fixed_bucket(freq):
     got = con.sql(sql.query("cost_matrix", "customer_id", freq)).df()
     assert len(got) == len(long), (len(got), len(long))  # the same grid of periods x customers
     assert abs(got["cost"].sum() - long["cost_usd"].sum()) < 1e-6
+
+
+@pytest.mark.parametrize("part", ["hour", "day", "week", "month"])
+def test_utc_trunc_is_date_trunc_in_utc(part):
+    """The macro (integer arithmetic for hour and day) equals ``date_trunc`` on TIMESTAMPTZ in
+    UTC, on random instants from 1970 to 2033 and on period edges."""
+    con = sql.connect(pd.DataFrame({"x": [1]}))
+    bad = con.execute(f"""
+        WITH ts AS (
+            SELECT make_timestamptz((random() * 2e15)::BIGINT) AS ts FROM range(20000)
+            UNION ALL SELECT unnest([TIMESTAMPTZ '2026-03-01 00:00:00+00',
+                                     TIMESTAMPTZ '2026-02-28 23:59:59.999999+00',
+                                     TIMESTAMPTZ '1970-01-05 00:00:00+00'])
+        )
+        SELECT count(*) FROM ts WHERE utc_trunc('{part}', ts) IS DISTINCT FROM date_trunc('{part}', ts)
+    """).fetchone()[0]
+    assert bad == 0

@@ -349,8 +349,12 @@ def cost_outliers_sql(
     Mirrors :func:`showcase_lib.analysis.anomalies.cost_outliers`, with the columns that name
     and explain a call (``call_id``, the group, ``cost_usd``, ``group_median_cost, score,
     cost_ratio``) rather than every column of the record: on Parquet each column read is that
-    column of every row group (join the result back on ``call_id`` for more). The group statistics are two small aggregates; the calls are scanned once more to
-    score and filter them.
+    column of every row group (join the result back on ``call_id`` for more). The group
+    statistics are two small aggregates; the calls are scanned once more against one cost per
+    group (the score test turned into a cost: no logarithm per call), and only the few calls
+    over it are scored. That pass joins the calls to the narrowest table it can (the group
+    and its cost), so DuckDB builds its hash table on the groups even when it cannot tell how
+    many calls there are (a registered frame is estimated at one row).
 
     Example:
         >>> "ln(cost_usd)" in cost_outliers_sql()
@@ -360,13 +364,14 @@ def cost_outliers_sql(
     g = ", ".join(_col(d) for d in dims)
     shown = ", ".join(f"calls.{_col(c)}" for c in dict.fromkeys(["call_id", *dims, "cost_usd"]))
     logc = "CASE WHEN cost_usd > 0 THEN ln(cost_usd) END"
+    t = float(threshold)
     return f"""-- per-call cost outliers: modified z-score of log(cost) within ({", ".join(dims)})
 WITH center AS (  -- median and MAD of log cost per group, in one pass
     SELECT {g}, median({logc}) AS med, mad({logc}) AS mad, count(*) AS n FROM calls GROUP BY ALL
 ),
 flat AS (  -- groups whose MAD is 0 fall back to the mean absolute deviation (rare: a second pass)
     SELECT {g}, avg(abs({logc} - c.med)) AS meanad
-    FROM calls JOIN (SELECT * FROM center WHERE mad = 0) AS c USING ({g}) GROUP BY ALL
+    FROM calls JOIN (SELECT {g}, med FROM center WHERE mad = 0) AS c USING ({g}) GROUP BY ALL
 ),
 stats AS (
     SELECT {g}, med, exp(med) AS group_median_cost,
@@ -375,12 +380,16 @@ stats AS (
     WHERE n >= {int(min_group)}
 ),
 cutoff AS (  -- the score test as a cost per group: cheap to apply to every call
-    SELECT *, exp(med + {float(threshold)!r} * scale) AS min_cost FROM stats WHERE scale > 0
+    SELECT {g}, exp(med + {t!r} * scale) * (1 - 1e-12) AS min_cost FROM stats WHERE scale > 0
+),
+candidates AS (  -- the calls at or over their group's cost (a few per thousand)
+    SELECT {shown}
+    FROM calls JOIN cutoff AS s USING ({g})
+    WHERE calls.cost_usd >= s.min_cost
 )
-SELECT {shown}, s.group_median_cost,
-       (ln(cost_usd) - s.med) / s.scale AS score,
-       cost_usd / s.group_median_cost AS cost_ratio
-FROM calls JOIN cutoff AS s USING ({g})
-WHERE cost_usd >= s.min_cost * (1 - 1e-12)
-  AND (ln(cost_usd) - s.med) / s.scale > {float(threshold)!r}
+SELECT c.*, s.group_median_cost,
+       (ln(c.cost_usd) - s.med) / s.scale AS score,
+       c.cost_usd / s.group_median_cost AS cost_ratio
+FROM candidates AS c JOIN stats AS s USING ({g})
+WHERE (ln(c.cost_usd) - s.med) / s.scale > {t!r}
 ORDER BY score DESC"""
