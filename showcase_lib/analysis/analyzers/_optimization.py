@@ -186,14 +186,7 @@ class _Repricer:
 
 
 #: Token columns a price table bills (``_prices.table_cost`` reads these, not the reasoning).
-_BILLED = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cache_write_5m_tokens",
-    "cache_write_1h_tokens",
-)
+_BILLED = tuple(c for c in PRICED_COLUMNS if c.endswith("_tokens") and c != "reasoning_tokens")
 #: Calls read to learn the order the groups first appear in (a fleet's few dozen (task,
 #: model) groups all show up long before); the rest is searched only for the groups missing.
 _HEAD = 1 << 16

@@ -9,7 +9,7 @@ import pandas as pd
 
 from showcase_lib.analysis._timeseries import canonical_freq, period_keys
 
-from ._budget_days import crossing_calls, daily_totals, day_cells
+from ._budget_days import alerts_table, crossing_calls, daily_totals, day_cells
 from ._config import (
     BUDGET_BASELINE_DAYS,
     BUDGET_FLOOR_USD,
@@ -165,19 +165,7 @@ def budget_alerts(
     merged["cum"] = merged["before"] + merged["within"]
     hit = merged[merged["cum"] >= merged["level"] * merged["budget"]]
     first = hit.groupby(["code", "period", "level"], sort=True).head(1)
-    stamps = pd.DatetimeIndex(first["timestamp"])
-    out = pd.DataFrame(
-        {
-            "entity": names[first["code"].to_numpy()],
-            "period": pd.DatetimeIndex(
-                first["period"].to_numpy().astype("datetime64[ns]")
-            ).tz_localize("UTC"),
-            "level": first["level"].to_numpy(),
-            "budget": first["budget"].to_numpy(),
-            "crossed_at": stamps.tz_localize("UTC") if stamps.tz is None else stamps,
-            "spend_at_crossing": first["cum"].to_numpy(),
-        }
-    )
+    out = alerts_table(names, first, pd.DatetimeIndex(first["timestamp"]))
     return out.sort_values(["entity", "period", "level"], kind="mergesort", ignore_index=True)
 
 

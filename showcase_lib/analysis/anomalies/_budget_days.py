@@ -132,7 +132,26 @@ def crossing_calls(
             )
         )
     first = pd.concat(parts, ignore_index=True)
-    out = pd.DataFrame(
+    out = alerts_table(
+        names, first, pd.DatetimeIndex(first["ts"].to_numpy().astype("datetime64[ns]"))
+    )
+    return out.sort_values(["entity", "period", "level"], kind="mergesort", ignore_index=True)
+
+
+def alerts_table(
+    names: np.ndarray, first: pd.DataFrame, crossed_at: pd.DatetimeIndex
+) -> pd.DataFrame:
+    """The alerts table of both budget paths: one row per (entity ``code``, ``period``,
+    ``level``) of ``first``, with its ``budget``, the spend ``cum`` at the crossing call and
+    when it came (``crossed_at``, read as UTC when naive).
+
+    Example:
+        >>> first = pd.DataFrame({"code": [0], "period": [0], "level": [0.5], "budget": [10.0],
+        ...                       "cum": [5.5]})
+        >>> alerts_table(np.array(["a"]), first, pd.DatetimeIndex([0])).loc[0, "crossed_at"]
+        Timestamp('1970-01-01 00:00:00+0000', tz='UTC')
+    """
+    return pd.DataFrame(
         {
             "entity": names[first["code"].to_numpy()],
             "period": pd.DatetimeIndex(
@@ -140,10 +159,7 @@ def crossing_calls(
             ).tz_localize("UTC"),
             "level": first["level"].to_numpy(),
             "budget": first["budget"].to_numpy(),
-            "crossed_at": pd.DatetimeIndex(
-                first["ts"].to_numpy().astype("datetime64[ns]")
-            ).tz_localize("UTC"),
+            "crossed_at": crossed_at.tz_localize("UTC") if crossed_at.tz is None else crossed_at,
             "spend_at_crossing": first["cum"].to_numpy(),
         }
     )
-    return out.sort_values(["entity", "period", "level"], kind="mergesort", ignore_index=True)
